@@ -1,0 +1,99 @@
+/* ganvoice: raw cues to the ordered list of spoken cues.
+ * SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <ganvoice/subtitles.h>
+
+#include <glib.h>
+
+#include <algorithm>
+
+namespace ganvoice {
+namespace {
+
+/* Weight of a turn when a cue's time is shared: its length in characters,
+ * a fair proxy for speaking time across scripts. */
+int64_t
+turn_weight (const std::string &text)
+{
+  return std::max<int64_t> (1, g_utf8_strlen (text.c_str (), text.size ()));
+}
+
+}  // namespace
+
+std::vector<Cue>
+make_spoken_cues (const std::vector<RawCue> &raw, const std::string &language,
+    const TextOptions &options)
+{
+  std::vector<Cue> cues;
+  cues.reserve (raw.size ());
+  for (const RawCue &rc : raw) {
+    std::vector<Turn> turns = speakable_turns (rc.markup, rc.kind, rc.speaker,
+        options);
+    int64_t total = 0;
+    for (const Turn &turn : turns)
+      total += turn_weight (turn.text);
+    int64_t duration = rc.end_ns - rc.start_ns;
+    int64_t done = 0;
+    for (size_t t = 0; t < turns.size (); t++) {
+      Cue cue;
+      int64_t weight = turn_weight (turns[t].text);
+      /* Shares are cut at whole milliseconds; the last turn ends on time. */
+      int64_t share_start = rc.start_ns + (int64_t) ((double) duration * done /
+          total / 1e6 + 0.5) * 1000000;
+      done += weight;
+      int64_t share_end = t + 1 == turns.size () ? rc.end_ns : rc.start_ns +
+          (int64_t) ((double) duration * done / total / 1e6 + 0.5) * 1000000;
+      cue.start_ns = t == 0 ? rc.start_ns : share_start;
+      cue.end_ns = std::max (share_end, cue.start_ns + 1);
+      cue.text = std::move (turns[t].text);
+      cue.speaker = std::move (turns[t].speaker);
+      cue.style = rc.style;
+      cue.language = language;
+      cue.markup = rc.markup;
+      cue.line = rc.line;
+      cue.turn = (unsigned) t;
+      cue.n_turns = (unsigned) turns.size ();
+      cues.push_back (std::move (cue));
+    }
+  }
+
+  std::stable_sort (cues.begin (), cues.end (),[](const Cue & a, const Cue & b) {
+        return a.start_ns < b.start_ns;
+      });
+  /* The same line styled twice (a common fansub trick) is spoken once. */
+  auto same = [](const Cue & a, const Cue & b) {
+    return a.start_ns == b.start_ns && a.end_ns == b.end_ns && a.text == b.text;
+  };
+  cues.erase (std::unique (cues.begin (), cues.end (), same), cues.end ());
+  for (size_t i = 0; i < cues.size (); i++)
+    cues[i].index = (unsigned) i;
+  return cues;
+}
+
+CueDocument
+parse_cue_document (std::string_view bytes, const DocumentOptions &options)
+{
+  CueDocument doc;
+  DecodedText decoded = decode_subtitle_text (bytes, options.legacy_encoding);
+  doc.encoding = decoded.encoding;
+  doc.warnings = std::move (decoded.warnings);
+  if (!decoded.ok) {
+    doc.error = decoded.error;
+    return doc;
+  }
+  ParsedSubtitles parsed = parse_subtitles (decoded.text, options.format,
+      options.parse);
+  doc.format = parsed.format;
+  doc.warnings.insert (doc.warnings.end (), parsed.warnings.begin (),
+      parsed.warnings.end ());
+  if (!parsed.ok) {
+    doc.error = parsed.error;
+    return doc;
+  }
+  doc.language = options.language.empty () ? parsed.language : options.language;
+  doc.raw_cue_count = parsed.cues.size ();
+  doc.cues = make_spoken_cues (parsed.cues, doc.language, options.text);
+  doc.ok = true;
+  return doc;
+}
+
+}  // namespace ganvoice

@@ -1,0 +1,211 @@
+#!/usr/bin/python3
+"""Train the ganvoice GAN vocoder (Vocos-style generator, MPD + MRD discriminators).
+
+  /usr/bin/python3 models/vocoder/train.py --device cuda            # GPU
+  /usr/bin/python3 models/vocoder/train.py --device cpu --batch 4 --seg 8192 --threads 2
+
+Resumes from <ckpt-dir>/last.pt when it exists (default /var/tmp/ganvoice/vocoder).
+Stops by itself after --time-limit seconds of wall clock or --max-steps, always
+writing last.pt (full state: weights + optimisers) and the light files gen.pt,
+disc.pt (fp32 state_dicts of plain tensors, loadable by torch 1.13) and meta.json.
+"""
+import argparse
+import io
+import json
+import lzma
+import math
+import os
+import shutil
+import sys
+import time
+
+import numpy as np
+import torch
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from audio import CFG, MelSpectrogram  # noqa: E402
+from model import (Discriminators, build_generator, disc_loss, feature_loss,  # noqa: E402
+                   gen_adv_loss)
+
+
+def load_pack(path):
+    opener = lzma.open if path.endswith(".xz") else open
+    with opener(path, "rb") as fh:
+        z = np.load(io.BytesIO(fh.read()), allow_pickle=False)
+        return {k: z[k] for k in z.files}
+
+
+class Batcher:
+    """Random segments of random utterances (prob. ~ length), on the training device."""
+
+    def __init__(self, pack, device, seg, seed=0):
+        self.audio = torch.from_numpy(pack["audio"].astype(np.float32) / 32768.0).to(device)
+        self.off = torch.from_numpy(pack["offsets"]).to(device)
+        self.len = torch.from_numpy(pack["lengths"]).to(device)
+        peaks = [np.abs(pack["audio"][o:o + n]).max() / 32768.0 for o, n in zip(pack["offsets"], pack["lengths"])]
+        self.peak = torch.tensor(peaks, dtype=torch.float32, device=device).clamp(min=1e-3)
+        self.prob = self.len.float() / self.len.sum()
+        self.seg = seg
+        self.device = device
+        self.gen = torch.Generator(device=device)
+        self.gen.manual_seed(seed)
+        self.ar = torch.arange(seg, device=device)
+
+    def __call__(self, batch):
+        u = torch.multinomial(self.prob, batch, replacement=True, generator=self.gen)
+        n = self.len[u]
+        r = torch.rand(batch, device=self.device, generator=self.gen)
+        start = (r * (n - self.seg).clamp(min=0).float()).long()
+        pos = start[:, None] + self.ar[None, :]
+        valid = pos < n[:, None]
+        idx = self.off[u][:, None] + pos
+        idx = torch.where(valid, idx, torch.zeros_like(idx))
+        x = self.audio[idx] * valid.float()
+        # random level: peak of the utterance mapped to U(0.25, 0.95)
+        target = 0.25 + 0.7 * torch.rand(batch, device=self.device, generator=self.gen)
+        return (x * (target / self.peak[u])[:, None]).clamp(-1.0, 1.0)
+
+
+def lr_at(step, base, total, warm, restart_step):
+    w = min(1.0, (step - restart_step + 1) / warm)
+    t = min(1.0, step / max(1, total))
+    return base * w * (0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * t)))
+
+
+def state_cpu(sd):
+    return {k: v.detach().float().cpu().clone() for k, v in sd.items()}
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--pack", default="/var/tmp/ganvoice/pack.npz.xz")
+    ap.add_argument("--ckpt-dir", default="/var/tmp/ganvoice/vocoder")
+    ap.add_argument("--init-light", default=None, help="dir with gen.pt/disc.pt/meta.json to start from "
+                                                      "when ckpt-dir has no last.pt (optimisers restart)")
+    ap.add_argument("--copy-light-to", default=None, help="also copy gen.pt/disc.pt/meta.json here at the end")
+    ap.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
+    ap.add_argument("--threads", type=int, default=1)
+    ap.add_argument("--batch", type=int, default=32)
+    ap.add_argument("--seg", type=int, default=16384)
+    ap.add_argument("--lr", type=float, default=3e-4)
+    ap.add_argument("--total-steps", type=int, default=20000, help="length of the cosine LR schedule")
+    ap.add_argument("--max-steps", type=int, default=10 ** 9)
+    ap.add_argument("--time-limit", type=float, default=1e9, help="seconds of wall clock for this run")
+    ap.add_argument("--save-every", type=int, default=2000)
+    ap.add_argument("--log-every", type=int, default=100)
+    ap.add_argument("--mel-weight", type=float, default=45.0)
+    ap.add_argument("--fm-weight", type=float, default=2.0)
+    ap.add_argument("--seed", type=int, default=1)
+    a = ap.parse_args()
+    t0 = time.time()
+    torch.set_num_threads(a.threads)
+    torch.manual_seed(a.seed)
+    dev = torch.device(a.device)
+    if dev.type == "cuda":
+        torch.backends.cuda.matmul.allow_tf32 = True
+        torch.backends.cudnn.allow_tf32 = True
+        torch.backends.cudnn.benchmark = True
+    os.makedirs(a.ckpt_dir, exist_ok=True)
+
+    pack = load_pack(a.pack)
+    print(f"pack: {len(pack['lengths'])} utts, {pack['lengths'].sum() / CFG.sample_rate / 60:.1f} min, "
+          f"sources {list(pack['sources'])}", flush=True)
+    batcher = Batcher(pack, dev, a.seg, seed=a.seed)
+    mel_fn = MelSpectrogram(CFG).to(dev)
+    G = build_generator().to(dev)
+    D = Discriminators().to(dev)
+    betas = (0.8, 0.99)
+    optG = torch.optim.AdamW(G.parameters(), lr=a.lr, betas=betas, weight_decay=0.01)
+    optD = torch.optim.AdamW(D.parameters(), lr=a.lr, betas=betas, weight_decay=0.01)
+    step, restart_step, trained_s = 0, 0, 0.0
+    last = os.path.join(a.ckpt_dir, "last.pt")
+    if os.path.exists(last):
+        ck = torch.load(last, map_location=dev)
+        G.load_state_dict(ck["G"]); D.load_state_dict(ck["D"])
+        optG.load_state_dict(ck["optG"]); optD.load_state_dict(ck["optD"])
+        step, restart_step, trained_s = ck["step"], ck.get("restart_step", 0), ck.get("trained_s", 0.0)
+        print(f"resumed full state from {last} at step {step}", flush=True)
+    elif a.init_light:
+        G.load_state_dict(torch.load(os.path.join(a.init_light, "gen.pt"), map_location=dev))
+        D.load_state_dict(torch.load(os.path.join(a.init_light, "disc.pt"), map_location=dev))
+        meta = json.load(open(os.path.join(a.init_light, "meta.json")))
+        step = restart_step = meta["step"]
+        trained_s = meta.get("trained_s", 0.0)
+        print(f"started from light weights {a.init_light} at step {step} (fresh optimisers)", flush=True)
+
+    def save():
+        tmp = last + ".tmp"
+        torch.save({"G": G.state_dict(), "D": D.state_dict(), "optG": optG.state_dict(),
+                    "optD": optD.state_dict(), "step": step, "restart_step": restart_step,
+                    "trained_s": trained_s + (time.time() - t_loop)}, tmp)
+        os.replace(tmp, last)
+        torch.save(state_cpu(G.state_dict()), os.path.join(a.ckpt_dir, "gen.pt"),
+                   _use_new_zipfile_serialization=True)
+        torch.save(state_cpu(D.state_dict()), os.path.join(a.ckpt_dir, "disc.pt"),
+                   _use_new_zipfile_serialization=True)
+        meta = {"step": step, "trained_s": round(trained_s + (time.time() - t_loop), 1),
+                "device": torch.cuda.get_device_name(0) if dev.type == "cuda" else "cpu",
+                "torch": torch.__version__, "batch": a.batch, "seg": a.seg, "lr": a.lr,
+                "total_steps": a.total_steps}
+        json.dump(meta, open(os.path.join(a.ckpt_dir, "meta.json"), "w"), indent=1)
+
+    G.train(); D.train()
+    t_loop = time.time()
+    t_log = time.time()
+    s_log = step
+    acc = {}
+    limit_end = t0 + a.time_limit
+    while step < a.max_steps:
+        lr = lr_at(step, a.lr, a.total_steps, 200, restart_step)
+        for o in (optG, optD):
+            for g in o.param_groups:
+                g["lr"] = lr
+        with torch.no_grad():
+            x = batcher(a.batch)
+            m = mel_fn(x)
+        y = G(m)
+        # discriminator step
+        r_out, _ = D(x)
+        f_out, _ = D(y.detach())
+        ld = disc_loss(r_out, f_out)
+        optD.zero_grad(set_to_none=True)
+        ld.backward()
+        torch.nn.utils.clip_grad_norm_(D.parameters(), 100.0)
+        optD.step()
+        # generator step
+        r_out, r_f = D(x)
+        f_out, f_f = D(y)
+        l_adv = gen_adv_loss(f_out)
+        l_fm = feature_loss(r_f, f_f)
+        l_mel = torch.nn.functional.l1_loss(mel_fn(y), m)
+        lg = l_adv + a.fm_weight * l_fm + a.mel_weight * l_mel
+        optG.zero_grad(set_to_none=True)
+        lg.backward()
+        torch.nn.utils.clip_grad_norm_(G.parameters(), 100.0)
+        optG.step()
+        step += 1
+        for k, v in (("d", ld), ("adv", l_adv), ("fm", l_fm), ("mel", l_mel)):
+            acc[k] = acc.get(k, 0.0) + v.detach()
+        if step % a.log_every == 0:
+            now = time.time()
+            n = step - s_log
+            msg = " ".join(f"{k}={float(v) / n:.4f}" for k, v in acc.items())
+            print(f"step {step} lr {lr:.2e} {msg} {n / (now - t_log):.2f} it/s "
+                  f"elapsed {now - t0:.0f}s", flush=True)
+            acc = {}
+            t_log, s_log = now, step
+        if step % a.save_every == 0:
+            save()
+        if time.time() > limit_end:
+            print(f"time limit reached at step {step}", flush=True)
+            break
+    save()
+    if a.copy_light_to:
+        os.makedirs(a.copy_light_to, exist_ok=True)
+        for f in ("gen.pt", "disc.pt", "meta.json"):
+            shutil.copy(os.path.join(a.ckpt_dir, f), a.copy_light_to)
+    print(f"saved step {step} to {a.ckpt_dir} ({time.time() - t0:.0f}s this run)", flush=True)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,55 @@
+#!/usr/bin/env bash
+# Sets up ganvoice on Debian 12: installs every package the build, the tests
+# and the demo need (only when one is missing), then configures and builds.
+#   ./setup.sh            build into ./build
+#   ./setup.sh --fuzz     also build the libFuzzer targets into ./build-fuzz
+# Runs as root, or through sudo when it is there. Idempotent.
+set -euo pipefail
+cd "$(dirname "$0")"
+
+packages=(
+  # build
+  meson ninja-build pkg-config g++ clang libclang-rt-14-dev
+  libglib2.0-dev libgstreamer1.0-dev libgstreamer-plugins-base1.0-dev libass-dev
+  # run and test
+  gstreamer1.0-tools gstreamer1.0-plugins-base gstreamer1.0-plugins-good
+  # real-world subtitle corpus for the tests
+  ca-certificates
+)
+
+fuzz=0
+for arg in "$@"; do
+  case "$arg" in
+    --fuzz) fuzz=1 ;;
+    *) echo "setup.sh: unknown option $arg" >&2; exit 2 ;;
+  esac
+done
+
+missing=()
+for p in "${packages[@]}"; do
+  status=$(dpkg-query -W -f='${db:Status-Status}' "$p" 2>/dev/null || true)
+  [ "$status" = installed ] || missing+=("$p")
+done
+# npm fetches part of the test corpus; some machines have it from nodejs.
+command -v npm >/dev/null || missing+=(npm)
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "setup.sh: installing ${missing[*]}"
+  sudo=()
+  [ "$(id -u)" -eq 0 ] || sudo=(sudo)
+  export DEBIAN_FRONTEND=noninteractive
+  "${sudo[@]}" apt-get update -qq
+  "${sudo[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+if [ ! -f build/build.ninja ]; then
+  meson setup build
+fi
+meson compile -C build
+
+if [ "$fuzz" = 1 ]; then
+  if [ ! -f build-fuzz/build.ninja ]; then
+    CC=clang CXX=clang++ meson setup build-fuzz -Dfuzzing=true -Dtests=disabled \
+      -Db_sanitize=address,undefined -Db_lundef=false
+  fi
+  meson compile -C build-fuzz
+fi
