@@ -41,11 +41,12 @@ split_timing (std::string_view line, int64_t &start, int64_t &end,
   return true;
 }
 
+/* Any line with an arrow is a timing line, well-formed or not, so that a
+ * cue with a broken timestamp is reported rather than taken as text. */
 bool
 is_timing_line (std::string_view line)
 {
-  int64_t start, end;
-  return split_timing (line, start, end) && start >= 0;
+  return line.find ("-->") != std::string_view::npos;
 }
 
 /* A cue starts at @i: a timing line, or a number followed by one. */
