@@ -2,7 +2,8 @@
 # Sets up ganvoice on Debian 12: installs every package the build, the tests
 # and the demo need (only when one is missing), then configures and builds.
 #   ./setup.sh            build into ./build
-#   ./setup.sh --fuzz     also build the libFuzzer targets into ./build-fuzz
+#   ./setup.sh --tests    also build the libFuzzer targets into ./build-fuzz
+#                         and fetch the real-world subtitle corpus
 # Runs as root, or through sudo when it is there. Idempotent.
 set -euo pipefail
 cd "$(dirname "$0")"
@@ -17,10 +18,10 @@ packages=(
   ca-certificates
 )
 
-fuzz=0
+tests=0
 for arg in "$@"; do
   case "$arg" in
-    --fuzz) fuzz=1 ;;
+    --tests|--fuzz) tests=1 ;;
     *) echo "setup.sh: unknown option $arg" >&2; exit 2 ;;
   esac
 done
@@ -46,7 +47,7 @@ if [ ! -f build/build.ninja ]; then
 fi
 meson compile -C build
 
-if [ "$fuzz" = 1 ]; then
+if [ "$tests" = 1 ]; then
   if [ ! -f build-fuzz/build.ninja ]; then
     CC=clang CXX=clang++ meson setup build-fuzz -Dfuzzing=true -Dtests=disabled \
       -Db_sanitize=address,undefined -Db_lundef=false

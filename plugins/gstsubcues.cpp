@@ -831,6 +831,13 @@ gst_sub_cues_class_init (GstSubCuesClass *klass)
       "one clean, speakable text buffer per cue, with a cue meta carrying "
       "speaker, style, language and markup",
       "ganvoice developers");
+  /* gst-inspect shows these beside the description. */
+  gst_element_class_add_static_metadata (element_class, "doc-section",
+      "element-subcues: subtitle files to timed speech cues (gtk-doc in "
+      "plugins/gstsubcues.cpp; clean-up and error rules in docs/subcues.md)");
+  gst_element_class_add_static_metadata (element_class, "example-launch-line",
+      "gst-launch-1.0 filesrc location=film.srt ! subcues ! "
+      "fakesink dump=true silent=false -v");
 }
 
 static void
