@@ -228,7 +228,8 @@ drop_annotations (std::string_view text)
   return out;
 }
 
-/* Collapses all Unicode white space to single spaces and trims. */
+/* Collapses all Unicode white space to single spaces, drops characters that
+ * cannot be spoken, and trims. */
 std::string
 collapse_space (std::string_view text)
 {
@@ -242,8 +243,17 @@ collapse_space (std::string_view text)
     if (!next)
       next = end;
     gunichar c = g_utf8_get_char_validated (p, next - p);
-    bool space = c != (gunichar) - 1 && c != (gunichar) - 2 &&
-        (g_unichar_isspace (c) || c == 0x200B || c == 0xFEFF);
+    bool invalid = c == (gunichar) - 1 || c == (gunichar) - 2;
+    bool space = !invalid && (g_unichar_isspace (c) || c == 0x200B ||
+        c == 0xFEFF);
+    /* Unspeakable: U+FFFD from broken input, control and format characters
+     * (bidi marks, soft hyphens, zero-width joiners). */
+    bool drop = invalid || c == 0xFFFD || (!space && (g_unichar_iscntrl (c) ||
+            g_unichar_type (c) == G_UNICODE_FORMAT));
+    if (drop) {
+      p = next;
+      continue;
+    }
     if (space) {
       pending_space = !out.empty ();
     } else {

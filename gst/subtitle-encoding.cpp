@@ -208,11 +208,10 @@ decode_subtitle_text (std::string_view bytes, const std::string &legacy_encoding
     decode_utf16_32 (bytes.substr (2), 2, big, result);
     return result;
   }
-  if (starts_with ("\xEF\xBB\xBF", 3)) {
-    result.encoding = "UTF-8";
-    decode_lenient_utf8 (bytes.substr (3), result);
-    return result;
-  }
+  /* A UTF-8 BOM is dropped, but the bytes still decide: some tools put one
+   * in front of legacy 8-bit text. */
+  if (starts_with ("\xEF\xBB\xBF", 3))
+    bytes = bytes.substr (3);
   bool big_endian = false;
   if (looks_like_utf16 (bytes, big_endian)) {
     result.encoding = big_endian ? "UTF-16BE" : "UTF-16LE";

@@ -265,6 +265,15 @@ parse_webvtt (std::string_view text)
   /* Header: up to the first blank line. "Language: xx" is a common extension. */
   for (i++; i < n && !trim (lines[i].text).empty (); i++) {
     std::string_view line = trim (lines[i].text);
+    /* Leniency: a cue right under the header, with no blank line between,
+     * is a cue (a strict parser would lose it to the header). */
+    if (line.find ("-->") != std::string_view::npos) {
+      if (i > 0 && !trim (lines[i - 1].text).empty () &&
+          !starts_with (trim (lines[i - 1].text), "WEBVTT") &&
+          lines[i - 1].text.find (':') == std::string_view::npos)
+        i--;                    /* the line above was its identifier */
+      break;
+    }
     if (starts_with_nocase (line, "language:"))
       out.language = std::string (trim (line.substr (9)));
   }

@@ -116,6 +116,11 @@ GST_START_TEST (test_encodings)
     fail_unless_equals_int (!d.warnings.empty (), c.warns);
   }
 
+  /* A UTF-8 BOM in front of WINDOWS-1252 bytes: the bytes win. */
+  DecodedText bom_legacy = decode_subtitle_text ("\xEF\xBB\xBFSe\xF1or", "");
+  fail_unless_equals_string (bom_legacy.encoding.c_str (), "WINDOWS-1252");
+  fail_unless_equals_string (bom_legacy.text.c_str (), "Se\xC3\xB1or");
+
   /* Cyrillic in CP1251 needs the legacy encoding named. */
   DecodedText ru = decode_subtitle_text ("\xCF\xF0\xE8\xE2\xE5\xF2", "CP1251");
   fail_unless (ru.ok);
@@ -258,6 +263,16 @@ GST_START_TEST (test_webvtt)
   fail_unless_equals_int (p.warnings.size (), 1);
   fail_unless_equals_int (p.warnings[0].line, 18);
 
+  /* No blank line after the header: the cue is still a cue. */
+  ParsedSubtitles tight = parse_webvtt ("WEBVTT\n00:01.000 --> 00:02.000\nA\n\n"
+      "00:03.000 --> 00:04.000\nB\n");
+  fail_unless_equals_int (tight.cues.size (), 2);
+  ParsedSubtitles tight_id = parse_webvtt ("WEBVTT\nLanguage: en\nfirst\n"
+      "00:01.000 --> 00:02.000\nA\n");
+  fail_unless_equals_int (tight_id.cues.size (), 1);
+  fail_unless_equals_string (tight_id.language.c_str (), "en");
+  fail_unless_equals_string (tight_id.cues[0].markup.c_str (), "A");
+
   ParsedSubtitles bad = parse_webvtt ("\n00:01.000 --> 00:02.000\nx\n");
   fail_if (bad.ok);
   fail_unless_equals_int (bad.error.line, 2);
@@ -374,6 +389,8 @@ GST_START_TEST (test_speakable_turns)
     {"{comment}text {\\p1}m 0 0 l 1 1{\\p0}end", MarkupKind::Ass, "", false,
         true, "text end"},
     {"...", MarkupKind::Html, "", false, true, ""},
+    {"84\xEF\xBF\xBD" "F \xE2\x80\x8Fok\xC2\xAD", MarkupKind::Html, "", false,
+        true, "84F ok"},
     {"\xE2\x80\x94 \xC2\xBFQu\xC3\xA9?\n\xE2\x80\x94 Nada.", MarkupKind::Html,
         "", false, true, "\xC2\xBFQu\xC3\xA9? | Nada."},
     {"\xD0\x98\xD0\x92\xD0\x90\xD0\x9D: \xD0\x94\xD0\xB0.", MarkupKind::Html,

@@ -1,0 +1,48 @@
+/* ganvoice: the model card, a JSON file beside every shipped model.
+ * SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+#include <ganvoice/ganvoice-prelude.h>
+
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace ganvoice {
+
+/* Any problem with a model or its card: the message says what and where. */
+class ModelError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+/* The mel front-end a model was trained with. */
+struct MelSpec {
+  int sample_rate = 0;
+  int n_fft = 0;
+  int hop = 0;
+  int win = 0;
+  int n_mels = 0;
+  double fmin = 0.0;
+  double fmax = 0.0;
+  std::string scale;      /* "slaney" or "htk" */
+  std::string norm;       /* "slaney" (area) or "none" */
+  double clamp = 1e-5;    /* log(max(mel, clamp)) */
+};
+
+struct ModelCard {
+  std::string path;       /* where it was read from, for messages */
+  std::string name;
+  std::string kind;       /* "vocoder", "acoustic", "speaker" */
+  std::string version;
+  MelSpec mel;
+  bool f0_input = false;
+
+  /* Reads and checks a card. Throws ModelError naming the file and field. */
+  GANVOICE_API static ModelCard load (const std::string &path);
+  GANVOICE_API static ModelCard parse (std::string_view json,
+      const std::string &origin);
+};
+
+}  // namespace ganvoice

@@ -1,0 +1,62 @@
+/* ganvoice: the GAN vocoder runtime, mel spectrogram to waveform.
+ * SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+#include <ganvoice/model-card.h>
+
+#include <cstddef>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace ganvoice {
+
+struct VocoderOptions {
+  /* Intra-op threads for LibTorch (a process-wide setting); 0 leaves it. */
+  int threads = 0;
+  /* "cpu", or "cuda" where LibTorch was built with CUDA. */
+  std::string device = "cpu";
+  /* Streaming: frames per chunk, and frames of context vocoded on each side
+   * of a chunk and then discarded, so that chunks join seamlessly. */
+  size_t chunk_frames = 64;
+  size_t context_frames = 32;
+};
+
+/* A TorchScript vocoder checked against its model card. Input is a log-mel
+ * spectrogram laid out [n_mels][frames] (row-major, as torch [1, n_mels, T]);
+ * output is frames * hop samples at the card's sample rate.
+ * vocode() may be called from one thread at a time. */
+class Vocoder {
+ public:
+  /* Throws ModelError for a missing or corrupt file, a bad card, or a model
+   * that breaks the card's contract (checked by running it once). */
+  GANVOICE_API static std::unique_ptr<Vocoder> load (
+      const std::string &model_path, const std::string &card_path,
+      const VocoderOptions &options = {});
+  GANVOICE_API virtual ~Vocoder ();
+
+  GANVOICE_API const ModelCard &card () const;
+  GANVOICE_API std::string device () const;
+
+  /* The whole input at once. @mel holds n_mels * frames floats. */
+  GANVOICE_API std::vector<float> vocode (const float *mel, size_t frames);
+
+  /* Chunk by chunk, calling @emit with each chunk's samples as soon as they
+   * are ready; @emit returns false to stop (e.g. on a flush), and then
+   * vocode_chunked returns false. */
+  using EmitFunc = std::function<bool (const float *samples, size_t n)>;
+  GANVOICE_API bool vocode_chunked (const float *mel, size_t frames,
+      const EmitFunc &emit);
+
+  struct Impl;
+
+ private:
+  explicit Vocoder (std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+/* Whether this build can run models on CUDA. */
+GANVOICE_API bool vocoder_cuda_available ();
+
+}  // namespace ganvoice

@@ -1,0 +1,199 @@
+/* ganvoice: the GAN vocoder runtime on LibTorch.
+ * SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <ganvoice/vocoder.h>
+
+#include <ATen/Parallel.h>
+#include <torch/script.h>
+
+#include <glib.h>
+
+#include <algorithm>
+
+namespace ganvoice {
+namespace {
+
+/* Torch messages carry a backtrace and a TorchScript trace: keep the gist,
+ * which is the last "Error:" line, or else the first line. */
+std::string
+first_line (const char *what)
+{
+  std::string text (what ? what : "");
+  size_t error = text.rfind ("Error: ");
+  if (error != std::string::npos)
+    text = text.substr (error + 7);
+  size_t nl = text.find ('\n');
+  return nl == std::string::npos ? text : text.substr (0, nl);
+}
+
+}  // namespace
+
+struct Vocoder::Impl {
+  ModelCard card;
+  VocoderOptions options;
+  torch::jit::Module module;
+  torch::Device device = torch::kCPU;
+
+  /* Runs the model on [1, n_mels, frames]; returns [frames * hop] on CPU. */
+  torch::Tensor run (const torch::Tensor &mel)
+  {
+    c10::InferenceMode guard;
+    std::vector<torch::jit::IValue> inputs { mel.to (device) };
+    torch::jit::IValue out = module.forward (inputs);
+    if (!out.isTensor ())
+      throw ModelError (card.path + ": the model returned no tensor");
+    torch::Tensor audio = out.toTensor ().to (torch::kCPU, torch::kFloat);
+    int64_t expected = mel.size (2) * card.mel.hop;
+    if (audio.numel () != expected || (audio.dim () != 2 && audio.dim () != 3) ||
+        audio.size (0) != 1)
+      throw ModelError (card.path + ": the model breaks its card: " +
+          std::to_string (mel.size (2)) + " frames gave output of shape " +
+          c10::str (audio.sizes ()) + ", the card's hop " +
+          std::to_string (card.mel.hop) + " means [1, " +
+          std::to_string (expected) + "]");
+    return audio.reshape ({expected}).contiguous ();
+  }
+
+  torch::Tensor mel_tensor (const float *mel, size_t frames) const
+  {
+    /* from_blob does not own or copy: clone into a tensor we may keep. */
+    return torch::from_blob (const_cast<float *> (mel),
+        {1, card.mel.n_mels, (int64_t) frames}, torch::kFloat).clone ();
+  }
+};
+
+Vocoder::Vocoder (std::unique_ptr<Impl> impl) : impl_ (std::move (impl)) {}
+Vocoder::~Vocoder () = default;
+
+bool
+vocoder_cuda_available ()
+{
+#ifdef GANVOICE_HAVE_CUDA
+  return torch::cuda::is_available ();
+#else
+  return false;
+#endif
+}
+
+std::unique_ptr<Vocoder>
+Vocoder::load (const std::string &model_path, const std::string &card_path,
+    const VocoderOptions &options)
+{
+  auto impl = std::make_unique<Impl> ();
+  impl->card = ModelCard::load (card_path);
+  impl->options = options;
+  if (impl->card.kind != "vocoder")
+    throw ModelError (card_path + ": \"kind\" is \"" + impl->card.kind +
+        "\", not \"vocoder\"");
+  if (impl->card.f0_input)
+    throw ModelError (card_path + ": \"f0_input\" is true, but this runtime "
+        "feeds mel only");
+  if (options.chunk_frames == 0)
+    throw ModelError ("chunk_frames must be at least 1");
+
+  if (options.device == "cuda") {
+    if (!vocoder_cuda_available ())
+      throw ModelError ("device \"cuda\" asked for, but this build of ganvoice "
+          "or LibTorch has no usable CUDA");
+    impl->device = torch::Device (torch::kCUDA);
+  } else if (options.device != "cpu") {
+    throw ModelError ("unknown device \"" + options.device +
+        "\" (use \"cpu\" or \"cuda\")");
+  }
+  if (options.threads > 0)
+    at::set_num_threads (options.threads);
+
+  if (!g_file_test (model_path.c_str (), G_FILE_TEST_IS_REGULAR))
+    throw ModelError ("model file not found: " + model_path);
+  try {
+    torch::jit::Module module = torch::jit::load (model_path, impl->device);
+    module.eval ();
+    /* Freeze (weights become constants) and fuse for inference; a model
+     * exported frozen already is used as it is. */
+    try {
+      impl->module = torch::jit::optimize_for_inference (module);
+    } catch (const c10::Error &) {
+      impl->module = module;
+    }
+  } catch (const std::exception &e) {
+    std::string what = first_line (e.what ());
+    throw ModelError ("cannot load the TorchScript model " + model_path +
+        " (corrupt, or not TorchScript): " + what.substr (0, 300));
+  }
+
+  /* Check the card's contract once, on a short input. */
+  std::vector<float> probe ((size_t) impl->card.mel.n_mels * 8, -5.0f);
+  try {
+    impl->run (impl->mel_tensor (probe.data (), 8));
+  } catch (const ModelError &) {
+    throw;
+  } catch (const std::exception &e) {
+    std::string what = first_line (e.what ());
+    throw ModelError (model_path + ": the model does not accept the input its "
+        "card describes ([1, " + std::to_string (impl->card.mel.n_mels) +
+        ", frames] log-mel): " + what.substr (0, 300));
+  }
+  return std::unique_ptr<Vocoder> (new Vocoder (std::move (impl)));
+}
+
+const ModelCard &
+Vocoder::card () const
+{
+  return impl_->card;
+}
+
+std::string
+Vocoder::device () const
+{
+  return impl_->device.str ();
+}
+
+std::vector<float>
+Vocoder::vocode (const float *mel, size_t frames)
+{
+  if (frames == 0)
+    return {};
+  try {
+    torch::Tensor audio = impl_->run (impl_->mel_tensor (mel, frames));
+    return std::vector<float> (audio.data_ptr<float> (),
+        audio.data_ptr<float> () + audio.numel ());
+  } catch (const ModelError &) {
+    throw;
+  } catch (const std::exception &e) {
+    throw ModelError (impl_->card.path + ": vocoding failed: " +
+        first_line (e.what ()));
+  }
+}
+
+bool
+Vocoder::vocode_chunked (const float *mel, size_t frames, const EmitFunc &emit)
+{
+  const size_t chunk = impl_->options.chunk_frames;
+  const size_t context = impl_->options.context_frames;
+  const int64_t n_mels = impl_->card.mel.n_mels;
+  const int64_t hop = impl_->card.mel.hop;
+  if (frames == 0)
+    return true;
+  try {
+    torch::Tensor all = torch::from_blob (const_cast<float *> (mel),
+        {1, n_mels, (int64_t) frames}, torch::kFloat);
+    for (size_t start = 0; start < frames; start += chunk) {
+      size_t end = std::min (frames, start + chunk);
+      size_t from = start > context ? start - context : 0;
+      size_t to = std::min (frames, end + context);
+      torch::Tensor piece = all.narrow (2, (int64_t) from,
+          (int64_t) (to - from)).contiguous ();
+      torch::Tensor audio = impl_->run (piece);
+      const float *samples = audio.data_ptr<float> () + (start - from) * hop;
+      if (!emit (samples, (end - start) * hop))
+        return false;
+    }
+  } catch (const ModelError &) {
+    throw;
+  } catch (const std::exception &e) {
+    throw ModelError (impl_->card.path + ": vocoding failed: " +
+        first_line (e.what ()));
+  }
+  return true;
+}
+
+}  // namespace ganvoice

@@ -1,0 +1,210 @@
+/* Unit tests of the vocoder runtime and model cards, on the tiny generated
+ * model in tests/models (see make_test_models.py).
+ * SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <ganvoice/vocoder.h>
+
+#include <gst/check/gstcheck.h>
+
+#include <cmath>
+#include <string>
+#include <vector>
+
+using namespace ganvoice;
+
+static std::string
+model_file (const char *name)
+{
+  const gchar *root = g_getenv ("GANVOICE_SOURCE_DIR");
+  fail_unless (root != NULL);
+  return std::string (root) + "/tests/models/" + name;
+}
+
+static std::string tmp_dir;
+
+static std::string
+write_temp (const char *name, const std::string &contents)
+{
+  if (tmp_dir.empty ()) {
+    gchar *dir = g_dir_make_tmp ("ganvoice-vocoder-XXXXXX", NULL);
+    fail_unless (dir != NULL);
+    tmp_dir = dir;
+    g_free (dir);
+  }
+  std::string path = tmp_dir + "/" + name;
+  fail_unless (g_file_set_contents (path.c_str (), contents.data (),
+          contents.size (), NULL));
+  return path;
+}
+
+static std::string
+tiny_card_with (const char *field, const char *value)
+{
+  gchar *json = NULL;
+  fail_unless (g_file_get_contents (model_file ("tiny-vocoder.json").c_str (),
+          &json, NULL, NULL));
+  std::string card (json);
+  g_free (json);
+  std::string key = std::string ("\"") + field + "\": ";
+  size_t at = card.find (key);
+  fail_unless (at != std::string::npos, "no %s in the card", field);
+  size_t end = card.find_first_of (",\n}", at + key.size ());
+  if (value)
+    card.replace (at + key.size (), end - at - key.size (), value);
+  else
+    card.erase (at, card.find ('\n', at) + 1 - at);
+  return card;
+}
+
+static std::vector<float>
+test_mel (size_t frames)
+{
+  std::vector<float> mel (8 * frames);
+  for (size_t i = 0; i < mel.size (); i++)
+    mel[i] = (float) std::sin (0.37 * i) * 3.0f - 4.0f;
+  return mel;
+}
+
+GST_START_TEST (test_load_and_shape)
+{
+  auto vocoder = Vocoder::load (model_file ("tiny-vocoder.ts"),
+      model_file ("tiny-vocoder.json"));
+  const ModelCard &card = vocoder->card ();
+  fail_unless_equals_string (card.name.c_str (), "tiny-vocoder");
+  fail_unless_equals_int (card.mel.sample_rate, 16000);
+  fail_unless_equals_int (card.mel.hop, 16);
+  fail_unless_equals_int (card.mel.n_mels, 8);
+  fail_unless_equals_string (vocoder->device ().c_str (), "cpu");
+
+  std::vector<float> mel = test_mel (50);
+  std::vector<float> audio = vocoder->vocode (mel.data (), 50);
+  fail_unless_equals_int (audio.size (), 50 * 16);
+  for (float s : audio)
+    fail_unless (std::isfinite (s) && std::fabs (s) <= 1.0f);
+  fail_unless (vocoder->vocode (mel.data (), 0).empty ());
+}
+GST_END_TEST;
+
+GST_START_TEST (test_deterministic)
+{
+  auto vocoder = Vocoder::load (model_file ("tiny-vocoder.ts"),
+      model_file ("tiny-vocoder.json"));
+  std::vector<float> mel = test_mel (40);
+  std::vector<float> a = vocoder->vocode (mel.data (), 40);
+  std::vector<float> b = vocoder->vocode (mel.data (), 40);
+  fail_unless (a == b, "the same input gave different output");
+}
+GST_END_TEST;
+
+GST_START_TEST (test_chunked_matches_one_shot)
+{
+  /* Context covers the model's receptive field (2 frames), so chunks join
+   * exactly; the tolerance only allows for float summation order. */
+  const double tolerance = 1e-5;
+  VocoderOptions options;
+  options.chunk_frames = 7;
+  options.context_frames = 3;
+  auto vocoder = Vocoder::load (model_file ("tiny-vocoder.ts"),
+      model_file ("tiny-vocoder.json"), options);
+  std::vector<float> mel = test_mel (101);
+  std::vector<float> whole = vocoder->vocode (mel.data (), 101);
+  std::vector<float> streamed;
+  unsigned chunks = 0;
+  fail_unless (vocoder->vocode_chunked (mel.data (), 101,
+          [&](const float *s, size_t n) {
+            streamed.insert (streamed.end (), s, s + n);
+            chunks++;
+            return true;
+          }));
+  fail_unless_equals_int (chunks, 15);
+  fail_unless_equals_int (streamed.size (), whole.size ());
+  double worst = 0;
+  for (size_t i = 0; i < whole.size (); i++)
+    worst = std::max (worst, (double) std::fabs (whole[i] - streamed[i]));
+  fail_unless (worst <= tolerance, "chunked differs by %g", worst);
+
+  /* The callback can stop it, as a flush does. */
+  chunks = 0;
+  fail_if (vocoder->vocode_chunked (mel.data (), 101,
+          [&](const float *, size_t) { return ++chunks < 2; }));
+  fail_unless_equals_int (chunks, 2);
+}
+GST_END_TEST;
+
+GST_START_TEST (test_bad_models)
+{
+  static const struct {
+    const char *what;
+    const char *field;   /* card field to change, or NULL to use the card */
+    const char *value;   /* its new value, or NULL to remove it */
+    bool corrupt_model;
+    bool missing_model;
+    const char *words;   /* expected in the error */
+  } cases[] = {
+    {"missing model", NULL, NULL, false, true, "not found"},
+    {"corrupt model", NULL, NULL, true, false, "cannot load"},
+    {"card without hop", "hop", NULL, false, false, "\"hop\""},
+    {"card with text hop", "hop", "\"16\"", false, false, "\"hop\" must be a number"},
+    {"wrong hop", "hop", "12", false, false, "breaks its card"},
+    {"wrong n_mels", "n_mels", "10", false, false, "does not accept"},
+    {"wrong kind", "kind", "\"acoustic\"", false, false, "not \"vocoder\""},
+    {"f0 input", "f0_input", "true", false, false, "f0_input"},
+    {"fmax above Nyquist", "fmax", "9000.0", false, false, "\"fmax\""},
+  };
+  for (const auto &c : cases) {
+    std::string model = model_file ("tiny-vocoder.ts");
+    std::string card = model_file ("tiny-vocoder.json");
+    if (c.missing_model)
+      model = tmp_dir + "/no-such-model.ts";
+    if (c.corrupt_model)
+      model = write_temp ("corrupt.ts", std::string ("PK\x03\x04 not a zip", 16));
+    if (c.field)
+      card = write_temp ("card.json", tiny_card_with (c.field, c.value));
+    try {
+      Vocoder::load (model, card);
+      fail ("%s: loaded", c.what);
+    } catch (const ModelError &e) {
+      fail_unless (std::string (e.what ()).find (c.words) != std::string::npos,
+          "%s: '%s' lacks '%s'", c.what, e.what (), c.words);
+    }
+  }
+
+  /* Not JSON, a missing card, and unknown devices. */
+  try {
+    Vocoder::load (model_file ("tiny-vocoder.ts"),
+        write_temp ("bad.json", "{\"name\": "));
+    fail ("loaded a card that is not JSON");
+  } catch (const ModelError &e) {
+    fail_unless (std::string (e.what ()).find ("not valid JSON") != std::string::npos);
+  }
+  for (const char *device : {"cuda", "tpu"}) {
+    if (g_str_equal (device, "cuda") && vocoder_cuda_available ())
+      continue;
+    VocoderOptions options;
+    options.device = device;
+    try {
+      Vocoder::load (model_file ("tiny-vocoder.ts"),
+          model_file ("tiny-vocoder.json"), options);
+      fail ("loaded on %s", device);
+    } catch (const ModelError &e) {
+      fail_unless (std::string (e.what ()).find (device) != std::string::npos);
+    }
+  }
+}
+GST_END_TEST;
+
+static Suite *
+vocoder_suite (void)
+{
+  Suite *s = suite_create ("vocoder");
+  TCase *tc = tcase_create ("general");
+
+  suite_add_tcase (s, tc);
+  tcase_set_timeout (tc, 120);
+  tcase_add_test (tc, test_load_and_shape);
+  tcase_add_test (tc, test_deterministic);
+  tcase_add_test (tc, test_chunked_matches_one_shot);
+  tcase_add_test (tc, test_bad_models);
+  return s;
+}
+
+GST_CHECK_MAIN (vocoder);
