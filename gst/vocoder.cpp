@@ -32,6 +32,7 @@ struct Vocoder::Impl {
   VocoderOptions options;
   torch::jit::Module module;
   torch::Device device = torch::kCPU;
+  std::string graph = "as exported";  /* which inference passes applied */
 
   /* Runs the model on [1, n_mels, frames]; returns [frames * hop] on CPU. */
   torch::Tensor run (const torch::Tensor &mel)
@@ -109,10 +110,14 @@ Vocoder::load (const std::string &model_path, const std::string &card_path,
     module.eval ();
     /* Freeze (weights become constants) and fuse for inference; a model
      * exported frozen already is used as it is. */
+    impl->module = module;
     try {
-      impl->module = torch::jit::optimize_for_inference (module);
-    } catch (const c10::Error &) {
-      impl->module = module;
+      impl->module = torch::jit::freeze (module);
+      impl->graph = "frozen";
+      impl->module = torch::jit::optimize_for_inference (impl->module);
+      impl->graph = "frozen, optimized";
+    } catch (const std::exception &) {
+      /* Already frozen at export, or a pass does not apply: keep what ran. */
     }
   } catch (const std::exception &e) {
     std::string what = first_line (e.what ());
@@ -145,6 +150,12 @@ std::string
 Vocoder::device () const
 {
   return impl_->device.str ();
+}
+
+std::string
+Vocoder::graph () const
+{
+  return impl_->graph;
 }
 
 std::vector<float>

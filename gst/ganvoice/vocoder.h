@@ -38,6 +38,8 @@ class Vocoder {
 
   GANVOICE_API const ModelCard &card () const;
   GANVOICE_API std::string device () const;
+  /* "frozen, optimized", "frozen" or "as exported". */
+  GANVOICE_API std::string graph () const;
 
   /* The whole input at once. @mel holds n_mels * frames floats. */
   GANVOICE_API std::vector<float> vocode (const float *mel, size_t frames);

@@ -73,7 +73,9 @@ GST_START_TEST (test_load_and_shape)
   fail_unless_equals_int (card.mel.sample_rate, 16000);
   fail_unless_equals_int (card.mel.hop, 16);
   fail_unless_equals_int (card.mel.n_mels, 8);
-  fail_unless_equals_string (vocoder->device ().c_str (), "cpu");
+  std::string device = vocoder->device (), graph = vocoder->graph ();
+  fail_unless_equals_string (device.c_str (), "cpu");
+  fail_unless_equals_string (graph.c_str (), "frozen, optimized");
 
   std::vector<float> mel = test_mel (50);
   std::vector<float> audio = vocoder->vocode (mel.data (), 50);
