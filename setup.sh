@@ -12,7 +12,7 @@ packages=(
   # build
   meson ninja-build pkg-config g++ clang libclang-rt-14-dev
   libglib2.0-dev libgstreamer1.0-dev libgstreamer-plugins-base1.0-dev libass-dev
-  libjson-glib-dev libtorch-dev
+  libjson-glib-dev libtorch-dev libespeak-ng-dev espeak-ng-data
   # LibTorch's BLAS: the reference BLAS is ~40x slower on Linear layers
   libopenblas0-pthread
   # run and test
