@@ -5,6 +5,8 @@
 #include <glib.h>
 
 #include <algorithm>
+#include <set>
+#include <tuple>
 
 namespace ganvoice {
 namespace {
@@ -59,11 +61,12 @@ make_spoken_cues (const std::vector<RawCue> &raw, const std::string &language,
   std::stable_sort (cues.begin (), cues.end (),[](const Cue & a, const Cue & b) {
         return a.start_ns < b.start_ns;
       });
-  /* The same line styled twice (a common fansub trick) is spoken once. */
-  auto same = [](const Cue & a, const Cue & b) {
-    return a.start_ns == b.start_ns && a.end_ns == b.end_ns && a.text == b.text;
-  };
-  cues.erase (std::unique (cues.begin (), cues.end (), same), cues.end ());
+  /* The same line styled twice (a common fansub trick, often interleaved
+   * with other lines at the same time) is spoken once: the first is kept. */
+  std::set<std::tuple<int64_t, int64_t, std::string>> seen;
+  cues.erase (std::remove_if (cues.begin (), cues.end (),[&seen](const Cue & c) {
+            return !seen.emplace (c.start_ns, c.end_ns, c.text).second;
+          }), cues.end ());
   for (size_t i = 0; i < cues.size (); i++)
     cues[i].index = (unsigned) i;
   return cues;

@@ -243,7 +243,9 @@ collapse_space (std::string_view text)
     if (!next)
       next = end;
     gunichar c = g_utf8_get_char_validated (p, next - p);
-    bool invalid = c == (gunichar) - 1 || c == (gunichar) - 2;
+    /* Stray continuation bytes after a character make the chunk invalid. */
+    bool invalid = c == (gunichar) - 1 || c == (gunichar) - 2 ||
+        g_utf8_next_char (p) != next;
     bool space = !invalid && (g_unichar_isspace (c) || c == 0x200B ||
         c == 0xFEFF);
     /* Unspeakable: U+FFFD from broken input, control and format characters

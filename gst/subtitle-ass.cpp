@@ -190,8 +190,8 @@ parse_ssa (std::string_view text, const ParseOptions &options)
       out.warnings.push_back ({line, "cue ends before it starts; cue skipped"});
       continue;
     }
-    /* Beyond ~100 days is a broken timestamp, and would overflow in ns. */
-    if (event.Start < 0 || event.Start + event.Duration > G_GINT64_CONSTANT (9000000000)) {
+    if (event.Start < 0 || event.Start / 1000 + event.Duration / 1000 >
+        kMaxTimestampSeconds) {
       out.warnings.push_back ({line, "malformed timestamp; cue skipped"});
       continue;
     }

@@ -12,6 +12,9 @@
 
 namespace ganvoice {
 
+/* Timestamps past this are broken input (and would overflow in ns). */
+constexpr int64_t kMaxTimestampSeconds = 9000000;
+
 struct Line {
   std::string_view text;
   unsigned number;              /* 1-based */

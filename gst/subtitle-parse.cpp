@@ -146,8 +146,11 @@ parse_timestamp (std::string_view text)
   int64_t seconds = parts[n_parts - 1];
   if (seconds >= 60 || (n_parts == 3 && minutes >= 60))
     return -1;
-  return ((hours * 60 + minutes) * 60 + seconds) * G_GINT64_CONSTANT (1000000000)
-      + fraction_ns;
+  int64_t total_seconds = (hours * 60 + minutes) * 60 + seconds;
+  /* Beyond ~100 days is a broken timestamp, and would overflow in ns. */
+  if (total_seconds > kMaxTimestampSeconds)
+    return -1;
+  return total_seconds * G_GINT64_CONSTANT (1000000000) + fraction_ns;
 }
 
 const char *

@@ -57,6 +57,9 @@ GST_START_TEST (test_timestamps)
     {"00:00:01,5x", -1},
     {"-00:00:01,000", -1},
     {"99999999999:00:00", -1},
+    {"5888888:00:00,000", -1},
+    {"2500:00:00,000", 9000000000 * MS / 1000},
+    {"2500:00:01,000", -1},
   };
   for (const auto &c : cases)
     fail_unless_equals_int64_hex (parse_timestamp (c.text), c.ns);
@@ -438,6 +441,20 @@ GST_START_TEST (test_spoken_cues_order_and_split)
 }
 GST_END_TEST;
 
+GST_START_TEST (test_interleaved_duplicates)
+{
+  /* Two layers, each with a top and a bottom line: A B A B at one time. */
+  std::vector<Cue> cues = cues_of (
+      "1\n00:00:01,000 --> 00:00:02,000\nTop\n\n"
+      "2\n00:00:01,000 --> 00:00:02,000\nBottom\n\n"
+      "3\n00:00:01,000 --> 00:00:02,000\n<b>Top</b>\n\n"
+      "4\n00:00:01,000 --> 00:00:02,000\nBottom\n");
+  fail_unless_equals_int (cues.size (), 2);
+  fail_unless_equals_string (cues[0].text.c_str (), "Top");
+  fail_unless_equals_string (cues[1].text.c_str (), "Bottom");
+}
+GST_END_TEST;
+
 GST_START_TEST (test_document_language_and_errors)
 {
   DocumentOptions options;
@@ -505,6 +522,7 @@ subtitles_suite (void)
   tcase_add_test (tc, test_ssa);
   tcase_add_test (tc, test_speakable_turns);
   tcase_add_test (tc, test_spoken_cues_order_and_split);
+  tcase_add_test (tc, test_interleaved_duplicates);
   tcase_add_test (tc, test_document_language_and_errors);
   tcase_add_test (tc, test_hostile_input_is_bounded);
   return s;
