@@ -122,5 +122,5 @@ MEL_FORMULA = {
     "mel_points": "n_mels+2 points equally spaced on the mel scale from fmin to fmax, triangles over FFT bin frequencies k*sr/n_fft",
     "mel_norm": "slaney: triangle m scaled by 2/(hz[m+2]-hz[m]) (librosa norm='slaney')",
     "compression": "natural log: ln(max(mel, 1e-5))",
-    "reference": "equal (to float32 rounding) to librosa.filters.mel(sr=22050, n_fft=1024, n_mels=80, fmin=0, fmax=8000, htk=False, norm='slaney') applied to the magnitude STFT",
+    "reference": "same formula as librosa.filters.mel(sr=22050, n_fft=1024, n_mels=80, fmin=0, fmax=8000, htk=False, norm='slaney') (HiFi-GAN mel_basis); not numerically cross-checked here, librosa is not installed",
 }

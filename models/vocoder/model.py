@@ -47,8 +47,15 @@ class VocosGenerator(nn.Module):
     """
 
     def __init__(self, n_mels: int = 80, dim: int = 256, inter: int = 768, layers: int = 8,
-                 n_fft: int = 1024, hop: int = 256, win: int = 1024):
+                 n_fft: int = 1024, hop: int = 256, win: int = 1024, mag_clamp: float = 1000.0):
         super().__init__()
+        # |STFT| of a full-scale signal with this window reaches sum(w) = 512, so the
+        # magnitude clamp must sit above that (Vocos' 1e2 compressed loud speech).
+        self.mag_clamp = mag_clamp
+        # frames of replicate padding added around the input at inference (export sets this):
+        # the receptive field is 3 + 8*3 = 27 frames each side, so edge frames then never see
+        # the convolutions' zero padding (zeros = a very loud log-mel -> clicks at the edges).
+        self.edge_pad = 0
         self.n_fft = n_fft
         self.hop = hop
         self.win = win
@@ -76,16 +83,22 @@ class VocosGenerator(nn.Module):
         n = self.n_fft // 2 + 1
         logmag = x[:, :n]
         phase = x[:, n:]
-        mag = torch.clamp(torch.exp(logmag), max=100.0)
+        mag = torch.clamp(torch.exp(logmag), max=self.mag_clamp)
         # phase is used through cos/sin of the raw output (Vocos), i.e. an unbounded angle
         return mag * torch.cos(phase), mag * torch.sin(phase)
 
     def forward(self, mel: torch.Tensor) -> torch.Tensor:
+        frames = mel.shape[-1]
+        p = self.edge_pad
+        if p > 0:
+            mel = F.pad(mel, (p, p), mode="replicate")
         re, im = self.spectrum(mel)
         spec = torch.complex(re, im)
-        length = mel.shape[-1] * self.hop
-        return torch.istft(spec, self.n_fft, hop_length=self.hop, win_length=self.win,
-                           window=self.window, center=True, length=length)
+        y = torch.istft(spec, self.n_fft, hop_length=self.hop, win_length=self.win,
+                        window=self.window, center=True, length=(frames + 2 * p) * self.hop)
+        if p > 0:
+            y = y[:, p * self.hop:(p + frames) * self.hop]
+        return y
 
 
 # ------------------------------------------------------ HiFi-GAN V3 (speed comparison only)
@@ -222,9 +235,9 @@ def feature_loss(real_fmaps, fake_fmaps):
     return loss
 
 
-def build_generator():
-    return VocosGenerator()
+def build_generator(mag_clamp: float = 1000.0):
+    return VocosGenerator(mag_clamp=mag_clamp)
 
 
 GENERATOR_HPARAMS = {"type": "vocos", "dim": 256, "intermediate": 768, "layers": 8,
-                     "kernel": 7, "head": "linear -> log|S| (clamped exp <= 100) and phase -> torch.istft(center=True, length=T*hop)"}
+                     "kernel": 7, "head": "linear -> log|S| (exp, clamped <= 1000) and phase -> torch.istft(center=True, length=T*hop)"}

@@ -16,6 +16,7 @@ import lzma
 import math
 import os
 import shutil
+import signal
 import sys
 import time
 
@@ -38,7 +39,8 @@ def load_pack(path):
 class Batcher:
     """Random segments of random utterances (prob. ~ length), on the training device."""
 
-    def __init__(self, pack, device, seg, seed=0):
+    def __init__(self, pack, device, seg, seed=0, lowpass_prob=0.0):
+        self.lowpass_prob = lowpass_prob
         self.audio = torch.from_numpy(pack["audio"].astype(np.float32) / 32768.0).to(device)
         self.off = torch.from_numpy(pack["offsets"]).to(device)
         self.len = torch.from_numpy(pack["lengths"]).to(device)
@@ -63,13 +65,41 @@ class Batcher:
         x = self.audio[idx] * valid.float()
         # random level: peak of the utterance mapped to U(0.25, 0.95)
         target = 0.25 + 0.7 * torch.rand(batch, device=self.device, generator=self.gen)
-        return (x * (target / self.peak[u])[:, None]).clamp(-1.0, 1.0)
+        x = (x * (target / self.peak[u])[:, None]).clamp(-1.0, 1.0)
+        if self.lowpass_prob > 0:
+            # telephone-band augmentation: brick-wall low-pass at U(3400, 8000) Hz
+            X = torch.fft.rfft(x, dim=-1)
+            f = torch.fft.rfftfreq(self.seg, 1.0 / CFG.sample_rate).to(self.device)
+            cut = 3400.0 + 4600.0 * torch.rand(batch, 1, device=self.device, generator=self.gen)
+            on = torch.rand(batch, 1, device=self.device, generator=self.gen) < self.lowpass_prob
+            keep = torch.where(on, (f[None, :] < cut).float(), torch.ones_like(cut))
+            x = torch.fft.irfft(X * keep, n=self.seg, dim=-1).clamp(-1.0, 1.0)
+        return x
 
 
 def lr_at(step, base, total, warm, restart_step):
     w = min(1.0, (step - restart_step + 1) / warm)
     t = min(1.0, step / max(1, total))
     return base * w * (0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * t)))
+
+
+def adapt_weight_norm_keys(sd, module):
+    """Map weight-norm keys between torch>=2.1 parametrizations and torch 1.13 weight_norm."""
+    want = set(module.state_dict().keys())
+    out = {}
+    for k, v in sd.items():
+        k2 = k
+        if k not in want:
+            if k.endswith("parametrizations.weight.original0"):
+                k2 = k.replace("parametrizations.weight.original0", "weight_g")
+            elif k.endswith("parametrizations.weight.original1"):
+                k2 = k.replace("parametrizations.weight.original1", "weight_v")
+            elif k.endswith("weight_g"):
+                k2 = k[:-len("weight_g")] + "parametrizations.weight.original0"
+            elif k.endswith("weight_v"):
+                k2 = k[:-len("weight_v")] + "parametrizations.weight.original1"
+        out[k2] = v
+    return out
 
 
 def state_cpu(sd):
@@ -91,11 +121,16 @@ def main():
     ap.add_argument("--total-steps", type=int, default=20000, help="length of the cosine LR schedule")
     ap.add_argument("--max-steps", type=int, default=10 ** 9)
     ap.add_argument("--time-limit", type=float, default=1e9, help="seconds of wall clock for this run")
-    ap.add_argument("--save-every", type=int, default=2000)
+    ap.add_argument("--save-every", type=int, default=2000, help="steps between checkpoints")
+    ap.add_argument("--save-minutes", type=float, default=10.0, help="also checkpoint after this much wall clock")
     ap.add_argument("--log-every", type=int, default=100)
     ap.add_argument("--mel-weight", type=float, default=45.0)
     ap.add_argument("--fm-weight", type=float, default=2.0)
     ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--mag-clamp", type=float, default=1000.0,
+                    help="generator |S| clamp (the first 10267 shipped steps used 100, see docs/vocoder.md)")
+    ap.add_argument("--lowpass-prob", type=float, default=0.25,
+                    help="fraction of segments low-passed at U(3.4k, 8k) Hz (telephone-band robustness)")
     a = ap.parse_args()
     t0 = time.time()
     torch.set_num_threads(a.threads)
@@ -110,9 +145,9 @@ def main():
     pack = load_pack(a.pack)
     print(f"pack: {len(pack['lengths'])} utts, {pack['lengths'].sum() / CFG.sample_rate / 60:.1f} min, "
           f"sources {list(pack['sources'])}", flush=True)
-    batcher = Batcher(pack, dev, a.seg, seed=a.seed)
+    batcher = Batcher(pack, dev, a.seg, seed=a.seed, lowpass_prob=a.lowpass_prob)
     mel_fn = MelSpectrogram(CFG).to(dev)
-    G = build_generator().to(dev)
+    G = build_generator(mag_clamp=a.mag_clamp).to(dev)
     D = Discriminators().to(dev)
     betas = (0.8, 0.99)
     optG = torch.optim.AdamW(G.parameters(), lr=a.lr, betas=betas, weight_decay=0.01)
@@ -125,9 +160,11 @@ def main():
         optG.load_state_dict(ck["optG"]); optD.load_state_dict(ck["optD"])
         step, restart_step, trained_s = ck["step"], ck.get("restart_step", 0), ck.get("trained_s", 0.0)
         print(f"resumed full state from {last} at step {step}", flush=True)
-    elif a.init_light:
+    elif a.init_light or os.path.exists(os.path.join(a.ckpt_dir, "gen.pt")):
+        a.init_light = a.init_light or a.ckpt_dir
         G.load_state_dict(torch.load(os.path.join(a.init_light, "gen.pt"), map_location=dev))
-        D.load_state_dict(torch.load(os.path.join(a.init_light, "disc.pt"), map_location=dev))
+        D.load_state_dict(adapt_weight_norm_keys(
+            torch.load(os.path.join(a.init_light, "disc.pt"), map_location=dev), D))
         meta = json.load(open(os.path.join(a.init_light, "meta.json")))
         step = restart_step = meta["step"]
         trained_s = meta.get("trained_s", 0.0)
@@ -155,6 +192,13 @@ def main():
     s_log = step
     acc = {}
     limit_end = t0 + a.time_limit
+    stop = {"sig": None}
+
+    def on_signal(signum, frame):  # SIGTERM / SIGINT: save at the end of the current step
+        stop["sig"] = signum
+    signal.signal(signal.SIGTERM, on_signal)
+    signal.signal(signal.SIGINT, on_signal)
+    t_save = time.time()
     while step < a.max_steps:
         lr = lr_at(step, a.lr, a.total_steps, 200, restart_step)
         for o in (optG, optD):
@@ -194,10 +238,11 @@ def main():
                   f"elapsed {now - t0:.0f}s", flush=True)
             acc = {}
             t_log, s_log = now, step
-        if step % a.save_every == 0:
+        if step % a.save_every == 0 or time.time() - t_save > 60 * a.save_minutes:
             save()
-        if time.time() > limit_end:
-            print(f"time limit reached at step {step}", flush=True)
+            t_save = time.time()
+        if time.time() > limit_end or stop["sig"] is not None:
+            print(f"{'time limit' if stop['sig'] is None else 'signal'} reached at step {step}", flush=True)
             break
     save()
     if a.copy_light_to:
