@@ -3,6 +3,7 @@
 #include <ganvoice/vocoder.h>
 
 #include <ATen/Parallel.h>
+#include <torch/csrc/jit/runtime/graph_executor.h>
 #include <torch/script.h>
 
 #include <glib.h>
@@ -102,6 +103,10 @@ Vocoder::load (const std::string &model_path, const std::string &card_path,
   }
   if (options.threads > 0)
     at::set_num_threads (options.threads);
+  /* The profiling executor re-specialises the graph for every new input
+   * length, which streaming chunks and cues of all lengths keep hitting. */
+  if (g_getenv ("GANVOICE_TORCH_PROFILING") == nullptr)
+    torch::jit::getProfilingMode () = false;
 
   if (!g_file_test (model_path.c_str (), G_FILE_TEST_IS_REGULAR))
     throw ModelError ("model file not found: " + model_path);
@@ -110,14 +115,15 @@ Vocoder::load (const std::string &model_path, const std::string &card_path,
     module.eval ();
     /* Freeze (weights become constants) and fuse for inference; a model
      * exported frozen already is used as it is. */
+    /* Freeze: weights become constants, and the frozen-graph passes fold
+     * and fuse them. (optimize_for_inference's MKLDNN layouts measured
+     * slower on this model: see docs/benchmarks.md.) A model exported
+     * frozen already is used as it is. */
     impl->module = module;
     try {
       impl->module = torch::jit::freeze (module);
-      impl->graph = "frozen";
-      impl->module = torch::jit::optimize_for_inference (impl->module);
       impl->graph = "frozen, optimized";
     } catch (const std::exception &) {
-      /* Already frozen at export, or a pass does not apply: keep what ran. */
     }
   } catch (const std::exception &e) {
     std::string what = first_line (e.what ());

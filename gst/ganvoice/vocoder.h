@@ -19,7 +19,7 @@ struct VocoderOptions {
   std::string device = "cpu";
   /* Streaming: frames per chunk, and frames of context vocoded on each side
    * of a chunk and then discarded, so that chunks join seamlessly. */
-  size_t chunk_frames = 64;
+  size_t chunk_frames = 128;
   size_t context_frames = 32;
 };
 
@@ -38,7 +38,8 @@ class Vocoder {
 
   GANVOICE_API const ModelCard &card () const;
   GANVOICE_API std::string device () const;
-  /* "frozen, optimized", "frozen" or "as exported". */
+  /* "frozen, optimized" (frozen here, with the frozen-graph passes) or
+   * "as exported" (the file was frozen at export already). */
   GANVOICE_API std::string graph () const;
 
   /* The whole input at once. @mel holds n_mels * frames floats. */

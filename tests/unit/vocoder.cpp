@@ -5,6 +5,7 @@
 
 #include <gst/check/gstcheck.h>
 
+#include <algorithm>
 #include <cmath>
 #include <string>
 #include <vector>
@@ -194,6 +195,27 @@ GST_START_TEST (test_bad_models)
 }
 GST_END_TEST;
 
+GST_START_TEST (test_shipped_model)
+{
+  std::string root = g_getenv ("GANVOICE_SOURCE_DIR");
+  auto vocoder = Vocoder::load (root + "/models/vocoder/vocoder.ts",
+      root + "/models/vocoder/vocoder.json");
+  const MelSpec &mel = vocoder->card ().mel;
+  fail_unless_equals_int (mel.sample_rate, 22050);
+  fail_unless_equals_int (mel.hop, 256);
+  fail_unless_equals_int (mel.n_mels, 80);
+  fail_unless_equals_string (mel.scale.c_str (), "slaney");
+  /* Silence in (the log-mel floor), near-silence out, of the right length. */
+  std::vector<float> silence (80 * 40, std::log (1e-5f));
+  std::vector<float> audio = vocoder->vocode (silence.data (), 40);
+  fail_unless_equals_int (audio.size (), 40 * 256);
+  float peak = 0;
+  for (float s : audio)
+    peak = std::max (peak, std::fabs (s));
+  fail_unless (peak < 0.05f, "silence came out at peak %f", peak);
+}
+GST_END_TEST;
+
 static Suite *
 vocoder_suite (void)
 {
@@ -206,6 +228,7 @@ vocoder_suite (void)
   tcase_add_test (tc, test_deterministic);
   tcase_add_test (tc, test_chunked_matches_one_shot);
   tcase_add_test (tc, test_bad_models);
+  tcase_add_test (tc, test_shipped_model);
   return s;
 }
 
