@@ -34,18 +34,20 @@ make_spoken_cues (const std::vector<RawCue> &raw, const std::string &language,
     for (const Turn &turn : turns)
       total += turn_weight (turn.text);
     int64_t duration = rc.end_ns - rc.start_ns;
+    /* Turn boundaries fall on whole milliseconds after the cue start, never
+     * past the cue end; the last turn ends with the cue. */
+    auto boundary = [&](int64_t done) {
+      int64_t offset = (int64_t) ((double) duration * done / total / 1e6 + 0.5) *
+          1000000;
+      return std::min (rc.end_ns, rc.start_ns + offset);
+    };
     int64_t done = 0;
     for (size_t t = 0; t < turns.size (); t++) {
       Cue cue;
-      int64_t weight = turn_weight (turns[t].text);
-      /* Shares are cut at whole milliseconds; the last turn ends on time. */
-      int64_t share_start = rc.start_ns + (int64_t) ((double) duration * done /
-          total / 1e6 + 0.5) * 1000000;
-      done += weight;
-      int64_t share_end = t + 1 == turns.size () ? rc.end_ns : rc.start_ns +
-          (int64_t) ((double) duration * done / total / 1e6 + 0.5) * 1000000;
-      cue.start_ns = t == 0 ? rc.start_ns : share_start;
-      cue.end_ns = std::max (share_end, cue.start_ns + 1);
+      cue.start_ns = boundary (done);
+      done += turn_weight (turns[t].text);
+      int64_t end = t + 1 == turns.size () ? rc.end_ns : boundary (done);
+      cue.end_ns = std::max (end, cue.start_ns + 1);
       cue.text = std::move (turns[t].text);
       cue.speaker = std::move (turns[t].speaker);
       cue.style = rc.style;
