@@ -3,6 +3,8 @@
 # corpus, so that the repository is never written into.
 #   run-fuzzer.sh TARGET SECONDS SEED_DIR DICT [EXTRA_LIBFUZZER_ARGS...]
 # GANVOICE_FUZZ_SECONDS, when set, overrides SECONDS (default 60).
+# GANVOICE_FUZZ_SEED (default 1) fixes libFuzzer's seed, so that CI explores
+# the same way each run; 0 asks for a random seed, for exploratory runs.
 # Crash, leak and timeout reproducers go to GANVOICE_FUZZ_ARTIFACTS (default:
 # the current directory) as <target>-crash-<sha1> and so on. Exits with the
 # fuzzer's status: 0 when nothing was found, 1 for a crash, a sanitizer
@@ -31,7 +33,7 @@ cp -R "$seeds"/. "$work"/
 echo "$name: fuzzing for ${seconds}s on a copy of $seeds in $work"
 status=0
 "$target" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 \
-  -dict="$dict" -print_final_stats=1 -error_exitcode=1 -timeout_exitcode=2 \
+  -dict="$dict" -seed="${GANVOICE_FUZZ_SEED:-1}" -print_final_stats=1 -error_exitcode=1 -timeout_exitcode=2 \
   -artifact_prefix="$artifacts/$name-" "$@" "$work" || status=$?
 echo "$name: corpus grew from $(ls "$seeds" | wc -l) to $(ls "$work" | wc -l) inputs; exit status $status"
 [ "$status" -ne 77 ] || status=1
