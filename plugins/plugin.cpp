@@ -4,6 +4,7 @@
 #include "config.h"
 #endif
 
+#include "gstduckmix.h"
 #include "gstsubcues.h"
 
 static gboolean
@@ -12,6 +13,7 @@ plugin_init (GstPlugin *plugin)
   gboolean ok = FALSE;
 
   ok |= GST_ELEMENT_REGISTER (subcues, plugin);
+  ok |= GST_ELEMENT_REGISTER (duckmix, plugin);
   return ok;
 }
 
