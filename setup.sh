@@ -17,6 +17,7 @@ packages=(
   libopenblas0-pthread
   # run and test
   gstreamer1.0-tools gstreamer1.0-plugins-base gstreamer1.0-plugins-good
+  gstreamer1.0-x  # textoverlay, to check that cues feed standard text elements
   # real-world subtitle corpus for the tests
   ca-certificates
 )
