@@ -1,6 +1,7 @@
 /* ganvoice: cue markup to speakable text, speakers and dialogue turns.
  * SPDX-License-Identifier: LGPL-2.1-or-later */
 #include "subtitle-lines.h"
+#include "utf8-walk.h"
 
 #include <ganvoice/subtitles.h>
 
@@ -236,53 +237,38 @@ collapse_space (std::string_view text)
   std::string out;
   out.reserve (text.size ());
   bool pending_space = false;
-  const gchar *p = text.data ();
-  const gchar *end = p + text.size ();
-  while (p < end) {
-    const gchar *next = g_utf8_find_next_char (p, end);
-    if (!next)
-      next = end;
-    gunichar c = g_utf8_get_char_validated (p, next - p);
-    /* Stray continuation bytes after a character make the chunk invalid. */
-    bool invalid = c == (gunichar) - 1 || c == (gunichar) - 2 ||
-        g_utf8_next_char (p) != next;
-    bool space = !invalid && (g_unichar_isspace (c) || c == 0x200B ||
-        c == 0xFEFF);
-    /* Unspeakable: U+FFFD from broken input, control and format characters
-     * (bidi marks, soft hyphens, zero-width joiners). */
-    bool drop = invalid || c == 0xFFFD || (!space && (g_unichar_iscntrl (c) ||
-            g_unichar_type (c) == G_UNICODE_FORMAT));
-    if (drop) {
-      p = next;
-      continue;
-    }
-    if (space) {
-      pending_space = !out.empty ();
-    } else {
-      if (pending_space)
-        out.push_back (' ');
-      pending_space = false;
-      out.append (p, next - p);
-    }
-    p = next;
-  }
+  walk_utf8 (text, [&](gunichar c, std::string_view bytes) {
+        bool invalid = c == kInvalidChar;
+        bool space = !invalid && (g_unichar_isspace (c) || c == 0x200B ||
+            c == 0xFEFF);
+        /* Unspeakable: U+FFFD from broken input, control and format
+         * characters (bidi marks, soft hyphens, zero-width joiners). */
+        bool drop = invalid || c == 0xFFFD || (!space &&
+            (g_unichar_iscntrl (c) || g_unichar_type (c) == G_UNICODE_FORMAT));
+        if (drop)
+          return true;
+        if (space) {
+          pending_space = !out.empty ();
+        } else {
+          if (pending_space)
+            out.push_back (' ');
+          pending_space = false;
+          out.append (bytes);
+        }
+        return true;
+      });
   return out;
 }
 
 bool
 has_speakable_char (std::string_view text)
 {
-  const gchar *p = text.data ();
-  const gchar *end = p + text.size ();
-  while (p < end) {
-    gunichar c = g_utf8_get_char_validated (p, end - p);
-    if (c == (gunichar) - 1 || c == (gunichar) - 2)
-      return false;
-    if (g_unichar_isalnum (c))
-      return true;
-    p = g_utf8_next_char (p);
-  }
-  return false;
+  bool found = false;
+  walk_utf8 (text, [&](gunichar c, std::string_view) {
+        found = c != kInvalidChar && g_unichar_isalnum (c);
+        return !found;
+      });
+  return found;
 }
 
 /* "JOHN: Hi" and "DR. SMITH: Hi": an upper-case label of at most four words
@@ -297,23 +283,19 @@ take_name_prefix (std::string &text)
     return {};
   std::string_view label = trim (std::string_view (text).substr (0, colon));
   unsigned letters = 0, words = 1;
-  const gchar *p = label.data ();
-  const gchar *end = p + label.size ();
-  while (p < end) {
-    gunichar c = g_utf8_get_char_validated (p, end - p);
-    if (c == (gunichar) - 1 || c == (gunichar) - 2)
-      return {};
-    if (g_unichar_islower (c))
-      return {};
-    if (g_unichar_isalpha (c))
-      letters++;
-    else if (c == ' ')
-      words++;
-    else if (!g_unichar_isdigit (c) && (c > 127 || !strchr (".#'-&", (int) c)))
-      return {};
-    p = g_utf8_next_char (p);
-  }
-  if (letters == 0 || words > 4)
+  bool is_label = true;
+  walk_utf8 (label, [&](gunichar c, std::string_view) {
+        if (c == kInvalidChar || g_unichar_islower (c))
+          is_label = false;
+        else if (g_unichar_isalpha (c))
+          letters++;
+        else if (c == ' ')
+          words++;
+        else if (!g_unichar_isdigit (c) && (c > 127 || !strchr (".#'-&", (int) c)))
+          is_label = false;
+        return is_label;
+      });
+  if (!is_label || letters == 0 || words > 4)
     return {};
   std::string name (label);
   text.erase (0, colon + 1);

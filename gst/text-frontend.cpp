@@ -1,5 +1,7 @@
 /* ganvoice: the text frontend on libespeak-ng.
  * SPDX-License-Identifier: LGPL-2.1-or-later */
+#include "utf8-walk.h"
+
 #include <ganvoice/text-frontend.h>
 
 #include <espeak-ng/speak_lib.h>
@@ -147,26 +149,18 @@ clause_to_ipa_locked (const std::string &clause)
 void
 append_symbols (std::vector<std::string> &symbols, const std::string &ipa)
 {
-  const gchar *p = ipa.c_str ();
-  const gchar *end = p + ipa.size ();
-  while (p < end) {
-    const gchar *next = g_utf8_find_next_char (p, end);
-    if (!next)
-      next = end;
-    gunichar c = g_utf8_get_char_validated (p, next - p);
-    if (c == (gunichar) - 1 || c == (gunichar) - 2) {
-      p = next;
-      continue;
-    }
-    if (g_unichar_isspace (c)) {
-      if (!symbols.empty () && symbols.back () != kWordBreak)
-        symbols.emplace_back (kWordBreak);
-    } else if (c != '_' && c != '\'' && c != '-' && !g_unichar_iscntrl (c)) {
-      /* espeak marks short pauses with "_" and joins syllables with "-". */
-      symbols.emplace_back (p, next - p);
-    }
-    p = next;
-  }
+  walk_utf8 (ipa, [&](gunichar c, std::string_view bytes) {
+        if (c == kInvalidChar)
+          return true;
+        if (g_unichar_isspace (c)) {
+          if (!symbols.empty () && symbols.back () != kWordBreak)
+            symbols.emplace_back (kWordBreak);
+        } else if (c != '_' && c != '\'' && c != '-' && !g_unichar_iscntrl (c)) {
+          /* espeak marks short pauses with "_" and joins syllables with "-". */
+          symbols.emplace_back (bytes);
+        }
+        return true;
+      });
 }
 
 void
@@ -253,24 +247,17 @@ TextFrontend::phonemize (std::string_view text, const std::string &language)
     }
     append_pause (out.symbols, pause);
   };
-  const gchar *p = text.data ();
-  const gchar *end = p + text.size ();
-  while (p < end) {
-    const gchar *next = g_utf8_find_next_char (p, end);
-    if (!next)
-      next = end;
-    gunichar c = g_utf8_get_char_validated (p, next - p);
-    if (c == (gunichar) - 1 || c == (gunichar) - 2) {
-      p = next;
-      continue;
-    }
-    Pause pause = pause_of (c);
-    if (pause != Pause::None && !is_inside_token (text, p - text.data (), c))
-      flush (pause);
-    else
-      clause.append (p, next - p);
-    p = next;
-  }
+  walk_utf8 (text, [&](gunichar c, std::string_view bytes) {
+        if (c == kInvalidChar)
+          return true;
+        Pause pause = pause_of (c);
+        if (pause != Pause::None &&
+            !is_inside_token (text, bytes.data () - text.data (), c))
+          flush (pause);
+        else
+          clause.append (bytes);
+        return true;
+      });
   flush (Pause::Long);
   return out;
 }
