@@ -76,6 +76,88 @@ get_string (JsonObject *obj, const char *name, const std::string &origin,
   return json_node_get_string (node);
 }
 
+JsonArray *
+get_array (JsonObject *obj, const char *name, const std::string &origin)
+{
+  JsonNode *node = member (obj, name, origin);
+  if (!JSON_NODE_HOLDS_ARRAY (node))
+    fail (origin, std::string ("\"") + name + "\" must be a list");
+  return json_node_get_array (node);
+}
+
+/* The acoustic model's fields: phonemes, speaker_embedding_dim, voices.
+ * Each is checked where present; AcousticModel::load requires them. */
+void
+parse_acoustic (JsonObject *obj, const std::string &origin, ModelCard &card)
+{
+  if (member (obj, "phonemes", origin, false)) {
+    JsonArray *phonemes = get_array (obj, "phonemes", origin);
+    guint n = json_array_get_length (phonemes);
+    for (guint i = 0; i < n; i++) {
+      JsonNode *node = json_array_get_element (phonemes, i);
+      if (!JSON_NODE_HOLDS_VALUE (node) ||
+          json_node_get_value_type (node) != G_TYPE_STRING ||
+          !*json_node_get_string (node))
+        fail (origin, "\"phonemes\"[" + std::to_string (i) +
+            "] must be a non-empty string");
+      std::string symbol = json_node_get_string (node);
+      for (const std::string &seen : card.phonemes)
+        if (seen == symbol)
+          fail (origin, "\"phonemes\" lists \"" + symbol + "\" twice");
+      card.phonemes.push_back (symbol);
+    }
+    /* The text frontend's word break and pauses must have ids. */
+    for (const char *needed : {" ", ",", "."}) {
+      bool found = false;
+      for (const std::string &seen : card.phonemes)
+        found = found || seen == needed;
+      if (!found)
+        fail (origin, std::string ("\"phonemes\" lacks \"") + needed +
+            "\" (the word break and pauses must have ids)");
+    }
+  }
+
+  if (!member (obj, "voices", origin, false))
+    return;
+  card.speaker_embedding_dim = get_int (obj, "speaker_embedding_dim", origin,
+      1, 65536);
+  const size_t dim = (size_t) card.speaker_embedding_dim;
+  JsonArray *voices = get_array (obj, "voices", origin);
+  guint n_voices = json_array_get_length (voices);
+  for (guint i = 0; i < n_voices; i++) {
+    JsonNode *node = json_array_get_element (voices, i);
+    std::string where = "\"voices\"[" + std::to_string (i) + "]";
+    if (!JSON_NODE_HOLDS_OBJECT (node))
+      fail (origin, where + " must be an object");
+    JsonObject *v = json_node_get_object (node);
+    std::string v_origin = origin + ": " + where;
+    Voice voice;
+    voice.name = get_string (v, "name", v_origin);
+    voice.language = get_string (v, "language", v_origin);
+    voice.gender = get_string (v, "gender", v_origin);
+    if (voice.name.empty ())
+      fail (v_origin, "\"name\" is empty");
+    if (voice.gender != "female" && voice.gender != "male")
+      fail (v_origin, "\"gender\" is \"" + voice.gender +
+          "\", not \"female\" or \"male\"");
+    for (const Voice &seen : card.voices)
+      if (seen.name == voice.name)
+        fail (origin, "\"voices\" names \"" + voice.name + "\" twice");
+    JsonArray *embedding = get_array (v, "embedding", v_origin);
+    if (json_array_get_length (embedding) != dim)
+      fail (v_origin, "\"embedding\" has " +
+          std::to_string (json_array_get_length (embedding)) +
+          " numbers, but \"speaker_embedding_dim\" is " + std::to_string (dim));
+    for (guint k = 0; k < dim; k++) {
+      JsonNode *x = json_array_get_element (embedding, k);
+      if (!is_number (x))
+        fail (v_origin, "\"embedding\" must hold numbers only");
+      voice.embedding.push_back ((float) json_node_get_double (x));
+    }
+    card.voices.push_back (std::move (voice));
+  }
+}
+
 }  // namespace
 
 ModelCard
@@ -132,6 +214,8 @@ ModelCard::parse (std::string_view json, const std::string &origin)
       fail (origin, "\"f0_input\" must be true or false");
     card.f0_input = json_node_get_boolean (f0);
   }
+  if (card.kind == "acoustic")
+    parse_acoustic (obj, origin, card);
   return card;
 }
 

@@ -1,9 +1,9 @@
 /* ganvoice: the GAN vocoder runtime on LibTorch.
  * SPDX-License-Identifier: LGPL-2.1-or-later */
+#include "torch-runtime.h"
+
 #include <ganvoice/vocoder.h>
 
-#include <ATen/Parallel.h>
-#include <torch/csrc/jit/runtime/graph_executor.h>
 #include <torch/script.h>
 
 #include <glib.h>
@@ -11,22 +11,6 @@
 #include <algorithm>
 
 namespace ganvoice {
-namespace {
-
-/* Torch messages carry a backtrace and a TorchScript trace: keep the gist,
- * which is the last "Error:" line, or else the first line. */
-std::string
-first_line (const char *what)
-{
-  std::string text (what ? what : "");
-  size_t error = text.rfind ("Error: ");
-  if (error != std::string::npos)
-    text = text.substr (error + 7);
-  size_t nl = text.find ('\n');
-  return nl == std::string::npos ? text : text.substr (0, nl);
-}
-
-}  // namespace
 
 struct Vocoder::Impl {
   ModelCard card;
@@ -92,43 +76,18 @@ Vocoder::load (const std::string &model_path, const std::string &card_path,
   if (options.chunk_frames == 0)
     throw ModelError ("chunk_frames must be at least 1");
 
-  if (options.device == "cuda") {
-    if (!vocoder_cuda_available ())
-      throw ModelError ("device \"cuda\" asked for, but this build of ganvoice "
-          "or LibTorch has no usable CUDA");
-    impl->device = torch::Device (torch::kCUDA);
-  } else if (options.device != "cpu") {
-    throw ModelError ("unknown device \"" + options.device +
-        "\" (use \"cpu\" or \"cuda\")");
-  }
-  if (options.threads > 0)
-    at::set_num_threads (options.threads);
-  /* The profiling executor re-specialises the graph for every new input
-   * length, which streaming chunks and cues of all lengths keep hitting. */
-  if (g_getenv ("GANVOICE_TORCH_PROFILING") == nullptr)
-    torch::jit::getProfilingMode () = false;
-
-  if (!g_file_test (model_path.c_str (), G_FILE_TEST_IS_REGULAR))
-    throw ModelError ("model file not found: " + model_path);
+  impl->device = select_device (options.device);
+  configure_torch (options.threads);
+  torch::jit::Module module = load_torchscript (model_path, impl->device);
+  /* Freeze: weights become constants, and the frozen-graph passes fold and
+   * fuse them. (optimize_for_inference's MKLDNN layouts measured slower on
+   * this model: see docs/benchmarks.md.) A model exported frozen already
+   * is used as it is. */
+  impl->module = module;
   try {
-    torch::jit::Module module = torch::jit::load (model_path, impl->device);
-    module.eval ();
-    /* Freeze (weights become constants) and fuse for inference; a model
-     * exported frozen already is used as it is. */
-    /* Freeze: weights become constants, and the frozen-graph passes fold
-     * and fuse them. (optimize_for_inference's MKLDNN layouts measured
-     * slower on this model: see docs/benchmarks.md.) A model exported
-     * frozen already is used as it is. */
-    impl->module = module;
-    try {
-      impl->module = torch::jit::freeze (module);
-      impl->graph = "frozen, optimized";
-    } catch (const std::exception &) {
-    }
-  } catch (const std::exception &e) {
-    std::string what = first_line (e.what ());
-    throw ModelError ("cannot load the TorchScript model " + model_path +
-        " (corrupt, or not TorchScript): " + what.substr (0, 300));
+    impl->module = torch::jit::freeze (module);
+    impl->graph = "frozen, optimized";
+  } catch (const std::exception &) {
   }
 
   /* Check the card's contract once, on a short input. */
@@ -138,7 +97,7 @@ Vocoder::load (const std::string &model_path, const std::string &card_path,
   } catch (const ModelError &) {
     throw;
   } catch (const std::exception &e) {
-    std::string what = first_line (e.what ());
+    std::string what = torch_error_gist (e.what ());
     throw ModelError (model_path + ": the model does not accept the input its "
         "card describes ([1, " + std::to_string (impl->card.mel.n_mels) +
         ", frames] log-mel): " + what.substr (0, 300));
@@ -177,7 +136,7 @@ Vocoder::vocode (const float *mel, size_t frames)
     throw;
   } catch (const std::exception &e) {
     throw ModelError (impl_->card.path + ": vocoding failed: " +
-        first_line (e.what ()));
+        torch_error_gist (e.what ()));
   }
 }
 
@@ -208,7 +167,7 @@ Vocoder::vocode_chunked (const float *mel, size_t frames, const EmitFunc &emit)
     throw;
   } catch (const std::exception &e) {
     throw ModelError (impl_->card.path + ": vocoding failed: " +
-        first_line (e.what ()));
+        torch_error_gist (e.what ()));
   }
   return true;
 }

@@ -31,6 +31,14 @@ struct MelSpec {
   double clamp = 1e-5;    /* log(max(mel, clamp)) */
 };
 
+/* A built-in voice of an acoustic model: a speaker embedding. */
+struct Voice {
+  std::string name;
+  std::string language;   /* ISO 639-1 or an espeak-ng voice name */
+  std::string gender;     /* "female" or "male" */
+  std::vector<float> embedding;
+};
+
 struct ModelCard {
   std::string path;       /* where it was read from, for messages */
   std::string name;
@@ -38,6 +46,13 @@ struct ModelCard {
   std::string version;
   MelSpec mel;
   bool f0_input = false;
+
+  /* Acoustic models only (kind "acoustic"; checked where present, and
+   * required by AcousticModel::load): the phoneme symbols (index = id), the
+   * speaker embedding size, and the built-in voices. */
+  std::vector<std::string> phonemes;
+  int speaker_embedding_dim = 0;
+  std::vector<Voice> voices;
 
   /* Reads and checks a card. Throws ModelError naming the file and field. */
   GANVOICE_API static ModelCard load (const std::string &path);

@@ -30,6 +30,80 @@ class TinyVocoder(nn.Module):
         return x.transpose(1, 2).reshape(mel.shape[0], -1)
 
 
+# (Nothing above this line should move: TinyVocoder's source lines are saved
+# in tiny-vocoder.ts, and only its weights and code should change it.)
+#
+# tiny-acoustic.ts: the acoustic model contract of docs/models.md (methods
+# durations() and decode()), on the tiny vocoder's mel front-end, with four
+# voices in tiny-acoustic.json. Phoneme vectors are an embedding plus a
+# speaker projection; durations are softplus(linear) + 1 frames; decode
+# repeats each phoneme's vector for its frames, a convolution makes 8 mels,
+# and pitch_shift adds 0.1 per semitone. tiny-acoustic-broken.ts breaks the
+# contract (durations() of the wrong shape), for the error tests.
+
+# id = index. "_" pads; ASCII letters; the IPA espeak-ng writes for en and
+# es; word break, pauses, stress and length marks.
+PHONEMES = (["_", " ", ",", ".", "?", "ˈ", "ˌ", "ː"] +
+            [chr(c) for c in range(ord("a"), ord("z") + 1)] +
+            list("əɪʊɛæʌɔɑɒɜɐᵻɚɾʃʒθðŋɹɡɲʎβɣʝʔɫɨ"))
+EMBED_DIM = 4
+HIDDEN = 8
+VOICES = [("ana", "es", "female"), ("ben", "en", "male"),
+          ("chloe", "en", "female"), ("dmitri", "es", "male")]
+
+
+class TinyAcoustic(nn.Module):
+    def __init__(self):
+        super().__init__()
+        # The contract's attributes: the runtime checks them against the
+        # card before it runs anything (out-of-range ids are not caught by
+        # Torch's embedding on all paths).
+        self.n_phonemes = len(PHONEMES)
+        self.speaker_embedding_dim = EMBED_DIM
+        self.embed = nn.Embedding(len(PHONEMES), HIDDEN)
+        self.speaker = nn.Linear(EMBED_DIM, HIDDEN)
+        self.dur = nn.Linear(HIDDEN, 1)
+        self.post = nn.Conv1d(HIDDEN, N_MELS, 3, padding=1)
+
+    def encode(self, ids: torch.Tensor, speaker: torch.Tensor) -> torch.Tensor:
+        return torch.tanh(self.embed(ids) + self.speaker(speaker).unsqueeze(1))
+
+    @torch.jit.export
+    def durations(self, ids: torch.Tensor, speaker: torch.Tensor) -> torch.Tensor:
+        h = self.encode(ids, speaker)                 # [1, N, HIDDEN]
+        return nn.functional.softplus(self.dur(h)).squeeze(2) + 1.0
+
+    @torch.jit.export
+    def decode(self, ids: torch.Tensor, speaker: torch.Tensor,
+               frames: torch.Tensor, pitch_shift: float) -> torch.Tensor:
+        h = self.encode(ids, speaker)[0]              # [N, HIDDEN]
+        x = torch.repeat_interleave(h, frames[0], dim=0)
+        x = x.transpose(0, 1).unsqueeze(0)            # [1, HIDDEN, T]
+        return torch.tanh(self.post(x)) * 2.0 - 5.0 + 0.1 * pitch_shift
+
+
+class TinyAcousticBroken(TinyAcoustic):
+    """Breaks the contract: durations() gives [1, N, 1]."""
+
+    @torch.jit.export
+    def durations(self, ids: torch.Tensor, speaker: torch.Tensor) -> torch.Tensor:
+        h = self.encode(ids, speaker)
+        return nn.functional.softplus(self.dur(h)) + 1.0
+
+
+# The mel front-end both tiny models share (the runtime checks they match).
+MEL_FRONT_END = {
+    "sample_rate": 16000,
+    "n_fft": 64,
+    "hop": HOP,
+    "win": 64,
+    "n_mels": N_MELS,
+    "fmin": 0.0,
+    "fmax": 8000.0,
+    "mel": {"scale": "slaney", "norm": "slaney", "clamp": 1e-5},
+}
+
+
 def main(out_dir):
     torch.manual_seed(1234)
     model = TinyVocoder().eval()
@@ -39,14 +113,7 @@ def main(out_dir):
         "name": "tiny-vocoder",
         "kind": "vocoder",
         "version": "1",
-        "sample_rate": 16000,
-        "n_fft": 64,
-        "hop": HOP,
-        "win": 64,
-        "n_mels": N_MELS,
-        "fmin": 0.0,
-        "fmax": 8000.0,
-        "mel": {"scale": "slaney", "norm": "slaney", "clamp": 1e-5},
+        **MEL_FRONT_END,
         "f0_input": False,
         "inputs": [{"name": "mel", "shape": [1, N_MELS, "frames"], "dtype": "float32"}],
         "outputs": [{"name": "audio", "shape": [1, "frames*16"], "dtype": "float32"}],
@@ -56,6 +123,44 @@ def main(out_dir):
         json.dump(card, f, indent=2)
         f.write("\n")
 
+    torch.manual_seed(5678)
+    acoustic = torch.jit.script(TinyAcoustic().eval())
+    acoustic.save(os.path.join(out_dir, "tiny-acoustic.ts"))
+    voices = []
+    for name, language, gender in VOICES:
+        embedding = [round(float(v), 4) for v in torch.randn(EMBED_DIM)]
+        voices.append({"name": name, "language": language, "gender": gender,
+                       "embedding": embedding})
+    card = {
+        "name": "tiny-acoustic",
+        "kind": "acoustic",
+        "version": "1",
+        **MEL_FRONT_END,
+        "phonemes": PHONEMES,
+        "speaker_embedding_dim": EMBED_DIM,
+        "voices": voices,
+        "inputs": [{"name": "ids", "shape": [1, "N"], "dtype": "int64"},
+                   {"name": "speaker", "shape": [1, EMBED_DIM], "dtype": "float32"},
+                   {"name": "frames", "shape": [1, "N"], "dtype": "int64"},
+                   {"name": "pitch_shift", "shape": [], "dtype": "float"}],
+        "outputs": [{"name": "durations", "shape": [1, "N"], "dtype": "float32"},
+                    {"name": "mel", "shape": [1, N_MELS, "sum(frames)"], "dtype": "float32"}],
+        "training_data": "none: seeded random weights, for tests only",
+    }
+    with open(os.path.join(out_dir, "tiny-acoustic.json"), "w") as f:
+        json.dump(card, f, indent=2, ensure_ascii=False)
+        f.write("\n")
+
+    # Uses tiny-acoustic.json as its card.
+    torch.manual_seed(5678)
+    broken = torch.jit.script(TinyAcousticBroken().eval())
+    broken.save(os.path.join(out_dir, "tiny-acoustic-broken.ts"))
+
 
 if __name__ == "__main__":
+    # TorchScript writes a module's constants in string-hash order: fix the
+    # hash seed so that a rerun in the same checkout gives identical files.
+    if os.environ.get("PYTHONHASHSEED") != "0":
+        os.environ["PYTHONHASHSEED"] = "0"
+        os.execv(sys.executable, [sys.executable] + sys.argv)
     main(sys.argv[1] if len(sys.argv) > 1 else os.path.dirname(os.path.abspath(__file__)))

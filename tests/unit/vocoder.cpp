@@ -5,6 +5,8 @@
 
 #include <gst/check/gstcheck.h>
 
+#include "model-files.h"
+
 #include <algorithm>
 #include <cmath>
 #include <string>
@@ -13,38 +15,9 @@
 using namespace ganvoice;
 
 static std::string
-model_file (const char *name)
-{
-  const gchar *root = g_getenv ("GANVOICE_SOURCE_DIR");
-  fail_unless (root != NULL);
-  return std::string (root) + "/tests/models/" + name;
-}
-
-static std::string tmp_dir;
-
-static std::string
-write_temp (const char *name, const std::string &contents)
-{
-  if (tmp_dir.empty ()) {
-    gchar *dir = g_dir_make_tmp ("ganvoice-vocoder-XXXXXX", NULL);
-    fail_unless (dir != NULL);
-    tmp_dir = dir;
-    g_free (dir);
-  }
-  std::string path = tmp_dir + "/" + name;
-  fail_unless (g_file_set_contents (path.c_str (), contents.data (),
-          contents.size (), NULL));
-  return path;
-}
-
-static std::string
 tiny_card_with (const char *field, const char *value)
 {
-  gchar *json = NULL;
-  fail_unless (g_file_get_contents (model_file ("tiny-vocoder.json").c_str (),
-          &json, NULL, NULL));
-  std::string card (json);
-  g_free (json);
+  std::string card = read_model_file ("tiny-vocoder.json");
   std::string key = std::string ("\"") + field + "\": ";
   size_t at = card.find (key);
   fail_unless (at != std::string::npos, "no %s in the card", field);
@@ -157,9 +130,9 @@ GST_START_TEST (test_bad_models)
     std::string model = model_file ("tiny-vocoder.ts");
     std::string card = model_file ("tiny-vocoder.json");
     if (c.missing_model)
-      model = tmp_dir + "/no-such-model.ts";
+      model = model_file ("no-such-model.ts");
     if (c.corrupt_model)
-      model = write_temp ("corrupt.ts", std::string ("PK\x03\x04 not a zip", 16));
+      model = write_temp ("corrupt.ts", corrupt_model_bytes ());
     if (c.field)
       card = write_temp ("card.json", tiny_card_with (c.field, c.value));
     try {

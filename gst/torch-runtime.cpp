@@ -1,0 +1,64 @@
+/* ganvoice: LibTorch set-up shared by the model runtimes.
+ * SPDX-License-Identifier: LGPL-2.1-or-later */
+#include "torch-runtime.h"
+
+#include <ganvoice/vocoder.h>
+
+#include <ATen/Parallel.h>
+#include <torch/csrc/jit/runtime/graph_executor.h>
+
+#include <glib.h>
+
+namespace ganvoice {
+
+std::string
+torch_error_gist (const char *what)
+{
+  std::string text (what ? what : "");
+  size_t error = text.rfind ("Error: ");
+  if (error != std::string::npos)
+    text = text.substr (error + 7);
+  size_t nl = text.find ('\n');
+  return (nl == std::string::npos ? text : text.substr (0, nl)).substr (0, 300);
+}
+
+torch::Device
+select_device (const std::string &device)
+{
+  if (device == "cuda") {
+    if (!vocoder_cuda_available ())
+      throw ModelError ("device \"cuda\" asked for, but this build of ganvoice "
+          "or LibTorch has no usable CUDA");
+    return torch::Device (torch::kCUDA);
+  }
+  if (device != "cpu")
+    throw ModelError ("unknown device \"" + device +
+        "\" (use \"cpu\" or \"cuda\")");
+  return torch::Device (torch::kCPU);
+}
+
+void
+configure_torch (int threads)
+{
+  if (threads > 0)
+    at::set_num_threads (threads);
+  if (g_getenv ("GANVOICE_TORCH_PROFILING") == nullptr)
+    torch::jit::getProfilingMode () = false;
+}
+
+torch::jit::Module
+load_torchscript (const std::string &path, torch::Device device)
+{
+  if (!g_file_test (path.c_str (), G_FILE_TEST_IS_REGULAR))
+    throw ModelError ("model file not found: " + path);
+  try {
+    torch::jit::Module module = torch::jit::load (path, device);
+    module.eval ();
+    return module;
+  } catch (const std::exception &e) {
+    throw ModelError ("cannot load the TorchScript model " + path +
+        " (corrupt, or not TorchScript): " + torch_error_gist (e.what ()));
+  }
+}
+
+}  // namespace ganvoice
