@@ -112,6 +112,9 @@ def main():
     ap.add_argument("--ckpt-dir", default="/var/tmp/ganvoice/vocoder")
     ap.add_argument("--init-light", default=None, help="dir with gen.pt/disc.pt/meta.json to start from "
                                                       "when ckpt-dir has no last.pt (optimisers restart)")
+    ap.add_argument("--init-shipped", default=None, metavar="VOCODER_TS",
+                    help="start the generator from a shipped (unfrozen) TorchScript vocoder and its card's "
+                         "step count, with fresh discriminators and optimisers, when ckpt-dir has no checkpoint")
     ap.add_argument("--copy-light-to", default=None, help="also copy gen.pt/disc.pt/meta.json here at the end")
     ap.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
     ap.add_argument("--threads", type=int, default=1)
@@ -169,6 +172,13 @@ def main():
         step = restart_step = meta["step"]
         trained_s = meta.get("trained_s", 0.0)
         print(f"started from light weights {a.init_light} at step {step} (fresh optimisers)", flush=True)
+    elif a.init_shipped:
+        shipped = torch.jit.load(a.init_shipped, map_location="cpu")
+        G.load_state_dict({k: v for k, v in shipped.state_dict().items() if k in G.state_dict()})
+        card = json.load(open(os.path.splitext(a.init_shipped)[0] + ".json"))
+        step = restart_step = int(card.get("training", {}).get("steps", 0))
+        print(f"started the generator from {a.init_shipped} at step {step} "
+              "(fresh discriminators and optimisers)", flush=True)
 
     def save():
         tmp = last + ".tmp"

@@ -47,6 +47,8 @@ def main():
     mel = MelSpectrogram(CFG)(synthetic_voice(a.seconds)[None]).contiguous()  # [1, 80, frames]
     model = torch.jit.load(a.model, map_location="cpu")
     model.eval()
+    # As the C++ runtime does: freeze the shipped (unfrozen) module.
+    model = torch.jit.freeze(model)
     audio_s = mel.shape[-1] * CFG.hop / CFG.sample_rate
     times = []
     with torch.inference_mode():
