@@ -30,9 +30,10 @@ make_spoken_cues (const std::vector<RawCue> &raw, const std::string &language,
   for (const RawCue &rc : raw) {
     std::vector<Turn> turns = speakable_turns (rc.markup, rc.kind, rc.speaker,
         options);
+    std::vector<int64_t> weights;
     int64_t total = 0;
     for (const Turn &turn : turns)
-      total += turn_weight (turn.text);
+      total += weights.emplace_back (turn_weight (turn.text));
     int64_t duration = rc.end_ns - rc.start_ns;
     /* Turn boundaries fall on whole milliseconds after the cue start, never
      * past the cue end; the last turn ends with the cue. */
@@ -45,7 +46,7 @@ make_spoken_cues (const std::vector<RawCue> &raw, const std::string &language,
     for (size_t t = 0; t < turns.size (); t++) {
       Cue cue;
       cue.start_ns = boundary (done);
-      done += turn_weight (turns[t].text);
+      done += weights[t];
       int64_t end = t + 1 == turns.size () ? rc.end_ns : boundary (done);
       cue.end_ns = std::max (end, cue.start_ns + 1);
       cue.text = std::move (turns[t].text);

@@ -339,15 +339,17 @@ parse_subtitles (std::string_view text, SubtitleFormat format,
       break;
   }
   ParsedSubtitles out;
-  Lines lines = split_lines (text, 1 << 20);
-  for (const Line &line : lines) {
-    if (!trim (line.text).empty ()) {
+  /* Name the first non-blank line; blank input is a file with no cues. */
+  unsigned line = 1;
+  for (char c : text) {
+    if (c == '\n') {
+      line++;
+    } else if (c != ' ' && c != '\t') {
       out.ok = false;
-      out.error = {line.number, "not a SubRip, WebVTT or SSA/ASS subtitle file"};
+      out.error = {line, "not a SubRip, WebVTT or SSA/ASS subtitle file"};
       return out;
     }
   }
-  /* Blank input: a valid file with no cues. */
   return out;
 }
 

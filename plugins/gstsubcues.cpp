@@ -296,8 +296,7 @@ finish_file (GstSubCues *self)
 
   ganvoice::DocumentOptions options;
   options.legacy_encoding = settings.encoding;
-  options.language = settings.language.empty () ? std::string () :
-      settings.language;
+  options.language = settings.language;
   options.format = priv->caps_format;
   options.parse.keep_signs = settings.keep_signs;
   options.text.keep_annotations = settings.keep_annotations;
