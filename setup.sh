@@ -18,6 +18,9 @@ packages=(
   # run and test
   gstreamer1.0-tools gstreamer1.0-plugins-base gstreamer1.0-plugins-good
   gstreamer1.0-x  # textoverlay, to check that cues feed standard text elements
+  gstreamer1.0-libav  # avenc_aac: ganvoice-dub's AAC for .mp4 outputs
+  # the integration tests and examples/pipelines/embed.py (PyGObject)
+  python3-gi python3-numpy gir1.2-gstreamer-1.0 gir1.2-gst-plugins-base-1.0
   # real-world subtitle corpus for the tests
   ca-certificates
 )

@@ -5,6 +5,8 @@
 #endif
 
 #include "gstduckmix.h"
+#include "gstganvoice.h"
+#include "gstdubbin.h"
 #include "gstsubcues.h"
 
 static gboolean
@@ -14,6 +16,8 @@ plugin_init (GstPlugin *plugin)
 
   ok |= GST_ELEMENT_REGISTER (subcues, plugin);
   ok |= GST_ELEMENT_REGISTER (duckmix, plugin);
+  ok |= GST_ELEMENT_REGISTER (ganvoice, plugin);
+  ok |= GST_ELEMENT_REGISTER (dubbin, plugin);
   return ok;
 }
 

@@ -1,0 +1,157 @@
+/* ganvoice: the whole text-to-speech engine, text to fitted samples.
+ * SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+#include <ganvoice/acoustic-model.h>
+#include <ganvoice/slot-fit.h>
+#include <ganvoice/text-frontend.h>
+#include <ganvoice/vocoder.h>
+#include <ganvoice/voice-profile.h>
+
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace ganvoice {
+
+struct SynthesizerOptions {
+  std::string acoustic_model; /* TorchScript file */
+  std::string acoustic_card; /* its model card */
+  std::string vocoder_model;
+  std::string vocoder_card;
+  std::string device = "cpu"; /* "cpu" or "cuda" */
+  int threads = 0; /* LibTorch intra-op threads; 0 leaves them */
+  /* The vocoder's streaming chunks (see VocoderOptions). */
+  size_t chunk_frames = 128;
+  size_t context_frames = 32;
+  /* Long texts are split into pieces of at most this many phonemes, at
+   * pauses where possible, each run through the models on its own. */
+  size_t max_piece_phonemes = 400;
+};
+
+/* A text turned into phoneme ids and natural durations: everything that
+ * comes before the slot is known. Made by Synthesizer::prepare(). */
+struct Utterance {
+  struct Piece {
+    std::vector<int> ids;
+    std::vector<int64_t> frames; /* natural whole-frame durations */
+  };
+  std::vector<Piece> pieces;
+  std::vector<float> embedding;
+  double rate = 1.0; /* the caller's speaking rate */
+  int64_t natural_frames = 0; /* all pieces, at @rate */
+  int64_t natural = 0; /* the same in nanoseconds */
+  size_t phonemes = 0; /* symbols that reached the model */
+  std::string language; /* the espeak-ng voice used */
+  bool fell_back = false; /* the language asked for was unknown */
+  std::vector<std::string> skipped; /* symbols the model does not know */
+  std::vector<std::string> warnings; /* for people: fallback, skipped */
+
+  bool empty () const
+  {
+    return natural_frames == 0;
+  }
+};
+
+/* What a cue came to. Times in nanoseconds on the cue timeline. */
+struct SpeakResult {
+  int64_t natural = 0; /* speech length at the natural (caller's) rate */
+  FitPlan plan;
+  int sample_rate = 0;
+  /* The fitted audio, starting at plan.start; left empty when the audio
+   * went to a chunk callback instead. */
+  std::vector<float> samples;
+  size_t n_samples = 0; /* how many were (or will be) produced */
+  bool cancelled = false; /* the chunk callback asked to stop */
+  std::string language;
+  bool fell_back = false;
+  std::vector<std::string> skipped;
+  std::vector<std::string> warnings;
+};
+
+struct SpeakRequest {
+  std::string text;
+  std::string language; /* "" means "en" */
+  /* The voice: its embedding (E floats); empty means the first built-in. */
+  std::vector<float> embedding;
+  double rate = 1.0; /* speaking rate, 0.5 .. 2 (1: as trained) */
+  double pitch = 0.0; /* semitones, -12 .. 12 */
+  /* The slot; fit.natural is filled in. The default (0, 0, no next cue)
+   * leaves the speech at its natural length, starting at 0. */
+  FitRequest fit;
+};
+
+/* Owns a TextFrontend, an AcousticModel and a Vocoder, and runs them for
+ * one cue at a time: text -> phonemes -> ids and durations (prepare), the
+ * slot plan (plan), then decode at the plan's rate and pitch, vocode, and
+ * the plan's stretch, clip and fade (render).
+ * One caller at a time (not thread-safe); errors are ModelError (or
+ * FrontendError, VoiceProfileError), never crashes. */
+class Synthesizer {
+public:
+  /* Loads and checks both models and that their mel front-ends match. */
+  GANVOICE_API static std::unique_ptr<Synthesizer> load (
+      const SynthesizerOptions &options);
+  GANVOICE_API ~Synthesizer ();
+
+  GANVOICE_API int sample_rate () const;
+  GANVOICE_API const AcousticModel &acoustic () const;
+  GANVOICE_API const Vocoder &vocoder () const;
+  GANVOICE_API const SynthesizerOptions &options () const;
+
+  /* The acoustic model's built-in voices, as profiles. */
+  GANVOICE_API const std::vector<VoiceProfile> &voices () const;
+  /* A built-in voice by name, or a voice profile file (a value with a '/'
+   * or ending in ".json", or an existing file): its embedding is checked
+   * against the model. Throws VoiceProfileError naming the voices. */
+  GANVOICE_API VoiceProfile voice (const std::string &name_or_path) const;
+
+  /* Text to ids and natural durations (one durations() call per piece).
+   * Text with nothing to say gives an empty Utterance. An unknown
+   * language falls back (see TextFrontend) and says so in warnings. */
+  GANVOICE_API Utterance prepare (const std::string &text,
+      const std::string &language, const std::vector<float> &embedding,
+      double rate = 1.0);
+
+  /* fit_slot() with @slot's natural set to the utterance's. */
+  GANVOICE_API FitPlan plan (
+      const Utterance &utterance, const FitRequest &slot) const;
+
+  /* Called with each piece of fitted audio as soon as it is ready, in
+   * order; returns false to stop (e.g. on a flush). */
+  using ChunkFunc = std::function<bool (const float *samples, size_t n)>;
+
+  /* Decodes and vocodes @utterance per @plan. The audio starts at
+   * plan.start and is at most plan's length (longer speech, e.g. when
+   * durations cannot shrink below one frame per phoneme, is cut at the
+   * window's end with a fade unless the policy lets it run over). With
+   * @on_chunk the audio goes there chunk by chunk (the first within one
+   * vocoder chunk of the first piece), else into result.samples. */
+  GANVOICE_API SpeakResult render (const Utterance &utterance,
+      const FitPlan &plan, double pitch, const ChunkFunc &on_chunk = {});
+
+  /* prepare + plan + render. */
+  GANVOICE_API SpeakResult speak (
+      const SpeakRequest &request, const ChunkFunc &on_chunk = {});
+
+  struct Impl;
+
+private:
+  explicit Synthesizer (std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+/* Splits phoneme symbols into pieces of at most @max symbols, cutting after
+ * a pause symbol where possible, else at a word break, else anywhere.
+ * Exposed for tests. */
+GANVOICE_API std::vector<std::vector<std::string> > split_phonemes (
+    const std::vector<std::string> &symbols, size_t max);
+
+/* Time-stretches a log-mel [n_mels][frames] to @to_frames frames by linear
+ * interpolation along time (the pitch stays: the vocoder makes it). */
+GANVOICE_API Mel stretch_mel (const Mel &mel, size_t to_frames);
+
+} // namespace ganvoice

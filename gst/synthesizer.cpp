@@ -1,0 +1,442 @@
+/* ganvoice: the whole text-to-speech engine, text to fitted samples.
+ * SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <ganvoice/synthesizer.h>
+
+#include <glib.h>
+
+#include <algorithm>
+#include <cmath>
+#include <numeric>
+#include <set>
+
+namespace ganvoice {
+namespace {
+
+bool
+is_pause (const std::string &symbol)
+{
+  return symbol == kShortPause || symbol == kLongPause || symbol == kQuestion;
+}
+
+bool
+is_silent (const std::string &symbol)
+{
+  return is_pause (symbol) || symbol == kWordBreak;
+}
+
+int64_t
+sum_frames (const std::vector<int64_t> &frames)
+{
+  return std::accumulate (frames.begin (), frames.end (), (int64_t) 0);
+}
+
+/* Cuts, fades and delivers the audio of one cue as it is produced. */
+class Shaper {
+public:
+  Shaper (size_t cut, size_t fade, bool faded,
+      const Synthesizer::ChunkFunc &sink, std::vector<float> &store)
+      : cut_ (cut), fade_ (faded ? std::min (fade, cut) : 0), sink_ (sink),
+        store_ (store)
+  {
+  }
+
+  /* Returns false when no more audio is wanted (cut reached, or the sink
+   * asked to stop: see cancelled()). */
+  bool add (const float *samples, size_t n)
+  {
+    if (pos_ >= cut_)
+      return false;
+    size_t take = std::min (n, cut_ - pos_);
+    const size_t fade_from = cut_ - fade_;
+    const float *out = samples;
+    if (fade_ > 0 && pos_ + take > fade_from) {
+      scratch_.assign (samples, samples + take);
+      for (size_t i = 0; i < take; i++) {
+        size_t at = pos_ + i;
+        if (at >= fade_from)
+          scratch_[i] *= (float) (cut_ - at) / (float) (fade_ + 1);
+      }
+      out = scratch_.data ();
+    }
+    pos_ += take;
+    if (take > 0) {
+      if (sink_) {
+        if (!sink_ (out, take)) {
+          cancelled_ = true;
+          return false;
+        }
+      } else {
+        store_.insert (store_.end (), out, out + take);
+      }
+    }
+    return pos_ < cut_;
+  }
+
+  bool cancelled () const
+  {
+    return cancelled_;
+  }
+  size_t produced () const
+  {
+    return pos_;
+  }
+
+private:
+  size_t pos_ = 0;
+  size_t cut_;
+  size_t fade_;
+  const Synthesizer::ChunkFunc &sink_;
+  std::vector<float> &store_;
+  std::vector<float> scratch_;
+  bool cancelled_ = false;
+};
+
+bool
+looks_like_path (const std::string &s)
+{
+  return s.find ('/') != std::string::npos ||
+      g_str_has_suffix (s.c_str (), ".json") ||
+      g_file_test (s.c_str (), G_FILE_TEST_IS_REGULAR);
+}
+
+} // namespace
+
+struct Synthesizer::Impl {
+  SynthesizerOptions options;
+  TextFrontend frontend;
+  std::unique_ptr<AcousticModel> acoustic;
+  std::unique_ptr<Vocoder> vocoder;
+  std::vector<VoiceProfile> voices;
+  int sample_rate = 0;
+  int hop = 0;
+
+  int64_t frames_to_ns (int64_t frames) const
+  {
+    return (int64_t) std::llround ((double) frames * hop * 1e9 / sample_rate);
+  }
+  size_t ns_to_samples (int64_t ns) const
+  {
+    if (ns <= 0)
+      return 0;
+    return (size_t) std::llround ((double) ns * sample_rate / 1e9);
+  }
+};
+
+Synthesizer::Synthesizer (std::unique_ptr<Impl> impl) : impl_ (std::move (impl))
+{
+}
+
+Synthesizer::~Synthesizer () = default;
+
+std::unique_ptr<Synthesizer>
+Synthesizer::load (const SynthesizerOptions &options)
+{
+  auto impl = std::make_unique<Impl> ();
+  impl->options = options;
+  /* Name a missing file as such, models first. */
+  for (const std::string *path :
+      { &options.acoustic_model, &options.acoustic_card, &options.vocoder_model,
+          &options.vocoder_card })
+    if (!g_file_test (path->c_str (), G_FILE_TEST_IS_REGULAR))
+      throw ModelError ("model file not found: " +
+          (path->empty () ? std::string ("(none given)") : *path));
+
+  AcousticOptions ao;
+  ao.threads = options.threads;
+  ao.device = options.device;
+  impl->acoustic =
+      AcousticModel::load (options.acoustic_model, options.acoustic_card, ao);
+
+  VocoderOptions vo;
+  vo.threads = options.threads;
+  vo.device = options.device;
+  vo.chunk_frames = std::max<size_t> (options.chunk_frames, 1);
+  vo.context_frames = options.context_frames;
+  impl->vocoder =
+      Vocoder::load (options.vocoder_model, options.vocoder_card, vo);
+  impl->acoustic->check_compatible (impl->vocoder->card ());
+
+  const ModelCard &card = impl->acoustic->card ();
+  impl->sample_rate = card.mel.sample_rate;
+  impl->hop = card.mel.hop;
+  for (const Voice &v : impl->acoustic->voices ())
+    impl->voices.push_back (VoiceProfile::from_voice (v, card.name));
+  return std::unique_ptr<Synthesizer> (new Synthesizer (std::move (impl)));
+}
+
+int
+Synthesizer::sample_rate () const
+{
+  return impl_->sample_rate;
+}
+
+const AcousticModel &
+Synthesizer::acoustic () const
+{
+  return *impl_->acoustic;
+}
+
+const Vocoder &
+Synthesizer::vocoder () const
+{
+  return *impl_->vocoder;
+}
+
+const SynthesizerOptions &
+Synthesizer::options () const
+{
+  return impl_->options;
+}
+
+const std::vector<VoiceProfile> &
+Synthesizer::voices () const
+{
+  return impl_->voices;
+}
+
+VoiceProfile
+Synthesizer::voice (const std::string &name_or_path) const
+{
+  for (const VoiceProfile &v : impl_->voices)
+    if (v.name == name_or_path)
+      return v;
+  if (!name_or_path.empty () && looks_like_path (name_or_path))
+    return VoiceProfile::load (
+        name_or_path, impl_->acoustic->card ().speaker_embedding_dim);
+  std::string names;
+  for (const VoiceProfile &v : impl_->voices)
+    names += (names.empty () ? "" : ", ") + v.name;
+  throw VoiceProfileError ("unknown voice \"" + name_or_path +
+      "\": the "
+      "model's built-in voices are " +
+      names +
+      "; or give the path of a "
+      "voice profile file");
+}
+
+Utterance
+Synthesizer::prepare (const std::string &text, const std::string &language,
+    const std::vector<float> &embedding, double rate)
+{
+  Utterance u;
+  u.rate = std::isfinite (rate) && rate > 0.0 ? rate : 1.0;
+  u.embedding =
+      embedding.empty () ? impl_->voices.front ().embedding : embedding;
+  const std::string wanted = language.empty () ? std::string ("en") : language;
+
+  bool blank = true;
+  for (unsigned char c : text)
+    blank = blank && (g_ascii_isspace (c) || c == 0);
+  if (blank)
+    return u;
+
+  Phonemes ph = impl_->frontend.phonemize (text, wanted);
+  u.language = ph.language;
+  u.fell_back = ph.fell_back;
+  if (ph.fell_back)
+    u.warnings.push_back ("language \"" + wanted +
+        "\" is unknown to "
+        "espeak-ng; spoken as \"" +
+        ph.language + "\"");
+  if (std::all_of (ph.symbols.begin (), ph.symbols.end (), is_silent))
+    return u;
+
+  const PhonemeInventory &inventory = impl_->acoustic->inventory ();
+  std::set<std::string> skipped;
+  for (const auto &symbols :
+      split_phonemes (ph.symbols, impl_->options.max_piece_phonemes)) {
+    if (std::all_of (symbols.begin (), symbols.end (), is_silent))
+      continue;
+    std::vector<std::string> missing;
+    Utterance::Piece piece;
+    piece.ids = inventory.encode (symbols, &missing);
+    for (const std::string &m : missing)
+      if (skipped.insert (m).second)
+        u.skipped.push_back (m);
+    if (piece.ids.empty ())
+      continue;
+    piece.frames =
+        round_durations (impl_->acoustic->durations (piece.ids, u.embedding));
+    int64_t total = sum_frames (piece.frames);
+    if (total == 0)
+      continue;
+    u.natural_frames += frames_at_rate (total, u.rate);
+    u.phonemes += piece.ids.size ();
+    u.pieces.push_back (std::move (piece));
+  }
+  if (!u.skipped.empty ()) {
+    std::string list;
+    for (const std::string &s : u.skipped)
+      list += (list.empty () ? "" : " ") + s;
+    u.warnings.push_back (
+        "phonemes the model does not know were skipped: " + list);
+  }
+  u.natural = impl_->frames_to_ns (u.natural_frames);
+  return u;
+}
+
+FitPlan
+Synthesizer::plan (const Utterance &utterance, const FitRequest &slot) const
+{
+  FitRequest r = slot;
+  r.natural = utterance.natural;
+  return fit_slot (r);
+}
+
+SpeakResult
+Synthesizer::render (const Utterance &u, const FitPlan &plan, double pitch,
+    const ChunkFunc &on_chunk)
+{
+  SpeakResult result;
+  result.natural = u.natural;
+  result.plan = plan;
+  result.sample_rate = impl_->sample_rate;
+  result.language = u.language;
+  result.fell_back = u.fell_back;
+  result.skipped = u.skipped;
+  result.warnings = u.warnings;
+  if (u.empty () || !std::isfinite (pitch))
+    return result;
+
+  /* Durations at the caller's rate times the plan's, then the stretch:
+   * every piece's frame count is known before anything is decoded. */
+  const double rate = u.rate * (plan.rate > 0.0 ? plan.rate : 1.0);
+  const double stretch =
+      plan.stretch > 0.0 && std::isfinite (plan.stretch) ? plan.stretch : 1.0;
+  std::vector<std::vector<int64_t> > frames;
+  std::vector<size_t> mel_frames;
+  size_t total = 0;
+  for (const auto &piece : u.pieces) {
+    int64_t sum = sum_frames (piece.frames);
+    frames.push_back (scale_frames (piece.frames, frames_at_rate (sum, rate)));
+    size_t t = (size_t) sum_frames (frames.back ());
+    if (stretch != 1.0)
+      t = std::max<size_t> (1, (size_t) std::llround (t / stretch));
+    mel_frames.push_back (t);
+    total += t * impl_->hop;
+  }
+
+  /* Where to cut: the plan's clip, or the window's end when the speech
+   * came out longer than planned (durations cannot go below one frame per
+   * phoneme) and the policy does not let it run over. */
+  size_t cut = total;
+  size_t fade = 0;
+  if (plan.clip_at != kFitNoTime) {
+    cut = std::min (cut, impl_->ns_to_samples (plan.clip_at - plan.start));
+    fade = impl_->ns_to_samples (plan.fade);
+  }
+  if (plan.allowed_end != kFitNoTime && plan.step != FitStep::Overflowed) {
+    size_t limit = impl_->ns_to_samples (plan.allowed_end - plan.start);
+    if (limit < cut) {
+      cut = limit;
+      fade = std::max (fade, impl_->ns_to_samples (30 * kFitMillisecond));
+    }
+  }
+  result.n_samples = cut;
+  if (cut == 0)
+    return result;
+
+  Shaper shaper (cut, fade, cut < total, on_chunk, result.samples);
+  for (size_t i = 0; i < u.pieces.size (); i++) {
+    Mel mel = impl_->acoustic->decode (
+        u.pieces[i].ids, u.embedding, frames[i], pitch);
+    if (mel.frames != mel_frames[i])
+      mel = stretch_mel (mel, mel_frames[i]);
+    bool more;
+    if (on_chunk) {
+      impl_->vocoder->vocode_chunked (
+          mel.data.data (), mel.frames, [&] (const float *samples, size_t n) {
+            return shaper.add (samples, n);
+          });
+      more = !shaper.cancelled () && shaper.produced () < cut;
+    } else {
+      std::vector<float> audio =
+          impl_->vocoder->vocode (mel.data.data (), mel.frames);
+      more = shaper.add (audio.data (), audio.size ());
+    }
+    if (!more)
+      break;
+  }
+  result.cancelled = shaper.cancelled ();
+  if (!result.cancelled && shaper.produced () < cut) {
+    /* Not expected (the vocoder makes hop samples per frame); keep the
+     * promised length. */
+    std::vector<float> silence (cut - shaper.produced (), 0.0f);
+    shaper.add (silence.data (), silence.size ());
+  }
+  return result;
+}
+
+SpeakResult
+Synthesizer::speak (const SpeakRequest &request, const ChunkFunc &on_chunk)
+{
+  Utterance u =
+      prepare (request.text, request.language, request.embedding, request.rate);
+  FitPlan p = plan (u, request.fit);
+  return render (u, p, request.pitch, on_chunk);
+}
+
+std::vector<std::vector<std::string> >
+split_phonemes (const std::vector<std::string> &symbols, size_t max)
+{
+  std::vector<std::vector<std::string> > pieces;
+  if (max == 0)
+    max = symbols.size () + 1;
+  size_t i = 0;
+  const size_t n = symbols.size ();
+  while (i < n) {
+    while (i < n && symbols[i] == kWordBreak)
+      i++;
+    if (i >= n)
+      break;
+    size_t end;
+    if (n - i <= max) {
+      end = n;
+    } else {
+      end = 0;
+      for (size_t j = i + max; j > i + 1 && end == 0; j--)
+        if (is_pause (symbols[j - 1]))
+          end = j;
+      for (size_t j = i + max; j > i + 1 && end == 0; j--)
+        if (symbols[j - 1] == kWordBreak)
+          end = j;
+      if (end == 0)
+        end = i + max;
+    }
+    std::vector<std::string> piece (
+        symbols.begin () + i, symbols.begin () + end);
+    while (!piece.empty () && piece.back () == kWordBreak)
+      piece.pop_back ();
+    if (!piece.empty ())
+      pieces.push_back (std::move (piece));
+    i = end;
+  }
+  return pieces;
+}
+
+Mel
+stretch_mel (const Mel &mel, size_t to_frames)
+{
+  Mel out;
+  out.n_mels = mel.n_mels;
+  out.frames = to_frames;
+  if (to_frames == 0 || mel.frames == 0 || mel.n_mels == 0)
+    return out.frames = 0, out;
+  out.data.resize (mel.n_mels * to_frames);
+  const double scale = to_frames > 1
+      ? (double) (mel.frames - 1) / (double) (to_frames - 1)
+      : 0.0;
+  for (size_t t = 0; t < to_frames; t++) {
+    double x = to_frames > 1 ? t * scale : (mel.frames - 1) / 2.0;
+    size_t a = std::min ((size_t) x, mel.frames - 1);
+    size_t b = std::min (a + 1, mel.frames - 1);
+    float w = (float) (x - (double) a);
+    for (size_t m = 0; m < mel.n_mels; m++) {
+      const float *row = &mel.data[m * mel.frames];
+      out.data[m * to_frames + t] = row[a] * (1.0f - w) + row[b] * w;
+    }
+  }
+  return out;
+}
+
+} // namespace ganvoice

@@ -1,0 +1,309 @@
+/* ganvoice: voice profile files (JSON, see docs/voice-profile.md).
+ * SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <ganvoice/voice-profile.h>
+
+#include <json-glib/json-glib.h>
+
+#include <cmath>
+#include <memory>
+
+namespace ganvoice {
+namespace {
+
+struct ObjectDeleter {
+  void operator() (gpointer p) const
+  {
+    g_object_unref (p);
+  }
+};
+
+[[noreturn]] void
+fail (const std::string &origin, const std::string &what)
+{
+  throw VoiceProfileError (origin + ": " + what);
+}
+
+JsonNode *
+member (JsonObject *obj, const char *name, const std::string &origin,
+    bool required = true)
+{
+  if (obj && json_object_has_member (obj, name))
+    return json_object_get_member (obj, name);
+  if (required)
+    fail (origin,
+        std::string ("the voice profile has no \"") + name + "\" field");
+  return nullptr;
+}
+
+bool
+is_number (JsonNode *node)
+{
+  if (!node || !JSON_NODE_HOLDS_VALUE (node))
+    return false;
+  GType type = json_node_get_value_type (node);
+  return type == G_TYPE_INT64 || type == G_TYPE_DOUBLE;
+}
+
+double
+get_number (JsonObject *obj, const char *name, const std::string &origin,
+    double min, double max)
+{
+  JsonNode *node = member (obj, name, origin);
+  if (!is_number (node))
+    fail (origin, std::string ("\"") + name + "\" must be a number");
+  double value = json_node_get_double (node);
+  if (!(value >= min && value <= max))
+    fail (origin,
+        std::string ("\"") + name + "\" is " + std::to_string (value) +
+            ", outside " + std::to_string (min) + " .. " +
+            std::to_string (max));
+  return value;
+}
+
+std::string
+get_string (
+    JsonObject *obj, const char *name, const std::string &origin, bool required)
+{
+  JsonNode *node = member (obj, name, origin, required);
+  if (!node || JSON_NODE_HOLDS_NULL (node))
+    return "";
+  if (!JSON_NODE_HOLDS_VALUE (node) ||
+      json_node_get_value_type (node) != G_TYPE_STRING)
+    fail (origin, std::string ("\"") + name + "\" must be a string");
+  return json_node_get_string (node);
+}
+
+std::vector<float>
+get_floats (JsonObject *obj, const char *name, const std::string &origin)
+{
+  JsonNode *node = member (obj, name, origin);
+  if (!JSON_NODE_HOLDS_ARRAY (node))
+    fail (origin, std::string ("\"") + name + "\" must be a list of numbers");
+  JsonArray *array = json_node_get_array (node);
+  std::vector<float> out;
+  guint n = json_array_get_length (array);
+  out.reserve (n);
+  for (guint i = 0; i < n; i++) {
+    JsonNode *x = json_array_get_element (array, i);
+    if (!is_number (x))
+      fail (origin,
+          std::string ("\"") + name + "\"[" + std::to_string (i) +
+              "] is not a number");
+    double v = json_node_get_double (x);
+    if (!std::isfinite (v))
+      fail (origin,
+          std::string ("\"") + name +
+              "\" holds a value that is "
+              "not finite");
+    out.push_back ((float) v);
+  }
+  return out;
+}
+
+VoiceTraits
+parse_traits (JsonObject *t, const std::string &origin)
+{
+  const std::string where = origin + ": \"traits\"";
+  VoiceTraits traits;
+  traits.f0_median_hz = get_number (t, "f0_median_hz", where, 1.0, 5000.0);
+  JsonNode *range = member (t, "f0_range_hz", where);
+  if (!JSON_NODE_HOLDS_ARRAY (range) ||
+      json_array_get_length (json_node_get_array (range)) != 2)
+    fail (where, "\"f0_range_hz\" must be a list of two numbers [low, high]");
+  JsonArray *pair = json_node_get_array (range);
+  for (guint i = 0; i < 2; i++)
+    if (!is_number (json_array_get_element (pair, i)))
+      fail (where, "\"f0_range_hz\" must be a list of two numbers [low, high]");
+  traits.f0_low_hz = json_array_get_double_element (pair, 0);
+  traits.f0_high_hz = json_array_get_double_element (pair, 1);
+  if (!(traits.f0_low_hz > 0.0 && traits.f0_low_hz <= traits.f0_high_hz))
+    fail (where, "\"f0_range_hz\" must be [low, high] with 0 < low <= high");
+  traits.formant_scale = get_number (t, "formant_scale", where, 0.25, 4.0);
+  traits.spectral_envelope = get_floats (t, "spectral_envelope", where);
+  if (traits.spectral_envelope.empty ())
+    fail (where, "\"spectral_envelope\" is empty");
+  traits.speaking_rate = get_number (t, "speaking_rate", where, 0.0, 100.0);
+  return traits;
+}
+
+void
+add_floats (JsonBuilder *b, const char *name, const std::vector<float> &v)
+{
+  json_builder_set_member_name (b, name);
+  json_builder_begin_array (b);
+  for (float x : v)
+    json_builder_add_double_value (b, (double) x);
+  json_builder_end_array (b);
+}
+
+void
+add_string (JsonBuilder *b, const char *name, const std::string &value)
+{
+  json_builder_set_member_name (b, name);
+  json_builder_add_string_value (b, value.c_str ());
+}
+
+} // namespace
+
+VoiceProfile
+VoiceProfile::parse (
+    std::string_view json, const std::string &origin, int embedding_dim)
+{
+  std::unique_ptr<JsonParser, ObjectDeleter> parser (json_parser_new ());
+  GError *err = nullptr;
+  if (!json_parser_load_from_data (
+          parser.get (), json.data (), (gssize) json.size (), &err)) {
+    std::string why = err ? err->message : "unreadable";
+    g_clear_error (&err);
+    fail (origin, "the voice profile is not valid JSON: " + why);
+  }
+  JsonNode *root = json_parser_get_root (parser.get ());
+  if (!root || !JSON_NODE_HOLDS_OBJECT (root))
+    fail (origin, "the voice profile must be a JSON object");
+  JsonObject *obj = json_node_get_object (root);
+
+  JsonNode *format = member (obj, "format", origin, false);
+  if (!format)
+    fail (origin,
+        "not a voice profile: no \"format\" field (expected \"" +
+            std::string (kFormat) + "\")");
+  std::string format_name = get_string (obj, "format", origin, true);
+  if (format_name != kFormat)
+    fail (origin,
+        "not a voice profile: \"format\" is \"" + format_name +
+            "\", expected \"" + kFormat + "\"");
+  JsonNode *version_node = member (obj, "version", origin);
+  if (!is_number (version_node))
+    fail (origin, "\"version\" must be a whole number");
+  double version = json_node_get_double (version_node);
+  if (version != std::floor (version) || version < 1)
+    fail (origin, "\"version\" must be a whole number of at least 1");
+  if (version > kVersion)
+    fail (origin,
+        "the voice profile has version " +
+            std::to_string ((long long) version) +
+            ", newer than this ganvoice "
+            "reads (" +
+            std::to_string (kVersion) + "): update ganvoice");
+
+  VoiceProfile p;
+  p.path = origin;
+  p.name = get_string (obj, "name", origin, true);
+  if (p.name.empty ())
+    fail (origin, "\"name\" is empty");
+  p.language = get_string (obj, "language", origin, false);
+  p.gender = get_string (obj, "gender", origin, false);
+  p.model = get_string (obj, "model", origin, false);
+  p.embedding = get_floats (obj, "embedding", origin);
+  if (p.embedding.empty ())
+    fail (origin, "\"embedding\" is empty");
+  if (embedding_dim > 0 && p.embedding.size () != (size_t) embedding_dim)
+    fail (origin,
+        "\"embedding\" has " + std::to_string (p.embedding.size ()) +
+            " numbers, but the acoustic model's speaker embedding has " +
+            std::to_string (embedding_dim) +
+            " (a profile made for another "
+            "model?)");
+  JsonNode *traits = member (obj, "traits", origin, false);
+  if (traits && !JSON_NODE_HOLDS_NULL (traits)) {
+    if (!JSON_NODE_HOLDS_OBJECT (traits))
+      fail (origin, "\"traits\" must be an object");
+    p.traits = parse_traits (json_node_get_object (traits), origin);
+  }
+  return p;
+}
+
+VoiceProfile
+VoiceProfile::load (const std::string &path, int embedding_dim)
+{
+  gchar *contents = nullptr;
+  gsize size = 0;
+  GError *err = nullptr;
+  if (!g_file_get_contents (path.c_str (), &contents, &size, &err)) {
+    std::string why = err ? err->message : "unreadable";
+    g_clear_error (&err);
+    throw VoiceProfileError (
+        "cannot read the voice profile " + path + ": " + why);
+  }
+  std::string json (contents, size);
+  g_free (contents);
+  return parse (json, path, embedding_dim);
+}
+
+std::string
+VoiceProfile::to_json () const
+{
+  std::unique_ptr<JsonBuilder, ObjectDeleter> builder (json_builder_new ());
+  JsonBuilder *b = builder.get ();
+  json_builder_begin_object (b);
+  add_string (b, "format", kFormat);
+  json_builder_set_member_name (b, "version");
+  json_builder_add_int_value (b, kVersion);
+  add_string (b, "name", name);
+  if (!language.empty ())
+    add_string (b, "language", language);
+  if (!gender.empty ())
+    add_string (b, "gender", gender);
+  if (!model.empty ())
+    add_string (b, "model", model);
+  add_floats (b, "embedding", embedding);
+  if (traits) {
+    json_builder_set_member_name (b, "traits");
+    json_builder_begin_object (b);
+    json_builder_set_member_name (b, "f0_median_hz");
+    json_builder_add_double_value (b, traits->f0_median_hz);
+    json_builder_set_member_name (b, "f0_range_hz");
+    json_builder_begin_array (b);
+    json_builder_add_double_value (b, traits->f0_low_hz);
+    json_builder_add_double_value (b, traits->f0_high_hz);
+    json_builder_end_array (b);
+    json_builder_set_member_name (b, "formant_scale");
+    json_builder_add_double_value (b, traits->formant_scale);
+    add_floats (b, "spectral_envelope", traits->spectral_envelope);
+    json_builder_set_member_name (b, "speaking_rate");
+    json_builder_add_double_value (b, traits->speaking_rate);
+    json_builder_end_object (b);
+  }
+  json_builder_end_object (b);
+
+  std::unique_ptr<JsonGenerator, ObjectDeleter> gen (json_generator_new ());
+  JsonNode *root = json_builder_get_root (b);
+  json_generator_set_root (gen.get (), root);
+  json_generator_set_pretty (gen.get (), TRUE);
+  json_generator_set_indent (gen.get (), 2);
+  gchar *text = json_generator_to_data (gen.get (), nullptr);
+  std::string out (text ? text : "");
+  g_free (text);
+  json_node_unref (root);
+  out.push_back ('\n');
+  return out;
+}
+
+void
+VoiceProfile::save (const std::string &path) const
+{
+  std::string json = to_json ();
+  GError *err = nullptr;
+  /* g_file_set_contents writes a temporary file and renames it. */
+  if (!g_file_set_contents (
+          path.c_str (), json.data (), (gssize) json.size (), &err)) {
+    std::string why = err ? err->message : "unwritable";
+    g_clear_error (&err);
+    throw VoiceProfileError (
+        "cannot write the voice profile " + path + ": " + why);
+  }
+}
+
+VoiceProfile
+VoiceProfile::from_voice (const Voice &voice, const std::string &model)
+{
+  VoiceProfile p;
+  p.name = voice.name;
+  p.language = voice.language;
+  p.gender = voice.gender;
+  p.model = model;
+  p.embedding = voice.embedding;
+  return p;
+}
+
+} // namespace ganvoice

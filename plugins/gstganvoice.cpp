@@ -1,0 +1,1853 @@
+/* ganvoice: the ganvoice element, timed text to fitted speech.
+ * SPDX-License-Identifier: LGPL-2.1-or-later */
+
+/**
+ * SECTION:element-ganvoice
+ * @title: ganvoice
+ * @short_description: Speaks timed text cues, fitted into their slots
+ *
+ * Speaks each `text/x-raw` buffer (a cue: PTS = cue start, duration = cue
+ * length; usually from `subcues`, whose #GanvoiceCueMeta gives the speaker,
+ * language and cue index) with a neural voice: the espeak-ng text frontend,
+ * a FastSpeech-style acoustic model and a GAN vocoder, all TorchScript
+ * (docs/models.md). Output is mono F32 audio at the models' rate (22050 Hz
+ * with the shipped models), the speech of each cue starting at its PTS and
+ * GAP events between cues.
+ *
+ * Each cue's speech is fitted into its slot, from its start to the next
+ * cue's start, by #GstGanvoice:overflow and #GstGanvoice:max-rate
+ * (docs/ganvoice-fit.md). Since the slot's end is the next cue's start,
+ * the element holds one cue back: cue k is synthesized when cue k+1 (or
+ * EOS, a new segment, or a GAP event reaching past its start: then the GAP's
+ * end closes the slot) arrives. Synthesis runs on a worker thread and a
+ * src pad task pushes the results in order, so the streaming thread only
+ * waits when eight cues are queued. Every cue posts a `ganvoice-cue`
+ * element message (see docs/ganvoice.md) with the plan that was applied.
+ *
+ * The voice is #GstGanvoice:voice, or per speaker #GstGanvoice:speaker-map;
+ * each is a built-in voice of the acoustic model or a voice profile file
+ * (docs/voice-profile.md). The language is #GstGanvoice:language, else the
+ * cue meta's, else English; an unknown one falls back with a WARNING.
+ *
+ * The models load on a worker when going to PAUSED (PROGRESS messages
+ * `load`); a missing or corrupt model is an ERROR naming the file.
+ *
+ * ## Example launch line
+ * |[
+ * gst-launch-1.0 filesrc location=film.srt ! subcues ! ganvoice voice=ben ! audioconvert ! autoaudiosink
+ * gst-launch-1.0 ganvoice text="Hello there." ! audioconvert ! wavenc ! filesink location=hello.wav
+ * ]|
+ */
+#ifdef HAVE_CONFIG_H
+#include "config.h"
+#endif
+
+#include "gstganvoice.h"
+
+#include <ganvoice/cuemeta.h>
+#include <ganvoice/subtitles.h>
+#include <ganvoice/synthesizer.h>
+
+#include <gst/audio/audio.h>
+
+#include <algorithm>
+#include <cmath>
+#include <condition_variable>
+#include <cstring>
+#include <deque>
+#include <exception>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <set>
+#include <string>
+#include <thread>
+#include <vector>
+
+GST_DEBUG_CATEGORY_STATIC (gst_ganvoice_debug);
+#define GST_CAT_DEFAULT gst_ganvoice_debug
+
+enum
+{
+  PROP_0,
+  PROP_VOICE,
+  PROP_SPEAKER_MAP,
+  PROP_LANGUAGE,
+  PROP_RATE,
+  PROP_PITCH,
+  PROP_ACOUSTIC_MODEL,
+  PROP_ACOUSTIC_CARD,
+  PROP_VOCODER_MODEL,
+  PROP_VOCODER_CARD,
+  PROP_DEVICE,
+  PROP_THREADS,
+  PROP_OVERFLOW,
+  PROP_MAX_RATE,
+  PROP_LATENCY,
+  PROP_TEXT,
+};
+
+#define DEFAULT_RATE 1.0
+#define DEFAULT_PITCH 0.0
+#define DEFAULT_DEVICE GST_GANVOICE_DEVICE_CPU
+#define DEFAULT_THREADS 2
+#define DEFAULT_OVERFLOW GST_GANVOICE_OVERFLOW_DEFAULT
+#define DEFAULT_MAX_RATE 1.4
+#define DEFAULT_LATENCY 0
+/* Reported as latency in live pipelines when the latency property is 0. */
+#define ESTIMATED_LATENCY (1 * GST_SECOND)
+/* Cues queued for synthesis before the streaming thread waits. */
+#define MAX_QUEUED_CUES 8
+
+GType
+gst_ganvoice_overflow_get_type (void)
+{
+  static GType type = 0;
+  static const GEnumValue values[] = {
+    { GST_GANVOICE_OVERFLOW_DEFAULT,
+        "Natural rate, free time until the next "
+        "cue, faster up to max-rate, then clip with a fade",
+        "default" },
+    { GST_GANVOICE_OVERFLOW_CLIP, "Natural rate, clipped at the cue end",
+        "clip" },
+    { GST_GANVOICE_OVERFLOW_OVERLAP,
+        "As default, but never clipped: runs "
+        "over the next cue",
+        "overlap" },
+    { GST_GANVOICE_OVERFLOW_SHIFT,
+        "As overlap, but speech starts after the "
+        "previous speech ended",
+        "shift" },
+    { GST_GANVOICE_OVERFLOW_COMPRESS,
+        "As default, but time-stretched to end "
+        "at the next cue instead of clipped",
+        "compress" },
+    { 0, NULL, NULL },
+  };
+  if (g_once_init_enter (&type)) {
+    GType t = g_enum_register_static ("GstGanvoiceOverflow", values);
+    g_once_init_leave (&type, t);
+  }
+  return type;
+}
+
+GType
+gst_ganvoice_device_get_type (void)
+{
+  static GType type = 0;
+  static const GEnumValue values[] = {
+    { GST_GANVOICE_DEVICE_CPU, "CPU", "cpu" },
+    { GST_GANVOICE_DEVICE_CUDA, "CUDA GPU (when built with CUDA)", "cuda" },
+    { 0, NULL, NULL },
+  };
+  if (g_once_init_enter (&type)) {
+    GType t = g_enum_register_static ("GstGanvoiceDevice", values);
+    g_once_init_leave (&type, t);
+  }
+  return type;
+}
+
+static GstStaticPadTemplate sink_template = GST_STATIC_PAD_TEMPLATE ("sink",
+    GST_PAD_SINK, GST_PAD_ALWAYS,
+    GST_STATIC_CAPS ("text/x-raw, format = (string) { utf8, pango-markup }"));
+
+static GstStaticPadTemplate src_template =
+    GST_STATIC_PAD_TEMPLATE ("src", GST_PAD_SRC, GST_PAD_ALWAYS,
+        GST_STATIC_CAPS ("audio/x-raw, format = (string) F32LE, "
+                         "layout = (string) interleaved, channels = (int) 1, "
+                         "rate = (int) [ 1, MAX ]"));
+
+namespace {
+
+struct Settings {
+  std::string voice; /* "" = the model's first voice */
+  std::string speaker_map; /* as set */
+  std::map<std::string, std::string> speakers; /* parsed */
+  std::string language;
+  double rate = DEFAULT_RATE;
+  double pitch = DEFAULT_PITCH;
+  std::string acoustic_model, acoustic_card, vocoder_model, vocoder_card;
+  GstGanvoiceDevice device = DEFAULT_DEVICE;
+  int threads = DEFAULT_THREADS;
+  GstGanvoiceOverflow overflow = DEFAULT_OVERFLOW;
+  double max_rate = DEFAULT_MAX_RATE;
+  GstClockTime latency = DEFAULT_LATENCY;
+  std::string text;
+};
+
+/* The models to load; the loaded ones are kept while this stays equal. */
+struct ModelConfig {
+  ganvoice::SynthesizerOptions options;
+
+  bool operator== (const ModelConfig &o) const
+  {
+    const auto &a = options, &b = o.options;
+    return a.acoustic_model == b.acoustic_model &&
+        a.acoustic_card == b.acoustic_card &&
+        a.vocoder_model == b.vocoder_model &&
+        a.vocoder_card == b.vocoder_card && a.device == b.device &&
+        a.threads == b.threads;
+  }
+};
+
+/* One cue to speak, with the settings that were current when it came. */
+struct Job {
+  std::string text;
+  std::string speaker;
+  std::string language;
+  std::string voice; /* name or profile path; "" = default */
+  guint index = 0;
+  GstClockTime start = 0;
+  GstClockTime end = 0;
+  GstClockTime next_start = GST_CLOCK_TIME_NONE;
+  bool at_now = false; /* the text property: may start later */
+  double rate = DEFAULT_RATE;
+  double pitch = DEFAULT_PITCH;
+  double max_rate = DEFAULT_MAX_RATE;
+  ganvoice::FitPolicy policy = ganvoice::FitPolicy::Default;
+  guint64 generation = 0;
+};
+
+/* An entry of the output queue: a serialized event, or a cue with its
+ * audio as the worker produces it. */
+struct Item {
+  GstEvent *event = nullptr; /* owned; null for a cue */
+  Job job;
+  /* Filled by the worker, under GanvoicePrivate::lock. */
+  bool planned = false;
+  bool done = false;
+  bool failed = false;
+  GstClockTime speech_start = 0;
+  std::deque<std::vector<float> > chunks;
+
+  ~Item ()
+  {
+    if (event)
+      gst_event_unref (event);
+  }
+};
+
+using ItemPtr = std::shared_ptr<Item>;
+
+enum class LoadState
+{
+  Idle,
+  Loading,
+  Ready,
+  Failed
+};
+
+ganvoice::FitPolicy
+to_policy (GstGanvoiceOverflow overflow)
+{
+  switch (overflow) {
+    case GST_GANVOICE_OVERFLOW_CLIP:
+      return ganvoice::FitPolicy::Clip;
+    case GST_GANVOICE_OVERFLOW_OVERLAP:
+      return ganvoice::FitPolicy::Overlap;
+    case GST_GANVOICE_OVERFLOW_SHIFT:
+      return ganvoice::FitPolicy::Shift;
+    case GST_GANVOICE_OVERFLOW_COMPRESS:
+      return ganvoice::FitPolicy::Compress;
+    default:
+      return ganvoice::FitPolicy::Default;
+  }
+}
+
+/* "ALICE=ana;Bob=/voices/bob.json" to a map; bad entries are skipped. */
+std::map<std::string, std::string>
+parse_speaker_map (const std::string &text, std::vector<std::string> *bad)
+{
+  std::map<std::string, std::string> out;
+  gchar **entries = g_strsplit (text.c_str (), ";", -1);
+  for (gchar **e = entries; e && *e; e++) {
+    gchar *entry = g_strstrip (g_strdup (*e));
+    if (*entry) {
+      gchar *eq = strchr (entry, '=');
+      if (!eq || eq == entry) {
+        if (bad)
+          bad->push_back (entry);
+      } else {
+        *eq = '\0';
+        std::string speaker = g_strstrip (entry);
+        std::string voice = g_strstrip (eq + 1);
+        if (speaker.empty () || voice.empty ()) {
+          if (bad)
+            bad->push_back (*e);
+        } else {
+          out[speaker] = voice;
+        }
+      }
+    }
+    g_free (entry);
+  }
+  g_strfreev (entries);
+  return out;
+}
+
+/* Where the shipped models are: $GANVOICE_MODEL_DIR, the installed data
+ * dir, then the source tree. Returns the first place that has @rel, else
+ * the first place looked at; @looked lists them all. */
+std::string
+default_model_file (const char *rel, std::string *looked)
+{
+  std::vector<std::string> dirs;
+  const gchar *env = g_getenv ("GANVOICE_MODEL_DIR");
+  if (env && *env)
+    dirs.push_back (env);
+#ifdef GANVOICE_MODEL_INSTALL_DIR
+  dirs.push_back (GANVOICE_MODEL_INSTALL_DIR);
+#endif
+#ifdef GANVOICE_MODEL_SOURCE_DIR
+  dirs.push_back (GANVOICE_MODEL_SOURCE_DIR);
+#endif
+  std::string first;
+  for (const std::string &dir : dirs) {
+    gchar *path = g_build_filename (dir.c_str (), rel, NULL);
+    std::string p = path;
+    g_free (path);
+    if (looked)
+      *looked += (looked->empty () ? "" : ", ") + p;
+    if (first.empty ())
+      first = p;
+    if (g_file_test (p.c_str (), G_FILE_TEST_IS_REGULAR))
+      return p;
+  }
+  return first.empty () ? std::string (rel) : first;
+}
+
+std::string
+strip_markup (const std::string &markup)
+{
+  ganvoice::TextOptions options;
+  options.keep_annotations = true;
+  options.split_dialogue = false;
+  std::string out;
+  for (const auto &turn : ganvoice::speakable_turns (
+           markup, ganvoice::MarkupKind::Html, "", options))
+    out += (out.empty () ? "" : " ") + turn.text;
+  return out;
+}
+
+} // namespace
+
+struct GanvoicePrivate {
+  /* GST_OBJECT_LOCK guards: settings. It is never taken while holding
+   * `lock`, nor `lock` while holding it. */
+  Settings settings;
+
+  /* `lock` guards this block: the queues between the streaming thread,
+   * the worker and the src pad task; `cond` signals any change. */
+  std::mutex lock;
+  std::condition_variable cond;
+  std::deque<ItemPtr> queue; /* everything, in output order (src task) */
+  std::deque<ItemPtr> jobs; /* cues still to synthesize (worker) */
+  guint queued_cues = 0; /* cues in `queue` */
+  bool flushing = true;
+  bool quit = false; /* the worker must stop */
+  guint64 generation = 0; /* bumped by flushes: stale work stops */
+  LoadState load_state = LoadState::Idle;
+  std::shared_ptr<ganvoice::Synthesizer> synth; /* kept until NULL */
+  ModelConfig loaded_config;
+  GstFlowReturn src_result = GST_FLOW_OK;
+  GstSegment last_segment; /* the input segment, for the text property */
+  bool have_segment = false;
+
+  /* Started and joined by change_state (the state lock). */
+  std::thread worker;
+
+  /* The sink pad's stream lock guards this block. */
+  std::optional<Job> pending; /* held back until its slot's end is known */
+  GstSegment in_segment;
+  bool text_at_start = false; /* speak the text property at the segment */
+  bool warned_no_pts = false;
+  guint next_index = 0; /* cue numbers without a cue meta */
+
+  /* The src pad task owns this block (reset while it is stopped). */
+  bool stream_started = false;
+  bool caps_sent = false;
+  bool segment_sent = false;
+  int out_rate = 0;
+  GstSegment out_segment;
+  gint64 out_pos = -1; /* next sample position to push */
+  std::vector<float> acc; /* audio from out_pos on, not yet final */
+  bool out_discont = true;
+
+  /* The worker owns this block. */
+  std::map<std::string, ganvoice::VoiceProfile> voice_cache;
+  std::set<std::string> warned_languages;
+  GstClockTime previous_end = GST_CLOCK_TIME_NONE;
+
+  GanvoicePrivate ()
+  {
+    gst_segment_init (&in_segment, GST_FORMAT_TIME);
+    gst_segment_init (&out_segment, GST_FORMAT_TIME);
+    gst_segment_init (&last_segment, GST_FORMAT_TIME);
+  }
+};
+
+struct _GstGanvoice {
+  GstElement parent;
+
+  GstPad *sinkpad;
+  GstPad *srcpad;
+  GanvoicePrivate *priv;
+};
+
+#define gst_ganvoice_parent_class parent_class
+G_DEFINE_TYPE (GstGanvoice, gst_ganvoice, GST_TYPE_ELEMENT);
+GST_ELEMENT_REGISTER_DEFINE (
+    ganvoice, "ganvoice", GST_RANK_NONE, GST_TYPE_GANVOICE);
+
+static void gst_ganvoice_src_loop (GstGanvoice *self);
+
+static Settings
+copy_settings (GstGanvoice *self)
+{
+  GST_OBJECT_LOCK (self);
+  Settings settings = self->priv->settings;
+  GST_OBJECT_UNLOCK (self);
+  return settings;
+}
+
+/* "dir/name.ts" to "dir/name.json": a card beside its model. */
+static std::string
+card_beside (const std::string &model)
+{
+  std::string base = model;
+  size_t dot = base.rfind ('.');
+  size_t slash = base.rfind ('/');
+  if (dot != std::string::npos && (slash == std::string::npos || dot > slash))
+    base.resize (dot);
+  return base + ".json";
+}
+
+static ModelConfig
+model_config (const Settings &s)
+{
+  ModelConfig c;
+  auto pick = [] (const std::string &set, const char *rel) {
+    return set.empty () ? default_model_file (rel, nullptr) : set;
+  };
+  auto pick_card = [&] (const std::string &set, const std::string &model,
+                       const char *rel) {
+    if (!set.empty ())
+      return set;
+    return model.empty () ? default_model_file (rel, nullptr)
+                          : card_beside (model);
+  };
+  c.options.acoustic_model = pick (s.acoustic_model, "acoustic/acoustic.ts");
+  c.options.acoustic_card =
+      pick_card (s.acoustic_card, s.acoustic_model, "acoustic/acoustic.json");
+  c.options.vocoder_model = pick (s.vocoder_model, "vocoder/vocoder.ts");
+  c.options.vocoder_card =
+      pick_card (s.vocoder_card, s.vocoder_model, "vocoder/vocoder.json");
+  c.options.device = s.device == GST_GANVOICE_DEVICE_CUDA ? "cuda" : "cpu";
+  c.options.threads = s.threads;
+  return c;
+}
+
+/* ---- The worker: loads the models, then synthesizes queued cues ------- */
+
+static void
+post_progress (GstGanvoice *self, GstProgressType type, const char *text)
+{
+  gst_element_post_message (GST_ELEMENT (self),
+      gst_message_new_progress (GST_OBJECT (self), type, "load", text));
+}
+
+/* Loads the models unless those of @config are loaded already.
+ * Returns whether models are ready. */
+static bool
+load_models (
+    GstGanvoice *self, const ModelConfig &config, const Settings &settings)
+{
+  GanvoicePrivate *priv = self->priv;
+  {
+    std::lock_guard<std::mutex> guard (priv->lock);
+    if (priv->load_state == LoadState::Ready)
+      return true;
+  }
+
+  post_progress (self, GST_PROGRESS_TYPE_START, "Loading the voice models");
+  std::string error, debug;
+  std::shared_ptr<ganvoice::Synthesizer> synth;
+  const auto &o = config.options;
+  /* Name every place looked at for a default model that is not there. */
+  const std::pair<bool, const char *> files[] = {
+    { settings.acoustic_model.empty (), "acoustic/acoustic.ts" },
+    { settings.acoustic_card.empty () && settings.acoustic_model.empty (),
+        "acoustic/acoustic.json" },
+    { settings.vocoder_model.empty (), "vocoder/vocoder.ts" },
+    { settings.vocoder_card.empty () && settings.vocoder_model.empty (),
+        "vocoder/vocoder.json" },
+  };
+  for (const auto &f : files) {
+    if (!f.first)
+      continue;
+    std::string looked;
+    std::string path = default_model_file (f.second, &looked);
+    if (!g_file_test (path.c_str (), G_FILE_TEST_IS_REGULAR)) {
+      error = std::string ("model file not found: ") + f.second +
+          " (looked in " + looked +
+          "; set GANVOICE_MODEL_DIR or the "
+          "element's model properties)";
+      break;
+    }
+  }
+  if (error.empty ()) {
+    try {
+      GST_INFO_OBJECT (self, "loading %s + %s, %s + %s on %s",
+          o.acoustic_model.c_str (), o.acoustic_card.c_str (),
+          o.vocoder_model.c_str (), o.vocoder_card.c_str (), o.device.c_str ());
+      synth = ganvoice::Synthesizer::load (o);
+    } catch (const std::exception &e) {
+      error = e.what ();
+      synth.reset ();
+    }
+  }
+  std::string voice_error;
+  if (synth) {
+    /* Check the configured voices now rather than at the first cue. */
+    try {
+      if (!settings.voice.empty ())
+        synth->voice (settings.voice);
+      for (const auto &entry : settings.speakers)
+        synth->voice (entry.second);
+    } catch (const std::exception &e) {
+      voice_error = e.what ();
+    }
+  }
+
+  {
+    std::lock_guard<std::mutex> guard (priv->lock);
+    priv->synth = synth;
+    priv->loaded_config = config;
+    priv->load_state =
+        synth && voice_error.empty () ? LoadState::Ready : LoadState::Failed;
+    priv->cond.notify_all ();
+  }
+  if (synth && !voice_error.empty ()) {
+    post_progress (self, GST_PROGRESS_TYPE_ERROR, "Bad voice");
+    GST_ELEMENT_ERROR (self, RESOURCE, NOT_FOUND, ("%s", voice_error.c_str ()),
+        ("the voice or speaker-map property"));
+    return false;
+  }
+  if (!synth) {
+    post_progress (self, GST_PROGRESS_TYPE_ERROR, "Could not load the models");
+    GST_ELEMENT_ERROR (self, RESOURCE, OPEN_READ,
+        ("Could not load the voice models: %s", error.c_str ()),
+        ("acoustic model %s, card %s; vocoder %s, card %s",
+            o.acoustic_model.c_str (), o.acoustic_card.c_str (),
+            o.vocoder_model.c_str (), o.vocoder_card.c_str ()));
+    return false;
+  }
+  GST_INFO_OBJECT (self, "models ready: %d Hz on %s, %zu voices",
+      synth->sample_rate (), synth->vocoder ().device ().c_str (),
+      synth->voices ().size ());
+  post_progress (self, GST_PROGRESS_TYPE_COMPLETE, "Voice models loaded");
+  return true;
+}
+
+static void
+post_cue_message (GstGanvoice *self, const Job &job, const std::string &voice,
+    const ganvoice::Utterance &u, const ganvoice::FitPlan &plan,
+    GstClockTime speech_end)
+{
+  std::string skipped;
+  for (const std::string &s : u.skipped)
+    skipped += (skipped.empty () ? "" : " ") + s;
+  GstStructure *s = gst_structure_new ("ganvoice-cue", "index", G_TYPE_UINT,
+      job.index, "speaker", G_TYPE_STRING, job.speaker.c_str (), "voice",
+      G_TYPE_STRING, voice.c_str (), "language", G_TYPE_STRING,
+      u.language.c_str (), "fell-back", G_TYPE_BOOLEAN, (gboolean) u.fell_back,
+      "start", G_TYPE_UINT64, (guint64) job.start, "end", G_TYPE_UINT64,
+      (guint64) job.end, "next-start", G_TYPE_UINT64, (guint64) job.next_start,
+      "natural-duration", G_TYPE_UINT64, (guint64) u.natural, "applied-rate",
+      G_TYPE_DOUBLE, plan.rate, "stretch", G_TYPE_DOUBLE, plan.stretch,
+      "overflow", G_TYPE_UINT64, (guint64) std::max<int64_t> (plan.overflow, 0),
+      "step", G_TYPE_STRING, ganvoice::fit_step_name (plan.step),
+      "speech-start", G_TYPE_UINT64, (guint64) plan.start, "speech-end",
+      G_TYPE_UINT64, (guint64) speech_end, "phonemes", G_TYPE_UINT,
+      (guint) u.phonemes, "skipped", G_TYPE_STRING, skipped.c_str (), NULL);
+  gst_element_post_message (
+      GST_ELEMENT (self), gst_message_new_element (GST_OBJECT (self), s));
+}
+
+static const ganvoice::VoiceProfile &
+resolve_voice (
+    GstGanvoice *self, ganvoice::Synthesizer &synth, const std::string &spec)
+{
+  GanvoicePrivate *priv = self->priv;
+  const std::string name = spec.empty () ? synth.voices ().front ().name : spec;
+  auto it = priv->voice_cache.find (name);
+  if (it == priv->voice_cache.end ())
+    it = priv->voice_cache.emplace (name, synth.voice (name)).first;
+  return it->second;
+}
+
+/* Whether @item's work is still wanted. Call with `lock` held. */
+static bool
+still_wanted (GanvoicePrivate *priv, const Item &item)
+{
+  return !priv->flushing && !priv->quit &&
+      item.job.generation == priv->generation;
+}
+
+static void
+synthesize (GstGanvoice *self, ganvoice::Synthesizer &synth, Item &item)
+{
+  GanvoicePrivate *priv = self->priv;
+  const Job &job = item.job;
+
+  const ganvoice::VoiceProfile &voice = resolve_voice (self, synth, job.voice);
+  ganvoice::Utterance u =
+      synth.prepare (job.text, job.language, voice.embedding, job.rate);
+  if (u.fell_back && priv->warned_languages.insert (job.language).second)
+    GST_ELEMENT_WARNING (self, STREAM, FORMAT,
+        ("Language \"%s\" is not known to the text frontend: cues in it are "
+         "spoken as \"%s\"",
+            job.language.c_str (), u.language.c_str ()),
+        (NULL));
+  for (const std::string &w : u.warnings)
+    GST_DEBUG_OBJECT (self, "cue %u: %s", job.index, w.c_str ());
+
+  ganvoice::FitRequest request;
+  request.cue_start = (int64_t) job.start;
+  request.cue_end = (int64_t) std::max (job.end, job.start);
+  request.next_start = GST_CLOCK_TIME_IS_VALID (job.next_start)
+      ? (int64_t) job.next_start
+      : ganvoice::kFitNoTime;
+  request.max_rate = job.max_rate;
+  request.policy = job.policy;
+  if (job.policy == ganvoice::FitPolicy::Shift &&
+      GST_CLOCK_TIME_IS_VALID (priv->previous_end))
+    request.previous_end = (int64_t) priv->previous_end;
+  ganvoice::FitPlan plan = synth.plan (u, request);
+
+  {
+    std::lock_guard<std::mutex> guard (priv->lock);
+    if (!still_wanted (priv, item))
+      return;
+  }
+
+  /* Chunks go to the src task as the vocoder makes them. */
+  bool first = true;
+  GstClockTime speech_start = (GstClockTime) plan.start;
+  auto on_chunk = [&] (const float *samples, size_t n) {
+    std::lock_guard<std::mutex> guard (priv->lock);
+    if (!still_wanted (priv, item))
+      return false;
+    if (first) {
+      item.planned = true;
+      item.speech_start = speech_start;
+      first = false;
+    }
+    item.chunks.emplace_back (samples, samples + n);
+    priv->cond.notify_all ();
+    return true;
+  };
+  GST_DEBUG_OBJECT (self,
+      "cue %u at %" GST_TIME_FORMAT ": %s, rate %.3f, "
+      "natural %" GST_TIME_FORMAT,
+      job.index, GST_TIME_ARGS (job.start), ganvoice::fit_step_name (plan.step),
+      plan.rate, GST_TIME_ARGS (u.natural));
+
+  /* The message goes out when the audio is complete, with its end. */
+  ganvoice::SpeakResult result = synth.render (u, plan, job.pitch,
+      [&] (const float *samples, size_t n) { return on_chunk (samples, n); });
+  const GstClockTime speech_end = speech_start +
+      gst_util_uint64_scale_round (
+          result.n_samples, GST_SECOND, synth.sample_rate ());
+  if (result.cancelled)
+    return;
+  post_cue_message (self, job, voice.name, u, plan, speech_end);
+  if (result.n_samples > 0)
+    priv->previous_end = speech_end;
+
+  std::lock_guard<std::mutex> guard (priv->lock);
+  item.planned = true;
+  item.speech_start = speech_start;
+  priv->cond.notify_all ();
+}
+
+static void
+worker_main (GstGanvoice *self, ModelConfig config, Settings settings)
+{
+  GanvoicePrivate *priv = self->priv;
+  bool ready = load_models (self, config, settings);
+  std::shared_ptr<ganvoice::Synthesizer> synth;
+  {
+    std::lock_guard<std::mutex> guard (priv->lock);
+    synth = priv->synth;
+  }
+
+  for (;;) {
+    ItemPtr item;
+    {
+      std::unique_lock<std::mutex> guard (priv->lock);
+      priv->cond.wait (
+          guard, [&] { return priv->quit || !priv->jobs.empty (); });
+      if (priv->quit)
+        break;
+      item = priv->jobs.front ();
+      priv->jobs.pop_front ();
+      if (!ready || !still_wanted (priv, *item)) {
+        item->failed = !ready;
+        item->done = true;
+        priv->cond.notify_all ();
+        continue;
+      }
+    }
+
+    bool failed = false;
+    std::string error;
+    try {
+      synthesize (self, *synth, *item);
+    } catch (const std::exception &e) {
+      failed = true;
+      error = e.what ();
+    }
+    if (failed)
+      GST_ELEMENT_ERROR (self, STREAM, FAILED,
+          ("Could not speak cue %u: %s", item->job.index, error.c_str ()),
+          ("text: %.200s", item->job.text.c_str ()));
+    std::lock_guard<std::mutex> guard (priv->lock);
+    item->failed = failed;
+    item->done = true;
+    priv->cond.notify_all ();
+  }
+}
+
+static void
+start_worker (GstGanvoice *self)
+{
+  GanvoicePrivate *priv = self->priv;
+  Settings settings = copy_settings (self);
+  ModelConfig config = model_config (settings);
+  {
+    /* The models loaded before are kept while their settings stay. */
+    std::lock_guard<std::mutex> guard (priv->lock);
+    priv->quit = false;
+    if (priv->synth && priv->loaded_config == config) {
+      priv->load_state = LoadState::Ready;
+    } else {
+      priv->synth.reset ();
+      priv->load_state = LoadState::Loading;
+    }
+  }
+  priv->voice_cache.clear ();
+  priv->warned_languages.clear ();
+  priv->previous_end = GST_CLOCK_TIME_NONE;
+  priv->worker = std::thread (worker_main, self, config, settings);
+}
+
+static void
+stop_worker (GstGanvoice *self)
+{
+  GanvoicePrivate *priv = self->priv;
+  {
+    std::lock_guard<std::mutex> guard (priv->lock);
+    priv->quit = true;
+    priv->cond.notify_all ();
+  }
+  if (priv->worker.joinable ())
+    priv->worker.join ();
+}
+
+/* ---- The queue -------------------------------------------------------- */
+
+/* Drops everything queued. Call with `lock` held. */
+static void
+clear_queue_locked (GanvoicePrivate *priv)
+{
+  priv->queue.clear ();
+  priv->jobs.clear ();
+  priv->queued_cues = 0;
+  priv->generation++;
+  priv->cond.notify_all ();
+}
+
+/* Queues a cue; waits while the queue is full unless @wait is false.
+ * Returns FLUSHING when flushing, or the src task's error. */
+static GstFlowReturn
+enqueue_cue (GstGanvoice *self, Job job, bool wait)
+{
+  GanvoicePrivate *priv = self->priv;
+  std::unique_lock<std::mutex> guard (priv->lock);
+  if (wait)
+    priv->cond.wait (guard, [&] {
+      return priv->flushing || priv->src_result != GST_FLOW_OK ||
+          priv->queued_cues < MAX_QUEUED_CUES;
+    });
+  if (priv->flushing)
+    return GST_FLOW_FLUSHING;
+  if (priv->src_result != GST_FLOW_OK)
+    return priv->src_result;
+  auto item = std::make_shared<Item> ();
+  job.generation = priv->generation;
+  item->job = std::move (job);
+  priv->queue.push_back (item);
+  priv->jobs.push_back (item);
+  priv->queued_cues++;
+  priv->cond.notify_all ();
+  return GST_FLOW_OK;
+}
+
+static bool
+enqueue_event (GstGanvoice *self, GstEvent *event)
+{
+  GanvoicePrivate *priv = self->priv;
+  std::lock_guard<std::mutex> guard (priv->lock);
+  if (priv->flushing) {
+    gst_event_unref (event);
+    return false;
+  }
+  auto item = std::make_shared<Item> ();
+  item->event = event;
+  priv->queue.push_back (item);
+  priv->cond.notify_all ();
+  return true;
+}
+
+/* Queues the held-back cue, its slot ending at @next_start. */
+static GstFlowReturn
+release_pending (GstGanvoice *self, GstClockTime next_start)
+{
+  GanvoicePrivate *priv = self->priv;
+  if (!priv->pending)
+    return GST_FLOW_OK;
+  Job job = std::move (*priv->pending);
+  priv->pending.reset ();
+  job.next_start = next_start;
+  return enqueue_cue (self, std::move (job), true);
+}
+
+static Job
+make_job (const Settings &s, const std::string &text, GstClockTime start,
+    GstClockTime end)
+{
+  Job job;
+  job.text = text;
+  job.start = start;
+  job.end = end;
+  job.voice = s.voice;
+  job.language = s.language;
+  job.rate = s.rate;
+  job.pitch = s.pitch;
+  job.max_rate = s.max_rate;
+  job.policy = to_policy (s.overflow);
+  return job;
+}
+
+/* The text property, spoken "now": at the current running time when
+ * playing, else at the start of the current segment. */
+static void
+speak_text_now (GstGanvoice *self, const std::string &text)
+{
+  GanvoicePrivate *priv = self->priv;
+  Settings s = copy_settings (self);
+  GstClockTime start = 0;
+
+  GstClock *clock = gst_element_get_clock (GST_ELEMENT (self));
+  GstClockTime base = gst_element_get_base_time (GST_ELEMENT (self));
+  GST_OBJECT_LOCK (self);
+  GstState state = GST_STATE (self);
+  GST_OBJECT_UNLOCK (self);
+  {
+    std::lock_guard<std::mutex> guard (priv->lock);
+    GstSegment seg = priv->last_segment;
+    start = seg.start;
+    if (clock && state == GST_STATE_PLAYING) {
+      GstClockTime now = gst_clock_get_time (clock);
+      if (now > base) {
+        guint64 pos = gst_segment_position_from_running_time (
+            &seg, GST_FORMAT_TIME, now - base);
+        if (GST_CLOCK_TIME_IS_VALID (pos))
+          start = pos;
+      }
+    }
+  }
+  if (clock)
+    gst_object_unref (clock);
+  Job job = make_job (s, text, start, start);
+  job.language = s.language;
+  job.at_now = true;
+  GST_DEBUG_OBJECT (self, "speaking the text property at %" GST_TIME_FORMAT,
+      GST_TIME_ARGS (start));
+  enqueue_cue (self, std::move (job), false);
+}
+
+/* ---- The sink pad ----------------------------------------------------- */
+
+static GstFlowReturn
+gst_ganvoice_chain (GstPad *pad, GstObject *parent, GstBuffer *buf)
+{
+  GstGanvoice *self = GST_GANVOICE (parent);
+  GanvoicePrivate *priv = self->priv;
+
+  {
+    std::lock_guard<std::mutex> guard (priv->lock);
+    GstFlowReturn ret = priv->flushing ? GST_FLOW_FLUSHING : priv->src_result;
+    if (ret == GST_FLOW_OK && priv->load_state == LoadState::Failed)
+      ret = GST_FLOW_ERROR;
+    if (ret != GST_FLOW_OK) {
+      gst_buffer_unref (buf);
+      return ret;
+    }
+  }
+
+  try {
+    if (!GST_BUFFER_PTS_IS_VALID (buf)) {
+      if (!priv->warned_no_pts)
+        GST_ELEMENT_WARNING (self, STREAM, FORMAT,
+            ("Text buffer without a timestamp: not spoken"), (NULL));
+      priv->warned_no_pts = true;
+      gst_buffer_unref (buf);
+      return GST_FLOW_OK;
+    }
+    GstMapInfo map;
+    if (!gst_buffer_map (buf, &map, GST_MAP_READ)) {
+      gst_buffer_unref (buf);
+      GST_ELEMENT_ERROR (
+          self, RESOURCE, READ, ("Could not map a text buffer"), (NULL));
+      return GST_FLOW_ERROR;
+    }
+    std::string text ((const char *) map.data, map.size);
+    gst_buffer_unmap (buf, &map);
+    /* Anything may come in: keep valid UTF-8 only, up to a NUL. */
+    text.resize (strnlen (text.c_str (), text.size ()));
+    gchar *valid = g_utf8_make_valid (text.c_str (), (gssize) text.size ());
+    text = valid;
+    g_free (valid);
+
+    GstCaps *caps = gst_pad_get_current_caps (pad);
+    if (caps) {
+      const gchar *format =
+          gst_structure_get_string (gst_caps_get_structure (caps, 0), "format");
+      if (g_strcmp0 (format, "pango-markup") == 0)
+        text = strip_markup (text);
+      gst_caps_unref (caps);
+    }
+
+    Settings s = copy_settings (self);
+    GstClockTime start = GST_BUFFER_PTS (buf);
+    GstClockTime end = GST_BUFFER_DURATION_IS_VALID (buf)
+        ? start + GST_BUFFER_DURATION (buf)
+        : start;
+    Job job = make_job (s, text, start, end);
+    GanvoiceCueMeta *meta = gst_buffer_get_ganvoice_cue_meta (buf);
+    if (meta) {
+      job.index = meta->index;
+      if (meta->speaker)
+        job.speaker = meta->speaker;
+      if (job.language.empty () && meta->language)
+        job.language = meta->language;
+      priv->next_index = meta->index + 1;
+    } else {
+      job.index = priv->next_index++;
+    }
+    if (!job.speaker.empty ()) {
+      auto it = s.speakers.find (job.speaker);
+      if (it == s.speakers.end ())
+        for (auto i = s.speakers.begin (); i != s.speakers.end (); ++i)
+          if (g_ascii_strcasecmp (i->first.c_str (), job.speaker.c_str ()) == 0)
+            it = i;
+      if (it != s.speakers.end ())
+        job.voice = it->second;
+    }
+    gst_buffer_unref (buf);
+
+    GST_LOG_OBJECT (self,
+        "cue %u %" GST_TIME_FORMAT " - %" GST_TIME_FORMAT " [%s] %zu bytes",
+        job.index, GST_TIME_ARGS (start), GST_TIME_ARGS (end),
+        job.speaker.c_str (), job.text.size ());
+    GstFlowReturn ret = release_pending (self, start);
+    priv->pending = std::move (job);
+    return ret;
+  } catch (const std::exception &e) {
+    GST_ELEMENT_ERROR (
+        self, CORE, FAILED, ("ganvoice failed: %s", e.what ()), (NULL));
+    return GST_FLOW_ERROR;
+  }
+}
+
+static void
+reset_sink_state (GanvoicePrivate *priv)
+{
+  priv->pending.reset ();
+  gst_segment_init (&priv->in_segment, GST_FORMAT_TIME);
+  priv->warned_no_pts = false;
+  priv->next_index = 0;
+}
+
+/* Only while the src task is stopped or paused. */
+static void
+reset_src_state (GanvoicePrivate *priv, bool new_stream)
+{
+  if (new_stream) {
+    priv->stream_started = false;
+    priv->caps_sent = false;
+  }
+  priv->segment_sent = false;
+  gst_segment_init (&priv->out_segment, GST_FORMAT_TIME);
+  priv->out_pos = -1;
+  priv->acc.clear ();
+  priv->out_discont = true;
+}
+
+static gboolean
+handle_sink_event (GstPad *pad, GstObject *parent, GstEvent *event)
+{
+  GstGanvoice *self = GST_GANVOICE (parent);
+  GanvoicePrivate *priv = self->priv;
+
+  GST_LOG_OBJECT (self, "sink event %" GST_PTR_FORMAT, event);
+  switch (GST_EVENT_TYPE (event)) {
+    case GST_EVENT_FLUSH_START: {
+      {
+        std::lock_guard<std::mutex> guard (priv->lock);
+        priv->flushing = true;
+        clear_queue_locked (priv);
+      }
+      gboolean ret = gst_pad_push_event (self->srcpad, event);
+      gst_pad_pause_task (self->srcpad);
+      return ret;
+    }
+    case GST_EVENT_FLUSH_STOP: {
+      reset_sink_state (priv);
+      GST_PAD_STREAM_LOCK (self->srcpad);
+      reset_src_state (priv, false);
+      GST_PAD_STREAM_UNLOCK (self->srcpad);
+      {
+        std::lock_guard<std::mutex> guard (priv->lock);
+        clear_queue_locked (priv);
+        priv->flushing = false;
+        priv->src_result = GST_FLOW_OK;
+      }
+      gboolean ret = gst_pad_push_event (self->srcpad, event);
+      gst_pad_start_task (
+          self->srcpad, (GstTaskFunction) gst_ganvoice_src_loop, self, NULL);
+      return ret;
+    }
+    case GST_EVENT_CAPS: {
+      /* Our caps are the models' audio format, set by the src task. */
+      gst_event_unref (event);
+      return TRUE;
+    }
+    case GST_EVENT_SEGMENT: {
+      const GstSegment *segment;
+      gst_event_parse_segment (event, &segment);
+      if (segment->format != GST_FORMAT_TIME) {
+        gst_event_unref (event);
+        GST_ELEMENT_ERROR (self, STREAM, FORMAT,
+            ("ganvoice needs TIME segments (timed text cues)"), (NULL));
+        return FALSE;
+      }
+      release_pending (self, priv->in_segment.stop);
+      priv->in_segment = *segment;
+      {
+        std::lock_guard<std::mutex> guard (priv->lock);
+        priv->last_segment = *segment;
+        priv->have_segment = true;
+      }
+      bool ok = enqueue_event (self, event);
+      if (ok && priv->text_at_start) {
+        priv->text_at_start = false;
+        Settings s = copy_settings (self);
+        if (!s.text.empty ()) {
+          Job job = make_job (s, s.text, segment->start, segment->start);
+          job.at_now = true;
+          enqueue_cue (self, std::move (job), false);
+        }
+      }
+      return ok;
+    }
+    case GST_EVENT_GAP: {
+      GstClockTime ts, duration;
+      gst_event_parse_gap (event, &ts, &duration);
+      if (priv->pending && GST_CLOCK_TIME_IS_VALID (ts) &&
+          GST_CLOCK_TIME_IS_VALID (duration) &&
+          ts + duration > priv->pending->start)
+        release_pending (self, ts + duration);
+      return enqueue_event (self, event);
+    }
+    case GST_EVENT_STREAM_START:
+      release_pending (self, GST_CLOCK_TIME_NONE);
+      return enqueue_event (self, event);
+    case GST_EVENT_EOS:
+      release_pending (self, priv->in_segment.stop);
+      return enqueue_event (self, event);
+    default:
+      if (GST_EVENT_IS_SERIALIZED (event))
+        return enqueue_event (self, event);
+      return gst_pad_event_default (pad, parent, event);
+  }
+}
+
+static gboolean
+gst_ganvoice_sink_event (GstPad *pad, GstObject *parent, GstEvent *event)
+{
+  try {
+    return handle_sink_event (pad, parent, event);
+  } catch (const std::exception &e) {
+    /* The event was consumed or not: either way, no more of it. */
+    GST_ELEMENT_ERROR (
+        parent, CORE, FAILED, ("ganvoice failed: %s", e.what ()), (NULL));
+    return FALSE;
+  }
+}
+
+/* ---- The src pad task ------------------------------------------------- */
+
+static GstClockTime
+pos_to_time (GanvoicePrivate *priv, gint64 pos)
+{
+  return gst_util_uint64_scale_int_round (
+      (guint64) pos, GST_SECOND, priv->out_rate);
+}
+
+static gint64
+time_to_pos (GanvoicePrivate *priv, GstClockTime t)
+{
+  return (gint64) gst_util_uint64_scale_int_round (
+      t, priv->out_rate, GST_SECOND);
+}
+
+/* Sends stream-start (unless upstream did) and our caps, waiting for the
+ * models. FALSE when they failed to load (the error is posted) or on a
+ * flush. */
+static bool
+ensure_caps (GstGanvoice *self)
+{
+  GanvoicePrivate *priv = self->priv;
+  if (!priv->stream_started) {
+    gchar *id =
+        gst_pad_create_stream_id (self->srcpad, GST_ELEMENT (self), "speech");
+    gst_pad_push_event (self->srcpad, gst_event_new_stream_start (id));
+    g_free (id);
+    priv->stream_started = true;
+  }
+  if (priv->caps_sent)
+    return true;
+  int rate = 0;
+  {
+    std::unique_lock<std::mutex> guard (priv->lock);
+    priv->cond.wait (guard, [&] {
+      return priv->flushing || priv->load_state == LoadState::Ready ||
+          priv->load_state == LoadState::Failed;
+    });
+    if (priv->flushing || priv->load_state != LoadState::Ready || !priv->synth)
+      return false;
+    rate = priv->synth->sample_rate ();
+  }
+  GstCaps *caps = gst_caps_new_simple ("audio/x-raw", "format", G_TYPE_STRING,
+      "F32LE", "layout", G_TYPE_STRING, "interleaved", "channels", G_TYPE_INT,
+      1, "rate", G_TYPE_INT, rate, NULL);
+  bool ok = gst_pad_set_caps (self->srcpad, caps);
+  gst_caps_unref (caps);
+  priv->out_rate = rate;
+  priv->caps_sent = true;
+  return ok;
+}
+
+static bool
+ensure_segment (GstGanvoice *self)
+{
+  GanvoicePrivate *priv = self->priv;
+  if (!ensure_caps (self))
+    return false;
+  if (!priv->segment_sent) {
+    gst_pad_push_event (
+        self->srcpad, gst_event_new_segment (&priv->out_segment));
+    priv->segment_sent = true;
+  }
+  if (priv->out_pos < 0)
+    priv->out_pos = time_to_pos (priv, priv->out_segment.start);
+  return true;
+}
+
+/* Pushes @n samples of `acc` at out_pos. */
+static GstFlowReturn
+push_samples (GstGanvoice *self, size_t n)
+{
+  GanvoicePrivate *priv = self->priv;
+  GstBuffer *buf =
+      gst_buffer_new_memdup (priv->acc.data (), n * sizeof (float));
+  GstClockTime ts = pos_to_time (priv, priv->out_pos);
+  GST_BUFFER_PTS (buf) = ts;
+  GST_BUFFER_DURATION (buf) = pos_to_time (priv, priv->out_pos + n) - ts;
+  GST_BUFFER_OFFSET (buf) = priv->out_pos;
+  GST_BUFFER_OFFSET_END (buf) = priv->out_pos + n;
+  if (priv->out_discont) {
+    GST_BUFFER_FLAG_SET (buf, GST_BUFFER_FLAG_DISCONT);
+    priv->out_discont = false;
+  }
+  priv->acc.erase (priv->acc.begin (), priv->acc.begin () + n);
+  priv->out_pos += n;
+  return gst_pad_push (self->srcpad, buf);
+}
+
+/* Everything before sample position @pos is final: push it, and a GAP
+ * where there is no audio. */
+static GstFlowReturn
+advance_to (GstGanvoice *self, gint64 pos)
+{
+  GanvoicePrivate *priv = self->priv;
+  if (pos <= priv->out_pos)
+    return GST_FLOW_OK;
+  size_t n = (size_t) std::min<gint64> (
+      (gint64) priv->acc.size (), pos - priv->out_pos);
+  if (n > 0) {
+    GstFlowReturn ret = push_samples (self, n);
+    if (ret != GST_FLOW_OK)
+      return ret;
+  }
+  if (priv->out_pos < pos) {
+    GstClockTime ts = pos_to_time (priv, priv->out_pos);
+    GstClockTime end = pos_to_time (priv, pos);
+    if (end > ts)
+      gst_pad_push_event (self->srcpad, gst_event_new_gap (ts, end - ts));
+    priv->out_pos = pos;
+  }
+  return GST_FLOW_OK;
+}
+
+static GstFlowReturn
+push_all (GstGanvoice *self)
+{
+  GanvoicePrivate *priv = self->priv;
+  if (priv->out_pos < 0 || priv->acc.empty ())
+    return GST_FLOW_OK;
+  return advance_to (self, priv->out_pos + (gint64) priv->acc.size ());
+}
+
+/* Mixes @n samples at sample position @pos into `acc`. */
+static void
+mix_in (GanvoicePrivate *priv, gint64 pos, const float *samples, size_t n)
+{
+  if (pos < priv->out_pos) {
+    gint64 skip = priv->out_pos - pos;
+    GST_DEBUG ("dropping %" G_GINT64_FORMAT " samples before the output "
+               "position",
+        std::min<gint64> (skip, (gint64) n));
+    if (skip >= (gint64) n)
+      return;
+    samples += skip;
+    n -= (size_t) skip;
+    pos = priv->out_pos;
+  }
+  size_t offset = (size_t) (pos - priv->out_pos);
+  if (priv->acc.size () < offset + n)
+    priv->acc.resize (offset + n, 0.0f);
+  for (size_t i = 0; i < n; i++)
+    priv->acc[offset + i] += samples[i];
+}
+
+static GstFlowReturn
+handle_event_item (GstGanvoice *self, GstEvent *event)
+{
+  GanvoicePrivate *priv = self->priv;
+  switch (GST_EVENT_TYPE (event)) {
+    case GST_EVENT_STREAM_START:
+      if (priv->stream_started && priv->caps_sent) {
+        /* A new stream: caps and segment again. */
+        priv->caps_sent = false;
+      }
+      priv->stream_started = true;
+      priv->segment_sent = false;
+      gst_pad_push_event (self->srcpad, event);
+      return GST_FLOW_OK;
+    case GST_EVENT_SEGMENT: {
+      GstFlowReturn ret = priv->segment_sent ? push_all (self) : GST_FLOW_OK;
+      if (!ensure_caps (self)) {
+        gst_event_unref (event);
+        return GST_FLOW_ERROR;
+      }
+      const GstSegment *segment;
+      gst_event_parse_segment (event, &segment);
+      priv->out_segment = *segment;
+      priv->out_pos = time_to_pos (priv, segment->start);
+      priv->acc.clear ();
+      priv->out_discont = true;
+      priv->segment_sent = true;
+      gst_pad_push_event (self->srcpad, event);
+      return ret;
+    }
+    case GST_EVENT_GAP: {
+      GstClockTime ts, duration;
+      gst_event_parse_gap (event, &ts, &duration);
+      gst_event_unref (event);
+      if (!ensure_segment (self))
+        return GST_FLOW_ERROR;
+      if (GST_CLOCK_TIME_IS_VALID (ts) && GST_CLOCK_TIME_IS_VALID (duration))
+        return advance_to (self, time_to_pos (priv, ts + duration));
+      return GST_FLOW_OK;
+    }
+    case GST_EVENT_EOS: {
+      GstFlowReturn ret = GST_FLOW_OK;
+      if (ensure_segment (self))
+        ret = push_all (self);
+      gst_pad_push_event (self->srcpad, event);
+      return ret == GST_FLOW_OK ? GST_FLOW_EOS : ret;
+    }
+    default:
+      if (GST_EVENT_IS_STICKY (event))
+        ensure_caps (self);
+      gst_pad_push_event (self->srcpad, event);
+      return GST_FLOW_OK;
+  }
+}
+
+/* Pushes one cue's audio as the worker makes it. */
+static GstFlowReturn
+handle_cue_item (GstGanvoice *self, Item &item)
+{
+  GanvoicePrivate *priv = self->priv;
+  const Job &job = item.job;
+  gint64 start = -1, written = 0;
+  const bool bound_time_valid = GST_CLOCK_TIME_IS_VALID (job.next_start);
+
+  if (!ensure_segment (self))
+    return priv->flushing ? GST_FLOW_FLUSHING : GST_FLOW_ERROR;
+  const gint64 final_pos =
+      bound_time_valid ? time_to_pos (priv, job.next_start) : -1;
+
+  for (;;) {
+    std::vector<float> chunk;
+    bool done;
+    {
+      std::unique_lock<std::mutex> guard (priv->lock);
+      priv->cond.wait (guard, [&] {
+        return priv->flushing || item.failed || item.done ||
+            !item.chunks.empty ();
+      });
+      if (priv->flushing)
+        return GST_FLOW_FLUSHING;
+      if (item.failed)
+        return GST_FLOW_ERROR;
+      if (start < 0 && item.planned) {
+        start = time_to_pos (priv, item.speech_start);
+        if (job.at_now)
+          start = std::max<gint64> (start, priv->out_pos + priv->acc.size ());
+      }
+      done = item.done && item.chunks.empty ();
+      if (!item.chunks.empty ()) {
+        chunk = std::move (item.chunks.front ());
+        item.chunks.pop_front ();
+      }
+    }
+    if (!chunk.empty ()) {
+      if (written == 0) {
+        GstFlowReturn ret = advance_to (self, start);
+        if (ret != GST_FLOW_OK)
+          return ret;
+      }
+      mix_in (priv, start + written, chunk.data (), chunk.size ());
+      written += chunk.size ();
+      gint64 bound = start + written;
+      if (final_pos >= 0)
+        bound = std::min (bound, final_pos);
+      GstFlowReturn ret = advance_to (self, bound);
+      if (ret != GST_FLOW_OK)
+        return ret;
+    }
+    if (done)
+      break;
+  }
+  /* Nothing comes before the next cue's start. */
+  if (final_pos >= 0)
+    return advance_to (self, final_pos);
+  return GST_FLOW_OK;
+}
+
+static void
+pause_task (GstGanvoice *self, GstFlowReturn ret)
+{
+  GanvoicePrivate *priv = self->priv;
+  GST_DEBUG_OBJECT (self, "pausing the task: %s", gst_flow_get_name (ret));
+  {
+    std::lock_guard<std::mutex> guard (priv->lock);
+    if (!priv->flushing || ret != GST_FLOW_FLUSHING)
+      priv->src_result = ret;
+    priv->cond.notify_all ();
+  }
+  gst_pad_pause_task (self->srcpad);
+  if (ret == GST_FLOW_NOT_LINKED ||
+      (ret < GST_FLOW_EOS && ret != GST_FLOW_FLUSHING &&
+          ret != GST_FLOW_ERROR)) {
+    GST_ELEMENT_FLOW_ERROR (self, ret);
+    gst_pad_push_event (self->srcpad, gst_event_new_eos ());
+  }
+}
+
+static void
+gst_ganvoice_src_loop (GstGanvoice *self)
+{
+  GanvoicePrivate *priv = self->priv;
+  ItemPtr item;
+  {
+    std::unique_lock<std::mutex> guard (priv->lock);
+    priv->cond.wait (
+        guard, [&] { return priv->flushing || !priv->queue.empty (); });
+    if (priv->flushing) {
+      guard.unlock ();
+      pause_task (self, GST_FLOW_FLUSHING);
+      return;
+    }
+    item = priv->queue.front ();
+    if (item->event) {
+      priv->queue.pop_front ();
+      priv->cond.notify_all ();
+    }
+  }
+
+  GstFlowReturn ret;
+  try {
+    if (item->event) {
+      GstEvent *event = item->event;
+      item->event = nullptr;
+      ret = handle_event_item (self, event);
+    } else {
+      ret = handle_cue_item (self, *item);
+      std::lock_guard<std::mutex> guard (priv->lock);
+      if (!priv->queue.empty () && priv->queue.front () == item) {
+        priv->queue.pop_front ();
+        priv->queued_cues--;
+        priv->cond.notify_all ();
+      }
+    }
+  } catch (const std::exception &e) {
+    GST_ELEMENT_ERROR (
+        self, CORE, FAILED, ("ganvoice failed: %s", e.what ()), (NULL));
+    ret = GST_FLOW_ERROR;
+  }
+  if (ret != GST_FLOW_OK)
+    pause_task (self, ret);
+}
+
+static gboolean
+gst_ganvoice_src_activate_mode (
+    GstPad *pad, GstObject *parent, GstPadMode mode, gboolean active)
+{
+  GstGanvoice *self = GST_GANVOICE (parent);
+  GanvoicePrivate *priv = self->priv;
+
+  if (mode != GST_PAD_MODE_PUSH)
+    return FALSE;
+  if (active) {
+    {
+      std::lock_guard<std::mutex> guard (priv->lock);
+      priv->flushing = false;
+      priv->src_result = GST_FLOW_OK;
+    }
+    return gst_pad_start_task (
+        pad, (GstTaskFunction) gst_ganvoice_src_loop, self, NULL);
+  }
+  {
+    std::lock_guard<std::mutex> guard (priv->lock);
+    priv->flushing = true;
+    priv->cond.notify_all ();
+  }
+  return gst_pad_stop_task (pad);
+}
+
+static gboolean
+gst_ganvoice_src_query (GstPad *pad, GstObject *parent, GstQuery *query)
+{
+  GstGanvoice *self = GST_GANVOICE (parent);
+
+  switch (GST_QUERY_TYPE (query)) {
+    case GST_QUERY_LATENCY: {
+      if (!gst_pad_peer_query (self->sinkpad, query))
+        return FALSE;
+      gboolean live;
+      GstClockTime min, max;
+      gst_query_parse_latency (query, &live, &min, &max);
+      if (live) {
+        GST_OBJECT_LOCK (self);
+        GstClockTime ours = self->priv->settings.latency;
+        GST_OBJECT_UNLOCK (self);
+        if (ours == 0)
+          ours = ESTIMATED_LATENCY;
+        min += ours;
+        if (GST_CLOCK_TIME_IS_VALID (max))
+          max += ours;
+        gst_query_set_latency (query, live, min, max);
+      }
+      return TRUE;
+    }
+    default:
+      return gst_pad_query_default (pad, parent, query);
+  }
+}
+
+/* ---- The element ------------------------------------------------------ */
+
+static GstStateChangeReturn
+gst_ganvoice_change_state (GstElement *element, GstStateChange transition)
+{
+  GstGanvoice *self = GST_GANVOICE (element);
+  GanvoicePrivate *priv = self->priv;
+
+  switch (transition) {
+    case GST_STATE_CHANGE_READY_TO_PAUSED: {
+      reset_sink_state (priv);
+      reset_src_state (priv, true);
+      {
+        std::lock_guard<std::mutex> guard (priv->lock);
+        clear_queue_locked (priv);
+        gst_segment_init (&priv->last_segment, GST_FORMAT_TIME);
+        priv->have_segment = false;
+        priv->flushing = false;
+        priv->src_result = GST_FLOW_OK;
+      }
+      try {
+        start_worker (self);
+      } catch (const std::exception &e) {
+        GST_ELEMENT_ERROR (self, CORE, FAILED,
+            ("Could not start the synthesis thread: %s", e.what ()), (NULL));
+        return GST_STATE_CHANGE_FAILURE;
+      }
+      Settings s = copy_settings (self);
+      priv->text_at_start = !s.text.empty ();
+      if (!s.text.empty () && !gst_pad_is_linked (self->sinkpad)) {
+        /* No cues: speak the text at 0, then end the stream. */
+        priv->text_at_start = false;
+        Job job = make_job (s, s.text, 0, 0);
+        enqueue_cue (self, std::move (job), false);
+        enqueue_event (self, gst_event_new_eos ());
+      }
+      break;
+    }
+    case GST_STATE_CHANGE_PAUSED_TO_READY: {
+      std::lock_guard<std::mutex> guard (priv->lock);
+      priv->flushing = true;
+      priv->cond.notify_all ();
+      break;
+    }
+    default:
+      break;
+  }
+
+  GstStateChangeReturn ret =
+      GST_ELEMENT_CLASS (parent_class)->change_state (element, transition);
+  if (ret == GST_STATE_CHANGE_FAILURE &&
+      transition == GST_STATE_CHANGE_READY_TO_PAUSED)
+    stop_worker (self);
+
+  switch (transition) {
+    case GST_STATE_CHANGE_PAUSED_TO_READY:
+      /* The pads are inactive and the task stopped. */
+      stop_worker (self);
+      {
+        std::lock_guard<std::mutex> guard (priv->lock);
+        clear_queue_locked (priv);
+      }
+      reset_sink_state (priv);
+      reset_src_state (priv, true);
+      break;
+    case GST_STATE_CHANGE_READY_TO_NULL: {
+      std::lock_guard<std::mutex> guard (priv->lock);
+      priv->synth.reset ();
+      priv->load_state = LoadState::Idle;
+      break;
+    }
+    default:
+      break;
+  }
+  return ret;
+}
+
+static void
+set_string (std::string &to, const GValue *value)
+{
+  const gchar *s = g_value_get_string (value);
+  to = s ? s : "";
+}
+
+static void
+gst_ganvoice_set_property (
+    GObject *object, guint prop_id, const GValue *value, GParamSpec *pspec)
+{
+  GstGanvoice *self = GST_GANVOICE (object);
+  std::vector<std::string> bad_entries;
+  std::string text_now;
+
+  GST_OBJECT_LOCK (self);
+  Settings &s = self->priv->settings;
+  switch (prop_id) {
+    case PROP_VOICE:
+      set_string (s.voice, value);
+      break;
+    case PROP_SPEAKER_MAP:
+      set_string (s.speaker_map, value);
+      s.speakers = parse_speaker_map (s.speaker_map, &bad_entries);
+      break;
+    case PROP_LANGUAGE:
+      set_string (s.language, value);
+      break;
+    case PROP_RATE:
+      s.rate = g_value_get_double (value);
+      break;
+    case PROP_PITCH:
+      s.pitch = g_value_get_double (value);
+      break;
+    case PROP_ACOUSTIC_MODEL:
+      set_string (s.acoustic_model, value);
+      break;
+    case PROP_ACOUSTIC_CARD:
+      set_string (s.acoustic_card, value);
+      break;
+    case PROP_VOCODER_MODEL:
+      set_string (s.vocoder_model, value);
+      break;
+    case PROP_VOCODER_CARD:
+      set_string (s.vocoder_card, value);
+      break;
+    case PROP_DEVICE:
+      s.device = (GstGanvoiceDevice) g_value_get_enum (value);
+      break;
+    case PROP_THREADS:
+      s.threads = g_value_get_int (value);
+      break;
+    case PROP_OVERFLOW:
+      s.overflow = (GstGanvoiceOverflow) g_value_get_enum (value);
+      break;
+    case PROP_MAX_RATE:
+      s.max_rate = g_value_get_double (value);
+      break;
+    case PROP_LATENCY:
+      s.latency = g_value_get_uint64 (value);
+      break;
+    case PROP_TEXT:
+      set_string (s.text, value);
+      if (GST_STATE (self) >= GST_STATE_PAUSED)
+        text_now = s.text;
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+      break;
+  }
+  GST_OBJECT_UNLOCK (self);
+
+  for (const std::string &entry : bad_entries)
+    GST_WARNING_OBJECT (self,
+        "speaker-map: ignoring \"%s\" (not "
+        "SPEAKER=VOICE)",
+        entry.c_str ());
+  if (!text_now.empty ())
+    speak_text_now (self, text_now);
+}
+
+static void
+get_string (GValue *value, const std::string &s)
+{
+  g_value_set_string (value, s.empty () ? NULL : s.c_str ());
+}
+
+static void
+gst_ganvoice_get_property (
+    GObject *object, guint prop_id, GValue *value, GParamSpec *pspec)
+{
+  GstGanvoice *self = GST_GANVOICE (object);
+
+  GST_OBJECT_LOCK (self);
+  const Settings &s = self->priv->settings;
+  switch (prop_id) {
+    case PROP_VOICE:
+      get_string (value, s.voice);
+      break;
+    case PROP_SPEAKER_MAP:
+      get_string (value, s.speaker_map);
+      break;
+    case PROP_LANGUAGE:
+      get_string (value, s.language);
+      break;
+    case PROP_RATE:
+      g_value_set_double (value, s.rate);
+      break;
+    case PROP_PITCH:
+      g_value_set_double (value, s.pitch);
+      break;
+    case PROP_ACOUSTIC_MODEL:
+      get_string (value, s.acoustic_model);
+      break;
+    case PROP_ACOUSTIC_CARD:
+      get_string (value, s.acoustic_card);
+      break;
+    case PROP_VOCODER_MODEL:
+      get_string (value, s.vocoder_model);
+      break;
+    case PROP_VOCODER_CARD:
+      get_string (value, s.vocoder_card);
+      break;
+    case PROP_DEVICE:
+      g_value_set_enum (value, s.device);
+      break;
+    case PROP_THREADS:
+      g_value_set_int (value, s.threads);
+      break;
+    case PROP_OVERFLOW:
+      g_value_set_enum (value, s.overflow);
+      break;
+    case PROP_MAX_RATE:
+      g_value_set_double (value, s.max_rate);
+      break;
+    case PROP_LATENCY:
+      g_value_set_uint64 (value, s.latency);
+      break;
+    case PROP_TEXT:
+      get_string (value, s.text);
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+      break;
+  }
+  GST_OBJECT_UNLOCK (self);
+}
+
+static void
+gst_ganvoice_finalize (GObject *object)
+{
+  GstGanvoice *self = GST_GANVOICE (object);
+
+  stop_worker (self);
+  delete self->priv;
+  self->priv = nullptr;
+  G_OBJECT_CLASS (parent_class)->finalize (object);
+}
+
+static void
+gst_ganvoice_class_init (GstGanvoiceClass *klass)
+{
+  GObjectClass *gobject_class = G_OBJECT_CLASS (klass);
+  GstElementClass *element_class = GST_ELEMENT_CLASS (klass);
+
+  GST_DEBUG_CATEGORY_INIT (
+      gst_ganvoice_debug, "ganvoice", 0, "ganvoice text-to-speech");
+
+  gobject_class->set_property = gst_ganvoice_set_property;
+  gobject_class->get_property = gst_ganvoice_get_property;
+  gobject_class->finalize = gst_ganvoice_finalize;
+
+  const GParamFlags rw_playing = (GParamFlags) (G_PARAM_READWRITE |
+      G_PARAM_STATIC_STRINGS | GST_PARAM_MUTABLE_PLAYING);
+  const GParamFlags rw_ready = (GParamFlags) (G_PARAM_READWRITE |
+      G_PARAM_STATIC_STRINGS | GST_PARAM_MUTABLE_READY);
+
+  g_object_class_install_property (gobject_class, PROP_VOICE,
+      g_param_spec_string ("voice", "Voice",
+          "A built-in voice of the acoustic model, or the path of a voice "
+          "profile file (NULL: the model's first voice)",
+          NULL, rw_playing));
+  g_object_class_install_property (gobject_class, PROP_SPEAKER_MAP,
+      g_param_spec_string ("speaker-map", "Speaker map",
+          "Voices per speaker of the cue meta: \"SPEAKER=VOICE;SPEAKER2="
+          "/path/profile.json\", each VOICE a built-in voice or a profile "
+          "file; other speakers get the voice property",
+          NULL, rw_playing));
+  g_object_class_install_property (gobject_class, PROP_LANGUAGE,
+      g_param_spec_string ("language", "Language",
+          "Language of the text, an ISO 639-1 code or an espeak-ng voice "
+          "(NULL: the cue meta's language, else \"en\")",
+          NULL, rw_playing));
+  g_object_class_install_property (gobject_class, PROP_RATE,
+      g_param_spec_double ("rate", "Rate",
+          "Speaking rate (1: as the model speaks; fitting may speed it up "
+          "further)",
+          0.5, 2.0, DEFAULT_RATE, rw_playing));
+  g_object_class_install_property (gobject_class, PROP_PITCH,
+      g_param_spec_double ("pitch", "Pitch", "Pitch shift in semitones", -12.0,
+          12.0, DEFAULT_PITCH, rw_playing));
+  g_object_class_install_property (gobject_class, PROP_ACOUSTIC_MODEL,
+      g_param_spec_string ("acoustic-model", "Acoustic model",
+          "TorchScript acoustic model (NULL: acoustic/acoustic.ts in "
+          "$GANVOICE_MODEL_DIR, the installed models or the source tree)",
+          NULL, rw_ready));
+  g_object_class_install_property (gobject_class, PROP_ACOUSTIC_CARD,
+      g_param_spec_string ("acoustic-card", "Acoustic model card",
+          "The acoustic model's card (NULL: the model's file name with "
+          ".json for .ts)",
+          NULL, rw_ready));
+  g_object_class_install_property (gobject_class, PROP_VOCODER_MODEL,
+      g_param_spec_string ("vocoder-model", "Vocoder model",
+          "TorchScript vocoder (NULL: vocoder/vocoder.ts in "
+          "$GANVOICE_MODEL_DIR, the installed models or the source tree)",
+          NULL, rw_ready));
+  g_object_class_install_property (gobject_class, PROP_VOCODER_CARD,
+      g_param_spec_string ("vocoder-card", "Vocoder model card",
+          "The vocoder's card (NULL: the model's file name with .json "
+          "for .ts)",
+          NULL, rw_ready));
+  g_object_class_install_property (gobject_class, PROP_DEVICE,
+      g_param_spec_enum ("device", "Device", "Where the models run",
+          GST_TYPE_GANVOICE_DEVICE, DEFAULT_DEVICE, rw_ready));
+  g_object_class_install_property (gobject_class, PROP_THREADS,
+      g_param_spec_int ("threads", "Threads",
+          "LibTorch intra-op threads (process-wide; 0: LibTorch's default)", 0,
+          256, DEFAULT_THREADS, rw_ready));
+  g_object_class_install_property (gobject_class, PROP_OVERFLOW,
+      g_param_spec_enum ("overflow", "Overflow",
+          "What to do with speech too long for its slot",
+          GST_TYPE_GANVOICE_OVERFLOW, DEFAULT_OVERFLOW, rw_playing));
+  g_object_class_install_property (gobject_class, PROP_MAX_RATE,
+      g_param_spec_double ("max-rate", "Maximum rate",
+          "Fastest speed-up for fitting speech into its slot", 1.0, 4.0,
+          DEFAULT_MAX_RATE, rw_playing));
+  g_object_class_install_property (gobject_class, PROP_LATENCY,
+      g_param_spec_uint64 ("latency", "Latency",
+          "Latency added in live pipelines, in ns (0: an estimate, 1 s)", 0,
+          G_MAXUINT64, DEFAULT_LATENCY, rw_ready));
+  g_object_class_install_property (gobject_class, PROP_TEXT,
+      g_param_spec_string ("text", "Text",
+          "Plain text to speak: set while PAUSED or PLAYING, it is spoken "
+          "now (at the current running time); set before, at the start of "
+          "the first segment, or, with nothing linked to the sink pad, "
+          "at 0 followed by EOS",
+          NULL, rw_playing));
+
+  element_class->change_state = gst_ganvoice_change_state;
+
+  gst_element_class_add_static_pad_template (element_class, &sink_template);
+  gst_element_class_add_static_pad_template (element_class, &src_template);
+  gst_element_class_set_static_metadata (element_class, "Text to fitted speech",
+      "Filter/Converter/Text/Audio",
+      "Speaks timed text cues with neural voices (espeak-ng frontend, "
+      "acoustic model and GAN vocoder on LibTorch), each fitted into its "
+      "slot before the next cue",
+      "ganvoice developers");
+  gst_element_class_add_static_metadata (element_class, "doc-section",
+      "element-ganvoice: timed text to fitted speech (gtk-doc in "
+      "plugins/gstganvoice.cpp; properties, messages and threading in "
+      "docs/ganvoice.md; fitting in docs/ganvoice-fit.md)");
+  gst_element_class_add_static_metadata (element_class, "example-launch-line",
+      "gst-launch-1.0 filesrc location=film.srt ! subcues ! ganvoice "
+      "voice=ben ! audioconvert ! autoaudiosink");
+
+  gst_type_mark_as_plugin_api (
+      GST_TYPE_GANVOICE_OVERFLOW, (GstPluginAPIFlags) 0);
+  gst_type_mark_as_plugin_api (GST_TYPE_GANVOICE_DEVICE, (GstPluginAPIFlags) 0);
+}
+
+static void
+gst_ganvoice_init (GstGanvoice *self)
+{
+  self->priv = new GanvoicePrivate ();
+
+  self->sinkpad = gst_pad_new_from_static_template (&sink_template, "sink");
+  gst_pad_set_chain_function (
+      self->sinkpad, GST_DEBUG_FUNCPTR (gst_ganvoice_chain));
+  gst_pad_set_event_function (
+      self->sinkpad, GST_DEBUG_FUNCPTR (gst_ganvoice_sink_event));
+  gst_element_add_pad (GST_ELEMENT (self), self->sinkpad);
+
+  self->srcpad = gst_pad_new_from_static_template (&src_template, "src");
+  gst_pad_set_activatemode_function (
+      self->srcpad, GST_DEBUG_FUNCPTR (gst_ganvoice_src_activate_mode));
+  gst_pad_set_query_function (
+      self->srcpad, GST_DEBUG_FUNCPTR (gst_ganvoice_src_query));
+  gst_pad_use_fixed_caps (self->srcpad);
+  gst_element_add_pad (GST_ELEMENT (self), self->srcpad);
+}
