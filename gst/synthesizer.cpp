@@ -214,6 +214,28 @@ Synthesizer::voice (const std::string &name_or_path) const
       "voice profile file");
 }
 
+static std::string
+base_language (const std::string &tag)
+{
+  std::string base = tag.substr (0, tag.find_first_of ("-_"));
+  for (char &c : base)
+    c = g_ascii_tolower (c);
+  return base;
+}
+
+std::string
+Synthesizer::spoken_language (
+    const std::string &language, const std::string &voice_language)
+{
+  const std::string wanted = language.empty () ? std::string ("en") : language;
+  if (voice_language.empty () ||
+      wanted.find_first_of ("-_") != std::string::npos)
+    return wanted;
+  if (base_language (wanted) == base_language (voice_language))
+    return voice_language;
+  return wanted;
+}
+
 Utterance
 Synthesizer::prepare (const std::string &text, const std::string &language,
     const std::vector<float> &embedding, double rate)

@@ -602,8 +602,9 @@ synthesize (GstGanvoice *self, ganvoice::Synthesizer &synth, Item &item)
   const Job &job = item.job;
 
   const ganvoice::VoiceProfile &voice = resolve_voice (self, synth, job.voice);
-  ganvoice::Utterance u =
-      synth.prepare (job.text, job.language, voice.embedding, job.rate);
+  ganvoice::Utterance u = synth.prepare (job.text,
+      ganvoice::Synthesizer::spoken_language (job.language, voice.language),
+      voice.embedding, job.rate);
   if (u.fell_back && priv->warned_languages.insert (job.language).second)
     GST_ELEMENT_WARNING (self, STREAM, FORMAT,
         ("Language \"%s\" is not known to the text frontend: cues in it are "

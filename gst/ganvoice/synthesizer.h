@@ -109,6 +109,13 @@ public:
    * against the model. Throws VoiceProfileError naming the voices. */
   GANVOICE_API VoiceProfile voice (const std::string &name_or_path) const;
 
+  /* The espeak-ng language to phonemize @language ("" = "en") with for a
+   * voice trained on @voice_language: the voice's regional variant when
+   * both are the same language ("en" with an "en-us" voice gives "en-us",
+   * the accent the voice was trained on), else @language. */
+  GANVOICE_API static std::string spoken_language (
+      const std::string &language, const std::string &voice_language);
+
   /* Text to ids and natural durations (one durations() call per piece).
    * Text with nothing to say gives an empty Utterance. An unknown
    * language falls back (see TextFrontend) and says so in warnings. */

@@ -164,6 +164,30 @@ GST_END_TEST;
 
 /* ---- The synthesizer -------------------------------------------------- */
 
+GST_START_TEST (test_spoken_language)
+{
+  static const struct {
+    const char *cue, *voice, *spoken;
+  } cases[] = {
+    { "", "", "en" },
+    { "", "en-us", "en-us" },
+    { "en", "en-us", "en-us" },
+    { "EN", "en-US", "en-US" },
+    { "en-gb", "en-us", "en-gb" }, /* an explicit variant wins */
+    { "es", "es-419", "es-419" },
+    { "fr", "en-us", "fr" }, /* another language: as asked */
+    { "de", "", "de" },
+    { "ko", "ru", "ko" },
+  };
+  for (const auto &c : cases) {
+    /* a named string: the macro must not see a destroyed temporary */
+    const std::string spoken = Synthesizer::spoken_language (c.cue, c.voice);
+    fail_unless_equals_string (spoken.c_str (), c.spoken);
+  }
+}
+
+GST_END_TEST;
+
 GST_START_TEST (test_load_and_voices)
 {
   auto synth = load_tiny ();
@@ -500,6 +524,7 @@ synthesizer_suite (void)
   suite_add_tcase (s, tc);
   tcase_set_timeout (tc, 120);
   tcase_add_test (tc, test_profile_round_trip);
+  tcase_add_test (tc, test_spoken_language);
   tcase_add_test (tc, test_profile_errors);
   tcase_add_test (tc, test_load_and_voices);
   tcase_add_test (tc, test_speak_natural);
