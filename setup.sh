@@ -13,6 +13,7 @@ packages=(
   meson ninja-build pkg-config g++ clang libclang-rt-14-dev
   libglib2.0-dev libgstreamer1.0-dev libgstreamer-plugins-base1.0-dev libass-dev
   libjson-glib-dev libtorch-dev libespeak-ng-dev espeak-ng-data
+  libsoup-3.0-dev libsqlite3-dev  # the studio server
   # LibTorch's BLAS: the reference BLAS is ~40x slower on Linear layers
   libopenblas0-pthread
   # run and test
@@ -25,6 +26,10 @@ packages=(
   ca-certificates
 )
 
+# only for ./setup.sh --tests: the studio's end-to-end test drives Debian's
+# Chromium with playwright-core from npm
+test_packages=(chromium nodejs)
+
 tests=0
 for arg in "$@"; do
   case "$arg" in
@@ -32,6 +37,7 @@ for arg in "$@"; do
     *) echo "setup.sh: unknown option $arg" >&2; exit 2 ;;
   esac
 done
+[ "$tests" = 0 ] || packages+=("${test_packages[@]}")
 
 missing=()
 for p in "${packages[@]}"; do
@@ -61,4 +67,8 @@ if [ "$tests" = 1 ]; then
   fi
   meson compile -C build-fuzz
   tests/realworld/fetch.sh build/realworld
+  # playwright-core only (no browser download), pinned by package-lock.json
+  if [ ! -d tests/studio/e2e/node_modules/playwright-core ]; then
+    (cd tests/studio/e2e && npm ci --no-audit --no-fund --loglevel=error)
+  fi
 fi

@@ -1,149 +1,125 @@
 #!/usr/bin/python3
-"""Stage 1: learn the text-to-mel alignment, then write every utterance's durations.
+"""Stage 1: learn each utterance's phoneme durations from the data.
 
   /usr/bin/python3 models/acoustic/align.py [--data /var/tmp/ganvoice/acoustic/dataset.pt]
-      [--ckpt-dir /var/tmp/ganvoice/acoustic/align] [--steps 3000]
+      [--out /var/tmp/ganvoice/acoustic/align/durations.pt] [--iterations 8]
 
-Trains only the aligner (model.Aligner, 0.2 M parameters) with the
-forward-sum (CTC) loss under a beta-binomial diagonal prior, which is far
-cheaper per step than the whole model.  Then runs monotonic alignment search
-on every utterance and writes <ckpt-dir>/durations.pt: one int64 tensor of
-frames per phoneme per utterance (summing to its mel length).  train.py
---durations uses them instead of aligning on the fly.  Resumes from
-<ckpt-dir>/aligner.pt.
+Flat-start Viterbi training, as HTK does it, with monotonic alignment search
+(MAS) as the Viterbi step:
+  1. every utterance starts from the beta-binomial diagonal (durations in
+     proportion to position);
+  2. one diagonal Gaussian per (speaker, phoneme) is estimated from the
+     frames aligned to it (features: 20 mel-cepstra and their deltas,
+     mean-normalised per utterance), backed off to the phoneme over all
+     speakers when a pair has few frames;
+  3. MAS finds the monotonic path through each utterance's [frames x
+     phonemes] log-likelihood that maximises the total, every phoneme
+     getting at least one frame; that path gives new durations;
+  4. repeat 2-3.
+Stress (ˈ ˌ) and length (ː) marks are not sounds of their own: they get 0
+frames and the encoder passes their meaning to the neighbouring phonemes.
+
+Writes a dict with `durations` (one int64 tensor per utterance, frames per
+phoneme, summing to its mel length), which train.py --durations uses.
+Takes about a minute per iteration on one core.
 """
 import argparse
 import math
 import os
-import random
-import signal
 import sys
 import time
 
+import numpy as np
 import torch
-import torch.nn.functional as F
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
-from model import Aligner, beta_binomial_prior, forward_sum_loss, mas  # noqa: E402
-from train import make_batches  # noqa: E402
+from model import beta_binomial_prior, mas  # noqa: E402
 
-LOG_CLAMP = math.log(1e-5)
-# Marks that are not sounds of their own: aligned with 0 frames (the encoder
-# passes their meaning to the neighbouring phonemes).
 ZERO_FRAME_SYMBOLS = ("ˈ", "ˌ", "ː")
+N_CEPS = 20
 
 
-def sound_items(items, phonemes):
-    """Copies of the items whose ids keep only the symbols that get frames, and each one's positions."""
-    zero = {phonemes.index(s) for s in ZERO_FRAME_SYMBOLS if s in phonemes}
-    out = []
-    for it in items:
-        ids = it["ids"].long()
-        keep = torch.tensor([int(i) not in zero for i in ids], dtype=torch.bool)
-        out.append(dict(ids=ids[keep], mel=it["mel"], keep=keep))
-    return out
-
-
-def full_durations(sound_durs, keep):
-    d = torch.zeros(keep.shape[0], dtype=torch.long)
-    d[keep] = sound_durs
-    return d
-
-
-def batch_tensors(items, idx):
-    B = len(idx)
-    N = max(items[i]["ids"].shape[0] for i in idx)
-    T = max(items[i]["mel"].shape[1] for i in idx)
-    ids = torch.zeros(B, N, dtype=torch.long)
-    mel = torch.full((B, 80, T), LOG_CLAMP)
-    n_ids = torch.zeros(B, dtype=torch.long)
-    n_frames = torch.zeros(B, dtype=torch.long)
-    for b, i in enumerate(idx):
-        n, t = items[i]["ids"].shape[0], items[i]["mel"].shape[1]
-        ids[b, :n] = items[i]["ids"].long()
-        mel[b, :, :t] = items[i]["mel"].float()
-        n_ids[b], n_frames[b] = n, t
-    return ids, mel, n_ids, n_frames
-
-
-def log_attention(aligner, ids, mel, n_ids, n_frames, cache):
-    B, N = ids.shape
-    T = mel.shape[2]
-    mask = torch.arange(N)[None] < n_ids[:, None]
-    logits = aligner(ids, (mel - LOG_CLAMP) / 4.0, mask)
-    prior = torch.full((B, T, N), -1e4)
-    for b in range(B):
-        key = (int(n_ids[b]), int(n_frames[b]))
-        if key not in cache:
-            cache[key] = beta_binomial_prior(*key)
-        prior[b, : key[1], : key[0]] = cache[key]
-    return F.log_softmax(logits + prior, dim=2)
+def features(mel):
+    """log-mel [80, T] -> mean-normalised mel-cepstra + deltas [T, 2*N_CEPS]."""
+    x = mel.float().numpy().T  # [T, 80]
+    n = x.shape[1]
+    k = np.arange(n)
+    dct = np.cos(np.pi / n * (k[None, :] + 0.5) * np.arange(N_CEPS)[:, None])  # [C, 80]
+    c = x @ dct.T
+    c = c - c.mean(axis=0, keepdims=True)
+    pad = np.pad(c, ((2, 2), (0, 0)), mode="edge")
+    d = (2 * (pad[4:] - pad[:-4]) + (pad[3:-1] - pad[1:-3])) / 10.0
+    return np.concatenate([c, d], axis=1).astype(np.float32)
 
 
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--data", default="/var/tmp/ganvoice/acoustic/dataset.pt")
-    ap.add_argument("--ckpt-dir", default="/var/tmp/ganvoice/acoustic/align")
-    ap.add_argument("--steps", type=int, default=3000)
-    ap.add_argument("--max-frames", type=int, default=4000)
-    ap.add_argument("--lr", type=float, default=2e-3)
-    ap.add_argument("--threads", type=int, default=1)
+    ap.add_argument("--out", default="/var/tmp/ganvoice/acoustic/align/durations.pt")
+    ap.add_argument("--iterations", type=int, default=8)
+    ap.add_argument("--min-frames", type=int, default=200, help="per (speaker, phoneme) before backing off")
     a = ap.parse_args()
-    torch.set_num_threads(a.threads)
-    torch.manual_seed(1234)
     data = torch.load(a.data)
-    items = sound_items(data["items"], data["phonemes"])
-    os.makedirs(a.ckpt_dir, exist_ok=True)
-    aligner = Aligner(len(data["phonemes"]))
-    opt = torch.optim.Adam(aligner.parameters(), lr=a.lr)
-    step = 0
-    path = os.path.join(a.ckpt_dir, "aligner.pt")
-    if os.path.exists(path):
-        ck = torch.load(path)
-        aligner.load_state_dict(ck["aligner"])
-        opt.load_state_dict(ck["opt"])
-        step = ck["step"]
-    stop = {"now": False}
-    signal.signal(signal.SIGTERM, lambda s, f: stop.update(now=True))
-    signal.signal(signal.SIGINT, lambda s, f: stop.update(now=True))
-    cache = {}
-    epoch = 0
-    t0, acc, n = time.time(), 0.0, 0
-    while step < a.steps and not stop["now"]:
-        for idx in make_batches(items, a.max_frames, random.Random(epoch)):
-            if step >= a.steps or stop["now"]:
-                break
-            ids, mel, n_ids, n_frames = batch_tensors(items, idx)
-            la = log_attention(aligner, ids, mel, n_ids, n_frames, cache)
-            loss = forward_sum_loss(la, n_ids, n_frames)
-            opt.zero_grad()
-            loss.backward()
-            torch.nn.utils.clip_grad_norm_(aligner.parameters(), 1.0)
-            opt.step()
-            step += 1
-            acc, n = acc + float(loss), n + 1
-            if step % 50 == 0:
-                print(f"step {step} ctc {acc / n:.3f} {time.time() - t0:.0f}s", flush=True)
-                acc, n = 0.0, 0
-            if step % 500 == 0:
-                torch.save(dict(aligner=aligner.state_dict(), opt=opt.state_dict(), step=step), path)
-        epoch += 1
-    torch.save(dict(aligner=aligner.state_dict(), opt=opt.state_dict(), step=step), path)
-    if stop["now"]:
-        return
-    # durations for every utterance
-    aligner.eval()
-    durs = [None] * len(items)
-    with torch.inference_mode():
-        for idx in make_batches(items, a.max_frames, random.Random(0)):
-            ids, mel, n_ids, n_frames = batch_tensors(items, idx)
-            la = log_attention(aligner, ids, mel, n_ids, n_frames, cache).numpy()
-            for b, i in enumerate(idx):
-                durs[i] = full_durations(torch.from_numpy(mas(la[b, : n_frames[b], : n_ids[b]])),
-                                         items[i]["keep"])
-    torch.save(dict(durations=durs, step=step), os.path.join(a.ckpt_dir, "durations.pt"))
-    print(f"wrote durations for {len(durs)} utterances after {step} aligner steps", flush=True)
+    items, phonemes, speakers = data["items"], data["phonemes"], data["speakers"]
+    zero = {phonemes.index(s) for s in ZERO_FRAME_SYMBOLS if s in phonemes}
+    P, S, D = len(phonemes), len(speakers), 2 * N_CEPS
+    feats, sound_ids, keeps = [], [], []
+    for it in items:
+        ids = it["ids"].long().numpy()
+        keep = np.array([i not in zero for i in ids])
+        feats.append(features(it["mel"]))
+        sound_ids.append(ids[keep])
+        keeps.append(keep)
+    # flat start: the prior's own MAS path
+    durs = [mas(beta_binomial_prior(len(s), f.shape[0]).numpy()) for s, f in zip(sound_ids, feats)]
+    gvar = np.var(np.concatenate(feats[:500]), axis=0) + 1e-3
+    for iteration in range(a.iterations):
+        t0 = time.time()
+        # M step: statistics per (speaker, phoneme) and per phoneme
+        s1 = np.zeros((S, P, D))
+        s2 = np.zeros((S, P, D))
+        cnt = np.zeros((S, P))
+        for it, f, ids, d in zip(items, feats, sound_ids, durs):
+            seg = np.repeat(ids, d)
+            spk = it["speaker_id"]
+            np.add.at(s1[spk], seg, f)
+            np.add.at(s2[spk], seg, f * f)
+            np.add.at(cnt[spk], seg, 1)
+        all_c = cnt.sum(0)
+        all_m = s1.sum(0) / np.maximum(all_c, 1)[:, None]
+        all_v = s2.sum(0) / np.maximum(all_c, 1)[:, None] - all_m ** 2
+        w = (cnt / (cnt + a.min_frames))[:, :, None]  # trust the pair's own data by its amount
+        own_m = s1 / np.maximum(cnt, 1)[:, :, None]
+        own_v = s2 / np.maximum(cnt, 1)[:, :, None] - own_m ** 2
+        mean = w * own_m + (1 - w) * all_m[None]
+        var = w * own_v + (1 - w) * all_v[None]
+        var = np.maximum(var, 0.05 * gvar[None, None])
+        var = np.where(all_c[None, :, None] > 0, var, gvar[None, None])
+        logdet = np.log(var).sum(-1)
+        # E step (Viterbi): MAS over each utterance's log-likelihoods
+        total, frames = 0.0, 0
+        new = []
+        for it, f, ids in zip(items, feats, sound_ids):
+            m, v, ld = mean[it["speaker_id"], ids], var[it["speaker_id"], ids], logdet[it["speaker_id"], ids]
+            ll = -0.5 * ((((f[:, None, :] - m[None]) ** 2) / v[None]).sum(-1) + ld[None])  # [T, N]
+            d = mas(ll)
+            new.append(d)
+            ends = np.cumsum(d)
+            total += float(ll[np.arange(f.shape[0]), np.searchsorted(ends, np.arange(f.shape[0]), side="right")].sum())
+            frames += f.shape[0]
+        changed = np.mean([np.abs(np.cumsum(x) - np.cumsum(y)).mean() for x, y in zip(durs, new)])
+        durs = new
+        print(f"iteration {iteration + 1}: log-likelihood/frame {total / frames:.2f}, "
+              f"boundaries moved {changed:.2f} frames on average, {time.time() - t0:.0f} s", flush=True)
+    out = []
+    for d, keep in zip(durs, keeps):
+        full = np.zeros(len(keep), dtype=np.int64)
+        full[keep] = d
+        out.append(torch.from_numpy(full))
+    os.makedirs(os.path.dirname(a.out), exist_ok=True)
+    torch.save(dict(durations=out, iterations=a.iterations, method="flat-start Viterbi (MAS) on Gaussians"), a.out)
+    print(f"wrote {a.out}: durations for {len(out)} utterances", flush=True)
 
 
 if __name__ == "__main__":

@@ -73,8 +73,9 @@ def main():
     speakers = ck["speakers"]
     table = model.speaker_table.weight.detach()
     voices = []
+    trained = ck.get("trained_speakers", speakers)
     for spk in ORDER:
-        if spk not in speakers:
+        if spk not in trained:
             continue
         f0 = torch.cat([it["f0"].float() for it in data["items"] if it["speaker"] == spk])
         median = float(f0[f0 > 0].median())
@@ -124,8 +125,8 @@ def main():
     card["held_out"] = HELD_OUT
     card["training"] = {"steps": ck["step"], "seconds": round(ck["elapsed"]), "epochs": ck.get("epoch", 0),
                         "recipe": "models/acoustic (prepare_data.py, train.py, export.py)",
-                        "utterances": len(data["items"]),
-                        "minutes": round(sum(it["mel"].shape[1] for it in data["items"]) * 256 / 22050 / 60, 1)}
+                        "utterances": ck.get("utterances"), "minutes": round(ck.get("minutes", 0.0), 1),
+                        "alignment": "flat-start Viterbi (MAS) on per-speaker Gaussians, models/acoustic/align.py"}
     card["licence_note"] = ("Weights derived from CC-BY-SA-3.0, CC-BY-3.0 and GPL-2 recordings; keep the "
                             "attributions above.")
     if a.metrics:

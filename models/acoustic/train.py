@@ -75,6 +75,16 @@ def collate(items, idx, f0_mean, f0_std):
     return ids, mel, lf0, voiced, n_ids, n_frames, spk
 
 
+def alignment_is_plausible(it, phonemes):
+    """False for an utterance whose aligned durations look broken: over a third of its sounds at one
+    frame (12 ms), or a sound (not a pause) over 35 frames (0.4 s)."""
+    pauses = {phonemes.index(s) for s in (",", ".", "?", " ") if s in phonemes}
+    sounds = [int(d) for i, d in zip(it["ids"].tolist(), it["durations"].tolist()) if d > 0 and i not in pauses]
+    if not sounds:
+        return False
+    return sum(1 for d in sounds if d == 1) / len(sounds) <= 0.35 and max(sounds) <= 35
+
+
 def phoneme_f0(durs, lf0, voiced):
     """Mean normalised log-F0 over each phoneme's voiced frames (0 when none)."""
     B, N = durs.shape
@@ -100,6 +110,8 @@ def main():
     ap.add_argument("--save-every", type=float, default=300.0)
     ap.add_argument("--bin-start", type=int, default=1500)
     ap.add_argument("--seed", type=int, default=1234)
+    ap.add_argument("--exclude-speakers", default="nl-small,nl-big",
+                    help="speakers left out (the Dutch game dialogue aligns badly: see docs/acoustic.md)")
     ap.add_argument("--durations", default=None,
                     help="durations.pt from align.py: train with these instead of aligning on the fly")
     a = ap.parse_args()
@@ -114,6 +126,13 @@ def main():
         assert len(fixed) == len(items), "durations.pt does not match the dataset"
         for it, d in zip(items, fixed):
             assert int(d.sum()) == it["mel"].shape[1] and d.shape[0] == it["ids"].shape[0]
+            it["durations"] = d
+    excluded = set(s for s in a.exclude_speakers.split(",") if s)
+    kept = [it for it in items if it["speaker"] not in excluded]
+    if fixed is not None:
+        kept = [it for it in kept if alignment_is_plausible(it, data["phonemes"])]
+    print(f"{len(kept)} of {len(items)} utterances used (excluded speakers: {sorted(excluded)})", flush=True)
+    items = kept
     # global log-F0 statistics over voiced frames
     allf0 = torch.cat([it["f0"].float() for it in items])
     lv = torch.log(allf0[allf0 > 0])
@@ -143,7 +162,9 @@ def main():
         tmp = last + ".tmp"
         torch.save(dict(model=model.state_dict(), aligner=aligner.state_dict(), opt=opt.state_dict(), step=step,
                         elapsed=elapsed, epoch=epoch, hparams=hp, phonemes=data["phonemes"],
-                        speakers=data["speakers"]), tmp)
+                        speakers=data["speakers"], trained_speakers=sorted({it["speaker"] for it in items}),
+                        utterances=len(items), minutes=sum(it["mel"].shape[1] for it in items) * 256 / 22050 / 60),
+                   tmp)
         os.replace(tmp, last)
         with open(os.path.join(a.ckpt_dir, "meta.json"), "w") as fh:
             json.dump(dict(step=step, elapsed=elapsed, epoch=epoch), fh)
@@ -193,7 +214,7 @@ def main():
             else:
                 durs = torch.zeros(B, N, dtype=torch.long)
                 for b, i in enumerate(bidx):
-                    durs[b, : n_ids[b]] = fixed[i]
+                    durs[b, : n_ids[b]] = items[i]["durations"]
                 loss_ctc = torch.tensor(0.0)
             pf0 = phoneme_f0(durs, lf0, voiced)
             id_mask = id_mask_b[:, None].float().to(dev)

@@ -1,0 +1,148 @@
+/* ganvoice-studio: SQLite persistence.
+ * SPDX-License-Identifier: LGPL-2.1-or-later */
+#include "db.h"
+
+#include <glib.h>
+
+namespace studio {
+
+static const char *kSchema = R"SQL(
+PRAGMA journal_mode = WAL;
+PRAGMA synchronous = NORMAL;
+PRAGMA foreign_keys = ON;
+CREATE TABLE IF NOT EXISTS projects (
+  id TEXT PRIMARY KEY,
+  token_hash TEXT NOT NULL,
+  name TEXT NOT NULL DEFAULT '',
+  video TEXT,            -- upload id of the video
+  subtitles TEXT,        -- upload id of the subtitle file
+  edited INTEGER NOT NULL DEFAULT 0,   -- cues edited in the page (edited.json)
+  settings TEXT NOT NULL DEFAULT '{}', -- default voice, speaker voices, mode
+  created INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS uploads (
+  id TEXT PRIMARY KEY,
+  project TEXT NOT NULL REFERENCES projects(id) ON DELETE CASCADE,
+  kind TEXT NOT NULL,    -- video, subtitles, recording
+  name TEXT NOT NULL,    -- the user's file name, for display only
+  size INTEGER NOT NULL,
+  state TEXT NOT NULL,   -- receiving, checking, ready, rejected
+  info TEXT NOT NULL DEFAULT '{}',
+  error TEXT NOT NULL DEFAULT '',
+  created INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS profiles (
+  id TEXT PRIMARY KEY,
+  project TEXT NOT NULL REFERENCES projects(id) ON DELETE CASCADE,
+  name TEXT NOT NULL,
+  upload TEXT NOT NULL,  -- the recording
+  state TEXT NOT NULL,   -- making, ready, failed
+  error TEXT NOT NULL DEFAULT '',
+  created INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS jobs (
+  id TEXT PRIMARY KEY,
+  project TEXT NOT NULL REFERENCES projects(id) ON DELETE CASCADE,
+  state TEXT NOT NULL,   -- queued, running, done, failed, cancelled
+  percent REAL NOT NULL DEFAULT 0,
+  eta REAL NOT NULL DEFAULT -1,
+  options TEXT NOT NULL DEFAULT '{}',
+  output TEXT NOT NULL DEFAULT '',   -- file name of the result in results/
+  error TEXT NOT NULL DEFAULT '',
+  warnings TEXT NOT NULL DEFAULT '[]',
+  created INTEGER NOT NULL,
+  updated INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS uploads_project ON uploads(project);
+CREATE INDEX IF NOT EXISTS profiles_project ON profiles(project);
+CREATE INDEX IF NOT EXISTS jobs_project ON jobs(project);
+CREATE INDEX IF NOT EXISTS jobs_state ON jobs(state);
+)SQL";
+
+Db::~Db ()
+{
+  if (db_)
+    sqlite3_close (db_);
+}
+
+bool
+Db::open (const std::string &path, std::string *error)
+{
+  if (sqlite3_open_v2 (path.c_str (), &db_,
+          SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX,
+          nullptr) != SQLITE_OK) {
+    *error = path + ": " + (db_ ? sqlite3_errmsg (db_) : "cannot open");
+    return false;
+  }
+  sqlite3_busy_timeout (db_, 5000);
+  char *msg = nullptr;
+  if (sqlite3_exec (db_, kSchema, nullptr, nullptr, &msg) != SQLITE_OK) {
+    *error = path + ": " + (msg ? msg : "schema failed");
+    sqlite3_free (msg);
+    return false;
+  }
+  return true;
+}
+
+bool
+Db::exec (const std::string &sql, const std::vector<Value> &args,
+    std::vector<Row> *rows)
+{
+  sqlite3_stmt *st = nullptr;
+  if (sqlite3_prepare_v2 (db_, sql.c_str (), -1, &st, nullptr) != SQLITE_OK) {
+    g_warning ("SQL %s: %s", sql.c_str (), sqlite3_errmsg (db_));
+    return false;
+  }
+  for (size_t i = 0; i < args.size (); i++) {
+    const Value &v = args[i];
+    int k = (int) i + 1;
+    if (v.is_null)
+      sqlite3_bind_null (st, k);
+    else if (v.is_int)
+      sqlite3_bind_int64 (st, k, v.number);
+    else
+      sqlite3_bind_text (st, k, v.text.c_str (), (int) v.text.size (),
+          SQLITE_TRANSIENT);
+  }
+  int rc;
+  while ((rc = sqlite3_step (st)) == SQLITE_ROW) {
+    if (!rows)
+      continue;
+    Row row;
+    int n = sqlite3_column_count (st);
+    for (int c = 0; c < n; c++) {
+      const unsigned char *t = sqlite3_column_text (st, c);
+      row[sqlite3_column_name (st, c)] = t ? (const char *) t : "";
+    }
+    rows->push_back (std::move (row));
+  }
+  bool ok = rc == SQLITE_DONE;
+  if (!ok)
+    g_warning ("SQL %s: %s", sql.c_str (), sqlite3_errmsg (db_));
+  sqlite3_finalize (st);
+  return ok;
+}
+
+Row
+Db::one (const std::string &sql, const std::vector<Value> &args)
+{
+  std::vector<Row> rows;
+  exec (sql, args, &rows);
+  return rows.empty () ? Row () : rows[0];
+}
+
+std::vector<Row>
+Db::all (const std::string &sql, const std::vector<Value> &args)
+{
+  std::vector<Row> rows;
+  exec (sql, args, &rows);
+  return rows;
+}
+
+long long
+Db::changes () const
+{
+  return sqlite3_changes (db_);
+}
+
+}  // namespace studio

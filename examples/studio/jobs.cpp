@@ -1,0 +1,481 @@
+/* ganvoice-studio: LocalJobQueue (ganvoice-dub --json workers) and HelperPool.
+ * SPDX-License-Identifier: LGPL-2.1-or-later */
+#include "jobqueue.h"
+
+#include <glib/gstdio.h>
+
+#include <algorithm>
+#include <cmath>
+#include <csignal>
+
+namespace studio {
+
+namespace {
+
+GSubprocessLauncher *
+make_launcher (const std::vector<std::string> &env, GSubprocessFlags flags)
+{
+  GSubprocessLauncher *l = g_subprocess_launcher_new (flags);
+  for (const std::string &kv : env) {
+    size_t eq = kv.find ('=');
+    if (eq != std::string::npos)
+      g_subprocess_launcher_setenv (l, kv.substr (0, eq).c_str (),
+          kv.substr (eq + 1).c_str (), TRUE);
+  }
+  return l;
+}
+
+std::vector<const char *>
+to_argv (const std::vector<std::string> &v)
+{
+  std::vector<const char *> a;
+  for (const std::string &s : v)
+    a.push_back (s.c_str ());
+  a.push_back (nullptr);
+  return a;
+}
+
+/* The last non-empty lines of a log file, for an error message. */
+std::string
+log_tail (const std::string &path)
+{
+  std::string text;
+  gint64 size = file_size (path);
+  if (size <= 0)
+    return "";
+  FILE *f = fopen (path.c_str (), "rb");
+  if (!f)
+    return "";
+  long from = size > 2000 ? (long) (size - 2000) : 0;
+  fseek (f, from, SEEK_SET);
+  char buf[2001];
+  size_t n = fread (buf, 1, 2000, f);
+  fclose (f);
+  text.assign (buf, n);
+  while (!text.empty () && (text.back () == '\n' || text.back () == ' '))
+    text.pop_back ();
+  size_t nl = text.rfind ('\n');
+  std::string last = nl == std::string::npos ? text : text.substr (nl + 1);
+  if (!g_utf8_validate (last.data (), (gssize) last.size (), nullptr))
+    return "";
+  return last;
+}
+
+class LocalJobQueue : public JobQueue
+{
+public:
+  LocalJobQueue (std::string dub, std::vector<std::string> env, int max_running,
+      int timeout_s)
+      : dub_ (std::move (dub)), env_ (std::move (env)),
+        max_running_ (std::max (1, max_running)), timeout_s_ (timeout_s)
+  {
+  }
+  ~LocalJobQueue () override { shutdown (); }
+
+  void set_listener (JobListener *l) override { listener_ = l; }
+
+  void submit (const RenderJob &job) override
+  {
+    pending_.push_back (job);
+    start_next ();
+  }
+
+  bool cancel (const std::string &id) override
+  {
+    for (auto it = pending_.begin (); it != pending_.end (); ++it) {
+      if (it->id == id) {
+        pending_.erase (it);
+        if (listener_)
+          listener_->job_finished (id, false, "Cancelled.");
+        return true;
+      }
+    }
+    auto it = running_.find (id);
+    if (it == running_.end ())
+      return false;
+    it->second->cancelled = true;
+    stop_run (it->second);
+    return true;
+  }
+
+  size_t running () const override { return running_.size (); }
+  size_t queued () const override { return pending_.size (); }
+
+  void shutdown () override
+  {
+    listener_ = nullptr;
+    pending_.clear ();
+    for (auto &kv : running_) {
+      Run *r = kv.second;
+      r->queue = nullptr;
+      g_cancellable_cancel (r->cancel);
+      g_subprocess_force_exit (r->proc);
+    }
+    running_.clear ();
+  }
+
+private:
+  struct Run {
+    LocalJobQueue *queue = nullptr;
+    RenderJob job;
+    GSubprocess *proc = nullptr;
+    GDataInputStream *out = nullptr;
+    GCancellable *cancel = nullptr;
+    guint timer = 0;
+    bool cancelled = false, timed_out = false, done_ok = false;
+    bool eof = false, exited = false;
+    std::string error;
+    ~Run ()
+    {
+      if (timer)
+        g_source_remove (timer);
+      g_clear_object (&out);
+      g_clear_object (&proc);
+      g_clear_object (&cancel);
+    }
+  };
+
+  void start_next ()
+  {
+    while ((int) running_.size () < max_running_ && !pending_.empty ()) {
+      RenderJob job = pending_.front ();
+      pending_.pop_front ();
+      start (job);
+    }
+  }
+
+  void start (const RenderJob &job)
+  {
+    std::vector<std::string> argv = { dub_, job.input, job.subtitles, "-o",
+      job.output, "--json", "--quiet" };
+    if (!job.mode.empty ())
+      argv.insert (argv.end (), { "--mode", job.mode });
+    if (!job.language.empty ())
+      argv.insert (argv.end (), { "--lang", job.language });
+    for (const std::string &v : job.voices)
+      argv.insert (argv.end (), { "--voice", v });
+    GSubprocessLauncher *l = make_launcher (env_, G_SUBPROCESS_FLAGS_STDOUT_PIPE);
+    if (!job.log_path.empty ())
+      g_subprocess_launcher_set_stderr_file_path (l, job.log_path.c_str ());
+    GError *err = nullptr;
+    auto a = to_argv (argv);
+    GSubprocess *proc = g_subprocess_launcher_spawnv (l, a.data (), &err);
+    g_object_unref (l);
+    if (!proc) {
+      std::string msg = std::string ("The dubbing command could not start (") +
+          dub_ + "): " + err->message;
+      g_clear_error (&err);
+      if (listener_)
+        listener_->job_finished (job.id, false, msg);
+      return;
+    }
+    Run *r = new Run;
+    r->queue = this;
+    r->job = job;
+    r->proc = proc;
+    r->cancel = g_cancellable_new ();
+    r->out = g_data_input_stream_new (g_subprocess_get_stdout_pipe (proc));
+    running_[job.id] = r;
+    if (timeout_s_ > 0)
+      r->timer = g_timeout_add_seconds ((guint) timeout_s_, on_timeout, r);
+    if (listener_)
+      listener_->job_started (job.id);
+    g_data_input_stream_read_line_async (r->out, G_PRIORITY_DEFAULT, r->cancel,
+        on_line, r);
+    g_subprocess_wait_async (proc, r->cancel, on_exit, r);
+  }
+
+  /* SIGTERM lets ganvoice-dub remove its temp file; SIGKILL 10 s later. */
+  static void stop_run (Run *r)
+  {
+    g_subprocess_send_signal (r->proc, SIGTERM);
+    if (r->timer)
+      g_source_remove (r->timer);
+    r->timer = g_timeout_add_seconds (10, on_kill, r);
+  }
+
+  static gboolean on_kill (gpointer data)
+  {
+    Run *r = (Run *) data;
+    r->timer = 0;
+    g_subprocess_force_exit (r->proc);
+    return G_SOURCE_REMOVE;
+  }
+
+  static gboolean on_timeout (gpointer data)
+  {
+    Run *r = (Run *) data;
+    r->timer = 0;
+    r->timed_out = true;
+    stop_run (r);
+    return G_SOURCE_REMOVE;
+  }
+
+  static void on_line (GObject *src, GAsyncResult *res, gpointer data)
+  {
+    GError *err = nullptr;
+    gsize len = 0;
+    char *line = g_data_input_stream_read_line_finish (G_DATA_INPUT_STREAM (src),
+        res, &len, &err);
+    if (g_error_matches (err, G_IO_ERROR, G_IO_ERROR_CANCELLED)) {
+      g_error_free (err);
+      delete (Run *) data;   /* shutdown: the queue let go of it */
+      return;
+    }
+    Run *r = (Run *) data;
+    if (!line) {
+      g_clear_error (&err);
+      r->eof = true;
+      if (r->exited)
+        r->queue->finish (r);
+      return;
+    }
+    r->queue->handle_line (r, line);
+    g_free (line);
+    g_data_input_stream_read_line_async (r->out, G_PRIORITY_DEFAULT, r->cancel,
+        on_line, r);
+  }
+
+  static void on_exit (GObject *src, GAsyncResult *res, gpointer data)
+  {
+    GError *err = nullptr;
+    g_subprocess_wait_finish (G_SUBPROCESS (src), res, &err);
+    if (g_error_matches (err, G_IO_ERROR, G_IO_ERROR_CANCELLED)) {
+      g_error_free (err);
+      return;   /* on_line frees the run */
+    }
+    g_clear_error (&err);
+    Run *r = (Run *) data;
+    r->exited = true;
+    if (r->eof)
+      r->queue->finish (r);
+  }
+
+  void handle_line (Run *r, const char *line)
+  {
+    std::string perr;
+    JsonNode *n = parse_json (line, &perr);
+    if (!n || !JSON_NODE_HOLDS_OBJECT (n)) {
+      if (n)
+        json_node_unref (n);
+      return;
+    }
+    JsonObject *o = json_node_get_object (n);
+    std::string type = obj_string (o, "type");
+    if (type == "progress" && listener_) {
+      JobProgress p;
+      p.percent = obj_double (o, "percent", 0);
+      p.eta = obj_double (o, "eta", -1);
+      p.position = obj_double (o, "position", 0);
+      p.duration = obj_double (o, "duration", 0);
+      listener_->job_progress (r->job.id, p);
+    } else if (type == "warning" && listener_) {
+      listener_->job_warning (r->job.id, obj_string (o, "message"));
+    } else if (type == "error") {
+      r->error = obj_string (o, "message");
+    } else if (type == "done" || type == "result") {
+      r->done_ok = true;
+    }
+    json_node_unref (n);
+  }
+
+  void finish (Run *r)
+  {
+    std::string id = r->job.id;
+    bool ok = false;
+    std::string error;
+    if (r->cancelled) {
+      error = "Cancelled.";
+    } else if (r->timed_out) {
+      error = "The render took longer than the limit of " +
+          std::to_string (timeout_s_ / 60) + " minutes and was stopped.";
+    } else if (!g_subprocess_get_if_exited (r->proc)) {
+      error = "The dubbing worker stopped unexpectedly (signal " +
+          std::to_string (g_subprocess_get_term_sig (r->proc)) + ").";
+    } else if (g_subprocess_get_exit_status (r->proc) != 0) {
+      error = r->error;
+      if (error.empty ())
+        error = log_tail (r->job.log_path);
+      if (error.empty ())
+        error = "The dubbing worker failed (exit status " +
+            std::to_string (g_subprocess_get_exit_status (r->proc)) + ").";
+    } else if (file_size (r->job.output) <= 0) {
+      error = "The dubbing worker finished but wrote no video.";
+    } else {
+      ok = true;
+    }
+    if (!ok) {
+      /* Never a partial result, nor a worker's leftover temp file. */
+      g_unlink (r->job.output.c_str ());
+      gchar *dir = g_path_get_dirname (r->job.output.c_str ());
+      gchar *base = g_path_get_basename (r->job.output.c_str ());
+      std::string prefix = std::string (base) + ".part";
+      if (GDir *d = g_dir_open (dir, 0, nullptr)) {
+        while (const char *name = g_dir_read_name (d))
+          if (g_str_has_prefix (name, prefix.c_str ()))
+            g_unlink ((std::string (dir) + "/" + name).c_str ());
+        g_dir_close (d);
+      }
+      g_free (dir);
+      g_free (base);
+    }
+    running_.erase (id);
+    delete r;
+    if (listener_)
+      listener_->job_finished (id, ok, error);
+    start_next ();
+  }
+
+  std::string dub_;
+  std::vector<std::string> env_;
+  int max_running_, timeout_s_;
+  JobListener *listener_ = nullptr;
+  std::deque<RenderJob> pending_;
+  std::map<std::string, Run *> running_;
+};
+
+}  // namespace
+
+std::unique_ptr<JobQueue>
+make_local_job_queue (const std::string &dub_command,
+    const std::vector<std::string> &extra_env, int max_running, int timeout_s)
+{
+  return std::make_unique<LocalJobQueue> (dub_command, extra_env, max_running,
+      timeout_s);
+}
+
+/* ---- HelperPool ---------------------------------------------------------- */
+
+struct HelperPool::Task {
+  HelperPool *pool = nullptr;
+  std::vector<std::string> args;
+  Done done;
+  GSubprocess *proc = nullptr;
+  guint timer = 0;
+  bool timed_out = false;
+};
+
+HelperPool::HelperPool (std::string command, std::vector<std::string> env,
+    int max_running, int timeout_s)
+    : command_ (std::move (command)), env_ (std::move (env)),
+      max_running_ (std::max (1, max_running)), timeout_s_ (timeout_s)
+{
+}
+
+HelperPool::~HelperPool ()
+{
+  for (Task *t : pending_)
+    delete t;
+}
+
+void
+HelperPool::run (const std::vector<std::string> &args, Done done)
+{
+  Task *t = new Task;
+  t->pool = this;
+  t->args = args;
+  t->done = std::move (done);
+  pending_.push_back (t);
+  start_next ();
+}
+
+void
+HelperPool::start_next ()
+{
+  while ((int) running_ < max_running_ && !pending_.empty ()) {
+    Task *t = pending_.front ();
+    pending_.pop_front ();
+    std::vector<std::string> argv = { command_ };
+    argv.insert (argv.end (), t->args.begin (), t->args.end ());
+    GSubprocessLauncher *l = make_launcher (env_,
+        (GSubprocessFlags) (G_SUBPROCESS_FLAGS_STDOUT_PIPE |
+            G_SUBPROCESS_FLAGS_STDERR_SILENCE));
+    GError *err = nullptr;
+    auto a = to_argv (argv);
+    t->proc = g_subprocess_launcher_spawnv (l, a.data (), &err);
+    g_object_unref (l);
+    if (!t->proc) {
+      WorkerResult r;
+      r.error = std::string ("The studio's helper program could not start (") +
+          command_ + "): " + err->message;
+      g_clear_error (&err);
+      t->done (r);
+      delete t;
+      continue;
+    }
+    running_++;
+    t->timer = g_timeout_add_seconds ((guint) timeout_s_, on_timeout, t);
+    g_subprocess_communicate_async (t->proc, nullptr, nullptr, on_communicate, t);
+  }
+}
+
+gboolean
+HelperPool::on_timeout (gpointer data)
+{
+  Task *t = (Task *) data;
+  t->timer = 0;
+  t->timed_out = true;
+  g_subprocess_force_exit (t->proc);
+  return G_SOURCE_REMOVE;
+}
+
+void
+HelperPool::on_communicate (GObject *src, GAsyncResult *res, gpointer data)
+{
+  Task *t = (Task *) data;
+  GBytes *out = nullptr;
+  GError *err = nullptr;
+  g_subprocess_communicate_finish (G_SUBPROCESS (src), res, &out, nullptr, &err);
+  t->pool->finish (t, out, err);
+}
+
+void
+HelperPool::finish (Task *t, GBytes *out, GError *err)
+{
+  WorkerResult r;
+  if (t->timer)
+    g_source_remove (t->timer);
+  if (t->timed_out) {
+    r.error = "This took too long (over " + std::to_string (timeout_s_) +
+        " seconds) and was stopped.";
+    r.code = "timeout";
+  } else if (err) {
+    r.error = std::string ("The helper program failed: ") + err->message;
+  } else {
+    gsize len = 0;
+    const char *data = out ? (const char *) g_bytes_get_data (out, &len) : "";
+    std::string text (data ? data : "", len);
+    std::string perr;
+    JsonNode *n = text.empty () ? nullptr : parse_json (text, &perr);
+    r.exit_status = g_subprocess_get_if_exited (t->proc)
+        ? g_subprocess_get_exit_status (t->proc)
+        : -1;
+    if (n && JSON_NODE_HOLDS_OBJECT (n)) {
+      JsonObject *o = json_node_get_object (n);
+      r.error = obj_string (o, "error");
+      r.code = obj_string (o, "code");
+      r.ok = r.error.empty () && r.exit_status == 0;
+      if (r.ok)
+        r.result = json_node_ref (n);
+      else if (r.error.empty ())
+        r.error = "The helper program failed.";
+    } else {
+      r.error = r.exit_status == -1
+          ? "The helper program crashed on this file."
+          : "The helper program gave no answer.";
+    }
+    if (n)
+      json_node_unref (n);
+  }
+  g_clear_error (&err);
+  if (out)
+    g_bytes_unref (out);
+  g_clear_object (&t->proc);
+  running_--;
+  Done done = std::move (t->done);
+  delete t;
+  done (r);
+  start_next ();
+}
+
+}  // namespace studio

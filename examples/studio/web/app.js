@@ -1,0 +1,772 @@
+// ganvoice studio: the page. Plain modules, no build step, nothing from a CDN.
+// SPDX-License-Identifier: LGPL-2.1-or-later
+
+const $ = (sel, root = document) => root.querySelector(sel);
+const $$ = (sel, root = document) => [...root.querySelectorAll(sel)];
+const el = (tag, props = {}, ...kids) => {
+  const e = document.createElement(tag);
+  for (const [k, v] of Object.entries(props)) {
+    if (k === 'class') e.className = v;
+    else if (k === 'text') e.textContent = v;
+    else if (k.startsWith('on')) e.addEventListener(k.slice(2), v);
+    else if (v === true) e.setAttribute(k, '');
+    else if (v !== false && v != null) e.setAttribute(k, v);
+  }
+  for (const k of kids) if (k != null) e.append(k);
+  return e;
+};
+
+const S = {
+  pid: null, token: null, project: null, voices: [], cues: [], sel: -1,
+  peaks: null, settings: { voice: '', speakers: {}, mode: 'duck', lang: '' },
+  recording: null, // upload id of the recording to make a voice from
+  cuesSource: 'none', dirty: false,
+};
+
+// ---------- messages ----------
+let noticeTimer = 0;
+function notify(text, kind = 'error') {
+  const n = $('#notice');
+  $('#notice-text').textContent = text;
+  n.classList.toggle('info', kind !== 'error');
+  n.hidden = false;
+  clearTimeout(noticeTimer);
+  if (kind !== 'error') noticeTimer = setTimeout(() => { n.hidden = true; }, 4000);
+}
+$('#notice-close').addEventListener('click', () => { $('#notice').hidden = true; });
+window.addEventListener('unhandledrejection', (e) => notify(plain(e.reason)));
+function plain(err) {
+  if (!err) return 'Something went wrong.';
+  if (err.name === 'TypeError' && /fetch/i.test(err.message)) return 'The studio cannot be reached. Check your connection and try again.';
+  return err.message || String(err);
+}
+
+// ---------- API ----------
+async function api(method, path, body, opts = {}) {
+  const headers = {};
+  if (S.token) headers['X-Studio-Token'] = S.token;
+  let payload = body;
+  if (body && !(body instanceof Blob) && !(body instanceof ArrayBuffer)) {
+    headers['Content-Type'] = 'application/json';
+    payload = JSON.stringify(body);
+  }
+  const r = await fetch(path, { method, headers, body: payload, signal: opts.signal });
+  if (opts.raw) return r;
+  const text = await r.text();
+  let data = null;
+  try { data = text ? JSON.parse(text) : null; } catch { data = null; }
+  if (!r.ok) {
+    const e = new Error((data && data.error) || `The studio answered ${r.status}.`);
+    e.status = r.status; e.data = data;
+    throw e;
+  }
+  return data;
+}
+const P = (rest = '') => `/api/projects/${S.pid}${rest}`;
+const withToken = (url) => `${url}${url.includes('?') ? '&' : '?'}token=${S.token}`;
+
+// ---------- project ----------
+async function openProject() {
+  const saved = JSON.parse(localStorage.getItem('ganvoice.studio') || 'null');
+  if (saved) {
+    S.pid = saved.id; S.token = saved.token;
+    try { S.project = await api('GET', P()); } catch (e) { if (e.status !== 403 && e.status !== 404) throw e; S.project = null; }
+  }
+  if (!S.project) {
+    S.token = null;
+    const p = await api('POST', '/api/projects', { name: 'My video' });
+    S.pid = p.id; S.token = p.token;
+    localStorage.setItem('ganvoice.studio', JSON.stringify({ id: p.id, token: p.token }));
+    S.project = p;
+  }
+  Object.assign(S.settings, S.project.settings || {});
+  $('#project-label').textContent = `Project ${S.pid}`;
+}
+$('#new-project').addEventListener('click', () => {
+  if (!confirm('Start a new, empty project? The current one stays on the server.')) return;
+  localStorage.removeItem('ganvoice.studio');
+  location.hash = '';
+  location.reload();
+});
+
+let settingsTimer = 0;
+function saveSettings() {
+  clearTimeout(settingsTimer);
+  settingsTimer = setTimeout(() => api('PATCH', P(), { settings: S.settings }).catch((e) => notify(plain(e))), 400);
+}
+
+// ---------- live events ----------
+function listen() {
+  const es = new EventSource(withToken(P('/events')));
+  es.addEventListener('project', (e) => { S.project = JSON.parse(e.data); renderAll(); });
+  es.addEventListener('upload', (e) => { const u = JSON.parse(e.data); mergeUpload(u); });
+  es.addEventListener('profile', (e) => {
+    const p = JSON.parse(e.data);
+    const list = S.project.profiles; const i = list.findIndex((x) => x.id === p.id);
+    if (i >= 0) list[i] = p; else list.push(p);
+    renderProfiles(); renderGallery(); renderSpeakers();
+    if (p.state === 'failed') notify(`Your voice “${p.name}”: ${p.error}`);
+    if (p.state === 'ready') notify(`Your voice “${p.name}” is ready.`, 'info');
+  });
+  es.addEventListener('job', (e) => { const j = JSON.parse(e.data); mergeJob(j); });
+  es.addEventListener('progress', (e) => {
+    const p = JSON.parse(e.data); const j = S.project.jobs.find((x) => x.id === p.id);
+    if (j) { j.percent = p.percent; j.eta = p.eta; j.state = 'running'; renderJobs(); }
+  });
+  es.addEventListener('warning', (e) => {
+    const w = JSON.parse(e.data); const j = S.project.jobs.find((x) => x.id === w.id);
+    if (j) { j.warnings = [...(j.warnings || []), w.message]; renderJobs(); }
+  });
+  es.addEventListener('peaks', () => loadPeaks());
+}
+function mergeUpload(u) {
+  if (u.kind === 'video' && u.state === 'ready') S.project.video = u;
+  if (u.kind === 'subtitles' && u.state === 'ready') { S.project.subtitles = u; S.project.edited = false; loadCues(); }
+  renderUploads();
+}
+function mergeJob(j) {
+  const list = S.project.jobs; const i = list.findIndex((x) => x.id === j.id);
+  if (i >= 0) list[i] = j; else list.unshift(j);
+  renderJobs();
+  if (j.state === 'done') notify('Your dubbed video is ready.', 'info');
+  if (j.state === 'failed') notify(`The render failed: ${j.error}`);
+}
+
+// ---------- tabs ----------
+function showTab(name) {
+  if (!$(`#tab-${name}`)) name = 'upload';
+  for (const t of $$('.tab')) t.hidden = t.dataset.tab !== name;
+  for (const a of $$('.steps a')) a.classList.toggle('active', a.dataset.tab === name);
+  if (name === 'editor') { sizeTimeline(); drawTimeline(); }
+  for (const v of $$('video')) if (!v.closest(`#tab-${name}`)) v.pause();
+}
+document.addEventListener('click', (e) => {
+  const a = e.target.closest('a[data-tab]');
+  if (!a) return;
+  e.preventDefault();
+  history.replaceState(null, '', `#${a.dataset.tab}`);
+  showTab(a.dataset.tab);
+  window.scrollTo(0, 0);
+});
+
+// ---------- chunked, resumable uploads ----------
+async function uploadFile(file, kind, onProgress) {
+  const key = `ganvoice.upload.${S.pid}.${kind}.${file.name}.${file.size}.${file.lastModified}`;
+  let u = null;
+  const known = localStorage.getItem(key);
+  if (known) { try { u = await api('GET', P(`/uploads/${known}`)); } catch { u = null; } }
+  if (!u || u.state !== 'receiving') u = await api('POST', P('/uploads'), { kind, name: file.name, size: file.size });
+  localStorage.setItem(key, u.id);
+  const chunk = u.chunk_size || 4 * 1024 * 1024;
+  let offset = u.offset || 0, failures = 0;
+  onProgress(offset / file.size);
+  try {
+    while (true) {
+      const end = Math.min(file.size, offset + chunk);
+      let r;
+      try {
+        r = await api('PUT', P(`/uploads/${u.id}?offset=${offset}`), file.slice(offset, end));
+      } catch (e) {
+        if (e.status === 409 && e.data && typeof e.data.offset === 'number') { offset = e.data.offset; continue; }
+        if (e.status && e.status !== 503 && e.status < 500) throw e;
+        if (++failures > 8) throw new Error('The upload keeps failing. Check your connection; it will carry on from where it stopped when you try again.');
+        await new Promise((res) => setTimeout(res, Math.min(10000, 500 * 2 ** failures)));
+        const st = await api('GET', P(`/uploads/${u.id}`)).catch(() => null);
+        if (st) offset = st.offset;
+        continue;
+      }
+      failures = 0;
+      offset = r.offset;
+      onProgress(offset / file.size, r.state);
+      if (r.state !== 'receiving') { localStorage.removeItem(key); return r; }
+    }
+  } catch (e) {
+    if (e.status === 415) localStorage.removeItem(key);
+    throw e;
+  }
+}
+
+function setupDrop(zone, handle) {
+  const input = $('input[type=file]', zone);
+  zone.addEventListener('dragover', (e) => { e.preventDefault(); zone.classList.add('over'); });
+  zone.addEventListener('dragleave', () => zone.classList.remove('over'));
+  zone.addEventListener('drop', (e) => {
+    e.preventDefault(); zone.classList.remove('over');
+    if (e.dataTransfer.files.length) handle(e.dataTransfer.files[0]);
+  });
+  zone.addEventListener('keydown', (e) => { if (e.key === 'Enter' || e.key === ' ') { e.preventDefault(); input.click(); } });
+  input.addEventListener('change', () => { if (input.files.length) handle(input.files[0]); input.value = ''; });
+}
+async function dropUpload(zone, kind, file) {
+  const status = $('.drop-status', zone), bar = $('progress', zone);
+  zone.classList.remove('done', 'bad');
+  bar.hidden = false; bar.value = 0;
+  status.textContent = `Sending ${file.name}…`;
+  try {
+    const u = await uploadFile(file, kind, (f, state) => {
+      bar.value = Math.round(f * 100);
+      status.textContent = state === 'checking' || f >= 1 ? 'Checking the file…' : `Sending ${file.name}: ${Math.floor(f * 100)}%`;
+    });
+    bar.hidden = true;
+    zone.classList.add('done');
+    status.textContent = `✓ ${u.name}`;
+    mergeUpload(u);
+    return u;
+  } catch (e) {
+    bar.hidden = true;
+    zone.classList.add('bad');
+    status.textContent = plain(e);
+    notify(plain(e));
+    return null;
+  }
+}
+setupDrop($('#drop-video'), (f) => dropUpload($('#drop-video'), 'video', f));
+setupDrop($('#drop-subtitles'), (f) => dropUpload($('#drop-subtitles'), 'subtitles', f));
+setupDrop($('#drop-recording'), async (f) => {
+  const u = await dropUpload($('#drop-recording'), 'recording', f);
+  if (u) { S.recording = u.id; $('#profile-make').disabled = false; }
+});
+
+function renderUploads() {
+  const v = S.project.video, s = S.project.subtitles;
+  if (v && v.state === 'ready') {
+    const zone = $('#drop-video');
+    zone.classList.add('done');
+    if ($('progress', zone).hidden) $('.drop-status', zone).textContent = `✓ ${v.name}`;
+    const src = withToken(v.url);
+    for (const id of ['#video-upload', '#video-editor']) {
+      const ve = $(id);
+      if (ve.dataset.src !== src) { ve.dataset.src = src; ve.src = src; }
+    }
+    $('#upload-player').hidden = false;
+    loadPeaks();
+  }
+  if (s && s.state === 'ready') {
+    const zone = $('#drop-subtitles');
+    zone.classList.add('done');
+    if ($('progress', zone).hidden) $('.drop-status', zone).textContent = `✓ ${s.name} (${s.info.cues} cues, ${s.info.format})`;
+  }
+  renderSummary();
+}
+
+// ---------- voices ----------
+function allVoices() {
+  const profiles = (S.project.profiles || []).filter((p) => p.state === 'ready')
+    .map((p) => ({ name: p.name, value: p.voice, language: '', gender: 'your voice', profile: p }));
+  return [...S.voices.map((v) => ({ ...v, value: v.name })), ...profiles];
+}
+const voiceLabel = (value) => {
+  const v = allVoices().find((x) => x.value === value);
+  return v ? v.name : value || 'the default voice';
+};
+const langName = (c) => ({ en: 'English', es: 'Spanish', fr: 'French', de: 'German', it: 'Italian', pt: 'Portuguese' }[c] || c || '');
+
+let playing = null;
+async function playPreview(fetcher, button) {
+  if (playing) { playing.pause(); playing = null; }
+  const label = button.textContent;
+  button.disabled = true; button.textContent = '… preparing';
+  try {
+    const r = await fetcher();
+    if (!r.ok) {
+      let msg = `The preview failed (${r.status}).`;
+      try { msg = (await r.json()).error || msg; } catch { /* keep */ }
+      throw new Error(msg);
+    }
+    const url = URL.createObjectURL(await r.blob());
+    playing = new Audio(url);
+    playing.addEventListener('ended', () => URL.revokeObjectURL(url));
+    await playing.play();
+  } catch (e) {
+    notify(plain(e));
+  } finally {
+    button.disabled = false; button.textContent = label;
+  }
+}
+
+function renderGallery() {
+  const g = $('#voice-gallery');
+  g.replaceChildren();
+  const voices = allVoices();
+  if (!S.settings.voice && voices.length) S.settings.voice = voices[0].value;
+  for (const v of voices) {
+    const card = el('div', { class: 'voice', role: 'radio', tabindex: '0', 'aria-checked': String(S.settings.voice === v.value), 'data-voice': v.value },
+      el('div', { class: 'avatar', 'aria-hidden': 'true', text: v.name.slice(0, 1).toUpperCase() }),
+      el('div', { class: 'name', text: v.name }),
+      el('div', { class: 'meta', text: [langName(v.language), v.gender].filter(Boolean).join(' · ') }),
+      el('div', { class: 'actions' },
+        el('button', { type: 'button', class: 'button secondary', text: '▶ Listen', onclick: (e) => {
+          e.stopPropagation();
+          const url = v.profile ? withToken(P(`/profiles/${v.profile.id}/preview`)) : v.preview;
+          playPreview(() => fetch(url), e.currentTarget);
+        } }),
+        el('span', { class: 'muted', text: S.settings.voice === v.value ? 'Chosen' : '' })));
+    const choose = () => { S.settings.voice = v.value; saveSettings(); renderGallery(); renderSpeakers(); renderSummary(); };
+    card.addEventListener('click', choose);
+    card.addEventListener('keydown', (e) => { if (e.key === 'Enter' || e.key === ' ') { e.preventDefault(); choose(); } });
+    g.append(card);
+  }
+  if (!voices.length) g.append(el('p', { class: 'muted', text: 'No voices are installed on this server.' }));
+}
+
+// ---------- your voice: recording ----------
+let rec = null;
+$('#rec-start').addEventListener('click', async () => {
+  let stream;
+  try {
+    stream = await navigator.mediaDevices.getUserMedia({ audio: { echoCancellation: false, noiseSuppression: true } });
+  } catch (e) {
+    notify('The microphone cannot be used: allow the page to use it, or upload a recording instead.');
+    return;
+  }
+  $('#rec-start').disabled = true;
+  const cd = $('#rec-countdown');
+  for (const n of [3, 2, 1]) { cd.textContent = n; await new Promise((r) => setTimeout(r, 700)); }
+  cd.textContent = '● REC';
+  const ctx = new AudioContext();
+  const analyser = ctx.createAnalyser();
+  analyser.fftSize = 1024;
+  ctx.createMediaStreamSource(stream).connect(analyser);
+  const buf = new Float32Array(analyser.fftSize);
+  const mime = ['audio/webm;codecs=opus', 'audio/ogg;codecs=opus', 'audio/webm'].find((m) => MediaRecorder.isTypeSupported(m)) || '';
+  const mr = new MediaRecorder(stream, mime ? { mimeType: mime } : {});
+  const chunks = [];
+  mr.addEventListener('dataavailable', (e) => { if (e.data.size) chunks.push(e.data); });
+  const t0 = performance.now();
+  rec = { mr, stream, ctx, raf: 0 };
+  const tick = () => {
+    analyser.getFloatTimeDomainData(buf);
+    let peak = 0; for (const x of buf) peak = Math.max(peak, Math.abs(x));
+    $('#rec-level').style.width = `${Math.min(100, Math.round(Math.sqrt(peak) * 100))}%`;
+    const s = Math.floor((performance.now() - t0) / 1000);
+    $('#rec-time').textContent = `${Math.floor(s / 60)}:${String(s % 60).padStart(2, '0')}`;
+    if (s >= 60) $('#rec-stop').click();
+    rec.raf = requestAnimationFrame(tick);
+  };
+  mr.addEventListener('stop', async () => {
+    cancelAnimationFrame(rec.raf);
+    stream.getTracks().forEach((t) => t.stop());
+    ctx.close();
+    $('#rec-level').style.width = '0';
+    cd.textContent = '';
+    $('#rec-start').disabled = false; $('#rec-stop').disabled = true;
+    const blob = new Blob(chunks, { type: mr.mimeType || 'audio/webm' });
+    const a = $('#rec-playback'); a.src = URL.createObjectURL(blob); a.hidden = false;
+    const file = new File([blob], `recording-${new Date().toISOString().slice(0, 19).replace(/[:T]/g, '-')}.webm`, { type: blob.type, lastModified: Date.now() });
+    const u = await dropUpload($('#drop-recording'), 'recording', file);
+    if (u) { S.recording = u.id; $('#profile-make').disabled = false; }
+  });
+  mr.start(1000);
+  tick();
+  $('#rec-stop').disabled = false;
+});
+$('#rec-stop').addEventListener('click', () => { if (rec && rec.mr.state === 'recording') rec.mr.stop(); });
+
+$('#profile-make').addEventListener('click', async () => {
+  if (!S.recording) { notify('Record or upload your voice first.'); return; }
+  try {
+    const p = await api('POST', P('/profiles'), { recording: S.recording, name: $('#profile-name').value.trim() || 'My voice' });
+    if (!S.project.profiles.find((x) => x.id === p.id)) S.project.profiles.push(p);
+    renderProfiles();
+    notify('Making your voice… this can take a minute.', 'info');
+  } catch (e) { notify(plain(e)); }
+});
+
+function renderProfiles() {
+  const list = $('#profile-list');
+  list.replaceChildren();
+  const profiles = S.project.profiles || [];
+  $('#profile-empty').hidden = profiles.length > 0;
+  for (const p of profiles) {
+    const stateText = { making: 'Being made…', ready: 'Ready', failed: 'Not made' }[p.state] || p.state;
+    const li = el('li', { 'data-profile': p.id },
+      el('span', { class: 'pname', text: p.name }),
+      el('span', { class: `state ${p.state}`, text: stateText }),
+      p.state === 'ready' ? el('button', { type: 'button', class: 'button secondary', text: '▶ Listen',
+        onclick: (e) => playPreview(() => fetch(withToken(P(`/profiles/${p.id}/preview`))), e.currentTarget) }) : null,
+      p.state === 'failed' ? el('button', { type: 'button', class: 'button secondary', text: 'Try again',
+        onclick: () => api('POST', P(`/profiles/${p.id}/retry`)).then((x) => { Object.assign(p, x); renderProfiles(); }).catch((e) => notify(plain(e))) }) : null,
+      el('button', { type: 'button', class: 'button secondary', text: 'Rename', onclick: async () => {
+        const name = prompt('New name for this voice', p.name);
+        if (!name) return;
+        try { Object.assign(p, await api('PATCH', P(`/profiles/${p.id}`), { name })); renderProfiles(); renderGallery(); } catch (e) { notify(plain(e)); }
+      } }),
+      el('button', { type: 'button', class: 'button secondary', text: 'Delete', onclick: async () => {
+        if (!confirm(`Delete the voice “${p.name}”?`)) return;
+        try { await api('DELETE', P(`/profiles/${p.id}`)); S.project.profiles = S.project.profiles.filter((x) => x.id !== p.id); renderProfiles(); renderGallery(); } catch (e) { notify(plain(e)); }
+      } }),
+      p.error ? el('span', { class: 'perr', text: p.error }) : null);
+    list.append(li);
+  }
+}
+
+// ---------- subtitle editor ----------
+const video = $('#video-editor');
+const fmt = (t, sep = '.') => {
+  if (!isFinite(t) || t < 0) t = 0;
+  const ms = Math.round(t * 1000);
+  const h = Math.floor(ms / 3600000), m = Math.floor(ms / 60000) % 60, s = Math.floor(ms / 1000) % 60, r = ms % 1000;
+  return `${h ? `${h}:` : ''}${String(m).padStart(h ? 2 : 1, '0')}:${String(s).padStart(2, '0')}${sep}${String(r).padStart(3, '0').slice(0, 2)}`;
+};
+
+async function loadCues() {
+  try {
+    const r = await api('GET', P('/cues'));
+    S.cues = r.cues.map((c) => ({ start: c.start, end: c.end, text: c.text, speaker: c.speaker || '' }));
+    S.cuesSource = r.source;
+    S.sel = S.cues.length ? 0 : -1;
+    renderCues(); renderSpeakers(); drawTimeline(); renderSummary();
+  } catch (e) { notify(plain(e)); }
+}
+async function loadPeaks() {
+  const v = S.project.video;
+  if (!v || S.peaks) return;
+  try {
+    const r = await api('GET', P(`/media/${v.id}/peaks`), null, { raw: true });
+    if (r.status === 200) { S.peaks = await r.json(); drawTimeline(); }
+  } catch { /* the waveform is a nicety */ }
+}
+
+let saveTimer = 0;
+function changed() {
+  S.dirty = true;
+  $('#ed-saved').textContent = 'Saving…';
+  clearTimeout(saveTimer);
+  saveTimer = setTimeout(saveCues, 600);
+  drawTimeline(); renderSummary();
+}
+async function saveCues() {
+  clearTimeout(saveTimer);
+  if (!S.dirty) return;
+  const cues = S.cues.filter((c) => c.end > c.start).sort((a, b) => a.start - b.start);
+  try {
+    await api('PUT', P('/cues'), { cues });
+    S.dirty = false; S.project.edited = true; S.cuesSource = 'edited';
+    $('#ed-saved').textContent = 'All changes saved';
+    $('#ed-source').textContent = '';
+  } catch (e) {
+    $('#ed-saved').textContent = 'Not saved';
+    notify(`Your changes could not be saved: ${plain(e)}`);
+  }
+}
+
+function sortCues() {
+  const cur = S.cues[S.sel];
+  S.cues.sort((a, b) => a.start - b.start || a.end - b.end);
+  S.sel = cur ? S.cues.indexOf(cur) : -1;
+}
+function select(i, scroll = true) {
+  S.sel = Math.max(-1, Math.min(S.cues.length - 1, i));
+  for (const li of $$('#cue-list .cue')) li.classList.toggle('sel', Number(li.dataset.i) === S.sel);
+  const li = $(`#cue-list .cue[data-i="${S.sel}"]`);
+  if (li && scroll) li.scrollIntoView({ block: 'nearest' });
+  drawTimeline();
+}
+function cueAt(t) { return S.cues.findIndex((c) => t >= c.start && t < c.end); }
+
+function renderCues() {
+  const list = $('#cue-list');
+  list.replaceChildren();
+  $('#cue-empty').hidden = S.cues.length > 0;
+  $('#ed-source').textContent = S.cuesSource === 'upload' ? 'From your subtitle file' : S.cuesSource === 'edited' ? '' : 'New subtitles';
+  S.cues.forEach((c, i) => {
+    const ta = el('textarea', { rows: '2', 'aria-label': `Text of cue ${i + 1}` });
+    ta.value = c.text;
+    ta.addEventListener('input', () => { c.text = ta.value; changed(); });
+    ta.addEventListener('focus', () => select(i, false));
+    const sp = el('input', { class: 'speaker', type: 'text', value: c.speaker, placeholder: 'Speaker', list: 'speaker-names', maxlength: '60', 'aria-label': `Speaker of cue ${i + 1}` });
+    sp.addEventListener('change', () => { c.speaker = sp.value.replace(/[,;={}]/g, ' ').trim(); sp.value = c.speaker; changed(); renderSpeakers(); });
+    sp.addEventListener('focus', () => select(i, false));
+    const li = el('li', { class: `cue${i === S.sel ? ' sel' : ''}`, 'data-i': String(i) },
+      el('span', { class: 'num', text: String(i + 1) }),
+      el('span', { class: 'times', title: 'Go to this cue', text: `${fmt(c.start)} → ${fmt(c.end)}`, onclick: () => { video.currentTime = c.start; select(i); } }),
+      sp,
+      el('span', { class: 'cue-actions' },
+        el('button', { type: 'button', class: 'button secondary', title: 'Hear this line in its voice', text: '▶ Hear', 'aria-label': `Hear cue ${i + 1}`,
+          onclick: (e) => previewCue(c, e.currentTarget) })),
+      ta);
+    li.addEventListener('click', (e) => { if (e.target === li) select(i); });
+    list.append(li);
+  });
+  const names = el('datalist', { id: 'speaker-names' }, ...speakers().map((s) => el('option', { value: s })));
+  $('#speaker-names')?.remove();
+  document.body.append(names);
+}
+function refreshCueRow(i) {
+  const li = $(`#cue-list .cue[data-i="${i}"]`), c = S.cues[i];
+  if (li && c) $('.times', li).textContent = `${fmt(c.start)} → ${fmt(c.end)}`;
+}
+function previewCue(c, button) {
+  const voice = (c.speaker && S.settings.speakers[c.speaker]) || S.settings.voice;
+  if (!c.text.trim()) { notify('This cue has no text to speak.'); return; }
+  playPreview(() => fetch(P('/preview'), { method: 'POST', headers: { 'X-Studio-Token': S.token, 'Content-Type': 'application/json' },
+    body: JSON.stringify({ voice, text: c.text.slice(0, 400), lang: S.settings.lang || '' }) }), button);
+}
+
+const speakers = () => [...new Set(S.cues.map((c) => c.speaker).filter(Boolean))].sort();
+function voiceSelect(value, onchange, allowDefault) {
+  const s = el('select');
+  if (allowDefault) s.append(el('option', { value: '', text: `Default (${voiceLabel(S.settings.voice)})` }));
+  for (const v of allVoices()) s.append(el('option', { value: v.value, text: `${v.name}${v.language ? ` (${langName(v.language)})` : v.profile ? ' (your voice)' : ''}` }));
+  s.value = value || '';
+  s.addEventListener('change', () => onchange(s.value));
+  return s;
+}
+function renderSpeakers() {
+  const box = $('#speaker-map');
+  box.replaceChildren();
+  box.append(el('div', { class: 'sp' }, el('span', { text: 'Everyone else' }),
+    voiceSelect(S.settings.voice, (v) => { S.settings.voice = v; saveSettings(); renderGallery(); renderSpeakers(); renderSummary(); }, false)));
+  for (const name of speakers()) {
+    box.append(el('div', { class: 'sp' }, el('span', { text: name }),
+      voiceSelect(S.settings.speakers[name], (v) => { if (v) S.settings.speakers[name] = v; else delete S.settings.speakers[name]; saveSettings(); renderSummary(); }, true)));
+  }
+}
+
+// Edits
+function addCue() {
+  const t = video.currentTime || 0;
+  const next = S.cues.find((c) => c.start > t);
+  const end = Math.min(t + 2, next ? next.start : t + 2, video.duration || t + 2);
+  const c = { start: +t.toFixed(3), end: +Math.max(end, t + 0.3).toFixed(3), text: '', speaker: S.cues[S.sel]?.speaker || '' };
+  S.cues.push(c); sortCues(); S.sel = S.cues.indexOf(c);
+  renderCues(); changed();
+  $(`#cue-list .cue[data-i="${S.sel}"] textarea`)?.focus();
+}
+function setEdge(which) {
+  const c = S.cues[S.sel];
+  if (!c) { notify('Select a cue first (click it in the list).', 'info'); return; }
+  const t = +video.currentTime.toFixed(3);
+  if (which === 'start') { c.start = t; if (c.end <= t) c.end = t + 1; } else { c.end = t; if (c.start >= t) c.start = Math.max(0, t - 1); }
+  sortCues(); renderCues(); changed(); select(S.sel);
+}
+function splitCue() {
+  const i = cueAt(video.currentTime) >= 0 ? cueAt(video.currentTime) : S.sel, c = S.cues[i];
+  if (!c) { notify('Put the playhead inside a cue to split it.', 'info'); return; }
+  const t = video.currentTime > c.start + 0.05 && video.currentTime < c.end - 0.05 ? video.currentTime : (c.start + c.end) / 2;
+  const words = c.text.split(/\s+/); const half = Math.ceil(words.length * (t - c.start) / (c.end - c.start));
+  const b = { start: +t.toFixed(3), end: c.end, text: words.slice(half).join(' '), speaker: c.speaker };
+  c.end = +t.toFixed(3); c.text = words.slice(0, half).join(' ');
+  S.cues.splice(i + 1, 0, b); S.sel = i;
+  renderCues(); changed();
+}
+function mergeCue() {
+  const i = S.sel, a = S.cues[i], b = S.cues[i + 1];
+  if (!a || !b) { notify('Select a cue that has another one after it.', 'info'); return; }
+  a.end = Math.max(a.end, b.end); a.text = `${a.text} ${b.text}`.trim();
+  S.cues.splice(i + 1, 1);
+  renderCues(); changed();
+}
+function deleteCue() {
+  if (S.sel < 0) return;
+  S.cues.splice(S.sel, 1); S.sel = Math.min(S.sel, S.cues.length - 1);
+  renderCues(); changed(); renderSpeakers();
+}
+$('#ed-add').addEventListener('click', addCue);
+$('#ed-start').addEventListener('click', () => setEdge('start'));
+$('#ed-end').addEventListener('click', () => setEdge('end'));
+$('#ed-split').addEventListener('click', splitCue);
+$('#ed-merge').addEventListener('click', mergeCue);
+$('#ed-delete').addEventListener('click', deleteCue);
+$('#ed-play').addEventListener('click', () => (video.paused ? video.play() : video.pause()));
+video.addEventListener('play', () => { $('#ed-play').textContent = '❚❚'; });
+video.addEventListener('pause', () => { $('#ed-play').textContent = '▶'; });
+video.addEventListener('click', () => (video.paused ? video.play() : video.pause()));
+
+document.addEventListener('keydown', (e) => {
+  if ($('#tab-editor').hidden) return;
+  const typing = /^(TEXTAREA|INPUT|SELECT)$/.test(document.activeElement?.tagName);
+  const k = e.key;
+  if (e.ctrlKey && (k === '3' || k === '4')) { e.preventDefault(); setEdge(k === '3' ? 'start' : 'end'); return; }
+  if (e.ctrlKey && k.toLowerCase() === 'k') { e.preventDefault(); splitCue(); return; }
+  if (e.ctrlKey && k.toLowerCase() === 'j') { e.preventDefault(); mergeCue(); return; }
+  if (e.ctrlKey && k === 'Delete') { e.preventDefault(); deleteCue(); return; }
+  if (e.altKey && (k === 'ArrowUp' || k === 'ArrowDown')) {
+    e.preventDefault(); select(S.sel + (k === 'ArrowUp' ? -1 : 1));
+    if (S.cues[S.sel]) video.currentTime = S.cues[S.sel].start;
+    return;
+  }
+  if (k === 'Insert') { e.preventDefault(); addCue(); return; }
+  if (typing) { if (k === 'Escape') document.activeElement.blur(); return; }
+  if (k === ' ') { e.preventDefault(); video.paused ? video.play() : video.pause(); } else if (k === '[') setEdge('start');
+  else if (k === ']') setEdge('end');
+  else if (k === 'ArrowLeft' || k === 'ArrowRight') { e.preventDefault(); video.currentTime = Math.max(0, video.currentTime + (k === 'ArrowLeft' ? -0.1 : 0.1)); }
+});
+
+// Timeline: waveform, cues, playhead; drag to scrub.
+const canvas = $('#timeline');
+let view0 = 0;
+function sizeTimeline() {
+  const w = canvas.clientWidth;
+  if (w && canvas.width !== Math.round(w * devicePixelRatio)) { canvas.width = Math.round(w * devicePixelRatio); canvas.height = Math.round(110 * devicePixelRatio); }
+}
+window.addEventListener('resize', () => { sizeTimeline(); drawTimeline(); });
+function drawTimeline() {
+  if (!canvas.clientWidth) return;
+  sizeTimeline();
+  const g = canvas.getContext('2d'), dpr = devicePixelRatio, W = canvas.width, H = canvas.height;
+  const pps = Number($('#ed-zoom').value) * dpr; // pixels per second
+  const span = W / pps, t = video.currentTime || 0;
+  if (t < view0 || t > view0 + span * 0.85) view0 = Math.max(0, t - span * 0.25);
+  const x = (s) => (s - view0) * pps;
+  g.fillStyle = '#0f172a'; g.fillRect(0, 0, W, H);
+  // seconds grid
+  g.fillStyle = '#64748b'; g.font = `${10 * dpr}px system-ui, sans-serif`;
+  const step = span > 60 ? 10 : span > 20 ? 5 : 1;
+  for (let s = Math.ceil(view0 / step) * step; s < view0 + span; s += step) {
+    g.fillRect(x(s), 0, 1, 6 * dpr); g.fillText(fmt(s).replace(/\.\d+$/, ''), x(s) + 3 * dpr, 14 * dpr);
+  }
+  // waveform
+  const top = 18 * dpr, wh = H - top - 4 * dpr, mid = top + wh / 2;
+  if (S.peaks && S.peaks.peaks.length) {
+    const pk = S.peaks.peaks, rate = S.peaks.rate;
+    g.fillStyle = '#38bdf8';
+    for (let px = 0; px < W; px += dpr) {
+      const a = Math.floor((view0 + px / pps) * rate), b = Math.max(a + 1, Math.floor((view0 + (px + dpr) / pps) * rate));
+      let m = 0; for (let i = a; i < b && i < pk.length; i++) m = Math.max(m, pk[i]);
+      const h = (m / 255) * wh / 2;
+      g.fillRect(px, mid - h, dpr, h * 2 || 1);
+    }
+  } else {
+    g.fillStyle = '#334155'; g.fillRect(0, mid, W, 1);
+  }
+  // cues
+  S.cues.forEach((c, i) => {
+    if (c.end < view0 || c.start > view0 + span) return;
+    g.fillStyle = i === S.sel ? 'rgba(250, 204, 21, .35)' : 'rgba(147, 197, 253, .25)';
+    g.fillRect(x(c.start), top, (c.end - c.start) * pps, wh);
+    g.fillStyle = i === S.sel ? '#facc15' : '#93c5fd';
+    g.fillRect(x(c.start), top, 2 * dpr, wh); g.fillRect(x(c.end) - 2 * dpr, top, 2 * dpr, wh);
+    g.fillStyle = '#e2e8f0';
+    g.save(); g.beginPath(); g.rect(x(c.start), top, (c.end - c.start) * pps, wh); g.clip();
+    g.fillText(`${i + 1} ${c.speaker ? `${c.speaker}: ` : ''}${c.text}`, x(c.start) + 5 * dpr, top + 13 * dpr);
+    g.restore();
+  });
+  // playhead
+  g.fillStyle = '#f43f5e'; g.fillRect(x(t) - dpr, 0, 2 * dpr, H);
+}
+let scrubbing = false;
+const timeAt = (e) => view0 + ((e.clientX - canvas.getBoundingClientRect().left) * devicePixelRatio) / (Number($('#ed-zoom').value) * devicePixelRatio);
+canvas.addEventListener('pointerdown', (e) => {
+  scrubbing = true; canvas.setPointerCapture(e.pointerId);
+  const t = Math.max(0, timeAt(e)); video.currentTime = t;
+  const i = cueAt(t); if (i >= 0) select(i);
+  drawTimeline();
+});
+canvas.addEventListener('pointermove', (e) => { if (scrubbing) { video.currentTime = Math.max(0, timeAt(e)); drawTimeline(); } });
+canvas.addEventListener('pointerup', () => { scrubbing = false; });
+$('#ed-zoom').addEventListener('input', drawTimeline);
+
+let lastNow = -2;
+function onTime() {
+  const t = video.currentTime;
+  $('#ed-time').textContent = fmt(t);
+  const i = cueAt(t);
+  $('#ed-caption').textContent = i >= 0 ? S.cues[i].text : '';
+  if (i !== lastNow) {
+    for (const li of $$('#cue-list .cue')) li.classList.toggle('now', Number(li.dataset.i) === i);
+    lastNow = i;
+  }
+  drawTimeline();
+}
+video.addEventListener('timeupdate', onTime);
+video.addEventListener('seeked', onTime);
+(function frame() { if (!video.paused && !$('#tab-editor').hidden) onTime(); requestAnimationFrame(frame); })();
+
+// Export
+function exportAs(kind) {
+  const cues = [...S.cues].filter((c) => c.end > c.start).sort((a, b) => a.start - b.start);
+  const ts = (t, sep) => {
+    const ms = Math.round(t * 1000), p2 = (n) => String(n).padStart(2, '0');
+    return `${p2(Math.floor(ms / 3600000))}:${p2(Math.floor(ms / 60000) % 60)}:${p2(Math.floor(ms / 1000) % 60)}${sep}${String(ms % 1000).padStart(3, '0')}`;
+  };
+  let text = '';
+  if (kind === 'srt') {
+    text = cues.map((c, i) => `${i + 1}\n${ts(c.start, ',')} --> ${ts(c.end, ',')}\n${c.text}\n`).join('\n');
+  } else if (kind === 'vtt') {
+    const esc = (s) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+    text = `WEBVTT\n\n${cues.map((c) => `${ts(c.start, '.')} --> ${ts(c.end, '.')}\n${c.speaker ? `<v ${esc(c.speaker)}>` : ''}${esc(c.text)}\n`).join('\n')}`;
+  } else {
+    const at = (t) => { const cs = Math.round(t * 100); return `${Math.floor(cs / 360000)}:${String(Math.floor(cs / 6000) % 60).padStart(2, '0')}:${String(Math.floor(cs / 100) % 60).padStart(2, '0')}.${String(cs % 100).padStart(2, '0')}`; };
+    text = `[Script Info]\nScriptType: v4.00+\nPlayResX: 1280\nPlayResY: 720\n\n[V4+ Styles]\nFormat: Name, Fontname, Fontsize, PrimaryColour, SecondaryColour, OutlineColour, BackColour, Bold, Italic, Underline, StrikeOut, ScaleX, ScaleY, Spacing, Angle, BorderStyle, Outline, Shadow, Alignment, MarginL, MarginR, MarginV, Encoding\nStyle: Default,DejaVu Sans,48,&H00FFFFFF,&H000000FF,&H00000000,&H64000000,0,0,0,0,100,100,0,0,1,2,1,2,40,40,40,1\n\n[Events]\nFormat: Layer, Start, End, Style, Name, MarginL, MarginR, MarginV, Effect, Text\n${cues.map((c) => `Dialogue: 0,${at(c.start)},${at(c.end)},Default,${c.speaker},0,0,0,,${c.text.replace(/\n/g, '\\N').replace(/[{}]/g, (m) => (m === '{' ? '(' : ')'))}`).join('\n')}\n`;
+  }
+  const base = (S.project.video?.name || 'subtitles').replace(/\.[^.]+$/, '');
+  const a = el('a', { href: URL.createObjectURL(new Blob([text], { type: 'text/plain;charset=utf-8' })), download: `${base}.${kind}` });
+  document.body.append(a); a.click(); a.remove();
+}
+for (const b of $$('[data-export]')) b.addEventListener('click', () => exportAs(b.dataset.export));
+
+// ---------- render ----------
+function renderSummary() {
+  const p = S.project;
+  if (!p) return;
+  const missing = [];
+  if (!p.video) missing.push('a video');
+  if (!p.subtitles && !p.edited && !S.cues.length) missing.push('subtitles');
+  const sp = Object.entries(S.settings.speakers).filter(([n]) => speakers().includes(n));
+  $('#render-summary').textContent = missing.length
+    ? `Still needed: ${missing.join(' and ')}.`
+    : `${S.cues.length} cues, read by ${voiceLabel(S.settings.voice)}${sp.length ? `; ${sp.map(([n, v]) => `${n}: ${voiceLabel(v)}`).join(', ')}` : ''}.`;
+  $('#render-start').disabled = missing.length > 0;
+  for (const r of $$('input[name=mode]')) r.checked = r.value === S.settings.mode;
+  $('#render-lang').value = S.settings.lang || '';
+}
+for (const r of $$('input[name=mode]')) r.addEventListener('change', () => { S.settings.mode = r.value; saveSettings(); });
+$('#render-lang').addEventListener('change', (e) => { S.settings.lang = e.target.value; saveSettings(); });
+$('#render-start').addEventListener('click', async () => {
+  await saveCues();
+  const speakersNow = Object.fromEntries(Object.entries(S.settings.speakers).filter(([n, v]) => v && speakers().includes(n)));
+  try {
+    const j = await api('POST', P('/jobs'), { mode: S.settings.mode || 'duck', lang: S.settings.lang || '', voice: S.settings.voice || '', speakers: speakersNow });
+    mergeJob(j);
+  } catch (e) { notify(plain(e)); }
+});
+
+function renderJobs() {
+  const list = $('#job-list');
+  list.replaceChildren();
+  const jobs = S.project.jobs || [];
+  $('#job-empty').hidden = jobs.length > 0;
+  for (const j of jobs) {
+    const label = { queued: 'Waiting for its turn', running: 'Rendering', done: 'Ready', failed: 'Failed', cancelled: 'Cancelled' }[j.state] || j.state;
+    const eta = j.state === 'running' && j.eta > 0 ? ` · about ${j.eta < 90 ? `${Math.round(j.eta)} s` : `${Math.round(j.eta / 60)} min`} left` : '';
+    const li = el('li', { 'data-job': j.id, 'data-state': j.state },
+      el('div', { class: 'head' },
+        el('span', { class: `state ${j.state}`, text: label }),
+        el('span', { class: 'muted', text: `${new Date(j.created * 1000).toLocaleString()} · ${j.options?.mode || 'duck'}${eta}` }),
+        el('span', { class: 'spacer' }),
+        j.state === 'done' ? el('button', { type: 'button', class: 'button secondary', text: '▶ Watch', onclick: () => {
+          const v = $('#video-result'); v.src = withToken(j.result); $('#result-player').hidden = false; v.play().catch(() => {});
+        } }) : null,
+        j.state === 'done' ? el('a', { class: 'button', href: withToken(`${j.result}?download=1`), download: '', text: '↓ Download' }) : null,
+        j.state === 'queued' || j.state === 'running' ? el('button', { type: 'button', class: 'button secondary', text: 'Cancel',
+          onclick: () => api('DELETE', P(`/jobs/${j.id}`)).catch((e) => notify(plain(e))) }) : null),
+      j.state === 'running' || j.state === 'queued' ? el('progress', { max: '100', value: String(Math.round(j.percent || 0)), 'aria-label': 'Render progress' }) : null,
+      j.state === 'running' ? el('span', { class: 'muted', text: `${Math.floor(j.percent || 0)}%` }) : null,
+      j.error && j.state === 'failed' ? el('div', { class: 'err', text: j.error }) : null,
+      ...(j.warnings || []).slice(0, 5).map((w) => el('div', { class: 'warn', text: `⚠ ${w}` })),
+      (j.warnings || []).length > 5 ? el('div', { class: 'warn', text: `…and ${j.warnings.length - 5} more notes` }) : null);
+    list.append(li);
+  }
+}
+
+function renderAll() {
+  renderUploads(); renderGallery(); renderProfiles(); renderSpeakers(); renderJobs(); renderSummary();
+}
+
+// ---------- start ----------
+(async () => {
+  try {
+    await openProject();
+    const v = await api('GET', '/api/voices');
+    S.voices = v.voices;
+    renderAll();
+    await loadCues();
+    listen();
+    showTab(location.hash.slice(1) || 'upload');
+  } catch (e) {
+    notify(`The studio could not start: ${plain(e)}`);
+  }
+})();
+window.addEventListener('beforeunload', (e) => { if (S.dirty) { saveCues(); e.preventDefault(); } });
+window.studio = S; // for tests and the curious

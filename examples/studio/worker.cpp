@@ -1,0 +1,474 @@
+/* ganvoice-studio-worker: the studio's GStreamer work, one job per process.
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ *
+ *   ganvoice-studio-worker probe FILE             what FILE holds (GstDiscoverer)
+ *   ganvoice-studio-worker cues FILE              the cues of a subtitle file
+ *   ganvoice-studio-worker peaks FILE -o OUT      waveform peaks (50/s) as JSON
+ *   ganvoice-studio-worker say TEXTFILE VOICE LANG -o OUT.wav   a spoken line
+ *   ganvoice-studio-worker profile AUDIO -o OUT   a voice profile (speakerembed)
+ *
+ * Each prints one JSON object on stdout: the result, or {"error": "...",
+ * "code": "..."} with a non-zero exit status. Outputs are written to a temp
+ * file and renamed. Keeping decoders and models out of the server process
+ * means a bad file or a model crash costs one worker, not the server. */
+#include <ganvoice/subtitles.h>
+
+#include <gio/gio.h>
+#include <glib/gstdio.h>
+#include <gst/app/gstappsink.h>
+#include <gst/gst.h>
+#include <gst/pbutils/pbutils.h>
+#include <json-glib/json-glib.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <string>
+#include <vector>
+
+namespace {
+
+std::string
+q (const std::string &s)
+{
+  JsonNode *n = json_node_new (JSON_NODE_VALUE);
+  json_node_set_string (n, g_utf8_validate (s.c_str (), -1, nullptr) ? s.c_str () : "?");
+  gchar *t = json_to_string (n, FALSE);
+  std::string out (t);
+  g_free (t);
+  json_node_unref (n);
+  return out;
+}
+
+int
+fail (const std::string &message, const char *code = "failed")
+{
+  printf ("{\"error\": %s, \"code\": %s}\n", q (message).c_str (), q (code).c_str ());
+  return 2;
+}
+
+std::string
+num (double v)
+{
+  char buf[G_ASCII_DTOSTR_BUF_SIZE];
+  g_ascii_formatd (buf, sizeof buf, "%.3f", std::isfinite (v) ? v : 0.0);
+  return buf;
+}
+
+bool
+rename_into_place (const std::string &tmp, const std::string &out)
+{
+  return g_rename (tmp.c_str (), out.c_str ()) == 0;
+}
+
+/* ---- probe ---- */
+
+int
+probe (const char *path)
+{
+  GError *err = nullptr;
+  gchar *uri = gst_filename_to_uri (path, &err);
+  if (!uri)
+    return fail (err->message);
+  GstDiscoverer *d = gst_discoverer_new (20 * GST_SECOND, &err);
+  if (!d)
+    return fail (err->message);
+  GstDiscovererInfo *info = gst_discoverer_discover_uri (d, uri, &err);
+  g_free (uri);
+  GstDiscovererResult res = info ? gst_discoverer_info_get_result (info)
+                                 : GST_DISCOVERER_ERROR;
+  if (res != GST_DISCOVERER_OK) {
+    std::string why = res == GST_DISCOVERER_MISSING_PLUGINS
+        ? "no decoder for this format is installed"
+        : res == GST_DISCOVERER_TIMEOUT ? "it took too long to read"
+                                        : "it is not a media file we can read";
+    g_clear_error (&err);
+    if (info)
+      gst_discoverer_info_unref (info);
+    g_object_unref (d);
+    return fail (why, "unreadable");
+  }
+  g_clear_error (&err);
+  std::string body = "{\"duration\": " +
+      num (gst_discoverer_info_get_duration (info) / (double) GST_SECOND);
+  GstDiscovererStreamInfo *top = gst_discoverer_info_get_stream_info (info);
+  std::string container;
+  if (top && GST_IS_DISCOVERER_CONTAINER_INFO (top)) {
+    GstCaps *c = gst_discoverer_stream_info_get_caps (top);
+    if (c) {
+      container = gst_structure_get_name (gst_caps_get_structure (c, 0));
+      gst_caps_unref (c);
+    }
+  }
+  if (top)
+    gst_discoverer_stream_info_unref (top);
+  body += ", \"container\": " + q (container);
+  body += ", \"video\": [";
+  GList *vs = gst_discoverer_info_get_video_streams (info);
+  bool first = true;
+  for (GList *l = vs; l; l = l->next) {
+    auto *v = (GstDiscovererVideoInfo *) l->data;
+    GstCaps *c = gst_discoverer_stream_info_get_caps ((GstDiscovererStreamInfo *) v);
+    std::string codec = c ? gst_structure_get_name (gst_caps_get_structure (c, 0)) : "";
+    if (c)
+      gst_caps_unref (c);
+    if (gst_discoverer_video_info_is_image (v))
+      continue;
+    body += std::string (first ? "" : ", ") + "{\"codec\": " + q (codec) +
+        ", \"width\": " + std::to_string (gst_discoverer_video_info_get_width (v)) +
+        ", \"height\": " + std::to_string (gst_discoverer_video_info_get_height (v)) + "}";
+    first = false;
+  }
+  gst_discoverer_stream_info_list_free (vs);
+  body += "], \"audio\": [";
+  GList *as = gst_discoverer_info_get_audio_streams (info);
+  first = true;
+  for (GList *l = as; l; l = l->next) {
+    auto *a = (GstDiscovererAudioInfo *) l->data;
+    GstCaps *c = gst_discoverer_stream_info_get_caps ((GstDiscovererStreamInfo *) a);
+    std::string codec = c ? gst_structure_get_name (gst_caps_get_structure (c, 0)) : "";
+    if (c)
+      gst_caps_unref (c);
+    const char *lang = gst_discoverer_audio_info_get_language (a);
+    body += std::string (first ? "" : ", ") + "{\"codec\": " + q (codec) +
+        ", \"channels\": " + std::to_string (gst_discoverer_audio_info_get_channels (a)) +
+        ", \"rate\": " + std::to_string (gst_discoverer_audio_info_get_sample_rate (a)) +
+        ", \"language\": " + q (lang ? lang : "") + "}";
+    first = false;
+  }
+  gst_discoverer_stream_info_list_free (as);
+  body += "]}";
+  printf ("%s\n", body.c_str ());
+  gst_discoverer_info_unref (info);
+  g_object_unref (d);
+  return 0;
+}
+
+/* ---- cues ---- */
+
+int
+cues (const char *path)
+{
+  gchar *data = nullptr;
+  gsize len = 0;
+  if (!g_file_get_contents (path, &data, &len, nullptr))
+    return fail ("the file cannot be read");
+  std::string bytes (data, len);
+  g_free (data);
+  ganvoice::DecodedText text = ganvoice::decode_subtitle_text (bytes, "");
+  if (!text.ok)
+    return fail ("this is not a subtitle file: " + text.error.message, "unreadable");
+  ganvoice::ParsedSubtitles subs = ganvoice::parse_subtitles (text.text);
+  if (!subs.ok || subs.format == ganvoice::SubtitleFormat::Unknown)
+    return fail ("this is not a subtitle file we can read (SRT, VTT, SSA/ASS)" +
+            (subs.error.message.empty () ? std::string () : ": line " +
+                std::to_string (subs.error.line) + ": " + subs.error.message),
+        "unreadable");
+  if (subs.cues.empty ())
+    return fail ("the subtitle file has no cues", "unreadable");
+  std::string body = "{\"format\": " +
+      q (ganvoice::subtitle_format_name (subs.format)) + ", \"language\": " +
+      q (subs.language) + ", \"cues\": [";
+  ganvoice::TextOptions topt;
+  topt.keep_annotations = true;
+  topt.split_dialogue = false;
+  bool first = true;
+  for (const ganvoice::RawCue &c : subs.cues) {
+    std::vector<ganvoice::Turn> turns =
+        ganvoice::speakable_turns (c.markup, c.kind, c.speaker, topt);
+    std::string t, speaker = c.speaker;
+    for (const ganvoice::Turn &tu : turns) {
+      if (!t.empty ())
+        t += " ";
+      t += tu.text;
+      if (speaker.empty ())
+        speaker = tu.speaker;
+    }
+    if (t.empty ())
+      continue;
+    body += std::string (first ? "" : ", ") + "{\"start\": " +
+        num (c.start_ns / 1e9) + ", \"end\": " + num (c.end_ns / 1e9) +
+        ", \"text\": " + q (t) + ", \"speaker\": " + q (speaker) + "}";
+    first = false;
+  }
+  body += "], \"warnings\": " + std::to_string (subs.warnings.size ()) + "}";
+  printf ("%s\n", body.c_str ());
+  return 0;
+}
+
+/* ---- pipelines ---- */
+
+std::string
+run_pipeline (GstElement *pipeline, GstClockTime timeout)
+{
+  std::string error;
+  if (gst_element_set_state (pipeline, GST_STATE_PLAYING) == GST_STATE_CHANGE_FAILURE)
+    error = "the pipeline could not start";
+  GstBus *bus = gst_element_get_bus (pipeline);
+  while (error.empty ()) {
+    GstMessage *m = gst_bus_timed_pop_filtered (bus, timeout,
+        (GstMessageType) (GST_MESSAGE_EOS | GST_MESSAGE_ERROR));
+    if (!m) {
+      error = "it took too long";
+      break;
+    }
+    if (GST_MESSAGE_TYPE (m) == GST_MESSAGE_ERROR) {
+      GError *e = nullptr;
+      gst_message_parse_error (m, &e, nullptr);
+      error = e ? e->message : "unknown error";
+      g_clear_error (&e);
+    }
+    gst_message_unref (m);
+    break;
+  }
+  gst_object_unref (bus);
+  gst_element_set_state (pipeline, GST_STATE_NULL);
+  return error;
+}
+
+GstElement *
+make (GstElement *bin, const char *factory, const char *name = nullptr)
+{
+  GstElement *e = gst_element_factory_make (factory, name);
+  if (e)
+    gst_bin_add (GST_BIN (bin), e);
+  return e;
+}
+
+/* ---- peaks ---- */
+
+struct PeakState {
+  GstElement *convert = nullptr;
+  std::vector<unsigned> peaks;
+  float cur = 0;
+  unsigned in_bin = 0;
+};
+
+void
+on_pad (GstElement *, GstPad *pad, gpointer data)
+{
+  PeakState *s = (PeakState *) data;
+  GstCaps *caps = gst_pad_get_current_caps (pad);
+  if (!caps)
+    caps = gst_pad_query_caps (pad, nullptr);
+  bool audio = caps && g_str_has_prefix (
+      gst_structure_get_name (gst_caps_get_structure (caps, 0)), "audio/");
+  if (caps)
+    gst_caps_unref (caps);
+  if (!audio)
+    return;
+  GstPad *sink = gst_element_get_static_pad (s->convert, "sink");
+  if (!gst_pad_is_linked (sink))
+    gst_pad_link (pad, sink);
+  gst_object_unref (sink);
+}
+
+int
+peaks (const char *path, const char *out)
+{
+  const int rate = 8000, per_peak = 160;   /* 50 peaks a second */
+  GstElement *p = gst_pipeline_new ("peaks");
+  GstElement *src = make (p, "uridecodebin");
+  PeakState s;
+  s.convert = make (p, "audioconvert");
+  GstElement *res = make (p, "audioresample");
+  GstElement *caps = make (p, "capsfilter");
+  GstElement *sink = make (p, "appsink");
+  if (!src || !s.convert || !res || !caps || !sink)
+    return fail ("GStreamer's base plugins are missing");
+  GError *err = nullptr;
+  gchar *uri = gst_filename_to_uri (path, &err);
+  if (!uri)
+    return fail (err->message);
+  /* Audio only: nothing else is decoded. */
+  GstCaps *ac = gst_caps_from_string ("audio/x-raw");
+  g_object_set (src, "uri", uri, "caps", ac, nullptr);
+  gst_caps_unref (ac);
+  g_free (uri);
+  GstCaps *c = gst_caps_new_simple ("audio/x-raw", "format", G_TYPE_STRING, "F32LE",
+      "channels", G_TYPE_INT, 1, "rate", G_TYPE_INT, rate, nullptr);
+  g_object_set (caps, "caps", c, nullptr);
+  gst_caps_unref (c);
+  g_object_set (sink, "sync", FALSE, "emit-signals", FALSE, "max-buffers", 8, nullptr);
+  gst_element_link_many (s.convert, res, caps, sink, nullptr);
+  g_signal_connect (src, "pad-added", G_CALLBACK (on_pad), &s);
+  std::string error;
+  if (gst_element_set_state (p, GST_STATE_PLAYING) == GST_STATE_CHANGE_FAILURE)
+    error = "the file could not be decoded";
+  while (error.empty ()) {
+    GstSample *sample = gst_app_sink_try_pull_sample (GST_APP_SINK (sink), 30 * GST_SECOND);
+    if (!sample) {
+      if (!gst_app_sink_is_eos (GST_APP_SINK (sink))) {
+        GstBus *bus = gst_element_get_bus (p);
+        GstMessage *m = gst_bus_pop_filtered (bus, GST_MESSAGE_ERROR);
+        if (m) {
+          GError *e = nullptr;
+          gst_message_parse_error (m, &e, nullptr);
+          error = e->message;
+          g_clear_error (&e);
+          gst_message_unref (m);
+        } else {
+          error = "decoding stalled";
+        }
+        gst_object_unref (bus);
+      }
+      break;
+    }
+    GstBuffer *b = gst_sample_get_buffer (sample);
+    GstMapInfo map;
+    if (gst_buffer_map (b, &map, GST_MAP_READ)) {
+      const float *f = (const float *) map.data;
+      size_t n = map.size / sizeof (float);
+      for (size_t i = 0; i < n; i++) {
+        s.cur = std::max (s.cur, std::fabs (f[i]));
+        if (++s.in_bin == per_peak) {
+          s.peaks.push_back ((unsigned) std::lround (std::min (1.0f, s.cur) * 255));
+          s.cur = 0;
+          s.in_bin = 0;
+        }
+      }
+      gst_buffer_unmap (b, &map);
+    }
+    gst_sample_unref (sample);
+  }
+  gst_element_set_state (p, GST_STATE_NULL);
+  gst_object_unref (p);
+  if (!error.empty () && s.peaks.empty ())
+    return fail ("the sound could not be read: " + error);
+  std::string body = "{\"rate\": 50, \"peaks\": [";
+  for (size_t i = 0; i < s.peaks.size (); i++)
+    body += (i ? "," : "") + std::to_string (s.peaks[i]);
+  body += "]}";
+  std::string tmp = std::string (out) + ".tmp";
+  if (!g_file_set_contents (tmp.c_str (), body.c_str (), (gssize) body.size (), nullptr) ||
+      !rename_into_place (tmp, out))
+    return fail ("cannot write the waveform");
+  printf ("{\"count\": %zu}\n", s.peaks.size ());
+  return 0;
+}
+
+/* ---- say ---- */
+
+int
+say (const char *text_file, const char *voice, const char *lang, const char *out)
+{
+  GstElementFactory *f = gst_element_factory_find ("ganvoice");
+  if (!f)
+    return fail ("The voice engine (the ganvoice element) is not available on "
+                 "this server yet, so voices cannot be previewed.",
+        "unavailable");
+  gst_object_unref (f);
+  gchar *text = nullptr;
+  if (!g_file_get_contents (text_file, &text, nullptr, nullptr))
+    return fail ("cannot read the text");
+  GstElement *p = gst_pipeline_new ("say");
+  GstElement *tts = make (p, "ganvoice");
+  GstElement *conv = make (p, "audioconvert");
+  GstElement *res = make (p, "audioresample");
+  GstElement *enc = make (p, "wavenc");
+  GstElement *sink = make (p, "filesink");
+  if (!tts || !conv || !res || !enc || !sink) {
+    g_free (text);
+    return fail ("GStreamer plugins are missing (audioconvert, wavenc)");
+  }
+  std::string tmp = std::string (out) + ".tmp";
+  g_object_set (tts, "text", text, nullptr);
+  if (*voice)
+    g_object_set (tts, "voice", voice, nullptr);
+  if (*lang)
+    g_object_set (tts, "language", lang, nullptr);
+  g_object_set (sink, "location", tmp.c_str (), nullptr);
+  g_free (text);
+  gst_element_link_many (tts, conv, res, enc, sink, nullptr);
+  std::string error = run_pipeline (p, 90 * GST_SECOND);
+  gst_object_unref (p);
+  if (!error.empty ()) {
+    g_unlink (tmp.c_str ());
+    return fail ("The voice could not speak this line: " + error);
+  }
+  if (!rename_into_place (tmp, out))
+    return fail ("cannot write the sound");
+  printf ("{\"ok\": true}\n");
+  return 0;
+}
+
+/* ---- profile ---- */
+
+int
+profile (const char *audio, const char *out)
+{
+  GstElementFactory *f = gst_element_factory_find ("speakerembed");
+  if (!f)
+    return fail ("Voice cloning is not available yet: the speaker-embedding "
+                 "model (speakerembed) is still being built. Your recording "
+                 "is saved, and a voice will be made from it once cloning is "
+                 "available.",
+        "unavailable");
+  gst_object_unref (f);
+  /* speakerembed consumes audio and writes the voice profile file. */
+  std::string tmp = std::string (out) + ".tmp";
+  gchar *desc = g_strdup_printf ("filesrc name=src ! decodebin ! audioconvert ! "
+                                 "audioresample ! speakerembed name=embed ! fakesink");
+  GError *err = nullptr;
+  GstElement *p = gst_parse_launch (desc, &err);
+  g_free (desc);
+  if (!p) {
+    std::string m = err ? err->message : "cannot build the pipeline";
+    g_clear_error (&err);
+    return fail (m);
+  }
+  g_clear_error (&err);
+  GstElement *src = gst_bin_get_by_name (GST_BIN (p), "src");
+  GstElement *embed = gst_bin_get_by_name (GST_BIN (p), "embed");
+  g_object_set (src, "location", audio, nullptr);
+  if (g_object_class_find_property (G_OBJECT_GET_CLASS (embed), "location"))
+    g_object_set (embed, "location", tmp.c_str (), nullptr);
+  gst_object_unref (src);
+  gst_object_unref (embed);
+  std::string error = run_pipeline (p, 120 * GST_SECOND);
+  gst_object_unref (p);
+  if (!error.empty () || !g_file_test (tmp.c_str (), G_FILE_TEST_EXISTS)) {
+    g_unlink (tmp.c_str ());
+    return fail ("The voice could not be made from this recording" +
+        (error.empty () ? std::string (".") : ": " + error));
+  }
+  if (!rename_into_place (tmp, out))
+    return fail ("cannot write the voice profile");
+  printf ("{\"ok\": true}\n");
+  return 0;
+}
+
+}  // namespace
+
+int
+main (int argc, char **argv)
+{
+  gst_init (&argc, &argv);
+  std::vector<std::string> args (argv + 1, argv + argc);
+  std::string out;
+  for (size_t i = 0; i + 1 < args.size (); i++) {
+    if (args[i] == "-o") {
+      out = args[i + 1];
+      args.erase (args.begin () + (long) i, args.begin () + (long) i + 2);
+      break;
+    }
+  }
+  int rc;
+  if (args.size () == 2 && args[0] == "probe")
+    rc = probe (args[1].c_str ());
+  else if (args.size () == 2 && args[0] == "cues")
+    rc = cues (args[1].c_str ());
+  else if (args.size () == 2 && args[0] == "peaks" && !out.empty ())
+    rc = peaks (args[1].c_str (), out.c_str ());
+  else if (args.size () == 4 && args[0] == "say" && !out.empty ())
+    rc = say (args[1].c_str (), args[2].c_str (), args[3].c_str (), out.c_str ());
+  else if (args.size () == 2 && args[0] == "profile" && !out.empty ())
+    rc = profile (args[1].c_str (), out.c_str ());
+  else {
+    fprintf (stderr, "usage: ganvoice-studio-worker probe|cues FILE | peaks FILE -o OUT"
+                     " | say TEXTFILE VOICE LANG -o OUT | profile AUDIO -o OUT\n");
+    rc = fail ("bad arguments", "usage");
+  }
+  fflush (stdout);
+  return rc;
+}

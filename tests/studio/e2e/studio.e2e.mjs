@@ -1,0 +1,261 @@
+// End-to-end test of the ganvoice studio: playwright-core drives Debian's
+// Chromium (headless, fake microphone) through the whole flow: upload by drag
+// and drop, pick a voice, record one, edit cues, render, download, and check
+// the tracks of the result. Screenshots of every screen go to docs/img/.
+//
+//   node studio.e2e.mjs            (env: STUDIO, STUDIO_WORKER, STUDIO_DUB,
+//                                    CHROMIUM, SCREENSHOTS=0 to keep docs/ as is)
+// Exit status 77 (skip) when Chromium or node_modules is missing.
+import { spawn, execFileSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const source = path.resolve(here, '../../..');
+const build = process.env.STUDIO_BUILD_DIR || path.join(source, 'build');
+const chromiumPath = process.env.CHROMIUM || '/usr/bin/chromium';
+const studioBin = process.env.STUDIO || path.join(build, 'examples/studio/ganvoice-studio');
+const workerBin = process.env.STUDIO_WORKER || path.join(build, 'examples/studio/ganvoice-studio-worker');
+const realDub = path.join(build, 'examples/ganvoice-dub');
+const dub = process.env.STUDIO_DUB || (fs.existsSync(realDub) ? realDub : path.join(source, 'tests/studio/fake-dub.py'));
+const shots = process.env.SCREENSHOTS !== '0';
+const imgDir = path.join(source, 'docs/img');
+const media = path.join(source, 'examples/media');
+
+function skip(why) { console.log(`SKIP: ${why}`); process.exit(77); }
+if (!fs.existsSync(chromiumPath)) skip(`${chromiumPath} is missing (apt-get install chromium)`);
+if (!fs.existsSync(path.join(here, 'node_modules/playwright-core'))) skip(`node_modules is missing (cd ${here} && npm install)`);
+for (const b of [studioBin, workerBin]) if (!fs.existsSync(b)) skip(`${b} is not built`);
+const { chromium } = await import('playwright-core');
+
+const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'studio-e2e-'));
+const failures = [];
+const step = async (name, fn) => {
+  const t0 = Date.now();
+  try { await fn(); console.log(`ok   ${name} (${Date.now() - t0} ms)`); } catch (e) { failures.push(name); console.log(`FAIL ${name}: ${e.stack || e}`); }
+};
+const expect = (cond, msg) => { if (!cond) throw new Error(msg); };
+
+// Until the acoustic model ships, the tiny test models stand in for it.
+const modelEnv = {};
+if (!process.env.GANVOICE_MODEL_DIR && !fs.existsSync(path.join(source, 'models/acoustic/acoustic.ts'))) {
+  const dir = path.join(tmp, 'models');
+  for (const [kind, name] of [['acoustic', 'tiny-acoustic'], ['vocoder', 'tiny-vocoder']]) {
+    fs.mkdirSync(path.join(dir, kind), { recursive: true });
+    for (const ext of ['ts', 'json']) fs.symlinkSync(path.join(source, 'tests/models', `${name}.${ext}`), path.join(dir, kind, `${kind}.${ext}`));
+  }
+  modelEnv.GANVOICE_MODEL_DIR = dir;
+  console.log('using the tiny test models');
+}
+
+// Server on a free port.
+const server = spawn(studioBin, ['--port', '0', '--data-dir', path.join(tmp, 'data')], {
+  env: { ...process.env, ...modelEnv, GANVOICE_STUDIO_DUB: dub, GANVOICE_STUDIO_WORKER: workerBin, FAKE_DUB_DELAY: '0.4',
+    GANVOICE_STUDIO_PLUGIN_DIR: process.env.GANVOICE_STUDIO_PLUGIN_DIR || path.join(build, 'plugins') },
+  stdio: ['ignore', 'pipe', 'inherit'],
+});
+const base = await new Promise((resolve, reject) => {
+  let out = '';
+  server.stdout.on('data', (d) => { out += d; const m = out.match(/listening on (http:\/\/[^\s]+)/); if (m) resolve(m[1].replace(/\/$/, '')); });
+  server.on('exit', (c) => reject(new Error(`server exited ${c}: ${out}`)));
+  setTimeout(() => reject(new Error('server did not start')), 15000);
+});
+console.log(`studio at ${base}, dubbing with ${dub}`);
+
+const browser = await chromium.launch({
+  executablePath: chromiumPath,
+  args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update',
+    '--disable-sync', '--no-first-run', '--use-fake-device-for-media-stream', '--use-fake-ui-for-media-stream',
+    '--autoplay-policy=no-user-gesture-required'],
+});
+const context = await browser.newContext({ viewport: { width: 1366, height: 800 }, acceptDownloads: true, permissions: ['microphone'] });
+const page = await context.newPage();
+const pageErrors = [];
+page.on('pageerror', (e) => pageErrors.push(String(e)));
+page.on('console', (m) => { if (m.type() === 'error' && !/Failed to load resource/.test(m.text())) pageErrors.push(m.text()); });
+const shot = async (name) => { if (shots) { fs.mkdirSync(imgDir, { recursive: true }); await page.screenshot({ path: path.join(imgDir, `studio-${name}.png`) }); } };
+const tab = async (name) => { await page.click(`.steps a[data-tab=${name}]`); await page.waitForSelector(`#tab-${name}:not([hidden])`); };
+
+// Drops a file on a zone the way a user's drag and drop does.
+async function dropFile(selector, file, mime) {
+  const data = fs.readFileSync(file).toString('base64');
+  const dt = await page.evaluateHandle(({ data, name, mime }) => {
+    const bytes = Uint8Array.from(atob(data), (c) => c.charCodeAt(0));
+    const d = new DataTransfer(); d.items.add(new File([bytes], name, { type: mime })); return d;
+  }, { data, name: path.basename(file), mime });
+  await page.dispatchEvent(selector, 'dragover', { dataTransfer: dt });
+  await page.dispatchEvent(selector, 'drop', { dataTransfer: dt });
+}
+
+try {
+  await step('opens a project', async () => {
+    await page.goto(base);
+    await page.waitForFunction(() => window.studio && window.studio.pid && window.studio.project);
+    await shot('1-upload-empty');
+  });
+
+  await step('uploads video and subtitles by drag and drop; video plays with ranges', async () => {
+    await dropFile('#drop-video', path.join(media, 'sample.mkv'), 'video/x-matroska');
+    await page.waitForSelector('#drop-video.done', { timeout: 30000 });
+    await dropFile('#drop-subtitles', path.join(media, 'sample.en.ass'), 'text/plain');
+    await page.waitForSelector('#drop-subtitles.done', { timeout: 30000 });
+    expect((await page.textContent('#drop-subtitles .drop-status')).includes('cues'), 'cue count shown');
+    await page.waitForFunction(() => document.querySelector('#video-upload').readyState >= 1, null, { timeout: 15000 });
+    const dur = await page.$eval('#video-upload', (v) => v.duration);
+    expect(Math.abs(dur - 27) < 1, `video duration ${dur}`);
+    await shot('1-upload');
+  });
+
+  await step('refuses a file that is not what it claims', async () => {
+    const fake = path.join(tmp, 'holiday.mp4');
+    fs.writeFileSync(fake, 'not a video at all\n'.repeat(100));
+    await page.setInputFiles('#drop-video input[type=file]', fake);
+    await page.waitForSelector('#drop-video.bad', { timeout: 20000 });
+    const msg = await page.textContent('#notice-text');
+    expect(/refused/.test(msg), `error in plain words: ${msg}`);
+    await page.click('#notice-close');
+  });
+
+  await step('voices gallery with previews', async () => {
+    await tab('voices');
+    const n = await page.$$eval('#voice-gallery .voice', (x) => x.length);
+    expect(n >= 2, `voices: ${n}`);
+    await page.click('#voice-gallery .voice:nth-child(2)');
+    expect(await page.getAttribute('#voice-gallery .voice:nth-child(2)', 'aria-checked') === 'true', 'voice chosen');
+    await page.click('#voice-gallery .voice:nth-child(2) button');
+    // Either it plays, or the page says in plain words why it cannot.
+    await page.waitForFunction(() => !document.querySelector('#voice-gallery .voice:nth-child(2) button').disabled, null, { timeout: 120000 });
+    await page.waitForTimeout(300);
+    await shot('2-voices');
+    if (!(await page.isHidden('#notice'))) console.log(`     preview: ${await page.textContent('#notice-text')}`);
+  });
+
+  await step('records a voice with the fake microphone and asks for a profile', async () => {
+    await tab('myvoice');
+    await page.click('#rec-start');
+    await page.waitForFunction(() => document.querySelector('#rec-countdown').textContent.includes('REC'), null, { timeout: 5000 });
+    await page.waitForTimeout(1500);
+    const level = await page.$eval('#rec-level', (e) => parseFloat(e.style.width));
+    expect(level > 0, 'level meter moves');
+    await shot('3-recording');
+    await page.waitForTimeout(1500);
+    await page.click('#rec-stop');
+    await page.waitForSelector('#drop-recording.done', { timeout: 30000 });
+    expect(!(await page.isDisabled('#profile-make')), 'can make a voice');
+    await page.fill('#profile-name', 'Test voice');
+    await page.click('#profile-make');
+    await page.waitForSelector('#profile-list li .state:is(.ready, .failed)', { timeout: 60000 });
+    const state = await page.textContent('#profile-list li .state');
+    if (state !== 'Ready') {
+      const err = await page.textContent('#profile-list li .perr');
+      expect(/not available yet/.test(err), `clear reason: ${err}`);
+    }
+    page.once('dialog', (d) => d.accept('Renamed voice'));
+    await page.click('#profile-list li button:text("Rename")');
+    await page.waitForFunction(() => document.querySelector('#profile-list li .pname').textContent === 'Renamed voice');
+    await shot('3-your-voice');
+  });
+
+  let exported = '';
+  await step('edits cues on the timeline', async () => {
+    await tab('editor');
+    await page.waitForSelector('#cue-list .cue');
+    const n0 = await page.$$eval('#cue-list .cue', (x) => x.length);
+    expect(n0 === 8, `cues from the ASS file: ${n0}`);
+    // Scrub on the timeline.
+    const box = await page.locator('#timeline').boundingBox();
+    await page.mouse.move(box.x + box.width * 0.3, box.y + 50);
+    await page.mouse.down(); await page.mouse.move(box.x + box.width * 0.35, box.y + 50); await page.mouse.up();
+    const t = await page.$eval('#video-editor', (v) => v.currentTime);
+    expect(t > 0, `scrubbed to ${t}`);
+    // Edit the second cue's text.
+    await page.fill('#cue-list .cue[data-i="1"] textarea', 'Did you see that ship last night?');
+    // A new cue at 25.0 s with keys, Aegisub style.
+    await page.$eval('#video-editor', (v) => { v.currentTime = 26.6; });
+    await page.waitForFunction(() => Math.abs(document.querySelector('#video-editor').currentTime - 26.6) < 0.05);
+    await page.click('#ed-time');
+    await page.keyboard.press('Insert');
+    await page.keyboard.type('The end.');
+    await page.keyboard.press('Escape');
+    await page.$eval('#video-editor', (v) => { v.currentTime = 26.9; });
+    await page.waitForTimeout(200);
+    await page.keyboard.press(']');
+    const cues = await page.evaluate(() => window.studio.cues.map((c) => ({ ...c })));
+    expect(cues.length === 9, `cues after insert: ${cues.length}`);
+    const last = cues[cues.length - 1];
+    expect(last.text === 'The end.' && Math.abs(last.start - 26.6) < 0.05 && Math.abs(last.end - 26.9) < 0.05, `new cue ${JSON.stringify(last)}`);
+    // Split and merge back.
+    await page.$eval('#video-editor', (v) => { v.currentTime = 1.5; });
+    await page.waitForTimeout(200);
+    await page.click('#ed-split');
+    expect((await page.evaluate(() => window.studio.cues.length)) === 10, 'split');
+    await page.evaluate(() => window.studio.sel = 0);
+    await page.click('#ed-merge');
+    expect((await page.evaluate(() => window.studio.cues.length)) === 9, 'merge');
+    // A voice for one speaker.
+    const sel = page.locator('#speaker-map .sp:has-text("Tom") select');
+    await sel.selectOption({ index: 2 });
+    await page.waitForFunction(() => document.querySelector('#ed-saved').textContent === 'All changes saved', null, { timeout: 10000 });
+    await page.$eval('#video-editor', (v) => { v.currentTime = 4.2; });
+    await page.waitForTimeout(300);
+    await shot('4-editor');
+    const [download] = await Promise.all([page.waitForEvent('download'), page.click('[data-export=srt]')]);
+    exported = fs.readFileSync(await download.path(), 'utf8');
+    expect(/^1\n00:00:00,500 --> /.test(exported) && exported.includes('Did you see that ship last night?'), 'SRT export');
+    // Per-cue preview answers (a sound, or a plain reason).
+    await page.click('#cue-list .cue[data-i="1"] .cue-actions button');
+    await page.waitForFunction(() => !document.querySelector('#cue-list .cue[data-i="1"] .cue-actions button').disabled, null, { timeout: 120000 });
+  });
+
+  await step('renders, previews and downloads the dubbed video', async () => {
+    await tab('render');
+    await page.click('input[name=mode][value=replace]');
+    await shot('5-render-setup');
+    await page.click('#render-start');
+    await page.waitForSelector('#job-list li[data-state=running], #job-list li[data-state=done], #job-list li[data-state=failed]', { timeout: 60000 });
+    if (await page.$('#job-list li[data-state=running] progress')) await shot('5-render-progress');
+    await page.waitForSelector('#job-list li:is([data-state=done], [data-state=failed])', { timeout: 600000 });
+    const state = await page.getAttribute('#job-list li', 'data-state');
+    expect(state === 'done', `render ${state}: ${await page.textContent('#job-list li')}`);
+    await page.click('#job-list li button:text("Watch")');
+    await page.waitForFunction(() => document.querySelector('#video-result').readyState >= 1, null, { timeout: 20000 });
+    await page.waitForTimeout(500);
+    await shot('5-render-done');
+    const [download] = await Promise.all([page.waitForEvent('download'), page.click('#job-list li a:text("Download")')]);
+    const file = path.join(tmp, download.suggestedFilename());
+    await download.saveAs(file);
+    expect(/\.dubbed\.(webm|mkv|mp4)$/.test(file), `download name ${file}`);
+    const probe = JSON.parse(execFileSync(workerBin, ['probe', file], { encoding: 'utf8' }));
+    expect(probe.video.length === 1, `video tracks: ${probe.video.length}`);
+    expect(probe.audio.length >= 1, `audio tracks: ${probe.audio.length}`);
+    expect(Math.abs(probe.duration - 27) < 1.5, `duration ${probe.duration}`);
+    // The render used the edited cues.
+    const data = fs.readdirSync(path.join(tmp, 'data/projects'));
+    const ass = fs.readFileSync(path.join(tmp, 'data/projects', data[0], 'edited.ass'), 'utf8');
+    expect(ass.includes('Did you see that ship last night?') && ass.includes('The end.'), 'edited subtitles rendered');
+  });
+
+  await step('phone layout', async () => {
+    const phone = await context.newPage();
+    await phone.setViewportSize({ width: 390, height: 844 });
+    await phone.goto(`${base}/#editor`);
+    await phone.waitForSelector('#cue-list .cue');
+    await phone.waitForTimeout(300);
+    if (shots) await phone.screenshot({ path: path.join(imgDir, 'studio-phone-editor.png') });
+    const overflow = await phone.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+    expect(overflow <= 1, `no sideways scrolling on a phone (${overflow}px)`);
+    await phone.close();
+  });
+
+  await step('no script errors in the page', async () => {
+    expect(pageErrors.length === 0, pageErrors.join('\n'));
+  });
+} finally {
+  await browser.close().catch(() => {});
+  server.kill('SIGTERM');
+  fs.rmSync(tmp, { recursive: true, force: true });
+}
+console.log(failures.length ? `${failures.length} failed: ${failures.join(', ')}` : 'all passed');
+process.exit(failures.length ? 1 : 0);

@@ -1,0 +1,508 @@
+#!/usr/bin/env python3
+"""API tests of ganvoice-studio: starts the server on a free port with a
+fresh data directory and a fake dubbing command, then drives the HTTP API,
+bad requests included, and restarts the server to check persistence.
+
+    test_studio_api.py STUDIO_BINARY WORKER_BINARY SOURCE_DIR
+"""
+import http.client
+import json
+import os
+import re
+import resource
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import unittest
+
+STUDIO, WORKER, SOURCE = sys.argv[1:4]
+HERE = os.path.dirname(os.path.abspath(__file__))
+MEDIA = os.path.join(SOURCE, "examples", "media")
+VIDEO = os.path.join(MEDIA, "sample.mkv")
+SRT = os.path.join(MEDIA, "sample.en.srt")
+ASS = os.path.join(MEDIA, "sample.en.ass")
+
+
+class Studio:
+    def __init__(self, data, extra_env=None):
+        self.data = data
+        env = dict(os.environ)
+        env.update({
+            "GANVOICE_STUDIO_DUB": os.path.join(HERE, "fake-dub.py"),
+            "GANVOICE_STUDIO_WORKER": WORKER,
+            "GANVOICE_STUDIO_ACOUSTIC_CARD": os.path.join(SOURCE, "tests", "models", "tiny-acoustic.json"),
+            "GANVOICE_STUDIO_WEB": os.path.join(SOURCE, "examples", "studio", "web"),
+            "FAKE_DUB_DELAY": "0.15",
+        })
+        env.update(extra_env or {})
+        self.proc = subprocess.Popen([STUDIO, "--port", "0", "--data-dir", data,
+                                      "--max-upload-mb", "8", "--idle-timeout", "5"],
+                                     stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=env, text=True,
+                                     errors="replace")
+        line = self.proc.stdout.readline()
+        m = re.search(r"listening on http://[^:]+:(\d+)/", line)
+        if not m:
+            raise RuntimeError("studio did not start: " + line + self.proc.stdout.read())
+        self.port = int(m.group(1))
+        threading.Thread(target=lambda: [None for _ in self.proc.stdout], daemon=True).start()
+
+    def request(self, method, path, body=None, headers=None, token=None, raw=False):
+        c = http.client.HTTPConnection("127.0.0.1", self.port, timeout=30)
+        h = dict(headers or {})
+        if token:
+            h["X-Studio-Token"] = token
+        if isinstance(body, (dict, list)):
+            body = json.dumps(body).encode()
+            h.setdefault("Content-Type", "application/json")
+        c.request(method, path, body=body, headers=h)
+        r = c.getresponse()
+        data = r.read()
+        c.close()
+        if raw:
+            return r.status, data, r
+        try:
+            return r.status, json.loads(data) if data else None
+        except ValueError:
+            return r.status, data
+
+    def stop(self, sig=signal.SIGTERM):
+        self.proc.send_signal(sig)
+        self.proc.wait(timeout=20)
+
+    def rss_kib(self):
+        with open("/proc/%d/status" % self.proc.pid) as f:
+            for line in f:
+                if line.startswith("VmRSS:"):
+                    return int(line.split()[1])
+        return 0
+
+
+def upload(s, pid, tok, path, kind, chunk=300000, name=None):
+    data = open(path, "rb").read()
+    st, u = s.request("POST", "/api/projects/%s/uploads" % pid,
+                      {"kind": kind, "name": name or os.path.basename(path), "size": len(data)}, token=tok)
+    assert st == 201, (st, u)
+    off = 0
+    while off < len(data):
+        st, r = s.request("PUT", "/api/projects/%s/uploads/%s?offset=%d" % (pid, u["id"], off),
+                          data[off:off + chunk], token=tok)
+        if st != 200:
+            return st, r
+        off = r["offset"]
+    return st, r
+
+
+class ApiTest(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.tmp = tempfile.mkdtemp(prefix="studio-test-")
+        cls.s = Studio(os.path.join(cls.tmp, "data"))
+
+    @classmethod
+    def tearDownClass(cls):
+        if cls.s.proc.poll() is None:
+            cls.s.stop()
+        shutil.rmtree(cls.tmp, ignore_errors=True)
+
+    def project(self):
+        st, p = self.s.request("POST", "/api/projects", {"name": "Test"})
+        self.assertEqual(st, 201)
+        self.assertRegex(p["id"], r"^[0-9a-f]{16}$")
+        self.assertRegex(p["token"], r"^[0-9a-f]{48}$")
+        return p["id"], p["token"]
+
+    def test_page_and_static(self):
+        st, body, r = self.s.request("GET", "/", raw=True)
+        self.assertEqual(st, 200)
+        self.assertIn(b"<html", body)
+        self.assertIn("default-src 'self'", r.getheader("Content-Security-Policy"))
+        for bad in ["/../studio.db", "/..%2fstudio.db", "/%2e%2e/x", "/web/../../x", "/.hidden", "/nosuch.js"]:
+            st, _ = self.s.request("GET", bad)
+            self.assertIn(st, (400, 404), bad)
+
+    def test_health_config_voices(self):
+        st, h = self.s.request("GET", "/api/health")
+        self.assertEqual(st, 200)
+        self.assertTrue(h["ok"])
+        st, c = self.s.request("GET", "/api/config")
+        self.assertEqual(c["max_upload_bytes"], 8 * 1024 * 1024)
+        st, v = self.s.request("GET", "/api/voices")
+        self.assertEqual(st, 200)
+        names = [x["name"] for x in v["voices"]]
+        self.assertIn("ana", names)
+        self.assertTrue(all(x["language"] for x in v["voices"]))
+        st, e = self.s.request("GET", "/api/voices/nobody/preview")
+        self.assertEqual(st, 404)
+        self.assertIn("error", e)
+
+    def test_tokens(self):
+        pid, tok = self.project()
+        other, otok = self.project()
+        self.assertEqual(self.s.request("GET", "/api/projects/" + pid)[0], 403)
+        self.assertEqual(self.s.request("GET", "/api/projects/" + pid, token="0" * 48)[0], 403)
+        self.assertEqual(self.s.request("GET", "/api/projects/" + pid, token=otok)[0], 403)
+        st, p = self.s.request("GET", "/api/projects/%s?token=%s" % (pid, tok))
+        self.assertEqual(st, 200)
+        self.assertNotIn("token", p)
+        self.assertEqual(self.s.request("GET", "/api/projects/ffffffffffffffff", token=tok)[0], 404)
+        self.assertEqual(self.s.request("GET", "/api/projects/../../etc", token=tok)[0], 404)
+        self.assertEqual(self.s.request("GET", "/api/projects/ABC", token=tok)[0], 404)
+        # Another project's upload is not reachable with this project's token.
+        st, u = self.s.request("POST", "/api/projects/%s/uploads" % other,
+                               {"kind": "subtitles", "name": "a.srt", "size": 10}, token=otok)
+        self.assertEqual(self.s.request("GET", "/api/projects/%s/uploads/%s" % (pid, u["id"]), token=tok)[0], 404)
+
+    def test_bad_requests(self):
+        pid, tok = self.project()
+        base = "/api/projects/%s" % pid
+        for body, why in [(b"{not json", "JSON"), (b"[1,2]", "object"), (b"\xff\xfe", "UTF-8")]:
+            st, e = self.s.request("POST", base + "/uploads", body, token=tok)
+            self.assertEqual(st, 400, why)
+            self.assertIn("error", e)
+        st, e = self.s.request("POST", base + "/uploads", {"kind": "exe", "size": 5}, token=tok)
+        self.assertEqual(st, 400)
+        st, e = self.s.request("POST", base + "/uploads", {"kind": "video", "size": 0}, token=tok)
+        self.assertEqual(st, 400)
+        st, e = self.s.request("POST", base + "/uploads", {"kind": "video", "size": 9 * 1024 * 1024}, token=tok)
+        self.assertEqual(st, 413)
+        self.assertIn("too large", e["error"])
+        st, e = self.s.request("POST", base + "/uploads", {"kind": "video", "size": "big"}, token=tok)
+        self.assertEqual(st, 400)
+        st, e = self.s.request("POST", base + "/nothing", {}, token=tok)
+        self.assertEqual(st, 404)
+        st, e = self.s.request("POST", base + "/jobs", {}, token=tok)
+        self.assertEqual(st, 409)
+        self.assertIn("video", e["error"])
+        st, e = self.s.request("PUT", base + "/cues", {"cues": [{"start": 2, "end": 1, "text": "x"}]}, token=tok)
+        self.assertEqual(st, 400)
+        self.assertIn("Cue 1", e["error"])
+        st, e = self.s.request("PUT", base + "/cues", {"cues": "nope"}, token=tok)
+        self.assertEqual(st, 400)
+        st, e = self.s.request("PUT", base + "/cues", {"cues": [{"start": 0, "end": 1, "text": "x", "speaker": "a=b"}]}, token=tok)
+        self.assertEqual(st, 400)
+        st, e = self.s.request("POST", base + "/profiles", {"recording": "0123456789abcdef"}, token=tok)
+        self.assertEqual(st, 400)
+        st, e = self.s.request("POST", base + "/preview", {"voice": "../../etc/passwd", "text": "hi"}, token=tok)
+        self.assertEqual(st, 400)
+        st, e = self.s.request("POST", base + "/preview", {"voice": "ana", "text": ""}, token=tok)
+        self.assertEqual(st, 400)
+        big = b"{" + b" " * (2 * 1024 * 1024) + b"}"
+        st, e = self.s.request("POST", base + "/uploads", big, token=tok)
+        self.assertEqual(st, 413)
+
+    def test_chunked_resumable_upload_and_range(self):
+        pid, tok = self.project()
+        data = open(VIDEO, "rb").read()
+        base = "/api/projects/%s/uploads" % pid
+        st, u = self.s.request("POST", base, {"kind": "video", "name": "my film.mkv", "size": len(data)}, token=tok)
+        self.assertEqual(st, 201)
+        self.assertEqual(u["offset"], 0)
+        self.assertGreater(u["chunk_size"], 0)
+        url = "%s/%s" % (base, u["id"])
+        st, r = self.s.request("PUT", url + "?offset=0", data[:200000], token=tok)
+        self.assertEqual((st, r["offset"], r["state"]), (200, 200000, "receiving"))
+        # Wrong offset: told where to go on.
+        st, r = self.s.request("PUT", url + "?offset=0", data[:1000], token=tok)
+        self.assertEqual((st, r["offset"]), (409, 200000))
+        st, r = self.s.request("PUT", url, data[:1000], token=tok)
+        self.assertEqual(st, 409)
+        # Past the end.
+        st, r = self.s.request("PUT", url + "?offset=200000", data[200000:] + b"xx", token=tok)
+        self.assertEqual(st, 400)
+        # A dropped connection mid-chunk keeps what arrived; resume from there.
+        import socket
+        sock = socket.create_connection(("127.0.0.1", self.s.port))
+        sock.sendall(("PUT %s?offset=200000 HTTP/1.1\r\nHost: x\r\nX-Studio-Token: %s\r\n"
+                      "Content-Length: 300000\r\n\r\n" % (url, tok)).encode() + data[200000:250000])
+        time.sleep(0.3)
+        sock.close()
+        time.sleep(0.3)
+        st, r = self.s.request("GET", url, token=tok)
+        self.assertEqual(st, 200)
+        off = r["offset"]
+        self.assertGreaterEqual(off, 200000)
+        self.assertLessEqual(off, 250000)
+        while off < len(data):
+            st, r = self.s.request("PUT", url + "?offset=%d" % off, data[off:off + 400000], token=tok)
+            self.assertEqual(st, 200, r)
+            off = r["offset"]
+        self.assertEqual(r["state"], "ready")
+        self.assertEqual(r["info"]["video"][0]["codec"], "video/x-vp8")
+        # Complete: no more chunks.
+        st, r = self.s.request("PUT", url + "?offset=%d" % len(data), b"x", token=tok)
+        self.assertEqual(st, 409)
+        media = "/api/projects/%s/media/%s?token=%s" % (pid, u["id"], tok)
+        st, body, resp = self.s.request("GET", media, raw=True)
+        self.assertEqual((st, body), (200, data))
+        self.assertEqual(resp.getheader("Accept-Ranges"), "bytes")
+        st, body, resp = self.s.request("GET", media, headers={"Range": "bytes=100-199"}, raw=True)
+        self.assertEqual((st, body), (206, data[100:200]))
+        self.assertEqual(resp.getheader("Content-Range"), "bytes 100-199/%d" % len(data))
+        st, body, resp = self.s.request("GET", media, headers={"Range": "bytes=-10"}, raw=True)
+        self.assertEqual((st, body), (206, data[-10:]))
+        st, body, resp = self.s.request("GET", media, headers={"Range": "bytes=%d-" % (len(data) - 5)}, raw=True)
+        self.assertEqual((st, body), (206, data[-5:]))
+        st, body, resp = self.s.request("GET", media, headers={"Range": "bytes=%d-" % len(data)}, raw=True)
+        self.assertEqual(st, 416)
+        st, body, resp = self.s.request("GET", media, headers={"Range": "bytes=abc"}, raw=True)
+        self.assertEqual(st, 200)
+        # Peaks of the soundtrack come (a little later).
+        for _ in range(100):
+            st, pk = self.s.request("GET", "/api/projects/%s/media/%s/peaks" % (pid, u["id"]), token=tok)
+            if st == 200:
+                break
+            time.sleep(0.1)
+        self.assertEqual(st, 200)
+        self.assertEqual(pk["rate"], 50)
+        self.assertGreater(len(pk["peaks"]), 1000)
+
+    def test_content_is_checked_not_names(self):
+        pid, tok = self.project()
+        fake = os.path.join(self.tmp, "notavideo.mkv")
+        with open(fake, "wb") as f:
+            f.write(b"This is plain text pretending to be a video.\n" * 50)
+        st, r = upload(self.s, pid, tok, fake, "video")
+        self.assertEqual(st, 415)
+        self.assertIn("refused", r["error"])
+        self.assertEqual(r["upload"]["state"], "rejected")
+        # A video sent as subtitles is refused too, and an SRT as a video.
+        st, r = upload(self.s, pid, tok, VIDEO, "subtitles", name="x.srt")
+        self.assertIn(st, (413, 415))
+        st, r = upload(self.s, pid, tok, SRT, "video", name="film.mkv")
+        self.assertEqual(st, 415)
+        st, p = self.s.request("GET", "/api/projects/" + pid, token=tok)
+        self.assertIsNone(p["video"])
+        self.assertIsNone(p["subtitles"])
+        # The rejected file is gone, and its media URL answers 404.
+        st, _ = self.s.request("GET", "/api/projects/%s/media/%s" % (pid, r["upload"]["id"]), token=tok)
+        self.assertEqual(st, 404)
+
+    def test_memory_bounded_under_big_rejected_and_accepted_chunks(self):
+        pid, tok = self.project()
+        size = 8 * 1024 * 1024
+        st, u = self.s.request("POST", "/api/projects/%s/uploads" % pid,
+                               {"kind": "video", "name": "big.mkv", "size": size}, token=tok)
+        before = self.s.rss_kib()
+        blob = b"\0" * (4 * 1024 * 1024)
+        for i in range(2):
+            st, r = self.s.request("PUT", "/api/projects/%s/uploads/%s?offset=%d" % (pid, u["id"], i * len(blob)),
+                                   blob, token=tok)
+            self.assertEqual(st, 200 if i == 0 else 415, r)
+        grown = self.s.rss_kib() - before
+        self.assertLess(grown, 6 * 1024, "server RSS grew %d KiB for 8 MiB of upload" % grown)
+        # A chunk larger than the limit is refused before its body is read.
+        st, u = self.s.request("POST", "/api/projects/%s/uploads" % pid,
+                               {"kind": "video", "name": "big.mkv", "size": size}, token=tok)
+        st, r = self.s.request("PUT", "/api/projects/%s/uploads/%s?offset=0" % (pid, u["id"]),
+                               b"\0" * (8 * 1024 * 1024 + 1), token=tok)
+        self.assertEqual(st, 413)
+
+    def test_subtitles_cues_edit_render_download(self):
+        pid, tok = self.project()
+        base = "/api/projects/%s" % pid
+        st, v = upload(self.s, pid, tok, VIDEO, "video")
+        self.assertEqual(st, 200)
+        st, sub = upload(self.s, pid, tok, ASS, "subtitles")
+        self.assertEqual(st, 200, sub)
+        self.assertEqual(sub["info"]["format"], "SSA/ASS")
+        st, cues = self.s.request("GET", base + "/cues", token=tok)
+        self.assertEqual(cues["source"], "upload")
+        self.assertEqual(cues["cues"][0]["speaker"], "Narrator")
+        self.assertIn("lighthouse", cues["cues"][0]["text"])
+        # Edit: change a line, add one, save.
+        edited = cues["cues"]
+        edited[1]["text"] = "Did you see the big ship last night?"
+        edited.append({"start": 26.0, "end": 26.8, "text": "The end, {really}.\nBye", "speaker": "Tom"})
+        st, r = self.s.request("PUT", base + "/cues", {"cues": edited, "lang": "en"}, token=tok)
+        self.assertEqual((st, r["saved"]), (200, len(edited)))
+        st, cues2 = self.s.request("GET", base + "/cues", token=tok)
+        self.assertEqual(cues2["source"], "edited")
+        self.assertEqual(cues2["cues"][1]["text"], "Did you see the big ship last night?")
+        ass = open(os.path.join(self.s.data, "projects", pid, "edited.ass"), encoding="utf-8").read()
+        self.assertIn("Dialogue: 0,0:00:26.00,0:00:26.80,Default,Tom,0,0,0,,The end, (really).\\NBye", ass)
+        # Bad voices are refused.
+        st, e = self.s.request("POST", base + "/jobs", {"voice": "nobody"}, token=tok)
+        self.assertEqual(st, 400)
+        st, e = self.s.request("POST", base + "/jobs", {"mode": "loud"}, token=tok)
+        self.assertEqual(st, 400)
+        st, e = self.s.request("POST", base + "/jobs", {"speakers": {"Tom": "profile:0123456789abcdef"}}, token=tok)
+        self.assertEqual(st, 400)
+        # Live events.
+        events = []
+        def listen():
+            c = http.client.HTTPConnection("127.0.0.1", self.s.port, timeout=30)
+            c.request("GET", base + "/events?token=" + tok)
+            r = c.getresponse()
+            self.assertEqual(r.getheader("Content-Type").split(";")[0], "text/event-stream")
+            ev = None
+            while True:
+                line = r.fp.readline().decode()
+                if not line:
+                    break
+                if line.startswith("event: "):
+                    ev = line[7:].strip()
+                elif line.startswith("data: "):
+                    events.append((ev, json.loads(line[6:])))
+                    if ev == "job" and events[-1][1]["state"] in ("done", "failed"):
+                        break
+        t = threading.Thread(target=listen, daemon=True)
+        t.start()
+        time.sleep(0.3)
+        st, job = self.s.request("POST", base + "/jobs",
+                                 {"mode": "replace", "voice": "ben", "lang": "en", "speakers": {"Tom": "ben", "Mara": "ana"}},
+                                 token=tok)
+        self.assertEqual(st, 201, job)
+        self.assertIn(job["state"], ("queued", "running"))
+        st, e = self.s.request("POST", base + "/jobs", {}, token=tok)
+        self.assertEqual(st, 409)
+        st, e = self.s.request("GET", base + "/jobs/%s/result" % job["id"], token=tok)
+        self.assertEqual(st, 409)
+        t.join(20)
+        kinds = [e[0] for e in events]
+        self.assertEqual(kinds[0], "project")
+        self.assertIn("progress", kinds)
+        self.assertIn("warning", kinds)
+        self.assertEqual(events[-1][1]["state"], "done", events[-1])
+        st, j = self.s.request("GET", base + "/jobs/" + job["id"], token=tok)
+        self.assertEqual((j["state"], j["percent"]), ("done", 100))
+        self.assertEqual(len(j["warnings"]), 1)
+        st, body, resp = self.s.request("GET", j["result"] + "?download=1&token=" + tok, raw=True)
+        self.assertEqual(st, 200)
+        self.assertEqual(body, open(VIDEO, "rb").read())
+        self.assertIn('filename="sample.dubbed.webm"', resp.getheader("Content-Disposition"))
+        self.assertEqual(resp.getheader("Content-Type"), "video/webm")
+
+    def test_failed_render_reports_plain_error(self):
+        pid, tok = self.project()
+        base = "/api/projects/%s" % pid
+        upload(self.s, pid, tok, VIDEO, "video")
+        st, r = self.s.request("PUT", base + "/cues", {"cues": [{"start": 1, "end": 2, "text": "FAILME please"}]}, token=tok)
+        self.assertEqual(st, 200)
+        st, job = self.s.request("POST", base + "/jobs", {}, token=tok)
+        for _ in range(100):
+            st, j = self.s.request("GET", base + "/jobs/" + job["id"], token=tok)
+            if j["state"] in ("done", "failed"):
+                break
+            time.sleep(0.1)
+        self.assertEqual(j["state"], "failed")
+        self.assertIn("could not be loaded", j["error"])
+        self.assertNotIn("result", j)
+        st, _ = self.s.request("GET", base + "/jobs/%s/result" % job["id"], token=tok)
+        self.assertEqual(st, 409)
+        self.assertEqual(os.listdir(os.path.join(self.s.data, "projects", pid, "results")), [job["id"] + ".log"])
+
+    def test_cancel_render(self):
+        pid, tok = self.project()
+        base = "/api/projects/%s" % pid
+        upload(self.s, pid, tok, VIDEO, "video")
+        upload(self.s, pid, tok, SRT, "subtitles")
+        os.environ["FAKE_DUB_DELAY"] = "0.15"
+        st, job = self.s.request("POST", base + "/jobs", {"mode": "add-track"}, token=tok)
+        self.assertEqual(st, 201)
+        time.sleep(0.3)
+        st, r = self.s.request("DELETE", base + "/jobs/" + job["id"], token=tok)
+        self.assertEqual((st, r), (200, {"cancelled": True}))
+        for _ in range(100):
+            st, j = self.s.request("GET", base + "/jobs/" + job["id"], token=tok)
+            if j["state"] not in ("queued", "running"):
+                break
+            time.sleep(0.1)
+        self.assertEqual(j["state"], "cancelled")
+        results = os.listdir(os.path.join(self.s.data, "projects", pid, "results"))
+        self.assertEqual(results, [job["id"] + ".log"])
+        st, r = self.s.request("DELETE", base + "/jobs/" + job["id"], token=tok)
+        self.assertEqual((st, r), (200, {"deleted": True}))
+
+    def test_recording_profiles(self):
+        pid, tok = self.project()
+        base = "/api/projects/%s" % pid
+        st, rec = upload(self.s, pid, tok, VIDEO, "recording", name="me.webm")
+        self.assertEqual(st, 200)
+        st, prof = self.s.request("POST", base + "/profiles", {"recording": rec["id"], "name": "Me"}, token=tok)
+        self.assertEqual(st, 201)
+        self.assertEqual(prof["state"], "making")
+        for _ in range(100):
+            st, lst = self.s.request("GET", base + "/profiles", token=tok)
+            if lst["profiles"][0]["state"] != "making":
+                break
+            time.sleep(0.1)
+        p = lst["profiles"][0]
+        # Until speakerembed exists, the page gets a clear reason.
+        if p["state"] == "failed":
+            self.assertIn("not available yet", p["error"])
+            st, e = self.s.request("GET", base + "/profiles/%s/preview" % p["id"], token=tok)
+            self.assertEqual(st, 409)
+        st, r = self.s.request("PATCH", base + "/profiles/" + p["id"], {"name": "Me, rested"}, token=tok)
+        self.assertEqual((st, r["name"]), (200, "Me, rested"))
+        st, r = self.s.request("PATCH", base + "/profiles/" + p["id"], {"name": ""}, token=tok)
+        self.assertEqual(st, 400)
+        st, r = self.s.request("DELETE", base + "/uploads/" + rec["id"], token=tok)
+        self.assertEqual(st, 409)
+        st, r = self.s.request("DELETE", base + "/profiles/" + p["id"], token=tok)
+        self.assertEqual(st, 200)
+        st, lst = self.s.request("GET", base + "/profiles", token=tok)
+        self.assertEqual(lst["profiles"], [])
+        st, p = self.s.request("GET", base, token=tok)
+        self.assertEqual(len(p["recordings"]), 1)
+
+    def test_preview_reports_missing_engine_or_returns_wav(self):
+        pid, tok = self.project()
+        st, body, r = self.s.request("POST", "/api/projects/%s/preview" % pid,
+                                     json.dumps({"voice": "ben", "text": "Hello there.", "lang": "en"}).encode(),
+                                     token=tok, raw=True)
+        if st == 200:
+            self.assertEqual(r.getheader("Content-Type"), "audio/wav")
+            self.assertEqual(body[:4], b"RIFF")
+        else:
+            self.assertIn(st, (422, 503, 504))
+            self.assertTrue(json.loads(body)["error"])
+
+    def test_zz_restart_keeps_everything(self):
+        pid, tok = self.project()
+        base = "/api/projects/%s" % pid
+        upload(self.s, pid, tok, VIDEO, "video")
+        upload(self.s, pid, tok, SRT, "subtitles")
+        # A half-sent upload survives too.
+        data = open(SRT, "rb").read()
+        st, u = self.s.request("POST", base + "/uploads", {"kind": "subtitles", "name": "b.srt", "size": len(data)}, token=tok)
+        self.s.request("PUT", base + "/uploads/%s?offset=0" % u["id"], data[:100], token=tok)
+        # A long render is running when the server dies.
+        os.environ["FAKE_DUB_DELAY"] = "5"
+        st, job = self.s.request("POST", base + "/jobs", {"mode": "duck"}, token=tok)
+        time.sleep(0.5)
+        self.s.stop(signal.SIGKILL)
+        type(self).s = Studio(self.s.data, {"FAKE_DUB_DELAY": "0.1"})
+        st, p = self.s.request("GET", base, token=tok)
+        self.assertEqual(st, 200)
+        self.assertEqual(p["video"]["state"], "ready")
+        self.assertEqual(p["subtitles"]["name"], "sample.en.srt")
+        self.assertEqual(p["jobs"][0]["state"], "failed")
+        self.assertIn("server stopped", p["jobs"][0]["error"])
+        st, r = self.s.request("GET", base + "/uploads/" + u["id"], token=tok)
+        self.assertEqual((r["state"], r["offset"]), ("receiving", 100))
+        st, r = self.s.request("PUT", base + "/uploads/%s?offset=100" % u["id"], data[100:], token=tok)
+        self.assertEqual((st, r["state"]), (200, "ready"))
+        # A clean stop puts a running render back in the queue.
+        st, job = self.s.request("POST", base + "/jobs", {}, token=tok)
+        self.assertEqual(st, 201, job)
+        time.sleep(0.3)
+        self.s.stop(signal.SIGTERM)
+        type(self).s = Studio(self.s.data, {"FAKE_DUB_DELAY": "0.05"})
+        for _ in range(100):
+            st, j = self.s.request("GET", base + "/jobs/" + job["id"], token=tok)
+            if j["state"] in ("done", "failed"):
+                break
+            time.sleep(0.1)
+        self.assertEqual(j["state"], "done", j)
+        st, r = self.s.request("DELETE", base, token=tok)
+        self.assertEqual(st, 200)
+        self.assertFalse(os.path.exists(os.path.join(self.s.data, "projects", pid)))
+        self.assertEqual(self.s.request("GET", base, token=tok)[0], 404)
+
+
+if __name__ == "__main__":
+    unittest.main(argv=[sys.argv[0], "-v"])
