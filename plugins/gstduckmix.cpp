@@ -84,12 +84,14 @@ gst_duck_mix_mode_get_type (void)
 {
   static GType type = 0;
   static const GEnumValue values[] = {
-    {GST_DUCK_MIX_MODE_DUCK, "Lower the programme by duck-level while the "
-          "voice speaks", "duck"},
-    {GST_DUCK_MIX_MODE_REPLACE, "Mute the programme while the voice speaks",
-        "replace"},
-    {GST_DUCK_MIX_MODE_ADD, "Plain sum", "add"},
-    {0, NULL, NULL},
+    { GST_DUCK_MIX_MODE_DUCK,
+        "Lower the programme by duck-level while the "
+        "voice speaks",
+        "duck" },
+    { GST_DUCK_MIX_MODE_REPLACE, "Mute the programme while the voice speaks",
+        "replace" },
+    { GST_DUCK_MIX_MODE_ADD, "Plain sum", "add" },
+    { 0, NULL, NULL },
   };
   if (g_once_init_enter (&type)) {
     GType t = g_enum_register_static ("GstDuckMixMode", values);
@@ -98,24 +100,22 @@ gst_duck_mix_mode_get_type (void)
   return type;
 }
 
-#define CAPS_F32 "audio/x-raw, format = (string) " GST_AUDIO_NE (F32) ", " \
-    "layout = (string) interleaved, rate = (int) [ 1, MAX ], "
+#define CAPS_F32 \
+  "audio/x-raw, format = (string) " GST_AUDIO_NE ( \
+      F32) ", " \
+           "layout = (string) interleaved, rate = (int) [ 1, MAX ], "
 
-static GstStaticPadTemplate src_template = GST_STATIC_PAD_TEMPLATE ("src",
-    GST_PAD_SRC,
-    GST_PAD_ALWAYS,
-    GST_STATIC_CAPS (CAPS_F32 "channels = (int) [ 1, 8 ]"));
+static GstStaticPadTemplate src_template =
+    GST_STATIC_PAD_TEMPLATE ("src", GST_PAD_SRC, GST_PAD_ALWAYS,
+        GST_STATIC_CAPS (CAPS_F32 "channels = (int) [ 1, 8 ]"));
 
 static GstStaticPadTemplate programme_template =
-GST_STATIC_PAD_TEMPLATE ("programme",
-    GST_PAD_SINK,
-    GST_PAD_REQUEST,
-    GST_STATIC_CAPS (CAPS_F32 "channels = (int) [ 1, 8 ]"));
+    GST_STATIC_PAD_TEMPLATE ("programme", GST_PAD_SINK, GST_PAD_REQUEST,
+        GST_STATIC_CAPS (CAPS_F32 "channels = (int) [ 1, 8 ]"));
 
-static GstStaticPadTemplate voice_template = GST_STATIC_PAD_TEMPLATE ("voice",
-    GST_PAD_SINK,
-    GST_PAD_REQUEST,
-    GST_STATIC_CAPS (CAPS_F32 "channels = (int) 1"));
+static GstStaticPadTemplate voice_template =
+    GST_STATIC_PAD_TEMPLATE ("voice", GST_PAD_SINK, GST_PAD_REQUEST,
+        GST_STATIC_CAPS (CAPS_F32 "channels = (int) 1"));
 
 struct DuckMixPrivate {
   /* GST_OBJECT_LOCK guards: config (the properties) and config_serial. */
@@ -124,7 +124,7 @@ struct DuckMixPrivate {
   guint config_serial = 1;
 
   /* Set from any thread, acted on by the src streaming thread. */
-  std::atomic<bool> reset_pending { true };
+  std::atomic<bool> reset_pending{ true };
 
   /* The src pad's streaming thread (aggregate and its vfuncs) owns the
    * rest. */
@@ -133,19 +133,23 @@ struct DuckMixPrivate {
   int rate = 0;
   int channels = 0;
   bool configured = false;
-  std::vector<float> programme;   /* this output block's inputs */
+  std::vector<float> programme; /* this output block's inputs */
   std::vector<float> voice;
   guint block_frames = 0;
-  guint programme_filled = 0;     /* programme frames in this block (end) */
+  guint programme_filled = 0; /* programme frames in this block (end) */
   guint voice_filled = 0;
-  gint64 data_end = -1;           /* aggregator offset where the end-defining
+  gint64 data_end = -1; /* aggregator offset where the end-defining
                                    * input (the programme) stopped so far */
-  gint64 next_offset = -1;        /* aggregator offset after the last block */
-  bool finished = false;          /* output reached the programme's end */
+  gint64 next_offset = -1; /* aggregator offset after the last block */
+
+  /* Running time where the last programme buffer, GAP or not, ended (-1:
+   * none). Written by the programme pad's streaming thread (a probe, as
+   * GAP buffers never reach aggregate_one_buffer), read by the src one. */
+  std::atomic<gint64> programme_end_rt{ -1 };
+  bool finished = false; /* output reached the programme's end */
 };
 
-struct _GstDuckMix
-{
+struct _GstDuckMix {
   GstAudioAggregator parent;
 
   DuckMixPrivate *priv;
@@ -153,15 +157,15 @@ struct _GstDuckMix
 
 #define gst_duck_mix_parent_class parent_class
 G_DEFINE_TYPE (GstDuckMix, gst_duck_mix, GST_TYPE_AUDIO_AGGREGATOR);
-GST_ELEMENT_REGISTER_DEFINE (duckmix, "duckmix", GST_RANK_NONE,
-    GST_TYPE_DUCK_MIX);
+GST_ELEMENT_REGISTER_DEFINE (
+    duckmix, "duckmix", GST_RANK_NONE, GST_TYPE_DUCK_MIX);
 
 static GstAudioAggregatorPad *
 find_pad (GstDuckMix *self, const char *name)
 {
   GstAudioAggregatorPad *found = NULL;
   GST_OBJECT_LOCK (self);
-  for (GList * l = GST_ELEMENT (self)->sinkpads; l; l = l->next) {
+  for (GList *l = GST_ELEMENT (self)->sinkpads; l; l = l->next) {
     if (g_strcmp0 (GST_OBJECT_NAME (l->data), name) == 0) {
       found = GST_AUDIO_AGGREGATOR_PAD (gst_object_ref (l->data));
       break;
@@ -193,6 +197,36 @@ update_latency (GstDuckMix *self)
   gst_aggregator_set_latency (GST_AGGREGATOR (self), latency, latency);
 }
 
+/* Notes where each programme buffer ends, in running time: the output ends
+ * there even when the programme's last buffers are GAPs. */
+static GstPadProbeReturn
+note_programme_end (GstPad *pad, GstPadProbeInfo *info, gpointer user_data)
+{
+  GstDuckMix *self = GST_DUCK_MIX (user_data);
+  GstBuffer *buffer = GST_PAD_PROBE_INFO_BUFFER (info);
+  if (!GST_BUFFER_PTS_IS_VALID (buffer))
+    return GST_PAD_PROBE_OK;
+  GstClockTime end = GST_BUFFER_PTS (buffer);
+  if (GST_BUFFER_DURATION_IS_VALID (buffer))
+    end += GST_BUFFER_DURATION (buffer);
+  GstEvent *event = gst_pad_get_sticky_event (pad, GST_EVENT_SEGMENT, 0);
+  if (!event)
+    return GST_PAD_PROBE_OK;
+  const GstSegment *segment;
+  gst_event_parse_segment (event, &segment);
+  guint64 rt = segment->format == GST_FORMAT_TIME
+      ? gst_segment_to_running_time (segment, GST_FORMAT_TIME, end)
+      : GST_CLOCK_TIME_NONE;
+  gst_event_unref (event);
+  if (GST_CLOCK_TIME_IS_VALID (rt)) {
+    gint64 old = self->priv->programme_end_rt.load ();
+    while ((gint64) rt > old &&
+        !self->priv->programme_end_rt.compare_exchange_weak (old, (gint64) rt))
+      ;
+  }
+  return GST_PAD_PROBE_OK;
+}
+
 static GstAggregatorPad *
 gst_duck_mix_create_new_pad (GstAggregator *agg, GstPadTemplate *templ,
     const gchar *req_name, const GstCaps *caps)
@@ -201,8 +235,10 @@ gst_duck_mix_create_new_pad (GstAggregator *agg, GstPadTemplate *templ,
   const gchar *name = GST_PAD_TEMPLATE_NAME_TEMPLATE (templ);
 
   if (req_name && g_strcmp0 (req_name, name) != 0) {
-    GST_WARNING_OBJECT (self, "pad name %s: the pads are 'programme' and "
-        "'voice'", req_name);
+    GST_WARNING_OBJECT (self,
+        "pad name %s: the pads are 'programme' and "
+        "'voice'",
+        req_name);
     return NULL;
   }
   GstAudioAggregatorPad *existing = find_pad (self, name);
@@ -212,26 +248,30 @@ gst_duck_mix_create_new_pad (GstAggregator *agg, GstPadTemplate *templ,
     return NULL;
   }
   /* GstAggregator 1.22 would call it sink_%u. */
-  return GST_AGGREGATOR_PAD (g_object_new (GST_TYPE_AUDIO_AGGREGATOR_PAD,
-          "name", name, "direction", GST_PAD_SINK, "template", templ, NULL));
+  GstAggregatorPad *pad =
+      GST_AGGREGATOR_PAD (g_object_new (GST_TYPE_AUDIO_AGGREGATOR_PAD, "name",
+          name, "direction", GST_PAD_SINK, "template", templ, NULL));
+  if (g_strcmp0 (name, "programme") == 0)
+    gst_pad_add_probe (GST_PAD (pad), GST_PAD_PROBE_TYPE_BUFFER,
+        note_programme_end, self, NULL);
+  return pad;
 }
 
 /* Each sink pad takes its template's caps; once a rate is configured on
  * any pad, only that rate (the base class mixes without resampling). */
 static gboolean
-gst_duck_mix_sink_query (GstAggregator *agg, GstAggregatorPad *aggpad,
-    GstQuery *query)
+gst_duck_mix_sink_query (
+    GstAggregator *agg, GstAggregatorPad *aggpad, GstQuery *query)
 {
   if (GST_QUERY_TYPE (query) != GST_QUERY_CAPS)
-    return GST_AGGREGATOR_CLASS (parent_class)->sink_query (agg, aggpad,
-        query);
+    return GST_AGGREGATOR_CLASS (parent_class)->sink_query (agg, aggpad, query);
 
   GstCaps *filter;
   gst_query_parse_caps (query, &filter);
   GstCaps *caps = gst_pad_get_pad_template_caps (GST_PAD (aggpad));
   int rate = 0;
   GST_OBJECT_LOCK (agg);
-  for (GList * l = GST_ELEMENT (agg)->sinkpads; l && !rate; l = l->next) {
+  for (GList *l = GST_ELEMENT (agg)->sinkpads; l && !rate; l = l->next) {
     GstAudioAggregatorPad *pad = GST_AUDIO_AGGREGATOR_PAD (l->data);
     if ((GstAggregatorPad *) pad == aggpad)
       continue;
@@ -246,8 +286,8 @@ gst_duck_mix_sink_query (GstAggregator *agg, GstAggregatorPad *aggpad,
     gst_caps_set_simple (caps, "rate", G_TYPE_INT, rate, NULL);
   }
   if (filter) {
-    GstCaps *both = gst_caps_intersect_full (filter, caps,
-        GST_CAPS_INTERSECT_FIRST);
+    GstCaps *both =
+        gst_caps_intersect_full (filter, caps, GST_CAPS_INTERSECT_FIRST);
     gst_caps_unref (caps);
     caps = both;
   }
@@ -259,8 +299,7 @@ gst_duck_mix_sink_query (GstAggregator *agg, GstAggregatorPad *aggpad,
 /* Output caps: F32 at the programme's rate and channels (the voice's, mono,
  * when there is no programme pad). */
 static GstFlowReturn
-gst_duck_mix_update_src_caps (GstAggregator *agg, GstCaps *caps,
-    GstCaps **ret)
+gst_duck_mix_update_src_caps (GstAggregator *agg, GstCaps *caps, GstCaps **ret)
 {
   GstDuckMix *self = GST_DUCK_MIX (agg);
   GstAudioAggregatorPad *pad = find_pad (self, "programme");
@@ -311,6 +350,7 @@ prepare_dsp (GstDuckMix *self)
 
   bool reset = priv->reset_pending.exchange (false);
   if (reset) {
+    priv->programme_end_rt = -1;
     priv->data_end = -1;
     priv->next_offset = -1;
     priv->finished = false;
@@ -340,16 +380,16 @@ gst_duck_mix_create_output_buffer (GstAudioAggregator *aagg, guint num_frames)
   try {
     prepare_dsp (self);
     priv->block_frames = num_frames;
-    priv->programme.assign ((size_t) num_frames * std::max (1,
-            priv->channels), 0.0f);
+    priv->programme.assign (
+        (size_t) num_frames * std::max (1, priv->channels), 0.0f);
     priv->voice.assign (num_frames, 0.0f);
     priv->programme_filled = 0;
     priv->voice_filled = 0;
   } catch (const std::exception &e) {
     GST_ERROR_OBJECT (self, "out of memory: %s", e.what ());
   }
-  return GST_AUDIO_AGGREGATOR_CLASS (parent_class)->create_output_buffer (aagg,
-      num_frames);
+  return GST_AUDIO_AGGREGATOR_CLASS (parent_class)
+      ->create_output_buffer (aagg, num_frames);
 }
 
 /* Only stages the inputs: the mix needs both pads' frames for a block, so it
@@ -368,8 +408,9 @@ gst_duck_mix_aggregate_one_buffer (GstAudioAggregator *aagg,
   int in_channels = GST_AUDIO_INFO_CHANNELS (&pad->info);
   GST_OBJECT_UNLOCK (pad);
   if (in_channels <= 0 || out_offset + num_frames > priv->block_frames ||
-      (!voice && priv->programme.size () < (size_t) priv->block_frames *
-          priv->channels))
+      (!voice &&
+          priv->programme.size () <
+              (size_t) priv->block_frames * priv->channels))
     return FALSE;
 
   GstMapInfo map;
@@ -389,8 +430,9 @@ gst_duck_mix_aggregate_one_buffer (GstAudioAggregator *aagg,
     int oc = priv->channels;
     int n = std::min (oc, in_channels);
     for (guint i = 0; i < num_frames; i++)
-      std::copy (in + (size_t) i * in_channels, in + (size_t) i * in_channels +
-          n, priv->programme.begin () + (size_t) (out_offset + i) * oc);
+      std::copy (in + (size_t) i * in_channels,
+          in + (size_t) i * in_channels + n,
+          priv->programme.begin () + (size_t) (out_offset + i) * oc);
     priv->programme_filled =
         std::max (priv->programme_filled, out_offset + num_frames);
   }
@@ -412,6 +454,40 @@ end_defining_pad_is_eos (GstDuckMix *self)
   return eos;
 }
 
+/* Once the programme is EOS, its end is where its last buffer ended, GAP
+ * buffers included: moves data_end there (aggregator offsets). */
+static void
+absorb_programme_end (GstDuckMix *self)
+{
+  DuckMixPrivate *priv = self->priv;
+  gint64 rt = priv->programme_end_rt.load ();
+  if (rt < 0 || priv->rate <= 0)
+    return;
+  GstAudioAggregatorPad *programme = find_pad (self, "programme");
+  if (!programme)
+    return;
+  bool eos = gst_aggregator_pad_is_eos (GST_AGGREGATOR_PAD (programme));
+  gst_object_unref (programme);
+  if (!eos)
+    return;
+  GstAggregator *agg = GST_AGGREGATOR (self);
+  GST_OBJECT_LOCK (self);
+  GstSegment segment = GST_AGGREGATOR_PAD (agg->srcpad)->segment;
+  GST_OBJECT_UNLOCK (self);
+  if (segment.format != GST_FORMAT_TIME)
+    return;
+  guint64 position = gst_segment_position_from_running_time (
+      &segment, GST_FORMAT_TIME, (guint64) rt);
+  if (!GST_CLOCK_TIME_IS_VALID (position))
+    return;
+  guint64 start = GST_CLOCK_TIME_IS_VALID (segment.start) ? segment.start : 0;
+  if (position <= start)
+    return;
+  gint64 end = (gint64) gst_util_uint64_scale_round (
+      position - start, priv->rate, GST_SECOND);
+  priv->data_end = std::max (priv->data_end, end);
+}
+
 /* Mixes the staged block into @buffer and gives it the timestamps of the
  * content it holds: the output is the input delayed by the look-ahead, so
  * the first look-ahead of it is dropped and every PTS moves back by it.
@@ -423,21 +499,22 @@ mix_block (GstDuckMix *self, GstBuffer *buffer)
   GstAggregator *agg = GST_AGGREGATOR (self);
   const int channels = priv->channels;
   if (channels <= 0 || priv->rate <= 0)
-    return buffer;              /* not configured: nothing to mix */
+    return buffer; /* not configured: nothing to mix */
   const gsize bpf = sizeof (float) * channels;
   guint frames = gst_buffer_get_size (buffer) / bpf;
-  gint64 offset = GST_BUFFER_OFFSET_IS_VALID (buffer) ?
-      (gint64) GST_BUFFER_OFFSET (buffer) : std::max<gint64> (0,
-      priv->next_offset);
+  gint64 offset = GST_BUFFER_OFFSET_IS_VALID (buffer)
+      ? (gint64) GST_BUFFER_OFFSET (buffer)
+      : std::max<gint64> (0, priv->next_offset);
 
   frames = std::min (frames, priv->block_frames);
+  absorb_programme_end (self);
   if (priv->programme_filled > 0 || priv->voice_filled > 0) {
     GstAudioAggregatorPad *programme = find_pad (self, "programme");
     bool programme_defines = programme != NULL;
     if (programme)
       gst_object_unref (programme);
-    guint filled = programme_defines ? priv->programme_filled :
-        priv->voice_filled;
+    guint filled =
+        programme_defines ? priv->programme_filled : priv->voice_filled;
     if (filled > 0)
       priv->data_end = std::max (priv->data_end, offset + (gint64) filled);
   }
@@ -448,10 +525,9 @@ mix_block (GstDuckMix *self, GstBuffer *buffer)
     return NULL;
   }
   float *out = (float *) map.data;
-  priv->dsp.process (priv->programme.data (), priv->voice.data (), out,
-      frames);
+  priv->dsp.process (priv->programme.data (), priv->voice.data (), out, frames);
   bool silent = std::all_of (out, out + (size_t) frames * channels,
-      [](float s) { return s == 0.0f; });
+      [] (float s) { return s == 0.0f; });
   gst_buffer_unmap (buffer, &map);
   priv->next_offset = offset + frames;
 
@@ -478,10 +554,10 @@ mix_block (GstDuckMix *self, GstBuffer *buffer)
   GST_OBJECT_UNLOCK (self);
   if (!GST_CLOCK_TIME_IS_VALID (start))
     start = 0;
-  GstClockTime pts = start + gst_util_uint64_scale_int (keep0, GST_SECOND,
-      priv->rate);
-  GstClockTime end = start + gst_util_uint64_scale_int (keep1, GST_SECOND,
-      priv->rate);
+  GstClockTime pts =
+      start + gst_util_uint64_scale_int (keep0, GST_SECOND, priv->rate);
+  GstClockTime end =
+      start + gst_util_uint64_scale_int (keep1, GST_SECOND, priv->rate);
   GST_BUFFER_PTS (buffer) = pts;
   GST_BUFFER_DURATION (buffer) = end - pts;
   GST_BUFFER_OFFSET (buffer) = keep0;
@@ -506,8 +582,8 @@ gst_duck_mix_finish_buffer (GstAggregator *agg, GstBuffer *buffer)
   try {
     buffer = mix_block (self, buffer);
   } catch (const std::exception &e) {
-    GST_ELEMENT_ERROR (self, CORE, FAILED, ("duckmix failed: %s", e.what ()),
-        (NULL));
+    GST_ELEMENT_ERROR (
+        self, CORE, FAILED, ("duckmix failed: %s", e.what ()), (NULL));
     return GST_FLOW_ERROR;
   }
   if (!buffer)
@@ -521,6 +597,7 @@ static GstFlowReturn
 drain (GstDuckMix *self)
 {
   DuckMixPrivate *priv = self->priv;
+  absorb_programme_end (self);
   if (priv->finished || priv->data_end < 0 || priv->next_offset < 0 ||
       priv->channels <= 0)
     return GST_FLOW_OK;
@@ -534,11 +611,11 @@ drain (GstDuckMix *self)
   priv->voice.assign (frames, 0.0f);
   priv->programme_filled = 0;
   priv->voice_filled = 0;
-  GstBuffer *buffer = gst_buffer_new_allocate (NULL,
-      (gsize) frames * priv->channels * sizeof (float), NULL);
+  GstBuffer *buffer = gst_buffer_new_allocate (
+      NULL, (gsize) frames * priv->channels * sizeof (float), NULL);
   GST_BUFFER_OFFSET (buffer) = priv->next_offset;
-  GstFlowReturn ret = gst_aggregator_finish_buffer (GST_AGGREGATOR (self),
-      buffer);
+  GstFlowReturn ret =
+      gst_aggregator_finish_buffer (GST_AGGREGATOR (self), buffer);
   priv->finished = true;
   return ret;
 }
@@ -551,16 +628,16 @@ gst_duck_mix_aggregate (GstAggregator *agg, gboolean timeout)
 
   if (priv->finished)
     return GST_FLOW_EOS;
-  GstFlowReturn ret = GST_AGGREGATOR_CLASS (parent_class)->aggregate (agg,
-      timeout);
+  GstFlowReturn ret =
+      GST_AGGREGATOR_CLASS (parent_class)->aggregate (agg, timeout);
   if (ret == GST_FLOW_EOS) {
     try {
       GstFlowReturn drained = drain (self);
       if (drained != GST_FLOW_OK && drained != GST_FLOW_EOS)
         return drained;
     } catch (const std::exception &e) {
-      GST_ELEMENT_ERROR (self, CORE, FAILED, ("duckmix failed: %s",
-              e.what ()), (NULL));
+      GST_ELEMENT_ERROR (
+          self, CORE, FAILED, ("duckmix failed: %s", e.what ()), (NULL));
       return GST_FLOW_ERROR;
     }
     return GST_FLOW_EOS;
@@ -593,8 +670,8 @@ gst_duck_mix_start (GstAggregator *agg)
 }
 
 static void
-gst_duck_mix_set_property (GObject *object, guint prop_id,
-    const GValue *value, GParamSpec *pspec)
+gst_duck_mix_set_property (
+    GObject *object, guint prop_id, const GValue *value, GParamSpec *pspec)
 {
   GstDuckMix *self = GST_DUCK_MIX (object);
   DuckMixPrivate *priv = self->priv;
@@ -605,9 +682,10 @@ gst_duck_mix_set_property (GObject *object, guint prop_id,
   switch (prop_id) {
     case PROP_MODE:
       priv->mode = (GstDuckMixMode) g_value_get_enum (value);
-      d.mode = priv->mode == GST_DUCK_MIX_MODE_REPLACE ?
-          ganvoice::DuckMode::Replace : priv->mode == GST_DUCK_MIX_MODE_ADD ?
-          ganvoice::DuckMode::Add : ganvoice::DuckMode::Duck;
+      d.mode = priv->mode == GST_DUCK_MIX_MODE_REPLACE
+          ? ganvoice::DuckMode::Replace
+          : priv->mode == GST_DUCK_MIX_MODE_ADD ? ganvoice::DuckMode::Add
+                                                : ganvoice::DuckMode::Duck;
       break;
     case PROP_DUCK_LEVEL:
       d.duck_level_db = g_value_get_double (value);
@@ -646,8 +724,8 @@ gst_duck_mix_set_property (GObject *object, guint prop_id,
 }
 
 static void
-gst_duck_mix_get_property (GObject *object, guint prop_id, GValue *value,
-    GParamSpec *pspec)
+gst_duck_mix_get_property (
+    GObject *object, guint prop_id, GValue *value, GParamSpec *pspec)
 {
   GstDuckMix *self = GST_DUCK_MIX (object);
   DuckMixPrivate *priv = self->priv;
@@ -717,8 +795,10 @@ gst_duck_mix_class_init (GstDuckMixClass *klass)
   gobject_class->finalize = gst_duck_mix_finalize;
 
   g_object_class_install_property (gobject_class, PROP_MODE,
-      g_param_spec_enum ("mode", "Mode", "How the voice goes into the "
-          "programme", GST_TYPE_DUCK_MIX_MODE, DEFAULT_MODE, playing));
+      g_param_spec_enum ("mode", "Mode",
+          "How the voice goes into the "
+          "programme",
+          GST_TYPE_DUCK_MIX_MODE, DEFAULT_MODE, playing));
   g_object_class_install_property (gobject_class, PROP_DUCK_LEVEL,
       g_param_spec_double ("duck-level", "Duck level",
           "Programme gain while the voice speaks in mode=duck, in dB", -60.0,
@@ -734,9 +814,10 @@ gst_duck_mix_class_init (GstDuckMixClass *klass)
   g_object_class_install_property (gobject_class, PROP_LOOKAHEAD,
       g_param_spec_double ("lookahead", "Look-ahead",
           "The duck starts this long before the voice; the output is delayed "
-          "(reported as latency) by as much, in ms", 0.0, 1000.0,
-          DEFAULT_LOOKAHEAD, (GParamFlags) (G_PARAM_READWRITE |
-              G_PARAM_STATIC_STRINGS | GST_PARAM_MUTABLE_READY)));
+          "(reported as latency) by as much, in ms",
+          0.0, 1000.0, DEFAULT_LOOKAHEAD,
+          (GParamFlags) (G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
+              GST_PARAM_MUTABLE_READY)));
   g_object_class_install_property (gobject_class, PROP_VOICE_THRESHOLD,
       g_param_spec_double ("voice-threshold", "Voice threshold",
           "Voice level above which the voice counts as speaking, in dBFS",
@@ -749,18 +830,19 @@ gst_duck_mix_class_init (GstDuckMixClass *klass)
   g_object_class_install_property (gobject_class, PROP_LOUDNESS_TARGET,
       g_param_spec_double ("loudness-target", "Loudness target",
           "EBU R128 loudness the output is brought to, in LUFS (>= 0: no "
-          "normalisation)", -70.0, 0.0, DEFAULT_LOUDNESS_TARGET, playing));
+          "normalisation)",
+          -70.0, 0.0, DEFAULT_LOUDNESS_TARGET, playing));
   g_object_class_install_property (gobject_class, PROP_LIMIT,
       g_param_spec_double ("limit", "Limit",
           "Peak limiter ceiling: no output sample goes above it, in dBFS",
           -30.0, 0.0, DEFAULT_LIMIT, playing));
 
-  gst_element_class_add_static_pad_template_with_gtype (element_class,
-      &src_template, GST_TYPE_AUDIO_AGGREGATOR_PAD);
-  gst_element_class_add_static_pad_template_with_gtype (element_class,
-      &programme_template, GST_TYPE_AUDIO_AGGREGATOR_PAD);
-  gst_element_class_add_static_pad_template_with_gtype (element_class,
-      &voice_template, GST_TYPE_AUDIO_AGGREGATOR_PAD);
+  gst_element_class_add_static_pad_template_with_gtype (
+      element_class, &src_template, GST_TYPE_AUDIO_AGGREGATOR_PAD);
+  gst_element_class_add_static_pad_template_with_gtype (
+      element_class, &programme_template, GST_TYPE_AUDIO_AGGREGATOR_PAD);
+  gst_element_class_add_static_pad_template_with_gtype (
+      element_class, &voice_template, GST_TYPE_AUDIO_AGGREGATOR_PAD);
   gst_element_class_set_static_metadata (element_class,
       "Voice and programme mixer with ducking", "Filter/Audio/Mixer",
       "Mixes a dub voice into a programme soundtrack, ducking, muting or "

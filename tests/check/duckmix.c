@@ -24,6 +24,7 @@ typedef struct
   gboolean voice_gaps;          /* silence as GAP buffers full of noise */
   gboolean voice_first;         /* request the voice pad first */
   const gchar *props;
+  gboolean programme_gaps;      /* the whole programme as GAP buffers */
 } MixSetup;
 
 static gfloat
@@ -93,8 +94,9 @@ run_mix (const MixSetup *s, gsize *frames, GstClockTime *first_pts)
   for (i = 0; i < s->programme_frames; i += BLOCK) {
     gsize n = MIN (BLOCK, s->programme_frames - i);
     for (j = 0; j < n; j++)
-      block[j * 2] = block[j * 2 + 1] = programme_sample (i + j);
-    push_block (psrc, block, n, 2, i, FALSE);
+      block[j * 2] = block[j * 2 + 1] = s->programme_gaps ?
+          ((j & 1) ? 0.9f : -0.9f) : programme_sample (i + j);
+    push_block (psrc, block, n, 2, i, s->programme_gaps);
   }
   for (i = 0; i < s->voice_frames; i += BLOCK) {
     gsize n = MIN (BLOCK, s->voice_frames - i);
@@ -293,6 +295,26 @@ GST_START_TEST (test_programme_ends_first)
 }
 GST_END_TEST;
 
+GST_START_TEST (test_programme_of_gaps)
+{
+  /* A silent programme sent as GAP buffers still ends the output at its
+   * own end, not at the longer voice's. */
+  MixSetup s = { 2 * RATE + 77, 4 * RATE, RATE / 2, 3 * RATE, FALSE, FALSE,
+    "mode=add loudness-target=0 limit=0", TRUE
+  };
+  gsize frames, i;
+  GstClockTime pts;
+  gfloat *out = run_mix (&s, &frames, &pts);
+
+  fail_unless_equals_int (frames, 2 * RATE + 77);
+  /* The GAPs' noise is not mixed in: only the voice is heard. */
+  for (i = 0; i < frames; i++)
+    fail_unless (fabsf (out[i * 2] - voice_sample (&s, i)) < 1e-6,
+        "frame %zu", i);
+  g_free (out);
+}
+GST_END_TEST;
+
 GST_START_TEST (test_modes)
 {
   MixSetup s = { 2 * RATE, 2 * RATE, RATE / 2, RATE, FALSE, FALSE,
@@ -477,6 +499,7 @@ duckmix_suite (void)
   tcase_add_test (tc, test_gap_voice);
   tcase_add_test (tc, test_voice_ends_first);
   tcase_add_test (tc, test_programme_ends_first);
+  tcase_add_test (tc, test_programme_of_gaps);
   tcase_add_test (tc, test_modes);
   tcase_add_test (tc, test_latency);
   tcase_add_test (tc, test_flush);
