@@ -4,6 +4,8 @@
 #   ./setup.sh            build into ./build
 #   ./setup.sh --tests    also build the libFuzzer targets into ./build-fuzz
 #                         and fetch the real-world subtitle corpus
+#   ./setup.sh --models   also what the training recipes (models/), the
+#                         quality evaluation and the benchmarks use
 # Runs as root, or through sudo when it is there. Idempotent.
 set -euo pipefail
 cd "$(dirname "$0")"
@@ -29,11 +31,16 @@ packages=(
 # only for ./setup.sh --tests: the studio's end-to-end test drives Debian's
 # Chromium with playwright-core from npm
 test_packages=(chromium nodejs)
+# only for ./setup.sh --models: Debian's torch for the recipes, the systems
+# and the recogniser the evaluation compares with, and the benchmarks' tools
+model_packages=(python3-torch python3-numpy python3-scipy python3-matplotlib
+  ffmpeg espeak-ng flite pocketsphinx-en-us python3-pocketsphinx time)
 
 tests=0
 for arg in "$@"; do
   case "$arg" in
     --tests|--fuzz) tests=1 ;;
+    --models) packages+=("${model_packages[@]}") ;;
     *) echo "setup.sh: unknown option $arg" >&2; exit 2 ;;
   esac
 done
