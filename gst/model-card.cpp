@@ -154,6 +154,12 @@ parse_acoustic (JsonObject *obj, const std::string &origin, ModelCard &card)
         fail (v_origin, "\"embedding\" must hold numbers only");
       voice.embedding.push_back ((float) json_node_get_double (x));
     }
+    JsonNode *f0 = member (v, "f0_median_hz", v_origin, false);
+    if (f0) {
+      if (!is_number (f0) || !(json_node_get_double (f0) > 0.0))
+        fail (v_origin, "\"f0_median_hz\" must be a positive number");
+      voice.f0_median_hz = json_node_get_double (f0);
+    }
     card.voices.push_back (std::move (voice));
   }
 }

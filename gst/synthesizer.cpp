@@ -2,10 +2,13 @@
  * SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <ganvoice/synthesizer.h>
 
+#include <ganvoice/speaker-traits.h>
+
 #include <glib.h>
 
 #include <algorithm>
 #include <cmath>
+#include <map>
 #include <numeric>
 #include <set>
 
@@ -107,6 +110,7 @@ struct Synthesizer::Impl {
   std::unique_ptr<AcousticModel> acoustic;
   std::unique_ptr<Vocoder> vocoder;
   std::vector<VoiceProfile> voices;
+  std::map<std::string, VoiceTraits> measured; /* measure_voice () */
   int sample_rate = 0;
   int hop = 0;
 
@@ -297,6 +301,80 @@ Synthesizer::prepare (const std::string &text, const std::string &language,
   return u;
 }
 
+/* What measure_voice() speaks: about 10 s of varied English. */
+static const char *const kMeasureSentences[] = {
+  "The quick brown fox jumps over the lazy dog.",
+  "She sells sea shells by the sea shore, and the shells she sells are "
+  "surely seashells.",
+  "How much wood would a woodchuck chuck if a woodchuck could chuck wood?",
+  "We were away a year ago, when the weather was warm and the days were "
+  "long.",
+};
+
+const VoiceTraits &
+Synthesizer::measure_voice (const std::string &name)
+{
+  auto it = impl_->measured.find (name);
+  if (it != impl_->measured.end ())
+    return it->second;
+  const Voice *voice = nullptr;
+  for (const Voice &v : impl_->acoustic->voices ())
+    if (v.name == name)
+      voice = &v;
+  if (!voice)
+    throw VoiceProfileError ("unknown built-in voice \"" + name + "\"");
+
+  TraitAnalyzer analyzer (impl_->sample_rate, 1);
+  std::vector<float> pause ((size_t) impl_->sample_rate / 2, 0.0f);
+  for (const char *sentence : kMeasureSentences) {
+    Utterance u = prepare (sentence, "en", voice->embedding, 1.0);
+    FitPlan p = plan (u, FitRequest ());
+    SpeakResult r = render (u, p, 0.0);
+    analyzer.add (r.samples.data (), r.samples.size ());
+    analyzer.add (pause.data (), pause.size ());
+  }
+  TraitReport report = analyzer.finish ();
+  VoiceTraits t = report.traits;
+  /* Whatever could not be measured: the card, else neutral values. */
+  if (!(t.f0_median_hz > 0.0) || report.voiced_seconds < 0.5) {
+    t.f0_median_hz = voice_f0_guess (*voice);
+    t.f0_low_hz = t.f0_high_hz = t.f0_median_hz;
+  }
+  if (!(t.formant_scale > 0.0))
+    t.formant_scale = 1.0;
+  return impl_->measured.emplace (name, t).first->second;
+}
+
+Utterance
+Synthesizer::prepare_voice (const std::string &text,
+    const std::string &language, const VoiceProfile &voice, double rate)
+{
+  std::shared_ptr<VoiceConversion> conversion;
+  std::string warning;
+  if (voice.traits && !voice.base_voice.empty ()) {
+    bool known = false;
+    for (const Voice &v : impl_->acoustic->voices ())
+      known = known || v.name == voice.base_voice;
+    if (known) {
+      conversion = std::make_shared<VoiceConversion> (
+          plan_conversion (measure_voice (voice.base_voice), *voice.traits,
+              impl_->acoustic->card ().mel));
+      if (conversion->identity ())
+        conversion.reset ();
+    } else {
+      warning = "the voice's base voice \"" + voice.base_voice +
+          "\" is not in this model: its traits are not applied";
+    }
+  }
+  if (conversion && std::isfinite (rate) && rate > 0.0)
+    rate *= conversion->rate;
+  Utterance u = prepare (text, language, voice.embedding, rate);
+  u.conversion = conversion;
+  if (!warning.empty ())
+    u.warnings.push_back (warning);
+  return u;
+}
+
 FitPlan
 Synthesizer::plan (const Utterance &utterance, const FitRequest &slot) const
 {
@@ -358,10 +436,17 @@ Synthesizer::render (const Utterance &u, const FitPlan &plan, double pitch,
   if (cut == 0)
     return result;
 
+  /* A cloned voice: its pitch on top of the caller's, and its mel
+   * mapping before the vocoder. */
+  const VoiceConversion *conversion = u.conversion.get ();
+  if (conversion)
+    pitch += conversion->pitch;
   Shaper shaper (cut, fade, cut < total, on_chunk, result.samples);
   for (size_t i = 0; i < u.pieces.size (); i++) {
     Mel mel = impl_->acoustic->decode (
         u.pieces[i].ids, u.embedding, frames[i], pitch);
+    if (conversion)
+      apply_conversion (*conversion, impl_->acoustic->card ().mel, mel);
     if (mel.frames != mel_frames[i])
       mel = stretch_mel (mel, mel_frames[i]);
     bool more;
@@ -392,8 +477,10 @@ Synthesizer::render (const Utterance &u, const FitPlan &plan, double pitch,
 SpeakResult
 Synthesizer::speak (const SpeakRequest &request, const ChunkFunc &on_chunk)
 {
-  Utterance u =
-      prepare (request.text, request.language, request.embedding, request.rate);
+  Utterance u = request.voice ? prepare_voice (request.text, request.language,
+                                    *request.voice, request.rate)
+                              : prepare (request.text, request.language,
+                                    request.embedding, request.rate);
   FitPlan p = plan (u, request.fit);
   return render (u, p, request.pitch, on_chunk);
 }

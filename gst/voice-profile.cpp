@@ -123,6 +123,8 @@ parse_traits (JsonObject *t, const std::string &origin)
   if (traits.spectral_envelope.empty ())
     fail (where, "\"spectral_envelope\" is empty");
   traits.speaking_rate = get_number (t, "speaking_rate", where, 0.0, 100.0);
+  if (member (t, "syllable_rate", where, false))
+    traits.syllable_rate = get_number (t, "syllable_rate", where, 0.0, 50.0);
   return traits;
 }
 
@@ -194,6 +196,7 @@ VoiceProfile::parse (
   p.language = get_string (obj, "language", origin, false);
   p.gender = get_string (obj, "gender", origin, false);
   p.model = get_string (obj, "model", origin, false);
+  p.base_voice = get_string (obj, "base_voice", origin, false);
   p.embedding = get_floats (obj, "embedding", origin);
   if (p.embedding.empty ())
     fail (origin, "\"embedding\" is empty");
@@ -246,6 +249,8 @@ VoiceProfile::to_json () const
     add_string (b, "gender", gender);
   if (!model.empty ())
     add_string (b, "model", model);
+  if (!base_voice.empty ())
+    add_string (b, "base_voice", base_voice);
   add_floats (b, "embedding", embedding);
   if (traits) {
     json_builder_set_member_name (b, "traits");
@@ -262,6 +267,10 @@ VoiceProfile::to_json () const
     add_floats (b, "spectral_envelope", traits->spectral_envelope);
     json_builder_set_member_name (b, "speaking_rate");
     json_builder_add_double_value (b, traits->speaking_rate);
+    if (traits->syllable_rate > 0.0) {
+      json_builder_set_member_name (b, "syllable_rate");
+      json_builder_add_double_value (b, traits->syllable_rate);
+    }
     json_builder_end_object (b);
   }
   json_builder_end_object (b);

@@ -28,6 +28,10 @@
  * each is a built-in voice of the acoustic model or a voice profile file
  * (docs/voice-profile.md). The language is #GstGanvoice:language, else the
  * cue meta's, else English; an unknown one falls back with a WARNING.
+ * A `ganvoice-voice-profile` event (from `speakerembed send-event=true`)
+ * on the sink pad makes its voice that of the cues after it; on the
+ * `reference` request pad (reference audio from `speakerembed`), cues wait
+ * for it, so that one pipeline clones and speaks (docs/cloning.md).
  *
  * The models load on a worker when going to PAUSED (PROGRESS messages
  * `load`); a missing or corrupt model is an ERROR naming the file.
@@ -45,6 +49,7 @@
 #include "gstganvoice.h"
 
 #include <ganvoice/cuemeta.h>
+#include <ganvoice/model-paths.h>
 #include <ganvoice/subtitles.h>
 #include <ganvoice/synthesizer.h>
 
@@ -67,6 +72,9 @@
 
 GST_DEBUG_CATEGORY_STATIC (gst_ganvoice_debug);
 #define GST_CAT_DEFAULT gst_ganvoice_debug
+
+using ganvoice::card_beside;
+using ganvoice::default_model_file;
 
 enum
 {
@@ -152,6 +160,12 @@ static GstStaticPadTemplate sink_template = GST_STATIC_PAD_TEMPLATE ("sink",
     GST_PAD_SINK, GST_PAD_ALWAYS,
     GST_STATIC_CAPS ("text/x-raw, format = (string) { utf8, pango-markup }"));
 
+/* Reference audio for a cloned voice: its buffers are dropped; what counts
+ * is the ganvoice-voice-profile event that speakerembed sends with it. */
+static GstStaticPadTemplate reference_template =
+    GST_STATIC_PAD_TEMPLATE ("reference", GST_PAD_SINK, GST_PAD_REQUEST,
+        GST_STATIC_CAPS ("audio/x-raw"));
+
 static GstStaticPadTemplate src_template =
     GST_STATIC_PAD_TEMPLATE ("src", GST_PAD_SRC, GST_PAD_ALWAYS,
         GST_STATIC_CAPS ("audio/x-raw, format = (string) F32LE, "
@@ -197,11 +211,17 @@ struct Job {
   std::string speaker;
   std::string language;
   std::string voice; /* name or profile path; "" = default */
+  /* A voice received in a ganvoice-voice-profile event: used instead of
+   * @voice (checked against the model when spoken). */
+  std::shared_ptr<const ganvoice::VoiceProfile> profile;
   guint index = 0;
   GstClockTime start = 0;
   GstClockTime end = 0;
   GstClockTime next_start = GST_CLOCK_TIME_NONE;
   bool at_now = false; /* the text property: may start later */
+  /* The text property: waits for the reference pad's voice (if any) in
+   * the worker, as cues wait for it in the chain function. */
+  bool use_reference = false;
   double rate = DEFAULT_RATE;
   double pitch = DEFAULT_PITCH;
   double max_rate = DEFAULT_MAX_RATE;
@@ -286,37 +306,6 @@ parse_speaker_map (const std::string &text, std::vector<std::string> *bad)
   return out;
 }
 
-/* Where the shipped models are: $GANVOICE_MODEL_DIR, the installed data
- * dir, then the source tree. Returns the first place that has @rel, else
- * the first place looked at; @looked lists them all. */
-std::string
-default_model_file (const char *rel, std::string *looked)
-{
-  std::vector<std::string> dirs;
-  const gchar *env = g_getenv ("GANVOICE_MODEL_DIR");
-  if (env && *env)
-    dirs.push_back (env);
-#ifdef GANVOICE_MODEL_INSTALL_DIR
-  dirs.push_back (GANVOICE_MODEL_INSTALL_DIR);
-#endif
-#ifdef GANVOICE_MODEL_SOURCE_DIR
-  dirs.push_back (GANVOICE_MODEL_SOURCE_DIR);
-#endif
-  std::string first;
-  for (const std::string &dir : dirs) {
-    gchar *path = g_build_filename (dir.c_str (), rel, NULL);
-    std::string p = path;
-    g_free (path);
-    if (looked)
-      *looked += (looked->empty () ? "" : ", ") + p;
-    if (first.empty ())
-      first = p;
-    if (g_file_test (p.c_str (), G_FILE_TEST_IS_REGULAR))
-      return p;
-  }
-  return first.empty () ? std::string (rel) : first;
-}
-
 std::string
 strip_markup (const std::string &markup)
 {
@@ -353,6 +342,11 @@ struct GanvoicePrivate {
   GstFlowReturn src_result = GST_FLOW_OK;
   GstSegment last_segment; /* the input segment, for the text property */
   bool have_segment = false;
+  /* The reference pad: cues wait until it has given a profile or ended. */
+  GstPad *reference = nullptr;
+  bool reference_done = true;
+  std::shared_ptr<const ganvoice::VoiceProfile> reference_profile;
+  guint reference_serial = 0; /* bumped by each profile it gives */
 
   /* Started and joined by change_state (the state lock). */
   std::thread worker;
@@ -363,6 +357,10 @@ struct GanvoicePrivate {
   bool text_at_start = false; /* speak the text property at the segment */
   bool warned_no_pts = false;
   guint next_index = 0; /* cue numbers without a cue meta */
+  /* The voice from the last ganvoice-voice-profile event (on the sink or
+   * reference pad): cues after it use it. Kept over flushes. */
+  std::shared_ptr<const ganvoice::VoiceProfile> received;
+  guint seen_reference_serial = 0;
 
   /* The src pad task owns this block (reset while it is stopped). */
   bool stream_started = false;
@@ -409,18 +407,6 @@ copy_settings (GstGanvoice *self)
   Settings settings = self->priv->settings;
   GST_OBJECT_UNLOCK (self);
   return settings;
-}
-
-/* "dir/name.ts" to "dir/name.json": a card beside its model. */
-static std::string
-card_beside (const std::string &model)
-{
-  std::string base = model;
-  size_t dot = base.rfind ('.');
-  size_t slash = base.rfind ('/');
-  if (dot != std::string::npos && (slash == std::string::npos || dot > slash))
-    base.resize (dot);
-  return base + ".json";
 }
 
 static ModelConfig
@@ -601,10 +587,30 @@ synthesize (GstGanvoice *self, ganvoice::Synthesizer &synth, Item &item)
   GanvoicePrivate *priv = self->priv;
   const Job &job = item.job;
 
-  const ganvoice::VoiceProfile &voice = resolve_voice (self, synth, job.voice);
-  ganvoice::Utterance u = synth.prepare (job.text,
+  std::shared_ptr<const ganvoice::VoiceProfile> profile = job.profile;
+  if (job.use_reference) {
+    std::unique_lock<std::mutex> guard (priv->lock);
+    priv->cond.wait (guard,
+        [&] { return priv->reference_done || !still_wanted (priv, item); });
+    if (!still_wanted (priv, item))
+      return;
+    if (priv->reference_profile)
+      profile = priv->reference_profile;
+  }
+  if (profile &&
+      profile->embedding.size () !=
+          (size_t) synth.acoustic ().card ().speaker_embedding_dim)
+    throw ganvoice::VoiceProfileError ("the received voice profile \"" +
+        profile->name + "\" has an embedding of " +
+        std::to_string (profile->embedding.size ()) +
+        " numbers, but the acoustic model's has " +
+        std::to_string (synth.acoustic ().card ().speaker_embedding_dim) +
+        " (a profile made for another model?)");
+  const ganvoice::VoiceProfile &voice =
+      profile ? *profile : resolve_voice (self, synth, job.voice);
+  ganvoice::Utterance u = synth.prepare_voice (job.text,
       ganvoice::Synthesizer::spoken_language (job.language, voice.language),
-      voice.embedding, job.rate);
+      voice, job.rate);
   if (u.fell_back && priv->warned_languages.insert (job.language).second)
     GST_ELEMENT_WARNING (self, STREAM, FORMAT,
         ("Language \"%s\" is not known to the text frontend: cues in it are "
@@ -875,6 +881,7 @@ speak_text_now (GstGanvoice *self, const std::string &text)
   Job job = make_job (s, text, start, start);
   job.language = s.language;
   job.at_now = true;
+  job.use_reference = true;
   GST_DEBUG_OBJECT (self, "speaking the text property at %" GST_TIME_FORMAT,
       GST_TIME_ARGS (start));
   enqueue_cue (self, std::move (job), false);
@@ -889,7 +896,14 @@ gst_ganvoice_chain (GstPad *pad, GstObject *parent, GstBuffer *buf)
   GanvoicePrivate *priv = self->priv;
 
   {
-    std::lock_guard<std::mutex> guard (priv->lock);
+    /* A reference pad: wait for its voice (or its end). */
+    std::unique_lock<std::mutex> guard (priv->lock);
+    priv->cond.wait (
+        guard, [&] { return priv->flushing || priv->reference_done; });
+    if (priv->reference_serial != priv->seen_reference_serial) {
+      priv->seen_reference_serial = priv->reference_serial;
+      priv->received = priv->reference_profile;
+    }
     GstFlowReturn ret = priv->flushing ? GST_FLOW_FLUSHING : priv->src_result;
     if (ret == GST_FLOW_OK && priv->load_state == LoadState::Failed)
       ret = GST_FLOW_ERROR;
@@ -957,6 +971,10 @@ gst_ganvoice_chain (GstPad *pad, GstObject *parent, GstBuffer *buf)
             it = i;
       if (it != s.speakers.end ())
         job.voice = it->second;
+      else
+        job.profile = priv->received;
+    } else {
+      job.profile = priv->received;
     }
     gst_buffer_unref (buf);
 
@@ -996,6 +1014,27 @@ reset_src_state (GanvoicePrivate *priv, bool new_stream)
   priv->out_pos = -1;
   priv->acc.clear ();
   priv->out_discont = true;
+}
+
+/* The profile a ganvoice-voice-profile event carries; null (and @error)
+ * when it carries none or a bad one. The embedding is checked against the
+ * model when a cue is spoken with it. */
+static std::shared_ptr<const ganvoice::VoiceProfile>
+profile_from_event (GstEvent *event, std::string *error)
+{
+  const GstStructure *st = gst_event_get_structure (event);
+  const gchar *json = st ? gst_structure_get_string (st, "profile") : NULL;
+  if (!json) {
+    *error = "the ganvoice-voice-profile event has no \"profile\" string";
+    return nullptr;
+  }
+  try {
+    return std::make_shared<const ganvoice::VoiceProfile> (
+        ganvoice::VoiceProfile::parse (json, "the received voice profile"));
+  } catch (const std::exception &e) {
+    *error = e.what ();
+    return nullptr;
+  }
 }
 
 static gboolean
@@ -1060,6 +1099,7 @@ handle_sink_event (GstPad *pad, GstObject *parent, GstEvent *event)
         if (!s.text.empty ()) {
           Job job = make_job (s, s.text, segment->start, segment->start);
           job.at_now = true;
+          job.use_reference = true;
           enqueue_cue (self, std::move (job), false);
         }
       }
@@ -1080,6 +1120,22 @@ handle_sink_event (GstPad *pad, GstObject *parent, GstEvent *event)
     case GST_EVENT_EOS:
       release_pending (self, priv->in_segment.stop);
       return enqueue_event (self, event);
+    case GST_EVENT_CUSTOM_DOWNSTREAM:
+      if (gst_event_has_name (event, ganvoice::VoiceProfile::kEvent)) {
+        /* The voice of the cues after it (docs/cloning.md). */
+        std::string error;
+        auto profile = profile_from_event (event, &error);
+        if (!profile) {
+          gst_event_unref (event);
+          GST_ELEMENT_ERROR (self, STREAM, FORMAT,
+              ("Could not use the received voice profile: %s", error.c_str ()),
+              (NULL));
+          return FALSE;
+        }
+        GST_INFO_OBJECT (self, "voice from now on: %s", profile->name.c_str ());
+        priv->received = profile;
+      }
+      return enqueue_event (self, event);
     default:
       if (GST_EVENT_IS_SERIALIZED (event))
         return enqueue_event (self, event);
@@ -1098,6 +1154,110 @@ gst_ganvoice_sink_event (GstPad *pad, GstObject *parent, GstEvent *event)
         parent, CORE, FAILED, ("ganvoice failed: %s", e.what ()), (NULL));
     return FALSE;
   }
+}
+
+/* ---- The reference pad ------------------------------------------------ */
+
+static GstFlowReturn
+gst_ganvoice_reference_chain (GstPad *pad, GstObject *parent, GstBuffer *buf)
+{
+  /* speakerembed upstream has analyzed it already. */
+  gst_buffer_unref (buf);
+  return GST_FLOW_OK;
+}
+
+static gboolean
+gst_ganvoice_reference_event (GstPad *pad, GstObject *parent, GstEvent *event)
+{
+  GstGanvoice *self = GST_GANVOICE (parent);
+  GanvoicePrivate *priv = self->priv;
+  const bool profile_event =
+      GST_EVENT_TYPE (event) == GST_EVENT_CUSTOM_DOWNSTREAM &&
+      gst_event_has_name (event, ganvoice::VoiceProfile::kEvent);
+  const bool eos = GST_EVENT_TYPE (event) == GST_EVENT_EOS;
+  if (!profile_event && !eos) {
+    gst_event_unref (event);
+    return TRUE;
+  }
+  std::string error;
+  std::shared_ptr<const ganvoice::VoiceProfile> profile;
+  if (profile_event)
+    profile = profile_from_event (event, &error);
+  gst_event_unref (event);
+  bool had_profile;
+  {
+    std::lock_guard<std::mutex> guard (priv->lock);
+    if (profile) {
+      priv->reference_profile = profile;
+      priv->reference_serial++;
+    }
+    had_profile = priv->reference_profile != nullptr;
+    /* A bad profile ends the wait too: the error stops the pipeline. */
+    priv->reference_done = true;
+    priv->cond.notify_all ();
+  }
+  if (profile_event && !profile) {
+    GST_ELEMENT_ERROR (self, STREAM, FORMAT,
+        ("Could not use the received voice profile: %s", error.c_str ()),
+        (NULL));
+    return FALSE;
+  }
+  if (eos && !had_profile)
+    GST_ELEMENT_WARNING (self, STREAM, FORMAT,
+        ("The reference audio ended without a voice profile: the cues are "
+         "spoken with the configured voice (is there a speakerembed "
+         "send-event=true before the reference pad?)"),
+        (NULL));
+  return TRUE;
+}
+
+static GstPad *
+gst_ganvoice_request_new_pad (GstElement *element, GstPadTemplate *templ,
+    const gchar *name, const GstCaps *caps)
+{
+  GstGanvoice *self = GST_GANVOICE (element);
+  GanvoicePrivate *priv = self->priv;
+  GstPad *pad = gst_pad_new_from_template (templ, "reference");
+  gst_pad_set_chain_function (
+      pad, GST_DEBUG_FUNCPTR (gst_ganvoice_reference_chain));
+  gst_pad_set_event_function (
+      pad, GST_DEBUG_FUNCPTR (gst_ganvoice_reference_event));
+  {
+    std::lock_guard<std::mutex> guard (priv->lock);
+    if (priv->reference) {
+      /* One reference pad. */
+      gst_object_ref_sink (pad);
+      gst_object_unref (pad);
+      return NULL;
+    }
+    priv->reference = pad;
+    priv->reference_done = false;
+  }
+  GST_OBJECT_LOCK (self);
+  const bool running = GST_STATE (self) > GST_STATE_READY ||
+      GST_STATE_PENDING (self) > GST_STATE_READY;
+  GST_OBJECT_UNLOCK (self);
+  if (running)
+    gst_pad_set_active (pad, TRUE);
+  gst_element_add_pad (element, pad);
+  return pad;
+}
+
+static void
+gst_ganvoice_release_pad (GstElement *element, GstPad *pad)
+{
+  GstGanvoice *self = GST_GANVOICE (element);
+  GanvoicePrivate *priv = self->priv;
+  {
+    std::lock_guard<std::mutex> guard (priv->lock);
+    if (priv->reference != pad)
+      return;
+    priv->reference = nullptr;
+    priv->reference_done = true;
+    priv->cond.notify_all ();
+  }
+  gst_pad_set_active (pad, FALSE);
+  gst_element_remove_pad (element, pad);
 }
 
 /* ---- The src pad task ------------------------------------------------- */
@@ -1124,8 +1284,23 @@ ensure_caps (GstGanvoice *self)
 {
   GanvoicePrivate *priv = self->priv;
   if (!priv->stream_started) {
-    gchar *id =
-        gst_pad_create_stream_id (self->srcpad, GST_ELEMENT (self), "speech");
+    GST_OBJECT_LOCK (self);
+    const bool several_sinks = GST_ELEMENT (self)->numsinkpads > 1;
+    GST_OBJECT_UNLOCK (self);
+    gchar *id;
+    if (several_sinks) {
+      /* With a reference pad GStreamer cannot tell which upstream to
+       * follow: the text's, else a random one. */
+      gchar *upstream = gst_pad_get_stream_id (self->sinkpad);
+      id = upstream
+          ? g_strdup_printf ("%s/speech", upstream)
+          : g_strdup_printf ("%08x%08x%08x%08x/speech", g_random_int (),
+                g_random_int (), g_random_int (), g_random_int ());
+      g_free (upstream);
+    } else {
+      id =
+          gst_pad_create_stream_id (self->srcpad, GST_ELEMENT (self), "speech");
+    }
     gst_pad_push_event (self->srcpad, gst_event_new_stream_start (id));
     g_free (id);
     priv->stream_started = true;
@@ -1495,12 +1670,16 @@ gst_ganvoice_change_state (GstElement *element, GstStateChange transition)
   switch (transition) {
     case GST_STATE_CHANGE_READY_TO_PAUSED: {
       reset_sink_state (priv);
+      priv->received.reset ();
       reset_src_state (priv, true);
       {
         std::lock_guard<std::mutex> guard (priv->lock);
         clear_queue_locked (priv);
         gst_segment_init (&priv->last_segment, GST_FORMAT_TIME);
         priv->have_segment = false;
+        priv->reference_done = priv->reference == nullptr;
+        priv->reference_profile.reset ();
+        priv->seen_reference_serial = priv->reference_serial;
         priv->flushing = false;
         priv->src_result = GST_FLOW_OK;
       }
@@ -1517,6 +1696,7 @@ gst_ganvoice_change_state (GstElement *element, GstStateChange transition)
         /* No cues: speak the text at 0, then end the stream. */
         priv->text_at_start = false;
         Job job = make_job (s, s.text, 0, 0);
+        job.use_reference = true;
         enqueue_cue (self, std::move (job), false);
         enqueue_event (self, gst_event_new_eos ());
       }
@@ -1810,9 +1990,13 @@ gst_ganvoice_class_init (GstGanvoiceClass *klass)
           NULL, rw_playing));
 
   element_class->change_state = gst_ganvoice_change_state;
+  element_class->request_new_pad = gst_ganvoice_request_new_pad;
+  element_class->release_pad = gst_ganvoice_release_pad;
 
   gst_element_class_add_static_pad_template (element_class, &sink_template);
   gst_element_class_add_static_pad_template (element_class, &src_template);
+  gst_element_class_add_static_pad_template (
+      element_class, &reference_template);
   gst_element_class_set_static_metadata (element_class, "Text to fitted speech",
       "Filter/Converter/Text/Audio",
       "Speaks timed text cues with neural voices (espeak-ng frontend, "

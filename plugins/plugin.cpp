@@ -8,6 +8,7 @@
 #include "gstganvoice.h"
 #include "gstdubbin.h"
 #include "gstsubcues.h"
+#include "gstspeakerembed.h"
 
 static gboolean
 plugin_init (GstPlugin *plugin)
@@ -18,6 +19,7 @@ plugin_init (GstPlugin *plugin)
   ok |= GST_ELEMENT_REGISTER (duckmix, plugin);
   ok |= GST_ELEMENT_REGISTER (ganvoice, plugin);
   ok |= GST_ELEMENT_REGISTER (dubbin, plugin);
+  ok |= GST_ELEMENT_REGISTER (speakerembed, plugin);
   return ok;
 }
 

@@ -37,6 +37,9 @@ struct Voice {
   std::string language;   /* ISO 639-1 or an espeak-ng voice name */
   std::string gender;     /* "female" or "male" */
   std::vector<float> embedding;
+  /* The median F0 of the voice's training speech, in Hz, where the card
+   * gives it ("f0_median_hz"); 0 when it does not. */
+  double f0_median_hz = 0.0;
 };
 
 struct ModelCard {

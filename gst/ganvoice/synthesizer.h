@@ -6,12 +6,14 @@
 #include <ganvoice/slot-fit.h>
 #include <ganvoice/text-frontend.h>
 #include <ganvoice/vocoder.h>
+#include <ganvoice/voice-conversion.h>
 #include <ganvoice/voice-profile.h>
 
 #include <cstddef>
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -49,6 +51,8 @@ struct Utterance {
   bool fell_back = false; /* the language asked for was unknown */
   std::vector<std::string> skipped; /* symbols the model does not know */
   std::vector<std::string> warnings; /* for people: fallback, skipped */
+  /* A cloned voice's trait mapping, applied by render() (null: none). */
+  std::shared_ptr<const VoiceConversion> conversion;
 
   bool empty () const
   {
@@ -77,6 +81,9 @@ struct SpeakRequest {
   std::string language; /* "" means "en" */
   /* The voice: its embedding (E floats); empty means the first built-in. */
   std::vector<float> embedding;
+  /* Or a whole voice (used instead of @embedding when set): a cloned one
+   * has its traits applied (see prepare_voice()). */
+  std::optional<VoiceProfile> voice;
   double rate = 1.0; /* speaking rate, 0.5 .. 2 (1: as trained) */
   double pitch = 0.0; /* semitones, -12 .. 12 */
   /* The slot; fit.natural is filled in. The default (0, 0, no next cue)
@@ -122,6 +129,20 @@ public:
   GANVOICE_API Utterance prepare (const std::string &text,
       const std::string &language, const std::vector<float> &embedding,
       double rate = 1.0);
+  /* prepare() for a whole voice: a cloned voice (traits and a base_voice
+   * that the model has) gets the conversion from its base voice's
+   * measured traits to its own (pitch, formant warp, spectral envelope,
+   * speaking rate; docs/cloning.md). The first such use of a base voice
+   * measures it (measure_voice()). Other voices: as above. */
+  GANVOICE_API Utterance prepare_voice (const std::string &text,
+      const std::string &language, const VoiceProfile &voice,
+      double rate = 1.0);
+
+  /* A built-in voice's traits, measured once (then cached) by speaking a
+   * fixed set of sentences and analyzing them with TraitAnalyzer; what
+   * cannot be measured falls back to the card (f0_median_hz, gender).
+   * Throws VoiceProfileError for an unknown voice. */
+  GANVOICE_API const VoiceTraits &measure_voice (const std::string &name);
 
   /* fit_slot() with @slot's natural set to the utterance's. */
   GANVOICE_API FitPlan plan (

@@ -28,6 +28,9 @@ struct VoiceTraits {
    * bands); the length is the measurer's, not fixed by the format. */
   std::vector<float> spectral_envelope;
   double speaking_rate = 0.0; /* phonemes per second */
+  /* Syllable nuclei per second of speech, as measured (0: not known;
+   * optional in the file, "syllable_rate"). */
+  double syllable_rate = 0.0;
 };
 
 /* One voice: a speaker embedding for an acoustic model, with what is known
@@ -38,11 +41,20 @@ struct VoiceTraits {
 struct VoiceProfile {
   static constexpr const char *kFormat = "ganvoice-voice-profile";
   static constexpr int kVersion = 1;
+  /* The custom downstream event (and element message field) that carries
+   * a profile between elements: structure kEvent, its JSON in the string
+   * field "profile" (speakerembed sends it, ganvoice takes it). */
+  static constexpr const char *kEvent = "ganvoice-voice-profile";
 
   std::string name;
   std::string language; /* ISO 639-1 or an espeak-ng voice; may be empty */
   std::string gender; /* "female", "male" or empty */
   std::string model; /* the acoustic model's card name, if known */
+  /* The built-in voice of @model that the embedding was taken from, for a
+   * cloned voice (optional in the file, "base_voice"): the synthesizer maps
+   * that voice's measured traits onto @traits (voice-conversion.h). Until
+   * a learned speaker encoder ships, every cloned voice has one. */
+  std::string base_voice;
   std::vector<float> embedding;
   std::optional<VoiceTraits> traits;
   std::string path; /* where it was read from ("" if built in) */

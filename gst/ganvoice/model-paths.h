@@ -1,0 +1,23 @@
+/* ganvoice: where the shipped models are found.
+ * SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+#include <ganvoice/ganvoice-prelude.h>
+
+#include <string>
+
+namespace ganvoice {
+
+/* A shipped model file, @rel under the model folder (for example
+ * "acoustic/acoustic.json"), looked for in $GANVOICE_MODEL_DIR, the
+ * installed data dir (<prefix>/share/ganvoice/models), then the source
+ * tree's models/. Returns the first place that has it, else the first
+ * place looked at; @looked (when given) gets every place, comma-separated,
+ * for error messages. */
+GANVOICE_API std::string default_model_file (
+    const std::string &rel, std::string *looked = nullptr);
+
+/* "dir/name.ts" to "dir/name.json": a model's card beside it. */
+GANVOICE_API std::string card_beside (const std::string &model);
+
+} // namespace ganvoice

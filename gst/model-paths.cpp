@@ -1,0 +1,50 @@
+/* ganvoice: where the shipped models are found.
+ * SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <ganvoice/model-paths.h>
+
+#include <glib.h>
+
+#include <vector>
+
+namespace ganvoice {
+
+std::string
+default_model_file (const std::string &rel, std::string *looked)
+{
+  std::vector<std::string> dirs;
+  const gchar *env = g_getenv ("GANVOICE_MODEL_DIR");
+  if (env && *env)
+    dirs.push_back (env);
+#ifdef GANVOICE_MODEL_INSTALL_DIR
+  dirs.push_back (GANVOICE_MODEL_INSTALL_DIR);
+#endif
+#ifdef GANVOICE_MODEL_SOURCE_DIR
+  dirs.push_back (GANVOICE_MODEL_SOURCE_DIR);
+#endif
+  std::string first;
+  for (const std::string &dir : dirs) {
+    gchar *path = g_build_filename (dir.c_str (), rel.c_str (), NULL);
+    std::string p = path;
+    g_free (path);
+    if (looked)
+      *looked += (looked->empty () ? "" : ", ") + p;
+    if (first.empty ())
+      first = p;
+    if (g_file_test (p.c_str (), G_FILE_TEST_IS_REGULAR))
+      return p;
+  }
+  return first.empty () ? rel : first;
+}
+
+std::string
+card_beside (const std::string &model)
+{
+  std::string base = model;
+  size_t dot = base.rfind ('.');
+  size_t slash = base.rfind ('/');
+  if (dot != std::string::npos && (slash == std::string::npos || dot > slash))
+    base.resize (dot);
+  return base + ".json";
+}
+
+} // namespace ganvoice
