@@ -99,7 +99,8 @@ enum
 #define DEFAULT_RATE 1.0
 #define DEFAULT_PITCH 0.0
 #define DEFAULT_DEVICE GST_GANVOICE_DEVICE_CPU
-#define DEFAULT_THREADS 2
+#define DEFAULT_THREADS \
+  1 /* a 2nd intra-op thread fights the pipeline for 2 cores: docs/benchmarks.md */
 #define DEFAULT_OVERFLOW GST_GANVOICE_OVERFLOW_DEFAULT
 #define DEFAULT_MAX_RATE 1.4
 #define DEFAULT_LATENCY 0
