@@ -2,6 +2,8 @@
  * SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <ganvoice/voice-profile.h>
 
+#include "json-fields.h"
+
 #include <json-glib/json-glib.h>
 
 #include <cmath>
@@ -17,114 +19,40 @@ struct ObjectDeleter {
   }
 };
 
-[[noreturn]] void
-fail (const std::string &origin, const std::string &what)
-{
-  throw VoiceProfileError (origin + ": " + what);
-}
-
-JsonNode *
-member (JsonObject *obj, const char *name, const std::string &origin,
-    bool required = true)
-{
-  if (obj && json_object_has_member (obj, name))
-    return json_object_get_member (obj, name);
-  if (required)
-    fail (origin,
-        std::string ("the voice profile has no \"") + name + "\" field");
-  return nullptr;
-}
-
-bool
-is_number (JsonNode *node)
-{
-  if (!node || !JSON_NODE_HOLDS_VALUE (node))
-    return false;
-  GType type = json_node_get_value_type (node);
-  return type == G_TYPE_INT64 || type == G_TYPE_DOUBLE;
-}
-
-double
-get_number (JsonObject *obj, const char *name, const std::string &origin,
-    double min, double max)
-{
-  JsonNode *node = member (obj, name, origin);
-  if (!is_number (node))
-    fail (origin, std::string ("\"") + name + "\" must be a number");
-  double value = json_node_get_double (node);
-  if (!(value >= min && value <= max))
-    fail (origin,
-        std::string ("\"") + name + "\" is " + std::to_string (value) +
-            ", outside " + std::to_string (min) + " .. " +
-            std::to_string (max));
-  return value;
-}
-
-std::string
-get_string (
-    JsonObject *obj, const char *name, const std::string &origin, bool required)
-{
-  JsonNode *node = member (obj, name, origin, required);
-  if (!node || JSON_NODE_HOLDS_NULL (node))
-    return "";
-  if (!JSON_NODE_HOLDS_VALUE (node) ||
-      json_node_get_value_type (node) != G_TYPE_STRING)
-    fail (origin, std::string ("\"") + name + "\" must be a string");
-  return json_node_get_string (node);
-}
-
-std::vector<float>
-get_floats (JsonObject *obj, const char *name, const std::string &origin)
-{
-  JsonNode *node = member (obj, name, origin);
-  if (!JSON_NODE_HOLDS_ARRAY (node))
-    fail (origin, std::string ("\"") + name + "\" must be a list of numbers");
-  JsonArray *array = json_node_get_array (node);
-  std::vector<float> out;
-  guint n = json_array_get_length (array);
-  out.reserve (n);
-  for (guint i = 0; i < n; i++) {
-    JsonNode *x = json_array_get_element (array, i);
-    if (!is_number (x))
-      fail (origin,
-          std::string ("\"") + name + "\"[" + std::to_string (i) +
-              "] is not a number");
-    double v = json_node_get_double (x);
-    if (!std::isfinite (v))
-      fail (origin,
-          std::string ("\"") + name +
-              "\" holds a value that is "
-              "not finite");
-    out.push_back ((float) v);
-  }
-  return out;
-}
+struct ProfileJsonTraits {
+  using Error = VoiceProfileError;
+  static constexpr const char *kDocument = "the voice profile";
+};
+using Json = JsonFields<ProfileJsonTraits>;
 
 VoiceTraits
 parse_traits (JsonObject *t, const std::string &origin)
 {
   const std::string where = origin + ": \"traits\"";
   VoiceTraits traits;
-  traits.f0_median_hz = get_number (t, "f0_median_hz", where, 1.0, 5000.0);
-  JsonNode *range = member (t, "f0_range_hz", where);
+  traits.f0_median_hz = Json::number (t, "f0_median_hz", where, 1.0, 5000.0);
+  JsonNode *range = Json::member (t, "f0_range_hz", where);
   if (!JSON_NODE_HOLDS_ARRAY (range) ||
       json_array_get_length (json_node_get_array (range)) != 2)
-    fail (where, "\"f0_range_hz\" must be a list of two numbers [low, high]");
+    Json::fail (
+        where, "\"f0_range_hz\" must be a list of two numbers [low, high]");
   JsonArray *pair = json_node_get_array (range);
   for (guint i = 0; i < 2; i++)
-    if (!is_number (json_array_get_element (pair, i)))
-      fail (where, "\"f0_range_hz\" must be a list of two numbers [low, high]");
+    if (!Json::is_number (json_array_get_element (pair, i)))
+      Json::fail (
+          where, "\"f0_range_hz\" must be a list of two numbers [low, high]");
   traits.f0_low_hz = json_array_get_double_element (pair, 0);
   traits.f0_high_hz = json_array_get_double_element (pair, 1);
   if (!(traits.f0_low_hz > 0.0 && traits.f0_low_hz <= traits.f0_high_hz))
-    fail (where, "\"f0_range_hz\" must be [low, high] with 0 < low <= high");
-  traits.formant_scale = get_number (t, "formant_scale", where, 0.25, 4.0);
-  traits.spectral_envelope = get_floats (t, "spectral_envelope", where);
+    Json::fail (
+        where, "\"f0_range_hz\" must be [low, high] with 0 < low <= high");
+  traits.formant_scale = Json::number (t, "formant_scale", where, 0.25, 4.0);
+  traits.spectral_envelope = Json::floats (t, "spectral_envelope", where);
   if (traits.spectral_envelope.empty ())
-    fail (where, "\"spectral_envelope\" is empty");
-  traits.speaking_rate = get_number (t, "speaking_rate", where, 0.0, 100.0);
-  if (member (t, "syllable_rate", where, false))
-    traits.syllable_rate = get_number (t, "syllable_rate", where, 0.0, 50.0);
+    Json::fail (where, "\"spectral_envelope\" is empty");
+  traits.speaking_rate = Json::number (t, "speaking_rate", where, 0.0, 100.0);
+  if (Json::member (t, "syllable_rate", where, false))
+    traits.syllable_rate = Json::number (t, "syllable_rate", where, 0.0, 50.0);
   return traits;
 }
 
@@ -157,31 +85,31 @@ VoiceProfile::parse (
           parser.get (), json.data (), (gssize) json.size (), &err)) {
     std::string why = err ? err->message : "unreadable";
     g_clear_error (&err);
-    fail (origin, "the voice profile is not valid JSON: " + why);
+    Json::fail (origin, "the voice profile is not valid JSON: " + why);
   }
   JsonNode *root = json_parser_get_root (parser.get ());
   if (!root || !JSON_NODE_HOLDS_OBJECT (root))
-    fail (origin, "the voice profile must be a JSON object");
+    Json::fail (origin, "the voice profile must be a JSON object");
   JsonObject *obj = json_node_get_object (root);
 
-  JsonNode *format = member (obj, "format", origin, false);
+  JsonNode *format = Json::member (obj, "format", origin, false);
   if (!format)
-    fail (origin,
+    Json::fail (origin,
         "not a voice profile: no \"format\" field (expected \"" +
             std::string (kFormat) + "\")");
-  std::string format_name = get_string (obj, "format", origin, true);
+  std::string format_name = Json::string (obj, "format", origin);
   if (format_name != kFormat)
-    fail (origin,
+    Json::fail (origin,
         "not a voice profile: \"format\" is \"" + format_name +
             "\", expected \"" + kFormat + "\"");
-  JsonNode *version_node = member (obj, "version", origin);
-  if (!is_number (version_node))
-    fail (origin, "\"version\" must be a whole number");
+  JsonNode *version_node = Json::member (obj, "version", origin);
+  if (!Json::is_number (version_node))
+    Json::fail (origin, "\"version\" must be a whole number");
   double version = json_node_get_double (version_node);
   if (version != std::floor (version) || version < 1)
-    fail (origin, "\"version\" must be a whole number of at least 1");
+    Json::fail (origin, "\"version\" must be a whole number of at least 1");
   if (version > kVersion)
-    fail (origin,
+    Json::fail (origin,
         "the voice profile has version " +
             std::to_string ((long long) version) +
             ", newer than this ganvoice "
@@ -190,27 +118,27 @@ VoiceProfile::parse (
 
   VoiceProfile p;
   p.path = origin;
-  p.name = get_string (obj, "name", origin, true);
+  p.name = Json::string (obj, "name", origin);
   if (p.name.empty ())
-    fail (origin, "\"name\" is empty");
-  p.language = get_string (obj, "language", origin, false);
-  p.gender = get_string (obj, "gender", origin, false);
-  p.model = get_string (obj, "model", origin, false);
-  p.base_voice = get_string (obj, "base_voice", origin, false);
-  p.embedding = get_floats (obj, "embedding", origin);
+    Json::fail (origin, "\"name\" is empty");
+  p.language = Json::string (obj, "language", origin, "");
+  p.gender = Json::string (obj, "gender", origin, "");
+  p.model = Json::string (obj, "model", origin, "");
+  p.base_voice = Json::string (obj, "base_voice", origin, "");
+  p.embedding = Json::floats (obj, "embedding", origin);
   if (p.embedding.empty ())
-    fail (origin, "\"embedding\" is empty");
+    Json::fail (origin, "\"embedding\" is empty");
   if (embedding_dim > 0 && p.embedding.size () != (size_t) embedding_dim)
-    fail (origin,
+    Json::fail (origin,
         "\"embedding\" has " + std::to_string (p.embedding.size ()) +
             " numbers, but the acoustic model's speaker embedding has " +
             std::to_string (embedding_dim) +
             " (a profile made for another "
             "model?)");
-  JsonNode *traits = member (obj, "traits", origin, false);
+  JsonNode *traits = Json::member (obj, "traits", origin, false);
   if (traits && !JSON_NODE_HOLDS_NULL (traits)) {
     if (!JSON_NODE_HOLDS_OBJECT (traits))
-      fail (origin, "\"traits\" must be an object");
+      Json::fail (origin, "\"traits\" must be an object");
     p.traits = parse_traits (json_node_get_object (traits), origin);
   }
   return p;

@@ -1,0 +1,120 @@
+/* ganvoice: typed, checked reads of JSON fields for the model card and
+ * the voice profile parsers (private). Every failure throws Traits::Error
+ * with "ORIGIN: what is wrong".
+ * SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+#include <json-glib/json-glib.h>
+
+#include <cmath>
+#include <string>
+#include <vector>
+
+namespace ganvoice {
+
+/* Traits: `using Error = …;` and `static constexpr const char *kDocument`
+ * ("the model card"), used in "… has no "x" field". */
+template <typename Traits> struct JsonFields {
+  [[noreturn]] static void fail (
+      const std::string &origin, const std::string &what)
+  {
+    throw typename Traits::Error (origin + ": " + what);
+  }
+
+  static JsonNode *member (JsonObject *obj, const char *name,
+      const std::string &origin, bool required = true)
+  {
+    if (obj && json_object_has_member (obj, name))
+      return json_object_get_member (obj, name);
+    if (required)
+      fail (origin,
+          std::string (Traits::kDocument) + " has no \"" + name + "\" field");
+    return nullptr;
+  }
+
+  static bool is_number (JsonNode *node)
+  {
+    if (!node || !JSON_NODE_HOLDS_VALUE (node))
+      return false;
+    GType type = json_node_get_value_type (node);
+    return type == G_TYPE_INT64 || type == G_TYPE_DOUBLE;
+  }
+
+  static double number (JsonObject *obj, const char *name,
+      const std::string &origin, double min, double max)
+  {
+    JsonNode *node = member (obj, name, origin);
+    if (!is_number (node))
+      fail (origin, std::string ("\"") + name + "\" must be a number");
+    double value = json_node_get_double (node);
+    if (!(value >= min && value <= max))
+      fail (origin,
+          std::string ("\"") + name + "\" is " + std::to_string (value) +
+              ", outside " + std::to_string (min) + " .. " +
+              std::to_string (max));
+    return value;
+  }
+
+  static int integer (JsonObject *obj, const char *name,
+      const std::string &origin, int min, int max)
+  {
+    double value = number (obj, name, origin, min, max);
+    if (value != (double) (int) value)
+      fail (origin, std::string ("\"") + name + "\" must be a whole number");
+    return (int) value;
+  }
+
+  /* A string; @fallback when the field is missing or null (nullptr: the
+   * field is required). */
+  static std::string string (JsonObject *obj, const char *name,
+      const std::string &origin, const char *fallback = nullptr)
+  {
+    JsonNode *node = member (obj, name, origin, fallback == nullptr);
+    if (!node || JSON_NODE_HOLDS_NULL (node)) {
+      if (!fallback)
+        fail (origin, std::string ("\"") + name + "\" must be a string");
+      return fallback;
+    }
+    if (!JSON_NODE_HOLDS_VALUE (node) ||
+        json_node_get_value_type (node) != G_TYPE_STRING)
+      fail (origin, std::string ("\"") + name + "\" must be a string");
+    return json_node_get_string (node);
+  }
+
+  static JsonArray *array (
+      JsonObject *obj, const char *name, const std::string &origin)
+  {
+    JsonNode *node = member (obj, name, origin);
+    if (!JSON_NODE_HOLDS_ARRAY (node))
+      fail (origin, std::string ("\"") + name + "\" must be a list");
+    return json_node_get_array (node);
+  }
+
+  /* A list of finite numbers. */
+  static std::vector<float> floats (
+      JsonObject *obj, const char *name, const std::string &origin)
+  {
+    JsonNode *node = member (obj, name, origin);
+    if (!JSON_NODE_HOLDS_ARRAY (node))
+      fail (origin, std::string ("\"") + name + "\" must be a list of numbers");
+    JsonArray *list = json_node_get_array (node);
+    std::vector<float> out;
+    guint n = json_array_get_length (list);
+    out.reserve (n);
+    for (guint i = 0; i < n; i++) {
+      JsonNode *x = json_array_get_element (list, i);
+      if (!is_number (x))
+        fail (origin,
+            std::string ("\"") + name + "\"[" + std::to_string (i) +
+                "] is not a number");
+      double v = json_node_get_double (x);
+      if (!std::isfinite (v))
+        fail (origin,
+            std::string ("\"") + name + "\" holds a value that is not finite");
+      out.push_back ((float) v);
+    }
+    return out;
+  }
+};
+
+} // namespace ganvoice
