@@ -12,6 +12,14 @@
 
 namespace ganvoice {
 
+/* For std::unique_ptr of a JsonParser or JsonBuilder. */
+struct GObjectUnref {
+  void operator() (gpointer p) const
+  {
+    g_object_unref (p);
+  }
+};
+
 /* Traits: `using Error = …;` and `static constexpr const char *kDocument`
  * ("the model card"), used in "… has no "x" field". */
 template <typename Traits> struct JsonFields {

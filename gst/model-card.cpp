@@ -11,13 +11,6 @@
 namespace ganvoice {
 namespace {
 
-struct ObjectDeleter {
-  void operator() (gpointer p) const
-  {
-    g_object_unref (p);
-  }
-};
-
 struct CardJsonTraits {
   using Error = ModelError;
   static constexpr const char *kDocument = "the model card";
@@ -112,7 +105,7 @@ parse_acoustic (JsonObject *obj, const std::string &origin, ModelCard &card)
 ModelCard
 ModelCard::parse (std::string_view json, const std::string &origin)
 {
-  std::unique_ptr<JsonParser, ObjectDeleter> parser (json_parser_new ());
+  std::unique_ptr<JsonParser, GObjectUnref> parser (json_parser_new ());
   GError *err = nullptr;
   if (!json_parser_load_from_data (
           parser.get (), json.data (), (gssize) json.size (), &err)) {

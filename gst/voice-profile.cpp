@@ -12,13 +12,6 @@
 namespace ganvoice {
 namespace {
 
-struct ObjectDeleter {
-  void operator() (gpointer p) const
-  {
-    g_object_unref (p);
-  }
-};
-
 struct ProfileJsonTraits {
   using Error = VoiceProfileError;
   static constexpr const char *kDocument = "the voice profile";
@@ -79,7 +72,7 @@ VoiceProfile
 VoiceProfile::parse (
     std::string_view json, const std::string &origin, int embedding_dim)
 {
-  std::unique_ptr<JsonParser, ObjectDeleter> parser (json_parser_new ());
+  std::unique_ptr<JsonParser, GObjectUnref> parser (json_parser_new ());
   GError *err = nullptr;
   if (!json_parser_load_from_data (
           parser.get (), json.data (), (gssize) json.size (), &err)) {
@@ -164,7 +157,7 @@ VoiceProfile::load (const std::string &path, int embedding_dim)
 std::string
 VoiceProfile::to_json () const
 {
-  std::unique_ptr<JsonBuilder, ObjectDeleter> builder (json_builder_new ());
+  std::unique_ptr<JsonBuilder, GObjectUnref> builder (json_builder_new ());
   JsonBuilder *b = builder.get ();
   json_builder_begin_object (b);
   add_string (b, "format", kFormat);
@@ -203,7 +196,7 @@ VoiceProfile::to_json () const
   }
   json_builder_end_object (b);
 
-  std::unique_ptr<JsonGenerator, ObjectDeleter> gen (json_generator_new ());
+  std::unique_ptr<JsonGenerator, GObjectUnref> gen (json_generator_new ());
   JsonNode *root = json_builder_get_root (b);
   json_generator_set_root (gen.get (), root);
   json_generator_set_pretty (gen.get (), TRUE);
