@@ -12,15 +12,19 @@ std::string
 default_model_file (const std::string &rel, std::string *looked)
 {
   std::vector<std::string> dirs;
+  /* $GANVOICE_MODEL_DIR, when set, is the only place: an override that
+   * fell back elsewhere would hide a mistyped path. */
   const gchar *env = g_getenv ("GANVOICE_MODEL_DIR");
-  if (env && *env)
+  if (env && *env) {
     dirs.push_back (env);
+  } else {
 #ifdef GANVOICE_MODEL_INSTALL_DIR
-  dirs.push_back (GANVOICE_MODEL_INSTALL_DIR);
+    dirs.push_back (GANVOICE_MODEL_INSTALL_DIR);
 #endif
 #ifdef GANVOICE_MODEL_SOURCE_DIR
-  dirs.push_back (GANVOICE_MODEL_SOURCE_DIR);
+    dirs.push_back (GANVOICE_MODEL_SOURCE_DIR);
 #endif
+  }
   std::string first;
   for (const std::string &dir : dirs) {
     gchar *path = g_build_filename (dir.c_str (), rel.c_str (), NULL);

@@ -9,9 +9,9 @@
 namespace ganvoice {
 
 /* A shipped model file, @rel under the model folder (for example
- * "acoustic/acoustic.json"), looked for in $GANVOICE_MODEL_DIR, the
- * installed data dir (<prefix>/share/ganvoice/models), then the source
- * tree's models/. Returns the first place that has it, else the first
+ * "acoustic/acoustic.json"), looked for only in $GANVOICE_MODEL_DIR when
+ * it is set, else in the installed data dir
+ * (<prefix>/share/ganvoice/models), then the source tree's models/. Returns the first place that has it, else the first
  * place looked at; @looked (when given) gets every place, comma-separated,
  * for error messages. */
 GANVOICE_API std::string default_model_file (
