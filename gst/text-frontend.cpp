@@ -32,11 +32,11 @@ ensure_espeak_locked ()
   if (espeak_ready)
     return;
   /* Synchronous, no audio device; DONT_EXIT keeps a failure from exiting. */
-  int rate = espeak_Initialize (AUDIO_OUTPUT_SYNCHRONOUS, 0, nullptr,
-      espeakINITIALIZE_DONT_EXIT);
+  int rate = espeak_Initialize (
+      AUDIO_OUTPUT_SYNCHRONOUS, 0, nullptr, espeakINITIALIZE_DONT_EXIT);
   if (rate <= 0)
     throw FrontendError ("espeak-ng could not start: is espeak-ng-data "
-        "installed (package espeak-ng-data)?");
+                         "installed (package espeak-ng-data)?");
   espeak_ready = true;
 }
 
@@ -51,19 +51,42 @@ set_voice_locked (const std::string &name)
   return true;
 }
 
-enum class Pause { None, Short, Long, Question };
+enum class Pause
+{
+  None,
+  Short,
+  Long,
+  Question
+};
 
 Pause
 pause_of (gunichar c)
 {
   switch (c) {
-    case ',': case ';': case ':': case 0x3001: case 0xFF0C: case 0x060C:
-    case 0x061B: case 0xFF1B: case 0xFF1A: case 0x2013: case 0x2014:
+    case ',':
+    case ';':
+    case ':':
+    case 0x3001:
+    case 0xFF0C:
+    case 0x060C:
+    case 0x061B:
+    case 0xFF1B:
+    case 0xFF1A:
+    case 0x2013:
+    case 0x2014:
       return Pause::Short;
-    case '.': case '!': case 0x2026: case 0x3002: case 0xFF01: case 0xFF0E:
+    case '.':
+    case '!':
+    case 0x2026:
+    case 0x3002:
+    case 0xFF01:
+    case 0xFF0E:
     case 0x0964:
       return Pause::Long;
-    case '?': case 0xFF1F: case 0x061F: case 0x037E:
+    case '?':
+    case 0xFF1F:
+    case 0x061F:
+    case 0x037E:
       return Pause::Question;
     default:
       return Pause::None;
@@ -91,8 +114,8 @@ is_inside_token (std::string_view text, size_t at, gunichar c)
     std::string word (text.substr (start, at - start));
     for (char &ch : word)
       ch = g_ascii_tolower (ch);
-    static const char *const kTitles[] = { "dr", "mr", "mrs", "ms", "st", "prof",
-      "sr", "jr", "vs", "etc", "sra", "srta", "mme", "mlle", "nr", "hr",
+    static const char *const kTitles[] = { "dr", "mr", "mrs", "ms", "st",
+      "prof", "sr", "jr", "vs", "etc", "sra", "srta", "mme", "mlle", "nr", "hr",
       "fr", "dott", "sig", "ing" };
     if (word.size () == 1)
       return true;
@@ -149,18 +172,18 @@ clause_to_ipa_locked (const std::string &clause)
 void
 append_symbols (std::vector<std::string> &symbols, const std::string &ipa)
 {
-  walk_utf8 (ipa, [&](gunichar c, std::string_view bytes) {
-        if (c == kInvalidChar)
-          return true;
-        if (g_unichar_isspace (c)) {
-          if (!symbols.empty () && symbols.back () != kWordBreak)
-            symbols.emplace_back (kWordBreak);
-        } else if (c != '_' && c != '\'' && c != '-' && !g_unichar_iscntrl (c)) {
-          /* espeak marks short pauses with "_" and joins syllables with "-". */
-          symbols.emplace_back (bytes);
-        }
-        return true;
-      });
+  walk_utf8 (ipa, [&] (gunichar c, std::string_view bytes) {
+    if (c == kInvalidChar)
+      return true;
+    if (g_unichar_isspace (c)) {
+      if (!symbols.empty () && symbols.back () != kWordBreak)
+        symbols.emplace_back (kWordBreak);
+    } else if (c != '_' && c != '\'' && c != '-' && !g_unichar_iscntrl (c)) {
+      /* espeak marks short pauses with "_" and joins syllables with "-". */
+      symbols.emplace_back (bytes);
+    }
+    return true;
+  });
 }
 
 void
@@ -170,8 +193,9 @@ append_pause (std::vector<std::string> &symbols, Pause pause)
     symbols.pop_back ();
   if (symbols.empty () || pause == Pause::None)
     return;
-  const char *sym = pause == Pause::Short ? kShortPause :
-      pause == Pause::Question ? kQuestion : kLongPause;
+  const char *sym = pause == Pause::Short ? kShortPause
+      : pause == Pause::Question          ? kQuestion
+                                          : kLongPause;
   /* A stronger pause replaces a weaker one ("!?", "...,"). */
   const std::string &last = symbols.back ();
   if (last == kShortPause || last == kLongPause || last == kQuestion) {
@@ -197,7 +221,7 @@ lower (std::string s)
   return s;
 }
 
-}  // namespace
+} // namespace
 
 TextFrontend::TextFrontend ()
 {
@@ -218,16 +242,17 @@ TextFrontend::has_language (const std::string &language)
 }
 
 Phonemes
-TextFrontend::phonemize (std::string_view text, const std::string &language)
-    const
+TextFrontend::phonemize (
+    std::string_view text, const std::string &language) const
 {
   Phonemes out;
   std::lock_guard<std::mutex> guard (espeak_lock ());
   ensure_espeak_locked ();
 
-  std::string wanted = lower (language.empty () ? std::string ("en") : language);
-  for (const std::string &candidate : { wanted, base_language (wanted),
-          std::string ("en") }) {
+  std::string wanted =
+      lower (language.empty () ? std::string ("en") : language);
+  for (const std::string &candidate :
+      { wanted, base_language (wanted), std::string ("en") }) {
     if (set_voice_locked (candidate)) {
       out.language = candidate;
       break;
@@ -235,29 +260,32 @@ TextFrontend::phonemize (std::string_view text, const std::string &language)
   }
   if (out.language.empty ())
     throw FrontendError ("espeak-ng has no English voice: is espeak-ng-data "
-        "installed?");
-  out.fell_back = out.language != wanted && out.language != base_language (wanted);
+                         "installed?");
+  out.fell_back =
+      out.language != wanted && out.language != base_language (wanted);
+  const std::string expanded = expand_dates (std::string (text), out.language);
+  text = expanded;
 
   /* Split into clauses at punctuation, which becomes pause symbols. */
   std::string clause;
-  auto flush = [&](Pause pause) {
+  auto flush = [&] (Pause pause) {
     if (!clause.empty ()) {
       append_symbols (out.symbols, clause_to_ipa_locked (clause));
       clause.clear ();
     }
     append_pause (out.symbols, pause);
   };
-  walk_utf8 (text, [&](gunichar c, std::string_view bytes) {
-        if (c == kInvalidChar)
-          return true;
-        Pause pause = pause_of (c);
-        if (pause != Pause::None &&
-            !is_inside_token (text, bytes.data () - text.data (), c))
-          flush (pause);
-        else
-          clause.append (bytes);
-        return true;
-      });
+  walk_utf8 (text, [&] (gunichar c, std::string_view bytes) {
+    if (c == kInvalidChar)
+      return true;
+    Pause pause = pause_of (c);
+    if (pause != Pause::None &&
+        !is_inside_token (text, bytes.data () - text.data (), c))
+      flush (pause);
+    else
+      clause.append (bytes);
+    return true;
+  });
   flush (Pause::Long);
   return out;
 }
@@ -289,19 +317,80 @@ PhonemeInventory::encode (const std::vector<std::string> &symbols,
 {
   /* Close sounds, tried in turn until the model knows one. */
   static const std::unordered_map<std::string, std::string> kNearest = {
-    {"ɐ", "a"}, {"ɑ", "a"}, {"æ", "a"}, {"ɶ", "a"}, {"ɒ", "ɔ"}, {"ɔ", "o"},
-    {"ʌ", "ə"}, {"ɜ", "ə"}, {"ɘ", "ə"}, {"ɞ", "ə"}, {"ɵ", "o"}, {"ɤ", "o"},
-    {"ə", "e"}, {"ɛ", "e"}, {"œ", "ɛ"}, {"ø", "e"}, {"ɪ", "i"}, {"ɨ", "i"},
-    {"y", "i"}, {"ʏ", "ɪ"}, {"ʊ", "u"}, {"ʉ", "u"}, {"ɯ", "u"}, {"ɚ", "ə"},
-    {"q", "k"}, {"c", "k"}, {"ɢ", "g"}, {"ɟ", "g"}, {"ɡ", "g"}, {"ʈ", "t"},
-    {"ɖ", "d"}, {"ʁ", "r"}, {"ʀ", "r"}, {"ɾ", "r"}, {"ɹ", "r"}, {"ɻ", "r"},
-    {"ɽ", "r"}, {"ʎ", "j"}, {"ʝ", "j"}, {"ɥ", "j"}, {"ɲ", "n"}, {"ŋ", "n"},
-    {"ɳ", "n"}, {"ɴ", "n"}, {"ç", "x"}, {"χ", "x"}, {"x", "h"}, {"ħ", "h"},
-    {"ʕ", "h"}, {"ɦ", "h"}, {"β", "v"}, {"ʋ", "v"}, {"ɸ", "f"}, {"θ", "f"},
-    {"ð", "d"}, {"ɕ", "ʃ"}, {"ʂ", "ʃ"}, {"ʃ", "s"}, {"ʑ", "ʒ"}, {"ʐ", "ʒ"},
-    {"ʒ", "z"}, {"ɬ", "l"}, {"ɭ", "l"}, {"ʟ", "l"}, {"ɫ", "l"}, {"ɰ", "w"},
-    {"ɱ", "m"}, {"ɣ", "g"}, {"ʍ", "w"}, {"ɺ", "l"}, {"ɓ", "b"}, {"ɗ", "d"},
-    {"ˌ", "ˈ"}, {"?", "."},
+    { "ɐ", "a" },
+    { "ɑ", "a" },
+    { "æ", "a" },
+    { "ɶ", "a" },
+    { "ɒ", "ɔ" },
+    { "ɔ", "o" },
+    { "ʌ", "ə" },
+    { "ɜ", "ə" },
+    { "ɘ", "ə" },
+    { "ɞ", "ə" },
+    { "ɵ", "o" },
+    { "ɤ", "o" },
+    { "ə", "e" },
+    { "ɛ", "e" },
+    { "œ", "ɛ" },
+    { "ø", "e" },
+    { "ɪ", "i" },
+    { "ɨ", "i" },
+    { "y", "i" },
+    { "ʏ", "ɪ" },
+    { "ʊ", "u" },
+    { "ʉ", "u" },
+    { "ɯ", "u" },
+    { "ɚ", "ə" },
+    { "q", "k" },
+    { "c", "k" },
+    { "ɢ", "g" },
+    { "ɟ", "g" },
+    { "ɡ", "g" },
+    { "ʈ", "t" },
+    { "ɖ", "d" },
+    { "ʁ", "r" },
+    { "ʀ", "r" },
+    { "ɾ", "r" },
+    { "ɹ", "r" },
+    { "ɻ", "r" },
+    { "ɽ", "r" },
+    { "ʎ", "j" },
+    { "ʝ", "j" },
+    { "ɥ", "j" },
+    { "ɲ", "n" },
+    { "ŋ", "n" },
+    { "ɳ", "n" },
+    { "ɴ", "n" },
+    { "ç", "x" },
+    { "χ", "x" },
+    { "x", "h" },
+    { "ħ", "h" },
+    { "ʕ", "h" },
+    { "ɦ", "h" },
+    { "β", "v" },
+    { "ʋ", "v" },
+    { "ɸ", "f" },
+    { "θ", "f" },
+    { "ð", "d" },
+    { "ɕ", "ʃ" },
+    { "ʂ", "ʃ" },
+    { "ʃ", "s" },
+    { "ʑ", "ʒ" },
+    { "ʐ", "ʒ" },
+    { "ʒ", "z" },
+    { "ɬ", "l" },
+    { "ɭ", "l" },
+    { "ʟ", "l" },
+    { "ɫ", "l" },
+    { "ɰ", "w" },
+    { "ɱ", "m" },
+    { "ɣ", "g" },
+    { "ʍ", "w" },
+    { "ɺ", "l" },
+    { "ɓ", "b" },
+    { "ɗ", "d" },
+    { "ˌ", "ˈ" },
+    { "?", "." },
   };
   std::vector<int> ids;
   ids.reserve (symbols.size ());
@@ -314,8 +403,9 @@ PhonemeInventory::encode (const std::vector<std::string> &symbols,
         /* A letter with a diacritic: try its base letter. */
         gunichar c = g_utf8_get_char_validated (s.c_str (), s.size ());
         gunichar decomposed[4];
-        gsize n = c == (gunichar) - 1 || c == (gunichar) - 2 ? 0 :
-            g_unichar_fully_decompose (c, FALSE, decomposed, 4);
+        gsize n = c == (gunichar) -1 || c == (gunichar) -2
+            ? 0
+            : g_unichar_fully_decompose (c, FALSE, decomposed, 4);
         if (n < 2)
           break;
         char buf[6];
@@ -333,4 +423,4 @@ PhonemeInventory::encode (const std::vector<std::string> &symbols,
   return ids;
 }
 
-}  // namespace ganvoice
+} // namespace ganvoice
