@@ -17,37 +17,40 @@ struct Vocoder::Impl {
   VocoderOptions options;
   torch::jit::Module module;
   torch::Device device = torch::kCPU;
-  std::string graph = "as exported";  /* which inference passes applied */
+  std::string graph = "as exported"; /* which inference passes applied */
 
   /* Runs the model on [1, n_mels, frames]; returns [frames * hop] on CPU. */
   torch::Tensor run (const torch::Tensor &mel)
   {
     c10::InferenceMode guard;
-    std::vector<torch::jit::IValue> inputs { mel.to (device) };
+    std::vector<torch::jit::IValue> inputs{ mel.to (device) };
     torch::jit::IValue out = module.forward (inputs);
     if (!out.isTensor ())
       throw ModelError (card.path + ": the model returned no tensor");
     torch::Tensor audio = out.toTensor ().to (torch::kCPU, torch::kFloat);
     int64_t expected = mel.size (2) * card.mel.hop;
-    if (audio.numel () != expected || (audio.dim () != 2 && audio.dim () != 3) ||
-        audio.size (0) != 1)
-      throw ModelError (card.path + ": the model breaks its card: " +
-          std::to_string (mel.size (2)) + " frames gave output of shape " +
-          c10::str (audio.sizes ()) + ", the card's hop " +
-          std::to_string (card.mel.hop) + " means [1, " +
+    if (audio.numel () != expected ||
+        (audio.dim () != 2 && audio.dim () != 3) || audio.size (0) != 1)
+      throw ModelError (card.path +
+          ": the model breaks its card: " + std::to_string (mel.size (2)) +
+          " frames gave output of shape " + c10::str (audio.sizes ()) +
+          ", the card's hop " + std::to_string (card.mel.hop) + " means [1, " +
           std::to_string (expected) + "]");
-    return audio.reshape ({expected}).contiguous ();
+    return audio.reshape ({ expected }).contiguous ();
   }
 
   torch::Tensor mel_tensor (const float *mel, size_t frames) const
   {
     /* from_blob does not own or copy: clone into a tensor we may keep. */
     return torch::from_blob (const_cast<float *> (mel),
-        {1, card.mel.n_mels, (int64_t) frames}, torch::kFloat).clone ();
+        { 1, card.mel.n_mels, (int64_t) frames }, torch::kFloat)
+        .clone ();
   }
 };
 
-Vocoder::Vocoder (std::unique_ptr<Impl> impl) : impl_ (std::move (impl)) {}
+Vocoder::Vocoder (std::unique_ptr<Impl> impl) : impl_ (std::move (impl))
+{
+}
 Vocoder::~Vocoder () = default;
 
 bool
@@ -71,7 +74,8 @@ Vocoder::load (const std::string &model_path, const std::string &card_path,
     throw ModelError (card_path + ": \"kind\" is \"" + impl->card.kind +
         "\", not \"vocoder\"");
   if (impl->card.f0_input)
-    throw ModelError (card_path + ": \"f0_input\" is true, but this runtime "
+    throw ModelError (card_path +
+        ": \"f0_input\" is true, but this runtime "
         "feeds mel only");
   if (options.chunk_frames == 0)
     throw ModelError ("chunk_frames must be at least 1");
@@ -98,8 +102,10 @@ Vocoder::load (const std::string &model_path, const std::string &card_path,
     throw;
   } catch (const std::exception &e) {
     std::string what = torch_error_gist (e.what ());
-    throw ModelError (model_path + ": the model does not accept the input its "
-        "card describes ([1, " + std::to_string (impl->card.mel.n_mels) +
+    throw ModelError (model_path +
+        ": the model does not accept the input its "
+        "card describes ([1, " +
+        std::to_string (impl->card.mel.n_mels) +
         ", frames] log-mel): " + what.substr (0, 300));
   }
   return std::unique_ptr<Vocoder> (new Vocoder (std::move (impl)));
@@ -130,13 +136,13 @@ Vocoder::vocode (const float *mel, size_t frames)
     return {};
   try {
     torch::Tensor audio = impl_->run (impl_->mel_tensor (mel, frames));
-    return std::vector<float> (audio.data_ptr<float> (),
-        audio.data_ptr<float> () + audio.numel ());
+    return std::vector<float> (
+        audio.data_ptr<float> (), audio.data_ptr<float> () + audio.numel ());
   } catch (const ModelError &) {
     throw;
   } catch (const std::exception &e) {
-    throw ModelError (impl_->card.path + ": vocoding failed: " +
-        torch_error_gist (e.what ()));
+    throw ModelError (impl_->card.path +
+        ": vocoding failed: " + torch_error_gist (e.what ()));
   }
 }
 
@@ -151,13 +157,18 @@ Vocoder::vocode_chunked (const float *mel, size_t frames, const EmitFunc &emit)
     return true;
   try {
     torch::Tensor all = torch::from_blob (const_cast<float *> (mel),
-        {1, n_mels, (int64_t) frames}, torch::kFloat);
-    for (size_t start = 0; start < frames; start += chunk) {
-      size_t end = std::min (frames, start + chunk);
+        { 1, n_mels, (int64_t) frames }, torch::kFloat);
+    /* The first chunk is short, for an early start; each next one doubles
+     * (up to max_chunk_frames), so the context vocoded twice costs less. */
+    size_t size = chunk;
+    for (size_t start = 0; start < frames; start += size,
+                size = std::max (size,
+                    std::min (2 * size, impl_->options.max_chunk_frames))) {
+      size_t end = std::min (frames, start + size);
       size_t from = start > context ? start - context : 0;
       size_t to = std::min (frames, end + context);
-      torch::Tensor piece = all.narrow (2, (int64_t) from,
-          (int64_t) (to - from)).contiguous ();
+      torch::Tensor piece =
+          all.narrow (2, (int64_t) from, (int64_t) (to - from)).contiguous ();
       torch::Tensor audio = impl_->run (piece);
       const float *samples = audio.data_ptr<float> () + (start - from) * hop;
       if (!emit (samples, (end - start) * hop))
@@ -166,10 +177,10 @@ Vocoder::vocode_chunked (const float *mel, size_t frames, const EmitFunc &emit)
   } catch (const ModelError &) {
     throw;
   } catch (const std::exception &e) {
-    throw ModelError (impl_->card.path + ": vocoding failed: " +
-        torch_error_gist (e.what ()));
+    throw ModelError (impl_->card.path +
+        ": vocoding failed: " + torch_error_gist (e.what ()));
   }
   return true;
 }
 
-}  // namespace ganvoice
+} // namespace ganvoice

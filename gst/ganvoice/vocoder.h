@@ -19,7 +19,8 @@ struct VocoderOptions {
   std::string device = "cpu";
   /* Streaming: frames per chunk, and frames of context vocoded on each side
    * of a chunk and then discarded, so that chunks join seamlessly. */
-  size_t chunk_frames = 128;
+  size_t chunk_frames = 128; /* the first chunk */
+  size_t max_chunk_frames = 1024; /* later chunks double up to this */
   size_t context_frames = 32;
 };
 
@@ -28,7 +29,7 @@ struct VocoderOptions {
  * output is frames * hop samples at the card's sample rate.
  * vocode() may be called from one thread at a time. */
 class Vocoder {
- public:
+public:
   /* Throws ModelError for a missing or corrupt file, a bad card, or a model
    * that breaks the card's contract (checked by running it once). */
   GANVOICE_API static std::unique_ptr<Vocoder> load (
@@ -49,12 +50,12 @@ class Vocoder {
    * are ready; @emit returns false to stop (e.g. on a flush), and then
    * vocode_chunked returns false. */
   using EmitFunc = std::function<bool (const float *samples, size_t n)>;
-  GANVOICE_API bool vocode_chunked (const float *mel, size_t frames,
-      const EmitFunc &emit);
+  GANVOICE_API bool vocode_chunked (
+      const float *mel, size_t frames, const EmitFunc &emit);
 
   struct Impl;
 
- private:
+private:
   explicit Vocoder (std::unique_ptr<Impl> impl);
   std::unique_ptr<Impl> impl_;
 };
@@ -62,4 +63,4 @@ class Vocoder {
 /* Whether this build can run models on CUDA. */
 GANVOICE_API bool vocoder_cuda_available ();
 
-}  // namespace ganvoice
+} // namespace ganvoice

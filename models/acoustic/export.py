@@ -121,7 +121,13 @@ def main():
          "frames": "int64 [1, N]", "pitch_shift": "float, semitones"}]
     card["outputs"] = [{"method": "durations", "shape": "float32 [1, N] frames per phoneme"},
                        {"method": "decode", "shape": "float32 [1, 80, sum(frames)] log-mel"}]
-    card["training_data"] = TRAINING_DATA
+    card["training_data"] = [d for d in TRAINING_DATA
+                             if not d["package"].startswith("fillets") or any(s.startswith("nl-") for s in trained)]
+    left_out = sorted(set(speakers) - set(trained))
+    if left_out:
+        card["speakers_left_out"] = {"speakers": left_out,
+                                     "why": "their recordings did not align with their transcripts "
+                                            "(docs/acoustic.md); not trained on"}
     card["held_out"] = HELD_OUT
     card["training"] = {"steps": ck["step"], "seconds": round(ck["elapsed"]), "epochs": ck.get("epoch", 0),
                         "recipe": "models/acoustic (prepare_data.py, train.py, export.py)",

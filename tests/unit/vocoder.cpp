@@ -40,8 +40,8 @@ test_mel (size_t frames)
 
 GST_START_TEST (test_load_and_shape)
 {
-  auto vocoder = Vocoder::load (model_file ("tiny-vocoder.ts"),
-      model_file ("tiny-vocoder.json"));
+  auto vocoder = Vocoder::load (
+      model_file ("tiny-vocoder.ts"), model_file ("tiny-vocoder.json"));
   const ModelCard &card = vocoder->card ();
   fail_unless_equals_string (card.name.c_str (), "tiny-vocoder");
   fail_unless_equals_int (card.mel.sample_rate, 16000);
@@ -62,8 +62,8 @@ GST_END_TEST;
 
 GST_START_TEST (test_deterministic)
 {
-  auto vocoder = Vocoder::load (model_file ("tiny-vocoder.ts"),
-      model_file ("tiny-vocoder.json"));
+  auto vocoder = Vocoder::load (
+      model_file ("tiny-vocoder.ts"), model_file ("tiny-vocoder.json"));
   std::vector<float> mel = test_mel (40);
   std::vector<float> a = vocoder->vocode (mel.data (), 40);
   std::vector<float> b = vocoder->vocode (mel.data (), 40);
@@ -76,32 +76,46 @@ GST_START_TEST (test_chunked_matches_one_shot)
   /* Context covers the model's receptive field (2 frames), so chunks join
    * exactly; the tolerance only allows for float summation order. */
   const double tolerance = 1e-5;
-  VocoderOptions options;
-  options.chunk_frames = 7;
-  options.context_frames = 3;
-  auto vocoder = Vocoder::load (model_file ("tiny-vocoder.ts"),
-      model_file ("tiny-vocoder.json"), options);
-  std::vector<float> mel = test_mel (101);
-  std::vector<float> whole = vocoder->vocode (mel.data (), 101);
-  std::vector<float> streamed;
-  unsigned chunks = 0;
-  fail_unless (vocoder->vocode_chunked (mel.data (), 101,
-          [&](const float *s, size_t n) {
-            streamed.insert (streamed.end (), s, s + n);
-            chunks++;
-            return true;
-          }));
-  fail_unless_equals_int (chunks, 15);
-  fail_unless_equals_int (streamed.size (), whole.size ());
-  double worst = 0;
-  for (size_t i = 0; i < whole.size (); i++)
-    worst = std::max (worst, (double) std::fabs (whole[i] - streamed[i]));
-  fail_unless (worst <= tolerance, "chunked differs by %g", worst);
+  /* Fixed chunks of 7 frames, then chunks that double from 7 (7, 14, 28,
+   * 52 of the 101 frames). */
+  const struct {
+    size_t max_chunk;
+    unsigned chunks;
+  } cases[] = { { 7, 15 }, { 1024, 4 } };
+  for (const auto &c : cases) {
+    VocoderOptions options;
+    options.chunk_frames = 7;
+    options.max_chunk_frames = c.max_chunk;
+    options.context_frames = 3;
+    auto vocoder = Vocoder::load (model_file ("tiny-vocoder.ts"),
+        model_file ("tiny-vocoder.json"), options);
+    std::vector<float> mel = test_mel (101);
+    std::vector<float> whole = vocoder->vocode (mel.data (), 101);
+    std::vector<float> streamed;
+    unsigned chunks = 0;
+    fail_unless (vocoder->vocode_chunked (
+        mel.data (), 101, [&] (const float *s, size_t n) {
+          streamed.insert (streamed.end (), s, s + n);
+          chunks++;
+          return true;
+        }));
+    fail_unless_equals_int (chunks, c.chunks);
+    fail_unless_equals_int (streamed.size (), whole.size ());
+    double worst = 0;
+    for (size_t i = 0; i < whole.size (); i++)
+      worst = std::max (worst, (double) std::fabs (whole[i] - streamed[i]));
+    fail_unless (worst <= tolerance, "chunked differs by %g", worst);
+  }
 
   /* The callback can stop it, as a flush does. */
-  chunks = 0;
-  fail_if (vocoder->vocode_chunked (mel.data (), 101,
-          [&](const float *, size_t) { return ++chunks < 2; }));
+  VocoderOptions small;
+  small.chunk_frames = 7;
+  auto vocoder = Vocoder::load (
+      model_file ("tiny-vocoder.ts"), model_file ("tiny-vocoder.json"), small);
+  std::vector<float> mel = test_mel (101);
+  unsigned chunks = 0;
+  fail_if (vocoder->vocode_chunked (
+      mel.data (), 101, [&] (const float *, size_t) { return ++chunks < 2; }));
   fail_unless_equals_int (chunks, 2);
 }
 GST_END_TEST;
@@ -110,21 +124,22 @@ GST_START_TEST (test_bad_models)
 {
   static const struct {
     const char *what;
-    const char *field;   /* card field to change, or NULL to use the card */
-    const char *value;   /* its new value, or NULL to remove it */
+    const char *field; /* card field to change, or NULL to use the card */
+    const char *value; /* its new value, or NULL to remove it */
     bool corrupt_model;
     bool missing_model;
-    const char *words;   /* expected in the error */
+    const char *words; /* expected in the error */
   } cases[] = {
-    {"missing model", NULL, NULL, false, true, "not found"},
-    {"corrupt model", NULL, NULL, true, false, "cannot load"},
-    {"card without hop", "hop", NULL, false, false, "\"hop\""},
-    {"card with text hop", "hop", "\"16\"", false, false, "\"hop\" must be a number"},
-    {"wrong hop", "hop", "12", false, false, "breaks its card"},
-    {"wrong n_mels", "n_mels", "10", false, false, "does not accept"},
-    {"wrong kind", "kind", "\"acoustic\"", false, false, "not \"vocoder\""},
-    {"f0 input", "f0_input", "true", false, false, "f0_input"},
-    {"fmax above Nyquist", "fmax", "9000.0", false, false, "\"fmax\""},
+    { "missing model", NULL, NULL, false, true, "not found" },
+    { "corrupt model", NULL, NULL, true, false, "cannot load" },
+    { "card without hop", "hop", NULL, false, false, "\"hop\"" },
+    { "card with text hop", "hop", "\"16\"", false, false,
+        "\"hop\" must be a number" },
+    { "wrong hop", "hop", "12", false, false, "breaks its card" },
+    { "wrong n_mels", "n_mels", "10", false, false, "does not accept" },
+    { "wrong kind", "kind", "\"acoustic\"", false, false, "not \"vocoder\"" },
+    { "f0 input", "f0_input", "true", false, false, "f0_input" },
+    { "fmax above Nyquist", "fmax", "9000.0", false, false, "\"fmax\"" },
   };
   for (const auto &c : cases) {
     std::string model = model_file ("tiny-vocoder.ts");
@@ -146,13 +161,14 @@ GST_START_TEST (test_bad_models)
 
   /* Not JSON, a missing card, and unknown devices. */
   try {
-    Vocoder::load (model_file ("tiny-vocoder.ts"),
-        write_temp ("bad.json", "{\"name\": "));
+    Vocoder::load (
+        model_file ("tiny-vocoder.ts"), write_temp ("bad.json", "{\"name\": "));
     fail ("loaded a card that is not JSON");
   } catch (const ModelError &e) {
-    fail_unless (std::string (e.what ()).find ("not valid JSON") != std::string::npos);
+    fail_unless (
+        std::string (e.what ()).find ("not valid JSON") != std::string::npos);
   }
-  for (const char *device : {"cuda", "tpu"}) {
+  for (const char *device : { "cuda", "tpu" }) {
     if (g_str_equal (device, "cuda") && vocoder_cuda_available ())
       continue;
     VocoderOptions options;
