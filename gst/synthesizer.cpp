@@ -270,7 +270,8 @@ Synthesizer::prepare (const std::string &text, const std::string &language,
   const PhonemeInventory &inventory = impl_->acoustic->inventory ();
   std::set<std::string> skipped;
   for (const auto &symbols :
-      split_phonemes (ph.symbols, impl_->options.max_piece_phonemes)) {
+      split_phonemes (ph.symbols, impl_->options.max_piece_phonemes,
+          impl_->options.first_piece_phonemes)) {
     if (std::all_of (symbols.begin (), symbols.end (), is_silent))
       continue;
     std::vector<std::string> missing;
@@ -486,13 +487,17 @@ Synthesizer::speak (const SpeakRequest &request, const ChunkFunc &on_chunk)
 }
 
 std::vector<std::vector<std::string> >
-split_phonemes (const std::vector<std::string> &symbols, size_t max)
+split_phonemes (
+    const std::vector<std::string> &symbols, size_t max, size_t first_max)
 {
   std::vector<std::vector<std::string> > pieces;
   if (max == 0)
     max = symbols.size () + 1;
   size_t i = 0;
   const size_t n = symbols.size ();
+  const size_t rest_max = max;
+  if (first_max > 0)
+    max = std::min (max, first_max);
   while (i < n) {
     while (i < n && symbols[i] == kWordBreak)
       i++;
@@ -519,6 +524,7 @@ split_phonemes (const std::vector<std::string> &symbols, size_t max)
     if (!piece.empty ())
       pieces.push_back (std::move (piece));
     i = end;
+    max = rest_max;
   }
   return pieces;
 }

@@ -32,6 +32,9 @@ struct SynthesizerOptions {
   /* Long texts are split into pieces of at most this many phonemes, at
    * pauses where possible, each run through the models on its own. */
   size_t max_piece_phonemes = 400;
+  /* The first piece is shorter, so that a long cue's first audio comes
+   * early (0: as long as the others). */
+  size_t first_piece_phonemes = 120;
 };
 
 /* A text turned into phoneme ids and natural durations: everything that
@@ -172,11 +175,11 @@ private:
   std::unique_ptr<Impl> impl_;
 };
 
-/* Splits phoneme symbols into pieces of at most @max symbols, cutting after
- * a pause symbol where possible, else at a word break, else anywhere.
- * Exposed for tests. */
+/* Splits phoneme symbols into pieces of at most @max symbols (the first at
+ * most @first_max, when not 0), cutting after a pause symbol where
+ * possible, else at a word break, else anywhere. Exposed for tests. */
 GANVOICE_API std::vector<std::vector<std::string> > split_phonemes (
-    const std::vector<std::string> &symbols, size_t max);
+    const std::vector<std::string> &symbols, size_t max, size_t first_max = 0);
 
 /* Time-stretches a log-mel [n_mels][frames] to @to_frames frames by linear
  * interpolation along time (the pitch stays: the vocoder makes it). */

@@ -498,6 +498,11 @@ GST_START_TEST (test_helpers)
   auto hard = split_phonemes (word, 4);
   fail_unless_equals_int (hard.size (), 3);
   fail_unless (split_phonemes ({}, 4).empty ());
+  /* A shorter first piece: 2, then up to 4. */
+  auto short_first = split_phonemes (word, 4, 2);
+  fail_unless_equals_int (short_first.size (), 3);
+  fail_unless_equals_int (short_first[0].size (), 2);
+  fail_unless_equals_int (short_first[1].size (), 4);
 
   Mel mel;
   mel.n_mels = 2;
