@@ -8,6 +8,7 @@
 
 #include <cmath>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace ganvoice {
@@ -27,6 +28,25 @@ template <typename Traits> struct JsonFields {
       const std::string &origin, const std::string &what)
   {
     throw typename Traits::Error (origin + ": " + what);
+  }
+
+  /* Parses @json with @parser (which owns the result) into its top-level
+   * object. */
+  static JsonObject *parse_object (
+      JsonParser *parser, std::string_view json, const std::string &origin)
+  {
+    GError *err = nullptr;
+    if (!json_parser_load_from_data (
+            parser, json.data (), (gssize) json.size (), &err)) {
+      std::string why = err ? err->message : "unreadable";
+      g_clear_error (&err);
+      fail (origin,
+          std::string (Traits::kDocument) + " is not valid JSON: " + why);
+    }
+    JsonNode *root = json_parser_get_root (parser);
+    if (!root || !JSON_NODE_HOLDS_OBJECT (root))
+      fail (origin, std::string (Traits::kDocument) + " must be a JSON object");
+    return json_node_get_object (root);
   }
 
   static JsonNode *member (JsonObject *obj, const char *name,

@@ -106,17 +106,7 @@ ModelCard
 ModelCard::parse (std::string_view json, const std::string &origin)
 {
   std::unique_ptr<JsonParser, GObjectUnref> parser (json_parser_new ());
-  GError *err = nullptr;
-  if (!json_parser_load_from_data (
-          parser.get (), json.data (), (gssize) json.size (), &err)) {
-    std::string why = err ? err->message : "unreadable";
-    g_clear_error (&err);
-    Json::fail (origin, "the model card is not valid JSON: " + why);
-  }
-  JsonNode *root = json_parser_get_root (parser.get ());
-  if (!root || !JSON_NODE_HOLDS_OBJECT (root))
-    Json::fail (origin, "the model card must be a JSON object");
-  JsonObject *obj = json_node_get_object (root);
+  JsonObject *obj = Json::parse_object (parser.get (), json, origin);
 
   ModelCard card;
   card.path = origin;

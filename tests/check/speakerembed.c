@@ -6,6 +6,8 @@
 #include <gst/check/gstcheck.h>
 #include <gst/check/gstharness.h>
 
+#include "tiny-models.h"
+
 #include <glib/gstdio.h>
 
 #include <math.h>
@@ -14,14 +16,6 @@
 #define RATE 16000
 
 static gchar *tmp_dir;
-
-static gchar *
-model_path (const gchar *name)
-{
-  const gchar *root = g_getenv ("GANVOICE_SOURCE_DIR");
-  fail_unless (root != NULL, "GANVOICE_SOURCE_DIR is not set");
-  return g_build_filename (root, "tests", "models", name, NULL);
-}
 
 static gchar *
 temp_path (const gchar *name)
@@ -441,24 +435,6 @@ GST_START_TEST (test_reuse_and_flush)
 GST_END_TEST;
 
 /* ---- ganvoice takes the profile ------------------------------------- */
-
-static GstElement *
-make_ganvoice (void)
-{
-  GstElement *e = gst_element_factory_make ("ganvoice", NULL);
-  gchar *am = model_path ("tiny-acoustic.ts");
-  gchar *ac = model_path ("tiny-acoustic.json");
-  gchar *vm = model_path ("tiny-vocoder.ts");
-  gchar *vc = model_path ("tiny-vocoder.json");
-  fail_unless (e != NULL);
-  g_object_set (e, "acoustic-model", am, "acoustic-card", ac, "vocoder-model",
-      vm, "vocoder-card", vc, "threads", 1, NULL);
-  g_free (am);
-  g_free (ac);
-  g_free (vm);
-  g_free (vc);
-  return e;
-}
 
 static GstFlowReturn
 push_cue (GstHarness *h, const gchar *text, GstClockTime start)
