@@ -218,15 +218,6 @@ Synthesizer::voice (const std::string &name_or_path) const
       "voice profile file");
 }
 
-static std::string
-base_language (const std::string &tag)
-{
-  std::string base = tag.substr (0, tag.find_first_of ("-_"));
-  for (char &c : base)
-    c = g_ascii_tolower (c);
-  return base;
-}
-
 std::string
 Synthesizer::spoken_language (
     const std::string &language, const std::string &voice_language)
@@ -235,7 +226,7 @@ Synthesizer::spoken_language (
   if (voice_language.empty () ||
       wanted.find_first_of ("-_") != std::string::npos)
     return wanted;
-  if (base_language (wanted) == base_language (voice_language))
+  if (language_base (wanted) == language_base (voice_language))
     return voice_language;
   return wanted;
 }

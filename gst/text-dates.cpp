@@ -53,9 +53,7 @@ const DateStyle kStyles[] = {
 const DateStyle *
 style_for (const std::string &language)
 {
-  std::string base = language.substr (0, language.find_first_of ("-_"));
-  for (char &c : base)
-    c = (char) g_ascii_tolower (c);
+  const std::string base = language_base (language);
   for (const DateStyle &s : kStyles)
     if (base == s.language)
       return &s;
@@ -94,10 +92,8 @@ expand_dates (const std::string &text, const std::string &language)
   const DateStyle *style = style_for (language);
   if (!style || text.find_first_of ("/-.") == std::string::npos)
     return text;
-  std::string lower = language;
-  for (char &c : lower)
-    c = (char) g_ascii_tolower (c);
-  const bool us = lower == "en-us" || lower == "en_us";
+  const bool us = g_ascii_strcasecmp (language.c_str (), "en-us") == 0 ||
+      g_ascii_strcasecmp (language.c_str (), "en_us") == 0;
   /* 2024-03-12 (ISO), or 12/03/2024, 12.03.2024, 12-03-2024; not inside a
    * longer number or word. */
   static const std::regex iso (

@@ -207,13 +207,6 @@ append_pause (std::vector<std::string> &symbols, Pause pause)
 }
 
 std::string
-base_language (const std::string &language)
-{
-  size_t dash = language.find_first_of ("-_");
-  return dash == std::string::npos ? language : language.substr (0, dash);
-}
-
-std::string
 lower (std::string s)
 {
   for (char &c : s)
@@ -222,6 +215,12 @@ lower (std::string s)
 }
 
 } // namespace
+
+std::string
+language_base (const std::string &tag)
+{
+  return lower (tag.substr (0, tag.find_first_of ("-_")));
+}
 
 TextFrontend::TextFrontend ()
 {
@@ -252,7 +251,7 @@ TextFrontend::phonemize (
   std::string wanted =
       lower (language.empty () ? std::string ("en") : language);
   for (const std::string &candidate :
-      { wanted, base_language (wanted), std::string ("en") }) {
+      { wanted, language_base (wanted), std::string ("en") }) {
     if (set_voice_locked (candidate)) {
       out.language = candidate;
       break;
@@ -262,7 +261,7 @@ TextFrontend::phonemize (
     throw FrontendError ("espeak-ng has no English voice: is espeak-ng-data "
                          "installed?");
   out.fell_back =
-      out.language != wanted && out.language != base_language (wanted);
+      out.language != wanted && out.language != language_base (wanted);
   const std::string expanded = expand_dates (std::string (text), out.language);
   text = expanded;
 

@@ -51,6 +51,9 @@ public:
   GANVOICE_API static std::string join (const Phonemes &phonemes);
 };
 
+/* The language of a tag, lower case: "en-US" and "en_us" give "en". */
+GANVOICE_API std::string language_base (const std::string &tag);
+
 /* Writes numeric dates (2024-03-12, 12/03/2024, 12.03.2024) out in words
  * for @language ("12 de marzo de 2024"; en-us: "March 12, 2024"; slashed
  * dates are month first there, day first elsewhere unless that cannot be a
