@@ -137,30 +137,33 @@ clear_progress (App *app)
   }
 }
 
+/* A warning or an error: on stderr, and as a JSON line with --json. */
+void
+report (App *app, const char *kind, const char *format, va_list args)
+{
+  gchar *msg = g_strdup_vprintf (format, args);
+  clear_progress (app);
+  fprintf (stderr, "ganvoice-dub: %s: %s\n", kind, msg);
+  if (app->opt.json)
+    json_line (std::string ("\"type\": \"") + kind +
+        "\", \"message\": " + json_string (msg));
+  g_free (msg);
+}
+
 void G_GNUC_PRINTF (2, 3) warn (App *app, const char *format, ...)
 {
   va_list args;
   va_start (args, format);
-  gchar *msg = g_strdup_vprintf (format, args);
+  report (app, "warning", format, args);
   va_end (args);
-  clear_progress (app);
-  fprintf (stderr, "ganvoice-dub: warning: %s\n", msg);
-  if (app->opt.json)
-    json_line ("\"type\": \"warning\", \"message\": " + json_string (msg));
-  g_free (msg);
 }
 
 void G_GNUC_PRINTF (2, 3) fail (App *app, const char *format, ...)
 {
   va_list args;
   va_start (args, format);
-  gchar *msg = g_strdup_vprintf (format, args);
+  report (app, "error", format, args);
   va_end (args);
-  clear_progress (app);
-  fprintf (stderr, "ganvoice-dub: error: %s\n", msg);
-  if (app->opt.json)
-    json_line ("\"type\": \"error\", \"message\": " + json_string (msg));
-  g_free (msg);
   if (app->exit_code == 0)
     app->exit_code = 1;
 }
