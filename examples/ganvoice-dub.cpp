@@ -63,8 +63,19 @@ enum class Container
   WebM
 };
 
+/* Files removed when the App goes (profiles made from reference audio). */
+struct TempFiles {
+  std::vector<std::string> paths;
+  ~TempFiles ()
+  {
+    for (const std::string &p : paths)
+      g_unlink (p.c_str ());
+  }
+};
+
 struct App {
   Options opt;
+  TempFiles temp_profiles;
   Container container = Container::Matroska;
   GMainLoop *loop = nullptr;
   GstElement *pipeline = nullptr;
@@ -927,6 +938,101 @@ looks_like_media (const std::string &path)
   return media;
 }
 
+/* decodebin's audio pad to the converter. */
+void
+link_decoded_audio (GstElement *, GstPad *pad, gpointer convert)
+{
+  GstCaps *caps = gst_pad_get_current_caps (pad);
+  if (!caps)
+    caps = gst_pad_query_caps (pad, NULL);
+  const GstStructure *s = caps ? gst_caps_get_structure (caps, 0) : NULL;
+  bool audio = s && g_str_has_prefix (gst_structure_get_name (s), "audio/");
+  if (caps)
+    gst_caps_unref (caps);
+  GstPad *sink = gst_element_get_static_pad (GST_ELEMENT (convert), "sink");
+  if (audio && !gst_pad_is_linked (sink))
+    gst_pad_link (pad, sink);
+  gst_object_unref (sink);
+}
+
+/* Clones a voice: runs @media through speakerembed into a temporary
+ * profile, whose path goes to @profile. */
+bool
+profile_from_audio (App *app, const std::string &media, std::string *profile)
+{
+  GError *err = NULL;
+  gchar *tmp = NULL;
+  gint fd = g_file_open_tmp ("ganvoice-dub-voice-XXXXXX.json", &tmp, &err);
+  if (fd < 0) {
+    fail (app, "cannot make a temporary voice profile: %s", err->message);
+    g_clear_error (&err);
+    return false;
+  }
+  close (fd);
+  app->temp_profiles.paths.push_back (tmp);
+  *profile = tmp;
+  g_free (tmp);
+
+  GstElement *pipe = gst_pipeline_new ("ganvoice-dub-clone");
+  GstElement *src = gst_element_factory_make ("filesrc", NULL);
+  GstElement *dec = gst_element_factory_make ("decodebin", NULL);
+  GstElement *conv = gst_element_factory_make ("audioconvert", NULL);
+  GstElement *embed = gst_element_factory_make ("speakerembed", NULL);
+  GstElement *sink = gst_element_factory_make ("fakesink", NULL);
+  if (!src || !dec || !conv || !embed || !sink) {
+    fail (app,
+        "--voice %s: cloning needs filesrc, decodebin, audioconvert "
+        "and speakerembed",
+        media.c_str ());
+    for (GstElement *e : { src, dec, conv, embed, sink })
+      if (e)
+        gst_object_unref (e);
+    gst_object_unref (pipe);
+    return false;
+  }
+  gchar *name = g_path_get_basename (media.c_str ());
+  g_object_set (src, "location", media.c_str (), NULL);
+  g_object_set (embed, "location", profile->c_str (), "voice-name", name,
+      "language", app->opt.language.c_str (), NULL);
+  g_free (name);
+  gst_bin_add_many (GST_BIN (pipe), src, dec, conv, embed, sink, NULL);
+  gst_element_link (src, dec);
+  gst_element_link_many (conv, embed, sink, NULL);
+  g_signal_connect (dec, "pad-added", G_CALLBACK (link_decoded_audio), conv);
+
+  bool ok = gst_element_set_state (pipe, GST_STATE_PLAYING) !=
+      GST_STATE_CHANGE_FAILURE;
+  GstBus *bus = gst_element_get_bus (pipe);
+  GstMessage *msg = gst_bus_timed_pop_filtered (bus, GST_CLOCK_TIME_NONE,
+      (GstMessageType) (GST_MESSAGE_EOS | GST_MESSAGE_ERROR));
+  if (msg && GST_MESSAGE_TYPE (msg) == GST_MESSAGE_ERROR) {
+    gst_message_parse_error (msg, &err, NULL);
+    fail (app, "--voice %s: cannot clone this voice: %s", media.c_str (),
+        err ? err->message : "unknown error");
+    g_clear_error (&err);
+    ok = false;
+  } else if (!ok) {
+    fail (app, "--voice %s: cannot read this file", media.c_str ());
+  }
+  if (msg)
+    gst_message_unref (msg);
+  gst_object_unref (bus);
+  gst_element_set_state (pipe, GST_STATE_NULL);
+  gst_object_unref (pipe);
+  if (ok) {
+    ok = g_file_test (profile->c_str (), G_FILE_TEST_IS_REGULAR);
+    gchar *contents = NULL;
+    if (ok &&
+        (!g_file_get_contents (profile->c_str (), &contents, NULL, NULL) ||
+            !contents || !*contents)) {
+      fail (app, "--voice %s: no speech to clone was found", media.c_str ());
+      ok = false;
+    }
+    g_free (contents);
+  }
+  return ok;
+}
+
 /* Splits --voice values into one voice and a speaker map. */
 bool
 resolve_voices (App *app, std::string *voice, std::string *speaker_map)
@@ -945,16 +1051,10 @@ resolve_voices (App *app, std::string *voice, std::string *speaker_map)
     }
     bool is_file = g_file_test (target.c_str (), G_FILE_TEST_IS_REGULAR);
     if (is_file && looks_like_media (target)) {
-      GstElementFactory *f = gst_element_factory_find ("speakerembed");
-      if (f)
-        gst_object_unref (f);
-      fail (app,
-          "--voice %s: this is an audio file; cloning a voice from "
-          "reference audio needs the speakerembed element, which %s. Pass a "
-          "built-in voice name or a voice-profile file",
-          target.c_str (),
-          f ? "ganvoice-dub cannot drive yet" : "is not installed");
-      return false;
+      std::string profile;
+      if (!profile_from_audio (app, target, &profile))
+        return false;
+      target = profile;
     }
     if (!is_file && target.find ('/') != std::string::npos) {
       fail (app, "--voice %s: no such voice-profile file", target.c_str ());

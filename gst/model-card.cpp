@@ -151,8 +151,14 @@ ModelCard::parse (std::string_view json, const std::string &origin)
       Json::fail (origin, "\"f0_input\" must be true or false");
     card.f0_input = json_node_get_boolean (f0);
   }
-  if (card.kind == "acoustic")
+  if (card.kind == "acoustic" || card.kind == "speaker")
     parse_acoustic (obj, origin, card);
+  if (card.kind == "speaker") {
+    card.acoustic_model = Json::string (obj, "acoustic_model", origin, "");
+    if (Json::member (obj, "blend_temperature", origin, false))
+      card.blend_temperature =
+          Json::number (obj, "blend_temperature", origin, 1e-4, 100.0);
+  }
   return card;
 }
 

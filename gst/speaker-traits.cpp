@@ -220,6 +220,10 @@ struct TraitAnalyzer::Impl {
 
   std::vector<float> mono; /* scratch */
   std::vector<float> pending; /* 16 kHz samples not yet framed */
+  /* For speech_audio: the central 10 ms of each frame above the silence
+   * level (up to kKeptSeconds of them), and each one's frame index. */
+  std::vector<float> kept;
+  std::vector<long> kept_frame;
   std::vector<Frame> frames;
   uint64_t input_frames = 0;
   uint64_t clipped = 0;
@@ -274,6 +278,8 @@ struct TraitAnalyzer::Impl {
   {
     resampler.reset ();
     pending.clear ();
+    kept.clear ();
+    kept_frame.clear ();
     frames.clear ();
     input_frames = 0;
     clipped = 0;
@@ -431,6 +437,12 @@ TraitAnalyzer::Impl::analyze (const float *x)
     yin (x, fr);
     if (fr.voiced ())
       formants (x, fr);
+  }
+  if (fr.energy_db >= kSilenceDb &&
+      kept.size () + kHop <= (size_t) (kKeptSeconds * kRate)) {
+    const float *mid = x + (kWindow - kHop) / 2;
+    kept.insert (kept.end (), mid, mid + kHop);
+    kept_frame.push_back ((long) frames.size ());
   }
   frames.push_back (fr);
 
@@ -592,6 +604,11 @@ TraitAnalyzer::finish () const
       last = i;
     }
   r.speech_seconds = speech_time * frame_s;
+  /* The speech itself: each kept speech frame's central 10 ms. */
+  for (size_t k = 0; k < m.kept_frame.size (); k++)
+    if (speech[m.kept_frame[k]])
+      r.speech_audio.insert (r.speech_audio.end (), m.kept.begin () + k * kHop,
+          m.kept.begin () + (k + 1) * kHop);
 
   /* F0 and formants of the voiced speech frames. */
   std::vector<double> f0s, spacings;
@@ -672,7 +689,8 @@ TraitAnalyzer::finish () const
         std::max (1.0, (double) m.input_frames * active_share);
 
   /* Speech rhythm: the 2-8 Hz modulation depth of the level over the
-   * active stretch, in blocks of 2.56 s (median). */
+   * active stretch, in blocks of 2.56 s (median) that are at least half
+   * active, so that long pauses do not count as steady sound. */
   long first = 0, end = n;
   while (first < n && !active[first])
     first++;
@@ -683,6 +701,9 @@ TraitAnalyzer::finish () const
   if (block >= 50) {
     const long hop = std::max (1L, block / 2);
     for (long s = first; s + block <= end; s += hop) {
+      if (2 * std::count (active.begin () + s, active.begin () + s + block, 1) <
+          block)
+        continue;
       std::vector<double> env (block);
       double mean = 0.0;
       for (long i = 0; i < block; i++) {

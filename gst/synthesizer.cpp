@@ -306,20 +306,23 @@ static const char *const kMeasureSentences[] = {
 const VoiceTraits &
 Synthesizer::measure_voice (const std::string &name)
 {
-  auto it = impl_->measured.find (name);
-  if (it != impl_->measured.end ())
-    return it->second;
-  const Voice *voice = nullptr;
   for (const Voice &v : impl_->acoustic->voices ())
     if (v.name == name)
-      voice = &v;
-  if (!voice)
-    throw VoiceProfileError ("unknown built-in voice \"" + name + "\"");
+      return measure_embedding (name, v.embedding, v);
+  throw VoiceProfileError ("unknown built-in voice \"" + name + "\"");
+}
 
+const VoiceTraits &
+Synthesizer::measure_embedding (const std::string &key,
+    const std::vector<float> &embedding, const Voice &fallback)
+{
+  auto it = impl_->measured.find (key);
+  if (it != impl_->measured.end ())
+    return it->second;
   TraitAnalyzer analyzer (impl_->sample_rate, 1);
   std::vector<float> pause ((size_t) impl_->sample_rate / 2, 0.0f);
   for (const char *sentence : kMeasureSentences) {
-    Utterance u = prepare (sentence, "en", voice->embedding, 1.0);
+    Utterance u = prepare (sentence, "en", embedding, 1.0);
     FitPlan p = plan (u, FitRequest ());
     SpeakResult r = render (u, p, 0.0);
     analyzer.add (r.samples.data (), r.samples.size ());
@@ -329,12 +332,12 @@ Synthesizer::measure_voice (const std::string &name)
   VoiceTraits t = report.traits;
   /* Whatever could not be measured: the card, else neutral values. */
   if (!(t.f0_median_hz > 0.0) || report.voiced_seconds < 0.5) {
-    t.f0_median_hz = voice_f0_guess (*voice);
+    t.f0_median_hz = voice_f0_guess (fallback);
     t.f0_low_hz = t.f0_high_hz = t.f0_median_hz;
   }
   if (!(t.formant_scale > 0.0))
     t.formant_scale = 1.0;
-  return impl_->measured.emplace (name, t).first->second;
+  return impl_->measured.emplace (key, t).first->second;
 }
 
 Utterance
@@ -344,13 +347,22 @@ Synthesizer::prepare_voice (const std::string &text,
   std::shared_ptr<VoiceConversion> conversion;
   std::string warning;
   if (voice.traits && !voice.base_voice.empty ()) {
-    bool known = false;
+    const Voice *base = nullptr;
     for (const Voice &v : impl_->acoustic->voices ())
-      known = known || v.name == voice.base_voice;
-    if (known) {
+      if (v.name == voice.base_voice)
+        base = &v;
+    if (base) {
+      /* A blended embedding (speaker encoder) is its own voice: measure it
+       * (cached by its numbers) rather than the base voice. */
+      std::string key = base->name;
+      if (voice.embedding != base->embedding) {
+        key = "embedding";
+        for (float x : voice.embedding)
+          key += " " + std::to_string (x);
+      }
       conversion = std::make_shared<VoiceConversion> (
-          plan_conversion (measure_voice (voice.base_voice), *voice.traits,
-              impl_->acoustic->card ().mel));
+          plan_conversion (measure_embedding (key, voice.embedding, *base),
+              *voice.traits, impl_->acoustic->card ().mel));
       if (conversion->identity ())
         conversion.reset ();
     } else {

@@ -1,6 +1,7 @@
 /* ganvoice: cloning a voice from measured traits (docs/cloning.md).
  * SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <ganvoice/voice-conversion.h>
+#include <ganvoice/speaker-encoder.h>
 
 #include <ganvoice/speaker-traits.h>
 
@@ -11,6 +12,9 @@ namespace ganvoice {
 namespace {
 
 constexpr double kMaxGainDb = 12.0;
+/* Envelope bands further below the reference's loudest band than this are
+ * outside its bandwidth (not matched). */
+constexpr double kBandLimitDb = 35.0;
 constexpr double kMinWarp = 0.8, kMaxWarp = 1.25;
 constexpr double kMaxPitch = 12.0;
 constexpr double kMinRate = 0.8, kMaxRate = 1.25;
@@ -124,11 +128,30 @@ plan_conversion (
     auto band_of = [&] (double hz) { return trait_band_at (hz) * squeeze; };
     auto hz_of = [&] (double b) { return trait_band_hz (b / squeeze); };
     std::vector<double> base_env (be.begin (), be.end ());
-    std::vector<double> gain (nb);
-    /* The base voice's envelope after the warp, against the target's. */
+    /* A band-limited reference (telephone: nothing above 4 kHz or below
+     * 300 Hz) carries no shape outside its band: match the bands within
+     * kBandLimitDb of its loudest one, each side relative to its own mean
+     * over them, and hold the edge gains outside. */
+    const double top = *std::max_element (te.begin (), te.end ());
+    size_t lo = nb, hi = 0;
     for (size_t b = 0; b < nb; b++)
-      gain[b] =
-          te[b] - sample (base_env, band_of (hz_of ((double) b) / c.warp));
+      if (te[b] >= top - kBandLimitDb) {
+        lo = std::min (lo, b);
+        hi = b;
+      }
+    std::vector<double> warped (nb);
+    double target_mean = 0.0, base_mean = 0.0;
+    for (size_t b = 0; b < nb; b++)
+      warped[b] = sample (base_env, band_of (hz_of ((double) b) / c.warp));
+    for (size_t b = lo; b <= hi; b++) {
+      target_mean += te[b] / (double) (hi - lo + 1);
+      base_mean += warped[b] / (double) (hi - lo + 1);
+    }
+    std::vector<double> gain (nb);
+    for (size_t b = 0; b < nb; b++) {
+      size_t in = std::clamp (b, lo, hi);
+      gain[b] = (te[in] - target_mean) - (warped[in] - base_mean);
+    }
     for (int pass = 0; pass < 2; pass++) {
       std::vector<double> s (nb);
       for (size_t b = 0; b < nb; b++) {
@@ -221,17 +244,31 @@ nearest_voice (const VoiceTraits &target, const std::vector<Voice> &voices,
 
 VoiceProfile
 clone_profile (const VoiceTraits &traits, const ModelCard &card,
-    const std::string &name, const std::string &language)
+    const std::string &name, const std::string &language,
+    const std::vector<float> &speaker_embedding, const ModelCard *encoder_card)
 {
-  const Voice &base = card.voices.at (nearest_voice (traits, card.voices));
   VoiceProfile p;
   p.name = name;
   p.language = language;
-  p.gender = base.gender;
   p.model = card.name;
+  p.traits = traits;
+  /* Gender from the voice itself (F0), not from the nearest built-in. */
+  const bool measured = traits.f0_median_hz > 0.0;
+  const std::string by_f0 = traits.f0_median_hz < 160.0 ? "male" : "female";
+  if (!speaker_embedding.empty () && encoder_card) {
+    VoiceBlend blend = blend_voices (speaker_embedding, *encoder_card, card);
+    const Voice &base = card.voices.at (blend.nearest);
+    p.gender = measured ? by_f0 : base.gender;
+    p.base_voice = base.name;
+    p.embedding = blend.embedding;
+    p.speaker_embedding = speaker_embedding;
+    p.speaker_encoder = encoder_card->name;
+    return p;
+  }
+  const Voice &base = card.voices.at (nearest_voice (traits, card.voices));
+  p.gender = measured ? by_f0 : base.gender;
   p.base_voice = base.name;
   p.embedding = base.embedding;
-  p.traits = traits;
   return p;
 }
 

@@ -118,6 +118,10 @@ VoiceProfile::parse (
             std::to_string (embedding_dim) +
             " (a profile made for another "
             "model?)");
+  if (Json::member (obj, "speaker_embedding", origin, false)) {
+    p.speaker_embedding = Json::floats (obj, "speaker_embedding", origin);
+    p.speaker_encoder = Json::string (obj, "speaker_encoder", origin, "");
+  }
   JsonNode *traits = Json::member (obj, "traits", origin, false);
   if (traits && !JSON_NODE_HOLDS_NULL (traits)) {
     if (!JSON_NODE_HOLDS_OBJECT (traits))
@@ -163,6 +167,11 @@ VoiceProfile::to_json () const
   if (!base_voice.empty ())
     add_string (b, "base_voice", base_voice);
   add_floats (b, "embedding", embedding);
+  if (!speaker_embedding.empty ()) {
+    add_floats (b, "speaker_embedding", speaker_embedding);
+    if (!speaker_encoder.empty ())
+      add_string (b, "speaker_encoder", speaker_encoder);
+  }
   if (traits) {
     json_builder_set_member_name (b, "traits");
     json_builder_begin_object (b);

@@ -12,10 +12,12 @@
  * and the speech gives the traits of a voice profile (docs/cloning.md): F0
  * median and range, formant scale (vocal-tract length), long-term spectral
  * envelope and speaking rate. Once #GstSpeakerEmbed:max-speech seconds of
- * speech were heard, or at EOS, the profile is made: its embedding is that
- * of the acoustic model's built-in voice nearest to the traits (recorded as
- * `base_voice`; a learned speaker encoder replaces this later), from the
- * card of #GstSpeakerEmbed:acoustic-card.
+ * speech were heard, or at EOS, the profile is made. The learned speaker
+ * encoder (#GstSpeakerEmbed:encoder, models/speaker/) turns the speech into
+ * a speaker embedding; the acoustic embedding the profile conditions
+ * `ganvoice` with is a blend of the built-in voices of
+ * #GstSpeakerEmbed:acoustic-card weighted by their similarity to it, and
+ * `base_voice` is the most similar one.
  *
  * The profile is written to #GstSpeakerEmbed:location, posted in a
  * `speakerembed-profile` element message, and, with
@@ -42,6 +44,7 @@
 #include "gstspeakerembed.h"
 
 #include <ganvoice/model-paths.h>
+#include <ganvoice/speaker-encoder.h>
 #include <ganvoice/speaker-traits.h>
 #include <ganvoice/voice-conversion.h>
 
@@ -66,6 +69,7 @@ enum
   PROP_MAX_SPEECH,
   PROP_NAME,
   PROP_LANGUAGE,
+  PROP_ENCODER,
 };
 
 #define DEFAULT_SEND_EVENT FALSE
@@ -73,6 +77,7 @@ enum
 #define DEFAULT_MAX_SPEECH 30.0
 #define DEFAULT_NAME "cloned-voice"
 #define ACOUSTIC_CARD_REL "acoustic/acoustic.json"
+#define ENCODER_REL "speaker/speaker.ts"
 
 #define CAPS \
   "audio/x-raw, format = (string) { F32LE, S16LE, S32LE }, " \
@@ -84,6 +89,7 @@ namespace {
 struct Settings {
   std::string location; /* "" = not written */
   std::string acoustic_card; /* "" = the shipped card */
+  std::string encoder; /* "" = the shipped speaker encoder */
   bool send_event = DEFAULT_SEND_EVENT;
   double min_speech = DEFAULT_MIN_SPEECH;
   double max_speech = DEFAULT_MAX_SPEECH;
@@ -115,7 +121,8 @@ struct SpeakerEmbedPrivate {
    * it is not streaming). */
   std::unique_ptr<ganvoice::TraitAnalyzer> analyzer;
   std::optional<ganvoice::ModelCard> card;
-  std::string card_error; /* why the card could not be loaded */
+  std::unique_ptr<ganvoice::SpeakerEncoder> encoder;
+  std::string card_error; /* why the card or encoder could not be loaded */
   bool card_error_posted = false;
   bool done = false; /* this stream's profile is made (or refused) */
   GstAudioFormat format = GST_AUDIO_FORMAT_UNKNOWN;
@@ -181,8 +188,19 @@ make_profile (GstSpeakerEmbed *self)
     return o;
   }
   o.usable = true;
-  o.profile = ganvoice::clone_profile (
-      r.traits, *priv->card, profile_name (s), s.language);
+  if (r.speech_audio.size () >=
+      ganvoice::SpeakerEncoder::kMinSeconds * ganvoice::TraitAnalyzer::kRate) {
+    std::vector<float> speaker = priv->encoder->embed (r.speech_audio);
+    o.profile = ganvoice::clone_profile (r.traits, *priv->card,
+        profile_name (s), s.language, speaker, &priv->encoder->card ());
+  } else {
+    /* Too little clean speech for the encoder: the traits alone. */
+    o.profile = ganvoice::clone_profile (
+        r.traits, *priv->card, profile_name (s), s.language);
+    o.warn = true;
+    o.message = "Too little clear speech for the speaker encoder: the voice "
+                "profile uses the measured traits only.";
+  }
   o.json = o.profile.to_json ();
   o.location = s.location;
   o.send_event = s.send_event;
@@ -192,7 +210,7 @@ make_profile (GstSpeakerEmbed *self)
         "Only %.1f s of speech: the voice profile is rough (min-speech is "
         "%.1f s; 10-30 s of speech make a better one).",
         r.speech_seconds, s.min_speech);
-    o.message = m;
+    o.message = o.message.empty () ? m : o.message + " " + m;
     g_free (m);
   }
   if (!o.location.empty ()) {
@@ -291,6 +309,7 @@ gst_speaker_embed_start (GstBaseTransform *trans)
   SpeakerEmbedPrivate *priv = self->priv;
   Settings s = copy_settings (self);
   priv->card.reset ();
+  priv->encoder.reset ();
   priv->card_error.clear ();
   priv->card_error_posted = false;
   /* setup() sets the format of the caps. */
@@ -315,6 +334,21 @@ gst_speaker_embed_start (GstBaseTransform *trans)
       throw ganvoice::ModelError (path +
           ": the card has no built-in voices (is it an acoustic "
           "model's card?)");
+    std::string enc = s.encoder;
+    if (enc.empty ())
+      enc = ganvoice::default_model_file (ENCODER_REL, &looked);
+    if (!g_file_test (enc.c_str (), G_FILE_TEST_IS_REGULAR))
+      throw ganvoice::ModelError ("the speaker encoder is not there: " +
+          (s.encoder.empty () ? std::string (ENCODER_REL) + " (looked in " +
+                      looked + "; set GANVOICE_MODEL_DIR or encoder)"
+                              : enc));
+    /* One intra-op thread: a profile is a short job beside the others. */
+    priv->encoder =
+        ganvoice::SpeakerEncoder::load (enc, ganvoice::card_beside (enc), 1);
+    /* Fails here, not at the end, if it describes none of the voices. */
+    ganvoice::blend_voices (
+        std::vector<float> ((size_t) priv->encoder->dim (), 0.0f),
+        priv->encoder->card (), card);
     priv->card = std::move (card);
   } catch (const std::exception &e) {
     priv->card_error = e.what ();
@@ -329,6 +363,7 @@ gst_speaker_embed_stop (GstBaseTransform *trans)
   GstSpeakerEmbed *self = GST_SPEAKER_EMBED (trans);
   SpeakerEmbedPrivate *priv = self->priv;
   priv->card.reset ();
+  priv->encoder.reset ();
   priv->done = false;
   return TRUE;
 }
@@ -374,9 +409,9 @@ gst_speaker_embed_transform_ip (GstBaseTransform *trans, GstBuffer *buf)
   if (!priv->card) {
     if (!priv->card_error_posted)
       GST_ELEMENT_ERROR (self, RESOURCE, NOT_FOUND,
-          ("Could not read the acoustic model card: %s",
+          ("Could not load the models for a voice profile: %s",
               priv->card_error.c_str ()),
-          ("the acoustic-card property"));
+          ("the acoustic-card and encoder properties"));
     priv->card_error_posted = true;
     return GST_FLOW_ERROR;
   }
@@ -459,11 +494,13 @@ gst_speaker_embed_set_property (
     case PROP_LOCATION:
     case PROP_ACOUSTIC_CARD:
     case PROP_NAME:
-    case PROP_LANGUAGE: {
+    case PROP_LANGUAGE:
+    case PROP_ENCODER: {
       const gchar *v = g_value_get_string (value);
       std::string &to = prop_id == PROP_LOCATION ? s.location
           : prop_id == PROP_ACOUSTIC_CARD        ? s.acoustic_card
           : prop_id == PROP_NAME                 ? s.name
+          : prop_id == PROP_ENCODER              ? s.encoder
                                                  : s.language;
       to = v ? v : "";
       break;
@@ -507,6 +544,9 @@ gst_speaker_embed_get_property (
       break;
     case PROP_LANGUAGE:
       str (s.language);
+      break;
+    case PROP_ENCODER:
+      str (s.encoder);
       break;
     case PROP_SEND_EVENT:
       g_value_set_boolean (value, s.send_event);
@@ -563,6 +603,12 @@ gst_speaker_embed_class_init (GstSpeakerEmbedClass *klass)
       g_param_spec_string ("acoustic-card", "Acoustic model card",
           "The card of the acoustic model the profile is for (NULL: "
           "acoustic/acoustic.json in $GANVOICE_MODEL_DIR, the installed "
+          "models or the source tree)",
+          NULL, rw_ready));
+  g_object_class_install_property (gobject_class, PROP_ENCODER,
+      g_param_spec_string ("encoder", "Speaker encoder",
+          "The learned speaker encoder (TorchScript, its card beside it; "
+          "NULL: speaker/speaker.ts in $GANVOICE_MODEL_DIR, the installed "
           "models or the source tree)",
           NULL, rw_ready));
   g_object_class_install_property (gobject_class, PROP_SEND_EVENT,

@@ -13,7 +13,7 @@ namespace ganvoice {
 
 /* Any problem with a model or its card: the message says what and where. */
 class ModelError : public std::runtime_error {
- public:
+public:
   using std::runtime_error::runtime_error;
 };
 
@@ -26,16 +26,16 @@ struct MelSpec {
   int n_mels = 0;
   double fmin = 0.0;
   double fmax = 0.0;
-  std::string scale;      /* "slaney" or "htk" */
-  std::string norm;       /* "slaney" (area) or "none" */
-  double clamp = 1e-5;    /* log(max(mel, clamp)) */
+  std::string scale; /* "slaney" or "htk" */
+  std::string norm; /* "slaney" (area) or "none" */
+  double clamp = 1e-5; /* log(max(mel, clamp)) */
 };
 
 /* A built-in voice of an acoustic model: a speaker embedding. */
 struct Voice {
   std::string name;
-  std::string language;   /* ISO 639-1 or an espeak-ng voice name */
-  std::string gender;     /* "female" or "male" */
+  std::string language; /* ISO 639-1 or an espeak-ng voice name */
+  std::string gender; /* "female" or "male" */
   std::vector<float> embedding;
   /* The median F0 of the voice's training speech, in Hz, where the card
    * gives it ("f0_median_hz"); 0 when it does not. */
@@ -43,9 +43,9 @@ struct Voice {
 };
 
 struct ModelCard {
-  std::string path;       /* where it was read from, for messages */
+  std::string path; /* where it was read from, for messages */
   std::string name;
-  std::string kind;       /* "vocoder", "acoustic", "speaker" */
+  std::string kind; /* "vocoder", "acoustic", "speaker" */
   std::string version;
   MelSpec mel;
   bool f0_input = false;
@@ -57,10 +57,17 @@ struct ModelCard {
   int speaker_embedding_dim = 0;
   std::vector<Voice> voices;
 
+  /* Speaker encoders only (kind "speaker"): "voices" hold the encoder's
+   * embeddings of the built-in voices of the acoustic model named
+   * "acoustic_model", and "blend_temperature" (optional, > 0) is the
+   * softmax temperature of blend_voices() (speaker-encoder.h). */
+  std::string acoustic_model;
+  double blend_temperature = 0.0;
+
   /* Reads and checks a card. Throws ModelError naming the file and field. */
   GANVOICE_API static ModelCard load (const std::string &path);
-  GANVOICE_API static ModelCard parse (std::string_view json,
-      const std::string &origin);
+  GANVOICE_API static ModelCard parse (
+      std::string_view json, const std::string &origin);
 };
 
-}  // namespace ganvoice
+} // namespace ganvoice

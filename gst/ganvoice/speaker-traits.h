@@ -38,6 +38,10 @@ struct TraitReport {
   /* Share of the voiced frames in spans of 0.4 s or more whose pitch
    * stays within 1.5 %: notes, not speech. */
   double stable_pitch = 0.0;
+  /* The speech frames' audio, mono at TraitAnalyzer::kRate, in order
+   * (for the speaker encoder; the first kKeptSeconds of audio above the
+   * silence level only). */
+  std::vector<float> speech_audio;
   TraitProblem problem = TraitProblem::None;
   std::string message; /* a plain sentence for people; "" when usable */
 
@@ -63,6 +67,8 @@ public:
   static constexpr int kWindow = 512; /* 32 ms */
   static constexpr int kBands = 32; /* envelope bands, HTK mel 0 .. 8 kHz */
   static constexpr double kMinSpeech = 1.5; /* seconds: less is unusable */
+  /* Seconds of audio above the silence level kept for speech_audio. */
+  static constexpr double kKeptSeconds = 120.0;
   /* Formant spacing of the average adult vocal tract (about 15.9 cm):
    * formant_scale 1. */
   static constexpr double kReferenceSpacing = 1100.0;

@@ -146,6 +146,10 @@ public:
    * cannot be measured falls back to the card (f0_median_hz, gender).
    * Throws VoiceProfileError for an unknown voice. */
   GANVOICE_API const VoiceTraits &measure_voice (const std::string &name);
+  /* The same for any acoustic @embedding, cached under @key; @fallback
+   * gives the F0 guess when nothing could be measured. */
+  GANVOICE_API const VoiceTraits &measure_embedding (const std::string &key,
+      const std::vector<float> &embedding, const Voice &fallback);
 
   /* fit_slot() with @slot's natural set to the utterance's. */
   GANVOICE_API FitPlan plan (

@@ -62,11 +62,14 @@ GANVOICE_API size_t nearest_voice (const VoiceTraits &target,
     const std::vector<Voice> &voices,
     const std::vector<const VoiceTraits *> &known = {});
 
-/* A cloned voice's profile for the acoustic model of @card: @traits, and
- * the embedding of the nearest built-in voice (recorded as base_voice),
- * until a learned speaker encoder ships. */
+/* A cloned voice's profile for the acoustic model of @card, with @traits.
+ * With a learned @speaker_embedding and the @encoder_card it came from,
+ * the acoustic embedding is blend_voices() of the built-in voices and
+ * base_voice the nearest of them (cosine); without, it is the embedding of
+ * nearest_voice() by the traits. */
 GANVOICE_API VoiceProfile clone_profile (const VoiceTraits &traits,
-    const ModelCard &card, const std::string &name,
-    const std::string &language);
+    const ModelCard &card, const std::string &name, const std::string &language,
+    const std::vector<float> &speaker_embedding = {},
+    const ModelCard *encoder_card = nullptr);
 
 } // namespace ganvoice

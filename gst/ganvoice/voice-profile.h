@@ -50,12 +50,17 @@ struct VoiceProfile {
   std::string language; /* ISO 639-1 or an espeak-ng voice; may be empty */
   std::string gender; /* "female", "male" or empty */
   std::string model; /* the acoustic model's card name, if known */
-  /* The built-in voice of @model that the embedding was taken from, for a
-   * cloned voice (optional in the file, "base_voice"): the synthesizer maps
-   * that voice's measured traits onto @traits (voice-conversion.h). Until
-   * a learned speaker encoder ships, every cloned voice has one. */
+  /* For a cloned voice, the built-in voice of @model nearest to it
+   * (optional in the file, "base_voice"); the synthesizer maps the measured
+   * traits of @embedding's voice onto @traits (voice-conversion.h). */
   std::string base_voice;
   std::vector<float> embedding;
+  /* For a cloned voice: the learned speaker encoder's embedding of the
+   * reference speech, and the encoder's card name (both optional in the
+   * file, "speaker_embedding" and "speaker_encoder"). @embedding is then
+   * made from it (blend_voices() in speaker-encoder.h). */
+  std::vector<float> speaker_embedding;
+  std::string speaker_encoder;
   std::optional<VoiceTraits> traits;
   std::string path; /* where it was read from ("" if built in) */
 

@@ -77,6 +77,48 @@ class Batcher:
         return x
 
 
+def anti_wrap(x):
+    """|x| after wrapping to [-pi, pi] (APNet's anti-wrapping function)."""
+    return torch.abs(x - 2 * math.pi * torch.round(x / (2 * math.pi)))
+
+
+def supervised_losses(G, x, m, window):
+    """Generator-only losses against the real STFT in the iSTFT head's own framing:
+    L1 log-magnitude, anti-wrapped instantaneous phase, group delay and
+    instantaneous frequency (APNet), each weighted by the real magnitude so that
+    silent bins with meaningless phase do not dominate."""
+    re, im = G.spectrum(m)
+    frames = m.shape[-1]
+    X = torch.stft(x, G.n_fft, hop_length=G.hop, win_length=G.win, window=window,
+                   center=True, return_complex=True)[..., :frames]
+    mag = X.abs().clamp(min=1e-5)
+    mag_hat = torch.sqrt(re * re + im * im + 1e-9).clamp(min=1e-5)
+    l_mag = torch.nn.functional.l1_loss(torch.log(mag_hat), torch.log(mag))
+    phase = torch.angle(X)
+    phase_hat = torch.atan2(im, re + 1e-9)
+    w = mag / mag.mean(dim=(1, 2), keepdim=True)
+    w = w.clamp(max=10.0)
+
+    def wmean(d, ww):
+        return (anti_wrap(d) * ww).sum() / ww.sum()
+    l_ip = wmean(phase_hat - phase, w)
+    l_gd = wmean(torch.diff(phase_hat, dim=1) - torch.diff(phase, dim=1), w[:, 1:])
+    l_iaf = wmean(torch.diff(phase_hat, dim=2) - torch.diff(phase, dim=2), w[:, :, 1:])
+    return l_mag, l_ip + l_gd + l_iaf
+
+
+def mr_stft_loss(y, x, resolutions=((512, 128), (1024, 256), (2048, 512))):
+    """Spectral convergence + log-magnitude L1, averaged over resolutions."""
+    total = 0.0
+    for n_fft, hop in resolutions:
+        win = torch.hann_window(n_fft, device=x.device)
+        Y = torch.stft(y, n_fft, hop, window=win, return_complex=True).abs().clamp(min=1e-5)
+        X = torch.stft(x, n_fft, hop, window=win, return_complex=True).abs().clamp(min=1e-5)
+        sc = torch.linalg.norm(X - Y) / torch.linalg.norm(X)
+        total = total + sc + torch.nn.functional.l1_loss(torch.log(Y), torch.log(X))
+    return total / len(resolutions)
+
+
 def lr_at(step, base, total, warm, restart_step):
     w = min(1.0, (step - restart_step + 1) / warm)
     t = min(1.0, step / max(1, total))
@@ -134,6 +176,13 @@ def main():
                     help="generator |S| clamp (the first 10267 shipped steps used 100, see docs/vocoder.md)")
     ap.add_argument("--lowpass-prob", type=float, default=0.25,
                     help="fraction of segments low-passed at U(3.4k, 8k) Hz (telephone-band robustness)")
+    ap.add_argument("--supervised", action="store_true",
+                    help="generator only, no discriminators: log-magnitude and anti-wrapped phase "
+                         "losses on the iSTFT head, re-analysed mel and multi-resolution STFT "
+                         "(5-10x cheaper per step; the CPU path)")
+    ap.add_argument("--mag-weight", type=float, default=45.0)
+    ap.add_argument("--phase-weight", type=float, default=10.0)
+    ap.add_argument("--stft-weight", type=float, default=20.0)
     a = ap.parse_args()
     t0 = time.time()
     torch.set_num_threads(a.threads)
@@ -217,28 +266,42 @@ def main():
         with torch.no_grad():
             x = batcher(a.batch)
             m = mel_fn(x)
-        y = G(m)
-        # discriminator step
-        r_out, _ = D(x)
-        f_out, _ = D(y.detach())
-        ld = disc_loss(r_out, f_out)
-        optD.zero_grad(set_to_none=True)
-        ld.backward()
-        torch.nn.utils.clip_grad_norm_(D.parameters(), 100.0)
-        optD.step()
-        # generator step
-        r_out, r_f = D(x)
-        f_out, f_f = D(y)
-        l_adv = gen_adv_loss(f_out)
-        l_fm = feature_loss(r_f, f_f)
-        l_mel = torch.nn.functional.l1_loss(mel_fn(y), m)
-        lg = l_adv + a.fm_weight * l_fm + a.mel_weight * l_mel
-        optG.zero_grad(set_to_none=True)
-        lg.backward()
-        torch.nn.utils.clip_grad_norm_(G.parameters(), 100.0)
-        optG.step()
+        if a.supervised:
+            y = G(m)
+            l_mag, l_phase = supervised_losses(G, x, m, G.window)
+            l_mel = torch.nn.functional.l1_loss(mel_fn(y), m)
+            l_stft = mr_stft_loss(y, x)
+            lg = (a.mag_weight * l_mag + a.phase_weight * l_phase + a.mel_weight * l_mel
+                  + a.stft_weight * l_stft)
+            optG.zero_grad(set_to_none=True)
+            lg.backward()
+            torch.nn.utils.clip_grad_norm_(G.parameters(), 100.0)
+            optG.step()
+            losses = (("mag", l_mag), ("phase", l_phase), ("mel", l_mel), ("stft", l_stft))
+        else:
+            y = G(m)
+            # discriminator step
+            r_out, _ = D(x)
+            f_out, _ = D(y.detach())
+            ld = disc_loss(r_out, f_out)
+            optD.zero_grad(set_to_none=True)
+            ld.backward()
+            torch.nn.utils.clip_grad_norm_(D.parameters(), 100.0)
+            optD.step()
+            # generator step
+            r_out, r_f = D(x)
+            f_out, f_f = D(y)
+            l_adv = gen_adv_loss(f_out)
+            l_fm = feature_loss(r_f, f_f)
+            l_mel = torch.nn.functional.l1_loss(mel_fn(y), m)
+            lg = l_adv + a.fm_weight * l_fm + a.mel_weight * l_mel
+            optG.zero_grad(set_to_none=True)
+            lg.backward()
+            torch.nn.utils.clip_grad_norm_(G.parameters(), 100.0)
+            optG.step()
+            losses = (("d", ld), ("adv", l_adv), ("fm", l_fm), ("mel", l_mel))
         step += 1
-        for k, v in (("d", ld), ("adv", l_adv), ("fm", l_fm), ("mel", l_mel)):
+        for k, v in losses:
             acc[k] = acc.get(k, 0.0) + v.detach()
         if step % a.log_every == 0:
             now = time.time()

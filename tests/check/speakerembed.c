@@ -1,6 +1,6 @@
 /* speakerembed in a GstHarness: the profile (message, file, downstream
  * event) from synthetic speech, max-speech, formats, the bad-input
- * messages, reuse after READY, flushing; ganvoice taking the profile event
+ * messages, missing models, reuse after READY, flushing; ganvoice taking the profile event
  * on its sink pad; and one pipeline that clones and speaks in one run.
  * SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <gst/check/gstcheck.h>
@@ -111,11 +111,14 @@ make_embed (const gchar *location)
 {
   GstElement *e = gst_element_factory_make ("speakerembed", NULL);
   gchar *card = model_path ("tiny-acoustic.json");
+  gchar *enc = model_path ("tiny-speaker.ts");
   fail_unless (e != NULL);
-  g_object_set (e, "acoustic-card", card, "send-event", TRUE, NULL);
+  g_object_set (
+      e, "acoustic-card", card, "encoder", enc, "send-event", TRUE, NULL);
   if (location)
     g_object_set (e, "location", location, NULL);
   g_free (card);
+  g_free (enc);
   return e;
 }
 
@@ -194,6 +197,47 @@ pull_profile_event (GstHarness *h)
   return found;
 }
 
+/* How many numbers the array @key of @json holds; -1 when there is no
+ * @key, or no array of numbers after it. */
+static gint
+json_numbers (const gchar *json, const gchar *key)
+{
+  gchar *quoted = g_strdup_printf ("\"%s\"", key);
+  const gchar *at = strstr (json, quoted);
+  gchar *end;
+  gint n = 0;
+
+  g_free (quoted);
+  if (!at)
+    return -1;
+  at += strlen (key) + 2;
+  while (g_ascii_isspace (*at) || *at == ':')
+    at++;
+  if (*at++ != '[')
+    return -1;
+  for (;;) {
+    while (g_ascii_isspace (*at) || (n > 0 && *at == ','))
+      at++;
+    if (*at == ']')
+      return n;
+    g_ascii_strtod (at, &end);
+    if (end == at)
+      return -1;
+    at = end;
+    n++;
+  }
+}
+
+/* The learned encoder's part of a profile: a speaker embedding of the
+ * tiny encoder's 6 numbers, and its name. */
+static void
+check_encoder_fields (const gchar *json)
+{
+  fail_unless_equals_int (json_numbers (json, "speaker_embedding"), 6);
+  fail_unless (strstr (json, "\"speaker_encoder\" : \"tiny-speaker\"") != NULL,
+      "%s", json);
+}
+
 GST_START_TEST (test_profile)
 {
   gchar *location = temp_path ("mara.json");
@@ -204,6 +248,7 @@ GST_START_TEST (test_profile)
   gdouble f0 = 0, speech = 0, rate = 0;
   gchar *contents = NULL;
   GstEvent *ev;
+  const gchar *voices[] = { "ana", "ben", "chloe", "dmitri", NULL };
 
   push_signal (h, SIG_VOICE, 0.0, 6.0);
   /* Passthrough: every buffer comes out untouched. */
@@ -226,12 +271,15 @@ GST_START_TEST (test_profile)
   fail_unless_equals_string (gst_structure_get_string (s, "name"), "mara");
   fail_unless_equals_string (
       gst_structure_get_string (s, "location"), location);
-  /* 120 Hz: a male built-in voice of the tiny model. */
+  /* The base voice is the encoder's nearest built-in voice; the gender
+   * is the measured F0's (120 Hz: male). */
   fail_unless (
-      g_strcmp0 (gst_structure_get_string (s, "base-voice"), "ben") == 0 ||
-      g_strcmp0 (gst_structure_get_string (s, "base-voice"), "dmitri") == 0);
+      g_strv_contains (voices, gst_structure_get_string (s, "base-voice")));
   fail_unless (strstr (gst_structure_get_string (s, "profile"),
                    "\"ganvoice-voice-profile\"") != NULL);
+  fail_unless (strstr (gst_structure_get_string (s, "profile"),
+                   "\"gender\" : \"male\"") != NULL);
+  check_encoder_fields (gst_structure_get_string (s, "profile"));
   gst_message_unref (msg);
   fail_unless (find_message (bus, GST_MESSAGE_ERROR, NULL) == NULL);
 
@@ -239,6 +287,7 @@ GST_START_TEST (test_profile)
   fail_unless (g_file_get_contents (location, &contents, NULL, NULL));
   fail_unless (strstr (contents, "\"base_voice\"") != NULL);
   fail_unless (strstr (contents, "\"f0_median_hz\"") != NULL);
+  check_encoder_fields (contents);
   g_free (contents);
 
   /* The event, before EOS. */
@@ -247,6 +296,8 @@ GST_START_TEST (test_profile)
   fail_unless (strstr (gst_structure_get_string (
                            gst_event_get_structure (ev), "profile"),
                    "\"mara\"") != NULL);
+  check_encoder_fields (
+      gst_structure_get_string (gst_event_get_structure (ev), "profile"));
   gst_event_unref (ev);
 
   stop_harness (h, bus);
@@ -353,25 +404,45 @@ GST_START_TEST (test_bad_input)
 }
 GST_END_TEST;
 
-GST_START_TEST (test_no_card)
+/* A missing acoustic card or speaker encoder, or an encoder whose card
+ * is of another kind: an ERROR at the first buffer naming the file. */
+GST_START_TEST (test_missing_models)
 {
-  GstBus *bus;
-  GstElement *e = make_embed (NULL);
-  GstHarness *h;
-  GstMessage *msg;
-  gchar *text;
+  gchar *vocoder = model_path ("tiny-vocoder.ts");
+  gchar *vocoder_card = model_path ("tiny-vocoder.json");
+  const struct {
+    const gchar *property, *value, *needle;
+  } cases[] = {
+    { "acoustic-card", "/nonexistent/card.json", "/nonexistent/card.json" },
+    { "encoder", "/nonexistent/speaker.ts", "/nonexistent/speaker.ts" },
+    { "encoder", vocoder, vocoder_card },
+  };
+  guint i;
 
-  g_object_set (e, "acoustic-card", "/nonexistent/card.json", NULL);
-  h = start_harness (e, &bus, NULL);
-  fail_unless_equals_int (
-      gst_harness_push (h, make_buffer (SIG_VOICE, 1600, 0.0)), GST_FLOW_ERROR);
-  msg = find_message (bus, GST_MESSAGE_ERROR, NULL);
-  fail_unless (msg != NULL);
-  text = error_text (msg);
-  fail_unless (strstr (text, "/nonexistent/card.json") != NULL, "%s", text);
-  g_free (text);
-  gst_message_unref (msg);
-  stop_harness (h, bus);
+  for (i = 0; i < G_N_ELEMENTS (cases); i++) {
+    GstBus *bus;
+    GstElement *e = make_embed (NULL);
+    GstHarness *h;
+    GstMessage *msg;
+    gchar *text;
+
+    g_object_set (e, cases[i].property, cases[i].value, NULL);
+    h = start_harness (e, &bus, NULL);
+    fail_unless_equals_int (
+        gst_harness_push (h, make_buffer (SIG_VOICE, 1600, 0.0)),
+        GST_FLOW_ERROR);
+    msg = find_message (bus, GST_MESSAGE_ERROR, NULL);
+    fail_unless (
+        msg != NULL, "%s=%s: no ERROR", cases[i].property, cases[i].value);
+    text = error_text (msg);
+    fail_unless (strstr (text, cases[i].needle) != NULL, "'%s' not in '%s'",
+        cases[i].needle, text);
+    g_free (text);
+    gst_message_unref (msg);
+    stop_harness (h, bus);
+  }
+  g_free (vocoder);
+  g_free (vocoder_card);
 }
 GST_END_TEST;
 
@@ -677,7 +748,8 @@ GST_START_TEST (test_clone_and_speak_pipeline)
   gchar *json = temp_path ("me.json"), *out = temp_path ("dub.wav");
   gchar *am = model_path ("tiny-acoustic.ts"),
         *ac = model_path ("tiny-acoustic.json"),
-        *vm = model_path ("tiny-vocoder.ts");
+        *vm = model_path ("tiny-vocoder.ts"),
+        *enc = model_path ("tiny-speaker.ts");
   const gchar *cues = "1\n00:00:00,500 --> 00:00:02,000\nHello there.\n\n"
                       "2\n00:00:02,500 --> 00:00:04,000\nThis is my voice.\n";
   gchar *desc;
@@ -687,12 +759,12 @@ GST_START_TEST (test_clone_and_speak_pipeline)
   /* The line docs/cloning.md gives: subtitles in the cloned voice. */
   desc = g_strdup_printf (
       "filesrc location=%s ! wavparse ! audioconvert ! "
-      "speakerembed location=%s acoustic-card=%s send-event=true ! "
-      "gv.reference "
+      "speakerembed location=%s acoustic-card=%s encoder=%s send-event=true "
+      "! gv.reference "
       "filesrc location=%s ! subcues ! ganvoice name=gv acoustic-model=%s "
       "vocoder-model=%s threads=1 ! audioconvert ! wavenc ! "
       "filesink location=%s",
-      wav, json, ac, srt, am, vm, out);
+      wav, json, ac, enc, srt, am, vm, out);
   run_clone_pipeline (desc, 2, "me");
   fail_unless (g_file_test (json, G_FILE_TEST_IS_REGULAR));
   g_free (desc);
@@ -700,11 +772,11 @@ GST_START_TEST (test_clone_and_speak_pipeline)
   /* The text property, nothing on the sink pad. */
   desc = g_strdup_printf (
       "filesrc location=%s ! wavparse ! audioconvert ! "
-      "speakerembed acoustic-card=%s send-event=true voice-name=mine ! "
-      "gv.reference "
+      "speakerembed acoustic-card=%s encoder=%s send-event=true "
+      "voice-name=mine ! gv.reference "
       "ganvoice name=gv text=\"Hello, this is my voice.\" "
       "acoustic-model=%s vocoder-model=%s threads=1 ! fakesink",
-      wav, ac, am, vm);
+      wav, ac, enc, am, vm);
   run_clone_pipeline (desc, 1, "mine");
   g_free (desc);
 
@@ -715,6 +787,7 @@ GST_START_TEST (test_clone_and_speak_pipeline)
   g_free (am);
   g_free (ac);
   g_free (vm);
+  g_free (enc);
 }
 GST_END_TEST;
 
@@ -730,7 +803,7 @@ speakerembed_suite (void)
   tcase_add_test (tc, test_max_speech);
   tcase_add_test (tc, test_s16_stereo);
   tcase_add_test (tc, test_bad_input);
-  tcase_add_test (tc, test_no_card);
+  tcase_add_test (tc, test_missing_models);
   tcase_add_test (tc, test_reuse_and_flush);
   tcase_add_test (tc, test_ganvoice_takes_event);
   tcase_add_test (tc, test_ganvoice_bad_event);

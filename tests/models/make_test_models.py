@@ -104,6 +104,56 @@ MEL_FRONT_END = {
 }
 
 
+# tiny-speaker.ts: the speaker encoder contract (docs/cloning.md): [1, N]
+# audio at 16 kHz in, one unit vector of SPEAKER_DIM numbers out. Frames
+# of 400 samples, their log spectrum in 8 bands, a linear layer, the mean
+# over frames, normalised. tiny-speaker.json describes the tiny acoustic
+# model's voices.
+SPEAKER_DIM = 6
+
+
+class TinySpeaker(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.proj = nn.Linear(8, SPEAKER_DIM)
+
+    def forward(self, wav: torch.Tensor) -> torch.Tensor:
+        n = wav.shape[1] // 400
+        frames = wav[:, : n * 400].reshape(wav.shape[0], n, 400)
+        spec = torch.fft.rfft(frames, dim=-1).abs()[:, :, :200]   # [B, n, 200]
+        bands = torch.log(spec.reshape(wav.shape[0], n, 8, 25).mean(-1) + 1e-5)
+        e = self.proj(bands).mean(1)
+        return e / torch.linalg.norm(e, dim=1, keepdim=True).clamp(min=1e-6)
+
+
+def make_speaker(out_dir):
+    torch.manual_seed(91011)
+    torch.jit.script(TinySpeaker().eval()).save(os.path.join(out_dir, "tiny-speaker.ts"))
+    voices = []
+    for name, language, gender in VOICES:
+        e = torch.randn(SPEAKER_DIM)
+        e = e / e.norm()
+        voices.append({"name": name, "language": language, "gender": gender,
+                       "embedding": [round(float(v), 4) for v in e]})
+    card = {
+        "name": "tiny-speaker",
+        "kind": "speaker",
+        "version": "1",
+        "sample_rate": 16000, "n_fft": 400, "hop": 400, "n_mels": 8,
+        "fmin": 0.0, "fmax": 8000.0,
+        "speaker_embedding_dim": SPEAKER_DIM,
+        "acoustic_model": "tiny-acoustic",
+        "blend_temperature": 0.1,
+        "voices": voices,
+        "inputs": [{"name": "audio", "shape": [1, "samples"], "dtype": "float32"}],
+        "outputs": [{"name": "embedding", "shape": [1, SPEAKER_DIM], "dtype": "float32"}],
+        "training_data": "none: seeded random weights, for tests only",
+    }
+    with open(os.path.join(out_dir, "tiny-speaker.json"), "w") as f:
+        json.dump(card, f, indent=2)
+        f.write("\n")
+
+
 def main(out_dir):
     torch.manual_seed(1234)
     model = TinyVocoder().eval()
@@ -155,6 +205,8 @@ def main(out_dir):
     torch.manual_seed(5678)
     broken = torch.jit.script(TinyAcousticBroken().eval())
     broken.save(os.path.join(out_dir, "tiny-acoustic-broken.ts"))
+
+    make_speaker(out_dir)
 
 
 if __name__ == "__main__":

@@ -257,6 +257,77 @@ GST_START_TEST (test_music)
 }
 GST_END_TEST;
 
+/* 2.5 s of speech, 8 s of digital silence, 2.5 s of speech. */
+static std::vector<float>
+speech_pause_speech ()
+{
+  std::vector<float> x = voice (2.5, 140.0, 4.0);
+  std::vector<float> second = voice (2.5, 140.0, 4.0, 16000, 0.3, 2);
+  x.resize (x.size () + 8 * 16000, 0.0f);
+  x.insert (x.end (), second.begin (), second.end ());
+  return x;
+}
+
+/* Long pauses between the speech are not "music": the modulation measure
+ * skips blocks that are mostly silence (before, most blocks here were
+ * silence, modulation 0). */
+GST_START_TEST (test_long_pauses)
+{
+  TraitReport r = analyze (speech_pause_speech ());
+  print ("2.5 s, 8 s of silence, 2.5 s", r);
+  fail_unless (r.usable (), "%s", r.message.c_str ());
+  /* The pause is not speech time. */
+  fail_unless (r.speech_seconds > 4.0 && r.speech_seconds <= 5.0, "%f",
+      r.speech_seconds);
+}
+GST_END_TEST;
+
+/* speech_audio: the speech frames' audio at 16 kHz, 10 ms a frame. Its
+ * length lies between voiced_seconds (voiced speech frames) and
+ * speech_seconds (which also counts pauses under 0.3 s), both exact
+ * bounds; where the recording's floor is digital silence the dips between
+ * syllables are speech too, and it is within 8 % of speech_seconds. Of
+ * digital silence, only what the frames at its edges reach into (less
+ * than a hop each). */
+GST_START_TEST (test_speech_audio)
+{
+  std::vector<float> at44 = voice (5.0, 220.0, 3.0, 44100);
+  /* Speech after more silence than the analyzer keeps audio for. */
+  std::vector<float> late (
+      (size_t) (TraitAnalyzer::kKeptSeconds + 5) * 16000, 0.0f);
+  std::vector<float> tail = voice (5.0, 140.0, 4.0);
+  late.insert (late.end (), tail.begin (), tail.end ());
+  const struct {
+    const char *what;
+    std::vector<float> x;
+    int rate;
+    double min_share; /* of speech_seconds */
+  } cases[] = {
+    { "5 s", voice (5.0, 140.0, 4.0), 16000, 0.5 },
+    { "5 s at 44.1 kHz", at44, 44100, 0.5 },
+    { "2.5 s, 8 s of silence, 2.5 s", speech_pause_speech (), 16000, 0.92 },
+    { "125 s of silence, 5 s", late, 16000, 0.5 },
+  };
+  for (const auto &c : cases) {
+    TraitReport r = analyze (c.x, c.rate);
+    fail_unless (r.usable (), "%s: %s", c.what, r.message.c_str ());
+    const double audio_s = (double) r.speech_audio.size () / 16000.0;
+    GST_INFO ("%s: speech_audio %.2f s, voiced %.2f s, speech %.2f s", c.what,
+        audio_s, r.voiced_seconds, r.speech_seconds);
+    fail_unless (r.speech_audio.size () % TraitAnalyzer::kHop == 0);
+    fail_unless (audio_s >= r.voiced_seconds - 1e-9 &&
+            audio_s <= r.speech_seconds + 1e-9 &&
+            audio_s >= c.min_share * r.speech_seconds,
+        "%s: %f s of audio, %f s voiced, %f s of speech", c.what, audio_s,
+        r.voiced_seconds, r.speech_seconds);
+    const long zeros =
+        std::count (r.speech_audio.begin (), r.speech_audio.end (), 0.0f);
+    fail_unless (
+        zeros < 2 * TraitAnalyzer::kHop, "%s: %ld zeros", c.what, zeros);
+  }
+}
+GST_END_TEST;
+
 GST_START_TEST (test_reset_and_format)
 {
   TraitAnalyzer a (16000, 1);
@@ -347,6 +418,49 @@ GST_START_TEST (test_plan_conversion)
 }
 GST_END_TEST;
 
+/* A band-limited target (nothing above or below its band but a floor far
+ * down) is matched inside its band only. @lo .. @hi are its envelope
+ * bands; inside them the target is the base plus a tilt of @tilt_db (0 in
+ * the band's middle), outside 50 dB below the base. The gain must be
+ * that tilt within 0.5 dB (so well inside the +-12 dB clamp; the means
+ * over all bands pinned it at +12 dB), held at the band's edges. */
+GST_START_TEST (test_plan_band_limited)
+{
+  const struct {
+    const char *what;
+    int lo, hi;
+    float tilt_db;
+  } cases[] = {
+    { "top half down, same shape", 0, 15, 0.0f },
+    { "top half down, brighter", 0, 15, 8.0f },
+    { "telephone 300-3400 Hz, darker", 4, 23, -6.0f },
+  };
+  MelSpec spec = mel_spec ();
+  for (const auto &c : cases) {
+    VoiceTraits base = traits (120, 1.0), target = traits (120, 1.0);
+    const float mid = 0.5f * (c.lo + c.hi);
+    for (int b = 0; b < TraitAnalyzer::kBands; b++) {
+      /* A base envelope with a shape: formant bumps and a fall. */
+      base.spectral_envelope[b] = 5.0f * std::sin (0.7f * b) - 0.3f * b;
+      target.spectral_envelope[b] = b >= c.lo && b <= c.hi
+          ? base.spectral_envelope[b] + c.tilt_db * (b - mid) / (c.hi - c.lo)
+          : base.spectral_envelope[b] - 50.0f;
+    }
+    VoiceConversion conv = plan_conversion (base, target, spec);
+    fail_unless_equals_int ((int) conv.gain.size (), 80);
+    for (int m = 0; m < 80; m++) {
+      const double db = conv.gain[m] * 20.0 / std::log (10.0);
+      /* The tilt, held at the band's edges outside it. */
+      const double b = std::clamp (
+          trait_band_at (mel_band_hz (spec, m)), (double) c.lo, (double) c.hi);
+      const double want = c.tilt_db * (b - mid) / (c.hi - c.lo);
+      fail_unless (std::fabs (db - want) < 0.5,
+          "%s: mel band %d: %f dB, not %f", c.what, m, db, want);
+    }
+  }
+}
+GST_END_TEST;
+
 GST_START_TEST (test_apply_conversion)
 {
   MelSpec spec = mel_spec (40);
@@ -414,6 +528,36 @@ GST_START_TEST (test_nearest_voice)
   fail_unless (p.embedding == card.voices[3].embedding);
   fail_unless (p.traits.has_value ());
   fail_unless_equals_string (p.language.c_str (), "de");
+}
+GST_END_TEST;
+
+/* A cloned voice's gender is its measured F0's (below 160 Hz male), not
+ * its base voice's; without an F0 it is the base voice's. */
+GST_START_TEST (test_clone_gender)
+{
+  ModelCard card = ModelCard::load (model_file ("tiny-acoustic.json"));
+  /* F0s that make each base voice the other gender's range. */
+  card.voices[0].f0_median_hz = 100.0; /* ana, female */
+  card.voices[1].f0_median_hz = 250.0; /* ben, male */
+  card.voices[2].f0_median_hz = 150.0; /* chloe, female */
+  card.voices[3].f0_median_hz = 170.0; /* dmitri, male */
+  const struct {
+    double f0;
+    const char *base, *gender;
+  } cases[] = {
+    { 100.0, "ana", "male" },
+    { 159.0, "chloe", "male" },
+    { 161.0, "dmitri", "female" },
+    { 250.0, "ben", "female" },
+    { 0.0, "ana", "female" },
+  };
+  for (const auto &c : cases) {
+    VoiceTraits t;
+    t.f0_median_hz = c.f0;
+    VoiceProfile p = clone_profile (t, card, "me", "en");
+    fail_unless_equals_string (p.base_voice.c_str (), c.base);
+    fail_unless_equals_string (p.gender.c_str (), c.gender);
+  }
 }
 GST_END_TEST;
 
@@ -521,10 +665,14 @@ speaker_traits_suite (void)
   tcase_add_test (tc, test_too_short);
   tcase_add_test (tc, test_clipping);
   tcase_add_test (tc, test_music);
+  tcase_add_test (tc, test_long_pauses);
+  tcase_add_test (tc, test_speech_audio);
   tcase_add_test (tc, test_reset_and_format);
   tcase_add_test (tc, test_plan_conversion);
+  tcase_add_test (tc, test_plan_band_limited);
   tcase_add_test (tc, test_apply_conversion);
   tcase_add_test (tc, test_nearest_voice);
+  tcase_add_test (tc, test_clone_gender);
   tcase_add_test (tc, test_profile_round_trip_traits);
   tcase_add_test (tc, test_synthesizer_clone);
   return s;
