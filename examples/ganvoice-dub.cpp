@@ -1,7 +1,7 @@
 /* ganvoice-dub: dubs a video from its subtitles.
  * SPDX-License-Identifier: LGPL-2.1-or-later
  *
- *   ganvoice-dub INPUT SUBTITLES -o OUTPUT [--voice NAME|PROFILE]
+ *   ganvoice-dub INPUT SUBTITLES -o OUTPUT [--voice NAME|PROFILE|AUDIO]
  *       [--voice SPEAKER=VOICE ...] [--lang L] [--mode duck|replace|add-track]
  *       [--embed-subtitles] [--json] ...
  *
@@ -46,6 +46,7 @@ struct Options {
   std::string input, subtitles, output;
   std::vector<std::string> voices;
   std::string language, overflow, acoustic_model, vocoder_model, device;
+  std::string speaker_encoder; /* for --voice AUDIO */
   std::string title;
   Mode mode = Mode::Duck;
   double duck_level = -12.0;
@@ -713,6 +714,17 @@ make_tagger (App *app)
   return tagger;
 }
 
+/* MODEL.json beside MODEL.ts. */
+std::string
+card_of (const std::string &model)
+{
+  std::string card = model;
+  size_t dot = card.rfind ('.');
+  if (dot != std::string::npos && card.find ('/', dot) == std::string::npos)
+    card.erase (dot);
+  return card + ".json";
+}
+
 /* MODEL.ts and its card MODEL.json beside it. */
 void
 set_model (GstElement *dub, const char *kind, const std::string &model)
@@ -721,11 +733,7 @@ set_model (GstElement *dub, const char *kind, const std::string &model)
     return;
   std::string prop = std::string (kind) + "-model";
   g_object_set (dub, prop.c_str (), model.c_str (), NULL);
-  std::string card = model;
-  size_t dot = card.rfind ('.');
-  if (dot != std::string::npos && card.find ('/', dot) == std::string::npos)
-    card.erase (dot);
-  card += ".json";
+  std::string card = card_of (model);
   prop = std::string (kind) + "-card";
   if (g_file_test (card.c_str (), G_FILE_TEST_IS_REGULAR))
     g_object_set (dub, prop.c_str (), card.c_str (), NULL);
@@ -995,6 +1003,11 @@ profile_from_audio (App *app, const std::string &media, std::string *profile)
   g_object_set (embed, "location", profile->c_str (), "voice-name", name,
       "language", app->opt.language.c_str (), NULL);
   g_free (name);
+  if (!app->opt.acoustic_model.empty ())
+    g_object_set (embed, "acoustic-card",
+        card_of (app->opt.acoustic_model).c_str (), NULL);
+  if (!app->opt.speaker_encoder.empty ())
+    g_object_set (embed, "encoder", app->opt.speaker_encoder.c_str (), NULL);
   gst_bin_add_many (GST_BIN (pipe), src, dec, conv, embed, sink, NULL);
   gst_element_link (src, dec);
   gst_element_link_many (conv, embed, sink, NULL);
@@ -1266,7 +1279,8 @@ parse_args (App *app, int argc, char **argv)
 {
   Options &o = app->opt;
   gchar *output = NULL, *lang = NULL, *mode = NULL, *overflow = NULL;
-  gchar *acoustic = NULL, *vocoder = NULL, *device = NULL, *title = NULL;
+  gchar *acoustic = NULL, *vocoder = NULL, *device = NULL, *title = NULL,
+        *encoder = NULL;
   gchar **voices = NULL;
   gboolean json = FALSE, embed = FALSE, quiet = FALSE;
   GOptionEntry entries[] = {
@@ -1301,6 +1315,10 @@ parse_args (App *app, int argc, char **argv)
         "FILE" },
     { "vocoder-model", 0, 0, G_OPTION_ARG_FILENAME, &vocoder,
         "TorchScript vocoder (its card beside it)", "FILE" },
+    { "speaker-encoder", 0, 0, G_OPTION_ARG_FILENAME, &encoder,
+        "TorchScript speaker encoder for --voice AUDIO (its card beside it; "
+        "default: the shipped one)",
+        "FILE" },
     { "device", 0, 0, G_OPTION_ARG_STRING, &device,
         "Where the models run: cpu or cuda", "DEV" },
     { "threads", 0, 0, G_OPTION_ARG_INT, &o.threads, "Threads for the models",
@@ -1344,6 +1362,8 @@ parse_args (App *app, int argc, char **argv)
       o.acoustic_model = acoustic;
     if (vocoder)
       o.vocoder_model = vocoder;
+    if (encoder)
+      o.speaker_encoder = encoder;
     if (device)
       o.device = device;
     if (title)
@@ -1372,6 +1392,7 @@ parse_args (App *app, int argc, char **argv)
   g_free (overflow);
   g_free (acoustic);
   g_free (vocoder);
+  g_free (encoder);
   g_free (device);
   g_free (title);
   g_strfreev (voices);

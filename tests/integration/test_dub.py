@@ -20,6 +20,7 @@ import subprocess
 import sys
 import tempfile
 import unittest
+import wave
 
 import gi
 
@@ -174,8 +175,9 @@ class Dub(unittest.TestCase):
         cls.tmp.cleanup()
 
     @staticmethod
-    def run_dub(inp, subs, out, *extra):
-        return subprocess.run([DUB, inp, subs, "-o", out] + VOICE_ARGS + list(extra),
+    def run_dub(inp, subs, out, *extra, voice="ben"):
+        args = [a if a != "ben" else voice for a in VOICE_ARGS]
+        return subprocess.run([DUB, inp, subs, "-o", out] + args + list(extra),
                               capture_output=True, text=True, timeout=300)
 
     def dub_ok(self, *args):
@@ -340,17 +342,46 @@ class Dub(unittest.TestCase):
         self.assertNotEqual(r.returncode, 0)
         self.assertIn("out.avi", r.stderr)
 
-    def test_reference_audio_voice_needs_speakerembed(self):
-        if Gst.ElementFactory.find("speakerembed"):
-            self.skipTest("speakerembed exists")
+    def speech_wav(self, path, seconds):
+        """Voice-like audio: a 140 Hz buzz with a syllable rhythm."""
+        sr = 16000
+        t = np.arange(int(seconds * sr)) / sr
+        buzz = sum(np.sin(2 * np.pi * 140 * k * t) / k for k in range(1, 12))
+        env = 0.5 + 0.5 * np.sin(2 * np.pi * 4.0 * t)
+        x = (0.2 * buzz / 3.0 * env * env).astype(np.float32)
+        with wave.open(path, "wb") as w:
+            w.setnchannels(1)
+            w.setsampwidth(2)
+            w.setframerate(sr)
+            w.writeframes((np.clip(x, -1, 1) * 32767).astype("<i2").tobytes())
+
+    def test_reference_audio_voice(self):
+        if not Gst.ElementFactory.find("speakerembed"):
+            self.skipTest("no speakerembed")
         wav = os.path.join(self.dir, "reference.wav")
-        launch("audiotestsrc", "num-buffers=10", "!", "wavenc", "!", "filesink", "location=" + wav)
+        self.speech_wav(wav, 8.0)
+        out = os.path.join(self.dir, "cloned.mkv")
+        r = self.run_dub(self.prog, self.subs, out, "--speaker-encoder",
+                         os.path.join(MODELS, "tiny-speaker.ts"), voice=wav)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertTrue(os.path.exists(out))
+        # the temporary profile is gone
+        self.assertEqual([f for f in os.listdir(tempfile.gettempdir())
+                          if f.startswith("ganvoice-dub-voice-")], [])
+
+    def test_reference_audio_unusable(self):
+        if not Gst.ElementFactory.find("speakerembed"):
+            self.skipTest("no speakerembed")
+        wav = os.path.join(self.dir, "silent.wav")
+        launch("audiotestsrc", "wave=silence", "num-buffers=50", "!", "wavenc", "!",
+               "filesink", "location=" + wav)
         out = os.path.join(self.dir, "never.mkv")
-        r = subprocess.run([DUB, self.prog, self.subs, "-o", out, "--voice", wav],
-                           capture_output=True, text=True, timeout=60)
+        r = self.run_dub(self.prog, self.subs, out, "--speaker-encoder",
+                         os.path.join(MODELS, "tiny-speaker.ts"), voice=wav)
         self.assertNotEqual(r.returncode, 0)
-        self.assertIn("speakerembed", r.stderr)
         self.assertIn(wav, r.stderr)
+        self.assertIn("silent", r.stderr)
+        self.assertFalse(os.path.exists(out))
 
     def test_subtitles_past_the_end(self):
         subs = os.path.join(self.dir, "past.srt")
