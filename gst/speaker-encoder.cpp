@@ -64,6 +64,10 @@ SpeakerEncoder::load (
     throw ModelError (card_path +
         ": a speaker encoder's card needs \"speaker_embedding_dim\" and "
         "\"voices\"");
+  if (impl->card.mel.sample_rate != kSampleRate)
+    throw ModelError (card_path + ": \"sample_rate\" is " +
+        std::to_string (impl->card.mel.sample_rate) +
+        ", but speaker encoders are fed 16000 Hz audio");
   configure_torch (threads);
   torch::jit::Module module = load_torchscript (model_path, torch::kCPU);
   impl->module = module;

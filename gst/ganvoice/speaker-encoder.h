@@ -18,6 +18,8 @@ namespace ganvoice {
  * voices (from their recordings); "acoustic_model" names that model. */
 class SpeakerEncoder {
 public:
+  /* The rate of the audio it takes (the card must say so). */
+  static constexpr int kSampleRate = 16000;
   /* The shortest input the encoder takes: 0.5 s. */
   static constexpr double kMinSeconds = 0.5;
 

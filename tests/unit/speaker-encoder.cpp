@@ -3,6 +3,7 @@
  * its errors, embeddings, blend_voices() and cloned profiles with it.
  * SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <ganvoice/speaker-encoder.h>
+#include <ganvoice/voice-adapt.h>
 #include <ganvoice/voice-conversion.h>
 
 #include <algorithm>
@@ -409,6 +410,79 @@ GST_START_TEST (test_embed_then_clone)
 }
 GST_END_TEST;
 
+/* ---- The adapt step ---------------------------------------------------- */
+
+GST_START_TEST (test_adapt)
+{
+  SynthesizerOptions o;
+  o.acoustic_model = model_file ("tiny-acoustic.ts");
+  o.acoustic_card = model_file ("tiny-acoustic.json");
+  o.vocoder_model = model_file ("tiny-vocoder.ts");
+  o.vocoder_card = model_file ("tiny-vocoder.json");
+  o.threads = 1;
+  auto synth = Synthesizer::load (o);
+  auto enc = load_tiny ();
+  const ModelCard &ac = synth->acoustic ().card ();
+  VoiceTraits traits;
+  traits.f0_median_hz = 180.0;
+  traits.f0_low_hz = 150.0;
+  traits.f0_high_hz = 220.0;
+  traits.speaking_rate = 12.0;
+  VoiceProfile clone = clone_profile (traits, ac, "me", "en",
+      enc->embed (harmonics (3.0, 180.0)), &enc->card ());
+
+  for (int evaluations : { 1, 6 }) {
+    VoiceProfile p = clone;
+    AdaptOptions options;
+    options.evaluations = evaluations;
+    int calls = 0;
+    AdaptReport r = adapt_voice (*synth, *enc, p, options, [&] (int, int) {
+      calls++;
+      return true;
+    });
+    fail_unless_equals_int (r.evaluations, evaluations);
+    fail_unless_equals_int (calls, evaluations - 1);
+    fail_unless (r.after >= r.before);
+    fail_unless (
+        std::fabs (std::accumulate (r.weights.begin (), r.weights.end (), 0.0) -
+            1.0) < 1e-9);
+    fail_unless (
+        r.formant_factor >= 0.85 - 1e-9 && r.formant_factor <= 1.18 + 1e-9);
+    fail_unless (p.speaker_embedding == clone.speaker_embedding);
+    fail_unless_equals_int (
+        (int) p.embedding.size (), (int) ac.speaker_embedding_dim);
+    /* The adapted voice is what it reports: the weighted mix. */
+    for (size_t k = 0; k < p.embedding.size (); k++) {
+      double mix = 0.0;
+      for (size_t i = 0; i < ac.voices.size (); i++)
+        mix += r.weights[i] * ac.voices[i].embedding[k];
+      fail_unless (std::fabs (mix - p.embedding[k]) < 1e-4);
+    }
+    if (evaluations == 1)
+      fail_unless (r.after == r.before &&
+          p.embedding.size () == clone.embedding.size ());
+  }
+
+  /* Stopped by the progress callback after the first try. */
+  VoiceProfile p = clone;
+  AdaptOptions options;
+  options.evaluations = 10;
+  AdaptReport r =
+      adapt_voice (*synth, *enc, p, options, [] (int, int) { return false; });
+  fail_unless_equals_int (r.evaluations, 1);
+
+  /* Not a clone: no speaker embedding. */
+  VoiceProfile builtin = synth->voices ().front ();
+  bool thrown = false;
+  try {
+    adapt_voice (*synth, *enc, builtin, options);
+  } catch (const ModelError &e) {
+    thrown = contains (e.what (), "speaker_embedding");
+  }
+  fail_unless (thrown);
+}
+GST_END_TEST;
+
 static Suite *
 speaker_encoder_suite (void)
 {
@@ -427,6 +501,7 @@ speaker_encoder_suite (void)
   tcase_add_test (tc, test_blend_errors);
   tcase_add_test (tc, test_clone_profile_with_encoder);
   tcase_add_test (tc, test_embed_then_clone);
+  tcase_add_test (tc, test_adapt);
   return s;
 }
 

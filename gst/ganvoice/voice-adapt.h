@@ -1,0 +1,43 @@
+/* ganvoice: the opt-in adapt step of voice cloning: tunes a cloned voice so
+ * that what the synthesizer makes of it sounds most like the reference to
+ * the speaker encoder.
+ * SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+#include <ganvoice/speaker-encoder.h>
+#include <ganvoice/synthesizer.h>
+
+#include <cstdint>
+#include <functional>
+#include <vector>
+
+namespace ganvoice {
+
+struct AdaptOptions {
+  int evaluations = 40; /* syntheses tried (each about 10 s of speech) */
+  uint32_t seed = 1;
+};
+
+struct AdaptReport {
+  double before = 0.0; /* cosine similarity of the clone as given */
+  double after = 0.0; /* ... and as adapted */
+  int evaluations = 0;
+  std::vector<double> weights; /* of the built-in voices, as adapted */
+  double formant_factor = 1.0; /* applied to traits.formant_scale */
+};
+
+/* Searches the mix of the built-in voices' embeddings (softmax weights)
+ * and a formant-scale factor (0.85 .. 1.18) for the speech, with the
+ * profile's trait mapping applied, whose speaker-encoder embedding is
+ * closest (cosine) to @profile's speaker_embedding; @profile gets the best
+ * one (embedding, base_voice, traits.formant_scale). A (1+1) evolution
+ * strategy from the profile as given, which is kept when nothing beats it.
+ * @progress (done, total) may return false to stop early. Throws
+ * ModelError (or VoiceProfileError) when @profile has no speaker_embedding
+ * or traits, or was made for another encoder or model. */
+GANVOICE_API AdaptReport adapt_voice (Synthesizer &synth,
+    SpeakerEncoder &encoder, VoiceProfile &profile,
+    const AdaptOptions &options = {},
+    const std::function<bool (int, int)> &progress = {});
+
+} // namespace ganvoice

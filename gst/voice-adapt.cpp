@@ -1,0 +1,133 @@
+/* ganvoice: the adapt step of voice cloning.
+ * SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <ganvoice/speaker-traits.h>
+#include <ganvoice/voice-adapt.h>
+
+#include <algorithm>
+#include <cmath>
+#include <random>
+
+namespace ganvoice {
+namespace {
+
+/* What each try speaks: about 10 s of varied English. */
+const char *const kAdaptText =
+    "The quick brown fox jumps over the lazy dog. How much wood would a "
+    "woodchuck chuck if a woodchuck could chuck wood? We were away a year "
+    "ago, when the weather was warm and the days were long.";
+
+constexpr double kMinFormant = std::log (0.85), kMaxFormant = std::log (1.18);
+
+} // namespace
+
+AdaptReport
+adapt_voice (Synthesizer &synth, SpeakerEncoder &encoder, VoiceProfile &profile,
+    const AdaptOptions &options, const std::function<bool (int, int)> &progress)
+{
+  if (profile.speaker_embedding.empty () || !profile.traits)
+    throw VoiceProfileError (profile.path +
+        ": adapting needs a cloned voice (speaker_embedding and traits, "
+        "from speakerembed)");
+  if (profile.speaker_embedding.size () != (size_t) encoder.dim () ||
+      (!profile.speaker_encoder.empty () &&
+          profile.speaker_encoder != encoder.card ().name))
+    throw ModelError (profile.path +
+        ": the profile was made with the speaker "
+        "encoder \"" +
+        profile.speaker_encoder + "\", not with " + encoder.card ().name);
+  const std::vector<VoiceProfile> &voices = synth.voices ();
+  const size_t n = voices.size ();
+  const size_t dim = profile.embedding.size ();
+  for (const VoiceProfile &v : voices)
+    if (v.embedding.size () != dim)
+      throw ModelError (profile.path +
+          ": the profile's embedding does not fit this acoustic model");
+
+  /* The start: the blend the profile has, as logits. */
+  VoiceBlend blend = blend_voices (
+      profile.speaker_embedding, encoder.card (), synth.acoustic ().card ());
+  std::vector<double> logits (n);
+  for (size_t i = 0; i < n; i++)
+    logits[i] = std::log (std::max (blend.weights[i], 1e-4));
+  const double formant = profile.traits->formant_scale;
+
+  auto make = [&] (const std::vector<double> &l, double log_formant) {
+    VoiceProfile p = profile;
+    double top = *std::max_element (l.begin (), l.end ()), total = 0.0;
+    std::vector<double> w (n);
+    for (size_t i = 0; i < n; i++)
+      total += w[i] = std::exp (l[i] - top);
+    p.embedding.assign (dim, 0.0f);
+    size_t best = 0;
+    for (size_t i = 0; i < n; i++) {
+      w[i] /= total;
+      if (w[i] > w[best])
+        best = i;
+      for (size_t k = 0; k < dim; k++)
+        p.embedding[k] += (float) (w[i] * voices[i].embedding[k]);
+    }
+    p.base_voice = voices[best].name;
+    p.traits->formant_scale = formant * std::exp (log_formant);
+    return std::make_pair (p, w);
+  };
+  auto score = [&] (const VoiceProfile &p) {
+    SpeakRequest req;
+    req.text = kAdaptText;
+    req.language = "en";
+    req.voice = p;
+    SpeakResult r = synth.speak (req);
+    std::vector<float> x = resample_to_16k (
+        r.samples.data (), r.samples.size (), r.sample_rate, 1);
+    if (x.empty ())
+      throw ModelError ("the synthesizer made no speech to adapt to");
+    /* A model that speaks very fast (a test model) is repeated up to the
+     * encoder's minimum; real speech here is about 10 s. */
+    const size_t need =
+        (size_t) (SpeakerEncoder::kMinSeconds * encoder.sample_rate ());
+    for (size_t n = x.size (); x.size () < need;)
+      x.insert (x.end (), x.begin (), x.begin () + (long) n);
+    return cosine_similarity (encoder.embed (x), profile.speaker_embedding);
+  };
+
+  std::mt19937 rng (options.seed);
+  std::normal_distribution<double> gauss (0.0, 1.0);
+  AdaptReport report;
+  double log_formant = 0.0;
+  auto [best_profile, best_w] = make (logits, log_formant);
+  double best = score (best_profile);
+  report.before = best;
+  report.evaluations = 1;
+  double step = 1.0; /* logit units; the formant step is 0.06 of it */
+  const int total = std::max (1, options.evaluations);
+  while (report.evaluations < total) {
+    if (progress && !progress (report.evaluations, total))
+      break;
+    std::vector<double> l = logits;
+    for (double &x : l)
+      x += step * gauss (rng);
+    double f = std::clamp (
+        log_formant + 0.06 * step * gauss (rng), kMinFormant, kMaxFormant);
+    auto [p, w] = make (l, f);
+    double s = score (p);
+    report.evaluations++;
+    if (s > best) {
+      best = s;
+      logits = l;
+      log_formant = f;
+      best_profile = p;
+      best_w = w;
+      step = std::min (2.0, step * 1.5);
+    } else {
+      step = std::max (0.1, step * 0.85);
+    }
+  }
+  report.after = best;
+  report.weights = best_w;
+  report.formant_factor = std::exp (log_formant);
+  std::string path = profile.path;
+  profile = best_profile;
+  profile.path = path;
+  return report;
+}
+
+} // namespace ganvoice
