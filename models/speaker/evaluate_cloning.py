@@ -331,6 +331,30 @@ def make_profile(gst, name, ref_wav, lang, out_dir, force):
     return prof, m
 
 
+def adapt_profile(gst, build, name, prof, n, force):
+    """ganvoice-adapt (the opt-in adapt step) on a profile; cached like make_profile."""
+    out = prof[:-5] + "-adapted.json"
+    meta_p = out + ".meta"
+    key = sha1(gst.fingerprint, file_sha1(prof), n)
+    if not force and os.path.exists(out) and os.path.exists(meta_p):
+        m = json.load(open(meta_p))
+        if m.get("key") == key:
+            return out, m
+    t = time.time()
+    r = subprocess.run([os.path.join(build, "examples", "ganvoice-adapt"), prof, "-o", out,
+                        "-n", str(n)], env=gst.env, capture_output=True, text=True)
+    if r.returncode != 0 or not os.path.exists(out):
+        sys.exit(f"evaluate_cloning: ganvoice-adapt failed on {prof}:\n{r.stderr[-3000:]}")
+    s = re.search(r"similarity ([0-9.-]+) -> ([0-9.-]+)", r.stderr)
+    m = {"key": key, "seconds": time.time() - t, "evaluations": n,
+         "similarity_before": float(s.group(1)) if s else None,
+         "similarity_after": float(s.group(2)) if s else None}
+    json.dump(m, open(meta_p, "w"), indent=1)
+    log(f"{name}: adapted in {m['seconds']:.0f} s, similarity {m['similarity_before']} -> "
+        f"{m['similarity_after']}")
+    return out, m
+
+
 def srt_time(t):
     ms = int(round(t * 1000))
     return f"{ms // 3600000:02d}:{ms // 60000 % 60:02d}:{ms // 1000 % 60:02d},{ms % 1000:03d}"
@@ -663,6 +687,8 @@ def main():
     ap.add_argument("--resynth", action="store_true", help="make profiles and speech again")
     ap.add_argument("--components", type=int, default=32, help="GMM-UBM components")
     ap.add_argument("--no-plot", action="store_true")
+    ap.add_argument("--adapt", type=int, default=30,
+                    help="also evaluate ganvoice-adapt with this many evaluations (0: not)")
     a = ap.parse_args()
     t0 = time.time()
     build, model_dir, work = (os.path.abspath(p) for p in (a.build, a.model_dir, a.work))
@@ -689,6 +715,10 @@ def main():
         conds = [("clone", slang)] + ([("xling", "en")] if name in CROSS else [])
         for kind, lang in conds:
             synth[f"{kind}-{name}"] = (kind, name, p, lang)
+        if a.adapt > 0:
+            ap_path, am = adapt_profile(gst, build, name, p, a.adapt, a.resynth)
+            prof[name]["adapt"] = am
+            synth[f"adapt-{name}"] = ("adapt", name, ap_path, slang)
     for name in TARGETS:
         base = prof[name]["profile"]["base_voice"]
         for kind, tname, p, lang in list(synth.values()):
@@ -776,8 +806,11 @@ def main():
     N = results["nocmn"]
     clone_conds = [c for c in synth if synth[c][0] == "clone"]
     xl_conds = [c for c in synth if synth[c][0] == "xling"]
+    ad_conds = [c for c in synth if synth[c][0] == "adapt"]
     summary = {}
-    for group, conds in (("clone", clone_conds), ("xling", xl_conds)):
+    for group, conds in (("clone", clone_conds), ("xling", xl_conds), ("adapt", ad_conds)):
+        if not conds:
+            continue
         n = sum(R["synth"][c]["n"] for c in conds)
         ok = sum(R["synth"][c]["correct"] for c in conds)
         n2 = sum(N["synth"][c]["n"] for c in conds)
@@ -796,7 +829,7 @@ def main():
           "most often taken for | target LL gain over base |")
     print("|---|---|---|---|---|---|---|---|")
     table = []
-    for cond in clone_conds + xl_conds:
+    for cond in clone_conds + xl_conds + ad_conds:
         kind, name, voice, lang = synth[cond]
         base = prof[name]["profile"]["base_voice"]
         r, r2 = R["synth"][cond], N["synth"][cond]
@@ -815,12 +848,12 @@ def main():
                "f0_err_hz": fc - fr, "f0_err_st": st(fc, fr), "f0_err_vs_reference_st": st(fc, fref),
                "f0_base_err_st": st(fb, fr), "baseline_target_ll_gain": gain}
         table.append(row)
-        label = ("clone " if kind == "clone" else "cross-lingual ") + name
+        label = {"clone": "clone ", "xling": "cross-lingual ", "adapt": "adapted "}[kind] + name
         print(f"| {label} | {lang} | {base} | {pct(r)} | {pct(r2)} | "
               f"{'yes' if r['closer_than_all_builtins'] else 'no, ' + r['closest_builtin']} "
               f"({r['margin_vs_builtins']:+.2f}) | {top} | {gain:+.2f} |")
     for g, s in summary.items():
-        print(f"| **{'all clones' if g == 'clone' else 'all cross-lingual'}** | | | "
+        print(f"| **{ {'clone': 'all clones', 'xling': 'all cross-lingual', 'adapt': 'all adapted'}[g]}** | | | "
               f"**{100 * s['id_rate_cmn']:.0f} %** ({s['n']}) | {100 * s['id_rate_nocmn']:.0f} % | "
               f"{s['closer_than_all_builtins_cmn']}/{s['targets']} | | |")
     print("\nF0 (median, this script's YIN at 8 kHz; real = the target's non-reference clips; "
