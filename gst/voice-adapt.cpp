@@ -44,11 +44,15 @@ adapt_voice (Synthesizer &synth, SpeakerEncoder &encoder, VoiceProfile &profile,
           ": the profile's embedding does not fit this acoustic model");
 
   /* The start: the blend the profile has, as logits. */
-  VoiceBlend blend = blend_voices (
-      profile.speaker_embedding, encoder.card (), synth.acoustic ().card ());
+  VoiceBlend blend = blend_voices (profile.speaker_embedding, encoder.card (),
+      synth.acoustic ().card (), profile.gender);
+  /* Voices the blend left out (another gender) stay out. */
   std::vector<double> logits (n);
-  for (size_t i = 0; i < n; i++)
-    logits[i] = std::log (std::max (blend.weights[i], 1e-4));
+  std::vector<bool> free (n);
+  for (size_t i = 0; i < n; i++) {
+    free[i] = blend.weights[i] > 0.0;
+    logits[i] = free[i] ? std::log (std::max (blend.weights[i], 1e-4)) : -1e9;
+  }
   const double formant = profile.traits->formant_scale;
 
   auto make = [&] (const std::vector<double> &l, double log_formant) {
@@ -103,8 +107,9 @@ adapt_voice (Synthesizer &synth, SpeakerEncoder &encoder, VoiceProfile &profile,
     if (progress && !progress (report.evaluations, total))
       break;
     std::vector<double> l = logits;
-    for (double &x : l)
-      x += step * gauss (rng);
+    for (size_t i = 0; i < n; i++)
+      if (free[i])
+        l[i] += step * gauss (rng);
     double f = std::clamp (
         log_formant + 0.06 * step * gauss (rng), kMinFormant, kMaxFormant);
     auto [p, w] = make (l, f);
