@@ -143,7 +143,7 @@ cosine_similarity (const std::vector<float> &a, const std::vector<float> &b)
 
 VoiceBlend
 blend_voices (const std::vector<float> &speaker, const ModelCard &encoder_card,
-    const ModelCard &acoustic_card, const std::string &gender)
+    const ModelCard &acoustic_card)
 {
   if (speaker.size () != (size_t) encoder_card.speaker_embedding_dim)
     throw ModelError ("the speaker embedding has " +
@@ -153,17 +153,12 @@ blend_voices (const std::vector<float> &speaker, const ModelCard &encoder_card,
       ? encoder_card.blend_temperature
       : 0.05;
   const size_t n = acoustic_card.voices.size ();
-  /* Only voices of @gender, where the card has any. */
-  bool gender_known = false;
-  for (const Voice &v : acoustic_card.voices)
-    gender_known = gender_known || (!gender.empty () && v.gender == gender);
   std::vector<double> sim (n, -HUGE_VAL);
   double best = -HUGE_VAL;
   VoiceBlend b;
   for (size_t i = 0; i < n; i++)
     for (const Voice &v : encoder_card.voices)
-      if (v.name == acoustic_card.voices[i].name &&
-          (!gender_known || acoustic_card.voices[i].gender == gender)) {
+      if (v.name == acoustic_card.voices[i].name) {
         sim[i] = cosine_similarity (speaker, v.embedding);
         if (sim[i] > best) {
           best = sim[i];

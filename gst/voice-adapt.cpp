@@ -44,15 +44,11 @@ adapt_voice (Synthesizer &synth, SpeakerEncoder &encoder, VoiceProfile &profile,
           ": the profile's embedding does not fit this acoustic model");
 
   /* The start: the blend the profile has, as logits. */
-  VoiceBlend blend = blend_voices (profile.speaker_embedding, encoder.card (),
-      synth.acoustic ().card (), profile.gender);
-  /* Voices the blend left out (another gender) stay out. */
+  VoiceBlend blend = blend_voices (
+      profile.speaker_embedding, encoder.card (), synth.acoustic ().card ());
   std::vector<double> logits (n);
-  std::vector<bool> free (n);
-  for (size_t i = 0; i < n; i++) {
-    free[i] = blend.weights[i] > 0.0;
-    logits[i] = free[i] ? std::log (std::max (blend.weights[i], 1e-4)) : -1e9;
-  }
+  for (size_t i = 0; i < n; i++)
+    logits[i] = std::log (std::max (blend.weights[i], 1e-4));
   const double formant = profile.traits->formant_scale;
 
   auto make = [&] (const std::vector<double> &l, double log_formant) {
@@ -107,9 +103,8 @@ adapt_voice (Synthesizer &synth, SpeakerEncoder &encoder, VoiceProfile &profile,
     if (progress && !progress (report.evaluations, total))
       break;
     std::vector<double> l = logits;
-    for (size_t i = 0; i < n; i++)
-      if (free[i])
-        l[i] += step * gauss (rng);
+    for (double &x : l)
+      x += step * gauss (rng);
     double f = std::clamp (
         log_formant + 0.06 * step * gauss (rng), kMinFormant, kMaxFormant);
     auto [p, w] = make (l, f);

@@ -256,8 +256,7 @@ clone_profile (const VoiceTraits &traits, const ModelCard &card,
   const bool measured = traits.f0_median_hz > 0.0;
   const std::string by_f0 = traits.f0_median_hz < 160.0 ? "male" : "female";
   if (!speaker_embedding.empty () && encoder_card) {
-    VoiceBlend blend = blend_voices (
-        speaker_embedding, *encoder_card, card, measured ? by_f0 : "");
+    VoiceBlend blend = blend_voices (speaker_embedding, *encoder_card, card);
     const Voice &base = card.voices.at (blend.nearest);
     p.gender = measured ? by_f0 : base.gender;
     p.base_voice = base.name;

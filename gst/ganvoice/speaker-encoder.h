@@ -60,12 +60,9 @@ struct VoiceBlend {
   double similarity = 0.0; /* its cosine similarity */
 };
 
-/* With @gender ("female" or "male"), only the voices of that gender take
- * part, where the acoustic card has any (a low male voice is not made from
- * a female one). Throws ModelError when the encoder card describes none of
- * the acoustic card's voices, or @speaker has the wrong length. */
+/* Throws ModelError when the encoder card describes none of the acoustic
+ * card's voices, or @speaker has the wrong length. */
 GANVOICE_API VoiceBlend blend_voices (const std::vector<float> &speaker,
-    const ModelCard &encoder_card, const ModelCard &acoustic_card,
-    const std::string &gender = "");
+    const ModelCard &encoder_card, const ModelCard &acoustic_card);
 
 } // namespace ganvoice
