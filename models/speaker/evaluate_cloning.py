@@ -402,7 +402,8 @@ def synthesize(gst, cond, voice, lang, sentences, out_dir, force):
 
 def envelope_gain(gst, target_profile, base_wav, base_meta, out_dir):
     """Diagnostic: the envelope gain plan_conversion () would apply (voice-conversion.cpp:
-    target - base envelope, [1/4 1/2 1/4] twice, clamp +-12 dB; the warp is ignored), with
+    target - base envelope within the target's band, [1/4 1/2 1/4] twice, clamp +-12 dB;
+    the warp is ignored), with
     the base voice's envelope measured by speakerembed on its baseline speech (the cues
     joined with 0.3 s pauses; the synthesizer measures four fixed English sentences
     instead).  Returns the gain per trait band and how many bands hit the clamp."""
@@ -426,7 +427,12 @@ def envelope_gain(gst, target_profile, base_wav, base_meta, out_dir):
     be = np.array(json.load(open(p))["traits"]["spectral_envelope"], float)
     if len(te) != len(be):
         return None
-    g = te - be
+    # the band limit of plan_conversion: bands within 35 dB of the target's loudest one,
+    # each side relative to its own mean over them, edge gains held outside
+    inband = np.nonzero(te >= te.max() - 35.0)[0]
+    lo, hi = inband[0], inband[-1]
+    idx = np.clip(np.arange(len(te)), lo, hi)
+    g = (te[idx] - te[lo:hi + 1].mean()) - (be[idx] - be[lo:hi + 1].mean())
     for _ in range(2):
         g = 0.25 * np.r_[g[0], g[:-1]] + 0.5 * g + 0.25 * np.r_[g[1:], g[-1]]
     mel = lambda f: 2595 * np.log10(1 + f / 700.0)

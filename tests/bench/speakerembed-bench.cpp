@@ -1,14 +1,16 @@
 /* speakerembed-bench: how long a voice profile from 30 s of speech takes
- * (ganvoice::TraitAnalyzer, what speakerembed runs), on one core.
+ * (ganvoice::TraitAnalyzer and the shipped speaker encoder, what
+ * speakerembed runs), on one core.
  * SPDX-License-Identifier: LGPL-2.1-or-later
  *
  *   speakerembed-bench [--seconds S] [--rate R] [--channels C] [--runs N]
  *
  * Synthesizes S seconds (default 30) of a harmonic "voice" with syllables
  * and 10 % pauses at R Hz (default 48000) with C channels (default 1),
- * feeds it in 20 ms chunks as an element would, and reports the best and
- * median wall time of add() over all chunks plus finish(), and the real-time
- * factor. Run it pinned to one core:
+ * feeds it in 20 ms chunks as an element would, and reports the median
+ * wall time of the trait analysis (add() over all chunks plus finish()) and
+ * of the speaker encoder on the speech, the best and median of both
+ * together, and the real-time factor. Run it pinned to one core:
  *   taskset -c 0 build/tests/bench/speakerembed-bench
  * The target is under 1 s for 30 s of audio. Not a timed test: it exits
  * non-zero only when the profile is unusable. */
@@ -17,7 +19,13 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <ganvoice/model-paths.h>
+#include <ganvoice/speaker-encoder.h>
+
 #include <cstdio>
+#include <exception>
+#include <memory>
+#include <string>
 #include <cstdlib>
 #include <cstring>
 #include <vector>
@@ -63,8 +71,22 @@ main (int argc, char **argv)
       audio[i * channels + c] = (float) (0.15 * s * env);
   }
 
+  /* The shipped speaker encoder, on one thread as speakerembed runs it. */
+  std::unique_ptr<ganvoice::SpeakerEncoder> encoder;
+  std::string looked;
+  std::string model =
+      ganvoice::default_model_file ("speaker/speaker.ts", &looked);
+  try {
+    encoder = ganvoice::SpeakerEncoder::load (
+        model, ganvoice::card_beside (model), 1);
+  } catch (const std::exception &e) {
+    fprintf (stderr, "speakerembed-bench: no speaker encoder (%s): %s\n",
+        looked.c_str (), e.what ());
+    return 1;
+  }
+
   const size_t chunk = (size_t) rate / 50;
-  std::vector<double> times;
+  std::vector<double> times, analysis, embedding;
   ganvoice::TraitReport report;
   for (int r = 0; r < runs; r++) {
     auto t0 = std::chrono::steady_clock::now ();
@@ -73,15 +95,23 @@ main (int argc, char **argv)
       analyzer.add (audio.data () + i * channels, std::min (chunk, n - i));
     report = analyzer.finish ();
     auto t1 = std::chrono::steady_clock::now ();
-    times.push_back (std::chrono::duration<double> (t1 - t0).count ());
+    std::vector<float> e = encoder->embed (report.speech_audio);
+    auto t2 = std::chrono::steady_clock::now ();
+    analysis.push_back (std::chrono::duration<double> (t1 - t0).count ());
+    embedding.push_back (std::chrono::duration<double> (t2 - t1).count ());
+    times.push_back (std::chrono::duration<double> (t2 - t0).count ());
   }
-  std::sort (times.begin (), times.end ());
+  for (auto *v : { &times, &analysis, &embedding })
+    std::sort (v->begin (), v->end ());
   const double best = times.front (), median = times[times.size () / 2];
-  printf ("| audio | rate, channels | best | median | real-time factor |\n");
-  printf ("|---|---|---|---|---|\n");
-  printf ("| %.0f s (%.1f s speech) | %d Hz, %d | %.3f s | %.3f s | %.4f |\n",
-      seconds, report.speech_seconds, rate, channels, best, median,
-      median / seconds);
+  printf ("| audio | rate, channels | traits (median) | encoder (median) | "
+          "total best | total median | real-time factor |\n");
+  printf ("|---|---|---|---|---|---|---|\n");
+  printf ("| %.0f s (%.1f s speech) | %d Hz, %d | %.3f s | %.3f s | %.3f s | "
+          "%.3f s | %.4f |\n",
+      seconds, report.speech_seconds, rate, channels,
+      analysis[analysis.size () / 2], embedding[embedding.size () / 2], best,
+      median, median / seconds);
   printf ("F0 %.1f Hz (%.1f .. %.1f), formant scale %.3f, %.2f syllables/s\n",
       report.traits.f0_median_hz, report.traits.f0_low_hz,
       report.traits.f0_high_hz, report.traits.formant_scale,
