@@ -309,14 +309,23 @@ class Gst:
         return r.returncode, out, issues, time.time() - t
 
 
+def cached_meta(path, key):
+    """The .meta of `path` when both exist and were made with `key`, else None."""
+    meta_p = path + ".meta"
+    if os.path.exists(path) and os.path.exists(meta_p):
+        m = json.load(open(meta_p))
+        if m.get("key") == key:
+            return m
+    return None
+
+
 def make_profile(gst, name, ref_wav, lang, out_dir, force):
     prof = os.path.join(out_dir, f"{name}.json")
     meta_p = prof + ".meta"
     key = sha1(gst.fingerprint, file_sha1(ref_wav), lang)
-    if not force and os.path.exists(prof) and os.path.exists(meta_p):
-        m = json.load(open(meta_p))
-        if m.get("key") == key:
-            return prof, m
+    m = None if force else cached_meta(prof, key)
+    if m:
+        return prof, m
     os.makedirs(out_dir, exist_ok=True)
     rc, out, issues, dt = gst.launch(
         ["filesrc", f"location={ref_wav}", "!", "wavparse", "!", "audioconvert", "!",
@@ -336,10 +345,9 @@ def adapt_profile(gst, build, name, prof, n, force):
     out = prof[:-5] + "-adapted.json"
     meta_p = out + ".meta"
     key = sha1(gst.fingerprint, file_sha1(prof), n)
-    if not force and os.path.exists(out) and os.path.exists(meta_p):
-        m = json.load(open(meta_p))
-        if m.get("key") == key:
-            return out, m
+    m = None if force else cached_meta(out, key)
+    if m:
+        return out, m
     t = time.time()
     r = subprocess.run([os.path.join(build, "examples", "ganvoice-adapt"), prof, "-o", out,
                         "-n", str(n)], env=gst.env, capture_output=True, text=True)
@@ -693,6 +701,9 @@ def main():
     ap.add_argument("--resynth", action="store_true", help="make profiles and speech again")
     ap.add_argument("--components", type=int, default=32, help="GMM-UBM components")
     ap.add_argument("--no-plot", action="store_true")
+    ap.add_argument("--ref-cut", type=float, default=0.0,
+                    help="clone from only the first S seconds of each reference (e.g. 3; use "
+                         "another --work so the 10 s results stay)")
     ap.add_argument("--adapt", type=int, default=30,
                     help="also evaluate ganvoice-adapt with this many evaluations (0: not)")
     a = ap.parse_args()
@@ -715,7 +726,12 @@ def main():
     t1 = time.time()
     prof, synth = {}, {}
     for name, (rlang, slang) in TARGETS.items():
-        p, pm = make_profile(gst, name, os.path.join(work, "refs", f"{name}.wav"), rlang,
+        ref = os.path.join(work, "refs", f"{name}.wav")
+        if a.ref_cut > 0:
+            rr, rx = wavfile.read(ref)
+            ref = os.path.join(work, "refs", f"{name}-first{a.ref_cut:g}s.wav")
+            wavfile.write(ref, rr, rx[:int(a.ref_cut * rr)])
+        p, pm = make_profile(gst, name, ref, rlang,
                              os.path.join(work, "profiles"), a.resynth)
         prof[name] = {"path": p, "profile": json.load(open(p)), **pm}
         conds = [("clone", slang)] + ([("xling", "en")] if name in CROSS else [])
@@ -900,7 +916,8 @@ def main():
     out = {
         "date": time.strftime("%Y-%m-%d %H:%M"), "build": build, "model_dir": model_dir,
         "fingerprint": gst.fingerprint, "seed": SEED,
-        "config": {"rate": SR, "ref_seconds": REF_SECONDS, "test_seconds": TEST_SECONDS,
+        "config": {"rate": SR, "ref_seconds": REF_SECONDS, "ref_cut": a.ref_cut,
+                   "test_seconds": TEST_SECONDS,
                    "enroll_seconds": ENROLL_SECONDS, "min_clip": MIN_CLIP,
                    "features": "c1..c20 MFCC (24 HTK mel 0-4 kHz, 25 ms Hamming, 10 ms hop, "
                                "pre-emphasis .97) + deltas (+-2); energy VAD (p99 - 30 dB, > -60 dBFS)",

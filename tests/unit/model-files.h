@@ -3,6 +3,8 @@
  * SPDX-License-Identifier: LGPL-2.1-or-later */
 #pragma once
 
+#include <ganvoice/synthesizer.h>
+
 #include <string>
 
 /* A file in tests/models. */
@@ -14,13 +16,27 @@ model_file (const char *name)
   return std::string (root) + "/tests/models/" + name;
 }
 
+/* The tiny acoustic model and vocoder, on one thread. */
+static inline ganvoice::SynthesizerOptions
+tiny_synthesizer_options ()
+{
+  ganvoice::SynthesizerOptions o;
+  o.acoustic_model = model_file ("tiny-acoustic.ts");
+  o.acoustic_card = model_file ("tiny-acoustic.json");
+  o.vocoder_model = model_file ("tiny-vocoder.ts");
+  o.vocoder_card = model_file ("tiny-vocoder.json");
+  o.threads = 1;
+  return o;
+}
+
 static inline std::string
 read_model_file (const char *name)
 {
   gchar *contents = NULL;
   gsize size = 0;
-  fail_unless (g_file_get_contents (model_file (name).c_str (), &contents,
-          &size, NULL), "cannot read %s", name);
+  fail_unless (
+      g_file_get_contents (model_file (name).c_str (), &contents, &size, NULL),
+      "cannot read %s", name);
   std::string text (contents, size);
   g_free (contents);
   return text;
@@ -38,8 +54,8 @@ write_temp (const char *name, const std::string &contents)
     g_free (made);
   }
   std::string path = dir + "/" + name;
-  fail_unless (g_file_set_contents (path.c_str (), contents.data (),
-          contents.size (), NULL));
+  fail_unless (g_file_set_contents (
+      path.c_str (), contents.data (), contents.size (), NULL));
   return path;
 }
 

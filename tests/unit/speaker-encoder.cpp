@@ -414,13 +414,7 @@ GST_END_TEST;
 
 GST_START_TEST (test_adapt)
 {
-  SynthesizerOptions o;
-  o.acoustic_model = model_file ("tiny-acoustic.ts");
-  o.acoustic_card = model_file ("tiny-acoustic.json");
-  o.vocoder_model = model_file ("tiny-vocoder.ts");
-  o.vocoder_card = model_file ("tiny-vocoder.json");
-  o.threads = 1;
-  auto synth = Synthesizer::load (o);
+  auto synth = Synthesizer::load (tiny_synthesizer_options ());
   auto enc = load_tiny ();
   const ModelCard &ac = synth->acoustic ().card ();
   VoiceTraits traits;

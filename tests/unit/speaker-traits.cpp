@@ -588,13 +588,7 @@ GST_END_TEST;
 
 GST_START_TEST (test_synthesizer_clone)
 {
-  SynthesizerOptions o;
-  o.acoustic_model = model_file ("tiny-acoustic.ts");
-  o.acoustic_card = model_file ("tiny-acoustic.json");
-  o.vocoder_model = model_file ("tiny-vocoder.ts");
-  o.vocoder_card = model_file ("tiny-vocoder.json");
-  o.threads = 1;
-  auto synth = Synthesizer::load (o);
+  auto synth = Synthesizer::load (tiny_synthesizer_options ());
 
   const VoiceTraits &ben = synth->measure_voice ("ben");
   fail_unless (ben.f0_median_hz > 0.0);

@@ -18,22 +18,10 @@ using namespace ganvoice;
 
 static const int64_t kMs = kFitMillisecond;
 
-static SynthesizerOptions
-tiny_options ()
-{
-  SynthesizerOptions o;
-  o.acoustic_model = model_file ("tiny-acoustic.ts");
-  o.acoustic_card = model_file ("tiny-acoustic.json");
-  o.vocoder_model = model_file ("tiny-vocoder.ts");
-  o.vocoder_card = model_file ("tiny-vocoder.json");
-  o.threads = 1;
-  return o;
-}
-
 static std::unique_ptr<Synthesizer>
 load_tiny ()
 {
-  return Synthesizer::load (tiny_options ());
+  return Synthesizer::load (tiny_synthesizer_options ());
 }
 
 static void
@@ -229,7 +217,7 @@ GST_START_TEST (test_load_and_voices)
   }
 
   /* Missing and corrupt models. */
-  SynthesizerOptions o = tiny_options ();
+  SynthesizerOptions o = tiny_synthesizer_options ();
   o.acoustic_model = "/nonexistent/acoustic.ts";
   try {
     Synthesizer::load (o);
@@ -239,7 +227,7 @@ GST_START_TEST (test_load_and_voices)
             std::string::npos,
         "%s", e.what ());
   }
-  o = tiny_options ();
+  o = tiny_synthesizer_options ();
   o.vocoder_model = write_temp ("corrupt.ts", corrupt_model_bytes ());
   try {
     Synthesizer::load (o);
@@ -352,7 +340,7 @@ GST_END_TEST;
 
 GST_START_TEST (test_chunked)
 {
-  SynthesizerOptions o = tiny_options ();
+  SynthesizerOptions o = tiny_synthesizer_options ();
   o.chunk_frames = 16;
   o.max_piece_phonemes = 20;
   auto synth = Synthesizer::load (o);
