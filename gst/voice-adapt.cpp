@@ -97,7 +97,7 @@ adapt_voice (Synthesizer &synth, SpeakerEncoder &encoder, VoiceProfile &profile,
   double best = score (best_profile);
   report.before = best;
   report.evaluations = 1;
-  double step = 1.0; /* logit units; the formant step is 0.06 of it */
+  double step = 1.0; /* logit units; the formant step is 0.15 of it */
   const int total = std::max (1, options.evaluations);
   while (report.evaluations < total) {
     if (progress && !progress (report.evaluations, total))
@@ -106,7 +106,7 @@ adapt_voice (Synthesizer &synth, SpeakerEncoder &encoder, VoiceProfile &profile,
     for (double &x : l)
       x += step * gauss (rng);
     double f = std::clamp (
-        log_formant + 0.06 * step * gauss (rng), kMinFormant, kMaxFormant);
+        log_formant + 0.15 * step * gauss (rng), kMinFormant, kMaxFormant);
     auto [p, w] = make (l, f);
     double s = score (p);
     report.evaluations++;

@@ -704,7 +704,7 @@ def main():
     ap.add_argument("--ref-cut", type=float, default=0.0,
                     help="clone from only the first S seconds of each reference (e.g. 3; use "
                          "another --work so the 10 s results stay)")
-    ap.add_argument("--adapt", type=int, default=30,
+    ap.add_argument("--adapt", type=int, default=40,
                     help="also evaluate ganvoice-adapt with this many evaluations (0: not)")
     a = ap.parse_args()
     t0 = time.time()
