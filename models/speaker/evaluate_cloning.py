@@ -701,6 +701,8 @@ def main():
     ap.add_argument("--resynth", action="store_true", help="make profiles and speech again")
     ap.add_argument("--components", type=int, default=32, help="GMM-UBM components")
     ap.add_argument("--no-plot", action="store_true")
+    ap.add_argument("--picture", default=None,
+                    help="also write the spectrograms here (docs/img/cloning-spectrograms.png)")
     ap.add_argument("--ref-cut", type=float, default=0.0,
                     help="clone from only the first S seconds of each reference (e.g. 3; use "
                          "another --work so the 10 s results stay)")
@@ -820,6 +822,33 @@ def main():
             fig.tight_layout()
             os.makedirs(os.path.join(work, "plots"), exist_ok=True)
             fig.savefig(os.path.join(work, "plots", "ltas.png"), dpi=90)
+            plt.close(fig)
+            # spectrograms: a real test clip, the clone and the adapted clone per target
+            cols = [("real", None), ("clone", "clone"), ("adapted", "adapt")]
+            fig, axs = plt.subplots(len(TARGETS), 3, figsize=(12, 2.1 * len(TARGETS)))
+            for r, name in enumerate(TARGETS):
+                for c, (title, kind) in enumerate(cols):
+                    ax = axs[r, c]
+                    if kind is None:
+                        x = real[name]["test"][0]
+                    elif f"{kind}-{name}" in speech:
+                        x = speech[f"{kind}-{name}"][0]
+                    else:
+                        ax.axis("off")
+                        continue
+                    ax.specgram(x[:int(3.5 * SR)], NFFT=256, Fs=SR, noverlap=192, cmap="magma",
+                                vmin=-120, vmax=-20)
+                    ax.set_title(f"{name}: {title}", fontsize=8)
+                    ax.set_ylim(0, SR / 2)
+                    ax.tick_params(labelsize=6)
+            fig.tight_layout()
+            fig.savefig(os.path.join(work, "plots", "spectrograms.png"), dpi=80)
+            if a.picture:
+                fig.savefig(a.picture, dpi=80)
+                from PIL import Image  # matplotlib's own dependency
+                im = Image.open(a.picture).convert("RGB").quantize(colors=96)
+                im.save(a.picture, optimize=True)  # about 0.5 MB instead of 1.4
+            plt.close(fig)
         except Exception as e:  # the plot is an aid, not a result
             log(f"plot failed: {e}")
 
