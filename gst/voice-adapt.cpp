@@ -31,10 +31,10 @@ adapt_voice (Synthesizer &synth, SpeakerEncoder &encoder, VoiceProfile &profile,
   if (profile.speaker_embedding.size () != (size_t) encoder.dim () ||
       (!profile.speaker_encoder.empty () &&
           profile.speaker_encoder != encoder.card ().name))
-    throw ModelError (profile.path +
-        ": the profile was made with the speaker "
-        "encoder \"" +
-        profile.speaker_encoder + "\", not with " + encoder.card ().name);
+    throw ModelError (profile.path + ": the profile's speaker embedding (" +
+        std::to_string (profile.speaker_embedding.size ()) +
+        " numbers, encoder \"" + profile.speaker_encoder +
+        "\") was not made by the speaker encoder " + encoder.card ().name);
   const std::vector<VoiceProfile> &voices = synth.voices ();
   const size_t n = voices.size ();
   const size_t dim = profile.embedding.size ();
@@ -84,8 +84,8 @@ adapt_voice (Synthesizer &synth, SpeakerEncoder &encoder, VoiceProfile &profile,
      * encoder's minimum; real speech here is about 10 s. */
     const size_t need =
         (size_t) (SpeakerEncoder::kMinSeconds * encoder.sample_rate ());
-    for (size_t n = x.size (); x.size () < need;)
-      x.insert (x.end (), x.begin (), x.begin () + (long) n);
+    for (size_t len = x.size (); x.size () < need;)
+      x.insert (x.end (), x.begin (), x.begin () + (long) len);
     return cosine_similarity (encoder.embed (x), profile.speaker_embedding);
   };
 
@@ -97,6 +97,7 @@ adapt_voice (Synthesizer &synth, SpeakerEncoder &encoder, VoiceProfile &profile,
   double best = score (best_profile);
   report.before = best;
   report.evaluations = 1;
+  bool improved = false;
   double step = 1.0; /* logit units; the formant step is 0.15 of it */
   const int total = std::max (1, options.evaluations);
   while (report.evaluations < total) {
@@ -111,6 +112,7 @@ adapt_voice (Synthesizer &synth, SpeakerEncoder &encoder, VoiceProfile &profile,
     double s = score (p);
     report.evaluations++;
     if (s > best) {
+      improved = true;
       best = s;
       logits = l;
       log_formant = f;
@@ -122,8 +124,12 @@ adapt_voice (Synthesizer &synth, SpeakerEncoder &encoder, VoiceProfile &profile,
     }
   }
   report.after = best;
-  report.weights = best_w;
   report.formant_factor = std::exp (log_formant);
+  if (!improved) { /* the profile stays exactly as it was */
+    report.weights = blend.weights;
+    return report;
+  }
+  report.weights = best_w;
   std::string path = profile.path;
   profile = best_profile;
   profile.path = path;
