@@ -264,6 +264,17 @@ obj_double (JsonObject *o, const char *name, double def)
   return def;
 }
 
+bool
+obj_bool (JsonObject *o, const char *name, bool def)
+{
+  if (!o || !json_object_has_member (o, name))
+    return def;
+  JsonNode *n = json_object_get_member (o, name);
+  if (!JSON_NODE_HOLDS_VALUE (n) || json_node_get_value_type (n) != G_TYPE_BOOLEAN)
+    return def;
+  return json_node_get_boolean (n);
+}
+
 gint64
 obj_int (JsonObject *o, const char *name, gint64 def)
 {

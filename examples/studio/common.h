@@ -63,6 +63,7 @@ JsonNode *parse_json (const std::string &text, std::string *error);
 std::string obj_string (JsonObject *o, const char *name, const std::string &def = "");
 double obj_double (JsonObject *o, const char *name, double def);
 gint64 obj_int (JsonObject *o, const char *name, gint64 def);
+bool obj_bool (JsonObject *o, const char *name, bool def);
 
 /* Message from a worker process whose stdout is one JSON object. */
 struct WorkerResult {

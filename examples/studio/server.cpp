@@ -130,7 +130,7 @@ public:
   void check_upload (const std::string &pid, const std::string &uid,
       SoupServerMessage *reply_to);
   void make_peaks (const std::string &pid, const std::string &uid);
-  void make_profile (const std::string &pid, const std::string &prid);
+  void make_profile (const std::string &pid, const std::string &prid, bool adapt);
   bool submit_job (const Row &job, std::string *error);
   void recover ();
   void load_voices ();
@@ -684,14 +684,17 @@ Server::make_peaks (const std::string &pid, const std::string &uid)
 }
 
 void
-Server::make_profile (const std::string &pid, const std::string &prid)
+Server::make_profile (const std::string &pid, const std::string &prid, bool adapt)
 {
   Row r = db.one ("SELECT * FROM profiles WHERE id = ?", { prid });
   if (r.empty ())
     return;
   make_dirs (project_dir (pid) + "/profiles");
   std::string out = project_dir (pid) + "/profiles/" + prid + ".voice";
-  helpers->run ({ "profile", upload_path (pid, r["upload"]), "-o", out },
+  std::vector<std::string> args = { "profile", upload_path (pid, r["upload"]), "-o", out };
+  if (adapt)
+    args.push_back ("--adapt");
+  helpers->run (args,
       [this, pid, prid] (WorkerResult &res) {
         if (res.ok)
           db.exec ("UPDATE profiles SET state = 'ready', error = '' WHERE id = ?", { prid });
@@ -1328,6 +1331,8 @@ handle_project (Server *s, SoupServerMessage *msg, const std::string &method,
       return;
     std::string uid = obj_string (o, "recording");
     std::string name = clean_name (obj_string (o, "name"), 60);
+    /* The opt-in adapt step: a better clone, about half a minute more. */
+    const bool adapt = obj_bool (o, "adapt", false);
     json_node_unref (node);
     Row u = valid_id (uid) ? db.one ("SELECT * FROM uploads WHERE id = ? AND project = ?", { uid, pid })
                            : Row ();
@@ -1350,7 +1355,7 @@ handle_project (Server *s, SoupServerMessage *msg, const std::string &method,
     db.exec ("INSERT INTO profiles (id, project, name, upload, state, created) VALUES "
              "(?, ?, ?, ?, 'making', ?)",
         { prid, pid, name, uid, (long long) now_s () });
-    s->make_profile (pid, prid);
+    s->make_profile (pid, prid, adapt);
     reply_json (msg, SOUP_STATUS_CREATED,
         s->profile_json (db.one ("SELECT * FROM profiles WHERE id = ?", { prid })));
   } else if (what == "profiles" && n >= 5 && valid_id (id)) {
@@ -1382,7 +1387,7 @@ handle_project (Server *s, SoupServerMessage *msg, const std::string &method,
         return;
       }
       db.exec ("UPDATE profiles SET state = 'making', error = '' WHERE id = ?", { id });
-      s->make_profile (pid, id);
+      s->make_profile (pid, id, false); /* a retry makes the plain profile */
       reply_json (msg, SOUP_STATUS_ACCEPTED, s->profile_json (db.one ("SELECT * FROM profiles WHERE id = ?", { id })));
     } else if (n == 6 && sub == "preview" && method == "GET") {
       if (r["state"] != "ready") {

@@ -5,13 +5,17 @@
  *   ganvoice-studio-worker cues FILE              the cues of a subtitle file
  *   ganvoice-studio-worker peaks FILE -o OUT      waveform peaks (50/s) as JSON
  *   ganvoice-studio-worker say TEXTFILE VOICE LANG -o OUT.wav   a spoken line
- *   ganvoice-studio-worker profile AUDIO -o OUT   a voice profile (speakerembed)
+ *   ganvoice-studio-worker profile AUDIO [--adapt] -o OUT   a voice profile
+ *                                                 (speakerembed; --adapt: then
+ *                                                 the opt-in adapt step)
  *
  * Each prints one JSON object on stdout: the result, or {"error": "...",
  * "code": "..."} with a non-zero exit status. Outputs are written to a temp
  * file and renamed. Keeping decoders and models out of the server process
  * means a bad file or a model crash costs one worker, not the server. */
+#include <ganvoice/model-paths.h>
 #include <ganvoice/subtitles.h>
+#include <ganvoice/voice-adapt.h>
 
 #include <gio/gio.h>
 #include <glib/gstdio.h>
@@ -394,8 +398,40 @@ say (const char *text_file, const char *voice, const char *lang, const char *out
 
 /* ---- profile ---- */
 
+/* The opt-in adapt step on the profile at @path (docs/cloning.md), with
+ * the shipped models on one thread. Returns "" or why it failed. */
+std::string
+adapt_profile (const std::string &path)
+{
+  try {
+    auto model = [] (const char *rel) {
+      std::string looked, p = ganvoice::default_model_file (rel, &looked);
+      if (p.empty () || !g_file_test (p.c_str (), G_FILE_TEST_EXISTS))
+        throw ganvoice::ModelError (std::string ("the model ") + rel +
+                                    " is not installed (looked in " + looked + ")");
+      return p;
+    };
+    ganvoice::SynthesizerOptions so;
+    so.acoustic_model = model ("acoustic/acoustic.ts");
+    so.acoustic_card = ganvoice::card_beside (so.acoustic_model);
+    so.vocoder_model = model ("vocoder/vocoder.ts");
+    so.vocoder_card = ganvoice::card_beside (so.vocoder_model);
+    so.threads = 1;
+    auto synth = ganvoice::Synthesizer::load (so);
+    std::string enc = model ("speaker/speaker.ts");
+    auto encoder = ganvoice::SpeakerEncoder::load (enc, ganvoice::card_beside (enc), 1);
+    ganvoice::VoiceProfile profile =
+        ganvoice::VoiceProfile::load (path, synth->acoustic ().card ().speaker_embedding_dim);
+    ganvoice::adapt_voice (*synth, *encoder, profile);
+    profile.save (path);
+    return "";
+  } catch (const std::exception &e) {
+    return e.what ();
+  }
+}
+
 int
-profile (const char *audio, const char *out)
+profile (const char *audio, const char *out, bool adapt)
 {
   GstElementFactory *f = gst_element_factory_find ("speakerembed");
   if (!f)
@@ -432,6 +468,13 @@ profile (const char *audio, const char *out)
     return fail ("The voice could not be made from this recording" +
         (error.empty () ? std::string (".") : ": " + error));
   }
+  if (adapt) {
+    std::string why = adapt_profile (tmp);
+    if (!why.empty ()) {
+      g_unlink (tmp.c_str ());
+      return fail ("The voice could not be adapted to this recording: " + why);
+    }
+  }
   if (!rename_into_place (tmp, out))
     return fail ("cannot write the voice profile");
   printf ("{\"ok\": true}\n");
@@ -463,10 +506,12 @@ main (int argc, char **argv)
   else if (args.size () == 4 && args[0] == "say" && !out.empty ())
     rc = say (args[1].c_str (), args[2].c_str (), args[3].c_str (), out.c_str ());
   else if (args.size () == 2 && args[0] == "profile" && !out.empty ())
-    rc = profile (args[1].c_str (), out.c_str ());
+    rc = profile (args[1].c_str (), out.c_str (), false);
+  else if (args.size () == 3 && args[0] == "profile" && args[2] == "--adapt" && !out.empty ())
+    rc = profile (args[1].c_str (), out.c_str (), true);
   else {
     fprintf (stderr, "usage: ganvoice-studio-worker probe|cues FILE | peaks FILE -o OUT"
-                     " | say TEXTFILE VOICE LANG -o OUT | profile AUDIO -o OUT\n");
+                     " | say TEXTFILE VOICE LANG -o OUT | profile AUDIO [--adapt] -o OUT\n");
     rc = fail ("bad arguments", "usage");
   }
   fflush (stdout);

@@ -417,12 +417,40 @@ class ApiTest(unittest.TestCase):
         st, r = self.s.request("DELETE", base + "/jobs/" + job["id"], token=tok)
         self.assertEqual((st, r), (200, {"deleted": True}))
 
+    def test_worker_profile_adapt(self):
+        # The opt-in adapt step through the worker, on speech made by
+        # ganvoice with the shipped models.
+        tmp = tempfile.mkdtemp(prefix="ganvoice-adapt-")
+        self.addCleanup(shutil.rmtree, tmp, True)
+        wav, out = os.path.join(tmp, "me.wav"), os.path.join(tmp, "me.voice")
+        subprocess.run(["gst-launch-1.0", "-q", "ganvoice", "voice=june", "language=fr",
+                        "text=Bonjour, je m'appelle Marie. J'habite à Lyon depuis dix ans, et "
+                        "j'aime me promener le long du Rhône le dimanche matin.",
+                        "!", "audioconvert", "!", "wavenc", "!", "filesink", "location=" + wav],
+                       check=True, timeout=120)
+        r = subprocess.run([WORKER, "profile", wav, "--adapt", "-o", out], capture_output=True,
+                           text=True, timeout=240)
+        self.assertEqual(json.loads(r.stdout), {"ok": True}, r.stderr)
+        with open(out) as f:
+            prof = json.load(f)
+        self.assertEqual(len(prof["speaker_embedding"]), 128)
+        self.assertEqual(prof["speaker_encoder"], "ganvoice-speaker")
+        self.assertFalse(os.path.exists(out + ".tmp"))
+        # Not speech: refused before adapting, with the same plain reason.
+        r = subprocess.run([WORKER, "profile", VIDEO, "--adapt", "-o",
+                            out + "2"], capture_output=True, text=True, timeout=120)
+        self.assertNotEqual(r.returncode, 0)
+        self.assertTrue(json.loads(r.stdout)["error"].startswith(
+            "The voice could not be made from this recording: "), r.stdout)
+        self.assertFalse(os.path.exists(out + "2"))
+
     def test_recording_profiles(self):
         pid, tok = self.project()
         base = "/api/projects/%s" % pid
         st, rec = upload(self.s, pid, tok, VIDEO, "recording", name="me.webm")
         self.assertEqual(st, 200)
-        st, prof = self.s.request("POST", base + "/profiles", {"recording": rec["id"], "name": "Me"}, token=tok)
+        st, prof = self.s.request("POST", base + "/profiles", {"recording": rec["id"], "name": "Me",
+                                                              "adapt": False}, token=tok)
         self.assertEqual(st, 201)
         self.assertEqual(prof["state"], "making")
         for _ in range(100):

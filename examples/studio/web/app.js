@@ -365,7 +365,7 @@ $('#rec-stop').addEventListener('click', () => { if (rec && rec.mr.state === 're
 $('#profile-make').addEventListener('click', async () => {
   if (!S.recording) { notify('Record or upload your voice first.'); return; }
   try {
-    const p = await api('POST', P('/profiles'), { recording: S.recording, name: $('#profile-name').value.trim() || 'My voice' });
+    const p = await api('POST', P('/profiles'), { recording: S.recording, name: $('#profile-name').value.trim() || 'My voice', adapt: $('#profile-adapt').checked });
     if (!S.project.profiles.find((x) => x.id === p.id)) S.project.profiles.push(p);
     renderProfiles();
     notify('Making your voice… this can take a minute.', 'info');
