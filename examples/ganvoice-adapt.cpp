@@ -60,14 +60,7 @@ main (int argc, char **argv)
   if (ok) {
     try {
       auto model = [] (gchar *given, const char *rel) {
-        std::string looked;
-        std::string path =
-            given ? given : ganvoice::default_model_file (rel, &looked);
-        if (path.empty () || !g_file_test (path.c_str (), G_FILE_TEST_EXISTS))
-          throw ganvoice::ModelError (std::string ("model not found: ") +
-              (given ? given : rel) +
-              (looked.empty () ? "" : " (looked in " + looked + ")"));
-        return path;
+        return ganvoice::require_model_file (given ? given : "", rel);
       };
       ganvoice::SynthesizerOptions so;
       so.acoustic_model = model (acoustic, "acoustic/acoustic.ts");

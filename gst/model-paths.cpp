@@ -1,5 +1,6 @@
 /* ganvoice: where the shipped models are found.
  * SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <ganvoice/model-card.h>
 #include <ganvoice/model-paths.h>
 
 #include <glib.h>
@@ -38,6 +39,17 @@ default_model_file (const std::string &rel, std::string *looked)
       return p;
   }
   return first.empty () ? rel : first;
+}
+
+std::string
+require_model_file (const std::string &given, const std::string &rel)
+{
+  std::string looked;
+  std::string path = given.empty () ? default_model_file (rel, &looked) : given;
+  if (!g_file_test (path.c_str (), G_FILE_TEST_IS_REGULAR))
+    throw ModelError ("model file not found: " +
+        (given.empty () ? rel + " (looked in " + looked + ")" : given));
+  return path;
 }
 
 std::string

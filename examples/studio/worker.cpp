@@ -404,13 +404,7 @@ std::string
 adapt_profile (const std::string &path)
 {
   try {
-    auto model = [] (const char *rel) {
-      std::string looked, p = ganvoice::default_model_file (rel, &looked);
-      if (p.empty () || !g_file_test (p.c_str (), G_FILE_TEST_EXISTS))
-        throw ganvoice::ModelError (std::string ("the model ") + rel +
-                                    " is not installed (looked in " + looked + ")");
-      return p;
-    };
+    auto model = [] (const char *rel) { return ganvoice::require_model_file ("", rel); };
     ganvoice::SynthesizerOptions so;
     so.acoustic_model = model ("acoustic/acoustic.ts");
     so.acoustic_card = ganvoice::card_beside (so.acoustic_model);

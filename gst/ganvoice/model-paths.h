@@ -17,6 +17,12 @@ namespace ganvoice {
 GANVOICE_API std::string default_model_file (
     const std::string &rel, std::string *looked = nullptr);
 
+/* @given when it is not empty, else default_model_file (@rel); throws
+ * ModelError naming the file (and where it was looked for) when it is not
+ * there. */
+GANVOICE_API std::string require_model_file (
+    const std::string &given, const std::string &rel);
+
 /* "dir/name.ts" to "dir/name.json": a model's card beside it. */
 GANVOICE_API std::string card_beside (const std::string &model);
 

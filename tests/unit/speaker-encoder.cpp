@@ -2,6 +2,7 @@
  * generated model in tests/models (see make_test_models.py): loading and
  * its errors, embeddings, blend_voices() and cloned profiles with it.
  * SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <ganvoice/model-paths.h>
 #include <ganvoice/speaker-encoder.h>
 #include <ganvoice/voice-adapt.h>
 #include <ganvoice/voice-conversion.h>
@@ -481,6 +482,38 @@ GST_START_TEST (test_adapt)
 }
 GST_END_TEST;
 
+/* ---- Finding the models ------------------------------------------------ */
+
+GST_START_TEST (test_model_files)
+{
+  const std::string dir = model_file ("");
+  g_setenv ("GANVOICE_MODEL_DIR", dir.c_str (), TRUE);
+  const std::string found = require_model_file ("", "tiny-speaker.ts");
+  fail_unless (found == dir + "tiny-speaker.ts", "%s", found.c_str ());
+  const std::string card =
+      card_beside (require_model_file (dir + "tiny-speaker.ts", "x.ts"));
+  fail_unless (card == dir + "tiny-speaker.json", "%s", card.c_str ());
+  const struct {
+    const char *given, *rel, *words;
+  } missing[] = {
+    { "", "speaker/speaker.ts", "looked in" },
+    { "/nonexistent/speaker.ts", "speaker/speaker.ts",
+        "/nonexistent/speaker.ts" },
+  };
+  for (const auto &c : missing) {
+    std::string what;
+    try {
+      require_model_file (c.given, c.rel);
+    } catch (const ModelError &e) {
+      what = e.what ();
+    }
+    fail_unless (
+        contains (what, c.words), "'%s' lacks '%s'", what.c_str (), c.words);
+  }
+  g_unsetenv ("GANVOICE_MODEL_DIR");
+}
+GST_END_TEST;
+
 static Suite *
 speaker_encoder_suite (void)
 {
@@ -500,6 +533,7 @@ speaker_encoder_suite (void)
   tcase_add_test (tc, test_clone_profile_with_encoder);
   tcase_add_test (tc, test_embed_then_clone);
   tcase_add_test (tc, test_adapt);
+  tcase_add_test (tc, test_model_files);
   return s;
 }
 
