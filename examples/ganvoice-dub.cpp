@@ -11,6 +11,7 @@
  * for .mkv and .webm) and muxes everything into OUTPUT.partXXXXXX beside
  * OUTPUT, which is renamed to OUTPUT at the end. See docs/dubbing.md.
  */
+#include <ganvoice/model-paths.h>
 #include <ganvoice/subtitles.h>
 
 #include <gio/gio.h>
@@ -714,17 +715,6 @@ make_tagger (App *app)
   return tagger;
 }
 
-/* MODEL.json beside MODEL.ts. */
-std::string
-card_of (const std::string &model)
-{
-  std::string card = model;
-  size_t dot = card.rfind ('.');
-  if (dot != std::string::npos && card.find ('/', dot) == std::string::npos)
-    card.erase (dot);
-  return card + ".json";
-}
-
 /* MODEL.ts and its card MODEL.json beside it. */
 void
 set_model (GstElement *dub, const char *kind, const std::string &model)
@@ -733,7 +723,7 @@ set_model (GstElement *dub, const char *kind, const std::string &model)
     return;
   std::string prop = std::string (kind) + "-model";
   g_object_set (dub, prop.c_str (), model.c_str (), NULL);
-  std::string card = card_of (model);
+  std::string card = ganvoice::card_beside (model);
   prop = std::string (kind) + "-card";
   if (g_file_test (card.c_str (), G_FILE_TEST_IS_REGULAR))
     g_object_set (dub, prop.c_str (), card.c_str (), NULL);
@@ -1005,7 +995,7 @@ profile_from_audio (App *app, const std::string &media, std::string *profile)
   g_free (name);
   if (!app->opt.acoustic_model.empty ())
     g_object_set (embed, "acoustic-card",
-        card_of (app->opt.acoustic_model).c_str (), NULL);
+        ganvoice::card_beside (app->opt.acoustic_model).c_str (), NULL);
   if (!app->opt.speaker_encoder.empty ())
     g_object_set (embed, "encoder", app->opt.speaker_encoder.c_str (), NULL);
   gst_bin_add_many (GST_BIN (pipe), src, dec, conv, embed, sink, NULL);

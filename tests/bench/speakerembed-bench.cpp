@@ -73,15 +73,12 @@ main (int argc, char **argv)
 
   /* The shipped speaker encoder, on one thread as speakerembed runs it. */
   std::unique_ptr<ganvoice::SpeakerEncoder> encoder;
-  std::string looked;
-  std::string model =
-      ganvoice::default_model_file ("speaker/speaker.ts", &looked);
   try {
+    std::string model = ganvoice::require_model_file ("", "speaker/speaker.ts");
     encoder = ganvoice::SpeakerEncoder::load (
         model, ganvoice::card_beside (model), 1);
   } catch (const std::exception &e) {
-    fprintf (stderr, "speakerembed-bench: no speaker encoder (%s): %s\n",
-        looked.c_str (), e.what ());
+    fprintf (stderr, "speakerembed-bench: no speaker encoder: %s\n", e.what ());
     return 1;
   }
 
