@@ -176,14 +176,21 @@ blend_voices (const std::vector<float> &speaker, const ModelCard &encoder_card,
   for (size_t i = 0; i < n; i++)
     if (std::isfinite (sim[i]))
       total += b.weights[i] = std::exp ((sim[i] - best) / temperature);
-  b.embedding.assign ((size_t) acoustic_card.speaker_embedding_dim, 0.0f);
-  for (size_t i = 0; i < n; i++) {
-    b.weights[i] /= total;
-    for (size_t k = 0; k < b.embedding.size (); k++)
-      b.embedding[k] +=
-          (float) (b.weights[i] * acoustic_card.voices[i].embedding[k]);
-  }
+  for (double &w : b.weights)
+    w /= total;
+  b.embedding = mix_voices (b.weights, acoustic_card);
   return b;
+}
+
+std::vector<float>
+mix_voices (const std::vector<double> &weights, const ModelCard &acoustic_card)
+{
+  std::vector<float> mix ((size_t) acoustic_card.speaker_embedding_dim, 0.0f);
+  for (size_t i = 0; i < weights.size () && i < acoustic_card.voices.size ();
+       i++)
+    for (size_t k = 0; k < mix.size (); k++)
+      mix[k] += (float) (weights[i] * acoustic_card.voices[i].embedding[k]);
+  return mix;
 }
 
 } // namespace ganvoice

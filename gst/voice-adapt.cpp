@@ -35,17 +35,15 @@ adapt_voice (Synthesizer &synth, SpeakerEncoder &encoder, VoiceProfile &profile,
         std::to_string (profile.speaker_embedding.size ()) +
         " numbers, encoder \"" + profile.speaker_encoder +
         "\") was not made by the speaker encoder " + encoder.card ().name);
-  const std::vector<VoiceProfile> &voices = synth.voices ();
-  const size_t n = voices.size ();
-  const size_t dim = profile.embedding.size ();
-  for (const VoiceProfile &v : voices)
-    if (v.embedding.size () != dim)
-      throw ModelError (profile.path +
-          ": the profile's embedding does not fit this acoustic model");
+  const ModelCard &card = synth.acoustic ().card ();
+  const size_t n = card.voices.size ();
+  if (profile.embedding.size () != (size_t) card.speaker_embedding_dim)
+    throw ModelError (profile.path +
+        ": the profile's embedding does not fit this acoustic model");
 
   /* The start: the blend the profile has, as logits. */
-  VoiceBlend blend = blend_voices (
-      profile.speaker_embedding, encoder.card (), synth.acoustic ().card ());
+  VoiceBlend blend =
+      blend_voices (profile.speaker_embedding, encoder.card (), card);
   std::vector<double> logits (n);
   for (size_t i = 0; i < n; i++)
     logits[i] = std::log (std::max (blend.weights[i], 1e-4));
@@ -57,16 +55,11 @@ adapt_voice (Synthesizer &synth, SpeakerEncoder &encoder, VoiceProfile &profile,
     std::vector<double> w (n);
     for (size_t i = 0; i < n; i++)
       total += w[i] = std::exp (l[i] - top);
-    p.embedding.assign (dim, 0.0f);
-    size_t best = 0;
-    for (size_t i = 0; i < n; i++) {
-      w[i] /= total;
-      if (w[i] > w[best])
-        best = i;
-      for (size_t k = 0; k < dim; k++)
-        p.embedding[k] += (float) (w[i] * voices[i].embedding[k]);
-    }
-    p.base_voice = voices[best].name;
+    for (double &x : w)
+      x /= total;
+    p.embedding = mix_voices (w, card);
+    p.base_voice =
+        card.voices[std::max_element (w.begin (), w.end ()) - w.begin ()].name;
     p.traits->formant_scale = formant * std::exp (log_formant);
     return std::make_pair (p, w);
   };

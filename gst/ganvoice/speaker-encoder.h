@@ -60,6 +60,11 @@ struct VoiceBlend {
   double similarity = 0.0; /* its cosine similarity */
 };
 
+/* The acoustic embeddings of @acoustic_card's voices mixed with @weights
+ * (one per voice, in the card's order). */
+GANVOICE_API std::vector<float> mix_voices (
+    const std::vector<double> &weights, const ModelCard &acoustic_card);
+
 /* Throws ModelError when the encoder card describes none of the acoustic
  * card's voices, or @speaker has the wrong length. */
 GANVOICE_API VoiceBlend blend_voices (const std::vector<float> &speaker,
