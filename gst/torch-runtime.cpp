@@ -9,6 +9,12 @@
 
 #include <glib.h>
 
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
+
+#include <mutex>
+
 namespace ganvoice {
 
 std::string
@@ -44,6 +50,18 @@ configure_torch (int threads)
     at::set_num_threads (threads);
   if (g_getenv ("GANVOICE_TORCH_PROFILING") == nullptr)
     torch::jit::getProfilingMode () = false;
+#ifdef __GLIBC__
+  /* The vocoder's post-filter allocates a dozen 2–4 MiB tensors per call;
+   * with glibc's adaptive thresholds they were unmapped and faulted in
+   * again every time (half the run time was system time). */
+  static std::once_flag malloc_once;
+  std::call_once (malloc_once, [] () {
+    if (g_getenv ("GANVOICE_KEEP_MALLOC") == nullptr) {
+      mallopt (M_MMAP_THRESHOLD, 32 << 20);
+      mallopt (M_TRIM_THRESHOLD, 128 << 20);
+    }
+  });
+#endif
 }
 
 torch::jit::Module

@@ -19,7 +19,10 @@ torch::Device select_device (const std::string &device);
 /* Process-wide LibTorch settings: intra-op @threads (0 leaves them), and no
  * profiling executor, which re-specialises graphs for every new input
  * length (every cue and chunk has another; GANVOICE_TORCH_PROFILING=1
- * keeps it for experiments). */
+ * keeps it for experiments). Once per process it also raises glibc's mmap
+ * and trim thresholds (32 and 128 MiB), so the models' multi-MiB
+ * temporaries reuse heap memory instead of being mapped and zeroed anew on
+ * every call; GANVOICE_KEEP_MALLOC=1 leaves the host's malloc settings. */
 void configure_torch (int threads);
 
 /* Loads a TorchScript file in eval mode; ModelError when it is missing or

@@ -17,7 +17,7 @@ import torch
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
-from audio import CFG, MEL_FORMULA  # noqa: E402
+from audio import CFG, MEL_FORMULA, mel_filterbank  # noqa: E402
 from model import GENERATOR_HPARAMS, build_generator  # noqa: E402
 
 PACKAGES = {
@@ -41,6 +41,14 @@ PACKAGES = {
                            "licence": "GPL-2 (same debian/copyright text as fillets-ng-data)",
                            "attribution": "Fish Fillets NG Dutch dialogue, fillets.sourceforge.net"},
 }
+# Mel-consistency post-filter (model.MelConsistencyFilter), chosen by evaluate.py on the held-out
+# sets (docs/vocoder.md): 12 iterations with step 1.5 match 24 plain ones at half the cost.
+POST_ITERS = 12
+POST_ALPHA = 1.5
+POST_MAX_DB = 30.0
+# Context a chunked caller should give each side: the generator sees 27 frames, and every
+# post-filter iteration reaches 4 more (one n_fft analysis plus one synthesis window).
+CONTEXT_FRAMES = 32
 EDGE_PAD = 32  # replicate-pad frames around the input inside the exported forward (no clicks at edges)
 HELDOUT = ["asterisk-prompt-es-co", "asterisk-prompt-fr-armelle", "asterisk-prompt-it-menardi(-wav)",
            "fillets-ng-data-cs", "pocketsphinx-testdata", "asterisk-core-sounds-en-g722: conf-*"]
@@ -51,13 +59,27 @@ def main():
     ap.add_argument("--ckpt-dir", default="/var/tmp/ganvoice/vocoder")
     ap.add_argument("--out", default=os.path.join(HERE, "vocoder.ts"))
     ap.add_argument("--card", default=os.path.join(HERE, "vocoder.json"))
+    ap.add_argument("--from-ts", help="take the generator weights from this exported vocoder (and the training "
+                    "record from --card) instead of --ckpt-dir, e.g. to change only the post-filter")
+    ap.add_argument("--post-iters", type=int, default=POST_ITERS, help="mel-consistency post-filter iterations (0: off)")
+    ap.add_argument("--post-alpha", type=float, default=POST_ALPHA)
+    ap.add_argument("--post-max-db", type=float, default=POST_MAX_DB)
     a = ap.parse_args()
     torch.set_num_threads(1)
     G = build_generator()
-    G.load_state_dict(torch.load(os.path.join(a.ckpt_dir, "gen.pt"), map_location="cpu"))
+    old = json.load(open(a.card)) if os.path.exists(a.card) else {}
+    if a.from_ts:
+        state = torch.jit.load(a.from_ts, map_location="cpu").state_dict()
+        G.load_state_dict({k: v for k, v in state.items() if k in G.state_dict()})
+        t = old["training"]
+        meta = {"step": t["steps"], "batch": t["batch"], "seg": t["segment_samples"],
+                "trained_s": t["train_seconds"], "device": t["device"], "torch": t["torch"]}
+    else:
+        G.load_state_dict(torch.load(os.path.join(a.ckpt_dir, "gen.pt"), map_location="cpu"))
+        meta = json.load(open(os.path.join(a.ckpt_dir, "meta.json")))
     G.eval()
     G.edge_pad = EDGE_PAD
-    meta = json.load(open(os.path.join(a.ckpt_dir, "meta.json")))
+    G.set_post_filter(mel_filterbank(CFG), a.post_iters, a.post_alpha, a.post_max_db)
     sm = torch.jit.script(G)
     # Saved unfrozen: the weights stay parameters, so train.py --init-shipped
     # can continue from the shipped file. The runtimes freeze at load.
@@ -72,7 +94,6 @@ def main():
     assert y.shape == (1, 50 * CFG.hop), y.shape
     print(f"saved {a.out} ({os.path.getsize(a.out) / 1e6:.1f} MB, frozen={frozen}), max |ts-eager| = {d:.2e}")
 
-    old = json.load(open(a.card)) if os.path.exists(a.card) else {}
     nparam = sum(p.numel() for p in G.parameters())
     card = {
         "name": "ganvoice-vocos-22k",
@@ -81,7 +102,11 @@ def main():
         "file": "vocoder.ts",
         "format": f"TorchScript (torch.jit.script{' + torch.jit.freeze' if frozen else ''}), exported with torch {torch.__version__}",
         "architecture": dict(GENERATOR_HPARAMS, parameters=nparam, edge_pad_frames=EDGE_PAD,
-                             edge_pad_note="forward() replicate-pads the mel by 32 frames each side and trims the output; receptive field is 27 frames each side"),
+                             edge_pad_note="forward() replicate-pads the mel by 32 frames each side and trims the output; the generator's receptive field is 27 frames each side"),
+        "post_filter": {"type": "mel-consistency", "iterations": a.post_iters, "alpha": a.post_alpha,
+                        "max_db": a.post_max_db,
+                        "description": "inside forward(): the generator's waveform is re-analysed with the front-end below, and each iteration scales every STFT bin by alpha times the log-mel error of its bands (spread over the triangles, limited to +-max_db), then resynthesises by weighted overlap-add; phase and harmonic structure stay the generator's, bins above fmax are untouched (models/vocoder/model.py MelConsistencyFilter)"},
+        "context_frames": CONTEXT_FRAMES,
         "sample_rate": CFG.sample_rate, "hop": CFG.hop, "n_fft": CFG.n_fft, "win": CFG.win,
         "window": "hann (periodic)",
         "n_mels": CFG.n_mels, "fmin": CFG.fmin, "fmax": CFG.fmax,

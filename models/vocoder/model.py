@@ -3,6 +3,7 @@
 Also holds a HiFi-GAN V3-style upsampling generator that is only used for the CPU
 speed comparison in speed_compare.py (it is never trained).
 """
+import math
 from typing import List, Tuple
 
 import torch
@@ -39,6 +40,62 @@ class ConvNeXtBlock(nn.Module):
         return res + x
 
 
+class MelConsistencyFilter(nn.Module):
+    """Post-filter: pulls the waveform's re-analysed log-mel onto the input log-mel.
+
+    Each iteration analyses y in the front-end's framing (audio.py: reflect pad 384,
+    frames at t*hop), measures its mel, and scales every STFT bin by the log-mel error
+    of the bands it belongs to (spread back over the triangles, times `alpha`, limited
+    to +-max_db), then resynthesises by weighted overlap-add. The phase and the
+    harmonic fine structure stay the generator's; only the band envelope moves. Bins
+    above fmax are left alone. It has no weights; it only needs the front-end's FB.
+    """
+
+    def __init__(self, fb: torch.Tensor, n_fft: int, hop: int, iters: int, alpha: float, max_db: float):
+        super().__init__()
+        col = fb.sum(0)
+        spread = torch.where(col[None] > 0, fb / col.clamp(min=1e-12)[None], torch.zeros_like(fb))
+        self.register_buffer("fb_t", fb.t().contiguous(), persistent=False)          # [n_bins, n_mels]
+        self.register_buffer("spread_t", spread.contiguous(), persistent=False)      # [n_mels, n_bins]
+        self.register_buffer("win", torch.hann_window(n_fft, periodic=True), persistent=False)
+        self.n_fft = n_fft
+        self.hop = hop
+        self.pad = (n_fft - hop) // 2
+        self.iters = iters
+        self.alpha = alpha
+        self.max_log = max_db / 20.0 * math.log(10.0)
+        self.log_floor = math.log(1e-5)
+
+    def frames_of(self, y: torch.Tensor) -> torch.Tensor:
+        yp = F.pad(y.unsqueeze(1), (self.pad, self.pad), mode="reflect").squeeze(1)
+        return yp.unfold(-1, self.n_fft, self.hop) * self.win  # [B, T, n_fft]
+
+    def overlap_add(self, fr: torch.Tensor, n: int) -> torch.Tensor:
+        b, t = fr.shape[0], fr.shape[1]
+        k = self.n_fft // self.hop
+        parts = fr.reshape(b, t, k, self.hop)
+        out = torch.zeros(b, t + k - 1, self.hop, dtype=fr.dtype, device=fr.device)
+        for i in range(k):
+            out[:, i:i + t] += parts[:, :, i]
+        return out.reshape(b, -1)[:, self.pad:self.pad + n]
+
+    def forward(self, y: torch.Tensor, logmel: torch.Tensor) -> torch.Tensor:
+        n = y.shape[-1]
+        t = logmel.shape[-1]
+        w2 = (self.win * self.win).expand(1, t, self.n_fft)
+        env = self.overlap_add(w2, n).clamp(min=1e-3)
+        target = logmel.clamp(min=self.log_floor).transpose(1, 2)  # [B, T, n_mels]
+        for _ in range(self.iters):
+            # in-place where possible: fewer large temporaries, fewer page faults
+            spec = torch.fft.rfft(self.frames_of(y), dim=-1)
+            mel = torch.matmul(spec.abs(), self.fb_t).clamp_(min=1e-5)
+            step = torch.matmul(target - torch.log(mel), self.spread_t)
+            spec.mul_(step.mul_(self.alpha).clamp_(-self.max_log, self.max_log).exp_())
+            frames = torch.fft.irfft(spec, n=self.n_fft, dim=-1).mul_(self.win)
+            y = self.overlap_add(frames, n).div_(env)
+        return y
+
+
 class VocosGenerator(nn.Module):
     """log-mel [B, n_mels, T] -> waveform [B, T * hop].
 
@@ -66,6 +123,11 @@ class VocosGenerator(nn.Module):
         self.head = nn.Linear(dim, n_fft + 2)
         self.register_buffer("window", torch.hann_window(win, periodic=True), persistent=False)
         self.apply(self._init)
+        # mel-consistency post-filter, enabled by export (set_post_filter); 0 iterations = off
+        self.post = MelConsistencyFilter(torch.zeros(n_mels, n_fft // 2 + 1), n_fft, hop, 0, 1.0, 30.0)
+
+    def set_post_filter(self, fb: torch.Tensor, iters: int, alpha: float, max_db: float):
+        self.post = MelConsistencyFilter(fb, self.n_fft, self.hop, iters, alpha, max_db)
 
     @staticmethod
     def _init(m):
@@ -96,6 +158,8 @@ class VocosGenerator(nn.Module):
         spec = torch.complex(re, im)
         y = torch.istft(spec, self.n_fft, hop_length=self.hop, win_length=self.win,
                         window=self.window, center=True, length=(frames + 2 * p) * self.hop)
+        if self.post.iters > 0:
+            y = self.post(y, mel)
         if p > 0:
             y = y[:, p * self.hop:(p + frames) * self.hop]
         return y
