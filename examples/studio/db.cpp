@@ -38,7 +38,8 @@ CREATE TABLE IF NOT EXISTS profiles (
   upload TEXT NOT NULL,  -- the recording
   state TEXT NOT NULL,   -- making, ready, failed
   error TEXT NOT NULL DEFAULT '',
-  created INTEGER NOT NULL
+  created INTEGER NOT NULL,
+  adapt INTEGER NOT NULL DEFAULT 0  -- 1: made with the opt-in adapt step
 );
 CREATE TABLE IF NOT EXISTS jobs (
   id TEXT PRIMARY KEY,
@@ -79,6 +80,17 @@ Db::open (const std::string &path, std::string *error)
   if (sqlite3_exec (db_, kSchema, nullptr, nullptr, &msg) != SQLITE_OK) {
     *error = path + ": " + (msg ? msg : "schema failed");
     sqlite3_free (msg);
+    return false;
+  }
+  /* Databases from before the adapt option lack its column. */
+  std::vector<Row> columns;
+  exec ("PRAGMA table_info(profiles)", {}, &columns);
+  bool has_adapt = false;
+  for (const Row &c : columns)
+    has_adapt = has_adapt || c.at ("name") == "adapt";
+  if (!has_adapt &&
+      !exec ("ALTER TABLE profiles ADD COLUMN adapt INTEGER NOT NULL DEFAULT 0", {})) {
+    *error = path + ": cannot add the profiles.adapt column: " + sqlite3_errmsg (db_);
     return false;
   }
   return true;

@@ -130,7 +130,8 @@ public:
   void check_upload (const std::string &pid, const std::string &uid,
       SoupServerMessage *reply_to);
   void make_peaks (const std::string &pid, const std::string &uid);
-  void make_profile (const std::string &pid, const std::string &prid, bool adapt);
+  /* Runs the worker for profile @prid, with --adapt when the row asks for it. */
+  void make_profile (const std::string &pid, const std::string &prid);
   bool submit_job (const Row &job, std::string *error);
   void recover ();
   void load_voices ();
@@ -331,7 +332,8 @@ Server::profile_json (const Row &r)
       json_quote (r.at ("name")) + ", \"state\": " + json_quote (r.at ("state")) +
       ", \"error\": " + json_quote (r.at ("error")) + ", \"recording\": " +
       json_quote (r.at ("upload")) + ", \"voice\": " +
-      json_quote ("profile:" + r.at ("id")) + ", \"created\": " + r.at ("created") + "}";
+      json_quote ("profile:" + r.at ("id")) + ", \"adapt\": " +
+      (r.at ("adapt") == "1" ? "true" : "false") + ", \"created\": " + r.at ("created") + "}";
 }
 
 std::string
@@ -684,11 +686,12 @@ Server::make_peaks (const std::string &pid, const std::string &uid)
 }
 
 void
-Server::make_profile (const std::string &pid, const std::string &prid, bool adapt)
+Server::make_profile (const std::string &pid, const std::string &prid)
 {
   Row r = db.one ("SELECT * FROM profiles WHERE id = ?", { prid });
   if (r.empty ())
     return;
+  const bool adapt = r["adapt"] == "1";
   make_dirs (project_dir (pid) + "/profiles");
   std::string out = project_dir (pid) + "/profiles/" + prid + ".voice";
   std::vector<std::string> args = { "profile", upload_path (pid, r["upload"]), "-o", out };
@@ -1352,10 +1355,10 @@ handle_project (Server *s, SoupServerMessage *msg, const std::string &method,
       return;
     }
     std::string prid = new_id ();
-    db.exec ("INSERT INTO profiles (id, project, name, upload, state, created) VALUES "
-             "(?, ?, ?, ?, 'making', ?)",
-        { prid, pid, name, uid, (long long) now_s () });
-    s->make_profile (pid, prid, adapt);
+    db.exec ("INSERT INTO profiles (id, project, name, upload, state, created, adapt) VALUES "
+             "(?, ?, ?, ?, 'making', ?, ?)",
+        { prid, pid, name, uid, (long long) now_s (), (long long) (adapt ? 1 : 0) });
+    s->make_profile (pid, prid);
     reply_json (msg, SOUP_STATUS_CREATED,
         s->profile_json (db.one ("SELECT * FROM profiles WHERE id = ?", { prid })));
   } else if (what == "profiles" && n >= 5 && valid_id (id)) {
@@ -1387,7 +1390,7 @@ handle_project (Server *s, SoupServerMessage *msg, const std::string &method,
         return;
       }
       db.exec ("UPDATE profiles SET state = 'making', error = '' WHERE id = ?", { id });
-      s->make_profile (pid, id, false); /* a retry makes the plain profile */
+      s->make_profile (pid, id); /* as first asked: plain or adapted */
       reply_json (msg, SOUP_STATUS_ACCEPTED, s->profile_json (db.one ("SELECT * FROM profiles WHERE id = ?", { id })));
     } else if (n == 6 && sub == "preview" && method == "GET") {
       if (r["state"] != "ready") {

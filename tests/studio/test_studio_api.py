@@ -444,6 +444,60 @@ class ApiTest(unittest.TestCase):
             "The voice could not be made from this recording: "), r.stdout)
         self.assertFalse(os.path.exists(out + "2"))
 
+    def test_profile_retry_keeps_adapt(self):
+        # The adapt choice is stored with the profile, so a retry makes
+        # the profile the way it was first asked for.
+        pid, tok = self.project()
+        base = "/api/projects/%s" % pid
+        st, rec = upload(self.s, pid, tok, VIDEO, "recording", name="me.webm")
+        self.assertEqual(st, 200)
+        st, prof = self.s.request("POST", base + "/profiles", {"recording": rec["id"], "adapt": True},
+                                  token=tok)
+        self.assertEqual((st, prof["adapt"]), (201, True))
+        st, plain = self.s.request("POST", base + "/profiles", {"recording": rec["id"]}, token=tok)
+        self.assertEqual((st, plain["adapt"]), (201, False))
+        for p in (prof, plain):
+            for _ in range(600):
+                st, r = self.s.request("GET", base + "/profiles", token=tok)
+                cur = [x for x in r["profiles"] if x["id"] == p["id"]][0]
+                if cur["state"] != "making":
+                    break
+                time.sleep(0.1)
+            self.assertNotEqual(cur["state"], "making")
+            st, again = self.s.request("POST", base + "/profiles/%s/retry" % p["id"], token=tok)
+            self.assertEqual((st, again["state"], again["adapt"]), (202, "making", p["adapt"]))
+
+    def test_old_database_gains_adapt_column(self):
+        # A studio.db from before the adapt option opens, and its profiles
+        # read as plain ones.
+        import sqlite3
+        tmp = tempfile.mkdtemp(prefix="studio-olddb-")
+        try:
+            data = os.path.join(tmp, "data")
+            os.makedirs(data)
+            db = sqlite3.connect(os.path.join(data, "studio.db"))
+            db.executescript("""
+                CREATE TABLE projects (id TEXT PRIMARY KEY, token_hash TEXT NOT NULL, name TEXT NOT NULL DEFAULT '',
+                  video TEXT, subtitles TEXT, edited INTEGER NOT NULL DEFAULT 0,
+                  settings TEXT NOT NULL DEFAULT '{}', created INTEGER NOT NULL);
+                CREATE TABLE profiles (id TEXT PRIMARY KEY, project TEXT NOT NULL, name TEXT NOT NULL,
+                  upload TEXT NOT NULL, state TEXT NOT NULL, error TEXT NOT NULL DEFAULT '', created INTEGER NOT NULL);
+                INSERT INTO profiles VALUES ('0123456789abcdef', 'p', 'Old', 'u', 'failed', 'x', 1);
+            """)
+            db.close()
+            s = Studio(data)
+            try:
+                st, p = s.request("POST", "/api/projects", {"name": "Test"})
+                self.assertEqual(st, 201)
+            finally:
+                s.stop()
+            db = sqlite3.connect(os.path.join(data, "studio.db"))
+            rows = db.execute("SELECT name, adapt FROM profiles").fetchall()
+            db.close()
+            self.assertEqual(rows, [("Old", 0)])
+        finally:
+            shutil.rmtree(tmp, ignore_errors=True)
+
     def test_recording_profiles(self):
         pid, tok = self.project()
         base = "/api/projects/%s" % pid
