@@ -45,7 +45,7 @@ PACKAGES = {
 # sets (docs/vocoder.md): 12 iterations with step 1.5 match 24 plain ones at half the cost.
 POST_ITERS = 12
 POST_ALPHA = 1.5
-POST_MAX_DB = 30.0
+POST_MAX_DB = 40.0
 # Context a chunked caller should give each side: the generator sees 27 frames, and every
 # post-filter iteration reaches 4 more (one n_fft analysis plus one synthesis window).
 CONTEXT_FRAMES = 32

@@ -85,12 +85,18 @@ class MelConsistencyFilter(nn.Module):
         w2 = (self.win * self.win).expand(1, t, self.n_fft)
         env = self.overlap_add(w2, n).clamp(min=1e-3)
         target = logmel.clamp(min=self.log_floor).transpose(1, 2)  # [B, T, n_mels]
-        for _ in range(self.iters):
+        # total log-gain so far per bin: boosts are limited to max_db over all iterations,
+        # so a band the generator left empty is not filled with amplified rounding noise
+        # (which would differ between chunked and one-shot runs); cuts are not limited
+        total = torch.zeros(1)
+        for i in range(self.iters):
             # in-place where possible: fewer large temporaries, fewer page faults
             spec = torch.fft.rfft(self.frames_of(y), dim=-1)
             mel = torch.matmul(spec.abs(), self.fb_t).clamp_(min=1e-5)
-            step = torch.matmul(target - torch.log(mel), self.spread_t)
-            spec.mul_(step.mul_(self.alpha).clamp_(-self.max_log, self.max_log).exp_())
+            step = torch.matmul(target - torch.log(mel), self.spread_t).mul_(self.alpha)
+            new_total = (step + total).clamp_(max=self.max_log)
+            spec.mul_((new_total - total).exp_())
+            total = new_total
             frames = torch.fft.irfft(spec, n=self.n_fft, dim=-1).mul_(self.win)
             y = self.overlap_add(frames, n).div_(env)
         return y
