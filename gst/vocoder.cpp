@@ -18,13 +18,26 @@ struct Vocoder::Impl {
   torch::jit::Module module;
   torch::Device device = torch::kCPU;
   std::string graph = "as exported"; /* which inference passes applied */
+  /* The model's forward_chunk (mel, pad_start, pad_end), where it has one:
+   * edge padding only at the utterance's own ends (docs/vocoder.md). */
+  bool has_chunk_method = false;
 
-  /* Runs the model on [1, n_mels, frames]; returns [frames * hop] on CPU. */
-  torch::Tensor run (const torch::Tensor &mel)
+  /* Runs the model on [1, n_mels, frames]; returns [frames * hop] on CPU.
+   * @at_start / @at_end: the piece touches the utterance's start / end
+   * (for forward_chunk; forward pads both ends itself). */
+  torch::Tensor run (const torch::Tensor &mel, bool at_start = true,
+      bool at_end = true)
   {
     c10::InferenceMode guard;
     std::vector<torch::jit::IValue> inputs{ mel.to (device) };
-    torch::jit::IValue out = module.forward (inputs);
+    torch::jit::IValue out;
+    if (has_chunk_method) {
+      inputs.emplace_back (at_start);
+      inputs.emplace_back (at_end);
+      out = module.get_method ("forward_chunk") (inputs);
+    } else {
+      out = module.forward (inputs);
+    }
     if (!out.isTensor ())
       throw ModelError (card.path + ": the model returned no tensor");
     torch::Tensor audio = out.toTensor ().to (torch::kCPU, torch::kFloat);
@@ -88,8 +101,12 @@ Vocoder::load (const std::string &model_path, const std::string &card_path,
    * this model: see docs/benchmarks.md.) A model exported frozen already
    * is used as it is. */
   impl->module = module;
+  impl->has_chunk_method = module.find_method ("forward_chunk").has_value ();
   try {
-    impl->module = torch::jit::freeze (module);
+    std::vector<std::string> keep;
+    if (impl->has_chunk_method)
+      keep.push_back ("forward_chunk");
+    impl->module = torch::jit::freeze (module, keep);
     impl->graph = "frozen, optimized";
   } catch (const std::exception &) {
   }
@@ -169,7 +186,7 @@ Vocoder::vocode_chunked (const float *mel, size_t frames, const EmitFunc &emit)
       size_t to = std::min (frames, end + context);
       torch::Tensor piece =
           all.narrow (2, (int64_t) from, (int64_t) (to - from)).contiguous ();
-      torch::Tensor audio = impl_->run (piece);
+      torch::Tensor audio = impl_->run (piece, from == 0, to == frames);
       const float *samples = audio.data_ptr<float> () + (start - from) * hop;
       if (!emit (samples, (end - start) * hop))
         return false;

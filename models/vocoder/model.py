@@ -51,7 +51,8 @@ class MelConsistencyFilter(nn.Module):
     above fmax are left alone. It has no weights; it only needs the front-end's FB.
     """
 
-    def __init__(self, fb: torch.Tensor, n_fft: int, hop: int, iters: int, alpha: float, max_db: float):
+    def __init__(self, fb: torch.Tensor, n_fft: int, hop: int, iters: int, alpha: float, max_db: float,
+                 momentum: float = 0.0):
         super().__init__()
         col = fb.sum(0)
         spread = torch.where(col[None] > 0, fb / col.clamp(min=1e-12)[None], torch.zeros_like(fb))
@@ -63,6 +64,7 @@ class MelConsistencyFilter(nn.Module):
         self.pad = (n_fft - hop) // 2
         self.iters = iters
         self.alpha = alpha
+        self.momentum = momentum  # heavy-ball: each step adds this times the previous one
         self.max_log = max_db / 20.0 * math.log(10.0)
         self.log_floor = math.log(1e-5)
 
@@ -89,13 +91,17 @@ class MelConsistencyFilter(nn.Module):
         # so a band the generator left empty is not filled with amplified rounding noise
         # (which would differ between chunked and one-shot runs); cuts are not limited
         total = torch.zeros(1)
+        last = torch.zeros(1)
         for i in range(self.iters):
             # in-place where possible: fewer large temporaries, fewer page faults
             spec = torch.fft.rfft(self.frames_of(y), dim=-1)
             mel = torch.matmul(spec.abs(), self.fb_t).clamp_(min=1e-5)
             step = torch.matmul(target - torch.log(mel), self.spread_t).mul_(self.alpha)
+            if self.momentum > 0.0:
+                step = step.add_(last, alpha=self.momentum)
             new_total = (step + total).clamp_(max=self.max_log)
-            spec.mul_((new_total - total).exp_())
+            last = new_total - total
+            spec.mul_(torch.exp(last))
             total = new_total
             frames = torch.fft.irfft(spec, n=self.n_fft, dim=-1).mul_(self.win)
             y = self.overlap_add(frames, n).div_(env)
@@ -132,8 +138,8 @@ class VocosGenerator(nn.Module):
         # mel-consistency post-filter, enabled by export (set_post_filter); 0 iterations = off
         self.post = MelConsistencyFilter(torch.zeros(n_mels, n_fft // 2 + 1), n_fft, hop, 0, 1.0, 30.0)
 
-    def set_post_filter(self, fb: torch.Tensor, iters: int, alpha: float, max_db: float):
-        self.post = MelConsistencyFilter(fb, self.n_fft, self.hop, iters, alpha, max_db)
+    def set_post_filter(self, fb: torch.Tensor, iters: int, alpha: float, max_db: float, momentum: float = 0.0):
+        self.post = MelConsistencyFilter(fb, self.n_fft, self.hop, iters, alpha, max_db, momentum)
 
     @staticmethod
     def _init(m):
@@ -156,18 +162,26 @@ class VocosGenerator(nn.Module):
         return mag * torch.cos(phase), mag * torch.sin(phase)
 
     def forward(self, mel: torch.Tensor) -> torch.Tensor:
+        return self.forward_chunk(mel, True, True)
+
+    @torch.jit.export
+    def forward_chunk(self, mel: torch.Tensor, pad_start: bool, pad_end: bool) -> torch.Tensor:
+        """Vocodes one chunk of a longer mel. The edge padding (edge_pad frames, replicate)
+        is added only at the ends that are the utterance's own: a streaming caller gives
+        real context at the other ends instead, and trims it from the output itself."""
         frames = mel.shape[-1]
-        p = self.edge_pad
-        if p > 0:
-            mel = F.pad(mel, (p, p), mode="replicate")
+        left = self.edge_pad if pad_start else 0
+        right = self.edge_pad if pad_end else 0
+        if left > 0 or right > 0:
+            mel = F.pad(mel, (left, right), mode="replicate")
         re, im = self.spectrum(mel)
         spec = torch.complex(re, im)
         y = torch.istft(spec, self.n_fft, hop_length=self.hop, win_length=self.win,
-                        window=self.window, center=True, length=(frames + 2 * p) * self.hop)
+                        window=self.window, center=True, length=(frames + left + right) * self.hop)
         if self.post.iters > 0:
             y = self.post(y, mel)
-        if p > 0:
-            y = y[:, p * self.hop:(p + frames) * self.hop]
+        if left > 0 or right > 0:
+            y = y[:, left * self.hop:(left + frames) * self.hop]
         return y
 
 
