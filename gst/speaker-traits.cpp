@@ -89,13 +89,13 @@ private:
   std::vector<std::complex<double> > twiddle_;
 };
 
-/* A streaming windowed-sinc resampler to 16 kHz (mono in). */
+/* A streaming windowed-sinc resampler (mono), to 16 kHz by default. */
 class Resampler {
 public:
-  explicit Resampler (int in_rate)
+  explicit Resampler (int in_rate, int out_rate = TraitAnalyzer::kRate)
   {
-    passthrough_ = in_rate == TraitAnalyzer::kRate;
-    step_ = (double) in_rate / TraitAnalyzer::kRate;
+    passthrough_ = in_rate == out_rate;
+    step_ = (double) in_rate / out_rate;
     /* Cutoff in cycles per input sample, below both Nyquist rates. */
     fc_ = 0.5 * std::min (1.0, 1.0 / step_) * 0.92;
     half_ = (int) std::ceil (8.0 / (2.0 * fc_));
@@ -785,15 +785,24 @@ std::vector<float>
 resample_to_16k (
     const float *interleaved, size_t frames, int rate, int channels)
 {
-  std::vector<float> mono (frames), out;
+  std::vector<float> mono (frames);
   for (size_t i = 0; i < frames; i++) {
     double s = 0.0;
     for (int c = 0; c < channels; c++)
       s += interleaved[i * channels + c];
     mono[i] = (float) (s / channels);
   }
-  Resampler r (rate);
-  r.push (mono.data (), frames, out);
+  return resample_mono (mono.data (), frames, rate, TraitAnalyzer::kRate);
+}
+
+std::vector<float>
+resample_mono (const float *mono, size_t n, int rate, int out_rate)
+{
+  if (rate < 1 || out_rate < 1)
+    throw std::invalid_argument ("sample rates must be 1 Hz or more");
+  std::vector<float> out;
+  Resampler r (rate, out_rate);
+  r.push (mono, n, out);
   return out;
 }
 

@@ -2,6 +2,7 @@
  * SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <ganvoice/synthesizer.h>
 
+#include <ganvoice/mel-statistics.h>
 #include <ganvoice/speaker-traits.h>
 
 #include <glib.h>
@@ -111,6 +112,8 @@ struct Synthesizer::Impl {
   std::unique_ptr<Vocoder> vocoder;
   std::vector<VoiceProfile> voices;
   std::map<std::string, VoiceTraits> measured; /* measure_voice () */
+  /* measure_mel_statistics () */
+  std::map<std::string, MelStatistics> measured_mel;
   int sample_rate = 0;
   int hop = 0;
 
@@ -340,6 +343,34 @@ Synthesizer::measure_embedding (const std::string &key,
   return impl_->measured.emplace (key, t).first->second;
 }
 
+const MelStatistics &
+Synthesizer::measure_mel_statistics (const std::string &key,
+    const std::vector<float> &embedding, const VoiceConversion &conversion)
+{
+  auto it = impl_->measured_mel.find (key);
+  if (it != impl_->measured_mel.end ())
+    return it->second;
+  auto plain = std::make_shared<VoiceConversion> (conversion);
+  plain->mapping = MelMapping ();
+  std::vector<float> audio;
+  std::vector<float> pause ((size_t) impl_->sample_rate / 2, 0.0f);
+  for (const char *sentence : kMeasureSentences) {
+    Utterance u = prepare (sentence, "en", embedding, 1.0);
+    if (!plain->identity ())
+      u.conversion = plain;
+    FitPlan p = plan (u, FitRequest ());
+    SpeakResult r = render (u, p, 0.0);
+    audio.insert (audio.end (), r.samples.begin (), r.samples.end ());
+    audio.insert (audio.end (), pause.begin (), pause.end ());
+  }
+  const MelSpec &spec = impl_->acoustic->card ().mel;
+  Mel mel =
+      analyze_mel (audio.data (), audio.size (), impl_->sample_rate, spec);
+  return impl_->measured_mel
+      .emplace (key, mel_statistics (mel, spec, spec.fmax))
+      .first->second;
+}
+
 Utterance
 Synthesizer::prepare_voice (const std::string &text,
     const std::string &language, const VoiceProfile &voice, double rate)
@@ -360,9 +391,26 @@ Synthesizer::prepare_voice (const std::string &text,
         for (float x : voice.embedding)
           key += " " + std::to_string (x);
       }
+      const MelSpec &spec = impl_->acoustic->card ().mel;
       conversion = std::make_shared<VoiceConversion> (
           plan_conversion (measure_embedding (key, voice.embedding, *base),
-              *voice.traits, impl_->acoustic->card ().mel));
+              *voice.traits, spec));
+      if (!voice.mel_statistics.empty ()) {
+        if (same_front_end (voice.mel_statistics.mel, spec)) {
+          /* Measured with this conversion: key it by its numbers too. */
+          std::string mkey = key + " pitch " +
+              std::to_string (conversion->pitch) + " warp " +
+              std::to_string (conversion->warp);
+          for (float g : conversion->gain)
+            mkey += " " + std::to_string (g);
+          conversion->mapping = plan_mel_mapping (
+              measure_mel_statistics (mkey, voice.embedding, *conversion),
+              voice.mel_statistics);
+        } else {
+          warning = "the voice's mel statistics are for another mel "
+                    "front-end than this model's: they are not applied";
+        }
+      }
       if (conversion->identity ())
         conversion.reset ();
     } else {

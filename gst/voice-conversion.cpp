@@ -19,38 +19,6 @@ constexpr double kMinWarp = 0.8, kMaxWarp = 1.25;
 constexpr double kMaxPitch = 12.0;
 constexpr double kMinRate = 0.8, kMaxRate = 1.25;
 
-bool
-slaney (const MelSpec &spec)
-{
-  return spec.scale != "htk";
-}
-
-double
-to_mel (const MelSpec &spec, double hz)
-{
-  if (!slaney (spec))
-    return 2595.0 * std::log10 (1.0 + hz / 700.0);
-  const double f_sp = 200.0 / 3.0, min_log_hz = 1000.0;
-  const double min_log_mel = min_log_hz / f_sp;
-  const double logstep = std::log (6.4) / 27.0;
-  if (hz < min_log_hz)
-    return hz / f_sp;
-  return min_log_mel + std::log (hz / min_log_hz) / logstep;
-}
-
-double
-from_mel (const MelSpec &spec, double mel)
-{
-  if (!slaney (spec))
-    return 700.0 * (std::pow (10.0, mel / 2595.0) - 1.0);
-  const double f_sp = 200.0 / 3.0, min_log_hz = 1000.0;
-  const double min_log_mel = min_log_hz / f_sp;
-  const double logstep = std::log (6.4) / 27.0;
-  if (mel < min_log_mel)
-    return mel * f_sp;
-  return min_log_hz * std::exp (logstep * (mel - min_log_mel));
-}
-
 /* @v at fractional index @x, held at the ends. */
 double
 sample (const std::vector<double> &v, double x)
@@ -79,18 +47,53 @@ envelope_distance (const std::vector<float> &a, const std::vector<float> &b)
 
 } // namespace
 
+static bool
+slaney (const MelSpec &spec)
+{
+  return spec.scale != "htk";
+}
+
+double
+hz_to_mel_scale (const MelSpec &spec, double hz)
+{
+  if (!slaney (spec))
+    return 2595.0 * std::log10 (1.0 + hz / 700.0);
+  const double f_sp = 200.0 / 3.0, min_log_hz = 1000.0;
+  const double min_log_mel = min_log_hz / f_sp;
+  const double logstep = std::log (6.4) / 27.0;
+  if (hz < min_log_hz)
+    return hz / f_sp;
+  return min_log_mel + std::log (hz / min_log_hz) / logstep;
+}
+
+double
+mel_scale_to_hz (const MelSpec &spec, double mel)
+{
+  if (!slaney (spec))
+    return 700.0 * (std::pow (10.0, mel / 2595.0) - 1.0);
+  const double f_sp = 200.0 / 3.0, min_log_hz = 1000.0;
+  const double min_log_mel = min_log_hz / f_sp;
+  const double logstep = std::log (6.4) / 27.0;
+  if (mel < min_log_mel)
+    return mel * f_sp;
+  return min_log_hz * std::exp (logstep * (mel - min_log_mel));
+}
+
 double
 mel_band_hz (const MelSpec &spec, double band)
 {
-  const double lo = to_mel (spec, spec.fmin), hi = to_mel (spec, spec.fmax);
-  return from_mel (spec, lo + (hi - lo) * (band + 1.0) / (spec.n_mels + 1));
+  const double lo = hz_to_mel_scale (spec, spec.fmin),
+               hi = hz_to_mel_scale (spec, spec.fmax);
+  return mel_scale_to_hz (
+      spec, lo + (hi - lo) * (band + 1.0) / (spec.n_mels + 1));
 }
 
 double
 mel_band_at (const MelSpec &spec, double hz)
 {
-  const double lo = to_mel (spec, spec.fmin), hi = to_mel (spec, spec.fmax);
-  return (to_mel (spec, std::max (hz, 0.0)) - lo) * (spec.n_mels + 1) /
+  const double lo = hz_to_mel_scale (spec, spec.fmin),
+               hi = hz_to_mel_scale (spec, spec.fmax);
+  return (hz_to_mel_scale (spec, std::max (hz, 0.0)) - lo) * (spec.n_mels + 1) /
       (hi - lo) -
       1.0;
 }
@@ -179,8 +182,10 @@ apply_conversion (const VoiceConversion &c, const MelSpec &spec, Mel &mel)
   const size_t nm = mel.n_mels;
   const bool warp = std::fabs (c.warp - 1.0) > 1e-6;
   const bool gain = c.gain.size () == nm;
-  if (!warp && !gain)
+  if (!warp && !gain) {
+    apply_mel_mapping (c.mapping, spec, mel);
     return;
+  }
   /* Where each output band reads from: the frequency / warp. */
   std::vector<double> from (nm);
   for (size_t m = 0; m < nm; m++)
@@ -203,6 +208,7 @@ apply_conversion (const VoiceConversion &c, const MelSpec &spec, Mel &mel)
       mel.data[m * mel.frames + t] = (float) v;
     }
   }
+  apply_mel_mapping (c.mapping, spec, mel);
 }
 
 double

@@ -8,6 +8,7 @@
 
 #include <cmath>
 #include <memory>
+#include <utility>
 
 namespace ganvoice {
 namespace {
@@ -17,6 +18,9 @@ struct ProfileJsonTraits {
   static constexpr const char *kDocument = "the voice profile";
 };
 using Json = JsonFields<ProfileJsonTraits>;
+
+/* The unit of the written covariance (natural-log units squared). */
+constexpr double kCovarianceScale = 1e-4;
 
 VoiceTraits
 parse_traits (JsonObject *t, const std::string &origin)
@@ -64,6 +68,87 @@ add_string (JsonBuilder *b, const char *name, const std::string &value)
 {
   json_builder_set_member_name (b, name);
   json_builder_add_string_value (b, value.c_str ());
+}
+
+void
+add_mel_statistics (JsonBuilder *b, const MelStatistics &st)
+{
+  const MelSpec &m = st.mel;
+  const size_t n = (size_t) m.n_mels;
+  json_builder_set_member_name (b, "mel_statistics");
+  json_builder_begin_object (b);
+  const std::pair<const char *, int> ints[] = {
+    { "sample_rate", m.sample_rate }, { "n_fft", m.n_fft }, { "hop", m.hop },
+    { "win", m.win }, { "n_mels", m.n_mels }, { "frames", (int) st.frames }
+  };
+  for (const auto &[key, value] : ints) {
+    json_builder_set_member_name (b, key);
+    json_builder_add_int_value (b, value);
+  }
+  const std::pair<const char *, double> reals[] = { { "fmin", m.fmin },
+    { "fmax", m.fmax }, { "clamp", m.clamp },
+    { "bandwidth_hz", st.bandwidth_hz } };
+  for (const auto &[key, value] : reals) {
+    json_builder_set_member_name (b, key);
+    json_builder_add_double_value (b, value);
+  }
+  add_string (b, "scale", m.scale);
+  add_string (b, "norm", m.norm);
+  add_floats (b, "mean", st.mean);
+  /* The upper triangle in whole units of kCovarianceScale: short text. */
+  json_builder_set_member_name (b, "covariance_scale");
+  json_builder_add_double_value (b, kCovarianceScale);
+  json_builder_set_member_name (b, "covariance");
+  json_builder_begin_array (b);
+  for (size_t i = 0; i < n; i++)
+    for (size_t j = i; j < n; j++)
+      json_builder_add_int_value (
+          b, std::llround (st.covariance[i * n + j] / kCovarianceScale));
+  json_builder_end_array (b);
+  json_builder_end_object (b);
+}
+
+MelStatistics
+parse_mel_statistics (JsonObject *o, const std::string &origin)
+{
+  const std::string where = origin + ": \"mel_statistics\"";
+  MelStatistics st;
+  MelSpec &m = st.mel;
+  m.sample_rate = Json::integer (o, "sample_rate", where, 1, 1000000);
+  m.n_fft = Json::integer (o, "n_fft", where, 2, 1 << 16);
+  m.hop = Json::integer (o, "hop", where, 1, 1 << 16);
+  m.win = Json::integer (o, "win", where, 1, m.n_fft);
+  m.n_mels = Json::integer (o, "n_mels", where, 1, 512);
+  m.fmin = Json::number (o, "fmin", where, 0.0, m.sample_rate / 2.0);
+  m.fmax = Json::number (o, "fmax", where, m.fmin, m.sample_rate / 2.0);
+  m.scale = Json::string (o, "scale", where);
+  m.norm = Json::string (o, "norm", where);
+  m.clamp = Json::number (o, "clamp", where, 1e-12, 1.0);
+  st.bandwidth_hz = Json::number (o, "bandwidth_hz", where, 0.0, m.fmax);
+  st.frames = (size_t) Json::integer (o, "frames", where, 1, 1 << 30);
+  st.mean = Json::floats (o, "mean", where);
+  const double scale = Json::number (o, "covariance_scale", where, 1e-12, 1e6);
+  std::vector<float> upper = Json::floats (o, "covariance", where);
+  const size_t n = (size_t) m.n_mels;
+  if (st.mean.size () != n)
+    Json::fail (where,
+        "\"mean\" has " + std::to_string (st.mean.size ()) +
+            " numbers, not n_mels = " + std::to_string (n));
+  if (upper.size () != n * (n + 1) / 2)
+    Json::fail (where,
+        "\"covariance\" has " + std::to_string (upper.size ()) +
+            " numbers, not n_mels * (n_mels + 1) / 2 = " +
+            std::to_string (n * (n + 1) / 2) + " (the upper triangle)");
+  st.covariance.assign (n * n, 0.0f);
+  size_t k = 0;
+  for (size_t i = 0; i < n; i++)
+    for (size_t j = i; j < n; j++) {
+      if (i == j && upper[k] < 0.0f)
+        Json::fail (where, "\"covariance\" has a negative variance");
+      st.covariance[i * n + j] = st.covariance[j * n + i] =
+          (float) (upper[k++] * scale);
+    }
+  return st;
 }
 
 } // namespace
@@ -127,6 +212,13 @@ VoiceProfile::parse (
     if (!JSON_NODE_HOLDS_OBJECT (traits))
       Json::fail (origin, "\"traits\" must be an object");
     p.traits = parse_traits (json_node_get_object (traits), origin);
+  }
+  JsonNode *stats = Json::member (obj, "mel_statistics", origin, false);
+  if (stats && !JSON_NODE_HOLDS_NULL (stats)) {
+    if (!JSON_NODE_HOLDS_OBJECT (stats))
+      Json::fail (origin, "\"mel_statistics\" must be an object");
+    p.mel_statistics =
+        parse_mel_statistics (json_node_get_object (stats), origin);
   }
   return p;
 }
@@ -193,6 +285,8 @@ VoiceProfile::to_json () const
     }
     json_builder_end_object (b);
   }
+  if (!mel_statistics.empty ())
+    add_mel_statistics (b, mel_statistics);
   json_builder_end_object (b);
 
   std::unique_ptr<JsonGenerator, GObjectUnref> gen (json_generator_new ());

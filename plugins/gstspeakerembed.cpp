@@ -127,6 +127,8 @@ struct SpeakerEmbedPrivate {
   bool done = false; /* this stream's profile is made (or refused) */
   GstAudioFormat format = GST_AUDIO_FORMAT_UNKNOWN;
   int channels = 1;
+  int rate = 0; /* the caps' */
+  int lowest_rate = 0; /* since the last reset, for the mel statistics */
   std::vector<float> scratch;
 };
 
@@ -201,6 +203,14 @@ make_profile (GstSpeakerEmbed *self)
     o.message = "Too little clear speech for the speaker encoder: the voice "
                 "profile uses the measured traits only.";
   }
+  /* The reference's log-mel statistics in the acoustic model's front-end;
+   * the speech audio is at 16 kHz, so nothing above 8 kHz. */
+  const double nyquist =
+      0.5 * std::min (priv->lowest_rate, ganvoice::TraitAnalyzer::kRate);
+  ganvoice::Mel mel = ganvoice::analyze_mel (r.speech_audio.data (),
+      r.speech_audio.size (), ganvoice::TraitAnalyzer::kRate, priv->card->mel);
+  o.profile.mel_statistics =
+      ganvoice::mel_statistics (mel, priv->card->mel, 0.92 * nyquist);
   o.json = o.profile.to_json ();
   o.location = s.location;
   o.send_event = s.send_event;
@@ -277,6 +287,7 @@ reset_analysis (SpeakerEmbedPrivate *priv)
 {
   if (priv->analyzer)
     priv->analyzer->reset ();
+  priv->lowest_rate = priv->rate;
   priv->done = false;
 }
 
@@ -294,6 +305,9 @@ gst_speaker_embed_setup (GstAudioFilter *filter, const GstAudioInfo *info)
     priv->analyzer->set_format (rate, channels);
     priv->format = GST_AUDIO_INFO_FORMAT (info);
     priv->channels = channels;
+    priv->rate = rate;
+    priv->lowest_rate =
+        priv->lowest_rate > 0 ? std::min (priv->lowest_rate, rate) : rate;
   } catch (const std::exception &e) {
     GST_ELEMENT_ERROR (self, CORE, NEGOTIATION,
         ("speakerembed failed: %s", e.what ()), (NULL));
@@ -316,6 +330,7 @@ gst_speaker_embed_start (GstBaseTransform *trans)
   priv->analyzer = std::make_unique<ganvoice::TraitAnalyzer> (
       ganvoice::TraitAnalyzer::kRate, 1);
   priv->done = false;
+  priv->rate = priv->lowest_rate = 0;
 
   /* The card is small JSON: read now; a problem is an ERROR at the first
    * buffer (so that the element still goes to PAUSED on its own). */

@@ -113,5 +113,10 @@ GANVOICE_API double trait_band_at (double hz);
  * a windowed-sinc resampler, as the analyzer uses (exposed for tests). */
 GANVOICE_API std::vector<float> resample_to_16k (
     const float *interleaved, size_t frames, int rate, int channels);
+/* @n mono samples at @rate resampled to @out_rate the same way (the
+ * filter's delay is compensated; the last few samples are not flushed).
+ * Throws std::invalid_argument for a rate below 1. */
+GANVOICE_API std::vector<float> resample_mono (
+    const float *mono, size_t n, int rate, int out_rate);
 
 } // namespace ganvoice

@@ -135,8 +135,10 @@ public:
   /* prepare() for a whole voice: a cloned voice (traits and a base_voice
    * that the model has) gets the conversion from its base voice's
    * measured traits to its own (pitch, formant warp, spectral envelope,
-   * speaking rate; docs/cloning.md). The first such use of a base voice
-   * measures it (measure_voice()). Other voices: as above. */
+   * speaking rate; docs/cloning.md), then, when the profile has mel
+   * statistics of the model's front-end, the map of its own speech's
+   * log-mel statistics onto them (measure_mel_statistics()). The first
+   * such use of a voice measures it (cached). Other voices: as above. */
   GANVOICE_API Utterance prepare_voice (const std::string &text,
       const std::string &language, const VoiceProfile &voice,
       double rate = 1.0);
@@ -150,6 +152,14 @@ public:
    * gives the F0 guess when nothing could be measured. */
   GANVOICE_API const VoiceTraits &measure_embedding (const std::string &key,
       const std::vector<float> &embedding, const Voice &fallback);
+
+  /* The log-mel statistics of @embedding's speech with @conversion
+   * applied (its mapping is ignored), measured once on the fixed
+   * sentences of measure_voice(), vocoded and analyzed with the model's
+   * front-end, and cached under @key. */
+  GANVOICE_API const MelStatistics &measure_mel_statistics (
+      const std::string &key, const std::vector<float> &embedding,
+      const VoiceConversion &conversion);
 
   /* fit_slot() with @slot's natural set to the utterance's. */
   GANVOICE_API FitPlan plan (

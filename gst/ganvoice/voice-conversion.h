@@ -3,6 +3,7 @@
 #pragma once
 
 #include <ganvoice/acoustic-model.h>
+#include <ganvoice/mel-statistics.h>
 #include <ganvoice/model-card.h>
 #include <ganvoice/voice-profile.h>
 
@@ -27,10 +28,15 @@ struct VoiceConversion {
   std::vector<float> gain;
   /* Multiplies the speaking rate: the syllable rates' ratio, 0.8 .. 1.25. */
   double rate = 1.0;
+  /* After the warp and the gain: the map of the log-mel frames' mean and
+   * covariance onto the reference speech's (mel-statistics.h). Empty when
+   * the profile has no mel statistics. */
+  MelMapping mapping;
 
   bool identity () const
   {
-    return pitch == 0.0 && warp == 1.0 && gain.empty () && rate == 1.0;
+    return pitch == 0.0 && warp == 1.0 && gain.empty () && rate == 1.0 &&
+        mapping.empty ();
   }
 };
 
@@ -40,9 +46,14 @@ struct VoiceConversion {
 GANVOICE_API VoiceConversion plan_conversion (
     const VoiceTraits &base, const VoiceTraits &target, const MelSpec &mel);
 
-/* Applies the warp and the gain to @mel (the model's log-mel, in place). */
+/* Applies the warp, the gain and the mapping to @mel (the model's log-mel,
+ * in place). */
 GANVOICE_API void apply_conversion (
     const VoiceConversion &conversion, const MelSpec &spec, Mel &mel);
+
+/* @hz on the mel scale of @spec ("slaney", else HTK), and back. */
+GANVOICE_API double hz_to_mel_scale (const MelSpec &spec, double hz);
+GANVOICE_API double mel_scale_to_hz (const MelSpec &spec, double mel);
 
 /* The centre frequency of mel band @band of @spec, in Hz, and the
  * (fractional) band at @hz. */

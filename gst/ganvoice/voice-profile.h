@@ -2,6 +2,7 @@
  * SPDX-License-Identifier: LGPL-2.1-or-later */
 #pragma once
 
+#include <ganvoice/mel-statistics.h>
 #include <ganvoice/model-card.h>
 
 #include <optional>
@@ -62,6 +63,10 @@ struct VoiceProfile {
   std::vector<float> speaker_embedding;
   std::string speaker_encoder;
   std::optional<VoiceTraits> traits;
+  /* For a cloned voice: the reference speech's log-mel mean and
+   * covariance (optional in the file, "mel_statistics"); the synthesizer
+   * maps its own speech's statistics onto them (mel-statistics.h). */
+  MelStatistics mel_statistics;
   std::string path; /* where it was read from ("" if built in) */
 
   /* Reads and checks a profile file. @embedding_dim, when not 0, is the

@@ -1,6 +1,6 @@
 /* speakerembed-bench: how long a voice profile from 30 s of speech takes
- * (ganvoice::TraitAnalyzer and the shipped speaker encoder, what
- * speakerembed runs), on one core.
+ * (ganvoice::TraitAnalyzer, the shipped speaker encoder and the log-mel
+ * statistics, what speakerembed runs), on one core.
  * SPDX-License-Identifier: LGPL-2.1-or-later
  *
  *   speakerembed-bench [--seconds S] [--rate R] [--channels C] [--runs N]
@@ -8,9 +8,10 @@
  * Synthesizes S seconds (default 30) of a harmonic "voice" with syllables
  * and 10 % pauses at R Hz (default 48000) with C channels (default 1),
  * feeds it in 20 ms chunks as an element would, and reports the median
- * wall time of the trait analysis (add() over all chunks plus finish()) and
- * of the speaker encoder on the speech, the best and median of both
- * together, and the real-time factor. Run it pinned to one core:
+ * wall time of the trait analysis (add() over all chunks plus finish()),
+ * of the speaker encoder on the speech and of the mel statistics
+ * (analyze_mel() and mel_statistics() in the shipped front-end), the best
+ * and median of all three together, and the real-time factor. Run it pinned to one core:
  *   taskset -c 0 build/tests/bench/speakerembed-bench
  * The target is under 1 s for 30 s of audio. Not a timed test: it exits
  * non-zero only when the profile is unusable. */
@@ -19,6 +20,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <ganvoice/mel-statistics.h>
 #include <ganvoice/model-paths.h>
 #include <ganvoice/speaker-encoder.h>
 
@@ -83,8 +85,10 @@ main (int argc, char **argv)
   }
 
   const size_t chunk = (size_t) rate / 50;
-  std::vector<double> times, analysis, embedding;
+  std::vector<double> times, analysis, embedding, statistics;
   ganvoice::TraitReport report;
+  const ganvoice::MelSpec spec = ganvoice::default_mel_spec ();
+  size_t stat_frames = 0;
   for (int r = 0; r < runs; r++) {
     auto t0 = std::chrono::steady_clock::now ();
     ganvoice::TraitAnalyzer analyzer (rate, channels);
@@ -94,25 +98,32 @@ main (int argc, char **argv)
     auto t1 = std::chrono::steady_clock::now ();
     std::vector<float> e = encoder->embed (report.speech_audio);
     auto t2 = std::chrono::steady_clock::now ();
+    ganvoice::Mel mel = ganvoice::analyze_mel (report.speech_audio.data (),
+        report.speech_audio.size (), ganvoice::TraitAnalyzer::kRate, spec);
+    stat_frames = ganvoice::mel_statistics (mel, spec, 0.0).frames;
+    auto t3 = std::chrono::steady_clock::now ();
     analysis.push_back (std::chrono::duration<double> (t1 - t0).count ());
     embedding.push_back (std::chrono::duration<double> (t2 - t1).count ());
-    times.push_back (std::chrono::duration<double> (t2 - t0).count ());
+    statistics.push_back (std::chrono::duration<double> (t3 - t2).count ());
+    times.push_back (std::chrono::duration<double> (t3 - t0).count ());
   }
-  for (auto *v : { &times, &analysis, &embedding })
+  for (auto *v : { &times, &analysis, &embedding, &statistics })
     std::sort (v->begin (), v->end ());
   const double best = times.front (), median = times[times.size () / 2];
   printf ("| audio | rate, channels | traits (median) | encoder (median) | "
-          "total best | total median | real-time factor |\n");
-  printf ("|---|---|---|---|---|---|---|\n");
+          "mel statistics (median) | total best | total median | real-time "
+          "factor |\n");
+  printf ("|---|---|---|---|---|---|---|---|\n");
   printf ("| %.0f s (%.1f s speech) | %d Hz, %d | %.3f s | %.3f s | %.3f s | "
-          "%.3f s | %.4f |\n",
+          "%.3f s | %.3f s | %.4f |\n",
       seconds, report.speech_seconds, rate, channels,
-      analysis[analysis.size () / 2], embedding[embedding.size () / 2], best,
-      median, median / seconds);
+      analysis[analysis.size () / 2], embedding[embedding.size () / 2],
+      statistics[statistics.size () / 2], best, median, median / seconds);
   printf ("F0 %.1f Hz (%.1f .. %.1f), formant scale %.3f, %.2f syllables/s\n",
       report.traits.f0_median_hz, report.traits.f0_low_hz,
       report.traits.f0_high_hz, report.traits.formant_scale,
       report.traits.syllable_rate);
+  printf ("mel statistics from %zu speech frames\n", stat_frames);
   if (!report.usable ()) {
     fprintf (stderr, "unusable: %s\n", report.message.c_str ());
     return 1;

@@ -229,13 +229,17 @@ json_numbers (const gchar *json, const gchar *key)
 }
 
 /* The learned encoder's part of a profile: a speaker embedding of the
- * tiny encoder's 6 numbers, and its name. */
+ * tiny encoder's 6 numbers, and its name; and the reference's mel
+ * statistics in the tiny acoustic model's front-end (8 bands: the upper
+ * triangle of the covariance has 36 numbers). */
 static void
 check_encoder_fields (const gchar *json)
 {
   fail_unless_equals_int (json_numbers (json, "speaker_embedding"), 6);
   fail_unless (strstr (json, "\"speaker_encoder\" : \"tiny-speaker\"") != NULL,
       "%s", json);
+  fail_unless (strstr (json, "\"mel_statistics\"") != NULL, "%s", json);
+  fail_unless_equals_int (json_numbers (json, "covariance"), 36);
 }
 
 GST_START_TEST (test_profile)
