@@ -87,10 +87,11 @@ main (int argc, char **argv)
       if (!quiet)
         fprintf (stderr,
             "\rganvoice-adapt: similarity %.3f -> %.3f in %d syntheses "
-            "(%.0f s), base voice %s, formant x%.3f; wrote %s\n",
+            "(%.0f s, %d left out for their F0), base voice %s, formant "
+            "x%.3f; wrote %s\n",
             r.before, r.after, r.evaluations,
-            (g_get_monotonic_time () - t0) / 1e6, profile.base_voice.c_str (),
-            r.formant_factor, out);
+            (g_get_monotonic_time () - t0) / 1e6, r.rejected_f0,
+            profile.base_voice.c_str (), r.formant_factor, out);
     } catch (const std::exception &e) {
       fprintf (stderr, "ganvoice-adapt: %s\n", e.what ());
       code = 1;

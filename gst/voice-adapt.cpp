@@ -17,6 +17,11 @@ const char *const kAdaptText =
     "ago, when the weather was warm and the days were long.";
 
 constexpr double kMinFormant = std::log (0.85), kMaxFormant = std::log (1.18);
+/* A try whose F0 median is further than this from the reference's (in
+ * semitones), and further than the start's, is not taken: the encoder
+ * can prefer a timbre that pushes the pitch model to its edge (creak,
+ * octave drops). */
+constexpr double kMaxF0Error = 1.0;
 
 } // namespace
 
@@ -63,7 +68,10 @@ adapt_voice (Synthesizer &synth, SpeakerEncoder &encoder, VoiceProfile &profile,
     p.traits->formant_scale = formant * std::exp (log_formant);
     return std::make_pair (p, w);
   };
-  auto score = [&] (const VoiceProfile &p) {
+  const double target_f0 = profile.traits->f0_median_hz;
+  /* The cosine similarity, and the F0 error in semitones (0 when either
+   * side has no F0). */
+  auto score = [&] (const VoiceProfile &p) -> std::pair<double, double> {
     SpeakRequest req;
     req.text = kAdaptText;
     req.language = "en";
@@ -79,7 +87,16 @@ adapt_voice (Synthesizer &synth, SpeakerEncoder &encoder, VoiceProfile &profile,
         (size_t) (SpeakerEncoder::kMinSeconds * encoder.sample_rate ());
     for (size_t len = x.size (); x.size () < need;)
       x.insert (x.end (), x.begin (), x.begin () + (long) len);
-    return cosine_similarity (encoder.embed (x), profile.speaker_embedding);
+    double f0_error = 0.0;
+    if (target_f0 > 0.0) {
+      TraitAnalyzer pitch (TraitAnalyzer::kRate, 1);
+      pitch.add (x.data (), x.size ());
+      double f0 = pitch.finish ().traits.f0_median_hz;
+      if (f0 > 0.0)
+        f0_error = std::fabs (12.0 * std::log2 (f0 / target_f0));
+    }
+    return { cosine_similarity (encoder.embed (x), profile.speaker_embedding),
+      f0_error };
   };
 
   std::mt19937 rng (options.seed);
@@ -87,7 +104,8 @@ adapt_voice (Synthesizer &synth, SpeakerEncoder &encoder, VoiceProfile &profile,
   AdaptReport report;
   double log_formant = 0.0;
   auto [best_profile, best_w] = make (logits, log_formant);
-  double best = score (best_profile);
+  auto [best, start_f0_error] = score (best_profile);
+  const double f0_limit = std::max (kMaxF0Error, start_f0_error);
   report.before = best;
   report.evaluations = 1;
   bool improved = false;
@@ -102,9 +120,11 @@ adapt_voice (Synthesizer &synth, SpeakerEncoder &encoder, VoiceProfile &profile,
     double f = std::clamp (
         log_formant + 0.15 * step * gauss (rng), kMinFormant, kMaxFormant);
     auto [p, w] = make (l, f);
-    double s = score (p);
+    auto [s, f0_error] = score (p);
     report.evaluations++;
-    if (s > best) {
+    if (f0_error > f0_limit)
+      report.rejected_f0++;
+    if (s > best && f0_error <= f0_limit) {
       improved = true;
       best = s;
       logits = l;

@@ -24,6 +24,9 @@ struct AdaptReport {
   int evaluations = 0;
   std::vector<double> weights; /* of the built-in voices, as adapted */
   double formant_factor = 1.0; /* applied to traits.formant_scale */
+  /* Tries not taken because their F0 median strayed (more than 1
+   * semitone, and more than the start's error, from traits.f0_median_hz). */
+  int rejected_f0 = 0;
 };
 
 /* Searches the mix of the built-in voices' embeddings (softmax weights)
@@ -32,6 +35,9 @@ struct AdaptReport {
  * closest (cosine) to @profile's speaker_embedding; @profile gets the best
  * one (embedding, base_voice, traits.formant_scale). A (1+1) evolution
  * strategy from the profile as given, which is kept when nothing beats it.
+ * A try whose speech has its F0 median further from the reference's than
+ * 1 semitone (or than the start's speech, if that is further) is not
+ * taken, however close its embedding.
  * @progress (done, total) may return false to stop early. Throws
  * ModelError (or VoiceProfileError) when @profile has no speaker_embedding
  * or traits, or was made for another encoder or model. */
