@@ -4,6 +4,11 @@
  * ganvoice element waits before it can push a cue's first buffer).
  *
  *   ganvoice-bench [--models DIR] [--threads 2] [--repeats 3] [--device cpu]
+ *                  [--voice PROFILE.json]
+ *
+ * With --voice the cues are spoken by that (cloned) voice, and the one-time
+ * cost of preparing it (measuring its base voice's traits and, with
+ * mel_statistics, its own log-mel statistics) is printed first.
  *
  * DIR holds acoustic/acoustic.{ts,json} and vocoder/vocoder.{ts,json}
  * (default: $GANVOICE_MODEL_DIR, else models/ in $GANVOICE_SOURCE_DIR or
@@ -11,11 +16,13 @@
  * Prints one line per cue length and a JSON summary line.
  * SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <ganvoice/synthesizer.h>
+#include <ganvoice/voice-profile.h>
 
 #include <glib.h>
 
 #include <algorithm>
 #include <chrono>
+#include <optional>
 #include <cstdio>
 #include <cstdlib>
 #include <string>
@@ -48,7 +55,7 @@ main (int argc, char **argv)
                   : ".") +
         "/models";
   int threads = 2, repeats = 3;
-  std::string device = "cpu";
+  std::string device = "cpu", voice_path;
   for (int i = 1; i < argc; i++) {
     std::string arg = argv[i];
     if (arg == "--models" && i + 1 < argc)
@@ -59,10 +66,12 @@ main (int argc, char **argv)
       repeats = std::max (1, std::atoi (argv[++i]));
     else if (arg == "--device" && i + 1 < argc)
       device = argv[++i];
+    else if (arg == "--voice" && i + 1 < argc)
+      voice_path = argv[++i];
     else {
       std::fprintf (stderr,
           "usage: %s [--models DIR] [--threads N] "
-          "[--repeats N] [--device cpu|cuda]\n",
+          "[--repeats N] [--device cpu|cuda] [--voice PROFILE]\n",
           argv[0]);
       return 2;
     }
@@ -115,6 +124,27 @@ main (int argc, char **argv)
   std::printf ("%-7s %6s %9s %9s %9s %12s\n", "cue", "chars", "audio_s",
       "wall_s", "rtf", "first_ms");
   std::string json = "{\"load_s\": " + std::to_string (load_s);
+  std::optional<ganvoice::VoiceProfile> voice;
+  if (!voice_path.empty ()) {
+    try {
+      voice = ganvoice::VoiceProfile::load (
+          voice_path, synth->acoustic ().card ().speaker_embedding_dim);
+      auto t0 = Clock::now ();
+      ganvoice::Utterance u = synth->prepare_voice ("Hello.", "en", *voice);
+      const double first = seconds_since (t0);
+      t0 = Clock::now ();
+      synth->prepare_voice ("Hello.", "en", *voice);
+      const double again = seconds_since (t0);
+      std::printf ("voice %s: first prepare %.3f s (measuring), then %.4f s; "
+                   "statistics map: %s\n",
+          voice->name.c_str (), first, again,
+          u.conversion && !u.conversion->mapping.empty () ? "yes" : "no");
+      json += ", \"voice_prepare_first_s\": " + std::to_string (first);
+    } catch (const std::exception &e) {
+      std::fprintf (stderr, "ganvoice-bench: %s\n", e.what ());
+      return 1;
+    }
+  }
   /* Warm-up: the first call specialises graphs. */
   synth->speak ({ cases[1].text });
   for (const Case &c : cases) {
@@ -124,6 +154,7 @@ main (int argc, char **argv)
       ganvoice::SpeakRequest req;
       req.text = c.text;
       req.language = "en";
+      req.voice = voice;
       bool first = true;
       double first_s = 0.0;
       size_t samples = 0;
