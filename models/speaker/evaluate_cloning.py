@@ -690,6 +690,88 @@ def st(a, b):
     return 12 * math.log2(a / b) if a > 0 and b > 0 else float("nan")
 
 
+# -------------------------------------------------- parallel prompts: MCD-DTW
+
+PARALLEL = 10  # prompts per target
+
+
+def transcripts(data):
+    """target -> {clip basename without extension: text} where the text is known:
+    the asterisk prompts share their names with asterisk-core-sounds-XX, whose
+    core-sounds-XX.txt.gz gives the words; LibriVox has its own transcription."""
+    out = {}
+    for target, lang in (("fr-armelle", "fr"), ("es-co", "es"), ("it-menardi", "it")):
+        found = glob.glob(os.path.join(data, f"asterisk-core-sounds-{lang}", "**",
+                                       f"core-sounds-{lang}.txt.gz"), recursive=True)
+        texts = {}
+        if found:
+            import gzip
+            with gzip.open(found[0], "rt", encoding="utf-8", errors="replace") as fh:
+                for line in fh:
+                    if line.startswith(";") or ":" not in line:
+                        continue
+                    key, text = line.split(":", 1)
+                    text = text.strip()
+                    if text and "[" not in text and "(" not in text:
+                        texts[os.path.basename(key.strip())] = text
+        out[target] = texts
+    lib = os.path.join(data, "pocketsphinx-testdata/usr/share/pocketsphinx/test/data/librivox/transcription")
+    texts = {}
+    if os.path.exists(lib):
+        for line in open(lib, encoding="utf-8"):
+            m = re.match(r"\s*<s>(.*)</s>\s*\((\S+)\)", line)
+            if m:
+                texts[m.group(2)] = m.group(1).strip().capitalize() + "."
+    out["librivox"] = texts
+    return out
+
+
+def parallel_mcd(gst, name, lang, meta, texts, conds, work, force):
+    """MCD-DTW (models/acoustic/evaluate.py: 16 kHz, 40 HTK mel bands to 7 kHz,
+    c1..c13, symmetric DTW) of each condition's speech against the target's own
+    recordings of the same prompts (its non-reference clips with a transcript),
+    in the target's band: for a telephone target (native rate <= 8 kHz) the
+    synthetic speech goes through 8 kHz as well.  conds: label -> voice."""
+    sys.path.insert(0, os.path.join(REPO, "models", "acoustic"))
+    import evaluate as aev  # noqa: E402
+    clips = [f for f in meta["test_files"] + meta["enroll_files"]
+             if os.path.splitext(os.path.basename(f))[0] in texts][:PARALLEL]
+    if not clips:
+        return None
+    sentences = [texts[os.path.splitext(os.path.basename(f))[0]] for f in clips]
+    narrow = meta["native_rate"] <= 8000
+
+    def band(x, rate):
+        y = aev.to16k(x, rate)
+        if narrow:
+            y = resample_poly(resample_poly(y, 1, 2), 2, 1)
+        return y
+
+    real = []
+    for f in clips:
+        x, r = decode(f)
+        real.append(aev.Analysis(aev.trim(band(x, r))))
+    out = {"prompts": len(clips), "narrow_band": narrow, "mcd13": {}, "per_prompt": {}}
+    for label, voice in conds.items():
+        cond = f"par-{label}-{name}"
+        m = synthesize(gst, cond, voice, lang, sentences, os.path.join(work, "synth"), force)
+        rate, x = wavfile.read(os.path.join(work, "synth", f"{cond}.wav"))
+        x = x.astype(np.float32)
+        none = 2 ** 64 - 1
+        vals = []
+        for i, c in enumerate(m["cues"][:len(clips)]):
+            a, b = c.get("speech-start", none), c.get("speech-end", none)
+            if a == none or b == none:
+                continue
+            seg = x[int(a * rate // 1e9):int(b * rate // 1e9)]
+            if len(seg) < rate // 10:
+                continue
+            vals.append(aev.compare(real[i], aev.Analysis(aev.trim(band(seg, rate))))["mcd13"])
+        out["mcd13"][label] = float(np.mean(vals)) if vals else float("nan")
+        out["per_prompt"][label] = vals
+    return out
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--build", default=os.path.join(REPO, "build"))
@@ -784,6 +866,30 @@ def main():
     f0_synth = {cond: median_f0(u) for cond, u in speech.items()}
     for v in BUILTINS:
         f0[v] = {"real": median_f0(real[v]["test"] + real[v]["enroll"])}
+
+    # 4b. MCD-DTW on parallel prompts: the clone, the clone without its statistics
+    # map (the profile less mel_statistics), and its base voice
+    t3 = time.time()
+    texts = transcripts(a.data)
+    mcd = {}
+    for name, (rlang, slang) in TARGETS.items():
+        if not texts.get(name):
+            continue
+        p = prof[name]["path"]
+        nomap = p[:-5] + "-nomap.json"
+        pj = dict(prof[name]["profile"])
+        pj.pop("mel_statistics", None)
+        with open(nomap + ".tmp", "w") as f:
+            json.dump(pj, f, indent=1)
+        os.replace(nomap + ".tmp", nomap)
+        conds = {"clone": p, "clone-no-map": nomap, "base": prof[name]["profile"]["base_voice"]}
+        if "adapt" in prof[name]:
+            conds["adapted"] = p[:-5] + "-adapted.json"
+        mcd[name] = parallel_mcd(gst, name, rlang, meta[name], texts[name], conds, work, a.resynth)
+        if mcd[name]:
+            log(f"{name}: MCD-DTW on {mcd[name]['prompts']} prompts: " +
+                ", ".join(f"{k} {v:.2f}" for k, v in mcd[name]["mcd13"].items()))
+    t_mcd = time.time() - t3
 
     # envelope-matching diagnostic (see envelope_gain)
     env = {}
@@ -917,6 +1023,17 @@ def main():
               f"{row['f0_profile_hz']:.0f} | {row['f0_clone_hz']:.0f} | {row['f0_base_hz']:.0f} | "
               f"{row['f0_err_hz']:+.0f} | {row['f0_err_st']:+.1f} | {row['f0_err_vs_reference_st']:+.1f} | "
               f"{row['f0_base_err_st']:+.1f} |")
+    if mcd:
+        print("\nMCD-DTW in dB (c1..c13, models/acoustic/evaluate.py) against the target's own "
+              "recordings of the same prompts (its non-reference clips with a transcript; "
+              "telephone targets compared in 0-4 kHz); lower is closer:\n")
+        labels = ["clone", "clone-no-map", "adapted", "base"]
+        print("| target | prompts | " + " | ".join(labels) + " |")
+        print("|---|---|" + "---|" * len(labels))
+        for name, r in mcd.items():
+            if r:
+                print(f"| {name} | {r['prompts']} | " + " | ".join(
+                    f"{r['mcd13'][k]:.2f}" if k in r["mcd13"] else "-" for k in labels) + " |")
     print("\nSanity: held-out real clips, and the built-in voices' own synthetic speech:\n")
     print("| speaker | real test clips ID (CMN) | ID (no CMN) | base voice synthetic ID (CMN) | "
           "real F0 Hz |")
@@ -940,7 +1057,7 @@ def main():
               f"{t.get('formant_scale', 0):.2f} | {t.get('speaking_rate', 0):.1f} | {es} |")
     elapsed = time.time() - t0
     print(f"\nRuntime {elapsed:.0f} s (data {t_data:.0f} s, profiles+synthesis {t_synth:.0f} s, "
-          f"speaker ID {t_id:.0f} s).")
+          f"speaker ID {t_id:.0f} s, parallel MCD {t_mcd:.0f} s).")
 
     out = {
         "date": time.strftime("%Y-%m-%d %H:%M"), "build": build, "model_dir": model_dir,
@@ -958,8 +1075,9 @@ def main():
         "summary": summary, "table": table, "speakers": meta,
         "profiles": {k: {kk: vv for kk, vv in v.items() if kk != "path"} for k, v in prof.items()},
         "synthesis": {c: {k: v for k, v in m.items() if k != "key"} for c, m in smeta.items()},
-        "id": results, "f0": f0, "f0_synth": f0_synth, "envelope": env,
-        "runtime_s": {"total": elapsed, "data": t_data, "synthesis": t_synth, "id": t_id},
+        "id": results, "f0": f0, "f0_synth": f0_synth, "envelope": env, "mcd_parallel": mcd,
+        "runtime_s": {"total": elapsed, "data": t_data, "synthesis": t_synth, "id": t_id,
+                      "parallel_mcd": t_mcd},
     }
     path = a.out or os.path.join(work, "results.json")
     with open(path + ".tmp", "w") as f:
