@@ -306,6 +306,24 @@ static const char *const kMeasureSentences[] = {
   "long.",
 };
 
+/* The measuring sentences spoken with @embedding (and @conversion, unless
+ * null), each followed by 0.5 s of silence. */
+static std::vector<float>
+measuring_speech (Synthesizer &synth, const std::vector<float> &embedding,
+    const std::shared_ptr<VoiceConversion> &conversion)
+{
+  std::vector<float> audio;
+  std::vector<float> pause ((size_t) synth.sample_rate () / 2, 0.0f);
+  for (const char *sentence : kMeasureSentences) {
+    Utterance u = synth.prepare (sentence, "en", embedding, 1.0);
+    u.conversion = conversion;
+    SpeakResult r = synth.render (u, synth.plan (u, FitRequest ()), 0.0);
+    audio.insert (audio.end (), r.samples.begin (), r.samples.end ());
+    audio.insert (audio.end (), pause.begin (), pause.end ());
+  }
+  return audio;
+}
+
 const VoiceTraits &
 Synthesizer::measure_voice (const std::string &name)
 {
@@ -323,14 +341,8 @@ Synthesizer::measure_embedding (const std::string &key,
   if (it != impl_->measured.end ())
     return it->second;
   TraitAnalyzer analyzer (impl_->sample_rate, 1);
-  std::vector<float> pause ((size_t) impl_->sample_rate / 2, 0.0f);
-  for (const char *sentence : kMeasureSentences) {
-    Utterance u = prepare (sentence, "en", embedding, 1.0);
-    FitPlan p = plan (u, FitRequest ());
-    SpeakResult r = render (u, p, 0.0);
-    analyzer.add (r.samples.data (), r.samples.size ());
-    analyzer.add (pause.data (), pause.size ());
-  }
+  std::vector<float> audio = measuring_speech (*this, embedding, nullptr);
+  analyzer.add (audio.data (), audio.size ());
   TraitReport report = analyzer.finish ();
   VoiceTraits t = report.traits;
   /* Whatever could not be measured: the card, else neutral values. */
@@ -352,17 +364,8 @@ Synthesizer::measure_mel_statistics (const std::string &key,
     return it->second;
   auto plain = std::make_shared<VoiceConversion> (conversion);
   plain->mapping = MelMapping ();
-  std::vector<float> audio;
-  std::vector<float> pause ((size_t) impl_->sample_rate / 2, 0.0f);
-  for (const char *sentence : kMeasureSentences) {
-    Utterance u = prepare (sentence, "en", embedding, 1.0);
-    if (!plain->identity ())
-      u.conversion = plain;
-    FitPlan p = plan (u, FitRequest ());
-    SpeakResult r = render (u, p, 0.0);
-    audio.insert (audio.end (), r.samples.begin (), r.samples.end ());
-    audio.insert (audio.end (), pause.begin (), pause.end ());
-  }
+  std::vector<float> audio = measuring_speech (
+      *this, embedding, plain->identity () ? nullptr : plain);
   const MelSpec &spec = impl_->acoustic->card ().mel;
   Mel mel =
       analyze_mel (audio.data (), audio.size (), impl_->sample_rate, spec);
