@@ -9,6 +9,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <iterator>
 #include <map>
 #include <numeric>
 #include <set>
@@ -306,16 +307,91 @@ static const char *const kMeasureSentences[] = {
   "long.",
 };
 
-/* The measuring sentences spoken with @embedding (and @conversion, unless
- * null), each followed by 0.5 s of silence. */
+/* The same kind of text in the languages of the built-in voices and of
+ * the fish game's actors, for measuring a voice's log-mel statistics in
+ * its reference's language (the phonemes of a language shape them too). */
+struct MeasureSet {
+  const char *language;
+  const char *sentences[std::size (kMeasureSentences)];
+};
+static const MeasureSet kMeasureSets[] = {
+  { "fr",
+      { "Le renard brun saute par-dessus le chien paresseux.",
+          "Combien de bois un castor couperait-il s'il travaillait toute la "
+          "journée ?",
+          "Nous étions partis il y a un an, quand le temps était doux et les "
+          "jours étaient longs.",
+          "Elle vend des coquillages au bord de la mer, et ce sont bien des "
+          "coquillages." } },
+  { "es",
+      { "El rápido zorro marrón salta sobre el perro perezoso.",
+          "¿Cuánta madera cortaría un castor si pudiera cortar madera todo el "
+          "día?",
+          "Estuvimos fuera hace un año, cuando el tiempo era cálido y los días "
+          "eran largos.",
+          "Ella vende conchas a la orilla del mar, y las conchas que vende son "
+          "de verdad." } },
+  { "it",
+      { "La rapida volpe marrone salta sopra il cane pigro.",
+          "Quanta legna taglierebbe un castoro se potesse tagliare legna tutto "
+          "il giorno?",
+          "Eravamo lontani un anno fa, quando il tempo era caldo e le giornate "
+          "erano lunghe.",
+          "Lei vende conchiglie in riva al mare, e sono proprio conchiglie "
+          "vere." } },
+  { "ru",
+      { "Быстрая коричневая лиса прыгает через ленивую собаку.",
+          "Сколько дров нарубил бы бобр, если бы мог рубить весь день?",
+          "Мы уехали год назад, когда погода была тёплой, а дни были "
+          "длинными.",
+          "Она продаёт ракушки на берегу моря, и это настоящие ракушки." } },
+  { "de",
+      { "Der schnelle braune Fuchs springt über den faulen Hund.",
+          "Wie viel Holz würde ein Biber hacken, wenn er den ganzen Tag Holz "
+          "hacken könnte?",
+          "Wir waren vor einem Jahr weg, als das Wetter warm und die Tage lang "
+          "waren.",
+          "Sie verkauft Muscheln am Meeresufer, und es sind wirklich "
+          "Muscheln." } },
+  { "nl",
+      { "De snelle bruine vos springt over de luie hond.",
+          "Hoeveel hout zou een bever hakken als hij de hele dag hout kon "
+          "hakken?",
+          "We waren een jaar geleden weg, toen het weer warm was en de dagen "
+          "lang.",
+          "Zij verkoopt schelpen aan de zee, en het zijn echte schelpen." } },
+};
+
+/* The language whose measuring sentences suit @language: its own where
+ * there is a set for its base ("es" for "es-419"), else English. */
+static std::string
+measuring_language (const std::string &language)
+{
+  const std::string base = language.substr (0, language.find ('-'));
+  for (const MeasureSet &set : kMeasureSets)
+    if (base == set.language)
+      return language;
+  return "en";
+}
+
+/* The measuring sentences of @language (measuring_language ()) spoken with
+ * @embedding (and @conversion, unless null), each followed by 0.5 s of
+ * silence. */
 static std::vector<float>
 measuring_speech (Synthesizer &synth, const std::vector<float> &embedding,
-    const std::shared_ptr<VoiceConversion> &conversion)
+    const std::shared_ptr<VoiceConversion> &conversion,
+    const std::string &language = "en")
 {
+  const std::string lang = measuring_language (language);
+  const std::string base = lang.substr (0, lang.find ('-'));
+  const char *const *sentences = kMeasureSentences;
+  for (const MeasureSet &set : kMeasureSets)
+    if (base == set.language)
+      sentences = set.sentences;
   std::vector<float> audio;
   std::vector<float> pause ((size_t) synth.sample_rate () / 2, 0.0f);
-  for (const char *sentence : kMeasureSentences) {
-    Utterance u = synth.prepare (sentence, "en", embedding, 1.0);
+  for (size_t i = 0; i < std::size (kMeasureSentences); i++) {
+    Utterance u = synth.prepare (sentences[i], lang, embedding, 1.0);
     u.conversion = conversion;
     SpeakResult r = synth.render (u, synth.plan (u, FitRequest ()), 0.0);
     audio.insert (audio.end (), r.samples.begin (), r.samples.end ());
@@ -357,7 +433,8 @@ Synthesizer::measure_embedding (const std::string &key,
 
 const MelStatistics &
 Synthesizer::measure_mel_statistics (const std::string &key,
-    const std::vector<float> &embedding, const VoiceConversion &conversion)
+    const std::vector<float> &embedding, const VoiceConversion &conversion,
+    const std::string &language)
 {
   auto it = impl_->measured_mel.find (key);
   if (it != impl_->measured_mel.end ())
@@ -365,7 +442,7 @@ Synthesizer::measure_mel_statistics (const std::string &key,
   auto plain = std::make_shared<VoiceConversion> (conversion);
   plain->mapping = MelMapping ();
   std::vector<float> audio = measuring_speech (
-      *this, embedding, plain->identity () ? nullptr : plain);
+      *this, embedding, plain->identity () ? nullptr : plain, language);
   const MelSpec &spec = impl_->acoustic->card ().mel;
   Mel mel =
       analyze_mel (audio.data (), audio.size (), impl_->sample_rate, spec);
@@ -401,13 +478,14 @@ Synthesizer::prepare_voice (const std::string &text,
       if (!voice.mel_statistics.empty ()) {
         if (same_front_end (voice.mel_statistics.mel, spec)) {
           /* Measured with this conversion: key it by its numbers too. */
-          std::string mkey = key + " pitch " +
+          const std::string lang = measuring_language (voice.language);
+          std::string mkey = key + " " + lang + " pitch " +
               std::to_string (conversion->pitch) + " warp " +
               std::to_string (conversion->warp);
           for (float g : conversion->gain)
             mkey += " " + std::to_string (g);
           conversion->mapping = plan_mel_mapping (
-              measure_mel_statistics (mkey, voice.embedding, *conversion),
+              measure_mel_statistics (mkey, voice.embedding, *conversion, lang),
               voice.mel_statistics);
         } else {
           warning = "the voice's mel statistics are for another mel "

@@ -154,12 +154,15 @@ public:
       const std::vector<float> &embedding, const Voice &fallback);
 
   /* The log-mel statistics of @embedding's speech with @conversion
-   * applied (its mapping is ignored), measured once on the fixed
-   * sentences of measure_voice(), vocoded and analyzed with the model's
-   * front-end, and cached under @key. */
+   * applied (its mapping is ignored), measured once on about 10 s of fixed
+   * sentences in @language (fr, es, it, ru, de and nl have their own,
+   * other languages speak measure_voice()'s English ones), vocoded and
+   * analyzed with the model's front-end, and cached under @key.
+   * prepare_voice() measures in the profile's language, so that the map
+   * compares speech with the same phonemes as the reference's. */
   GANVOICE_API const MelStatistics &measure_mel_statistics (
       const std::string &key, const std::vector<float> &embedding,
-      const VoiceConversion &conversion);
+      const VoiceConversion &conversion, const std::string &language = "en");
 
   /* fit_slot() with @slot's natural set to the utterance's. */
   GANVOICE_API FitPlan plan (
