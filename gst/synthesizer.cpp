@@ -307,9 +307,9 @@ static const char *const kMeasureSentences[] = {
   "long.",
 };
 
-/* The same kind of text in the languages of the built-in voices and of
- * the fish game's actors, for measuring a voice's log-mel statistics in
- * its reference's language (the phonemes of a language shape them too). */
+/* The same kind of text in the built-in voices' languages, German and
+ * Dutch, for measuring a voice's log-mel statistics in its reference's
+ * language (the phonemes of a language shape them too). */
 struct MeasureSet {
   const char *language;
   const char *sentences[std::size (kMeasureSentences)];
