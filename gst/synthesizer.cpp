@@ -362,16 +362,23 @@ static const MeasureSet kMeasureSets[] = {
           "Zij verkoopt schelpen aan de zee, en het zijn echte schelpen." } },
 };
 
-/* The language whose measuring sentences suit @language: its own where
- * there is a set for its base ("es" for "es-419"), else English. */
-static std::string
-measuring_language (const std::string &language)
+/* The measuring set for @language's base ("es" for "es-419"), or null. */
+static const MeasureSet *
+measure_set (const std::string &language)
 {
   const std::string base = language.substr (0, language.find ('-'));
   for (const MeasureSet &set : kMeasureSets)
     if (base == set.language)
-      return language;
-  return "en";
+      return &set;
+  return nullptr;
+}
+
+/* The language the measuring sentences for @language are spoken in: its
+ * own where it has a set, else English. */
+static std::string
+measuring_language (const std::string &language)
+{
+  return measure_set (language) ? language : "en";
 }
 
 /* The measuring sentences of @language (measuring_language ()) spoken with
@@ -382,12 +389,9 @@ measuring_speech (Synthesizer &synth, const std::vector<float> &embedding,
     const std::shared_ptr<VoiceConversion> &conversion,
     const std::string &language = "en")
 {
-  const std::string lang = measuring_language (language);
-  const std::string base = lang.substr (0, lang.find ('-'));
-  const char *const *sentences = kMeasureSentences;
-  for (const MeasureSet &set : kMeasureSets)
-    if (base == set.language)
-      sentences = set.sentences;
+  const MeasureSet *set = measure_set (language);
+  const std::string lang = set ? language : "en";
+  const char *const *sentences = set ? set->sentences : kMeasureSentences;
   std::vector<float> audio;
   std::vector<float> pause ((size_t) synth.sample_rate () / 2, 0.0f);
   for (size_t i = 0; i < std::size (kMeasureSentences); i++) {
