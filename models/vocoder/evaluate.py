@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """Copy-synthesis evaluation of models/vocoder/vocoder.ts on held-out recordings.
 
-  /usr/bin/python3 models/vocoder/evaluate.py [--per-set 12]
+  /usr/bin/python3 models/vocoder/evaluate.py [--per-set 40]
 
 Held-out sets (fetched by prepare_data.py --heldout-only, never trained on):
   es-co       asterisk-prompt-es-co            (GSM 8 kHz, upsampled to 22050)
@@ -19,7 +19,11 @@ frames where the real signal is within 50 dB of its loudest frame:
   MCD     : mel-cepstral distortion in dB, c1..c24 = DCT-II (ortho) of the 80 natural-log mels,
             10/ln(10) * sqrt(2 * sum_d (c_d - c'_d)^2), averaged over frames
   F0 RMSE : Hz, YIN (threshold 0.15, 60-500 Hz, 1024-sample frames, hop 256), frames voiced in both
+  GPE     : share of those frames more than 20 % off (gross pitch errors: octave jumps and the like)
+  FPE     : F0 RMSE over the rest (fine pitch error)
   V/UV    : fraction of frames whose voicing decision differs
+"Clearly better" on a metric: the 95 % bootstrap interval of the paired difference (vocoder minus
+Griffin-Lim, utterances resampled within each set) lies below zero.
 Writes the table to stdout, metrics into vocoder.json and the picture
 docs/img/vocoder-spectrograms.png.  No held-out audio is written into the repo.
 """
@@ -175,14 +179,31 @@ def yin(x, sr=SR, frame=1024, hop=CFG.hop, fmin=60.0, fmax=500.0, thresh=0.15, r
 
 
 def f0_metrics(x, y):
+    """F0 RMSE (Hz) over frames voiced in both, split into gross errors (GPE: the share of those
+    frames more than 20 % off) and the fine pitch error (FPE: RMSE over the rest), plus V/UV."""
     fx, vx = yin(x.numpy())
     fy, vy = yin(y.numpy())
     n = min(len(fx), len(fy))
     fx, vx, fy, vy = fx[:n], vx[:n], fy[:n], vy[:n]
     both = vx & vy
+    gross = both & (np.abs(fy / np.where(fx > 0, fx, 1.0) - 1.0) > 0.2)
+    fine = both & ~gross
     rmse = float(np.sqrt(np.mean((fx[both] - fy[both]) ** 2))) if both.any() else float("nan")
-    vuv = float(np.mean(vx != vy))
-    return rmse, vuv, int(both.sum())
+    fpe = float(np.sqrt(np.mean((fx[fine] - fy[fine]) ** 2))) if fine.any() else float("nan")
+    gpe = float(gross.sum() / both.sum()) if both.any() else float("nan")
+    return {"f0_rmse": rmse, "gpe": gpe, "fpe": fpe, "vuv": float(np.mean(vx != vy))}
+
+
+METRICS = ("mrstft", "mcd", "f0_rmse", "gpe", "fpe", "vuv")
+
+
+def paired_interval(rows, method, floor, metric, draws=2000, seed=0):
+    """95 % bootstrap interval of (method - floor) in the all-sets mean of `metric`. Utterances are
+    resampled within each set, and the two methods are paired by utterance."""
+    rng = np.random.default_rng(seed)
+    diffs = [np.array([a[metric] - b[metric] for a, b in zip(r[method], r[floor])]) for r in rows.values()]
+    means = [np.mean([np.nanmean(d[rng.integers(0, len(d), len(d))]) for d in diffs]) for _ in range(draws)]
+    return [float(v) for v in np.percentile(means, [2.5, 97.5])]
 
 
 # ------------------------------------------------------------------ main
@@ -191,7 +212,7 @@ def main():
     ap.add_argument("--root", default="/var/tmp/ganvoice")
     ap.add_argument("--model", default=os.path.join(HERE, "vocoder.ts"))
     ap.add_argument("--card", default=os.path.join(HERE, "vocoder.json"))
-    ap.add_argument("--per-set", type=int, default=12)
+    ap.add_argument("--per-set", type=int, default=40)
     ap.add_argument("--gl-iters", type=int, default=64)
     ap.add_argument("--picture", default=os.path.join(REPO, "docs", "img", "vocoder-spectrograms.png"))
     ap.add_argument("--wav-dir", default="/var/tmp/ganvoice/eval", help="resynthesised wavs (outside the repo)")
@@ -206,6 +227,7 @@ def main():
     mel_fn = MelSpectrogram(CFG)
     os.makedirs(a.wav_dir, exist_ok=True)
     results = {}
+    per_utt = {}
     examples = {}
     t_start = time.time()
     for name, files in sets.items():
@@ -234,8 +256,7 @@ def main():
             for key, y in (("vocoder", yv), ("griffin_lim", yg), ("griffin_lim_pinv32", yg2)):
                 with torch.inference_mode():
                     my = mel_fn(y[None].float())[0]
-                f0r, vuv, nv = f0_metrics(xt, y)
-                rows[key].append({"mrstft": mr_stft(xt, y), "mcd": mcd(m, my, keep), "f0_rmse": f0r, "vuv": vuv})
+                rows[key].append(dict({"mrstft": mr_stft(xt, y), "mcd": mcd(m, my, keep)}, **f0_metrics(xt, y)))
             if used == 0:
                 examples[name] = (x, yg.numpy(), yv.numpy())
                 import scipy.io.wavfile as wf
@@ -243,30 +264,40 @@ def main():
                     wf.write(os.path.join(a.wav_dir, f"{name}-{tag}.wav"), SR,
                              (np.clip(sig, -1, 1) * 32767).astype(np.int16))
             used += 1
-        results[name] = {k: {m_: float(np.nanmean([r[m_] for r in v])) for m_ in ("mrstft", "mcd", "f0_rmse", "vuv")}
+        per_utt[name] = rows
+        results[name] = {k: {m_: float(np.nanmean([r[m_] for r in v])) for m_ in METRICS}
                          for k, v in rows.items()}
         results[name]["n"] = used
         print(f"{name}: {used} utts, {time.time() - t_start:.0f}s", file=sys.stderr, flush=True)
     allr = {}
     for k in METHODS:
-        allr[k] = {m_: float(np.mean([results[s][k][m_] for s in results])) for m_ in ("mrstft", "mcd", "f0_rmse", "vuv")}
+        allr[k] = {m_: float(np.mean([results[s][k][m_] for s in results])) for m_ in METRICS}
     results["all"] = dict(allr, n=sum(results[s]["n"] for s in sets))
 
-    lines = ["| held-out set | n | method | MR-STFT ↓ | MCD dB ↓ | F0 RMSE Hz ↓ | V/UV err ↓ |",
-             "|---|---|---|---|---|---|---|"]
+    lines = ["| held-out set | n | method | MR-STFT ↓ | MCD dB ↓ | F0 RMSE Hz ↓ | GPE ↓ | FPE Hz ↓ | V/UV err ↓ |",
+             "|---|---|---|---|---|---|---|---|---|"]
     for s, r in results.items():
         for k in METHODS:
             v = r[k]
-            lines.append(f"| {s} | {r['n']} | {METHODS[k]} | "
-                         f"{v['mrstft']:.3f} | {v['mcd']:.2f} | {v['f0_rmse']:.1f} | {v['vuv']:.3f} |")
+            lines.append(f"| {s} | {r['n']} | {METHODS[k]} | {v['mrstft']:.3f} | {v['mcd']:.2f} | "
+                         f"{v['f0_rmse']:.2f} | {v['gpe'] * 100:.2f} % | {v['fpe']:.2f} | {v['vuv']:.4f} |")
     print("\n".join(lines))
     better = {g: all(results[s]["vocoder"][m_] < results[s][g][m_]
                      for s in results for m_ in ("mrstft", "mcd", "f0_rmse"))
               for g in ("griffin_lim", "griffin_lim_pinv32")}
     wins = {g: {m_: sum(results[s]["vocoder"][m_] < results[s][g][m_] for s in sets)
-                for m_ in ("mrstft", "mcd", "f0_rmse", "vuv")} for g in better}
+                for m_ in METRICS} for g in better}
+    # "clearly better": the 95 % interval of the paired difference lies wholly below zero
+    intervals = {g: {m_: paired_interval(per_utt, "vocoder", g, m_) for m_ in METRICS} for g in better}
+    clearly = {g: {m_: iv[1] < 0 for m_, iv in intervals[g].items()} for g in better}
     print("vocoder better on every set and metric:", better)
     print("sets (of %d) where the vocoder is better:" % len(sets), wins)
+    print("\n| vocoder − Griffin-Lim A, all sets | mean | 95 % interval | clearly better |")
+    print("|---|---|---|---|")
+    for m_ in METRICS:
+        lo, hi = intervals["griffin_lim"][m_]
+        d = results["all"]["vocoder"][m_] - results["all"]["griffin_lim"][m_]
+        print(f"| {m_} | {d:+.4f} | [{lo:+.4f}, {hi:+.4f}] | {'yes' if hi < 0 else 'no'} |")
 
     if os.path.exists(a.card):
         card = json.load(open(a.card))
@@ -278,6 +309,9 @@ def main():
                         for s, r in results.items()},
             "vocoder_better_on_every_set_and_metric": better,
             "sets_where_vocoder_better": wins,
+            "paired_95_interval_vocoder_minus": {g: {m_: [round(v, 4) for v in iv] for m_, iv in ivs.items()}
+                                                 for g, ivs in intervals.items()},
+            "clearly_better": clearly,
         }
         json.dump(card, open(a.card, "w"), indent=2, ensure_ascii=False)
     json.dump(results, open(os.path.join(a.wav_dir, "metrics.json"), "w"), indent=1)

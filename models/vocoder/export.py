@@ -43,10 +43,10 @@ PACKAGES = {
 }
 # Mel-consistency post-filter (model.MelConsistencyFilter), chosen by evaluate.py on the held-out
 # sets (docs/vocoder.md): 10 iterations with step 1.5 and momentum 0.4 beat 24 plain ones.
-POST_ITERS = 10
-POST_ALPHA = 1.5
+POST_ITERS = 16
+POST_ALPHA = 1.8
 POST_MAX_DB = 40.0
-POST_MOMENTUM = 0.4
+POST_MOMENTUM = 0.5
 # Context a chunked caller should give each side: the generator sees 27 frames, and every
 # post-filter iteration reaches 4 more (one n_fft analysis plus one synthesis window).
 CONTEXT_FRAMES = 32
