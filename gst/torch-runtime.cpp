@@ -10,6 +10,7 @@
 #include <glib.h>
 
 #ifdef __GLIBC__
+#include <dlfcn.h>
 #include <malloc.h>
 #endif
 
@@ -43,11 +44,37 @@ select_device (const std::string &device)
   return torch::Device (torch::kCPU);
 }
 
+#ifdef __GLIBC__
+/* Debian's LibTorch does its matrix products in the system BLAS, OpenBLAS
+ * (libopenblas0-pthread), which keeps its own pool of one thread per core
+ * whatever at::set_num_threads says. Its spare thread competes with the
+ * pipeline's other threads; this sets the pool to the same count. */
+static void
+match_blas_threads (int threads)
+{
+  if (g_getenv ("GANVOICE_KEEP_BLAS_THREADS") != nullptr)
+    return;
+  void *blas = dlopen ("libopenblas.so.0", RTLD_LAZY | RTLD_NOLOAD);
+  if (blas == nullptr)
+    return; /* another BLAS, or none loaded */
+  using SetThreads = void (*) (int);
+  auto set =
+      reinterpret_cast<SetThreads> (dlsym (blas, "openblas_set_num_threads"));
+  if (set != nullptr)
+    set (threads);
+  dlclose (blas);
+}
+#endif
+
 void
 configure_torch (int threads)
 {
-  if (threads > 0)
+  if (threads > 0) {
     at::set_num_threads (threads);
+#ifdef __GLIBC__
+    match_blas_threads (threads);
+#endif
+  }
   if (g_getenv ("GANVOICE_TORCH_PROFILING") == nullptr)
     torch::jit::getProfilingMode () = false;
 #ifdef __GLIBC__

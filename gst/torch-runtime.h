@@ -22,7 +22,9 @@ torch::Device select_device (const std::string &device);
  * keeps it for experiments). Once per process it also raises glibc's mmap
  * and trim thresholds (32 and 128 MiB), so the models' multi-MiB
  * temporaries reuse heap memory instead of being mapped and zeroed anew on
- * every call; GANVOICE_KEEP_MALLOC=1 leaves the host's malloc settings. */
+ * every call; GANVOICE_KEEP_MALLOC=1 leaves the host's malloc settings.
+ * With @threads set, an OpenBLAS already loaded (Debian's LibTorch uses it)
+ * gets the same thread count; GANVOICE_KEEP_BLAS_THREADS=1 leaves it. */
 void configure_torch (int threads);
 
 /* Loads a TorchScript file in eval mode; ModelError when it is missing or

@@ -9,6 +9,7 @@ front-end models/vocoder/audio.py) --runs times after --warmup runs, and prints 
 JSON line: real-time factor (compute time / audio time) and peak RSS.
 """
 import argparse
+import ctypes
 import json
 import math
 import os
@@ -34,6 +35,17 @@ def synthetic_voice(seconds, sr=CFG.sample_rate):
     return x.float()
 
 
+
+def match_blas_threads(threads):
+    """As the C++ runtime does (gst/torch-runtime.cpp): Debian's torch multiplies matrices in OpenBLAS,
+    whose own thread pool ignores torch.set_num_threads; give it the same count."""
+    if os.environ.get("GANVOICE_KEEP_BLAS_THREADS"):
+        return
+    try:
+        ctypes.CDLL("libopenblas.so.0", mode=os.RTLD_NOLOAD).openblas_set_num_threads(threads)
+    except (OSError, AttributeError):
+        pass  # another BLAS
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--model", default=os.path.join(REPO, "models", "vocoder", "vocoder.ts"))
@@ -44,6 +56,7 @@ def main():
     a = ap.parse_args()
     torch.set_num_threads(a.threads)
     torch.set_num_interop_threads(1)
+    match_blas_threads(a.threads)
     mel = MelSpectrogram(CFG)(synthetic_voice(a.seconds)[None]).contiguous()  # [1, 80, frames]
     model = torch.jit.load(a.model, map_location="cpu")
     model.eval()

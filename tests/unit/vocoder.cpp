@@ -7,6 +7,8 @@
 
 #include "model-files.h"
 
+#include <dlfcn.h>
+
 #include <algorithm>
 #include <cmath>
 #include <string>
@@ -205,6 +207,39 @@ GST_START_TEST (test_shipped_model)
 }
 GST_END_TEST;
 
+/* Loading with a thread count gives OpenBLAS's own pool (Debian's LibTorch
+ * multiplies in it) the same count, and GANVOICE_KEEP_BLAS_THREADS keeps
+ * what it had. Skipped where LibTorch runs on another BLAS. */
+GST_START_TEST (test_blas_threads_follow_option)
+{
+  void *blas = dlopen ("libopenblas.so.0", RTLD_LAZY | RTLD_NOLOAD);
+  if (blas == nullptr)
+    return;
+  auto get = reinterpret_cast<int (*) ()> (
+      dlsym (blas, "openblas_get_num_threads"));
+  auto set = reinterpret_cast<void (*) (int)> (
+      dlsym (blas, "openblas_set_num_threads"));
+  fail_unless (get != nullptr && set != nullptr);
+  for (int threads : { 1, 2, 1 }) {
+    set (3);
+    VocoderOptions options;
+    options.threads = threads;
+    Vocoder::load (model_file ("tiny-vocoder.ts"),
+        model_file ("tiny-vocoder.json"), options);
+    fail_unless_equals_int (get (), threads);
+  }
+  g_setenv ("GANVOICE_KEEP_BLAS_THREADS", "1", TRUE);
+  set (3);
+  VocoderOptions options;
+  options.threads = 1;
+  Vocoder::load (model_file ("tiny-vocoder.ts"),
+      model_file ("tiny-vocoder.json"), options);
+  g_unsetenv ("GANVOICE_KEEP_BLAS_THREADS");
+  fail_unless_equals_int (get (), 3);
+  dlclose (blas);
+}
+GST_END_TEST;
+
 /* The shipped model ends in a post-filter that reaches further than the
  * generator (docs/vocoder.md); streaming with the default 32 frames of
  * context must still match one-shot vocoding: 60 dB SNR or better on this
@@ -251,6 +286,7 @@ vocoder_suite (void)
   tcase_add_test (tc, test_deterministic);
   tcase_add_test (tc, test_chunked_matches_one_shot);
   tcase_add_test (tc, test_bad_models);
+  tcase_add_test (tc, test_blas_threads_follow_option);
   tcase_add_test (tc, test_shipped_model);
   tcase_add_test (tc, test_shipped_model_streams);
   return s;
