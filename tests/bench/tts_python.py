@@ -11,7 +11,6 @@ torch.jit.load + freeze under inference_mode. espeak-ng: the command-line progra
 writing a WAV (`espeak-ng -v en -w`), process start included. Prints one JSON line.
 """
 import argparse
-import ctypes
 import json
 import os
 import resource
@@ -21,6 +20,8 @@ import tempfile
 import time
 
 import torch
+
+from torch_threads import set_threads
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 LONG = "The quick brown fox jumps over the lazy dog, and then it runs back into the forest before anyone notices. " * 6
@@ -47,17 +48,6 @@ def round_durations(d):
     return out
 
 
-
-def match_blas_threads(threads):
-    """As the C++ runtime does (gst/torch-runtime.cpp): Debian's torch multiplies matrices in OpenBLAS,
-    whose own thread pool ignores torch.set_num_threads; give it the same count."""
-    if os.environ.get("GANVOICE_KEEP_BLAS_THREADS"):
-        return
-    try:
-        ctypes.CDLL("libopenblas.so.0", mode=os.RTLD_NOLOAD).openblas_set_num_threads(threads)
-    except (OSError, AttributeError):
-        pass  # another BLAS
-
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--models", default=os.environ.get("GANVOICE_MODEL_DIR", os.path.join(REPO, "models")))
@@ -65,8 +55,7 @@ def main():
     ap.add_argument("--repeats", type=int, default=3)
     ap.add_argument("--phonemizer", default=os.path.join(REPO, "build", "examples", "ganvoice-phonemize"))
     a = ap.parse_args()
-    torch.set_num_threads(a.threads)
-    match_blas_threads(a.threads)
+    set_threads(a.threads)
     card = json.load(open(os.path.join(a.models, "acoustic", "acoustic.json")))
     sym = {s: i for i, s in enumerate(card["phonemes"])}
     spk = torch.tensor([card["voices"][0]["embedding"]], dtype=torch.float32)

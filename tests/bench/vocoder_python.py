@@ -9,7 +9,6 @@ front-end models/vocoder/audio.py) --runs times after --warmup runs, and prints 
 JSON line: real-time factor (compute time / audio time) and peak RSS.
 """
 import argparse
-import ctypes
 import json
 import math
 import os
@@ -18,6 +17,8 @@ import sys
 import time
 
 import torch
+
+from torch_threads import set_threads
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 sys.path.insert(0, os.path.join(REPO, "models", "vocoder"))
@@ -35,17 +36,6 @@ def synthetic_voice(seconds, sr=CFG.sample_rate):
     return x.float()
 
 
-
-def match_blas_threads(threads):
-    """As the C++ runtime does (gst/torch-runtime.cpp): Debian's torch multiplies matrices in OpenBLAS,
-    whose own thread pool ignores torch.set_num_threads; give it the same count."""
-    if os.environ.get("GANVOICE_KEEP_BLAS_THREADS"):
-        return
-    try:
-        ctypes.CDLL("libopenblas.so.0", mode=os.RTLD_NOLOAD).openblas_set_num_threads(threads)
-    except (OSError, AttributeError):
-        pass  # another BLAS
-
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--model", default=os.path.join(REPO, "models", "vocoder", "vocoder.ts"))
@@ -54,9 +44,8 @@ def main():
     ap.add_argument("--runs", type=int, default=5)
     ap.add_argument("--warmup", type=int, default=2)
     a = ap.parse_args()
-    torch.set_num_threads(a.threads)
     torch.set_num_interop_threads(1)
-    match_blas_threads(a.threads)
+    set_threads(a.threads)
     mel = MelSpectrogram(CFG)(synthetic_voice(a.seconds)[None]).contiguous()  # [1, 80, frames]
     model = torch.jit.load(a.model, map_location="cpu")
     model.eval()
