@@ -60,7 +60,7 @@ class MelConsistencyFilter(nn.Module):
         col = fb.sum(0)
         spread = torch.where(col[None] > 0, fb / col.clamp(min=1e-12)[None], torch.zeros_like(fb))
         # bins from here up belong to no band (above fmax): their gain is always 1, so the
-        # iterations measure and scale only the bins below (exactly the same result, less work)
+        # iterations measure and scale only the bins below (the same result to float rounding, less work)
         used = torch.nonzero(col > 0).flatten()
         self.bins = int(used.max()) + 1 if used.numel() > 0 else 1
         self.register_buffer("fb_t", fb.t()[:self.bins].contiguous(), persistent=False)      # [bins, n_mels]
