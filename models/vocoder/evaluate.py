@@ -206,6 +206,29 @@ def paired_interval(rows, method, floor, metric, draws=2000, seed=0):
     return [float(v) for v in np.percentile(means, [2.5, 97.5])]
 
 
+def held_out_utterances(files, per_set):
+    """The evaluated utterances of one set: a seeded shuffle, then the first per_set files of 1-8 s,
+    trimmed, cut to whole hops and peak-normalised to 0.8 (a common level, as prompts vary)."""
+    files = list(files)
+    random.Random(0).shuffle(files)
+    used = 0
+    for f in files:
+        if used >= per_set:
+            return
+        x = trim(decode(f))
+        if len(x) < SR or len(x) > 8 * SR:
+            continue
+        x = x[: len(x) // CFG.hop * CFG.hop]
+        yield x / max(1e-3, np.abs(x).max()) * 0.8
+        used += 1
+
+
+def loud_frames(logmel, range_db=50.0):
+    """The frames the metrics count: within range_db of the loudest."""
+    power = 10 * torch.log10(torch.exp(logmel).pow(2).sum(0))
+    return power > power.max() - range_db
+
+
 # ------------------------------------------------------------------ main
 def main():
     ap = argparse.ArgumentParser()
@@ -232,27 +255,16 @@ def main():
     t_start = time.time()
     for name, files in sets.items():
         assert files, name
-        rng = random.Random(0)
-        files = list(files)
-        rng.shuffle(files)
         rows = {"vocoder": [], "griffin_lim": [], "griffin_lim_pinv32": []}
         used = 0
-        for f in files:
-            if used >= a.per_set:
-                break
-            x = trim(decode(f))
-            if len(x) < SR or len(x) > 8 * SR:
-                continue
-            x = x[: len(x) // CFG.hop * CFG.hop]
-            x = x / max(1e-3, np.abs(x).max()) * 0.8  # common level, as prompts vary
+        for x in held_out_utterances(files, a.per_set):
             xt = torch.from_numpy(x.astype(np.float32))
             with torch.inference_mode():
                 m = mel_fn(xt[None])[0]
                 yv = voc(m[None])[0]
             yg = griffin_lim(m, len(x), iters=a.gl_iters)
             yg2 = griffin_lim(m, len(x), iters=32, momentum=0.0, nnls=False)
-            e = m.exp().sum(0).log()
-            keep = 10 * torch.log10(torch.exp(m).pow(2).sum(0)) > 10 * torch.log10(torch.exp(m).pow(2).sum(0)).max() - 50
+            keep = loud_frames(m)
             for key, y in (("vocoder", yv), ("griffin_lim", yg), ("griffin_lim_pinv32", yg2)):
                 with torch.inference_mode():
                     my = mel_fn(y[None].float())[0]

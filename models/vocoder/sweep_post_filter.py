@@ -14,7 +14,6 @@ import argparse
 import json
 import os
 import pickle
-import random
 import sys
 import time
 
@@ -27,7 +26,6 @@ sys.path.insert(0, HERE)
 import evaluate as E  # noqa: E402
 from audio import CFG, MelSpectrogram, mel_filterbank  # noqa: E402
 from model import MelConsistencyFilter, build_generator  # noqa: E402
-from prepare_data import decode, trim  # noqa: E402
 
 
 def utterance_metrics(mel_fn, u, y):
@@ -40,23 +38,12 @@ def held_out(root, per_set, mel_fn):
     sets = E.heldout_sets(os.path.join(root, "data"))
     out = {}
     for name, files in sets.items():
-        rng = random.Random(0)  # evaluate.py's selection
-        files = list(files)
-        rng.shuffle(files)
         utts = []
-        for f in files:
-            if len(utts) >= per_set:
-                break
-            x = trim(decode(f))
-            if len(x) < E.SR or len(x) > 8 * E.SR:
-                continue
-            x = x[: len(x) // CFG.hop * CFG.hop]
-            x = x / max(1e-3, np.abs(x).max()) * 0.8
+        for x in E.held_out_utterances(files, per_set):
             xt = torch.from_numpy(x.astype(np.float32))
             with torch.inference_mode():
                 m = mel_fn(xt[None])[0]
-            power = 10 * torch.log10(torch.exp(m).pow(2).sum(0))
-            u = {"x": xt, "m": m, "keep": power > power.max() - 50}
+            u = {"x": xt, "m": m, "keep": E.loud_frames(m)}
             u["griffin_lim"] = utterance_metrics(mel_fn, u, E.griffin_lim(m, len(x)))
             utts.append(u)
         out[name] = utts
