@@ -10,7 +10,7 @@ def set_threads(threads):
     multiplies matrices in OpenBLAS, whose pool ignores torch.set_num_threads.
     GANVOICE_KEEP_BLAS_THREADS=1 leaves the pool as it is."""
     torch.set_num_threads(threads)
-    if os.environ.get("GANVOICE_KEEP_BLAS_THREADS"):
+    if os.environ.get("GANVOICE_KEEP_BLAS_THREADS") is not None:  # set at all, as in C++
         return
     try:
         ctypes.CDLL("libopenblas.so.0", mode=os.RTLD_NOLOAD).openblas_set_num_threads(threads)
