@@ -83,8 +83,12 @@ struct App {
   GstElement *pipeline = nullptr;
   GstElement *mux = nullptr;
   GstElement *dub = nullptr;
-  GstElement *video_sink = nullptr; /* where parsebin's video goes */
-  GstElement *audio_sink = nullptr; /* where parsebin's audio goes */
+  /* One multiqueue between the demuxer and every branch: a branch that
+   * waits (the muxer for a video stream that ended before the audio) lets
+   * the others grow instead of blocking the demuxer. */
+  GstElement *demux_queue = nullptr;
+  GstPad *video_sink = nullptr; /* where parsebin's video goes */
+  GstPad *audio_sink = nullptr; /* where parsebin's audio goes */
   std::string temp;
   int exit_code = 0;
   bool finished = false;
@@ -232,10 +236,13 @@ finish (App *app)
     g_main_loop_quit (app->loop);
 }
 
+/* The signal sources stay until main () removes them. */
 gboolean
 on_signal (gpointer user_data)
 {
   App *app = (App *) user_data;
+  if (app->finished)
+    return G_SOURCE_CONTINUE;
   /* Abort: no EOS, nothing half-written is kept. */
   stop_pipeline (app);
   remove_temp (app);
@@ -246,15 +253,18 @@ on_signal (gpointer user_data)
     json_line ("\"type\": \"error\", \"message\": \"interrupted\"");
   app->exit_code = 130;
   finish (app);
-  return G_SOURCE_REMOVE;
+  return G_SOURCE_CONTINUE;
 }
 
 gboolean
 on_sigterm (gpointer user_data)
 {
-  on_signal (user_data);
-  ((App *) user_data)->exit_code = 143;
-  return G_SOURCE_REMOVE;
+  App *app = (App *) user_data;
+  if (!app->finished) {
+    on_signal (app);
+    app->exit_code = 143;
+  }
+  return G_SOURCE_CONTINUE;
 }
 
 /* ---- Progress --------------------------------------------------------- */
@@ -508,21 +518,78 @@ link_many (App *app, std::initializer_list<GstElement *> chain)
   return true;
 }
 
-/* Links @e's src to a new request pad of the muxer. */
+/* Links @src to a new request pad of the muxer. */
 bool
-link_to_mux (App *app, GstElement *e, const char *templ)
+link_pad_to_mux (App *app, GstPad *src, const char *templ)
 {
   GstPad *sink = gst_element_request_pad_simple (app->mux, templ);
-  GstPad *src = gst_element_get_static_pad (e, "src");
   bool ok = sink && src && gst_pad_link (src, sink) == GST_PAD_LINK_OK;
   if (!ok)
     fail (app, "%s: the muxer takes no %s stream here",
         app->opt.output.c_str (), templ);
   if (sink)
     gst_object_unref (sink);
+  return ok;
+}
+
+/* Links @e's src to a new request pad of the muxer. */
+bool
+link_to_mux (App *app, GstElement *e, const char *templ)
+{
+  GstPad *src = gst_element_get_static_pad (e, "src");
+  bool ok = link_pad_to_mux (app, src, templ);
   if (src)
     gst_object_unref (src);
   return ok;
+}
+
+/* A new stream of the demuxer multiqueue: returns its sink pad (owned by
+ * the multiqueue) and gives its src pad to @src (a new reference). */
+GstPad *
+add_demux_stream (App *app, GstPad **src)
+{
+  GstPad *sink = gst_element_request_pad_simple (app->demux_queue, "sink_%u");
+  if (!sink) {
+    fail (app, "the multiqueue gave no new stream");
+    return NULL;
+  }
+  /* sink_N feeds src_N */
+  gchar *name = g_strdup_printf ("src_%s", GST_PAD_NAME (sink) + 5);
+  *src = gst_element_get_static_pad (app->demux_queue, name);
+  g_free (name);
+  gst_object_unref (sink); /* the element keeps it */
+  return *src ? sink : NULL;
+}
+
+/* A demuxer stream into @target's sink pad, through the multiqueue. */
+GstPad *
+queue_to_element (App *app, GstElement *target)
+{
+  GstPad *src = NULL;
+  GstPad *sink = add_demux_stream (app, &src);
+  if (!sink)
+    return NULL;
+  GstPad *target_sink = gst_element_get_static_pad (target, "sink");
+  bool ok = gst_pad_link (src, target_sink) == GST_PAD_LINK_OK;
+  if (!ok)
+    fail (app, "cannot link the multiqueue to %s", GST_OBJECT_NAME (target));
+  gst_object_unref (target_sink);
+  gst_object_unref (src);
+  return ok ? sink : NULL;
+}
+
+/* A demuxer stream into a new @templ pad of the muxer, through the
+ * multiqueue. */
+GstPad *
+queue_to_mux (App *app, const char *templ)
+{
+  GstPad *src = NULL;
+  GstPad *sink = add_demux_stream (app, &src);
+  if (!sink)
+    return NULL;
+  bool ok = link_pad_to_mux (app, src, templ);
+  gst_object_unref (src);
+  return ok ? sink : NULL;
 }
 
 /* Can the muxer take @caps on a @templ pad? */
@@ -540,7 +607,7 @@ mux_accepts (GstElement *mux, const char *templ, GstCaps *caps)
 }
 
 void
-link_or_drop (App *app, GstPad *pad, GstElement *target, bool *linked)
+link_or_drop (App *app, GstPad *pad, GstPad *target, bool *linked)
 {
   bool use = false;
   g_mutex_lock (&app->lock);
@@ -550,11 +617,9 @@ link_or_drop (App *app, GstPad *pad, GstElement *target, bool *linked)
   }
   g_mutex_unlock (&app->lock);
   if (use) {
-    GstPad *sink = gst_element_get_static_pad (target, "sink");
-    if (gst_pad_link (pad, sink) != GST_PAD_LINK_OK)
+    if (gst_pad_link (pad, target) != GST_PAD_LINK_OK)
       GST_ELEMENT_ERROR (app->pipeline, CORE, NEGOTIATION,
           ("cannot link the input's %s stream", GST_PAD_NAME (pad)), (NULL));
-    gst_object_unref (sink);
     return;
   }
   /* Streams we do not use end in a fakesink. */
@@ -792,17 +857,17 @@ build_pipeline (App *app, GstDiscovererInfo *info,
       goto out;
     g_object_set (src, "location", opt.input.c_str (), NULL);
     g_signal_connect (parse, "pad-added", G_CALLBACK (on_parsebin_pad), app);
-  }
-  if (has_video) {
-    GstElement *q = make (app, "queue", "video-queue");
-    if (!q)
+    /* Limits in buffers alone: the multiqueue lets a full stream grow
+     * while another is empty, which time and byte limits forbid. The
+     * growth is bounded by how far the file's streams are apart. */
+    app->demux_queue = make (app, "multiqueue", "demux-queue");
+    if (!app->demux_queue)
       goto out;
-    g_object_set (q, "max-size-buffers", 0, "max-size-bytes", 0,
-        "max-size-time", (guint64) 10 * GST_SECOND, NULL);
-    if (!link_to_mux (app, q, "video_%u"))
-      goto out;
-    app->video_sink = q;
+    g_object_set (app->demux_queue, "max-size-buffers", 64, "max-size-bytes",
+        0, "max-size-time", (guint64) 0, NULL);
   }
+  if (has_video && !(app->video_sink = queue_to_mux (app, "video_%u")))
+    goto out;
 
   app->dub = make (app, "dubbin", "dub");
   if (!app->dub)
@@ -830,38 +895,46 @@ build_pipeline (App *app, GstDiscovererInfo *info,
 
   /* The programme into dubbin. */
   if (has_audio) {
-    GstElement *q = make (app, "queue", "programme-queue");
     GstElement *dec = make (app, "decodebin", "programme-decode");
-    if (!link_many (app, { q, dec }))
+    GstPad *programme = dec ? queue_to_element (app, dec) : NULL;
+    if (!programme)
       goto out;
     g_signal_connect (dec, "pad-added", G_CALLBACK (on_decoded_pad), app->dub);
     if (opt.mode == Mode::AddTrack) {
       /* The original track is kept: copied when the container takes it,
-       * re-encoded otherwise. */
+       * re-encoded otherwise. The tee feeds two multiqueue streams. */
       GstElement *tee = make (app, "tee", "audio-tee");
-      GstElement *oq = make (app, "queue", "original-queue");
-      if (!link_many (app, { tee, oq }) || !gst_element_link (tee, q))
+      if (!tee)
         goto out;
-      g_object_set (oq, "max-size-buffers", 0, "max-size-bytes", 0,
-          "max-size-time", (guint64) 10 * GST_SECOND, NULL);
+      GstPad *tee_src = gst_element_request_pad_simple (tee, "src_%u");
+      bool linked = gst_pad_link (tee_src, programme) == GST_PAD_LINK_OK;
+      gst_object_unref (tee_src);
+      if (!linked)
+        goto out;
+      GstPad *original;
       if (mux_accepts (app->mux, "audio_%u", audio_caps)) {
-        if (!link_to_mux (app, oq, "audio_%u"))
-          goto out;
+        original = queue_to_mux (app, "audio_%u");
       } else {
         GstElement *odec = make (app, "decodebin", "original-decode");
         GstElement *conv = make (app, "audioconvert", "original-convert");
         GstElement *res = make (app, "audioresample", "original-resample");
         GstElement *enc = make_encoder (app, "original-encode");
-        GstElement *oq2 = make (app, "queue", "original-encoded-queue");
-        if (!link_many (app, { oq, odec }) ||
-            !link_many (app, { conv, res, enc, oq2 }) ||
-            !link_to_mux (app, oq2, "audio_%u"))
+        GstElement *oq = make (app, "queue", "original-encoded-queue");
+        if (!link_many (app, { conv, res, enc, oq }) ||
+            !link_to_mux (app, oq, "audio_%u"))
           goto out;
+        original = odec ? queue_to_element (app, odec) : NULL;
         g_signal_connect (odec, "pad-added", G_CALLBACK (on_decoded_pad), conv);
       }
-      app->audio_sink = tee;
+      tee_src = gst_element_request_pad_simple (tee, "src_%u");
+      linked = original && gst_pad_link (tee_src, original) == GST_PAD_LINK_OK;
+      gst_object_unref (tee_src);
+      if (!linked)
+        goto out;
+      app->audio_sink = gst_element_get_static_pad (tee, "sink");
+      gst_object_unref (app->audio_sink); /* the tee keeps it */
     } else {
-      app->audio_sink = q;
+      app->audio_sink = programme;
     }
   } else {
     /* No audio: the dub alone, over silence as long as the video. */
