@@ -2,6 +2,7 @@
  * SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <ganvoice/synthesizer.h>
 
+#include <ganvoice/ducking.h>
 #include <ganvoice/mel-statistics.h>
 #include <ganvoice/speaker-traits.h>
 
@@ -35,14 +36,16 @@ sum_frames (const std::vector<int64_t> &frames)
   return std::accumulate (frames.begin (), frames.end (), (int64_t) 0);
 }
 
-/* Cuts, fades and delivers the audio of one cue as it is produced. */
+/* Cuts, fades, limits to kSpeechCeilingDb and delivers the audio of one
+ * cue as it is produced. */
 class Shaper {
 public:
-  Shaper (size_t cut, size_t fade, bool faded,
+  Shaper (size_t cut, size_t fade, bool faded, int rate,
       const Synthesizer::ChunkFunc &sink, std::vector<float> &store)
       : cut_ (cut), fade_ (faded ? std::min (fade, cut) : 0), sink_ (sink),
         store_ (store)
   {
+    limiter_.configure (rate, 1, kSpeechCeilingDb);
   }
 
   /* Returns false when no more audio is wanted (cut reached, or the sink
@@ -53,16 +56,16 @@ public:
       return false;
     size_t take = std::min (n, cut_ - pos_);
     const size_t fade_from = cut_ - fade_;
-    const float *out = samples;
+    scratch_.assign (samples, samples + take);
     if (fade_ > 0 && pos_ + take > fade_from) {
-      scratch_.assign (samples, samples + take);
       for (size_t i = 0; i < take; i++) {
         size_t at = pos_ + i;
         if (at >= fade_from)
           scratch_[i] *= (float) (cut_ - at) / (float) (fade_ + 1);
       }
-      out = scratch_.data ();
     }
+    limiter_.process (scratch_.data (), take);
+    const float *out = scratch_.data ();
     pos_ += take;
     if (take > 0) {
       if (sink_) {
@@ -93,6 +96,7 @@ private:
   const Synthesizer::ChunkFunc &sink_;
   std::vector<float> &store_;
   std::vector<float> scratch_;
+  PeakLimiter limiter_;
   bool cancelled_ = false;
 };
 
@@ -578,7 +582,8 @@ Synthesizer::render (const Utterance &u, const FitPlan &plan, double pitch,
   const VoiceConversion *conversion = u.conversion.get ();
   if (conversion)
     pitch += conversion->pitch;
-  Shaper shaper (cut, fade, cut < total, on_chunk, result.samples);
+  Shaper shaper (
+      cut, fade, cut < total, impl_->sample_rate, on_chunk, result.samples);
   for (size_t i = 0; i < u.pieces.size (); i++) {
     Mel mel = impl_->acoustic->decode (
         u.pieces[i].ids, u.embedding, frames[i], pitch);

@@ -106,6 +106,8 @@ enum
 #define DEFAULT_LATENCY 0
 /* Reported as latency in live pipelines when the latency property is 0. */
 #define ESTIMATED_LATENCY (1 * GST_SECOND)
+/* The longest silence buffer between cues. */
+#define SILENCE_CHUNK_MS 100
 /* Cues queued for synthesis before the streaming thread waits. */
 #define MAX_QUEUED_CUES 8
 
@@ -1366,7 +1368,43 @@ push_samples (GstGanvoice *self, size_t n)
   return gst_pad_push (self->srcpad, buf);
 }
 
-/* Everything before sample position @pos is final: push it, and a GAP
+/* Pushes silence from out_pos to @pos as GAP buffers of zeros (at most
+ * SILENCE_CHUNK_MS each): a continuous stream that files come out right
+ * from (wavenc), while mixers and sinks see the GAP flag. */
+static GstFlowReturn
+push_silence (GstGanvoice *self, gint64 pos)
+{
+  GanvoicePrivate *priv = self->priv;
+  const gint64 chunk = std::max (1, priv->out_rate * SILENCE_CHUNK_MS / 1000);
+  while (priv->out_pos < pos) {
+    const gint64 n = std::min (chunk, pos - priv->out_pos);
+    GstBuffer *buf = gst_buffer_new_allocate (NULL, n * sizeof (float), NULL);
+    if (!buf) {
+      GST_ELEMENT_ERROR (self, RESOURCE, FAILED,
+          ("Could not allocate %" G_GINT64_FORMAT " samples of silence", n),
+          (NULL));
+      return GST_FLOW_ERROR;
+    }
+    gst_buffer_memset (buf, 0, 0, n * sizeof (float));
+    GstClockTime ts = pos_to_time (priv, priv->out_pos);
+    GST_BUFFER_PTS (buf) = ts;
+    GST_BUFFER_DURATION (buf) = pos_to_time (priv, priv->out_pos + n) - ts;
+    GST_BUFFER_OFFSET (buf) = priv->out_pos;
+    GST_BUFFER_OFFSET_END (buf) = priv->out_pos + n;
+    GST_BUFFER_FLAG_SET (buf, GST_BUFFER_FLAG_GAP);
+    if (priv->out_discont) {
+      GST_BUFFER_FLAG_SET (buf, GST_BUFFER_FLAG_DISCONT);
+      priv->out_discont = false;
+    }
+    priv->out_pos += n;
+    GstFlowReturn ret = gst_pad_push (self->srcpad, buf);
+    if (ret != GST_FLOW_OK)
+      return ret;
+  }
+  return GST_FLOW_OK;
+}
+
+/* Everything before sample position @pos is final: push it, and silence
  * where there is no audio. */
 static GstFlowReturn
 advance_to (GstGanvoice *self, gint64 pos)
@@ -1381,14 +1419,7 @@ advance_to (GstGanvoice *self, gint64 pos)
     if (ret != GST_FLOW_OK)
       return ret;
   }
-  if (priv->out_pos < pos) {
-    GstClockTime ts = pos_to_time (priv, priv->out_pos);
-    GstClockTime end = pos_to_time (priv, pos);
-    if (end > ts)
-      gst_pad_push_event (self->srcpad, gst_event_new_gap (ts, end - ts));
-    priv->out_pos = pos;
-  }
-  return GST_FLOW_OK;
+  return push_silence (self, pos);
 }
 
 static GstFlowReturn

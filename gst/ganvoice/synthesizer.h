@@ -63,6 +63,10 @@ struct Utterance {
   }
 };
 
+/* Every rendered sample is at or below this peak (dBFS): a peak limiter
+ * ends the chain, as the vocoder can overshoot full scale. */
+constexpr double kSpeechCeilingDb = -1.0;
+
 /* What a cue came to. Times in nanoseconds on the cue timeline. */
 struct SpeakResult {
   int64_t natural = 0; /* speech length at the natural (caller's) rate */

@@ -91,7 +91,8 @@ add_gap (GArray *spans, GstEvent *ev)
 }
 
 /* Pulls events until EOS (GAPs noted), then every buffer pushed before it;
- * sorted by time. */
+ * sorted by time. GAP buffers (silence between cues) count as GAPs and must
+ * be zeros. */
 static GArray *
 collect_output (GstHarness *h, gsize *total_samples)
 {
@@ -126,6 +127,8 @@ collect_output (GstHarness *h, gsize *total_samples)
       if (x != 0.0f)
         s.silent = FALSE;
     }
+    s.gap = GST_BUFFER_FLAG_IS_SET (buf, GST_BUFFER_FLAG_GAP);
+    fail_unless (!s.gap || s.silent, "a GAP buffer with sound");
     /* The duration matches the samples. */
     fail_unless (llabs ((gint64) GST_BUFFER_DURATION (buf) -
                      (gint64) gst_util_uint64_scale_int (
@@ -268,11 +271,13 @@ GST_START_TEST (test_caps_and_timestamps)
       Span *sp = &g_array_index (spans, Span, j);
       if (!sp->gap && sp->start == starts[i]) {
         found = TRUE;
-        fail_unless (sp->discont == (i == 0));
+        /* Only the stream's first buffer is DISCONT. */
+        fail_unless (sp->discont == (j == 0));
       }
     }
     fail_unless (found, "no buffer at cue %u's start", i);
   }
+  fail_unless (g_array_index (spans, Span, 0).discont);
   /* Audio only where the speech is. */
   for (j = 0; j < spans->len; j++) {
     Span *sp = &g_array_index (spans, Span, j);
@@ -295,6 +300,67 @@ GST_END_TEST;
 /* The issue's test: 100 cues of varied slot lengths (seeded); under the
  * default policy all speech lies inside its slot (+-20 ms) and no cue is
  * sped up beyond max-rate. */
+/* ganvoice ! wavenc must come out right: buffers alone cover the stream
+ * from 0 to the end (silence as GAP buffers of zeros, no GAP events), each
+ * cue's speech at its time, every sample below -1 dBFS. */
+GST_START_TEST (test_continuous_output)
+{
+  GstBus *bus;
+  GstHarness *h = start_harness (make_ganvoice (), &bus);
+  const GstClockTime starts[] = { 2 * GST_SECOND, 10 * GST_SECOND };
+  const gfloat ceiling = powf (10.0f, -1.0f / 20.0f);
+  guint64 next_offset = 0;
+  guint gap_events = 0, speech_at[2] = { 0, 0 };
+  gboolean eos = FALSE;
+  GstBuffer *buf;
+  guint i;
+
+  for (i = 0; i < 2; i++)
+    fail_unless_equals_int (push_cue (h, "Hello there, this is a test.",
+                                starts[i], 2 * GST_SECOND, i, NULL, "en"),
+        GST_FLOW_OK);
+  fail_unless (gst_harness_push_event (h, gst_event_new_eos ()));
+  while (!eos) {
+    GstEvent *ev = gst_harness_pull_event (h);
+    fail_unless (ev != NULL, "no EOS");
+    gap_events += GST_EVENT_TYPE (ev) == GST_EVENT_GAP;
+    eos = GST_EVENT_TYPE (ev) == GST_EVENT_EOS;
+    gst_event_unref (ev);
+  }
+  fail_unless_equals_int (gap_events, 0);
+  while ((buf = gst_harness_try_pull (h))) {
+    GstMapInfo map;
+    gsize n, j;
+    gboolean gap = GST_BUFFER_FLAG_IS_SET (buf, GST_BUFFER_FLAG_GAP);
+    fail_unless_equals_uint64 (GST_BUFFER_OFFSET (buf), next_offset);
+    fail_unless_equals_uint64 (GST_BUFFER_PTS (buf),
+        gst_util_uint64_scale_int_round (next_offset, GST_SECOND, RATE));
+    fail_unless (gst_buffer_map (buf, &map, GST_MAP_READ));
+    n = map.size / sizeof (gfloat);
+    for (j = 0; j < n; j++) {
+      gfloat x = ((gfloat *) map.data)[j];
+      fail_unless (fabsf (x) <= ceiling, "sample %g above -1 dBFS", x);
+      fail_unless (!gap || x == 0.0f);
+    }
+    if (gap)
+      fail_unless (n <= RATE / 10 + 1, "a GAP buffer of %zu samples", n);
+    for (i = 0; i < 2; i++)
+      if (!gap && GST_BUFFER_PTS (buf) == starts[i])
+        speech_at[i]++;
+    next_offset += n;
+    gst_buffer_unmap (buf, &map);
+    gst_buffer_unref (buf);
+  }
+  /* The second cue is spoken from 10 s on, so the stream reaches past it. */
+  fail_unless (next_offset > 10 * RATE);
+  fail_unless_equals_int (speech_at[0], 1);
+  fail_unless_equals_int (speech_at[1], 1);
+  g_ptr_array_unref (cue_messages (bus));
+  stop_harness (h, bus);
+}
+
+GST_END_TEST;
+
 GST_START_TEST (test_hundred_cues_fit)
 {
   GstBus *bus;
@@ -1026,6 +1092,7 @@ ganvoice_suite (void)
   suite_add_tcase (s, tc);
   tcase_set_timeout (tc, 120);
   tcase_add_test (tc, test_caps_and_timestamps);
+  tcase_add_test (tc, test_continuous_output);
   tcase_add_test (tc, test_hundred_cues_fit);
   tcase_add_test (tc, test_languages);
   tcase_add_test (tc, test_unknown_language_and_property);

@@ -254,8 +254,11 @@ GST_START_TEST (test_speak_natural)
       samples_to_ns (res.samples.size (), 16000), res.natural);
   fail_unless_equals_int (res.samples.size () % 16, 0);
   fail_unless_equals_string (res.language.c_str (), "en");
+  /* Every sample at or below -1 dBFS, whatever the vocoder makes (the
+   * tiny vocoder's tanh reaches past it: see test_speech_ceiling). */
+  const float ceiling = std::pow (10.0f, (float) kSpeechCeilingDb / 20.0f);
   for (float x : res.samples)
-    fail_unless (std::isfinite (x) && std::fabs (x) <= 1.0f);
+    fail_unless (std::isfinite (x) && std::fabs (x) <= ceiling);
 
   /* Faster speech is shorter, pitch changes the sound not the length. */
   r.rate = 2.0;
