@@ -29,7 +29,9 @@
  * clipping, music only) gives an ERROR saying what is wrong, and no
  * profile; less than #GstSpeakerEmbed:min-speech seconds of speech gives
  * the profile with a WARNING. A flush starts the measuring again. With its
- * src pad unlinked the element drops the audio after measuring it.
+ * src pad unlinked (the last element of a gst-launch line) the element is
+ * a sink: it drops the audio after measuring it and posts EOS at the end,
+ * so the pipeline ends.
  *
  * ## Example launch line
  * |[
@@ -130,6 +132,9 @@ struct SpeakerEmbedPrivate {
   int rate = 0; /* the caps' */
   int lowest_rate = 0; /* since the last reset, for the mel statistics */
   std::vector<float> scratch;
+  /* The src pad was unlinked at start: the element is the end of its
+   * branch, so it flags itself a sink and posts EOS like one. */
+  bool as_sink = false;
 };
 
 struct _GstSpeakerEmbed {
@@ -322,6 +327,11 @@ gst_speaker_embed_start (GstBaseTransform *trans)
   GstSpeakerEmbed *self = GST_SPEAKER_EMBED (trans);
   SpeakerEmbedPrivate *priv = self->priv;
   Settings s = copy_settings (self);
+  priv->as_sink = !gst_pad_is_linked (GST_BASE_TRANSFORM_SRC_PAD (trans));
+  if (priv->as_sink)
+    GST_OBJECT_FLAG_SET (self, GST_ELEMENT_FLAG_SINK);
+  else
+    GST_OBJECT_FLAG_UNSET (self, GST_ELEMENT_FLAG_SINK);
   priv->card.reset ();
   priv->encoder.reset ();
   priv->card_error.clear ();
@@ -493,6 +503,14 @@ gst_speaker_embed_sink_event (GstBaseTransform *trans, GstEvent *event)
       break;
     default:
       break;
+  }
+  if (priv->as_sink && GST_EVENT_TYPE (event) == GST_EVENT_EOS) {
+    /* Nothing downstream will post it: the pipeline ends here. */
+    GstMessage *msg = gst_message_new_eos (GST_OBJECT (self));
+    gst_message_set_seqnum (msg, gst_event_get_seqnum (event));
+    gst_event_unref (event);
+    gst_element_post_message (GST_ELEMENT (self), msg);
+    return TRUE;
   }
   return GST_BASE_TRANSFORM_CLASS (parent_class)->sink_event (trans, event);
 }

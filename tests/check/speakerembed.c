@@ -784,6 +784,15 @@ GST_START_TEST (test_clone_and_speak_pipeline)
   run_clone_pipeline (desc, 1, "mine");
   g_free (desc);
 
+  /* speakerembed as the last element: it ends like a sink. */
+  desc = g_strdup_printf ("filesrc location=%s ! wavparse ! audioconvert ! "
+                          "speakerembed location=%s acoustic-card=%s encoder=%s",
+      wav, json, ac, enc);
+  g_unlink (json);
+  run_clone_pipeline (desc, 0, NULL);
+  fail_unless (g_file_test (json, G_FILE_TEST_IS_REGULAR));
+  g_free (desc);
+
   g_free (wav);
   g_free (srt);
   g_free (json);
