@@ -12,6 +12,7 @@
  * OUTPUT, which is renamed to OUTPUT at the end. See docs/dubbing.md.
  */
 #include <ganvoice/model-paths.h>
+#include <ganvoice/pipeline-watchdog.h>
 #include <ganvoice/subtitles.h>
 
 #include <gio/gio.h>
@@ -28,6 +29,7 @@
 #include <csignal>
 #include <cstdio>
 #include <cstring>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -52,6 +54,7 @@ struct Options {
   Mode mode = Mode::Duck;
   double duck_level = -12.0;
   double loudness_target = -16.0;
+  double stall_timeout = 60.0; /* s without data moving; 0: no watchdog */
   int threads = 0;
   bool json = false;
   bool embed_subtitles = false;
@@ -81,6 +84,7 @@ struct App {
   Container container = Container::Matroska;
   GMainLoop *loop = nullptr;
   GstElement *pipeline = nullptr;
+  std::unique_ptr<ganvoice::PipelineWatchdog> watchdog;
   GstElement *mux = nullptr;
   GstElement *dub = nullptr;
   /* One multiqueue between the demuxer and every branch: a branch that
@@ -275,6 +279,19 @@ on_progress (gpointer user_data)
   App *app = (App *) user_data;
   if (app->finished)
     return G_SOURCE_CONTINUE; /* removed by main () */
+  if (app->watchdog &&
+      app->watchdog->idle_seconds () >= app->opt.stall_timeout) {
+    /* Never a silent wait: stop with where it stalled, keep nothing. */
+    std::string where = app->watchdog->describe ();
+    stop_pipeline (app);
+    fail (app,
+        "the dub made no progress for %.0f s and was stopped (%s); "
+        "%s was not written",
+        app->opt.stall_timeout, where.c_str (), app->opt.output.c_str ());
+    remove_temp (app);
+    finish (app);
+    return G_SOURCE_CONTINUE;
+  }
   double pos = app->position.load () / (double) GST_SECOND;
   double dur = GST_CLOCK_TIME_IS_VALID (app->duration)
       ? app->duration / (double) GST_SECOND
@@ -1079,15 +1096,30 @@ profile_from_audio (App *app, const std::string &media, std::string *profile)
   bool ok = gst_element_set_state (pipe, GST_STATE_PLAYING) !=
       GST_STATE_CHANGE_FAILURE;
   GstBus *bus = gst_element_get_bus (pipe);
-  GstMessage *msg = gst_bus_timed_pop_filtered (bus, GST_CLOCK_TIME_NONE,
-      (GstMessageType) (GST_MESSAGE_EOS | GST_MESSAGE_ERROR));
+  GstMessage *msg = NULL;
+  bool stalled = false;
+  {
+    ganvoice::PipelineWatchdog watchdog (pipe);
+    while (ok && !msg) {
+      msg = gst_bus_timed_pop_filtered (bus, GST_SECOND / 2,
+          (GstMessageType) (GST_MESSAGE_EOS | GST_MESSAGE_ERROR));
+      if (!msg && app->opt.stall_timeout > 0 &&
+          watchdog.idle_seconds () >= app->opt.stall_timeout) {
+        fail (app, "--voice %s: reading it made no progress for %.0f s (%s)",
+            media.c_str (), app->opt.stall_timeout,
+            watchdog.describe ().c_str ());
+        ok = false;
+        stalled = true;
+      }
+    }
+  }
   if (msg && GST_MESSAGE_TYPE (msg) == GST_MESSAGE_ERROR) {
     gst_message_parse_error (msg, &err, NULL);
     fail (app, "--voice %s: cannot clone this voice: %s", media.c_str (),
         err ? err->message : "unknown error");
     g_clear_error (&err);
     ok = false;
-  } else if (!ok) {
+  } else if (!ok && !stalled) {
     fail (app, "--voice %s: cannot read this file", media.c_str ());
   }
   if (msg)
@@ -1386,6 +1418,10 @@ parse_args (App *app, int argc, char **argv)
         "Where the models run: cpu or cuda", "DEV" },
     { "threads", 0, 0, G_OPTION_ARG_INT, &o.threads, "Threads for the models",
         "N" },
+    { "stall-timeout", 0, 0, G_OPTION_ARG_DOUBLE, &o.stall_timeout,
+        "Stop with an error when no data moves for this long (default 60; "
+        "0: never)",
+        "SECONDS" },
     { "json", 0, 0, G_OPTION_ARG_NONE, &json,
         "Progress, per-cue reports and warnings as JSON lines on stdout",
         NULL },
@@ -1448,6 +1484,10 @@ parse_args (App *app, int argc, char **argv)
     }
     if (o.loudness_target >= 0.0)
       o.loudness_target = 0.0;
+    if (!(o.stall_timeout >= 0.0)) {
+      fprintf (stderr, "ganvoice-dub: --stall-timeout must be 0 or more\n");
+      ok = false;
+    }
   }
   g_free (output);
   g_free (lang);
@@ -1546,6 +1586,8 @@ main (int argc, char **argv)
     GstBus *bus = gst_element_get_bus (app.pipeline);
     guint watch = gst_bus_add_watch (bus, on_bus, &app);
     gst_object_unref (bus);
+    if (app.opt.stall_timeout > 0)
+      app.watchdog = std::make_unique<ganvoice::PipelineWatchdog> (app.pipeline);
     guint timer = g_timeout_add (500, on_progress, &app);
     if (app.opt.json)
       json_line ("\"type\": \"start\", \"input\": " +
@@ -1577,6 +1619,7 @@ main (int argc, char **argv)
     g_main_loop_unref (app.loop);
   }
   stop_pipeline (&app);
+  app.watchdog.reset ();
   if (app.pipeline)
     gst_object_unref (app.pipeline);
   remove_temp (&app);
