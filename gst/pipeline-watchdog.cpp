@@ -257,10 +257,13 @@ PipelineWatchdog::rescan ()
   for (GstElement *e : all_elements (impl_->pipeline)) {
     std::vector<GstPad *> pads = sink_pads (e);
     const bool sink = GST_OBJECT_FLAG_IS_SET (e, GST_ELEMENT_FLAG_SINK);
-    const bool multi = pads.size () >= 2 ||
-        (pads.size () == 1 && GST_PAD_PAD_TEMPLATE (pads[0]) &&
-            GST_PAD_TEMPLATE_PRESENCE (GST_PAD_PAD_TEMPLATE (pads[0])) ==
-                GST_PAD_REQUEST);
+    /* A muxer or mixer: inputs (requested, or several) into one output;
+     * not a multiqueue, whose streams stay apart. */
+    const bool multi = e->numsrcpads == 1 &&
+        (pads.size () >= 2 ||
+            (pads.size () == 1 && GST_PAD_PAD_TEMPLATE (pads[0]) &&
+                GST_PAD_TEMPLATE_PRESENCE (GST_PAD_PAD_TEMPLATE (pads[0])) ==
+                    GST_PAD_REQUEST));
     for (GstPad *pad : pads) {
       bool known = std::any_of (impl_->pads.begin (), impl_->pads.end (),
           [&] (const std::unique_ptr<PadState> &s) { return s->pad == pad; });

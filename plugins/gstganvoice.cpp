@@ -38,7 +38,7 @@
  *
  * ## Example launch line
  * |[
- * gst-launch-1.0 filesrc location=film.srt ! subcues ! ganvoice voice=ben ! audioconvert ! autoaudiosink
+ * gst-launch-1.0 filesrc location=film.srt ! subcues ! ganvoice voice=allison ! audioconvert ! autoaudiosink
  * gst-launch-1.0 ganvoice text="Hello there." ! audioconvert ! wavenc ! filesink location=hello.wav
  * ]|
  */
@@ -1564,9 +1564,12 @@ handle_cue_item (GstGanvoice *self, Item &item)
     if (done)
       break;
   }
-  /* Nothing comes before the next cue's start. */
+  /* Nothing comes before the next cue's start; after the last cue, the
+   * stream lasts at least to its end (a WAV as long as the subtitles). */
   if (final_pos >= 0)
     return advance_to (self, final_pos);
+  if (GST_CLOCK_TIME_IS_VALID (job.end) && job.end > job.start)
+    return advance_to (self, time_to_pos (priv, job.end));
   return GST_FLOW_OK;
 }
 
@@ -2041,7 +2044,7 @@ gst_ganvoice_class_init (GstGanvoiceClass *klass)
       "docs/ganvoice.md; fitting in docs/ganvoice-fit.md)");
   gst_element_class_add_static_metadata (element_class, "example-launch-line",
       "gst-launch-1.0 filesrc location=film.srt ! subcues ! ganvoice "
-      "voice=ben ! audioconvert ! autoaudiosink");
+      "voice=allison ! audioconvert ! autoaudiosink");
 
   gst_type_mark_as_plugin_api (
       GST_TYPE_GANVOICE_OVERFLOW, (GstPluginAPIFlags) 0);

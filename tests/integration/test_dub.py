@@ -424,6 +424,110 @@ class Dub(unittest.TestCase):
         self.assertFalse(os.path.exists(out))
         self.assertNoLeftovers(out)
 
+    # ---- inputs that once hung (issue 15) ------------------------------------
+
+    SHORT_SRT = ("1\n00:00:02,000 --> 00:00:04,000\nHello there, this is a test.\n\n"
+                 "2\n00:00:10,000 --> 00:00:12,000\nAnd a second line.\n\n")
+
+    def dub_within(self, inp, subs, out, bound, *extra):
+        """ganvoice-dub must end within @bound seconds."""
+        try:
+            r = subprocess.run([DUB, inp, subs, "-o", out] + VOICE_ARGS + list(extra),
+                               capture_output=True, text=True, timeout=bound)
+        except subprocess.TimeoutExpired:
+            self.fail("ganvoice-dub %s hung (no end within %d s)" % (os.path.basename(inp), bound))
+        return r
+
+    def check_audio_longer_than_video(self, name, encoder, audio_buffers, video_frames):
+        """The issue's reproductions: VP8 and mono audio made by GStreamer
+        (Vorbis at 44.1 kHz, Opus at 48 kHz), the audio ending after the
+        video."""
+        inp, out = os.path.join(self.dir, name + ".mkv"), os.path.join(self.dir, name + "-dub.mkv")
+        subs = os.path.join(self.dir, "short.srt")
+        with open(subs, "w") as f:
+            f.write(self.SHORT_SRT)
+        launch("videotestsrc", "num-buffers=%d" % video_frames, "!",
+               "video/x-raw,width=640,height=360,framerate=25/1", "!", "vp8enc", "deadline=1", "!",
+               "queue", "!", "mux.", "audiotestsrc", "num-buffers=%d" % audio_buffers,
+               "wave=pink-noise", "volume=0.1", "!", "audioconvert", "!", encoder, "!", "queue",
+               "!", "mux.", "matroskamux", "name=mux", "!", "filesink", "location=" + inp)
+        r = self.dub_within(inp, subs, out, 120)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertEqual(video_packets(inp), video_packets(out))
+        audio_seconds = len(decode_audio(inp)[0]) / RATE
+        self.assertGreater(audio_seconds, video_frames / 25.0 + 1)
+        info = discover(out)
+        self.assertAlmostEqual(info.get_duration() / Gst.SECOND, audio_seconds, delta=0.1)
+        audio, _ = decode_audio(out)
+        self.assertAlmostEqual(len(audio) / RATE, audio_seconds, delta=0.1)
+        self.assertNoLeftovers(out)
+
+    def test_vorbis_longer_than_video(self):
+        self.check_audio_longer_than_video("vorbis-long", "vorbisenc", 977, 500)
+
+    def test_opus_longer_than_video(self):
+        self.check_audio_longer_than_video("opus-long", "opusenc", 2930, 1500)
+
+    def test_watchdog_stops_a_stall(self):
+        """A decoder that stops pushing (tests/integration/stall-plugin):
+        the watchdog ends the dub with an error naming the stalled branch,
+        and nothing is written."""
+        plugin_dir = os.environ.get("GANVOICE_TEST_STALL_PLUGIN_DIR")
+        if not plugin_dir:
+            self.skipTest("GANVOICE_TEST_STALL_PLUGIN_DIR is not set (run through meson test)")
+        inp, out = os.path.join(self.dir, "ac3.mkv"), os.path.join(self.dir, "stalled.mkv")
+        launch("videotestsrc", "num-buffers=100", "!",
+               "video/x-raw,width=160,height=120,framerate=25/1", "!", "vp8enc", "deadline=1", "!",
+               "queue", "!", "mux.", "audiotestsrc", "num-buffers=188", "!",
+               "audio/x-raw,rate=48000,channels=2", "!", "audioconvert", "!", "avenc_ac3", "!",
+               "queue", "!", "mux.", "matroskamux", "name=mux", "!", "filesink", "location=" + inp)
+        env = dict(os.environ)
+        for var in ("GST_PLUGIN_PATH_1_0", "GST_PLUGIN_PATH"):
+            env[var] = plugin_dir + os.pathsep + env.get(var, "")
+        # A registry of its own: the stalling decoder must not reach the others.
+        env["GST_REGISTRY_1_0"] = os.path.join(self.dir, "stall-registry.bin")
+        env["GANVOICE_TEST_STALL_AFTER"] = "1.0"
+        try:
+            r = subprocess.run([DUB, inp, self.subs, "-o", out, "--stall-timeout", "2", "--json"]
+                               + VOICE_ARGS, capture_output=True, text=True, timeout=60, env=env)
+        except subprocess.TimeoutExpired:
+            self.fail("the stalled dub hung: the watchdog did not stop it")
+        self.assertEqual(r.returncode, 1, r.stderr)
+        self.assertIn("made no progress for 2 s", r.stderr)
+        self.assertIn("The stalled branch: mux.", r.stderr)
+        self.assertIn("was not written", r.stderr)
+        errors = [json.loads(x) for x in r.stdout.splitlines()
+                  if x.startswith("{") and json.loads(x)["type"] == "error"]
+        self.assertEqual(len(errors), 1, r.stdout)
+        self.assertIn("no progress", errors[0]["message"])
+        self.assertFalse(os.path.exists(out))
+        self.assertNoLeftovers(out)
+
+    def test_speech_wav_pipeline(self):
+        """subcues ! ganvoice ! audioconvert ! wavenc (no audiorate): a WAV as
+        long as the subtitles, each cue's speech at its time."""
+        wav = os.path.join(self.dir, "speech.wav")
+        launch("filesrc", "location=" + self.subs, "!", "subcues", "!", "ganvoice",
+               "acoustic-model=" + os.path.join(MODELS, "tiny-acoustic.ts"),
+               "vocoder-model=" + os.path.join(MODELS, "tiny-vocoder.ts"), "voice=ben", "!",
+               "audioconvert", "!", "audio/x-raw,format=S16LE", "!", "wavenc", "!",
+               "filesink", "location=" + wav)
+        with wave.open(wav) as w:
+            rate = w.getframerate()
+            x = np.frombuffer(w.readframes(w.getnframes()), np.int16) / 32768.0
+        # To the last cue's end (its speech is shorter).
+        self.assertAlmostEqual(len(x) / rate, CUES[-1][1], delta=0.01)
+
+        def level(a, b):
+            return rms_db(x[int(a * rate):int(b * rate)])
+        self.assertLess(level(0.0, CUES[0][0] - 0.01), -90, "sound before the first cue")
+        for i, (start, _, _) in enumerate(CUES):
+            self.assertGreater(level(start, start + 0.1), -60, "no speech at cue %d" % i)
+            gap_start = start + 0.9 if i + 1 < len(CUES) else None
+            if gap_start and gap_start < CUES[i + 1][0] - 0.05:
+                self.assertLess(level(gap_start, CUES[i + 1][0] - 0.01), -90,
+                                "sound between cues %d and %d" % (i, i + 1))
+
 
 if __name__ == "__main__":
     Gst.init(None)
