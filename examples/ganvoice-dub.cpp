@@ -98,6 +98,10 @@ struct App {
   bool finished = false;
   GstClockTime duration = GST_CLOCK_TIME_NONE;
   std::atomic<guint64> position{ 0 };
+  /* End of the programme's last buffer or GAP, in its stream time; set by
+   * the probe on dubbin's sink pad (streaming thread), read at EOS. */
+  std::atomic<guint64> programme_end{ 0 };
+  std::atomic<guint64> programme_padded_from{ GST_CLOCK_TIME_NONE };
   gint64 started_us = 0;
   guint cues_spoken = 0;
   guint cues_total = 0;
@@ -336,6 +340,39 @@ on_dub_buffer (GstPad *pad, GstPadProbeInfo *info, gpointer user_data)
   return GST_PAD_PROBE_OK;
 }
 
+/* A programme that ends before the film does (audio shorter than the
+ * video) is continued with a GAP to the film's end, so that the dub covers
+ * the whole film and cues there are spoken. */
+GstPadProbeReturn
+on_programme (GstPad *pad, GstPadProbeInfo *info, gpointer user_data)
+{
+  App *app = (App *) user_data;
+  GstClockTime end = GST_CLOCK_TIME_NONE;
+  if (info->type & GST_PAD_PROBE_TYPE_BUFFER) {
+    GstBuffer *buf = GST_PAD_PROBE_INFO_BUFFER (info);
+    if (GST_BUFFER_PTS_IS_VALID (buf))
+      end = GST_BUFFER_PTS (buf) +
+          (GST_BUFFER_DURATION_IS_VALID (buf) ? GST_BUFFER_DURATION (buf) : 0);
+  } else if (info->type & GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM) {
+    GstEvent *event = GST_PAD_PROBE_INFO_EVENT (info);
+    if (GST_EVENT_TYPE (event) == GST_EVENT_GAP) {
+      GstClockTime ts, duration;
+      gst_event_parse_gap (event, &ts, &duration);
+      if (GST_CLOCK_TIME_IS_VALID (ts))
+        end = ts + (GST_CLOCK_TIME_IS_VALID (duration) ? duration : 0);
+    } else if (GST_EVENT_TYPE (event) == GST_EVENT_EOS) {
+      guint64 last = app->programme_end.load ();
+      if (last + 20 * GST_MSECOND < app->duration) {
+        app->programme_padded_from = last;
+        gst_pad_send_event (pad, gst_event_new_gap (last, app->duration - last));
+      }
+    }
+  }
+  if (GST_CLOCK_TIME_IS_VALID (end) && end > app->programme_end.load ())
+    app->programme_end = end;
+  return GST_PAD_PROBE_OK;
+}
+
 GstPadProbeReturn
 on_silence_buffer (GstPad *pad, GstPadProbeInfo *info, gpointer user_data)
 {
@@ -468,6 +505,13 @@ on_bus (GstBus *bus, GstMessage *msg, gpointer user_data)
     case GST_MESSAGE_EOS: {
       stop_pipeline (app);
       on_progress (app);
+      if (GST_CLOCK_TIME_IS_VALID (app->programme_padded_from.load ()))
+        warn (app,
+            "%s: its audio track ends early: the dub goes on over silence "
+            "from %s to the end (%s)",
+            app->opt.input.c_str (),
+            cue_time (app->programme_padded_from.load ()).c_str (),
+            cue_time (app->duration).c_str ());
       if (app->position.load () + GST_SECOND < app->duration)
         warn (app,
             "%s: the audio ended at %s of %s; the file may be "
@@ -989,6 +1033,14 @@ build_pipeline (App *app, GstDiscovererInfo *info,
     gst_pad_add_probe (
         pad, GST_PAD_PROBE_TYPE_BUFFER, on_dub_buffer, app, NULL);
     gst_object_unref (pad);
+    if (has_audio) {
+      pad = gst_element_get_static_pad (app->dub, "sink");
+      gst_pad_add_probe (pad,
+          (GstPadProbeType) (GST_PAD_PROBE_TYPE_BUFFER |
+              GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM),
+          on_programme, app, NULL);
+      gst_object_unref (pad);
+    }
   }
 
   if (opt.embed_subtitles && !add_subtitle_track (app, raw_cues))

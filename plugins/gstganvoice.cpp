@@ -12,7 +12,9 @@
  * a FastSpeech-style acoustic model and a GAN vocoder, all TorchScript
  * (docs/models.md). Output is mono F32 audio at the models' rate (22050 Hz
  * with the shipped models), the speech of each cue starting at its PTS and
- * GAP events between cues.
+ * silence between cues as buffers of zeros flagged GAP (a continuous stream
+ * up to the last cue's end, so `ganvoice ! wavenc` writes each cue at its
+ * time). Every sample is at or below -1 dBFS (a peak limiter).
  *
  * Each cue's speech is fitted into its slot, from its start to the next
  * cue's start, by #GstGanvoice:overflow and #GstGanvoice:max-rate

@@ -36,7 +36,7 @@
  * ## Example launch line
  * |[
  * gst-launch-1.0 autoaudiosrc num-buffers=1500 ! audioconvert ! speakerembed location=me.json ! fakesink
- * gst-launch-1.0 filesrc location=me.wav ! wavparse ! audioconvert ! speakerembed send-event=true ! gv.reference filesrc location=film.srt ! subcues ! ganvoice name=gv ! audiorate ! audioconvert ! wavenc ! filesink location=dub.wav
+ * gst-launch-1.0 filesrc location=me.wav ! wavparse ! audioconvert ! speakerembed send-event=true ! gv.reference filesrc location=film.srt ! subcues ! ganvoice name=gv ! audioconvert ! wavenc ! filesink location=dub.wav
  * ]|
  */
 #ifdef HAVE_CONFIG_H

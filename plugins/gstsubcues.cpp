@@ -23,7 +23,7 @@
  * ## Example launch line
  * |[
  * gst-launch-1.0 filesrc location=film.srt ! subcues ! fakesink dump=true silent=false -v
- * gst-launch-1.0 filesrc location=film.ass ! subcues language=en ! textoverlay ...
+ * gst-launch-1.0 filesrc location=film.ass ! subcues language=en ! o.text_sink filesrc location=film.mkv ! decodebin ! videoconvert ! textoverlay name=o ! videoconvert ! autovideosink
  * ]|
  */
 #ifdef HAVE_CONFIG_H

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Subtitles to speech in a WAV file: each cue spoken at its time, silence
-# between (ganvoice sends GAP events; audiorate fills them in).
+# between (ganvoice's GAP buffers of zeros).
 #   examples/pipelines/speech-wav.sh [SUBTITLES] [OUT.wav]
 #   VOICE=NAME   a built-in voice
 set -euo pipefail
@@ -12,5 +12,5 @@ voice_args=()
 
 gst-launch-1.0 -q \
   filesrc location="$subs" ! subcues ! ganvoice "${voice_args[@]}" ! \
-  audiorate ! audioconvert ! wavenc ! filesink location="$out"
+  audioconvert ! wavenc ! filesink location="$out"
 echo "wrote $out"
