@@ -14,6 +14,7 @@
  * file and renamed. Keeping decoders and models out of the server process
  * means a bad file or a model crash costs one worker, not the server. */
 #include <ganvoice/model-paths.h>
+#include <ganvoice/pipeline-watchdog.h>
 #include <ganvoice/subtitles.h>
 #include <ganvoice/voice-adapt.h>
 
@@ -202,19 +203,28 @@ cues (const char *path)
 
 /* ---- pipelines ---- */
 
+/* Seconds without data moving before a pipeline is stopped (as
+ * ganvoice-dub's --stall-timeout). */
+constexpr double kStallSeconds = 60.0;
+
+/* Runs @pipeline to EOS; returns "" or the error. A pipeline whose data
+ * stops moving is stopped with the watchdog's account of where. */
 std::string
-run_pipeline (GstElement *pipeline, GstClockTime timeout)
+run_pipeline (GstElement *pipeline)
 {
   std::string error;
+  ganvoice::PipelineWatchdog watchdog (pipeline);
   if (gst_element_set_state (pipeline, GST_STATE_PLAYING) == GST_STATE_CHANGE_FAILURE)
     error = "the pipeline could not start";
   GstBus *bus = gst_element_get_bus (pipeline);
   while (error.empty ()) {
-    GstMessage *m = gst_bus_timed_pop_filtered (bus, timeout,
+    GstMessage *m = gst_bus_timed_pop_filtered (bus, GST_SECOND / 2,
         (GstMessageType) (GST_MESSAGE_EOS | GST_MESSAGE_ERROR));
     if (!m) {
-      error = "it took too long";
-      break;
+      if (watchdog.idle_seconds () >= kStallSeconds)
+        error = "it made no progress for a minute and was stopped (" +
+            watchdog.describe () + ")";
+      continue;
     }
     if (GST_MESSAGE_TYPE (m) == GST_MESSAGE_ERROR) {
       GError *e = nullptr;
@@ -384,7 +394,7 @@ say (const char *text_file, const char *voice, const char *lang, const char *out
   g_object_set (sink, "location", tmp.c_str (), nullptr);
   g_free (text);
   gst_element_link_many (tts, conv, res, enc, sink, nullptr);
-  std::string error = run_pipeline (p, 90 * GST_SECOND);
+  std::string error = run_pipeline (p);
   gst_object_unref (p);
   if (!error.empty ()) {
     g_unlink (tmp.c_str ());
@@ -455,7 +465,7 @@ profile (const char *audio, const char *out, bool adapt)
     g_object_set (embed, "location", tmp.c_str (), nullptr);
   gst_object_unref (src);
   gst_object_unref (embed);
-  std::string error = run_pipeline (p, 120 * GST_SECOND);
+  std::string error = run_pipeline (p);
   gst_object_unref (p);
   if (!error.empty () || !g_file_test (tmp.c_str (), G_FILE_TEST_EXISTS)) {
     g_unlink (tmp.c_str ());
