@@ -135,6 +135,9 @@ struct SpeakerEmbedPrivate {
   /* The src pad was unlinked at start: the element is the end of its
    * branch, so it flags itself a sink and posts EOS like one. */
   bool as_sink = false;
+  /* GST_OBJECT_LOCK guards: EOS came before PLAYING; a sink posts it on
+   * reaching PLAYING (the bin ignores an EOS posted in PAUSED). */
+  bool eos_pending = false;
 };
 
 struct _GstSpeakerEmbed {
@@ -506,11 +509,21 @@ gst_speaker_embed_sink_event (GstBaseTransform *trans, GstEvent *event)
   }
   if (priv->as_sink && GST_EVENT_TYPE (event) == GST_EVENT_EOS) {
     /* Nothing downstream will post it: the pipeline ends here. */
-    GstMessage *msg = gst_message_new_eos (GST_OBJECT (self));
-    gst_message_set_seqnum (msg, gst_event_get_seqnum (event));
     gst_event_unref (event);
-    gst_element_post_message (GST_ELEMENT (self), msg);
+    GST_OBJECT_LOCK (self);
+    const bool playing = GST_STATE (self) == GST_STATE_PLAYING &&
+        GST_STATE_PENDING (self) == GST_STATE_VOID_PENDING;
+    priv->eos_pending = !playing;
+    GST_OBJECT_UNLOCK (self);
+    if (playing)
+      gst_element_post_message (
+          GST_ELEMENT (self), gst_message_new_eos (GST_OBJECT (self)));
     return TRUE;
+  }
+  if (GST_EVENT_TYPE (event) == GST_EVENT_FLUSH_STOP) {
+    GST_OBJECT_LOCK (self);
+    priv->eos_pending = false;
+    GST_OBJECT_UNLOCK (self);
   }
   return GST_BASE_TRANSFORM_CLASS (parent_class)->sink_event (trans, event);
 }
@@ -607,11 +620,37 @@ gst_speaker_embed_finalize (GObject *object)
   G_OBJECT_CLASS (parent_class)->finalize (object);
 }
 
+static GstStateChangeReturn
+gst_speaker_embed_change_state (GstElement *element, GstStateChange transition)
+{
+  GstSpeakerEmbed *self = GST_SPEAKER_EMBED (element);
+  if (transition == GST_STATE_CHANGE_READY_TO_PAUSED) {
+    GST_OBJECT_LOCK (self);
+    self->priv->eos_pending = false;
+    GST_OBJECT_UNLOCK (self);
+  }
+  GstStateChangeReturn ret =
+      GST_ELEMENT_CLASS (parent_class)->change_state (element, transition);
+  if (ret != GST_STATE_CHANGE_FAILURE &&
+      transition == GST_STATE_CHANGE_PAUSED_TO_PLAYING) {
+    GST_OBJECT_LOCK (self);
+    const bool post = self->priv->eos_pending;
+    self->priv->eos_pending = false;
+    GST_OBJECT_UNLOCK (self);
+    if (post)
+      gst_element_post_message (
+          element, gst_message_new_eos (GST_OBJECT (self)));
+  }
+  return ret;
+}
+
 static void
 gst_speaker_embed_class_init (GstSpeakerEmbedClass *klass)
 {
   GObjectClass *gobject_class = G_OBJECT_CLASS (klass);
   GstElementClass *element_class = GST_ELEMENT_CLASS (klass);
+  element_class->change_state =
+      GST_DEBUG_FUNCPTR (gst_speaker_embed_change_state);
   GstBaseTransformClass *trans_class = GST_BASE_TRANSFORM_CLASS (klass);
   GstAudioFilterClass *filter_class = GST_AUDIO_FILTER_CLASS (klass);
 
