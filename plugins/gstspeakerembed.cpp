@@ -28,10 +28,10 @@
  * Unusable audio (silence, noise only, less than 1.5 s of speech, heavy
  * clipping, music only) gives an ERROR saying what is wrong, and no
  * profile; less than #GstSpeakerEmbed:min-speech seconds of speech gives
- * the profile with a WARNING. A flush starts the measuring again. With its
- * src pad unlinked (the last element of a gst-launch line) the element is
- * a sink: it drops the audio after measuring it and posts EOS at the end,
- * so the pipeline ends.
+ * the profile with a WARNING. A flush starts the measuring again. The src
+ * pad must be linked (to `fakesink` when the audio is not needed):
+ * unlinked, nothing would end the pipeline, so the first buffer gives an
+ * ERROR that says to add `fakesink`.
  *
  * ## Example launch line
  * |[
@@ -132,12 +132,6 @@ struct SpeakerEmbedPrivate {
   int rate = 0; /* the caps' */
   int lowest_rate = 0; /* since the last reset, for the mel statistics */
   std::vector<float> scratch;
-  /* The src pad was unlinked at start: the element is the end of its
-   * branch, so it flags itself a sink and posts EOS like one. */
-  bool as_sink = false;
-  /* GST_OBJECT_LOCK guards: EOS came before PLAYING; a sink posts it on
-   * reaching PLAYING (the bin ignores an EOS posted in PAUSED). */
-  bool eos_pending = false;
 };
 
 struct _GstSpeakerEmbed {
@@ -330,11 +324,6 @@ gst_speaker_embed_start (GstBaseTransform *trans)
   GstSpeakerEmbed *self = GST_SPEAKER_EMBED (trans);
   SpeakerEmbedPrivate *priv = self->priv;
   Settings s = copy_settings (self);
-  priv->as_sink = !gst_pad_is_linked (GST_BASE_TRANSFORM_SRC_PAD (trans));
-  if (priv->as_sink)
-    GST_OBJECT_FLAG_SET (self, GST_ELEMENT_FLAG_SINK);
-  else
-    GST_OBJECT_FLAG_UNSET (self, GST_ELEMENT_FLAG_SINK);
   priv->card.reset ();
   priv->encoder.reset ();
   priv->card_error.clear ();
@@ -434,6 +423,15 @@ gst_speaker_embed_transform_ip (GstBaseTransform *trans, GstBuffer *buf)
   GstSpeakerEmbed *self = GST_SPEAKER_EMBED (trans);
   SpeakerEmbedPrivate *priv = self->priv;
 
+  if (!gst_pad_is_linked (GST_BASE_TRANSFORM_SRC_PAD (trans))) {
+    /* Not a sink: nothing would end the pipeline, so say so at once. */
+    GST_ELEMENT_ERROR (self, CORE, PAD,
+        ("Nothing is linked after speakerembed: end the pipeline with "
+         "\"speakerembed ... ! fakesink\""),
+        ("the src pad is not linked"));
+    priv->done = true; /* no profile from what was not measured */
+    return GST_FLOW_NOT_LINKED;
+  }
   if (!priv->card) {
     if (!priv->card_error_posted)
       GST_ELEMENT_ERROR (self, RESOURCE, NOT_FOUND,
@@ -472,9 +470,6 @@ gst_speaker_embed_transform_ip (GstBaseTransform *trans, GstBuffer *buf)
     if (finished && !publish (self, outcome))
       return GST_FLOW_ERROR;
   }
-  /* Unlinked: an analyzer at the end of a branch. */
-  if (!gst_pad_is_linked (GST_BASE_TRANSFORM_SRC_PAD (trans)))
-    return GST_BASE_TRANSFORM_FLOW_DROPPED;
   return GST_FLOW_OK;
 }
 
@@ -506,24 +501,6 @@ gst_speaker_embed_sink_event (GstBaseTransform *trans, GstEvent *event)
       break;
     default:
       break;
-  }
-  if (priv->as_sink && GST_EVENT_TYPE (event) == GST_EVENT_EOS) {
-    /* Nothing downstream will post it: the pipeline ends here. */
-    gst_event_unref (event);
-    GST_OBJECT_LOCK (self);
-    const bool playing = GST_STATE (self) == GST_STATE_PLAYING &&
-        GST_STATE_PENDING (self) == GST_STATE_VOID_PENDING;
-    priv->eos_pending = !playing;
-    GST_OBJECT_UNLOCK (self);
-    if (playing)
-      gst_element_post_message (
-          GST_ELEMENT (self), gst_message_new_eos (GST_OBJECT (self)));
-    return TRUE;
-  }
-  if (GST_EVENT_TYPE (event) == GST_EVENT_FLUSH_STOP) {
-    GST_OBJECT_LOCK (self);
-    priv->eos_pending = false;
-    GST_OBJECT_UNLOCK (self);
   }
   return GST_BASE_TRANSFORM_CLASS (parent_class)->sink_event (trans, event);
 }
@@ -620,37 +597,11 @@ gst_speaker_embed_finalize (GObject *object)
   G_OBJECT_CLASS (parent_class)->finalize (object);
 }
 
-static GstStateChangeReturn
-gst_speaker_embed_change_state (GstElement *element, GstStateChange transition)
-{
-  GstSpeakerEmbed *self = GST_SPEAKER_EMBED (element);
-  if (transition == GST_STATE_CHANGE_READY_TO_PAUSED) {
-    GST_OBJECT_LOCK (self);
-    self->priv->eos_pending = false;
-    GST_OBJECT_UNLOCK (self);
-  }
-  GstStateChangeReturn ret =
-      GST_ELEMENT_CLASS (parent_class)->change_state (element, transition);
-  if (ret != GST_STATE_CHANGE_FAILURE &&
-      transition == GST_STATE_CHANGE_PAUSED_TO_PLAYING) {
-    GST_OBJECT_LOCK (self);
-    const bool post = self->priv->eos_pending;
-    self->priv->eos_pending = false;
-    GST_OBJECT_UNLOCK (self);
-    if (post)
-      gst_element_post_message (
-          element, gst_message_new_eos (GST_OBJECT (self)));
-  }
-  return ret;
-}
-
 static void
 gst_speaker_embed_class_init (GstSpeakerEmbedClass *klass)
 {
   GObjectClass *gobject_class = G_OBJECT_CLASS (klass);
   GstElementClass *element_class = GST_ELEMENT_CLASS (klass);
-  element_class->change_state =
-      GST_DEBUG_FUNCPTR (gst_speaker_embed_change_state);
   GstBaseTransformClass *trans_class = GST_BASE_TRANSFORM_CLASS (klass);
   GstAudioFilterClass *filter_class = GST_AUDIO_FILTER_CLASS (klass);
 
