@@ -22,6 +22,8 @@ packages=(
   gstreamer1.0-tools gstreamer1.0-plugins-base gstreamer1.0-plugins-good
   gstreamer1.0-x  # textoverlay, to check that cues feed standard text elements
   gstreamer1.0-libav  # avenc_aac: ganvoice-dub's AAC for .mp4 outputs
+  # tsdemux (MPEG-TS inputs), the H.264/H.265/VP9/AV1 parsers, av1dec
+  gstreamer1.0-plugins-bad
   # the integration tests and examples/pipelines/embed.py (PyGObject)
   python3-gi python3-numpy gir1.2-gstreamer-1.0 gir1.2-gst-plugins-base-1.0
   # real-world subtitle corpus for the tests
@@ -29,8 +31,9 @@ packages=(
 )
 
 # only for ./setup.sh --tests: the studio's end-to-end test drives Debian's
-# Chromium with playwright-core from npm
-test_packages=(chromium nodejs)
+# Chromium with playwright-core from npm; the input matrix
+# (tests/integration/test_matrix.py) makes media with ffmpeg and x264enc
+test_packages=(chromium nodejs ffmpeg gstreamer1.0-plugins-ugly)
 # only for ./setup.sh --models: Debian's torch for the recipes, the systems
 # and the recogniser the evaluation compares with, and the benchmarks' tools
 model_packages=(python3-torch python3-numpy python3-scipy python3-matplotlib

@@ -98,9 +98,10 @@ struct App {
   bool finished = false;
   GstClockTime duration = GST_CLOCK_TIME_NONE;
   std::atomic<guint64> position{ 0 };
-  /* End of the programme's last buffer or GAP, in its stream time; set by
-   * the probe on dubbin's sink pad (streaming thread), read at EOS. */
+  /* End of the programme's last buffer or GAP (buffer time) and its
+   * segment: the probe on dubbin's sink pad, in the streaming thread. */
   std::atomic<guint64> programme_end{ 0 };
+  GstSegment programme_segment;
   std::atomic<guint64> programme_padded_from{ GST_CLOCK_TIME_NONE };
   gint64 started_us = 0;
   guint cues_spoken = 0;
@@ -340,6 +341,20 @@ on_dub_buffer (GstPad *pad, GstPadProbeInfo *info, gpointer user_data)
   return GST_PAD_PROBE_OK;
 }
 
+/* The film's end as a buffer time of the programme: where its running
+ * time (from 0 at the file's start, as the muxer counts) reaches the
+ * film's duration. Timestamps in MPEG-TS start at 1.4 s, say. */
+guint64
+film_end_position (App *app)
+{
+  if (app->programme_segment.format != GST_FORMAT_TIME)
+    return GST_CLOCK_TIME_NONE;
+  GstSegment open = app->programme_segment;
+  open.stop = GST_CLOCK_TIME_NONE; /* the film may end after it */
+  return gst_segment_position_from_running_time (
+      &open, GST_FORMAT_TIME, app->duration);
+}
+
 /* A programme that ends before the film does (audio shorter than the
  * video) is continued with a GAP to the film's end, so that the dub covers
  * the whole film and cues there are spoken. */
@@ -360,11 +375,29 @@ on_programme (GstPad *pad, GstPadProbeInfo *info, gpointer user_data)
       gst_event_parse_gap (event, &ts, &duration);
       if (GST_CLOCK_TIME_IS_VALID (ts))
         end = ts + (GST_CLOCK_TIME_IS_VALID (duration) ? duration : 0);
+    } else if (GST_EVENT_TYPE (event) == GST_EVENT_SEGMENT) {
+      const GstSegment *segment;
+      gst_event_parse_segment (event, &segment);
+      app->programme_segment = *segment;
+      /* A segment that stops at the audio's end (qtdemux's) would drop
+       * that GAP: it stops at the film's end instead. */
+      guint64 film_end = film_end_position (app);
+      if (GST_CLOCK_TIME_IS_VALID (film_end) &&
+          GST_CLOCK_TIME_IS_VALID (segment->stop) && segment->stop < film_end) {
+        app->programme_segment.stop = film_end;
+        GstEvent *replaced = gst_event_new_segment (&app->programme_segment);
+        gst_event_set_seqnum (replaced, gst_event_get_seqnum (event));
+        gst_event_unref (event);
+        GST_PAD_PROBE_INFO_DATA (info) = replaced;
+      }
     } else if (GST_EVENT_TYPE (event) == GST_EVENT_EOS) {
       guint64 last = app->programme_end.load ();
-      if (last + 20 * GST_MSECOND < app->duration) {
-        app->programme_padded_from = last;
-        gst_pad_send_event (pad, gst_event_new_gap (last, app->duration - last));
+      guint64 film_end = film_end_position (app);
+      if (GST_CLOCK_TIME_IS_VALID (film_end) &&
+          last + 20 * GST_MSECOND < film_end) {
+        app->programme_padded_from = gst_segment_to_running_time (
+            &app->programme_segment, GST_FORMAT_TIME, last);
+        gst_pad_send_event (pad, gst_event_new_gap (last, film_end - last));
       }
     }
   }
@@ -1299,6 +1332,20 @@ read_subtitles (App *app, std::vector<ganvoice::RawCue> *raw,
   return true;
 }
 
+/* Are the plugins the probe missed only video decoders? */
+bool
+only_video_decoders_missing (GstDiscovererInfo *info)
+{
+  const gchar **details =
+      gst_discoverer_info_get_missing_elements_installer_details (info);
+  if (!details || !details[0])
+    return false;
+  for (const gchar **d = details; *d; d++)
+    if (!strstr (*d, "|decoder-video/"))
+      return false;
+  return true;
+}
+
 GstDiscovererInfo *
 probe_input (App *app)
 {
@@ -1324,6 +1371,8 @@ probe_input (App *app)
   gst_object_unref (disc);
   GstDiscovererResult result =
       info ? gst_discoverer_info_get_result (info) : GST_DISCOVERER_ERROR;
+  if (result == GST_DISCOVERER_MISSING_PLUGINS && only_video_decoders_missing (info))
+    result = GST_DISCOVERER_OK; /* the video is copied, never decoded */
   switch (result) {
     case GST_DISCOVERER_OK:
       break;
@@ -1586,6 +1635,7 @@ main (int argc, char **argv)
 {
   App app;
   g_mutex_init (&app.lock);
+  gst_segment_init (&app.programme_segment, GST_FORMAT_UNDEFINED);
   gst_init (&argc, &argv);
   if (!parse_args (&app, argc, argv))
     return 2;

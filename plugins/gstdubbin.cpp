@@ -251,6 +251,37 @@ link_chain (GstElement **chain, size_t n)
   return true;
 }
 
+#define PROGRAMME_CAPS \
+  "audio/x-raw, format = (string) " GST_AUDIO_NE (F32) ", layout = (string) " \
+  "interleaved, rate = (int) 48000, channels = (int) [ 1, 8 ]"
+
+/* A programme of more than two channels without positions (PCM from some
+ * MOV files) is given the standard layout for its count: the caps are
+ * relabelled, the samples stay as they are. audioconvert cannot position
+ * them, and encoders (AAC, Opus) refuse unpositioned surround. */
+static GstPadProbeReturn
+on_programme_caps (GstPad *pad, GstPadProbeInfo *info, gpointer user_data)
+{
+  GstEvent *event = GST_PAD_PROBE_INFO_EVENT (info);
+  if (GST_EVENT_TYPE (event) != GST_EVENT_CAPS)
+    return GST_PAD_PROBE_OK;
+  GstCaps *caps;
+  gst_event_parse_caps (event, &caps);
+  GstAudioInfo in;
+  if (!gst_audio_info_from_caps (&in, caps) || in.channels <= 2 ||
+      in.channels > 8 || !GST_AUDIO_INFO_IS_UNPOSITIONED (&in))
+    return GST_PAD_PROBE_OK;
+  GstCaps *positioned = gst_caps_copy (caps);
+  gst_caps_set_simple (positioned, "channel-mask", GST_TYPE_BITMASK,
+      gst_audio_channel_get_fallback_mask (in.channels), NULL);
+  GST_INFO_OBJECT (pad, "%d channels without positions: taken as %" GST_PTR_FORMAT,
+      in.channels, positioned);
+  GST_PAD_PROBE_INFO_DATA (info) = gst_event_new_caps (positioned);
+  gst_caps_unref (positioned);
+  gst_event_unref (event);
+  return GST_PAD_PROBE_OK;
+}
+
 /* Builds the children and the ghost pads; a missing factory leaves a hole
  * that NULL->READY reports. */
 static void
@@ -272,11 +303,7 @@ build (GstDubBin *self)
                                      "rate = (int) 48000, channels = (int) 1");
   prog_convert = make_child (self, "audioconvert", "programme-convert");
   prog_resample = make_child (self, "audioresample", "programme-resample");
-  prog_caps = make_caps_filter (self, "programme-caps",
-      "audio/x-raw, "
-      "format = (string) " GST_AUDIO_NE (
-          F32) ", layout = (string) "
-               "interleaved, rate = (int) 48000, channels = (int) [ 1, 8 ]");
+  prog_caps = make_caps_filter (self, "programme-caps", PROGRAMME_CAPS);
   priv->duckmix = make_child (self, "duckmix", "duckmix");
 
   if (voice_queue) {
@@ -298,6 +325,9 @@ build (GstDubBin *self)
 
   GstPad *target =
       prog_convert ? gst_element_get_static_pad (prog_convert, "sink") : NULL;
+  if (target)
+    gst_pad_add_probe (target, GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM,
+        on_programme_caps, NULL, NULL);
   GstPadTemplate *templ = gst_static_pad_template_get (&sink_template);
   self->sinkpad = gst_ghost_pad_new_no_target_from_template ("sink", templ);
   gst_object_unref (templ);

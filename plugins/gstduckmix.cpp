@@ -197,18 +197,28 @@ update_latency (GstDuckMix *self)
   gst_aggregator_set_latency (GST_AGGREGATOR (self), latency, latency);
 }
 
-/* Notes where each programme buffer ends, in running time: the output ends
- * there even when the programme's last buffers are GAPs. */
+/* Notes where each programme buffer or GAP event ends, in running time:
+ * the output ends there even when the programme ends in GAPs. */
 static GstPadProbeReturn
 note_programme_end (GstPad *pad, GstPadProbeInfo *info, gpointer user_data)
 {
   GstDuckMix *self = GST_DUCK_MIX (user_data);
-  GstBuffer *buffer = GST_PAD_PROBE_INFO_BUFFER (info);
-  if (!GST_BUFFER_PTS_IS_VALID (buffer))
+  GstClockTime end = GST_CLOCK_TIME_NONE;
+  if (info->type & GST_PAD_PROBE_TYPE_BUFFER) {
+    GstBuffer *buffer = GST_PAD_PROBE_INFO_BUFFER (info);
+    if (GST_BUFFER_PTS_IS_VALID (buffer))
+      end = GST_BUFFER_PTS (buffer) + (GST_BUFFER_DURATION_IS_VALID (buffer)
+                                              ? GST_BUFFER_DURATION (buffer)
+                                              : 0);
+  } else if (GST_EVENT_TYPE (GST_PAD_PROBE_INFO_EVENT (info)) ==
+      GST_EVENT_GAP) {
+    GstClockTime ts, duration;
+    gst_event_parse_gap (GST_PAD_PROBE_INFO_EVENT (info), &ts, &duration);
+    if (GST_CLOCK_TIME_IS_VALID (ts))
+      end = ts + (GST_CLOCK_TIME_IS_VALID (duration) ? duration : 0);
+  }
+  if (!GST_CLOCK_TIME_IS_VALID (end))
     return GST_PAD_PROBE_OK;
-  GstClockTime end = GST_BUFFER_PTS (buffer);
-  if (GST_BUFFER_DURATION_IS_VALID (buffer))
-    end += GST_BUFFER_DURATION (buffer);
   GstEvent *event = gst_pad_get_sticky_event (pad, GST_EVENT_SEGMENT, 0);
   if (!event)
     return GST_PAD_PROBE_OK;
@@ -252,7 +262,9 @@ gst_duck_mix_create_new_pad (GstAggregator *agg, GstPadTemplate *templ,
       GST_AGGREGATOR_PAD (g_object_new (GST_TYPE_AUDIO_AGGREGATOR_PAD, "name",
           name, "direction", GST_PAD_SINK, "template", templ, NULL));
   if (g_strcmp0 (name, "programme") == 0)
-    gst_pad_add_probe (GST_PAD (pad), GST_PAD_PROBE_TYPE_BUFFER,
+    gst_pad_add_probe (GST_PAD (pad),
+        (GstPadProbeType) (GST_PAD_PROBE_TYPE_BUFFER |
+            GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM),
         note_programme_end, self, NULL);
   return pad;
 }
