@@ -22,6 +22,8 @@
  * (#GstDubBin:mode, #GstDubBin:duck-level, #GstDubBin:loudness-target) to
  * `duckmix`. The output is F32 at 48 kHz with the programme's channels and
  * ends where the programme ends: speech past the programme's end is cut.
+ * A programme of more than two channels without positions is taken as the
+ * standard layout for its count (encoders refuse unpositioned surround).
  * Errors and warnings of the children (a subtitle file that cannot be read,
  * a model that cannot be loaded) reach the bus as they are, and so do
  * `ganvoice`'s per-cue `ganvoice-cue` element messages. Without a subtitle

@@ -589,5 +589,48 @@ class ApiTest(unittest.TestCase):
         self.assertEqual(self.s.request("GET", base, token=tok)[0], 404)
 
 
+
+class StalledRender(unittest.TestCase):
+    """A render whose pipeline stalls ends with the watchdog's error on the
+    render screen (the job's error), not a job that runs for ever. Runs the
+    real ganvoice-dub (tests/studio/stalled-dub.sh) on a video with AC-3
+    audio, which the stalling test decoder takes."""
+
+    def test_watchdog_error_reaches_the_job(self):
+        dub, plugins = os.environ.get("GANVOICE_DUB_PATH"), os.environ.get("GANVOICE_TEST_STALL_PLUGIN_DIR")
+        if not dub or not plugins:
+            self.skipTest("GANVOICE_DUB_PATH or GANVOICE_TEST_STALL_PLUGIN_DIR unset (run through meson test)")
+        tmp = tempfile.mkdtemp(prefix="studio-stall-")
+        self.addCleanup(shutil.rmtree, tmp, True)
+        video = os.path.join(tmp, "ac3.mkv")
+        subprocess.run(["gst-launch-1.0", "-q", "videotestsrc", "num-buffers=100", "!",
+                        "video/x-raw,width=160,height=120,framerate=25/1", "!", "vp8enc", "deadline=1",
+                        "!", "queue", "!", "mux.", "audiotestsrc", "num-buffers=188", "!",
+                        "audio/x-raw,rate=48000,channels=2", "!", "audioconvert", "!", "avenc_ac3",
+                        "!", "queue", "!", "mux.", "matroskamux", "name=mux", "!", "filesink",
+                        "location=" + video], check=True, timeout=60)
+        s = Studio(os.path.join(tmp, "data"), {
+            "GANVOICE_STUDIO_DUB": os.path.join(HERE, "stalled-dub.sh"),
+            "STALLED_DUB_REGISTRY": os.path.join(tmp, "registry.bin")})
+        self.addCleanup(s.stop)
+        st, p = s.request("POST", "/api/projects", {"name": "Stall"})
+        pid, tok = p["id"], p["token"]
+        base = "/api/projects/%s" % pid
+        upload(s, pid, tok, video, "video")
+        st, _ = s.request("PUT", base + "/cues", {"cues": [{"start": 1, "end": 2, "text": "Hello there."}]},
+                          token=tok)
+        self.assertEqual(st, 200)
+        st, job = s.request("POST", base + "/jobs", {}, token=tok)
+        self.assertEqual(st, 201, job)
+        for _ in range(300):
+            st, j = s.request("GET", base + "/jobs/" + job["id"], token=tok)
+            if j["state"] in ("done", "failed"):
+                break
+            time.sleep(0.1)
+        self.assertEqual(j["state"], "failed", j)
+        self.assertIn("made no progress for 2 s", j["error"])
+        self.assertIn("The stalled branch", j["error"])
+        self.assertEqual(os.listdir(os.path.join(s.data, "projects", pid, "results")), [job["id"] + ".log"])
+
 if __name__ == "__main__":
     unittest.main(argv=[sys.argv[0], "-v"])
