@@ -154,6 +154,20 @@ def make_speaker(out_dir):
         f.write("\n")
 
 
+# tiny-vocoder-loud.ts: tiny-vocoder with its output doubled, so that it
+# peaks past full scale (the speech ceiling tests); its card is
+# tiny-vocoder.json.
+
+
+class TinyLoudVocoder(nn.Module):
+    def __init__(self, inner: nn.Module):
+        super().__init__()
+        self.inner = inner
+
+    def forward(self, mel: torch.Tensor) -> torch.Tensor:
+        return 2.0 * self.inner(mel)
+
+
 def main(out_dir):
     torch.manual_seed(1234)
     model = TinyVocoder().eval()
@@ -172,6 +186,8 @@ def main(out_dir):
     with open(os.path.join(out_dir, "tiny-vocoder.json"), "w") as f:
         json.dump(card, f, indent=2)
         f.write("\n")
+    torch.jit.script(TinyLoudVocoder(model).eval()).save(
+        os.path.join(out_dir, "tiny-vocoder-loud.ts"))
 
     torch.manual_seed(5678)
     acoustic = torch.jit.script(TinyAcoustic().eval())
