@@ -147,6 +147,7 @@ struct DuckMixPrivate {
    * GAP buffers never reach aggregate_one_buffer), read by the src one. */
   std::atomic<gint64> programme_end_rt{ -1 };
   bool finished = false; /* output reached the programme's end */
+  bool alloc_failed = false; /* a block could not be allocated: stop */
 };
 
 struct _GstDuckMix {
@@ -398,7 +399,14 @@ gst_duck_mix_create_output_buffer (GstAudioAggregator *aagg, guint num_frames)
     priv->programme_filled = 0;
     priv->voice_filled = 0;
   } catch (const std::exception &e) {
-    GST_ERROR_OBJECT (self, "out of memory: %s", e.what ());
+    /* No block to mix into: an error that stops the stream (aggregate()
+     * returns it), not a silent hole in the output. The base class needs
+     * a buffer all the same; nothing is staged into it. */
+    priv->block_frames = 0;
+    priv->alloc_failed = true;
+    GST_ELEMENT_ERROR (self, RESOURCE, FAILED,
+        ("Could not prepare a mix block of %u frames", num_frames),
+        ("%s", e.what ()));
   }
   return GST_AUDIO_AGGREGATOR_CLASS (parent_class)
       ->create_output_buffer (aagg, num_frames);
@@ -642,6 +650,8 @@ gst_duck_mix_aggregate (GstAggregator *agg, gboolean timeout)
     return GST_FLOW_EOS;
   GstFlowReturn ret =
       GST_AGGREGATOR_CLASS (parent_class)->aggregate (agg, timeout);
+  if (priv->alloc_failed)
+    return GST_FLOW_ERROR;
   if (ret == GST_FLOW_EOS) {
     try {
       GstFlowReturn drained = drain (self);
@@ -676,6 +686,7 @@ gst_duck_mix_start (GstAggregator *agg)
   GstDuckMix *self = GST_DUCK_MIX (agg);
   self->priv->reset_pending = true;
   self->priv->finished = false;
+  self->priv->alloc_failed = false;
   self->priv->configured = false;
   update_latency (self);
   return GST_AGGREGATOR_CLASS (parent_class)->start (agg);

@@ -889,10 +889,27 @@ speak_text_now (GstGanvoice *self, const std::string &text)
   job.use_reference = true;
   GST_DEBUG_OBJECT (self, "speaking the text property at %" GST_TIME_FORMAT,
       GST_TIME_ARGS (start));
-  enqueue_cue (self, std::move (job), false);
+  GstFlowReturn ret = enqueue_cue (self, std::move (job), false);
+  if (ret != GST_FLOW_OK)
+    GST_DEBUG_OBJECT (
+        self, "the text was not queued: %s", gst_flow_get_name (ret));
 }
 
 /* ---- The sink pad ----------------------------------------------------- */
+
+/* Releases the held cue before @event; when that fails (flushing, or the
+ * src task stopped), @event is dropped and FALSE returned. */
+static bool
+release_before (GstGanvoice *self, GstEvent *event, GstClockTime next_start)
+{
+  GstFlowReturn ret = release_pending (self, next_start);
+  if (ret == GST_FLOW_OK)
+    return true;
+  GST_DEBUG_OBJECT (self, "%s dropped: the held cue was not queued (%s)",
+      GST_EVENT_TYPE_NAME (event), gst_flow_get_name (ret));
+  gst_event_unref (event);
+  return false;
+}
 
 static GstFlowReturn
 gst_ganvoice_chain (GstPad *pad, GstObject *parent, GstBuffer *buf)
@@ -1090,8 +1107,10 @@ handle_sink_event (GstPad *pad, GstObject *parent, GstEvent *event)
             ("ganvoice needs TIME segments (timed text cues)"), (NULL));
         return FALSE;
       }
-      release_pending (self, priv->in_segment.stop);
+      if (!release_before (self, event, priv->in_segment.stop))
+        return FALSE;
       priv->in_segment = *segment;
+      const GstClockTime start = segment->start; /* the queue owns it next */
       {
         std::lock_guard<std::mutex> guard (priv->lock);
         priv->last_segment = *segment;
@@ -1102,10 +1121,10 @@ handle_sink_event (GstPad *pad, GstObject *parent, GstEvent *event)
         priv->text_at_start = false;
         Settings s = copy_settings (self);
         if (!s.text.empty ()) {
-          Job job = make_job (s, s.text, segment->start, segment->start);
+          Job job = make_job (s, s.text, start, start);
           job.at_now = true;
           job.use_reference = true;
-          enqueue_cue (self, std::move (job), false);
+          ok = enqueue_cue (self, std::move (job), false) == GST_FLOW_OK;
         }
       }
       return ok;
@@ -1115,16 +1134,17 @@ handle_sink_event (GstPad *pad, GstObject *parent, GstEvent *event)
       gst_event_parse_gap (event, &ts, &duration);
       if (priv->pending && GST_CLOCK_TIME_IS_VALID (ts) &&
           GST_CLOCK_TIME_IS_VALID (duration) &&
-          ts + duration > priv->pending->start)
-        release_pending (self, ts + duration);
+          ts + duration > priv->pending->start &&
+          !release_before (self, event, ts + duration))
+        return FALSE;
       return enqueue_event (self, event);
     }
     case GST_EVENT_STREAM_START:
-      release_pending (self, GST_CLOCK_TIME_NONE);
-      return enqueue_event (self, event);
+      return release_before (self, event, GST_CLOCK_TIME_NONE) &&
+          enqueue_event (self, event);
     case GST_EVENT_EOS:
-      release_pending (self, priv->in_segment.stop);
-      return enqueue_event (self, event);
+      return release_before (self, event, priv->in_segment.stop) &&
+          enqueue_event (self, event);
     case GST_EVENT_CUSTOM_DOWNSTREAM:
       if (gst_event_has_name (event, ganvoice::VoiceProfile::kEvent)) {
         /* The voice of the cues after it (docs/cloning.md). */
@@ -1734,8 +1754,9 @@ gst_ganvoice_change_state (GstElement *element, GstStateChange transition)
         priv->text_at_start = false;
         Job job = make_job (s, s.text, 0, 0);
         job.use_reference = true;
-        enqueue_cue (self, std::move (job), false);
-        enqueue_event (self, gst_event_new_eos ());
+        /* Just started: nothing is flushing or stopped yet. */
+        if (enqueue_cue (self, std::move (job), false) == GST_FLOW_OK)
+          enqueue_event (self, gst_event_new_eos ());
       }
       break;
     }
