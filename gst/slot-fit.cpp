@@ -93,16 +93,31 @@ fit_slot (const FitRequest &r)
   return plan;
 }
 
+const std::vector<FitPolicyInfo> &
+fit_policies ()
+{
+  static const std::vector<FitPolicyInfo> policies = {
+    { FitPolicy::Default, "default",
+        "Natural rate, free time until the next cue, faster up to max-rate, "
+        "then clip with a fade" },
+    { FitPolicy::Clip, "clip", "Natural rate, clipped at the cue end" },
+    { FitPolicy::Overlap, "overlap",
+        "As default, but never clipped: runs over the next cue" },
+    { FitPolicy::Shift, "shift",
+        "As overlap, but speech starts after the previous speech ended" },
+    { FitPolicy::Compress, "compress",
+        "As default, but time-stretched to end at the next cue instead of "
+        "clipped" },
+  };
+  return policies;
+}
+
 const char *
 fit_policy_name (FitPolicy policy)
 {
-  switch (policy) {
-    case FitPolicy::Default: return "default";
-    case FitPolicy::Clip: return "clip";
-    case FitPolicy::Overlap: return "overlap";
-    case FitPolicy::Shift: return "shift";
-    case FitPolicy::Compress: return "compress";
-  }
+  for (const FitPolicyInfo &p : fit_policies ())
+    if (p.policy == policy)
+      return p.nick;
   return "unknown";
 }
 

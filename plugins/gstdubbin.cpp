@@ -41,6 +41,7 @@
 
 #include "gstdubbin.h"
 #include "gstduckmix.h"
+#include "gstganvoice.h"
 
 #include <gst/audio/audio.h>
 
@@ -72,49 +73,7 @@ enum
  * inputs must agree before either has caps. 48 kHz suits Opus and AAC. */
 #define MIX_RATE 48000
 
-typedef enum
-{
-  GST_DUB_BIN_OVERFLOW_DEFAULT,
-  GST_DUB_BIN_OVERFLOW_CLIP,
-  GST_DUB_BIN_OVERFLOW_OVERLAP,
-  GST_DUB_BIN_OVERFLOW_SHIFT,
-  GST_DUB_BIN_OVERFLOW_COMPRESS,
-} GstDubBinOverflow;
-
-#define DEFAULT_OVERFLOW GST_DUB_BIN_OVERFLOW_DEFAULT
-
-/* The nicks are ganvoice's: the value goes to ganvoice by nick. */
-static const GEnumValue overflow_values[] = {
-  { GST_DUB_BIN_OVERFLOW_DEFAULT,
-      "Natural rate, free time after the cue, "
-      "faster up to max-rate, then clip at the next cue",
-      "default" },
-  { GST_DUB_BIN_OVERFLOW_CLIP, "Natural rate, cut at the cue end", "clip" },
-  { GST_DUB_BIN_OVERFLOW_OVERLAP,
-      "Like default, but never cut: overlap the "
-      "next cue",
-      "overlap" },
-  { GST_DUB_BIN_OVERFLOW_SHIFT,
-      "Like overlap, but start after the previous "
-      "speech ends",
-      "shift" },
-  { GST_DUB_BIN_OVERFLOW_COMPRESS,
-      "Like default, but time-stretch into the "
-      "slot instead of cutting",
-      "compress" },
-  { 0, NULL, NULL },
-};
-
-GType
-gst_dub_bin_overflow_get_type (void)
-{
-  static GType type = 0;
-  if (g_once_init_enter (&type)) {
-    GType t = g_enum_register_static ("GstDubBinOverflow", overflow_values);
-    g_once_init_leave (&type, t);
-  }
-  return type;
-}
+#define DEFAULT_OVERFLOW GST_GANVOICE_OVERFLOW_DEFAULT
 
 static GstStaticPadTemplate sink_template = GST_STATIC_PAD_TEMPLATE (
     "sink", GST_PAD_SINK, GST_PAD_ALWAYS, GST_STATIC_CAPS ("audio/x-raw"));
@@ -139,7 +98,7 @@ struct DubBinPrivate {
 
   /* GST_OBJECT_LOCK guards: overflow and language (kept here as well, as
    * they are set on children by nick or on two children). */
-  GstDubBinOverflow overflow = DEFAULT_OVERFLOW;
+  GstGanvoiceOverflow overflow = DEFAULT_OVERFLOW;
   std::string language;
 };
 
@@ -421,15 +380,6 @@ gst_dub_bin_change_state (GstElement *element, GstStateChange transition)
   return ret;
 }
 
-static const char *
-overflow_nick (GstDubBinOverflow overflow)
-{
-  for (const GEnumValue *v = overflow_values; v->value_nick; v++)
-    if (v->value == (gint) overflow)
-      return v->value_nick;
-  return "default";
-}
-
 /* The name of the ganvoice property behind a plain proxied string. */
 static const char *
 ganvoice_property (guint prop_id)
@@ -487,16 +437,12 @@ gst_dub_bin_set_property (
       proxy_set (self, priv->duckmix, "loudness-target", value);
       break;
     case PROP_OVERFLOW: {
-      GstDubBinOverflow overflow = (GstDubBinOverflow) g_value_get_enum (value);
+      GstGanvoiceOverflow overflow =
+          (GstGanvoiceOverflow) g_value_get_enum (value);
       GST_OBJECT_LOCK (self);
       priv->overflow = overflow;
       GST_OBJECT_UNLOCK (self);
-      /* ganvoice has its own enum type with the same nicks. */
-      if (priv->ganvoice &&
-          g_object_class_find_property (
-              G_OBJECT_GET_CLASS (priv->ganvoice), "overflow"))
-        gst_util_set_object_arg (
-            G_OBJECT (priv->ganvoice), "overflow", overflow_nick (overflow));
+      proxy_set (self, priv->ganvoice, "overflow", value);
       break;
     }
     default: {
@@ -609,7 +555,7 @@ gst_dub_bin_class_init (GstDubBinClass *klass)
       g_param_spec_enum ("overflow", "Overflow",
           "What ganvoice does with "
           "speech longer than its slot (ganvoice's overflow)",
-          GST_TYPE_DUB_BIN_OVERFLOW, DEFAULT_OVERFLOW,
+          GST_TYPE_GANVOICE_OVERFLOW, DEFAULT_OVERFLOW,
           (GParamFlags) (G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
               GST_PARAM_MUTABLE_READY)));
   g_object_class_install_property (gobject_class, PROP_DUCK_LEVEL,
@@ -666,9 +612,6 @@ gst_dub_bin_class_init (GstDubBinClass *klass)
       "gst-launch-1.0 filesrc location=film.mkv ! matroskademux ! vorbisdec ! "
       "dubbin subtitle-location=film.en.srt ! audioconvert ! wavenc ! filesink "
       "location=dubbed.wav");
-
-  gst_type_mark_as_plugin_api (
-      GST_TYPE_DUB_BIN_OVERFLOW, (GstPluginAPIFlags) 0);
 }
 
 static void

@@ -9,9 +9,6 @@ G_BEGIN_DECLS
 #define GST_TYPE_DUB_BIN (gst_dub_bin_get_type ())
 G_DECLARE_FINAL_TYPE (GstDubBin, gst_dub_bin, GST, DUB_BIN, GstBin)
 
-#define GST_TYPE_DUB_BIN_OVERFLOW (gst_dub_bin_overflow_get_type ())
-GType gst_dub_bin_overflow_get_type (void);
-
 GST_ELEMENT_REGISTER_DECLARE (dubbin);
 
 G_END_DECLS

@@ -113,32 +113,23 @@ enum
 /* Cues queued for synthesis before the streaming thread waits. */
 #define MAX_QUEUED_CUES 8
 
+static_assert ((int) ganvoice::FitPolicy::Compress ==
+        GST_GANVOICE_OVERFLOW_COMPRESS,
+    "GstGanvoiceOverflow follows ganvoice::FitPolicy");
+
+/* The values come from the library's fit_policies(), the one description
+ * of each policy; dubbin's overflow property has this type too. */
 GType
 gst_ganvoice_overflow_get_type (void)
 {
   static GType type = 0;
-  static const GEnumValue values[] = {
-    { GST_GANVOICE_OVERFLOW_DEFAULT,
-        "Natural rate, free time until the next "
-        "cue, faster up to max-rate, then clip with a fade",
-        "default" },
-    { GST_GANVOICE_OVERFLOW_CLIP, "Natural rate, clipped at the cue end",
-        "clip" },
-    { GST_GANVOICE_OVERFLOW_OVERLAP,
-        "As default, but never clipped: runs "
-        "over the next cue",
-        "overlap" },
-    { GST_GANVOICE_OVERFLOW_SHIFT,
-        "As overlap, but speech starts after the "
-        "previous speech ended",
-        "shift" },
-    { GST_GANVOICE_OVERFLOW_COMPRESS,
-        "As default, but time-stretched to end "
-        "at the next cue instead of clipped",
-        "compress" },
-    { 0, NULL, NULL },
-  };
   if (g_once_init_enter (&type)) {
+    const auto &policies = ganvoice::fit_policies ();
+    /* Registered once and kept for the process, as GLib requires. */
+    GEnumValue *values = g_new0 (GEnumValue, policies.size () + 1);
+    for (size_t i = 0; i < policies.size (); i++)
+      values[i] = { (gint) policies[i].policy, policies[i].description,
+        policies[i].nick };
     GType t = g_enum_register_static ("GstGanvoiceOverflow", values);
     g_once_init_leave (&type, t);
   }
@@ -266,18 +257,7 @@ enum class LoadState
 ganvoice::FitPolicy
 to_policy (GstGanvoiceOverflow overflow)
 {
-  switch (overflow) {
-    case GST_GANVOICE_OVERFLOW_CLIP:
-      return ganvoice::FitPolicy::Clip;
-    case GST_GANVOICE_OVERFLOW_OVERLAP:
-      return ganvoice::FitPolicy::Overlap;
-    case GST_GANVOICE_OVERFLOW_SHIFT:
-      return ganvoice::FitPolicy::Shift;
-    case GST_GANVOICE_OVERFLOW_COMPRESS:
-      return ganvoice::FitPolicy::Compress;
-    default:
-      return ganvoice::FitPolicy::Default;
-  }
+  return (ganvoice::FitPolicy) overflow; /* the type's values are its */
 }
 
 /* "ALICE=ana;Bob=/voices/bob.json" to a map; bad entries are skipped. */

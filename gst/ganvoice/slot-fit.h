@@ -63,6 +63,16 @@ struct FitPlan {
  * length (Default, Clip, Compress). */
 GANVOICE_API FitPlan fit_slot (const FitRequest &request);
 
+/* A policy's nick (the elements' `overflow` values, ganvoice-dub's
+ * --overflow) and what it does: the one description of each. */
+struct FitPolicyInfo {
+  FitPolicy policy;
+  const char *nick;
+  const char *description;
+};
+/* Every policy, in FitPolicy order. */
+GANVOICE_API const std::vector<FitPolicyInfo> &fit_policies ();
+
 GANVOICE_API const char *fit_policy_name (FitPolicy policy);
 GANVOICE_API const char *fit_step_name (FitStep step);
 

@@ -113,6 +113,18 @@ GST_START_TEST (test_policies_table)
   p = fit_slot (r);
   fail_unless (p.step == FitStep::Natural && p.end == 0);
   fail_unless_equals_string (fit_policy_name (FitPolicy::Compress), "compress");
+  /* The one table the elements' enum is made from: FitPolicy order,
+   * distinct nicks, each described. */
+  const auto &policies = fit_policies ();
+  fail_unless_equals_int (policies.size (), 5);
+  for (size_t i = 0; i < policies.size (); i++) {
+    fail_unless_equals_int ((int) policies[i].policy, (int) i);
+    fail_unless (policies[i].description && *policies[i].description);
+    fail_unless_equals_string (
+        fit_policy_name (policies[i].policy), policies[i].nick);
+    for (size_t j = 0; j < i; j++)
+      fail_if (g_str_equal (policies[i].nick, policies[j].nick));
+  }
 }
 GST_END_TEST;
 
