@@ -13,6 +13,7 @@
  */
 #include <ganvoice/model-paths.h>
 #include <ganvoice/pipeline-watchdog.h>
+#include <ganvoice/speaker-map.h>
 #include <ganvoice/subtitles.h>
 
 #include <gio/gio.h>
@@ -30,6 +31,7 @@
 #include <cstdio>
 #include <cstring>
 #include <memory>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -1226,10 +1228,12 @@ profile_from_audio (App *app, const std::string &media, std::string *profile)
   return ok;
 }
 
-/* Splits --voice values into one voice and a speaker map. */
+/* Splits --voice values into one voice and a speaker map (its text
+ * form, for dubbin's speaker-map). */
 bool
 resolve_voices (App *app, std::string *voice, std::string *speaker_map)
 {
+  ganvoice::SpeakerMap speakers;
   for (const std::string &v : app->opt.voices) {
     std::string speaker, target = v;
     size_t eq = v.find ('=');
@@ -1254,9 +1258,12 @@ resolve_voices (App *app, std::string *voice, std::string *speaker_map)
       return false;
     }
     if (!speaker.empty ()) {
-      if (!speaker_map->empty ())
-        *speaker_map += ";";
-      *speaker_map += speaker + "=" + target;
+      try {
+        speakers.set (speaker, target);
+      } catch (const std::invalid_argument &e) {
+        fail (app, "--voice %s: %s", v.c_str (), e.what ());
+        return false;
+      }
     } else if (!voice->empty ()) {
       fail (app,
           "--voice given twice (%s and %s): name one default voice, "
@@ -1267,6 +1274,7 @@ resolve_voices (App *app, std::string *voice, std::string *speaker_map)
       *voice = target;
     }
   }
+  *speaker_map = speakers.format ();
   return true;
 }
 

@@ -52,6 +52,7 @@
 
 #include <ganvoice/cuemeta.h>
 #include <ganvoice/model-paths.h>
+#include <ganvoice/speaker-map.h>
 #include <ganvoice/subtitles.h>
 #include <ganvoice/synthesizer.h>
 
@@ -173,7 +174,7 @@ namespace {
 struct Settings {
   std::string voice; /* "" = the model's first voice */
   std::string speaker_map; /* as set */
-  std::map<std::string, std::string> speakers; /* parsed */
+  ganvoice::SpeakerMap speakers; /* parsed */
   std::string language;
   double rate = DEFAULT_RATE;
   double pitch = DEFAULT_PITCH;
@@ -258,37 +259,6 @@ ganvoice::FitPolicy
 to_policy (GstGanvoiceOverflow overflow)
 {
   return (ganvoice::FitPolicy) overflow; /* the type's values are its */
-}
-
-/* "ALICE=ana;Bob=/voices/bob.json" to a map; bad entries are skipped. */
-std::map<std::string, std::string>
-parse_speaker_map (const std::string &text, std::vector<std::string> *bad)
-{
-  std::map<std::string, std::string> out;
-  gchar **entries = g_strsplit (text.c_str (), ";", -1);
-  for (gchar **e = entries; e && *e; e++) {
-    gchar *entry = g_strstrip (g_strdup (*e));
-    if (*entry) {
-      gchar *eq = strchr (entry, '=');
-      if (!eq || eq == entry) {
-        if (bad)
-          bad->push_back (entry);
-      } else {
-        *eq = '\0';
-        std::string speaker = g_strstrip (entry);
-        std::string voice = g_strstrip (eq + 1);
-        if (speaker.empty () || voice.empty ()) {
-          if (bad)
-            bad->push_back (*e);
-        } else {
-          out[speaker] = voice;
-        }
-      }
-    }
-    g_free (entry);
-  }
-  g_strfreev (entries);
-  return out;
 }
 
 std::string
@@ -484,7 +454,7 @@ load_models (
     try {
       if (!settings.voice.empty ())
         synth->voice (settings.voice);
-      for (const auto &entry : settings.speakers)
+      for (const auto &entry : settings.speakers.voices ())
         synth->voice (entry.second);
     } catch (const std::exception &e) {
       voice_error = e.what ();
@@ -965,19 +935,12 @@ gst_ganvoice_chain (GstPad *pad, GstObject *parent, GstBuffer *buf)
     } else {
       job.index = priv->next_index++;
     }
-    if (!job.speaker.empty ()) {
-      auto it = s.speakers.find (job.speaker);
-      if (it == s.speakers.end ())
-        for (auto i = s.speakers.begin (); i != s.speakers.end (); ++i)
-          if (g_ascii_strcasecmp (i->first.c_str (), job.speaker.c_str ()) == 0)
-            it = i;
-      if (it != s.speakers.end ())
-        job.voice = it->second;
-      else
-        job.profile = priv->received;
-    } else {
+    const std::string *voice =
+        job.speaker.empty () ? nullptr : s.speakers.find (job.speaker);
+    if (voice)
+      job.voice = *voice;
+    else
       job.profile = priv->received;
-    }
     gst_buffer_unref (buf);
 
     GST_LOG_OBJECT (self,
@@ -1802,7 +1765,7 @@ gst_ganvoice_set_property (
       break;
     case PROP_SPEAKER_MAP:
       set_string (s.speaker_map, value);
-      s.speakers = parse_speaker_map (s.speaker_map, &bad_entries);
+      s.speakers = ganvoice::SpeakerMap::parse (s.speaker_map, &bad_entries);
       break;
     case PROP_LANGUAGE:
       set_string (s.language, value);
