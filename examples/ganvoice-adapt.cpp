@@ -59,17 +59,14 @@ main (int argc, char **argv)
   int code = ok ? 0 : 2;
   if (ok) {
     try {
-      auto model = [] (gchar *given, const char *rel) {
-        return ganvoice::require_model_file (given ? given : "", rel);
-      };
       ganvoice::SynthesizerOptions so;
-      so.acoustic_model = model (acoustic, "acoustic/acoustic.ts");
-      so.acoustic_card = ganvoice::card_beside (so.acoustic_model);
-      so.vocoder_model = model (vocoder, "vocoder/vocoder.ts");
-      so.vocoder_card = ganvoice::card_beside (so.vocoder_model);
+      so.acoustic_model = acoustic ? acoustic : "";
+      so.vocoder_model = vocoder ? vocoder : "";
       so.threads = threads;
-      auto synth = ganvoice::Synthesizer::load (so);
-      std::string enc = model (encoder, "speaker/speaker.ts");
+      auto synth =
+          ganvoice::Synthesizer::load (ganvoice::require_model_options (so));
+      std::string enc = ganvoice::require_model_file (
+          encoder ? encoder : "", ganvoice::kSpeakerEncoderFile);
       auto speaker = ganvoice::SpeakerEncoder::load (
           enc, ganvoice::card_beside (enc), threads);
       ganvoice::VoiceProfile profile = ganvoice::VoiceProfile::load (

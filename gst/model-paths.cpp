@@ -2,6 +2,7 @@
  * SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <ganvoice/model-card.h>
 #include <ganvoice/model-paths.h>
+#include <ganvoice/synthesizer.h>
 
 #include <glib.h>
 
@@ -50,6 +51,46 @@ require_model_file (const std::string &given, const std::string &rel)
     throw ModelError ("model file not found: " +
         (given.empty () ? rel + " (looked in " + looked + ")" : given));
   return path;
+}
+
+SynthesizerOptions
+resolve_model_options (const SynthesizerOptions &given, std::string *error)
+{
+  SynthesizerOptions o = given;
+  auto shipped = [&] (std::string &path, const char *rel) {
+    std::string looked;
+    path = default_model_file (rel, &looked);
+    if (error && error->empty () &&
+        !g_file_test (path.c_str (), G_FILE_TEST_IS_REGULAR))
+      *error = std::string ("model file not found: ") + rel + " (looked in " +
+          looked + "; set GANVOICE_MODEL_DIR, or give the model files)";
+  };
+  auto card = [&] (std::string &path, const std::string &model,
+                  const char *rel) {
+    if (!path.empty ())
+      return;
+    if (!model.empty ())
+      path = card_beside (model);
+    else
+      shipped (path, rel);
+  };
+  if (o.acoustic_model.empty ())
+    shipped (o.acoustic_model, kAcousticModelFile);
+  card (o.acoustic_card, given.acoustic_model, kAcousticCardFile);
+  if (o.vocoder_model.empty ())
+    shipped (o.vocoder_model, kVocoderModelFile);
+  card (o.vocoder_card, given.vocoder_model, kVocoderCardFile);
+  return o;
+}
+
+SynthesizerOptions
+require_model_options (const SynthesizerOptions &given)
+{
+  std::string error;
+  SynthesizerOptions o = resolve_model_options (given, &error);
+  if (!error.empty ())
+    throw ModelError (error);
+  return o;
 }
 
 std::string

@@ -76,8 +76,6 @@
 GST_DEBUG_CATEGORY_STATIC (gst_ganvoice_debug);
 #define GST_CAT_DEFAULT gst_ganvoice_debug
 
-using ganvoice::card_beside;
-using ganvoice::default_model_file;
 
 enum
 {
@@ -188,18 +186,13 @@ struct Settings {
 };
 
 /* The models to load; the loaded ones are kept while this stays equal. */
+/* The models to load: the options resolved, and why they cannot be
+ * (a shipped model that is not there), if so. */
 struct ModelConfig {
   ganvoice::SynthesizerOptions options;
+  std::string missing;
 
-  bool operator== (const ModelConfig &o) const
-  {
-    const auto &a = options, &b = o.options;
-    return a.acoustic_model == b.acoustic_model &&
-        a.acoustic_card == b.acoustic_card &&
-        a.vocoder_model == b.vocoder_model &&
-        a.vocoder_card == b.vocoder_card && a.device == b.device &&
-        a.threads == b.threads;
-  }
+  bool operator== (const ModelConfig &o) const { return options == o.options; }
 };
 
 /* One cue to speak, with the settings that were current when it came. */
@@ -367,25 +360,15 @@ copy_settings (GstGanvoice *self)
 static ModelConfig
 model_config (const Settings &s)
 {
+  ganvoice::SynthesizerOptions given;
+  given.acoustic_model = s.acoustic_model;
+  given.acoustic_card = s.acoustic_card;
+  given.vocoder_model = s.vocoder_model;
+  given.vocoder_card = s.vocoder_card;
+  given.device = s.device == GST_GANVOICE_DEVICE_CUDA ? "cuda" : "cpu";
+  given.threads = s.threads;
   ModelConfig c;
-  auto pick = [] (const std::string &set, const char *rel) {
-    return set.empty () ? default_model_file (rel, nullptr) : set;
-  };
-  auto pick_card = [&] (const std::string &set, const std::string &model,
-                       const char *rel) {
-    if (!set.empty ())
-      return set;
-    return model.empty () ? default_model_file (rel, nullptr)
-                          : card_beside (model);
-  };
-  c.options.acoustic_model = pick (s.acoustic_model, "acoustic/acoustic.ts");
-  c.options.acoustic_card =
-      pick_card (s.acoustic_card, s.acoustic_model, "acoustic/acoustic.json");
-  c.options.vocoder_model = pick (s.vocoder_model, "vocoder/vocoder.ts");
-  c.options.vocoder_card =
-      pick_card (s.vocoder_card, s.vocoder_model, "vocoder/vocoder.json");
-  c.options.device = s.device == GST_GANVOICE_DEVICE_CUDA ? "cuda" : "cpu";
-  c.options.threads = s.threads;
+  c.options = ganvoice::resolve_model_options (given, &c.missing);
   return c;
 }
 
@@ -415,28 +398,8 @@ load_models (
   std::string error, debug;
   std::shared_ptr<ganvoice::Synthesizer> synth;
   const auto &o = config.options;
-  /* Name every place looked at for a default model that is not there. */
-  const std::pair<bool, const char *> files[] = {
-    { settings.acoustic_model.empty (), "acoustic/acoustic.ts" },
-    { settings.acoustic_card.empty () && settings.acoustic_model.empty (),
-        "acoustic/acoustic.json" },
-    { settings.vocoder_model.empty (), "vocoder/vocoder.ts" },
-    { settings.vocoder_card.empty () && settings.vocoder_model.empty (),
-        "vocoder/vocoder.json" },
-  };
-  for (const auto &f : files) {
-    if (!f.first)
-      continue;
-    std::string looked;
-    std::string path = default_model_file (f.second, &looked);
-    if (!g_file_test (path.c_str (), G_FILE_TEST_IS_REGULAR)) {
-      error = std::string ("model file not found: ") + f.second +
-          " (looked in " + looked +
-          "; set GANVOICE_MODEL_DIR or the "
-          "element's model properties)";
-      break;
-    }
-  }
+  /* A shipped model that is not there, with every place looked at. */
+  error = config.missing;
   if (error.empty ()) {
     try {
       GST_INFO_OBJECT (self, "loading %s + %s, %s + %s on %s",

@@ -78,8 +78,6 @@ enum
 #define DEFAULT_MIN_SPEECH 3.0
 #define DEFAULT_MAX_SPEECH 30.0
 #define DEFAULT_NAME "cloned-voice"
-#define ACOUSTIC_CARD_REL "acoustic/acoustic.json"
-#define ENCODER_REL "speaker/speaker.ts"
 
 #define CAPS \
   "audio/x-raw, format = (string) { F32LE, S16LE, S32LE }, " \
@@ -339,12 +337,12 @@ gst_speaker_embed_start (GstBaseTransform *trans)
   std::string path = s.acoustic_card;
   std::string looked;
   if (path.empty ())
-    path = ganvoice::default_model_file (ACOUSTIC_CARD_REL, &looked);
+    path = ganvoice::default_model_file (ganvoice::kAcousticCardFile, &looked);
   try {
     if (!g_file_test (path.c_str (), G_FILE_TEST_IS_REGULAR))
       throw ganvoice::ModelError ("the acoustic model card is not there: " +
           (looked.empty () ? path
-                           : std::string (ACOUSTIC_CARD_REL) + " (looked in " +
+                           : std::string (ganvoice::kAcousticCardFile) + " (looked in " +
                       looked + "; set GANVOICE_MODEL_DIR or acoustic-card)"));
     ganvoice::ModelCard card = ganvoice::ModelCard::load (path);
     if (card.voices.empty ())
@@ -352,11 +350,12 @@ gst_speaker_embed_start (GstBaseTransform *trans)
           ": the card has no built-in voices (is it an acoustic "
           "model's card?)");
     std::string enc = s.encoder;
+    looked.clear ();
     if (enc.empty ())
-      enc = ganvoice::default_model_file (ENCODER_REL, &looked);
+      enc = ganvoice::default_model_file (ganvoice::kSpeakerEncoderFile, &looked);
     if (!g_file_test (enc.c_str (), G_FILE_TEST_IS_REGULAR))
       throw ganvoice::ModelError ("the speaker encoder is not there: " +
-          (s.encoder.empty () ? std::string (ENCODER_REL) + " (looked in " +
+          (s.encoder.empty () ? std::string (ganvoice::kSpeakerEncoderFile) + " (looked in " +
                       looked + "; set GANVOICE_MODEL_DIR or encoder)"
                               : enc));
     /* One intra-op thread: a profile is a short job beside the others. */

@@ -414,15 +414,10 @@ std::string
 adapt_profile (const std::string &path)
 {
   try {
-    auto model = [] (const char *rel) { return ganvoice::require_model_file ("", rel); };
     ganvoice::SynthesizerOptions so;
-    so.acoustic_model = model ("acoustic/acoustic.ts");
-    so.acoustic_card = ganvoice::card_beside (so.acoustic_model);
-    so.vocoder_model = model ("vocoder/vocoder.ts");
-    so.vocoder_card = ganvoice::card_beside (so.vocoder_model);
     so.threads = 1;
-    auto synth = ganvoice::Synthesizer::load (so);
-    std::string enc = model ("speaker/speaker.ts");
+    auto synth = ganvoice::Synthesizer::load (ganvoice::require_model_options (so));
+    std::string enc = ganvoice::require_model_file ("", ganvoice::kSpeakerEncoderFile);
     auto encoder = ganvoice::SpeakerEncoder::load (enc, ganvoice::card_beside (enc), 1);
     ganvoice::VoiceProfile profile =
         ganvoice::VoiceProfile::load (path, synth->acoustic ().card ().speaker_embedding_dim);

@@ -8,6 +8,13 @@
 
 namespace ganvoice {
 
+/* The shipped models, under the model folder. */
+constexpr const char *kAcousticModelFile = "acoustic/acoustic.ts";
+constexpr const char *kAcousticCardFile = "acoustic/acoustic.json";
+constexpr const char *kVocoderModelFile = "vocoder/vocoder.ts";
+constexpr const char *kVocoderCardFile = "vocoder/vocoder.json";
+constexpr const char *kSpeakerEncoderFile = "speaker/speaker.ts";
+
 /* A shipped model file, @rel under the model folder (for example
  * "acoustic/acoustic.json"), looked for only in $GANVOICE_MODEL_DIR when
  * it is set, else in the installed data dir

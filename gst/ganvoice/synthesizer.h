@@ -35,7 +35,32 @@ struct SynthesizerOptions {
   /* The first piece is shorter, so that a long cue's first audio comes
    * early (0: as long as the others). */
   size_t first_piece_phonemes = 120;
+
+  /* Every field: options that compare equal load the same models the
+   * same way (the elements reload on a change). */
+  bool operator== (const SynthesizerOptions &o) const
+  {
+    return acoustic_model == o.acoustic_model &&
+        acoustic_card == o.acoustic_card && vocoder_model == o.vocoder_model &&
+        vocoder_card == o.vocoder_card && device == o.device &&
+        threads == o.threads && chunk_frames == o.chunk_frames &&
+        context_frames == o.context_frames &&
+        max_piece_phonemes == o.max_piece_phonemes &&
+        first_piece_phonemes == o.first_piece_phonemes;
+  }
+  bool operator!= (const SynthesizerOptions &o) const { return !(*this == o); }
 };
+
+/* The model files of @given, completed: an empty model is the shipped one
+ * (default_model_file), an empty card the one beside its given model, else
+ * the shipped card. Where a shipped file is missing, @error (when given)
+ * gets a message naming it and every place looked at. The one lookup of
+ * the elements and the tools. */
+GANVOICE_API SynthesizerOptions resolve_model_options (
+    const SynthesizerOptions &given, std::string *error = nullptr);
+/* resolve_model_options(), throwing ModelError with that message. */
+GANVOICE_API SynthesizerOptions require_model_options (
+    const SynthesizerOptions &given);
 
 /* A text turned into phoneme ids and natural durations: everything that
  * comes before the slot is known. Made by Synthesizer::prepare(). */

@@ -314,6 +314,36 @@ GST_START_TEST (test_speech_ceiling)
 }
 GST_END_TEST;
 
+/* The one model lookup: given files stay, cards default to the one beside
+ * the given model, a missing shipped file is named with where it was
+ * looked for. */
+GST_START_TEST (test_resolve_model_options)
+{
+  SynthesizerOptions all = tiny_synthesizer_options ();
+  std::string error;
+  fail_unless (resolve_model_options (all, &error) == all);
+  fail_unless (error.empty ());
+
+  g_setenv ("GANVOICE_MODEL_DIR", "/nonexistent/models", TRUE);
+  SynthesizerOptions given;
+  given.vocoder_model = "/voices/v.ts";
+  SynthesizerOptions o = resolve_model_options (given, &error);
+  g_unsetenv ("GANVOICE_MODEL_DIR");
+  fail_unless_equals_string (o.vocoder_card.c_str (), "/voices/v.json");
+  fail_unless_equals_string (
+      o.acoustic_model.c_str (), "/nonexistent/models/acoustic/acoustic.ts");
+  fail_unless_equals_string (
+      o.acoustic_card.c_str (), "/nonexistent/models/acoustic/acoustic.json");
+  fail_unless (error.find ("acoustic/acoustic.ts") != std::string::npos &&
+          error.find ("/nonexistent/models") != std::string::npos,
+      "%s", error.c_str ());
+  fail_unless (o != given);
+  SynthesizerOptions other = o;
+  other.first_piece_phonemes++;
+  fail_unless (other != o, "a field escapes the comparison");
+}
+GST_END_TEST;
+
 GST_START_TEST (test_empty_and_unknown_language)
 {
   auto synth = load_tiny ();
@@ -557,6 +587,7 @@ synthesizer_suite (void)
   tcase_set_timeout (tc, 120);
   tcase_add_test (tc, test_profile_round_trip);
   tcase_add_test (tc, test_speech_ceiling);
+  tcase_add_test (tc, test_resolve_model_options);
   tcase_add_test (tc, test_spoken_language);
   tcase_add_test (tc, test_profile_errors);
   tcase_add_test (tc, test_load_and_voices);
