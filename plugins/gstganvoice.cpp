@@ -53,6 +53,7 @@
 #include <ganvoice/cuemeta.h>
 #include <ganvoice/model-paths.h>
 #include <ganvoice/speaker-map.h>
+#include <ganvoice/speech-timeline.h>
 #include <ganvoice/subtitles.h>
 #include <ganvoice/synthesizer.h>
 
@@ -316,8 +317,7 @@ struct GanvoicePrivate {
   bool segment_sent = false;
   int out_rate = 0;
   GstSegment out_segment;
-  gint64 out_pos = -1; /* next sample position to push */
-  std::vector<float> acc; /* audio from out_pos on, not yet final */
+  ganvoice::SpeechTimeline timeline; /* no position until a segment */
   bool out_discont = true;
 
   /* The worker owns this block. */
@@ -939,8 +939,7 @@ reset_src_state (GanvoicePrivate *priv, bool new_stream)
   }
   priv->segment_sent = false;
   gst_segment_init (&priv->out_segment, GST_FORMAT_TIME);
-  priv->out_pos = -1;
-  priv->acc.clear ();
+  priv->timeline.clear ();
   priv->out_discont = true;
 }
 
@@ -1270,115 +1269,63 @@ ensure_segment (GstGanvoice *self)
         self->srcpad, gst_event_new_segment (&priv->out_segment));
     priv->segment_sent = true;
   }
-  if (priv->out_pos < 0)
-    priv->out_pos = time_to_pos (priv, priv->out_segment.start);
+  if (!priv->timeline.started ())
+    priv->timeline.reset (time_to_pos (priv, priv->out_segment.start));
   return true;
 }
 
-/* Pushes @n samples of `acc` at out_pos. */
+/* Pushes @n samples at sample position @start; @samples null: silence, as
+ * a GAP buffer of zeros (a continuous stream that files come out right
+ * from, while mixers and sinks see the GAP flag). */
 static GstFlowReturn
-push_samples (GstGanvoice *self, size_t n)
+push_span (GstGanvoice *self, gint64 start, const float *samples, size_t n)
 {
   GanvoicePrivate *priv = self->priv;
-  GstBuffer *buf =
-      gst_buffer_new_memdup (priv->acc.data (), n * sizeof (float));
-  GstClockTime ts = pos_to_time (priv, priv->out_pos);
+  GstBuffer *buf = samples
+      ? gst_buffer_new_memdup (samples, n * sizeof (float))
+      : gst_buffer_new_allocate (NULL, n * sizeof (float), NULL);
+  if (!buf) {
+    GST_ELEMENT_ERROR (self, RESOURCE, FAILED,
+        ("Could not allocate %zu samples", n), (NULL));
+    return GST_FLOW_ERROR;
+  }
+  if (!samples) {
+    gst_buffer_memset (buf, 0, 0, n * sizeof (float));
+    GST_BUFFER_FLAG_SET (buf, GST_BUFFER_FLAG_GAP);
+  }
+  GstClockTime ts = pos_to_time (priv, start);
   GST_BUFFER_PTS (buf) = ts;
-  GST_BUFFER_DURATION (buf) = pos_to_time (priv, priv->out_pos + n) - ts;
-  GST_BUFFER_OFFSET (buf) = priv->out_pos;
-  GST_BUFFER_OFFSET_END (buf) = priv->out_pos + n;
+  GST_BUFFER_DURATION (buf) = pos_to_time (priv, start + (gint64) n) - ts;
+  GST_BUFFER_OFFSET (buf) = start;
+  GST_BUFFER_OFFSET_END (buf) = start + n;
   if (priv->out_discont) {
     GST_BUFFER_FLAG_SET (buf, GST_BUFFER_FLAG_DISCONT);
     priv->out_discont = false;
   }
-  priv->acc.erase (priv->acc.begin (), priv->acc.begin () + n);
-  priv->out_pos += n;
   return gst_pad_push (self->srcpad, buf);
 }
 
-/* Pushes silence from out_pos to @pos as GAP buffers of zeros (at most
- * SILENCE_CHUNK_MS each): a continuous stream that files come out right
- * from (wavenc), while mixers and sinks see the GAP flag. */
-static GstFlowReturn
-push_silence (GstGanvoice *self, gint64 pos)
-{
-  GanvoicePrivate *priv = self->priv;
-  const gint64 chunk = std::max (1, priv->out_rate * SILENCE_CHUNK_MS / 1000);
-  while (priv->out_pos < pos) {
-    const gint64 n = std::min (chunk, pos - priv->out_pos);
-    GstBuffer *buf = gst_buffer_new_allocate (NULL, n * sizeof (float), NULL);
-    if (!buf) {
-      GST_ELEMENT_ERROR (self, RESOURCE, FAILED,
-          ("Could not allocate %" G_GINT64_FORMAT " samples of silence", n),
-          (NULL));
-      return GST_FLOW_ERROR;
-    }
-    gst_buffer_memset (buf, 0, 0, n * sizeof (float));
-    GstClockTime ts = pos_to_time (priv, priv->out_pos);
-    GST_BUFFER_PTS (buf) = ts;
-    GST_BUFFER_DURATION (buf) = pos_to_time (priv, priv->out_pos + n) - ts;
-    GST_BUFFER_OFFSET (buf) = priv->out_pos;
-    GST_BUFFER_OFFSET_END (buf) = priv->out_pos + n;
-    GST_BUFFER_FLAG_SET (buf, GST_BUFFER_FLAG_GAP);
-    if (priv->out_discont) {
-      GST_BUFFER_FLAG_SET (buf, GST_BUFFER_FLAG_DISCONT);
-      priv->out_discont = false;
-    }
-    priv->out_pos += n;
-    GstFlowReturn ret = gst_pad_push (self->srcpad, buf);
-    if (ret != GST_FLOW_OK)
-      return ret;
-  }
-  return GST_FLOW_OK;
-}
-
-/* Everything before sample position @pos is final: push it, and silence
- * where there is no audio. */
+/* Everything before sample position @pos is final: push it, speech and
+ * silence (at most SILENCE_CHUNK_MS a buffer). */
 static GstFlowReturn
 advance_to (GstGanvoice *self, gint64 pos)
 {
   GanvoicePrivate *priv = self->priv;
-  if (pos <= priv->out_pos)
-    return GST_FLOW_OK;
-  size_t n = (size_t) std::min<gint64> (
-      (gint64) priv->acc.size (), pos - priv->out_pos);
-  if (n > 0) {
-    GstFlowReturn ret = push_samples (self, n);
-    if (ret != GST_FLOW_OK)
-      return ret;
-  }
-  return push_silence (self, pos);
+  GstFlowReturn ret = GST_FLOW_OK;
+  const size_t max_silence =
+      (size_t) std::max (1, priv->out_rate * SILENCE_CHUNK_MS / 1000);
+  priv->timeline.advance_to (pos, max_silence,
+      [&] (int64_t start, const float *samples, size_t n) {
+        ret = push_span (self, start, samples, n);
+        return ret == GST_FLOW_OK;
+      });
+  return ret;
 }
 
 static GstFlowReturn
 push_all (GstGanvoice *self)
 {
-  GanvoicePrivate *priv = self->priv;
-  if (priv->out_pos < 0 || priv->acc.empty ())
-    return GST_FLOW_OK;
-  return advance_to (self, priv->out_pos + (gint64) priv->acc.size ());
-}
-
-/* Mixes @n samples at sample position @pos into `acc`. */
-static void
-mix_in (GanvoicePrivate *priv, gint64 pos, const float *samples, size_t n)
-{
-  if (pos < priv->out_pos) {
-    gint64 skip = priv->out_pos - pos;
-    GST_DEBUG ("dropping %" G_GINT64_FORMAT " samples before the output "
-               "position",
-        std::min<gint64> (skip, (gint64) n));
-    if (skip >= (gint64) n)
-      return;
-    samples += skip;
-    n -= (size_t) skip;
-    pos = priv->out_pos;
-  }
-  size_t offset = (size_t) (pos - priv->out_pos);
-  if (priv->acc.size () < offset + n)
-    priv->acc.resize (offset + n, 0.0f);
-  for (size_t i = 0; i < n; i++)
-    priv->acc[offset + i] += samples[i];
+  return advance_to (self, self->priv->timeline.end ());
 }
 
 static GstFlowReturn
@@ -1404,8 +1351,7 @@ handle_event_item (GstGanvoice *self, GstEvent *event)
       const GstSegment *segment;
       gst_event_parse_segment (event, &segment);
       priv->out_segment = *segment;
-      priv->out_pos = time_to_pos (priv, segment->start);
-      priv->acc.clear ();
+      priv->timeline.reset (time_to_pos (priv, segment->start));
       priv->out_discont = true;
       priv->segment_sent = true;
       gst_pad_push_event (self->srcpad, event);
@@ -1466,7 +1412,7 @@ handle_cue_item (GstGanvoice *self, Item &item)
       if (start < 0 && item.planned) {
         start = time_to_pos (priv, item.speech_start);
         if (job.at_now)
-          start = std::max<gint64> (start, priv->out_pos + priv->acc.size ());
+          start = std::max<gint64> (start, priv->timeline.end ());
       }
       done = item.done && item.chunks.empty ();
       if (!item.chunks.empty ()) {
@@ -1480,7 +1426,9 @@ handle_cue_item (GstGanvoice *self, Item &item)
         if (ret != GST_FLOW_OK)
           return ret;
       }
-      mix_in (priv, start + written, chunk.data (), chunk.size ());
+      size_t late = priv->timeline.mix (start + written, chunk.data (), chunk.size ());
+      if (late > 0)
+        GST_DEBUG_OBJECT (self, "dropped %zu samples before the output position", late);
       written += chunk.size ();
       gint64 bound = start + written;
       if (final_pos >= 0)
