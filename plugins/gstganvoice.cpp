@@ -270,6 +270,37 @@ strip_markup (const std::string &markup)
 
 } // namespace
 
+GstSegment
+time_segment ()
+{
+  GstSegment segment;
+  gst_segment_init (&segment, GST_FORMAT_TIME);
+  return segment;
+}
+
+/* The input stream as far as one segment goes. */
+struct SinkStream {
+  std::optional<Job> pending; /* held back until its slot's end is known */
+  GstSegment in_segment = time_segment ();
+  bool warned_no_pts = false;
+  guint next_index = 0; /* cue numbers without a cue meta */
+};
+
+/* The output as far as one segment goes. */
+struct OutputSegment {
+  bool segment_sent = false;
+  GstSegment out_segment = time_segment ();
+  ganvoice::SpeechTimeline timeline; /* no position until a segment */
+  bool out_discont = true;
+};
+
+/* What the worker keeps between cues. */
+struct WorkerState {
+  std::map<std::string, ganvoice::VoiceProfile> voice_cache;
+  std::set<std::string> warned_languages;
+  GstClockTime previous_end = GST_CLOCK_TIME_NONE;
+};
+
 struct GanvoicePrivate {
   /* GST_OBJECT_LOCK guards: settings. It is never taken while holding
    * `lock`, nor `lock` while holding it. */
@@ -301,11 +332,8 @@ struct GanvoicePrivate {
   std::thread worker;
 
   /* The sink pad's stream lock guards this block. */
-  std::optional<Job> pending; /* held back until its slot's end is known */
-  GstSegment in_segment;
+  SinkStream sink; /* reset by flushes and starts */
   bool text_at_start = false; /* speak the text property at the segment */
-  bool warned_no_pts = false;
-  guint next_index = 0; /* cue numbers without a cue meta */
   /* The voice from the last ganvoice-voice-profile event (on the sink or
    * reference pad): cues after it use it. Kept over flushes. */
   std::shared_ptr<const ganvoice::VoiceProfile> received;
@@ -314,23 +342,13 @@ struct GanvoicePrivate {
   /* The src pad task owns this block (reset while it is stopped). */
   bool stream_started = false;
   bool caps_sent = false;
-  bool segment_sent = false;
   int out_rate = 0;
-  GstSegment out_segment;
-  ganvoice::SpeechTimeline timeline; /* no position until a segment */
-  bool out_discont = true;
+  OutputSegment out; /* reset by flushes and starts */
 
   /* The worker owns this block. */
-  std::map<std::string, ganvoice::VoiceProfile> voice_cache;
-  std::set<std::string> warned_languages;
-  GstClockTime previous_end = GST_CLOCK_TIME_NONE;
+  WorkerState work; /* reset when the worker starts */
 
-  GanvoicePrivate ()
-  {
-    gst_segment_init (&in_segment, GST_FORMAT_TIME);
-    gst_segment_init (&out_segment, GST_FORMAT_TIME);
-    gst_segment_init (&last_segment, GST_FORMAT_TIME);
-  }
+  GanvoicePrivate () { gst_segment_init (&last_segment, GST_FORMAT_TIME); }
 };
 
 struct _GstGanvoice {
@@ -485,9 +503,9 @@ resolve_voice (
 {
   GanvoicePrivate *priv = self->priv;
   const std::string name = spec.empty () ? synth.voices ().front ().name : spec;
-  auto it = priv->voice_cache.find (name);
-  if (it == priv->voice_cache.end ())
-    it = priv->voice_cache.emplace (name, synth.voice (name)).first;
+  auto it = priv->work.voice_cache.find (name);
+  if (it == priv->work.voice_cache.end ())
+    it = priv->work.voice_cache.emplace (name, synth.voice (name)).first;
   return it->second;
 }
 
@@ -529,7 +547,7 @@ synthesize (GstGanvoice *self, ganvoice::Synthesizer &synth, Item &item)
   ganvoice::Utterance u = synth.prepare_voice (job.text,
       ganvoice::Synthesizer::spoken_language (job.language, voice.language),
       voice, job.rate);
-  if (u.fell_back && priv->warned_languages.insert (job.language).second)
+  if (u.fell_back && priv->work.warned_languages.insert (job.language).second)
     GST_ELEMENT_WARNING (self, STREAM, FORMAT,
         ("Language \"%s\" is not known to the text frontend: cues in it are "
          "spoken as \"%s\"",
@@ -547,8 +565,8 @@ synthesize (GstGanvoice *self, ganvoice::Synthesizer &synth, Item &item)
   request.max_rate = job.max_rate;
   request.policy = job.policy;
   if (job.policy == ganvoice::FitPolicy::Shift &&
-      GST_CLOCK_TIME_IS_VALID (priv->previous_end))
-    request.previous_end = (int64_t) priv->previous_end;
+      GST_CLOCK_TIME_IS_VALID (priv->work.previous_end))
+    request.previous_end = (int64_t) priv->work.previous_end;
   ganvoice::FitPlan plan = synth.plan (u, request);
 
   {
@@ -589,7 +607,7 @@ synthesize (GstGanvoice *self, ganvoice::Synthesizer &synth, Item &item)
     return;
   post_cue_message (self, job, voice.name, u, plan, speech_end);
   if (result.n_samples > 0)
-    priv->previous_end = speech_end;
+    priv->work.previous_end = speech_end;
 
   std::lock_guard<std::mutex> guard (priv->lock);
   item.planned = true;
@@ -662,9 +680,7 @@ start_worker (GstGanvoice *self)
       priv->load_state = LoadState::Loading;
     }
   }
-  priv->voice_cache.clear ();
-  priv->warned_languages.clear ();
-  priv->previous_end = GST_CLOCK_TIME_NONE;
+  priv->work = {};
   priv->worker = std::thread (worker_main, self, config, settings);
 }
 
@@ -741,10 +757,10 @@ static GstFlowReturn
 release_pending (GstGanvoice *self, GstClockTime next_start)
 {
   GanvoicePrivate *priv = self->priv;
-  if (!priv->pending)
+  if (!priv->sink.pending)
     return GST_FLOW_OK;
-  Job job = std::move (*priv->pending);
-  priv->pending.reset ();
+  Job job = std::move (*priv->sink.pending);
+  priv->sink.pending.reset ();
   job.next_start = next_start;
   return enqueue_cue (self, std::move (job), true);
 }
@@ -850,10 +866,10 @@ gst_ganvoice_chain (GstPad *pad, GstObject *parent, GstBuffer *buf)
 
   try {
     if (!GST_BUFFER_PTS_IS_VALID (buf)) {
-      if (!priv->warned_no_pts)
+      if (!priv->sink.warned_no_pts)
         GST_ELEMENT_WARNING (self, STREAM, FORMAT,
             ("Text buffer without a timestamp: not spoken"), (NULL));
-      priv->warned_no_pts = true;
+      priv->sink.warned_no_pts = true;
       gst_buffer_unref (buf);
       return GST_FLOW_OK;
     }
@@ -894,9 +910,9 @@ gst_ganvoice_chain (GstPad *pad, GstObject *parent, GstBuffer *buf)
         job.speaker = meta->speaker;
       if (job.language.empty () && meta->language)
         job.language = meta->language;
-      priv->next_index = meta->index + 1;
+      priv->sink.next_index = meta->index + 1;
     } else {
-      job.index = priv->next_index++;
+      job.index = priv->sink.next_index++;
     }
     const std::string *voice =
         job.speaker.empty () ? nullptr : s.speakers.find (job.speaker);
@@ -911,7 +927,7 @@ gst_ganvoice_chain (GstPad *pad, GstObject *parent, GstBuffer *buf)
         job.index, GST_TIME_ARGS (start), GST_TIME_ARGS (end),
         job.speaker.c_str (), job.text.size ());
     GstFlowReturn ret = release_pending (self, start);
-    priv->pending = std::move (job);
+    priv->sink.pending = std::move (job);
     return ret;
   } catch (const std::exception &e) {
     GST_ELEMENT_ERROR (
@@ -923,10 +939,7 @@ gst_ganvoice_chain (GstPad *pad, GstObject *parent, GstBuffer *buf)
 static void
 reset_sink_state (GanvoicePrivate *priv)
 {
-  priv->pending.reset ();
-  gst_segment_init (&priv->in_segment, GST_FORMAT_TIME);
-  priv->warned_no_pts = false;
-  priv->next_index = 0;
+  priv->sink = {};
 }
 
 /* Only while the src task is stopped or paused. */
@@ -937,10 +950,7 @@ reset_src_state (GanvoicePrivate *priv, bool new_stream)
     priv->stream_started = false;
     priv->caps_sent = false;
   }
-  priv->segment_sent = false;
-  gst_segment_init (&priv->out_segment, GST_FORMAT_TIME);
-  priv->timeline.clear ();
-  priv->out_discont = true;
+  priv->out = {};
 }
 
 /* The profile a ganvoice-voice-profile event carries; null (and @error)
@@ -1012,9 +1022,9 @@ handle_sink_event (GstPad *pad, GstObject *parent, GstEvent *event)
             ("ganvoice needs TIME segments (timed text cues)"), (NULL));
         return FALSE;
       }
-      if (!release_before (self, event, priv->in_segment.stop))
+      if (!release_before (self, event, priv->sink.in_segment.stop))
         return FALSE;
-      priv->in_segment = *segment;
+      priv->sink.in_segment = *segment;
       const GstClockTime start = segment->start; /* the queue owns it next */
       {
         std::lock_guard<std::mutex> guard (priv->lock);
@@ -1037,9 +1047,9 @@ handle_sink_event (GstPad *pad, GstObject *parent, GstEvent *event)
     case GST_EVENT_GAP: {
       GstClockTime ts, duration;
       gst_event_parse_gap (event, &ts, &duration);
-      if (priv->pending && GST_CLOCK_TIME_IS_VALID (ts) &&
+      if (priv->sink.pending && GST_CLOCK_TIME_IS_VALID (ts) &&
           GST_CLOCK_TIME_IS_VALID (duration) &&
-          ts + duration > priv->pending->start &&
+          ts + duration > priv->sink.pending->start &&
           !release_before (self, event, ts + duration))
         return FALSE;
       return enqueue_event (self, event);
@@ -1048,7 +1058,7 @@ handle_sink_event (GstPad *pad, GstObject *parent, GstEvent *event)
       return release_before (self, event, GST_CLOCK_TIME_NONE) &&
           enqueue_event (self, event);
     case GST_EVENT_EOS:
-      return release_before (self, event, priv->in_segment.stop) &&
+      return release_before (self, event, priv->sink.in_segment.stop) &&
           enqueue_event (self, event);
     case GST_EVENT_CUSTOM_DOWNSTREAM:
       if (gst_event_has_name (event, ganvoice::VoiceProfile::kEvent)) {
@@ -1264,13 +1274,13 @@ ensure_segment (GstGanvoice *self)
   GanvoicePrivate *priv = self->priv;
   if (!ensure_caps (self))
     return false;
-  if (!priv->segment_sent) {
+  if (!priv->out.segment_sent) {
     gst_pad_push_event (
-        self->srcpad, gst_event_new_segment (&priv->out_segment));
-    priv->segment_sent = true;
+        self->srcpad, gst_event_new_segment (&priv->out.out_segment));
+    priv->out.segment_sent = true;
   }
-  if (!priv->timeline.started ())
-    priv->timeline.reset (time_to_pos (priv, priv->out_segment.start));
+  if (!priv->out.timeline.started ())
+    priv->out.timeline.reset (time_to_pos (priv, priv->out.out_segment.start));
   return true;
 }
 
@@ -1298,9 +1308,9 @@ push_span (GstGanvoice *self, gint64 start, const float *samples, size_t n)
   GST_BUFFER_DURATION (buf) = pos_to_time (priv, start + (gint64) n) - ts;
   GST_BUFFER_OFFSET (buf) = start;
   GST_BUFFER_OFFSET_END (buf) = start + n;
-  if (priv->out_discont) {
+  if (priv->out.out_discont) {
     GST_BUFFER_FLAG_SET (buf, GST_BUFFER_FLAG_DISCONT);
-    priv->out_discont = false;
+    priv->out.out_discont = false;
   }
   return gst_pad_push (self->srcpad, buf);
 }
@@ -1314,7 +1324,7 @@ advance_to (GstGanvoice *self, gint64 pos)
   GstFlowReturn ret = GST_FLOW_OK;
   const size_t max_silence =
       (size_t) std::max (1, priv->out_rate * SILENCE_CHUNK_MS / 1000);
-  priv->timeline.advance_to (pos, max_silence,
+  priv->out.timeline.advance_to (pos, max_silence,
       [&] (int64_t start, const float *samples, size_t n) {
         ret = push_span (self, start, samples, n);
         return ret == GST_FLOW_OK;
@@ -1325,7 +1335,7 @@ advance_to (GstGanvoice *self, gint64 pos)
 static GstFlowReturn
 push_all (GstGanvoice *self)
 {
-  return advance_to (self, self->priv->timeline.end ());
+  return advance_to (self, self->priv->out.timeline.end ());
 }
 
 static GstFlowReturn
@@ -1339,21 +1349,21 @@ handle_event_item (GstGanvoice *self, GstEvent *event)
         priv->caps_sent = false;
       }
       priv->stream_started = true;
-      priv->segment_sent = false;
+      priv->out.segment_sent = false;
       gst_pad_push_event (self->srcpad, event);
       return GST_FLOW_OK;
     case GST_EVENT_SEGMENT: {
-      GstFlowReturn ret = priv->segment_sent ? push_all (self) : GST_FLOW_OK;
+      GstFlowReturn ret = priv->out.segment_sent ? push_all (self) : GST_FLOW_OK;
       if (!ensure_caps (self)) {
         gst_event_unref (event);
         return GST_FLOW_ERROR;
       }
       const GstSegment *segment;
       gst_event_parse_segment (event, &segment);
-      priv->out_segment = *segment;
-      priv->timeline.reset (time_to_pos (priv, segment->start));
-      priv->out_discont = true;
-      priv->segment_sent = true;
+      priv->out.out_segment = *segment;
+      priv->out.timeline.reset (time_to_pos (priv, segment->start));
+      priv->out.out_discont = true;
+      priv->out.segment_sent = true;
       gst_pad_push_event (self->srcpad, event);
       return ret;
     }
@@ -1412,7 +1422,7 @@ handle_cue_item (GstGanvoice *self, Item &item)
       if (start < 0 && item.planned) {
         start = time_to_pos (priv, item.speech_start);
         if (job.at_now)
-          start = std::max<gint64> (start, priv->timeline.end ());
+          start = std::max<gint64> (start, priv->out.timeline.end ());
       }
       done = item.done && item.chunks.empty ();
       if (!item.chunks.empty ()) {
@@ -1426,7 +1436,7 @@ handle_cue_item (GstGanvoice *self, Item &item)
         if (ret != GST_FLOW_OK)
           return ret;
       }
-      size_t late = priv->timeline.mix (start + written, chunk.data (), chunk.size ());
+      size_t late = priv->out.timeline.mix (start + written, chunk.data (), chunk.size ());
       if (late > 0)
         GST_DEBUG_OBJECT (self, "dropped %zu samples before the output position", late);
       written += chunk.size ();
