@@ -29,13 +29,10 @@ gi.require_version("GstPbutils", "1.0")
 from gi.repository import Gst, GstPbutils  # noqa: E402
 import numpy as np  # noqa: E402
 
-DUB = os.path.abspath(sys.argv.pop(1)) if len(sys.argv) > 1 else os.environ.get("GANVOICE_DUB")
-SOURCE = os.environ.get("GANVOICE_SOURCE_DIR",
-                        os.path.join(os.path.dirname(__file__), "..", ".."))
-MODELS = os.path.join(SOURCE, "tests", "models")
-VOICE_ARGS = ["--acoustic-model", os.path.join(MODELS, "tiny-acoustic.ts"),
-              "--vocoder-model", os.path.join(MODELS, "tiny-vocoder.ts"),
-              "--voice", "ben", "--lang", "en", "--quiet"]
+from dubtest import MODELS, dub_path, tiny_model_args, write_wav  # noqa: E402
+
+DUB = dub_path()
+VOICE_ARGS = tiny_model_args()
 DURATION = 8.0
 RATE = 48000
 CUES = [(1.0, 2.5, "Hello there, this is the first line."),
@@ -348,12 +345,7 @@ class Dub(unittest.TestCase):
         t = np.arange(int(seconds * sr)) / sr
         buzz = sum(np.sin(2 * np.pi * 140 * k * t) / k for k in range(1, 12))
         env = 0.5 + 0.5 * np.sin(2 * np.pi * 4.0 * t)
-        x = (0.2 * buzz / 3.0 * env * env).astype(np.float32)
-        with wave.open(path, "wb") as w:
-            w.setnchannels(1)
-            w.setsampwidth(2)
-            w.setframerate(sr)
-            w.writeframes((np.clip(x, -1, 1) * 32767).astype("<i2").tobytes())
+        write_wav(path, (0.2 * buzz / 3.0 * env * env).astype(np.float32), sr)
 
     def test_reference_audio_voice(self):
         if not Gst.ElementFactory.find("speakerembed"):

@@ -85,6 +85,8 @@ gi.require_version("Gst", "1.0")
 from gi.repository import Gst  # noqa: E402
 import numpy as np  # noqa: E402
 
+from dubtest import write_wav  # noqa: E402
+
 SOURCE = os.path.abspath(os.environ.get("GANVOICE_SOURCE_DIR",
                                         os.path.join(os.path.dirname(__file__), "..", "..")))
 MODELS = os.path.join(SOURCE, "models")
@@ -198,14 +200,6 @@ def speech_like(seconds, rate):
     for k in range(1, int(4000 / (120.0 * 1.05)) + 1):
         s += np.sin(k * phase) / k
     return 0.15 * s * np.abs(np.sin(np.pi * 4.0 * t)) ** 1.5
-
-
-def write_wav(path, x, rate):
-    with wave.open(path, "wb") as w:
-        w.setnchannels(1)
-        w.setsampwidth(2)
-        w.setframerate(rate)
-        w.writeframes((np.clip(x, -1, 1) * 32767).astype("<i2").tobytes())
 
 
 def wav_read(path):

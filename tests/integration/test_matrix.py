@@ -47,14 +47,10 @@ gi.require_version("Gst", "1.0")
 from gi.repository import Gst  # noqa: E402
 import numpy as np  # noqa: E402
 
-DUB = os.path.abspath(sys.argv.pop(1)) if len(sys.argv) > 1 else os.environ.get("GANVOICE_DUB")
-SOURCE = os.environ.get("GANVOICE_SOURCE_DIR",
-                        os.path.join(os.path.dirname(__file__), "..", ".."))
-MODELS = os.path.join(SOURCE, "tests", "models")
-DUB_ARGS = ["--acoustic-model", os.path.join(MODELS, "tiny-acoustic.ts"),
-            "--vocoder-model", os.path.join(MODELS, "tiny-vocoder.ts"),
-            "--voice", "ben", "--lang", "en", "--quiet",
-            "--mode", "replace", "--loudness", "0"]
+from dubtest import dub_path, tiny_model_args  # noqa: E402
+
+DUB = dub_path()
+DUB_ARGS = tiny_model_args() + ["--mode", "replace", "--loudness", "0"]
 DUB_NAME = "ganvoice-dub"
 TIMEOUT = float(os.environ.get("GANVOICE_MATRIX_TIMEOUT", "40"))
 FPS = 25
