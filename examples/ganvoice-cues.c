@@ -14,8 +14,7 @@
 static gboolean json_output = FALSE;
 
 /* UTF-8 as is: g_print would transliterate to the locale's charset. */
-static void G_GNUC_PRINTF (1, 2)
-out (const gchar *format, ...)
+static void G_GNUC_PRINTF (1, 2) out (const gchar *format, ...)
 {
   va_list args;
   gchar *s;
@@ -31,8 +30,8 @@ static void
 print_time (GstClockTime t)
 {
   guint64 ms = t / GST_MSECOND;
-  out ("%02u:%02u:%02u.%03u", (guint) (ms / 3600000),
-      (guint) (ms / 60000 % 60), (guint) (ms / 1000 % 60), (guint) (ms % 1000));
+  out ("%02u:%02u:%02u.%03u", (guint) (ms / 3600000), (guint) (ms / 60000 % 60),
+      (guint) (ms / 1000 % 60), (guint) (ms % 1000));
 }
 
 static void
@@ -46,7 +45,7 @@ print_json_string (const gchar *s)
   }
   json = g_string_new ("\"");
   for (; *s; s++) {
-    guchar c = (guchar) * s;
+    guchar c = (guchar) *s;
     if (c == '"' || c == '\\')
       g_string_append_printf (json, "\\%c", c);
     else if (c < 0x20)
@@ -72,9 +71,10 @@ on_handoff (GstElement *sink, GstBuffer *buf, GstPad *pad, gpointer user_data)
   gst_buffer_unmap (buf, &map);
   if (json_output) {
     out ("{\"index\": %u, \"start\": %.3f, \"end\": %.3f, \"line\": %u, "
-        "\"speaker\": ", meta->index,
-        GST_BUFFER_PTS (buf) / (double) GST_SECOND,
-        (GST_BUFFER_PTS (buf) + GST_BUFFER_DURATION (buf)) / (double) GST_SECOND,
+         "\"speaker\": ",
+        meta->index, GST_BUFFER_PTS (buf) / (double) GST_SECOND,
+        (GST_BUFFER_PTS (buf) + GST_BUFFER_DURATION (buf)) /
+            (double) GST_SECOND,
         meta->source_line);
     print_json_string (meta->speaker);
     out (", \"language\": ");
@@ -98,17 +98,16 @@ main (int argc, char **argv)
 {
   gchar *language = NULL, *encoding = NULL;
   gchar **files = NULL;
-  GOptionEntry entries[] = {
-    {"language", 'l', 0, G_OPTION_ARG_STRING, &language,
-        "Language of the cues (ISO 639)", "L"},
-    {"encoding", 'e', 0, G_OPTION_ARG_STRING, &encoding,
-        "Encoding of legacy 8-bit files", "E"},
-    {"json", 0, 0, G_OPTION_ARG_NONE, &json_output, "One JSON object per cue",
-        NULL},
-    {G_OPTION_REMAINING, 0, 0, G_OPTION_ARG_FILENAME_ARRAY, &files, NULL,
-        "FILE"},
-    {NULL}
-  };
+  GOptionEntry entries[] = { { "language", 'l', 0, G_OPTION_ARG_STRING,
+                                 &language, "Language of the cues (ISO 639)",
+                                 "L" },
+    { "encoding", 'e', 0, G_OPTION_ARG_STRING, &encoding,
+        "Encoding of legacy 8-bit files", "E" },
+    { "json", 0, 0, G_OPTION_ARG_NONE, &json_output, "One JSON object per cue",
+        NULL },
+    { G_OPTION_REMAINING, 0, 0, G_OPTION_ARG_FILENAME_ARRAY, &files, NULL,
+        "FILE" },
+    { NULL } };
   GOptionContext *ctx = g_option_context_new ("FILE - print spoken cues");
   GError *err = NULL;
   GstElement *pipeline, *src, *cues, *sink;
@@ -118,10 +117,12 @@ main (int argc, char **argv)
 
   g_option_context_add_main_entries (ctx, entries, NULL);
   g_option_context_add_group (ctx, gst_init_get_option_group ());
-  if (!g_option_context_parse (ctx, &argc, &argv, &err) || !files || !files[0]
-      || files[1]) {
-    g_printerr ("%s\n", err ? err->message :
-        "usage: ganvoice-cues [--language L] [--encoding E] [--json] FILE");
+  if (!g_option_context_parse (ctx, &argc, &argv, &err) || !files ||
+      !files[0] || files[1]) {
+    g_printerr ("%s\n",
+        err ? err->message
+            : "usage: ganvoice-cues [--language L] [--encoding E] [--json] "
+              "FILE");
     return 2;
   }
   g_option_context_free (ctx);
@@ -132,7 +133,7 @@ main (int argc, char **argv)
   sink = gst_element_factory_make ("fakesink", NULL);
   if (!src || !cues || !sink) {
     g_printerr ("ganvoice-cues: the subcues element is not installed "
-        "(set GST_PLUGIN_PATH to the build's plugins directory)\n");
+                "(set GST_PLUGIN_PATH to the build's plugins directory)\n");
     return 1;
   }
   g_object_set (src, "location", files[0], NULL);

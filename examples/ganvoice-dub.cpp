@@ -959,8 +959,8 @@ build_pipeline (App *app, GstDiscovererInfo *info,
     app->demux_queue = make (app, "multiqueue", "demux-queue");
     if (!app->demux_queue)
       goto out;
-    g_object_set (app->demux_queue, "max-size-buffers", 64, "max-size-bytes",
-        0, "max-size-time", (guint64) 0, NULL);
+    g_object_set (app->demux_queue, "max-size-buffers", 64, "max-size-bytes", 0,
+        "max-size-time", (guint64) 0, NULL);
   }
   if (has_video && !(app->video_sink = queue_to_mux (app, "video_%u")))
     goto out;
@@ -1379,7 +1379,8 @@ probe_input (App *app)
   gst_object_unref (disc);
   GstDiscovererResult result =
       info ? gst_discoverer_info_get_result (info) : GST_DISCOVERER_ERROR;
-  if (result == GST_DISCOVERER_MISSING_PLUGINS && only_video_decoders_missing (info))
+  if (result == GST_DISCOVERER_MISSING_PLUGINS &&
+      only_video_decoders_missing (info))
     result = GST_DISCOVERER_OK; /* the video is copied, never decoded */
   switch (result) {
     case GST_DISCOVERER_OK:
@@ -1697,7 +1698,8 @@ main (int argc, char **argv)
     guint watch = gst_bus_add_watch (bus, on_bus, &app);
     gst_object_unref (bus);
     if (app.opt.stall_timeout > 0)
-      app.watchdog = std::make_unique<ganvoice::PipelineWatchdog> (app.pipeline);
+      app.watchdog =
+          std::make_unique<ganvoice::PipelineWatchdog> (app.pipeline);
     guint timer = g_timeout_add (500, on_progress, &app);
     if (app.opt.json)
       json_line ("\"type\": \"start\", \"input\": " +

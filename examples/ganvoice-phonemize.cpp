@@ -21,15 +21,16 @@ main (int argc, char **argv)
         i + 1 < argc) {
       language = argv[++i];
     } else {
-      std::cerr << "usage: ganvoice-phonemize [--language L] < text > phonemes\n";
+      std::cerr
+          << "usage: ganvoice-phonemize [--language L] < text > phonemes\n";
       return 2;
     }
   }
   try {
     ganvoice::TextFrontend frontend;
     if (!ganvoice::TextFrontend::has_language (language))
-      std::cerr << "ganvoice-phonemize: espeak-ng has no voice for '" << language
-          << "'; falling back\n";
+      std::cerr << "ganvoice-phonemize: espeak-ng has no voice for '"
+                << language << "'; falling back\n";
     std::string line;
     while (std::getline (std::cin, line)) {
       ganvoice::Phonemes p = frontend.phonemize (line, language);

@@ -25,19 +25,19 @@ str (double value)
   return s.str ();
 }
 
-const char *kMethods[] = {"durations", "decode"};
+const char *kMethods[] = { "durations", "decode" };
 
-}  // namespace
+} // namespace
 
 struct AcousticModel::Impl {
   ModelCard card;
-  PhonemeInventory inventory { {} };
+  PhonemeInventory inventory{ {} };
   torch::jit::Module module;
   torch::Device device = torch::kCPU;
   std::string graph = "as exported";
 
-  void check_inputs (const std::vector<int> &ids,
-      const std::vector<float> &embedding) const
+  void check_inputs (
+      const std::vector<int> &ids, const std::vector<float> &embedding) const
   {
     if (embedding.size () != (size_t) card.speaker_embedding_dim)
       throw ModelError (card.path + ": the speaker embedding has " +
@@ -56,7 +56,7 @@ struct AcousticModel::Impl {
 
   torch::Tensor ids_tensor (const std::vector<int> &ids) const
   {
-    torch::Tensor t = torch::empty ({1, (int64_t) ids.size ()}, torch::kLong);
+    torch::Tensor t = torch::empty ({ 1, (int64_t) ids.size () }, torch::kLong);
     int64_t *p = t.data_ptr<int64_t> ();
     for (size_t i = 0; i < ids.size (); i++)
       p[i] = ids[i];
@@ -66,7 +66,9 @@ struct AcousticModel::Impl {
   torch::Tensor speaker_tensor (const std::vector<float> &embedding) const
   {
     return torch::from_blob (const_cast<float *> (embedding.data ()),
-        {1, (int64_t) embedding.size ()}, torch::kFloat).clone ().to (device);
+        { 1, (int64_t) embedding.size () }, torch::kFloat)
+        .clone ()
+        .to (device);
   }
 
   /* Runs @method, turning Torch errors into ModelError. */
@@ -77,33 +79,36 @@ struct AcousticModel::Impl {
       c10::InferenceMode guard;
       out = module.get_method (method) (std::move (in));
     } catch (const std::exception &e) {
-      throw ModelError (card.path + ": the model's " + method + "() failed: " +
-          torch_error_gist (e.what ()));
+      throw ModelError (card.path + ": the model's " + method +
+          "() failed: " + torch_error_gist (e.what ()));
     }
     if (!out.isTensor ())
-      throw ModelError (card.path + ": the model's " + method +
-          "() returned no tensor");
+      throw ModelError (
+          card.path + ": the model's " + method + "() returned no tensor");
     return out.toTensor ().to (torch::kCPU, torch::kFloat).contiguous ();
   }
 
-  std::vector<float> durations (const std::vector<int> &ids,
-      const std::vector<float> &embedding)
+  std::vector<float> durations (
+      const std::vector<int> &ids, const std::vector<float> &embedding)
   {
     check_inputs (ids, embedding);
     if (ids.empty ())
       return {};
-    torch::Tensor d = call ("durations",
-        {ids_tensor (ids), speaker_tensor (embedding)});
+    torch::Tensor d =
+        call ("durations", { ids_tensor (ids), speaker_tensor (embedding) });
     if (d.dim () != 2 || d.size (0) != 1 || d.size (1) != (int64_t) ids.size ())
-      throw ModelError (card.path + ": the model breaks the acoustic contract: "
-          "durations() of " + std::to_string (ids.size ()) +
-          " phonemes gave shape " + c10::str (d.sizes ()) + ", not [1, " +
-          std::to_string (ids.size ()) + "]");
-    std::vector<float> out (d.data_ptr<float> (),
-        d.data_ptr<float> () + d.numel ());
+      throw ModelError (card.path +
+          ": the model breaks the acoustic contract: "
+          "durations() of " +
+          std::to_string (ids.size ()) + " phonemes gave shape " +
+          c10::str (d.sizes ()) + ", not [1, " + std::to_string (ids.size ()) +
+          "]");
+    std::vector<float> out (
+        d.data_ptr<float> (), d.data_ptr<float> () + d.numel ());
     for (float &x : out) {
       if (!std::isfinite (x))
-        throw ModelError (card.path + ": the model's durations() returned a "
+        throw ModelError (card.path +
+            ": the model's durations() returned a "
             "value that is not finite");
       x = std::max (x, 0.0f);
     }
@@ -131,13 +136,17 @@ struct AcousticModel::Impl {
     if (total == 0)
       return mel;
     torch::Tensor f = torch::from_blob (const_cast<int64_t *> (frames.data ()),
-        {1, (int64_t) frames.size ()}, torch::kLong).clone ().to (device);
-    torch::Tensor m = call ("decode", {ids_tensor (ids),
-        speaker_tensor (embedding), f, pitch_shift});
+        { 1, (int64_t) frames.size () }, torch::kLong)
+                          .clone ()
+                          .to (device);
+    torch::Tensor m = call ("decode",
+        { ids_tensor (ids), speaker_tensor (embedding), f, pitch_shift });
     if (m.dim () != 3 || m.size (0) != 1 || m.size (1) != card.mel.n_mels ||
         m.size (2) != total)
-      throw ModelError (card.path + ": the model breaks the acoustic contract: "
-          "decode() of " + std::to_string (total) + " frames gave shape " +
+      throw ModelError (card.path +
+          ": the model breaks the acoustic contract: "
+          "decode() of " +
+          std::to_string (total) + " frames gave shape " +
           c10::str (m.sizes ()) + ", the card's n_mels " +
           std::to_string (card.mel.n_mels) + " means [1, " +
           std::to_string (card.mel.n_mels) + ", " + std::to_string (total) +
@@ -165,10 +174,12 @@ AcousticModel::load (const std::string &model_path,
     throw ModelError (card_path + ": \"kind\" is \"" + impl->card.kind +
         "\", not \"acoustic\"");
   if (impl->card.phonemes.empty ())
-    throw ModelError (card_path + ": the model card has no \"phonemes\" "
+    throw ModelError (card_path +
+        ": the model card has no \"phonemes\" "
         "field (or it is empty)");
   if (impl->card.voices.empty ())
-    throw ModelError (card_path + ": the model card has no \"voices\" "
+    throw ModelError (card_path +
+        ": the model card has no \"voices\" "
         "field (or it is empty): an acoustic model needs at least one "
         "built-in voice");
   impl->inventory = PhonemeInventory (impl->card.phonemes);
@@ -178,14 +189,18 @@ AcousticModel::load (const std::string &model_path,
   impl->module = load_torchscript (model_path, impl->device);
   /* The sizes the model was built with: Torch does not range-check
    * embedding lookups on every path, so ids must be known to fit. */
-  auto check_size = [&](const char *attr, int64_t expected) {
+  auto check_size = [&] (const char *attr, int64_t expected) {
     if (!impl->module.hasattr (attr))
-      throw ModelError (model_path + ": the model breaks the acoustic "
-          "contract: it has no int attribute " + attr);
+      throw ModelError (model_path +
+          ": the model breaks the acoustic "
+          "contract: it has no int attribute " +
+          attr);
     torch::jit::IValue value = impl->module.attr (attr);
     if (!value.isInt ())
-      throw ModelError (model_path + ": the model breaks the acoustic "
-          "contract: its attribute " + attr + " is no int");
+      throw ModelError (model_path +
+          ": the model breaks the acoustic "
+          "contract: its attribute " +
+          attr + " is no int");
     if (value.toInt () != expected)
       throw ModelError (model_path + ": the model's " + attr + " is " +
           std::to_string (value.toInt ()) + ", but its card " + card_path +
@@ -193,16 +208,19 @@ AcousticModel::load (const std::string &model_path,
   };
   for (const char *method : kMethods)
     if (!impl->module.find_method (method))
-      throw ModelError (model_path + ": the model breaks the acoustic "
-          "contract: it has no method " + method + "() (export it with "
+      throw ModelError (model_path +
+          ": the model breaks the acoustic "
+          "contract: it has no method " +
+          method +
+          "() (export it with "
           "@torch.jit.export)");
   check_size ("n_phonemes", (int64_t) impl->card.phonemes.size ());
   check_size ("speaker_embedding_dim", impl->card.speaker_embedding_dim);
   /* Freeze with both methods kept, and optimise their graphs; a model that
    * cannot be frozen is used as it is. */
   try {
-    torch::jit::Module frozen = torch::jit::freeze_module (impl->module,
-        {kMethods[0], kMethods[1]});
+    torch::jit::Module frozen =
+        torch::jit::freeze_module (impl->module, { kMethods[0], kMethods[1] });
     for (const char *method : kMethods) {
       std::shared_ptr<torch::jit::Graph> graph =
           frozen.get_method (method).graph ();
@@ -216,16 +234,18 @@ AcousticModel::load (const std::string &model_path,
   /* Check the contract once: ids from both ends of the inventory, the first
    * voice, a few frames each. */
   const std::vector<float> &speaker = impl->card.voices.front ().embedding;
-  std::vector<int> ids = {0, (int) impl->card.phonemes.size () - 1, 0};
+  std::vector<int> ids = { 0, (int) impl->card.phonemes.size () - 1, 0 };
   try {
     impl->durations (ids, speaker);
-    impl->decode (ids, speaker, {2, 1, 3}, 0.0);
+    impl->decode (ids, speaker, { 2, 1, 3 }, 0.0);
   } catch (const ModelError &e) {
     std::string what = e.what ();
     if (what.find ("contract") != std::string::npos)
       throw;
-    throw ModelError (model_path + ": the model does not accept the input its "
-        "card describes (" + std::to_string (impl->card.phonemes.size ()) +
+    throw ModelError (model_path +
+        ": the model does not accept the input its "
+        "card describes (" +
+        std::to_string (impl->card.phonemes.size ()) +
         " phonemes, speaker embeddings of " +
         std::to_string (impl->card.speaker_embedding_dim) + "): " + what);
   }
@@ -279,13 +299,13 @@ void
 AcousticModel::check_compatible (const ModelCard &vocoder) const
 {
   const MelSpec &a = impl_->card.mel, &v = vocoder.mel;
-  auto fail = [&](const char *field, const std::string &mine,
-      const std::string &theirs) {
+  auto fail = [&] (const char *field, const std::string &mine,
+                  const std::string &theirs) {
     throw ModelError ("the acoustic model " + impl_->card.path +
         " and the vocoder " + vocoder.path + " differ in \"" + field +
         "\": " + mine + " and " + theirs);
   };
-  auto number = [&](const char *field, double mine, double theirs) {
+  auto number = [&] (const char *field, double mine, double theirs) {
     if (mine != theirs)
       fail (field, str (mine), str (theirs));
   };
@@ -304,8 +324,8 @@ AcousticModel::check_compatible (const ModelCard &vocoder) const
 }
 
 std::vector<float>
-AcousticModel::durations (const std::vector<int> &ids,
-    const std::vector<float> &embedding)
+AcousticModel::durations (
+    const std::vector<int> &ids, const std::vector<float> &embedding)
 {
   return impl_->durations (ids, embedding);
 }
@@ -318,4 +338,4 @@ AcousticModel::decode (const std::vector<int> &ids,
   return impl_->decode (ids, embedding, frames, pitch_shift);
 }
 
-}  // namespace ganvoice
+} // namespace ganvoice

@@ -19,7 +19,7 @@ turn_weight (const std::string &text)
   return std::max<int64_t> (1, g_utf8_strlen (text.c_str (), text.size ()));
 }
 
-}  // namespace
+} // namespace
 
 std::vector<Cue>
 make_spoken_cues (const std::vector<RawCue> &raw, const std::string &language,
@@ -28,8 +28,8 @@ make_spoken_cues (const std::vector<RawCue> &raw, const std::string &language,
   std::vector<Cue> cues;
   cues.reserve (raw.size ());
   for (const RawCue &rc : raw) {
-    std::vector<Turn> turns = speakable_turns (rc.markup, rc.kind, rc.speaker,
-        options);
+    std::vector<Turn> turns =
+        speakable_turns (rc.markup, rc.kind, rc.speaker, options);
     std::vector<int64_t> weights;
     int64_t total = 0;
     for (const Turn &turn : turns)
@@ -37,9 +37,9 @@ make_spoken_cues (const std::vector<RawCue> &raw, const std::string &language,
     int64_t duration = rc.end_ns - rc.start_ns;
     /* Turn boundaries fall on whole milliseconds after the cue start, never
      * past the cue end; the last turn ends with the cue. */
-    auto boundary = [&](int64_t done) {
-      int64_t offset = (int64_t) ((double) duration * done / total / 1e6 + 0.5) *
-          1000000;
+    auto boundary = [&] (int64_t done) {
+      int64_t offset =
+          (int64_t) ((double) duration * done / total / 1e6 + 0.5) * 1000000;
       return std::min (rc.end_ns, rc.start_ns + offset);
     };
     int64_t done = 0;
@@ -61,15 +61,16 @@ make_spoken_cues (const std::vector<RawCue> &raw, const std::string &language,
     }
   }
 
-  std::stable_sort (cues.begin (), cues.end (),[](const Cue & a, const Cue & b) {
-        return a.start_ns < b.start_ns;
-      });
+  std::stable_sort (cues.begin (), cues.end (),
+      [] (const Cue &a, const Cue &b) { return a.start_ns < b.start_ns; });
   /* The same line styled twice (a common fansub trick, often interleaved
    * with other lines at the same time) is spoken once: the first is kept. */
-  std::set<std::tuple<int64_t, int64_t, std::string>> seen;
-  cues.erase (std::remove_if (cues.begin (), cues.end (),[&seen](const Cue & c) {
-            return !seen.emplace (c.start_ns, c.end_ns, c.text).second;
-          }), cues.end ());
+  std::set<std::tuple<int64_t, int64_t, std::string> > seen;
+  cues.erase (std::remove_if (cues.begin (), cues.end (),
+                  [&seen] (const Cue &c) {
+                    return !seen.emplace (c.start_ns, c.end_ns, c.text).second;
+                  }),
+      cues.end ());
   for (size_t i = 0; i < cues.size (); i++)
     cues[i].index = (unsigned) i;
   return cues;
@@ -86,11 +87,11 @@ parse_cue_document (std::string_view bytes, const DocumentOptions &options)
     doc.error = decoded.error;
     return doc;
   }
-  ParsedSubtitles parsed = parse_subtitles (decoded.text, options.format,
-      options.parse);
+  ParsedSubtitles parsed =
+      parse_subtitles (decoded.text, options.format, options.parse);
   doc.format = parsed.format;
-  doc.warnings.insert (doc.warnings.end (), parsed.warnings.begin (),
-      parsed.warnings.end ());
+  doc.warnings.insert (
+      doc.warnings.end (), parsed.warnings.begin (), parsed.warnings.end ());
   if (!parsed.ok) {
     doc.error = parsed.error;
     return doc;
@@ -102,4 +103,4 @@ parse_cue_document (std::string_view bytes, const DocumentOptions &options)
   return doc;
 }
 
-}  // namespace ganvoice
+} // namespace ganvoice

@@ -38,10 +38,11 @@ decode_entity (std::string_view s, std::string &out)
   static const struct {
     const char *name;
     gunichar c;
-  } kNamed[] = { {"amp", '&'}, {"lt", '<'}, {"gt", '>'}, {"quot", '"'},
-    {"apos", '\''}, {"nbsp", ' '}, {"lrm", 0}, {"rlm", 0}, {"hellip", 0x2026},
-    {"mdash", 0x2014}, {"ndash", 0x2013}, {"lsquo", 0x2018}, {"rsquo", 0x2019},
-    {"ldquo", 0x201C}, {"rdquo", 0x201D}, {"shy", 0} };
+  } kNamed[] = { { "amp", '&' }, { "lt", '<' }, { "gt", '>' }, { "quot", '"' },
+    { "apos", '\'' }, { "nbsp", ' ' }, { "lrm", 0 }, { "rlm", 0 },
+    { "hellip", 0x2026 }, { "mdash", 0x2014 }, { "ndash", 0x2013 },
+    { "lsquo", 0x2018 }, { "rsquo", 0x2019 }, { "ldquo", 0x201C },
+    { "rdquo", 0x201D }, { "shy", 0 } };
   for (const auto &entity : kNamed) {
     if (name == entity.name) {
       if (entity.c)
@@ -59,8 +60,8 @@ decode_entity (std::string_view s, std::string &out)
   for (char c : digits) {
     if (!(hex ? g_ascii_isxdigit (c) : g_ascii_isdigit (c)))
       return 0;
-    value = value * (hex ? 16 : 10) + (hex ? g_ascii_xdigit_value (c) :
-        g_ascii_digit_value (c));
+    value = value * (hex ? 16 : 10) +
+        (hex ? g_ascii_xdigit_value (c) : g_ascii_digit_value (c));
   }
   gunichar c = (gunichar) value;
   if (value > 0 && g_unichar_validate (c))
@@ -133,12 +134,14 @@ to_plain_lines (std::string_view markup, MarkupKind kind)
       if (close != std::string_view::npos && close < nl) {
         std::string_view tag = rest.substr (1, close - 1);
         i += close + 1;
-        if (tag[0] == 'v' && (tag.size () == 1 || tag[1] == ' ' ||
-                tag[1] == '.' || tag[1] == '\t')) {
+        if (tag[0] == 'v' &&
+            (tag.size () == 1 || tag[1] == ' ' || tag[1] == '.' ||
+                tag[1] == '\t')) {
           size_t space = tag.find_first_of (" \t");
-          std::string_view name = space == std::string_view::npos ? "" :
-              trim (tag.substr (space));
-          if (!lines.back ().text.empty () && !trim (lines.back ().text).empty ())
+          std::string_view name =
+              space == std::string_view::npos ? "" : trim (tag.substr (space));
+          if (!lines.back ().text.empty () &&
+              !trim (lines.back ().text).empty ())
             lines.emplace_back ();
           lines.back ().voice = std::string (name);
           lines.back ().has_voice = true;
@@ -196,8 +199,8 @@ drop_annotations (std::string_view text)
 {
   static const struct {
     const char *open, *close;
-  } kPairs[] = { {"[", "]"}, {"(", ")"}, {"\uFF08", "\uFF09"},
-    {"\u3010", "\u3011"}, {"\uFF3B", "\uFF3D"} };
+  } kPairs[] = { { "[", "]" }, { "(", ")" }, { "\uFF08", "\uFF09" },
+    { "\u3010", "\u3011" }, { "\uFF3B", "\uFF3D" } };
   std::string out;
   out.reserve (text.size ());
   for (size_t i = 0; i < text.size ();) {
@@ -237,26 +240,27 @@ collapse_space (std::string_view text)
   std::string out;
   out.reserve (text.size ());
   bool pending_space = false;
-  walk_utf8 (text, [&](gunichar c, std::string_view bytes) {
-        bool invalid = c == kInvalidChar;
-        bool space = !invalid && (g_unichar_isspace (c) || c == 0x200B ||
-            c == 0xFEFF);
-        /* Unspeakable: U+FFFD from broken input, control and format
+  walk_utf8 (text, [&] (gunichar c, std::string_view bytes) {
+    bool invalid = c == kInvalidChar;
+    bool space =
+        !invalid && (g_unichar_isspace (c) || c == 0x200B || c == 0xFEFF);
+    /* Unspeakable: U+FFFD from broken input, control and format
          * characters (bidi marks, soft hyphens, zero-width joiners). */
-        bool drop = invalid || c == 0xFFFD || (!space &&
+    bool drop = invalid || c == 0xFFFD ||
+        (!space &&
             (g_unichar_iscntrl (c) || g_unichar_type (c) == G_UNICODE_FORMAT));
-        if (drop)
-          return true;
-        if (space) {
-          pending_space = !out.empty ();
-        } else {
-          if (pending_space)
-            out.push_back (' ');
-          pending_space = false;
-          out.append (bytes);
-        }
-        return true;
-      });
+    if (drop)
+      return true;
+    if (space) {
+      pending_space = !out.empty ();
+    } else {
+      if (pending_space)
+        out.push_back (' ');
+      pending_space = false;
+      out.append (bytes);
+    }
+    return true;
+  });
   return out;
 }
 
@@ -264,10 +268,10 @@ bool
 has_speakable_char (std::string_view text)
 {
   bool found = false;
-  walk_utf8 (text, [&](gunichar c, std::string_view) {
-        found = c != kInvalidChar && g_unichar_isalnum (c);
-        return !found;
-      });
+  walk_utf8 (text, [&] (gunichar c, std::string_view) {
+    found = c != kInvalidChar && g_unichar_isalnum (c);
+    return !found;
+  });
   return found;
 }
 
@@ -284,17 +288,17 @@ take_name_prefix (std::string &text)
   std::string_view label = trim (std::string_view (text).substr (0, colon));
   unsigned letters = 0, words = 1;
   bool is_label = true;
-  walk_utf8 (label, [&](gunichar c, std::string_view) {
-        if (c == kInvalidChar || g_unichar_islower (c))
-          is_label = false;
-        else if (g_unichar_isalpha (c))
-          letters++;
-        else if (c == ' ')
-          words++;
-        else if (!g_unichar_isdigit (c) && (c > 127 || !strchr (".#'-&", (int) c)))
-          is_label = false;
-        return is_label;
-      });
+  walk_utf8 (label, [&] (gunichar c, std::string_view) {
+    if (c == kInvalidChar || g_unichar_islower (c))
+      is_label = false;
+    else if (g_unichar_isalpha (c))
+      letters++;
+    else if (c == ' ')
+      words++;
+    else if (!g_unichar_isdigit (c) && (c > 127 || !strchr (".#'-&", (int) c)))
+      is_label = false;
+    return is_label;
+  });
   if (!is_label || letters == 0 || words > 4)
     return {};
   std::string name (label);
@@ -302,7 +306,7 @@ take_name_prefix (std::string &text)
   return name;
 }
 
-}  // namespace
+} // namespace
 
 std::vector<Turn>
 speakable_turns (std::string_view markup, MarkupKind kind,
@@ -318,7 +322,8 @@ speakable_turns (std::string_view markup, MarkupKind kind,
     std::string_view text = trim (line.text);
     size_t dash = dialogue_dash_length (text);
     bool new_turn = line.has_voice || (dash > 0 && options.split_dialogue);
-    if (new_turn && (!trim (raw.back ().text).empty () || raw.back ().has_voice))
+    if (new_turn &&
+        (!trim (raw.back ().text).empty () || raw.back ().has_voice))
       raw.emplace_back ();
     if (line.has_voice) {
       raw.back ().voice = line.voice;
@@ -333,8 +338,8 @@ speakable_turns (std::string_view markup, MarkupKind kind,
 
   std::vector<Turn> turns;
   for (size_t t = 0; t < raw.size (); t++) {
-    std::string text = options.keep_annotations ? raw[t].text :
-        drop_annotations (raw[t].text);
+    std::string text =
+        options.keep_annotations ? raw[t].text : drop_annotations (raw[t].text);
     text = collapse_space (text);
     Turn turn;
     turn.speaker = take_name_prefix (text);
@@ -350,4 +355,4 @@ speakable_turns (std::string_view markup, MarkupKind kind,
   return turns;
 }
 
-}  // namespace ganvoice
+} // namespace ganvoice

@@ -58,8 +58,8 @@ cue_meta_transform (GstBuffer *dest, GstMeta *meta, GstBuffer *buffer,
   if (!GST_META_TRANSFORM_IS_COPY (type))
     return FALSE;
 
-  copy = gst_buffer_add_ganvoice_cue_meta (dest, src->index, src->speaker,
-      src->style, src->language, src->markup);
+  copy = gst_buffer_add_ganvoice_cue_meta (
+      dest, src->index, src->speaker, src->style, src->language, src->markup);
   if (copy == NULL)
     return FALSE;
   copy->source_line = src->source_line;
@@ -73,11 +73,11 @@ ganvoice_cue_meta_get_info (void)
 {
   static const GstMetaInfo *info = NULL;
 
-  if (g_once_init_enter ((GstMetaInfo **) & info)) {
-    const GstMetaInfo *registered = gst_meta_register (GANVOICE_CUE_META_API_TYPE,
-        "GanvoiceCueMeta", sizeof (GanvoiceCueMeta), cue_meta_init,
-        cue_meta_free, cue_meta_transform);
-    g_once_init_leave ((GstMetaInfo **) & info, (GstMetaInfo *) registered);
+  if (g_once_init_enter ((GstMetaInfo **) &info)) {
+    const GstMetaInfo *registered = gst_meta_register (
+        GANVOICE_CUE_META_API_TYPE, "GanvoiceCueMeta", sizeof (GanvoiceCueMeta),
+        cue_meta_init, cue_meta_free, cue_meta_transform);
+    g_once_init_leave ((GstMetaInfo **) &info, (GstMetaInfo *) registered);
   }
   return info;
 }
@@ -92,8 +92,8 @@ gst_buffer_add_ganvoice_cue_meta (GstBuffer *buffer, guint index,
   g_return_val_if_fail (GST_IS_BUFFER (buffer), NULL);
   g_return_val_if_fail (gst_buffer_is_writable (buffer), NULL);
 
-  cue = (GanvoiceCueMeta *) gst_buffer_add_meta (buffer,
-      GANVOICE_CUE_META_INFO, NULL);
+  cue = (GanvoiceCueMeta *) gst_buffer_add_meta (
+      buffer, GANVOICE_CUE_META_INFO, NULL);
   if (cue == NULL)
     return NULL;
   cue->index = index;

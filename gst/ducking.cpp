@@ -13,8 +13,8 @@ namespace {
 constexpr double kLoudnessOffset = -0.691;
 constexpr double kAbsoluteGate = -70.0;
 constexpr double kRelativeGate = -10.0;
-constexpr size_t kSubsPerBlock = 4;      /* 4 x 100 ms = 400 ms */
-constexpr size_t kSubsShortTerm = 30;    /* 3 s */
+constexpr size_t kSubsPerBlock = 4; /* 4 x 100 ms = 400 ms */
+constexpr size_t kSubsShortTerm = 30; /* 3 s */
 
 double
 energy_to_lufs (double mean_square)
@@ -33,7 +33,7 @@ one_pole_coef (int rate, double ms)
   return (float) std::exp (-1.0 / samples);
 }
 
-}  // namespace
+} // namespace
 
 double
 db_to_gain (double db)
@@ -122,8 +122,8 @@ Ducker::configure (const DuckerConfig &config)
   config_.rate = std::max (1, config_.rate);
   config_.channels = std::max (1, config_.channels);
   int rate = config_.rate;
-  size_t lookahead = (size_t) std::llround (std::max (0.0,
-          config_.lookahead_ms) * 1e-3 * rate);
+  size_t lookahead = (size_t) std::llround (
+      std::max (0.0, config_.lookahead_ms) * 1e-3 * rate);
   /* Only a new format or look-ahead restarts the stream state. */
   bool keep = configured_ && old.rate == config_.rate &&
       old.channels == config_.channels && lookahead == lookahead_;
@@ -167,8 +167,8 @@ Ducker::reset ()
 }
 
 void
-Ducker::process (const float *programme, const float *voice, float *out,
-    size_t frames)
+Ducker::process (
+    const float *programme, const float *voice, float *out, size_t frames)
 {
   const int channels = config_.channels;
   const bool suppress = config_.dialogue_suppression && channels == 2 &&
@@ -333,7 +333,7 @@ LoudnessMeter::mean_of_last (size_t n) const
 double
 LoudnessMeter::momentary () const
 {
-  return blocks_.empty ()? -HUGE_VAL : energy_to_lufs (blocks_.back ());
+  return blocks_.empty () ? -HUGE_VAL : energy_to_lufs (blocks_.back ());
 }
 
 double
@@ -401,7 +401,7 @@ LoudnessNormaliser::configure (int rate, int channels, double target_lufs,
   if (!keep)
     reset ();
   else
-    seen_blocks_ = 0;   /* recompute the wanted gain at the next block */
+    seen_blocks_ = 0; /* recompute the wanted gain at the next block */
 }
 
 void
@@ -427,8 +427,8 @@ LoudnessNormaliser::process (float *interleaved, size_t frames)
       seen_blocks_ = meter_.blocks ();
       double loudness = meter_.recent (window_s_);
       if (std::isfinite (loudness)) {
-        double db = std::clamp (target_lufs_ - loudness, -max_gain_db_,
-            max_gain_db_);
+        double db =
+            std::clamp (target_lufs_ - loudness, -max_gain_db_, max_gain_db_);
         wanted_ = db_to_gain (db);
       }
     }
@@ -445,8 +445,8 @@ LoudnessNormaliser::process (float *interleaved, size_t frames)
 /* PeakLimiter */
 
 void
-PeakLimiter::configure (int rate, int channels, double ceiling_db,
-    double release_ms)
+PeakLimiter::configure (
+    int rate, int channels, double ceiling_db, double release_ms)
 {
   channels_ = std::max (1, channels);
   ceiling_ = (float) db_to_gain (std::min (0.0, ceiling_db));
@@ -482,8 +482,8 @@ DuckMix::configure (const DuckMixConfig &config)
   ducker_.configure (config.ducker);
   const DuckerConfig &d = ducker_.config ();
   normalise_ = config.loudness_target < 0.0;
-  normaliser_.configure (d.rate, d.channels,
-      normalise_ ? config.loudness_target : -16.0);
+  normaliser_.configure (
+      d.rate, d.channels, normalise_ ? config.loudness_target : -16.0);
   limiter_.configure (d.rate, d.channels, config.limit_db);
 }
 
@@ -496,8 +496,8 @@ DuckMix::reset ()
 }
 
 void
-DuckMix::process (const float *programme, const float *voice, float *out,
-    size_t frames)
+DuckMix::process (
+    const float *programme, const float *voice, float *out, size_t frames)
 {
   ducker_.process (programme, voice, out, frames);
   if (normalise_)
@@ -505,4 +505,4 @@ DuckMix::process (const float *programme, const float *voice, float *out,
   limiter_.process (out, frames);
 }
 
-}  // namespace ganvoice
+} // namespace ganvoice

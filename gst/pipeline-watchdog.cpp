@@ -66,7 +66,9 @@ level (guint buffers, guint64 time, bool full)
 {
   gchar *s = g_strdup_printf ("%u buffers, %.2f s%s", buffers,
       time / (double) GST_SECOND,
-      full ? " (full)" : buffers == 0 ? " (empty)" : "");
+      full               ? " (full)"
+          : buffers == 0 ? " (empty)"
+                         : "");
   std::string out = s;
   g_free (s);
   return out;
@@ -77,10 +79,9 @@ queue_level (GstElement *queue)
 {
   guint buffers = 0, max_buffers = 0, bytes = 0, max_bytes = 0;
   guint64 time = 0, max_time = 0;
-  g_object_get (queue, "current-level-buffers", &buffers,
-      "current-level-bytes", &bytes, "current-level-time", &time,
-      "max-size-buffers", &max_buffers, "max-size-bytes", &max_bytes,
-      "max-size-time", &max_time, nullptr);
+  g_object_get (queue, "current-level-buffers", &buffers, "current-level-bytes",
+      &bytes, "current-level-time", &time, "max-size-buffers", &max_buffers,
+      "max-size-bytes", &max_bytes, "max-size-time", &max_time, nullptr);
   bool full = (max_buffers && buffers >= max_buffers) ||
       (max_bytes && bytes >= max_bytes) || (max_time && time >= max_time);
   return object_name (GST_OBJECT (queue)) + " " + level (buffers, time, full);
@@ -98,8 +99,8 @@ multiqueue_levels (GstElement *mq)
     GstPad *pad = GST_PAD (g_value_get_object (&item));
     guint buffers = 0;
     guint64 time = 0;
-    g_object_get (pad, "current-level-buffers", &buffers,
-        "current-level-time", &time, nullptr);
+    g_object_get (pad, "current-level-buffers", &buffers, "current-level-time",
+        &time, nullptr);
     std::string to = upstream_name (pad); /* its peer: downstream */
     out += (out.empty () ? "" : ", ") + object_name (GST_OBJECT (pad)) +
         (to.empty () ? "" : " to " + to) + " " +
@@ -156,8 +157,8 @@ struct PipelineWatchdog::Impl {
   GstElement *pipeline = nullptr;
   std::mutex lock; /* guards the PadStates' fields, last_progress, buffers */
   std::vector<std::unique_ptr<PadState> > pads; /* owner thread only */
-  std::vector<gulong> probes;                     /* same order as pads */
-  gint64 last_progress = 0;                       /* monotonic, us */
+  std::vector<gulong> probes; /* same order as pads */
+  gint64 last_progress = 0; /* monotonic, us */
   guint64 buffers = 0;
 
   /* Runs once the probes are gone (each holds a reference). */
@@ -323,9 +324,9 @@ PipelineWatchdog::describe ()
       if (!s->multi_input)
         continue;
       GstObject *parent = gst_pad_get_parent (s->pad);
-      inputs.push_back ({ object_name (parent),
-          object_name (GST_OBJECT (s->pad)), upstream_name (s->pad),
-          s->reached, s->eos });
+      inputs.push_back (
+          { object_name (parent), object_name (GST_OBJECT (s->pad)),
+              upstream_name (s->pad), s->reached, s->eos });
       if (parent)
         gst_object_unref (parent);
     }

@@ -13,7 +13,7 @@ fit_slot (const FitRequest &r)
 {
   const int64_t start0 = r.cue_start;
   const int64_t natural = std::max<int64_t> (r.natural, 0);
-  const double max_rate = r.max_rate >= 1.0 ? r.max_rate : 1.0;  /* NaN too */
+  const double max_rate = r.max_rate >= 1.0 ? r.max_rate : 1.0; /* NaN too */
   const bool open = r.next_start == kFitNoTime;
 
   FitPlan plan;
@@ -30,7 +30,7 @@ fit_slot (const FitRequest &r)
   cue_end = std::max (cue_end, s);
   const int64_t slot_end = open ? kFitNoTime : std::max (r.next_start, s);
 
-  auto clip = [&](int64_t at, int64_t spoken) {
+  auto clip = [&] (int64_t at, int64_t spoken) {
     plan.step = FitStep::Clipped;
     plan.end = at;
     plan.clip_at = at;
@@ -77,7 +77,7 @@ fit_slot (const FitRequest &r)
         plan.end = slot_end;
         plan.overflow = spoken - room;
       } else {
-        clip (slot_end, spoken);   /* nothing to stretch into */
+        clip (slot_end, spoken); /* nothing to stretch into */
       }
       break;
     case FitPolicy::Overlap:
@@ -125,12 +125,18 @@ const char *
 fit_step_name (FitStep step)
 {
   switch (step) {
-    case FitStep::Natural: return "natural";
-    case FitStep::FreeTime: return "free-time";
-    case FitStep::Rate: return "rate";
-    case FitStep::Clipped: return "clipped";
-    case FitStep::Stretched: return "stretched";
-    case FitStep::Overflowed: return "overflowed";
+    case FitStep::Natural:
+      return "natural";
+    case FitStep::FreeTime:
+      return "free-time";
+    case FitStep::Rate:
+      return "rate";
+    case FitStep::Clipped:
+      return "clipped";
+    case FitStep::Stretched:
+      return "stretched";
+    case FitStep::Overflowed:
+      return "overflowed";
   }
   return "unknown";
 }
@@ -165,7 +171,7 @@ scale_frames (const std::vector<int64_t> &frames, int64_t target)
     for (size_t i = 0; i < n; i++)
       if (frames[i] > 0)
         order.push_back (i);
-    std::stable_sort (order.begin (), order.end (), [&](size_t a, size_t b) {
+    std::stable_sort (order.begin (), order.end (), [&] (size_t a, size_t b) {
       return exact[a] - out[a] > exact[b] - out[b];
     });
     for (size_t k = 0; sum < target; k = (k + 1) % order.size ()) {
@@ -174,7 +180,7 @@ scale_frames (const std::vector<int64_t> &frames, int64_t target)
     }
   } else if (sum > target) {
     /* Over because of the 1-frame floor: take from the most over-served. */
-    auto less_over = [&](size_t a, size_t b) {
+    auto less_over = [&] (size_t a, size_t b) {
       double oa = out[a] - exact[a], ob = out[b] - exact[b];
       return oa != ob ? oa < ob : a > b;
     };
@@ -220,4 +226,4 @@ round_durations (const std::vector<float> &durations)
   return out;
 }
 
-}  // namespace ganvoice
+} // namespace ganvoice

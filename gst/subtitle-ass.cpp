@@ -33,8 +33,14 @@ on_libass_message (int level, const char *fmt, va_list args, void *data)
 }
 
 struct LibassDeleter {
-  void operator() (ASS_Library *lib) const { ass_library_done (lib); }
-  void operator() (ASS_Track *track) const { ass_free_track (track); }
+  void operator() (ASS_Library *lib) const
+  {
+    ass_library_done (lib);
+  }
+  void operator() (ASS_Track *track) const
+  {
+    ass_free_track (track);
+  }
 };
 
 /* Case-insensitive whole-word search, words being runs of letters/digits. */
@@ -110,7 +116,7 @@ is_sign_or_effect (const ASS_Event &event, std::string_view style)
   return false;
 }
 
-}  // namespace
+} // namespace
 
 ParsedSubtitles
 parse_ssa (std::string_view text, const ParseOptions &options)
@@ -122,14 +128,15 @@ parse_ssa (std::string_view text, const ParseOptions &options)
   std::unique_ptr<ASS_Library, LibassDeleter> library (ass_library_init ());
   if (!library) {
     out.ok = false;
-    out.error = {0, "libass could not be initialised"};
+    out.error = { 0, "libass could not be initialised" };
     return out;
   }
   ass_set_message_cb (library.get (), on_libass_message, &sink);
-  std::unique_ptr<ASS_Track, LibassDeleter> track (ass_new_track (library.get ()));
+  std::unique_ptr<ASS_Track, LibassDeleter> track (
+      ass_new_track (library.get ()));
   if (!track) {
     out.ok = false;
-    out.error = {0, "libass could not create a track"};
+    out.error = { 0, "libass could not create a track" };
     return out;
   }
 
@@ -160,18 +167,19 @@ parse_ssa (std::string_view text, const ParseOptions &options)
     bool is_dialogue = in_events && starts_with_nocase (content, "dialogue:");
     if (is_dialogue && track->n_events == before) {
       std::string why = sink.messages.empty () ? std::string ("libass "
-          "rejected it") : sink.messages.front ();
+                                                              "rejected it")
+                                               : sink.messages.front ();
       if (!why.empty () && why.back () == '\n')
         why.pop_back ();
-      out.warnings.push_back ({line.number, "malformed Dialogue line (" + why +
-          "); cue skipped"});
+      out.warnings.push_back ({ line.number,
+          "malformed Dialogue line (" + why + "); cue skipped" });
     }
   }
 
   if (!saw_section || events_line == 0) {
     out.ok = false;
-    out.error = {lines.empty () ? 1u : lines.front ().number,
-        "SSA/ASS file has no [Events] section"};
+    out.error = { lines.empty () ? 1u : lines.front ().number,
+      "SSA/ASS file has no [Events] section" };
     return out;
   }
   if (track->Language && *track->Language)
@@ -187,12 +195,13 @@ parse_ssa (std::string_view text, const ParseOptions &options)
     if (!options.keep_signs && is_sign_or_effect (event, style))
       continue;
     if (event.Duration <= 0) {
-      out.warnings.push_back ({line, "cue ends before it starts; cue skipped"});
+      out.warnings.push_back (
+          { line, "cue ends before it starts; cue skipped" });
       continue;
     }
-    if (event.Start < 0 || event.Start / 1000 + event.Duration / 1000 >
-        kMaxTimestampSeconds) {
-      out.warnings.push_back ({line, "malformed timestamp; cue skipped"});
+    if (event.Start < 0 ||
+        event.Start / 1000 + event.Duration / 1000 > kMaxTimestampSeconds) {
+      out.warnings.push_back ({ line, "malformed timestamp; cue skipped" });
       continue;
     }
     RawCue cue;
@@ -209,4 +218,4 @@ parse_ssa (std::string_view text, const ParseOptions &options)
   return out;
 }
 
-}  // namespace ganvoice
+} // namespace ganvoice

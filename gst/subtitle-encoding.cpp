@@ -9,7 +9,7 @@
 namespace ganvoice {
 namespace {
 
-constexpr const char kReplacement[] = "\xEF\xBF\xBD";  /* U+FFFD */
+constexpr const char kReplacement[] = "\xEF\xBF\xBD"; /* U+FFFD */
 
 void
 append_utf8 (std::string &out, gunichar c)
@@ -39,8 +39,8 @@ append_normalized (std::string &out, std::string_view text)
 /* Decodes UTF-16 or UTF-32 by hand so that bad code units become U+FFFD
  * with a warning instead of failing the whole file. */
 void
-decode_utf16_32 (std::string_view bytes, unsigned unit, bool big_endian,
-    DecodedText &result)
+decode_utf16_32 (
+    std::string_view bytes, unsigned unit, bool big_endian, DecodedText &result)
 {
   std::string utf8;
   utf8.reserve (bytes.size ());
@@ -83,9 +83,9 @@ decode_utf16_32 (std::string_view bytes, unsigned unit, bool big_endian,
   if (bytes.size () % unit != 0)
     note_bad ();
   if (bad > 0)
-    result.warnings.push_back ({first_bad_line,
+    result.warnings.push_back ({ first_bad_line,
         std::to_string (bad) + " invalid " + result.encoding +
-        " code unit(s) replaced by U+FFFD"});
+            " code unit(s) replaced by U+FFFD" });
   append_normalized (result.text, utf8);
   result.ok = true;
 }
@@ -98,12 +98,12 @@ count_utf8 (std::string_view bytes, size_t &invalid, size_t &multibyte)
   const gchar *p = bytes.data ();
   const gchar *end = p + bytes.size ();
   while (p < end) {
-    if ((guint8) * p < 0x80) {
+    if ((guint8) *p < 0x80) {
       p++;
       continue;
     }
     gunichar c = g_utf8_get_char_validated (p, end - p);
-    if (c == (gunichar) - 1 || c == (gunichar) - 2) {
+    if (c == (gunichar) -1 || c == (gunichar) -2) {
       invalid++;
       p++;
     } else {
@@ -123,14 +123,14 @@ decode_lenient_utf8 (std::string_view bytes, DecodedText &result)
   const gchar *end = p + bytes.size ();
   unsigned line = 1, first_bad_line = 0, bad = 0;
   while (p < end) {
-    if ((guint8) * p < 0x80) {
+    if ((guint8) *p < 0x80) {
       if (*p == '\n')
         line++;
       utf8.push_back (*p++);
       continue;
     }
     gunichar c = g_utf8_get_char_validated (p, end - p);
-    if (c == (gunichar) - 1 || c == (gunichar) - 2) {
+    if (c == (gunichar) -1 || c == (gunichar) -2) {
       if (bad++ == 0)
         first_bad_line = line;
       utf8 += kReplacement;
@@ -142,9 +142,10 @@ decode_lenient_utf8 (std::string_view bytes, DecodedText &result)
     }
   }
   if (bad > 0)
-    result.warnings.push_back ({first_bad_line, std::to_string (bad) +
-        " byte(s) that are not UTF-8 replaced by U+FFFD; set the encoding "
-        "property if the file is in a legacy encoding"});
+    result.warnings.push_back ({ first_bad_line,
+        std::to_string (bad) +
+            " byte(s) that are not UTF-8 replaced by U+FFFD; set the encoding "
+            "property if the file is in a legacy encoding" });
   append_normalized (result.text, utf8);
   result.ok = true;
 }
@@ -182,10 +183,11 @@ line_of_offset (std::string_view bytes, size_t offset)
   return line;
 }
 
-}  // namespace
+} // namespace
 
 DecodedText
-decode_subtitle_text (std::string_view bytes, const std::string &legacy_encoding)
+decode_subtitle_text (
+    std::string_view bytes, const std::string &legacy_encoding)
 {
   DecodedText result;
   auto starts_with = [&] (const char *bom, size_t len) {
@@ -243,20 +245,22 @@ decode_subtitle_text (std::string_view bytes, const std::string &legacy_encoding
   }
   if (utf8 == nullptr) {
     result.ok = false;
-    result.error.line = err && err->code == G_CONVERT_ERROR_NO_CONVERSION ? 0 :
-        line_of_offset (bytes, read);
+    result.error.line = err && err->code == G_CONVERT_ERROR_NO_CONVERSION
+        ? 0
+        : line_of_offset (bytes, read);
     result.error.message = "cannot read the file as " + result.encoding + ": " +
         (err ? err->message : "conversion failed");
     g_clear_error (&err);
     return result;
   }
   if (legacy_encoding.empty ())
-    result.warnings.push_back ({0, "the file is not UTF-8; read it as " +
-        result.encoding + " (set the encoding property to choose another)"});
+    result.warnings.push_back ({ 0,
+        "the file is not UTF-8; read it as " + result.encoding +
+            " (set the encoding property to choose another)" });
   append_normalized (result.text, std::string_view (utf8, written));
   g_free (utf8);
   result.ok = true;
   return result;
 }
 
-}  // namespace ganvoice
+} // namespace ganvoice

@@ -17,7 +17,7 @@ constexpr int64_t kMaxTimestampSeconds = 9000000;
 
 struct Line {
   std::string_view text;
-  unsigned number;              /* 1-based */
+  unsigned number; /* 1-based */
 };
 using Lines = std::vector<Line>;
 
@@ -32,10 +32,10 @@ split_lines (std::string_view text, size_t max_lines = (size_t) -1)
     size_t nl = text.find ('\n', pos);
     if (nl == std::string_view::npos) {
       if (pos < text.size ())
-        lines.push_back ({text.substr (pos), number});
+        lines.push_back ({ text.substr (pos), number });
       break;
     }
-    lines.push_back ({text.substr (pos, nl - pos), number++});
+    lines.push_back ({ text.substr (pos, nl - pos), number++ });
     pos = nl + 1;
   }
   return lines;
@@ -76,9 +76,9 @@ fail_if_nothing_recovered (ParsedSubtitles &out)
   if (out.cues.empty () && !out.warnings.empty ()) {
     out.ok = false;
     out.error = out.warnings.front ();
-    out.error.message = "no valid cue in the file; first problem: " +
-        out.error.message;
+    out.error.message =
+        "no valid cue in the file; first problem: " + out.error.message;
   }
 }
 
-}  // namespace ganvoice
+} // namespace ganvoice

@@ -36,8 +36,8 @@ split_timing (std::string_view line, int64_t &start, int64_t &end,
   size_t space = rest.find_first_of (" \t");
   end = parse_timestamp (rest.substr (0, space));
   if (settings)
-    *settings = space == std::string_view::npos ? std::string_view () :
-        trim (rest.substr (space));
+    *settings = space == std::string_view::npos ? std::string_view ()
+                                                : trim (rest.substr (space));
   return true;
 }
 
@@ -78,11 +78,11 @@ add_cue (ParsedSubtitles &out, unsigned line, int64_t start, int64_t end,
     std::string markup)
 {
   if (start < 0 || end < 0) {
-    out.warnings.push_back ({line, "malformed timestamp; cue skipped"});
+    out.warnings.push_back ({ line, "malformed timestamp; cue skipped" });
     return;
   }
   if (end <= start) {
-    out.warnings.push_back ({line, "cue ends before it starts; cue skipped"});
+    out.warnings.push_back ({ line, "cue ends before it starts; cue skipped" });
     return;
   }
   RawCue cue;
@@ -94,7 +94,7 @@ add_cue (ParsedSubtitles &out, unsigned line, int64_t start, int64_t end,
   out.cues.push_back (std::move (cue));
 }
 
-}  // namespace
+} // namespace
 
 int64_t
 parse_timestamp (std::string_view text)
@@ -179,8 +179,8 @@ detect_subtitle_format (std::string_view text)
   if (i == lines.size ())
     return SubtitleFormat::Unknown;
   std::string_view first = trim (lines[i].text);
-  if (starts_with (first, "WEBVTT") && (first.size () == 6 ||
-          first[6] == ' ' || first[6] == '\t'))
+  if (starts_with (first, "WEBVTT") &&
+      (first.size () == 6 || first[6] == ' ' || first[6] == '\t'))
     return SubtitleFormat::WebVTT;
   for (size_t j = i; j < lines.size (); j++) {
     std::string_view line = trim (lines[j].text);
@@ -209,15 +209,15 @@ parse_subrip (std::string_view text)
       continue;
     }
     if (!srt_cue_starts_at (lines, i)) {
-      out.warnings.push_back ({lines[i].number,
+      out.warnings.push_back ({ lines[i].number,
           "expected a cue number or a timing line 'start --> end'; "
-          "skipped up to the next blank line"});
+          "skipped up to the next blank line" });
       while (i < n && !trim (lines[i].text).empty ())
         i++;
       continue;
     }
     if (!is_timing_line (trim (lines[i].text)))
-      i++;                      /* the cue number */
+      i++; /* the cue number */
     unsigned timing_line = lines[i].number;
     int64_t start, end;
     split_timing (trim (lines[i].text), start, end);
@@ -242,8 +242,8 @@ parse_subrip (std::string_view text)
       i++;
       text_end = i;
     }
-    add_cue (out, timing_line, start, end,
-        join_lines (lines, text_start, text_end));
+    add_cue (
+        out, timing_line, start, end, join_lines (lines, text_start, text_end));
   }
   fail_if_nothing_recovered (out);
   return out;
@@ -261,8 +261,9 @@ parse_webvtt (std::string_view text)
     i++;
   if (i == n || !starts_with (trim (lines[i].text), "WEBVTT")) {
     out.ok = false;
-    out.error = {i < n ? lines[i].number : 1, "a WebVTT file must start with "
-        "'WEBVTT'"};
+    out.error = { i < n ? lines[i].number : 1,
+      "a WebVTT file must start with "
+      "'WEBVTT'" };
     return out;
   }
   /* Header: up to the first blank line. "Language: xx" is a common extension. */
@@ -274,7 +275,7 @@ parse_webvtt (std::string_view text)
       if (i > 0 && !trim (lines[i - 1].text).empty () &&
           !starts_with (trim (lines[i - 1].text), "WEBVTT") &&
           lines[i - 1].text.find (':') == std::string_view::npos)
-        i--;                    /* the line above was its identifier */
+        i--; /* the line above was its identifier */
       break;
     }
     if (starts_with_nocase (line, "language:"))
@@ -295,21 +296,21 @@ parse_webvtt (std::string_view text)
     std::string_view first = trim (lines[block].text);
     auto is_keyword_block = [&] (const char *word) {
       size_t len = strlen (word);
-      return starts_with (first, word) && (first.size () == len ||
-          first[len] == ' ' || first[len] == '\t');
+      return starts_with (first, word) &&
+          (first.size () == len || first[len] == ' ' || first[len] == '\t');
     };
     if ((is_keyword_block ("NOTE") || is_keyword_block ("STYLE") ||
-            is_keyword_block ("REGION")) && first.find ("-->") ==
-        std::string_view::npos)
+            is_keyword_block ("REGION")) &&
+        first.find ("-->") == std::string_view::npos)
       continue;
 
     size_t timing = block;
     if (first.find ("-->") == std::string_view::npos) {
-      timing = block + 1;       /* a cue identifier came first */
+      timing = block + 1; /* a cue identifier came first */
       if (timing >= block_end ||
           trim (lines[timing].text).find ("-->") == std::string_view::npos) {
-        out.warnings.push_back ({lines[block].number,
-            "expected a timing line 'start --> end'; block skipped"});
+        out.warnings.push_back ({ lines[block].number,
+            "expected a timing line 'start --> end'; block skipped" });
         continue;
       }
     }
@@ -323,8 +324,8 @@ parse_webvtt (std::string_view text)
 }
 
 ParsedSubtitles
-parse_subtitles (std::string_view text, SubtitleFormat format,
-    const ParseOptions &options)
+parse_subtitles (
+    std::string_view text, SubtitleFormat format, const ParseOptions &options)
 {
   if (format == SubtitleFormat::Unknown)
     format = detect_subtitle_format (text);
@@ -346,11 +347,11 @@ parse_subtitles (std::string_view text, SubtitleFormat format,
       line++;
     } else if (c != ' ' && c != '\t') {
       out.ok = false;
-      out.error = {line, "not a SubRip, WebVTT or SSA/ASS subtitle file"};
+      out.error = { line, "not a SubRip, WebVTT or SSA/ASS subtitle file" };
       return out;
     }
   }
   return out;
 }
 
-}  // namespace ganvoice
+} // namespace ganvoice

@@ -35,12 +35,12 @@ select_device (const std::string &device)
   if (device == "cuda") {
     if (!vocoder_cuda_available ())
       throw ModelError ("device \"cuda\" asked for, but this build of ganvoice "
-          "or LibTorch has no usable CUDA");
+                        "or LibTorch has no usable CUDA");
     return torch::Device (torch::kCUDA);
   }
   if (device != "cpu")
-    throw ModelError ("unknown device \"" + device +
-        "\" (use \"cpu\" or \"cuda\")");
+    throw ModelError (
+        "unknown device \"" + device + "\" (use \"cpu\" or \"cuda\")");
   return torch::Device (torch::kCPU);
 }
 
@@ -106,4 +106,4 @@ load_torchscript (const std::string &path, torch::Device device)
   }
 }
 
-}  // namespace ganvoice
+} // namespace ganvoice

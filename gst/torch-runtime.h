@@ -29,7 +29,7 @@ void configure_torch (int threads);
 
 /* Loads a TorchScript file in eval mode; ModelError when it is missing or
  * not TorchScript. */
-torch::jit::Module load_torchscript (const std::string &path,
-    torch::Device device);
+torch::jit::Module load_torchscript (
+    const std::string &path, torch::Device device);
 
-}  // namespace ganvoice
+} // namespace ganvoice

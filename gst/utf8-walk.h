@@ -8,7 +8,7 @@
 
 namespace ganvoice {
 
-constexpr gunichar kInvalidChar = (gunichar) - 1;
+constexpr gunichar kInvalidChar = (gunichar) -1;
 
 /* Calls @visit (c, bytes) for each character of @text, where @bytes are its
  * UTF-8 bytes. A run of bytes that is not valid UTF-8 (up to the next byte
@@ -26,7 +26,7 @@ walk_utf8 (std::string_view text, Visit visit)
       next = end;
     gunichar c = g_utf8_get_char_validated (p, next - p);
     /* Stray continuation bytes after a character make the chunk invalid. */
-    if (c == (gunichar) - 2 || g_utf8_next_char (p) != next)
+    if (c == (gunichar) -2 || g_utf8_next_char (p) != next)
       c = kInvalidChar;
     if (!visit (c, std::string_view (p, next - p)))
       return;
@@ -34,4 +34,4 @@ walk_utf8 (std::string_view text, Visit visit)
   }
 }
 
-}  // namespace ganvoice
+} // namespace ganvoice

@@ -25,8 +25,8 @@ struct Vocoder::Impl {
   /* Runs the model on [1, n_mels, frames]; returns [frames * hop] on CPU.
    * @at_start / @at_end: the piece touches the utterance's start / end
    * (for forward_chunk; forward pads both ends itself). */
-  torch::Tensor run (const torch::Tensor &mel, bool at_start = true,
-      bool at_end = true)
+  torch::Tensor run (
+      const torch::Tensor &mel, bool at_start = true, bool at_end = true)
   {
     c10::InferenceMode guard;
     std::vector<torch::jit::IValue> inputs{ mel.to (device) };

@@ -213,8 +213,9 @@ link_chain (GstElement **chain, size_t n)
 }
 
 #define PROGRAMME_CAPS \
-  "audio/x-raw, format = (string) " GST_AUDIO_NE (F32) ", layout = (string) " \
-  "interleaved, rate = (int) 48000, channels = (int) [ 1, 8 ]"
+  "audio/x-raw, format = (string) " GST_AUDIO_NE ( \
+      F32) ", layout = (string) " \
+           "interleaved, rate = (int) 48000, channels = (int) [ 1, 8 ]"
 
 /* A programme of more than two channels without positions (PCM from some
  * MOV files) is given the standard layout for its count: the caps are
@@ -235,8 +236,9 @@ on_programme_caps (GstPad *pad, GstPadProbeInfo *info, gpointer user_data)
   GstCaps *positioned = gst_caps_copy (caps);
   gst_caps_set_simple (positioned, "channel-mask", GST_TYPE_BITMASK,
       gst_audio_channel_get_fallback_mask (in.channels), NULL);
-  GST_INFO_OBJECT (pad, "%d channels without positions: taken as %" GST_PTR_FORMAT,
-      in.channels, positioned);
+  GST_INFO_OBJECT (pad,
+      "%d channels without positions: taken as %" GST_PTR_FORMAT, in.channels,
+      positioned);
   GST_PAD_PROBE_INFO_DATA (info) = gst_event_new_caps (positioned);
   gst_caps_unref (positioned);
   gst_event_unref (event);

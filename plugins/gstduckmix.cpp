@@ -208,9 +208,9 @@ note_programme_end (GstPad *pad, GstPadProbeInfo *info, gpointer user_data)
   if (info->type & GST_PAD_PROBE_TYPE_BUFFER) {
     GstBuffer *buffer = GST_PAD_PROBE_INFO_BUFFER (info);
     if (GST_BUFFER_PTS_IS_VALID (buffer))
-      end = GST_BUFFER_PTS (buffer) + (GST_BUFFER_DURATION_IS_VALID (buffer)
-                                              ? GST_BUFFER_DURATION (buffer)
-                                              : 0);
+      end = GST_BUFFER_PTS (buffer) +
+          (GST_BUFFER_DURATION_IS_VALID (buffer) ? GST_BUFFER_DURATION (buffer)
+                                                 : 0);
   } else if (GST_EVENT_TYPE (GST_PAD_PROBE_INFO_EVENT (info)) ==
       GST_EVENT_GAP) {
     GstClockTime ts, duration;

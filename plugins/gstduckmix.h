@@ -7,8 +7,8 @@
 G_BEGIN_DECLS
 
 #define GST_TYPE_DUCK_MIX (gst_duck_mix_get_type ())
-G_DECLARE_FINAL_TYPE (GstDuckMix, gst_duck_mix, GST, DUCK_MIX,
-    GstAudioAggregator)
+G_DECLARE_FINAL_TYPE (
+    GstDuckMix, gst_duck_mix, GST, DUCK_MIX, GstAudioAggregator)
 
 #define GST_TYPE_DUCK_MIX_MODE (gst_duck_mix_mode_get_type ())
 GType gst_duck_mix_mode_get_type (void);

@@ -77,7 +77,6 @@
 GST_DEBUG_CATEGORY_STATIC (gst_ganvoice_debug);
 #define GST_CAT_DEFAULT gst_ganvoice_debug
 
-
 enum
 {
   PROP_0,
@@ -113,8 +112,8 @@ enum
 /* Cues queued for synthesis before the streaming thread waits. */
 #define MAX_QUEUED_CUES 8
 
-static_assert ((int) ganvoice::FitPolicy::Compress ==
-        GST_GANVOICE_OVERFLOW_COMPRESS,
+static_assert (
+    (int) ganvoice::FitPolicy::Compress == GST_GANVOICE_OVERFLOW_COMPRESS,
     "GstGanvoiceOverflow follows ganvoice::FitPolicy");
 
 /* The values come from the library's fit_policies(), the one description
@@ -193,7 +192,10 @@ struct ModelConfig {
   ganvoice::SynthesizerOptions options;
   std::string missing;
 
-  bool operator== (const ModelConfig &o) const { return options == o.options; }
+  bool operator== (const ModelConfig &o) const
+  {
+    return options == o.options;
+  }
 };
 
 /* One cue to speak, with the settings that were current when it came. */
@@ -348,7 +350,10 @@ struct GanvoicePrivate {
   /* The worker owns this block. */
   WorkerState work; /* reset when the worker starts */
 
-  GanvoicePrivate () { gst_segment_init (&last_segment, GST_FORMAT_TIME); }
+  GanvoicePrivate ()
+  {
+    gst_segment_init (&last_segment, GST_FORMAT_TIME);
+  }
 };
 
 struct _GstGanvoice {
@@ -1295,8 +1300,8 @@ push_span (GstGanvoice *self, gint64 start, const float *samples, size_t n)
       ? gst_buffer_new_memdup (samples, n * sizeof (float))
       : gst_buffer_new_allocate (NULL, n * sizeof (float), NULL);
   if (!buf) {
-    GST_ELEMENT_ERROR (self, RESOURCE, FAILED,
-        ("Could not allocate %zu samples", n), (NULL));
+    GST_ELEMENT_ERROR (
+        self, RESOURCE, FAILED, ("Could not allocate %zu samples", n), (NULL));
     return GST_FLOW_ERROR;
   }
   if (!samples) {
@@ -1324,8 +1329,8 @@ advance_to (GstGanvoice *self, gint64 pos)
   GstFlowReturn ret = GST_FLOW_OK;
   const size_t max_silence =
       (size_t) std::max (1, priv->out_rate * SILENCE_CHUNK_MS / 1000);
-  priv->out.timeline.advance_to (pos, max_silence,
-      [&] (int64_t start, const float *samples, size_t n) {
+  priv->out.timeline.advance_to (
+      pos, max_silence, [&] (int64_t start, const float *samples, size_t n) {
         ret = push_span (self, start, samples, n);
         return ret == GST_FLOW_OK;
       });
@@ -1353,7 +1358,8 @@ handle_event_item (GstGanvoice *self, GstEvent *event)
       gst_pad_push_event (self->srcpad, event);
       return GST_FLOW_OK;
     case GST_EVENT_SEGMENT: {
-      GstFlowReturn ret = priv->out.segment_sent ? push_all (self) : GST_FLOW_OK;
+      GstFlowReturn ret =
+          priv->out.segment_sent ? push_all (self) : GST_FLOW_OK;
       if (!ensure_caps (self)) {
         gst_event_unref (event);
         return GST_FLOW_ERROR;
@@ -1436,9 +1442,11 @@ handle_cue_item (GstGanvoice *self, Item &item)
         if (ret != GST_FLOW_OK)
           return ret;
       }
-      size_t late = priv->out.timeline.mix (start + written, chunk.data (), chunk.size ());
+      size_t late = priv->out.timeline.mix (
+          start + written, chunk.data (), chunk.size ());
       if (late > 0)
-        GST_DEBUG_OBJECT (self, "dropped %zu samples before the output position", late);
+        GST_DEBUG_OBJECT (
+            self, "dropped %zu samples before the output position", late);
       written += chunk.size ();
       gint64 bound = start + written;
       if (final_pos >= 0)

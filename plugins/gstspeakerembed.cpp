@@ -341,8 +341,9 @@ gst_speaker_embed_start (GstBaseTransform *trans)
   try {
     if (!g_file_test (path.c_str (), G_FILE_TEST_IS_REGULAR))
       throw ganvoice::ModelError ("the acoustic model card is not there: " +
-          (looked.empty () ? path
-                           : std::string (ganvoice::kAcousticCardFile) + " (looked in " +
+          (looked.empty ()
+                  ? path
+                  : std::string (ganvoice::kAcousticCardFile) + " (looked in " +
                       looked + "; set GANVOICE_MODEL_DIR or acoustic-card)"));
     ganvoice::ModelCard card = ganvoice::ModelCard::load (path);
     if (card.voices.empty ())
@@ -352,11 +353,13 @@ gst_speaker_embed_start (GstBaseTransform *trans)
     std::string enc = s.encoder;
     looked.clear ();
     if (enc.empty ())
-      enc = ganvoice::default_model_file (ganvoice::kSpeakerEncoderFile, &looked);
+      enc =
+          ganvoice::default_model_file (ganvoice::kSpeakerEncoderFile, &looked);
     if (!g_file_test (enc.c_str (), G_FILE_TEST_IS_REGULAR))
       throw ganvoice::ModelError ("the speaker encoder is not there: " +
-          (s.encoder.empty () ? std::string (ganvoice::kSpeakerEncoderFile) + " (looked in " +
-                      looked + "; set GANVOICE_MODEL_DIR or encoder)"
+          (s.encoder.empty () ? std::string (ganvoice::kSpeakerEncoderFile) +
+                      " (looked in " + looked +
+                      "; set GANVOICE_MODEL_DIR or encoder)"
                               : enc));
     /* One intra-op thread: a profile is a short job beside the others. */
     priv->encoder =

@@ -65,22 +65,21 @@ enum
 #define MAX_POSTED_WARNINGS 50
 
 static GstStaticPadTemplate sink_template = GST_STATIC_PAD_TEMPLATE ("sink",
-    GST_PAD_SINK,
-    GST_PAD_ALWAYS,
+    GST_PAD_SINK, GST_PAD_ALWAYS,
     GST_STATIC_CAPS ("application/x-subtitle; application/x-subtitle-vtt; "
-        "application/x-ssa; application/x-ass; "
-        "text/x-raw, format = (string) { utf8, pango-markup }"));
+                     "application/x-ssa; application/x-ass; "
+                     "text/x-raw, format = (string) { utf8, pango-markup }"));
 
-static GstStaticPadTemplate src_template = GST_STATIC_PAD_TEMPLATE ("src",
-    GST_PAD_SRC,
-    GST_PAD_ALWAYS,
-    GST_STATIC_CAPS ("text/x-raw, format = (string) utf8"));
+static GstStaticPadTemplate src_template =
+    GST_STATIC_PAD_TEMPLATE ("src", GST_PAD_SRC, GST_PAD_ALWAYS,
+        GST_STATIC_CAPS ("text/x-raw, format = (string) utf8"));
 
 namespace {
 
-enum class InputKind {
-  File,       /* a whole subtitle file, parsed at EOS */
-  TextCues,   /* timed text/x-raw buffers, one cue each */
+enum class InputKind
+{
+  File, /* a whole subtitle file, parsed at EOS */
+  TextCues, /* timed text/x-raw buffers, one cue each */
 };
 
 struct Settings {
@@ -92,28 +91,31 @@ struct Settings {
   guint64 max_size = DEFAULT_MAX_SIZE;
 };
 
-}  // namespace
+} // namespace
 
 struct SubCuesPrivate {
   /* GST_OBJECT_LOCK guards: settings, seek_segment, seek_seqnum. */
   Settings settings;
-  GstSegment seek_segment;     /* output segment asked for by the last seek */
+  GstSegment seek_segment; /* output segment asked for by the last seek */
   guint32 seek_seqnum = GST_SEQNUM_INVALID;
 
   /* The sink pad's stream lock guards the rest. */
-  std::atomic<InputKind> kind { InputKind::File };  /* also read by seeks */
+  std::atomic<InputKind> kind{ InputKind::File }; /* also read by seeks */
   ganvoice::SubtitleFormat caps_format = ganvoice::SubtitleFormat::Unknown;
-  std::string input;           /* the file so far (InputKind::File) */
-  std::string location;        /* upstream file name, for messages */
-  std::string tag_language;    /* from upstream tags */
+  std::string input; /* the file so far (InputKind::File) */
+  std::string location; /* upstream file name, for messages */
+  std::string tag_language; /* from upstream tags */
   bool stream_started = false;
   bool caps_sent = false;
   bool segment_pending = true; /* a SEGMENT must precede the next buffer */
   bool discont = true;
-  bool failed = false;         /* an error was posted; drop the rest */
-  guint next_text_index = 0;   /* cue numbering in TextCues mode */
+  bool failed = false; /* an error was posted; drop the rest */
+  guint next_text_index = 0; /* cue numbering in TextCues mode */
 
-  SubCuesPrivate () { gst_segment_init (&seek_segment, GST_FORMAT_TIME); }
+  SubCuesPrivate ()
+  {
+    gst_segment_init (&seek_segment, GST_FORMAT_TIME);
+  }
 
   void reset_stream ()
   {
@@ -126,8 +128,7 @@ struct SubCuesPrivate {
   }
 };
 
-struct _GstSubCues
-{
+struct _GstSubCues {
   GstElement parent;
 
   GstPad *sinkpad;
@@ -137,8 +138,8 @@ struct _GstSubCues
 
 #define gst_sub_cues_parent_class parent_class
 G_DEFINE_TYPE (GstSubCues, gst_sub_cues, GST_TYPE_ELEMENT);
-GST_ELEMENT_REGISTER_DEFINE (subcues, "subcues", GST_RANK_NONE,
-    GST_TYPE_SUB_CUES);
+GST_ELEMENT_REGISTER_DEFINE (
+    subcues, "subcues", GST_RANK_NONE, GST_TYPE_SUB_CUES);
 
 static Settings
 copy_settings (GstSubCues *self)
@@ -161,8 +162,8 @@ where (GstSubCues *self, unsigned line)
 }
 
 static void
-post_warnings (GstSubCues *self,
-    const std::vector<ganvoice::Diagnostic> &warnings)
+post_warnings (
+    GstSubCues *self, const std::vector<ganvoice::Diagnostic> &warnings)
 {
   size_t posted = 0;
   for (const auto &w : warnings) {
@@ -175,8 +176,8 @@ post_warnings (GstSubCues *self,
     }
     GST_ELEMENT_WARNING_WITH_DETAILS (self, STREAM, DECODE,
         ("%s: %s", where (self, w.line).c_str (), w.message.c_str ()), (NULL),
-        ("line", G_TYPE_UINT, w.line,
-            "location", G_TYPE_STRING, self->priv->location.c_str (), NULL));
+        ("line", G_TYPE_UINT, w.line, "location", G_TYPE_STRING,
+            self->priv->location.c_str (), NULL));
     posted++;
   }
 }
@@ -187,8 +188,9 @@ post_parse_error (GstSubCues *self, const ganvoice::Diagnostic &error)
   self->priv->failed = true;
   GST_ELEMENT_ERROR_WITH_DETAILS (self, STREAM, DECODE,
       ("%s: %s", where (self, error.line).c_str (), error.message.c_str ()),
-      (NULL), ("line", G_TYPE_UINT, error.line,
-          "location", G_TYPE_STRING, self->priv->location.c_str (), NULL));
+      (NULL),
+      ("line", G_TYPE_UINT, error.line, "location", G_TYPE_STRING,
+          self->priv->location.c_str (), NULL));
 }
 
 static void
@@ -212,14 +214,14 @@ remember_upstream_location (GstSubCues *self)
 /* Sends stream-start (when upstream sent none), caps, segment and tags
  * ahead of the first buffer of a segment. */
 static void
-push_stream_headers (GstSubCues *self, const std::string &language,
-    const char *codec)
+push_stream_headers (
+    GstSubCues *self, const std::string &language, const char *codec)
 {
   SubCuesPrivate *priv = self->priv;
 
   if (!priv->stream_started) {
-    gchar *id = gst_pad_create_stream_id (self->srcpad, GST_ELEMENT (self),
-        "cues");
+    gchar *id =
+        gst_pad_create_stream_id (self->srcpad, GST_ELEMENT (self), "cues");
     gst_pad_push_event (self->srcpad, gst_event_new_stream_start (id));
     g_free (id);
     priv->stream_started = true;
@@ -234,8 +236,8 @@ push_stream_headers (GstSubCues *self, const std::string &language,
       gst_tag_list_add (tags, GST_TAG_MERGE_REPLACE, GST_TAG_LANGUAGE_CODE,
           language.c_str (), NULL);
     if (codec)
-      gst_tag_list_add (tags, GST_TAG_MERGE_REPLACE, GST_TAG_SUBTITLE_CODEC,
-          codec, NULL);
+      gst_tag_list_add (
+          tags, GST_TAG_MERGE_REPLACE, GST_TAG_SUBTITLE_CODEC, codec, NULL);
     gst_tag_list_set_scope (tags, GST_TAG_SCOPE_STREAM);
     if (gst_tag_list_is_empty (tags))
       gst_tag_list_unref (tags);
@@ -250,12 +252,12 @@ make_cue_buffer (const ganvoice::Cue &cue)
   GstBuffer *buf = gst_buffer_new_memdup (cue.text.data (), cue.text.size ());
   GST_BUFFER_PTS (buf) = cue.start_ns;
   GST_BUFFER_DURATION (buf) = cue.end_ns - cue.start_ns;
-  auto nullable = [](const std::string & s) {
-    return s.empty ()? nullptr : s.c_str ();
+  auto nullable = [] (const std::string &s) {
+    return s.empty () ? nullptr : s.c_str ();
   };
-  GanvoiceCueMeta *meta = gst_buffer_add_ganvoice_cue_meta (buf, cue.index,
-      nullable (cue.speaker), nullable (cue.style), nullable (cue.language),
-      nullable (cue.markup));
+  GanvoiceCueMeta *meta =
+      gst_buffer_add_ganvoice_cue_meta (buf, cue.index, nullable (cue.speaker),
+          nullable (cue.style), nullable (cue.language), nullable (cue.markup));
   meta->source_line = cue.line;
   meta->turn = cue.turn;
   meta->n_turns = cue.n_turns;
@@ -270,9 +272,10 @@ push_cue (GstSubCues *self, const ganvoice::Cue &cue)
     GST_BUFFER_FLAG_SET (buf, GST_BUFFER_FLAG_DISCONT);
     self->priv->discont = false;
   }
-  GST_LOG_OBJECT (self, "cue %u %" GST_TIME_FORMAT " - %" GST_TIME_FORMAT
-      " [%s] %s", cue.index, GST_TIME_ARGS (cue.start_ns),
-      GST_TIME_ARGS (cue.end_ns), cue.speaker.c_str (), cue.text.c_str ());
+  GST_LOG_OBJECT (self,
+      "cue %u %" GST_TIME_FORMAT " - %" GST_TIME_FORMAT " [%s] %s", cue.index,
+      GST_TIME_ARGS (cue.start_ns), GST_TIME_ARGS (cue.end_ns),
+      cue.speaker.c_str (), cue.text.c_str ());
   return gst_pad_push (self->srcpad, buf);
 }
 
@@ -316,10 +319,11 @@ finish_file (GstSubCues *self)
     for (auto &cue : doc.cues)
       cue.language = doc.language;
   }
-  GST_INFO_OBJECT (self, "%s file read as %s: %zu timed cues, %zu spoken cues, "
-      "language '%s'", ganvoice::subtitle_format_name (doc.format),
-      doc.encoding.c_str (), doc.raw_cue_count, doc.cues.size (),
-      doc.language.c_str ());
+  GST_INFO_OBJECT (self,
+      "%s file read as %s: %zu timed cues, %zu spoken cues, "
+      "language '%s'",
+      ganvoice::subtitle_format_name (doc.format), doc.encoding.c_str (),
+      doc.raw_cue_count, doc.cues.size (), doc.language.c_str ());
   if (doc.cues.empty ())
     GST_ELEMENT_WARNING (self, STREAM, DECODE,
         ("%s: the subtitles have no spoken cue", where (self, 0).c_str ()),
@@ -330,8 +334,8 @@ finish_file (GstSubCues *self)
   guint32 seqnum = priv->seek_seqnum;
   GST_OBJECT_UNLOCK (self);
 
-  push_stream_headers (self, doc.language,
-      ganvoice::subtitle_format_name (doc.format));
+  push_stream_headers (
+      self, doc.language, ganvoice::subtitle_format_name (doc.format));
   push_segment (self, segment, seqnum);
   for (const auto &cue : doc.cues) {
     if (cue.end_ns <= (gint64) segment.start)
@@ -374,14 +378,15 @@ handle_text_cue (GstSubCues *self, GstBuffer *buf)
   GstMapInfo map;
   if (!gst_buffer_map (buf, &map, GST_MAP_READ)) {
     gst_buffer_unref (buf);
-    GST_ELEMENT_ERROR (self, RESOURCE, READ, ("could not map a text buffer"),
-        (NULL));
+    GST_ELEMENT_ERROR (
+        self, RESOURCE, READ, ("could not map a text buffer"), (NULL));
     return GST_FLOW_ERROR;
   }
   ganvoice::RawCue raw;
   raw.start_ns = GST_BUFFER_PTS (buf);
-  raw.end_ns = raw.start_ns + (GST_BUFFER_DURATION_IS_VALID (buf) ?
-      GST_BUFFER_DURATION (buf) : GST_SECOND);
+  raw.end_ns = raw.start_ns +
+      (GST_BUFFER_DURATION_IS_VALID (buf) ? GST_BUFFER_DURATION (buf)
+                                          : GST_SECOND);
   /* The text may be anything: make it valid UTF-8 first. */
   ganvoice::DecodedText decoded = ganvoice::decode_subtitle_text (
       std::string_view ((const char *) map.data, map.size), "UTF-8");
@@ -389,16 +394,16 @@ handle_text_cue (GstSubCues *self, GstBuffer *buf)
   gboolean discont = GST_BUFFER_IS_DISCONT (buf);
   gst_buffer_unref (buf);
   if (!decoded.ok) {
-    GST_ELEMENT_WARNING (self, STREAM, DECODE, ("%s", decoded.error.message.c_str ()),
-        (NULL));
+    GST_ELEMENT_WARNING (
+        self, STREAM, DECODE, ("%s", decoded.error.message.c_str ()), (NULL));
     return GST_FLOW_OK;
   }
   raw.markup = std::move (decoded.text);
 
-  std::string language = settings.language.empty () ? priv->tag_language :
-      settings.language;
+  std::string language =
+      settings.language.empty () ? priv->tag_language : settings.language;
   std::vector<ganvoice::Cue> cues =
-      ganvoice::make_spoken_cues ({raw}, language, text_options);
+      ganvoice::make_spoken_cues ({ raw }, language, text_options);
   if (discont)
     priv->discont = true;
   push_stream_headers (self, language, NULL);
@@ -442,7 +447,9 @@ gst_sub_cues_chain (GstPad *pad, GstObject *parent, GstBuffer *buf)
       priv->failed = true;
       GST_ELEMENT_ERROR (self, STREAM, TOO_LAZY,
           ("%s: the subtitle file is larger than max-size (%" G_GUINT64_FORMAT
-              " bytes)", where (self, 0).c_str (), max_size), (NULL));
+           " bytes)",
+              where (self, 0).c_str (), max_size),
+          (NULL));
       return GST_FLOW_ERROR;
     }
     gsize old = priv->input.size ();
@@ -452,8 +459,8 @@ gst_sub_cues_chain (GstPad *pad, GstObject *parent, GstBuffer *buf)
     return GST_FLOW_OK;
   } catch (const std::exception &e) {
     priv->failed = true;
-    GST_ELEMENT_ERROR (self, CORE, FAILED, ("subcues failed: %s", e.what ()),
-        (NULL));
+    GST_ELEMENT_ERROR (
+        self, CORE, FAILED, ("subcues failed: %s", e.what ()), (NULL));
     return GST_FLOW_ERROR;
   }
 }
@@ -490,7 +497,7 @@ gst_sub_cues_sink_event (GstPad *pad, GstObject *parent, GstEvent *event)
       case GST_EVENT_STREAM_START:
         priv->stream_started = true;
         return gst_pad_push_event (self->srcpad, event);
-      case GST_EVENT_CAPS:{
+      case GST_EVENT_CAPS: {
         GstCaps *caps;
         gst_event_parse_caps (event, &caps);
         set_input_caps (self, caps);
@@ -514,7 +521,7 @@ gst_sub_cues_sink_event (GstPad *pad, GstObject *parent, GstEvent *event)
         /* A file arrives in BYTES; our TIME segment goes out with the cues. */
         gst_event_unref (event);
         return TRUE;
-      case GST_EVENT_TAG:{
+      case GST_EVENT_TAG: {
         GstTagList *tags;
         gst_event_parse_tag (event, &tags);
         gchar *lang = NULL;
@@ -552,8 +559,8 @@ gst_sub_cues_sink_event (GstPad *pad, GstObject *parent, GstEvent *event)
   } catch (const std::exception &e) {
     gst_event_unref (event);
     priv->failed = true;
-    GST_ELEMENT_ERROR (self, CORE, FAILED, ("subcues failed: %s", e.what ()),
-        (NULL));
+    GST_ELEMENT_ERROR (
+        self, CORE, FAILED, ("subcues failed: %s", e.what ()), (NULL));
     return FALSE;
   }
 }
@@ -568,8 +575,8 @@ handle_file_seek (GstSubCues *self, GstEvent *event)
   GstSeekFlags flags;
   GstSeekType start_type, stop_type;
   gint64 start, stop;
-  gst_event_parse_seek (event, &rate, &format, &flags, &start_type, &start,
-      &stop_type, &stop);
+  gst_event_parse_seek (
+      event, &rate, &format, &flags, &start_type, &start, &stop_type, &stop);
   if (format != GST_FORMAT_TIME || rate <= 0.0) {
     GST_DEBUG_OBJECT (self, "only forward TIME seeks are supported");
     return FALSE;
@@ -619,12 +626,12 @@ gst_sub_cues_src_query (GstPad *pad, GstObject *parent, GstQuery *query)
   GstSubCues *self = GST_SUB_CUES (parent);
 
   switch (GST_QUERY_TYPE (query)) {
-    case GST_QUERY_CAPS:{
+    case GST_QUERY_CAPS: {
       GstCaps *filter, *caps = gst_pad_get_pad_template_caps (pad);
       gst_query_parse_caps (query, &filter);
       if (filter) {
-        GstCaps *both = gst_caps_intersect_full (filter, caps,
-            GST_CAPS_INTERSECT_FIRST);
+        GstCaps *both =
+            gst_caps_intersect_full (filter, caps, GST_CAPS_INTERSECT_FIRST);
         gst_caps_unref (caps);
         caps = both;
       }
@@ -632,7 +639,7 @@ gst_sub_cues_src_query (GstPad *pad, GstObject *parent, GstQuery *query)
       gst_caps_unref (caps);
       return TRUE;
     }
-    case GST_QUERY_SEEKING:{
+    case GST_QUERY_SEEKING: {
       GstFormat format;
       gst_query_parse_seeking (query, &format, NULL, NULL, NULL);
       if (self->priv->kind == InputKind::TextCues)
@@ -687,20 +694,20 @@ gst_sub_cues_change_state (GstElement *element, GstStateChange transition)
 }
 
 static void
-gst_sub_cues_set_property (GObject *object, guint prop_id,
-    const GValue *value, GParamSpec *pspec)
+gst_sub_cues_set_property (
+    GObject *object, guint prop_id, const GValue *value, GParamSpec *pspec)
 {
   GstSubCues *self = GST_SUB_CUES (object);
   Settings &s = self->priv->settings;
 
   GST_OBJECT_LOCK (self);
   switch (prop_id) {
-    case PROP_LANGUAGE:{
+    case PROP_LANGUAGE: {
       const gchar *lang = g_value_get_string (value);
       s.language = lang ? lang : "";
       break;
     }
-    case PROP_ENCODING:{
+    case PROP_ENCODING: {
       const gchar *enc = g_value_get_string (value);
       s.encoding = enc ? enc : "";
       break;
@@ -725,8 +732,8 @@ gst_sub_cues_set_property (GObject *object, guint prop_id,
 }
 
 static void
-gst_sub_cues_get_property (GObject *object, guint prop_id, GValue *value,
-    GParamSpec *pspec)
+gst_sub_cues_get_property (
+    GObject *object, guint prop_id, GValue *value, GParamSpec *pspec)
 {
   GstSubCues *self = GST_SUB_CUES (object);
   const Settings &s = self->priv->settings;
@@ -734,10 +741,12 @@ gst_sub_cues_get_property (GObject *object, guint prop_id, GValue *value,
   GST_OBJECT_LOCK (self);
   switch (prop_id) {
     case PROP_LANGUAGE:
-      g_value_set_string (value, s.language.empty () ? NULL : s.language.c_str ());
+      g_value_set_string (
+          value, s.language.empty () ? NULL : s.language.c_str ());
       break;
     case PROP_ENCODING:
-      g_value_set_string (value, s.encoding.empty () ? NULL : s.encoding.c_str ());
+      g_value_set_string (
+          value, s.encoding.empty () ? NULL : s.encoding.c_str ());
       break;
     case PROP_KEEP_ANNOTATIONS:
       g_value_set_boolean (value, s.keep_annotations);
@@ -774,8 +783,8 @@ gst_sub_cues_class_init (GstSubCuesClass *klass)
   GObjectClass *gobject_class = G_OBJECT_CLASS (klass);
   GstElementClass *element_class = GST_ELEMENT_CLASS (klass);
 
-  GST_DEBUG_CATEGORY_INIT (gst_sub_cues_debug, "subcues", 0,
-      "ganvoice subtitles to speech cues");
+  GST_DEBUG_CATEGORY_INIT (
+      gst_sub_cues_debug, "subcues", 0, "ganvoice subtitles to speech cues");
 
   gobject_class->set_property = gst_sub_cues_set_property;
   gobject_class->get_property = gst_sub_cues_get_property;
@@ -784,14 +793,16 @@ gst_sub_cues_class_init (GstSubCuesClass *klass)
   g_object_class_install_property (gobject_class, PROP_LANGUAGE,
       g_param_spec_string ("language", "Language",
           "Language of the cues as an ISO 639 code (e.g. \"en\"); overrides "
-          "the file's own (NULL: from the file or upstream tags)", NULL,
+          "the file's own (NULL: from the file or upstream tags)",
+          NULL,
           (GParamFlags) (G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
               GST_PARAM_MUTABLE_READY)));
   g_object_class_install_property (gobject_class, PROP_ENCODING,
       g_param_spec_string ("encoding", "Encoding",
           "Encoding of files that are neither UTF-8 nor UTF-16/32 with a "
           "BOM, as an iconv name such as WINDOWS-1251 (NULL: WINDOWS-1252)",
-          NULL, (GParamFlags) (G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
+          NULL,
+          (GParamFlags) (G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
               GST_PARAM_MUTABLE_READY)));
   g_object_class_install_property (gobject_class, PROP_KEEP_ANNOTATIONS,
       g_param_spec_boolean ("keep-annotations", "Keep annotations",
@@ -803,7 +814,8 @@ gst_sub_cues_class_init (GstSubCuesClass *klass)
   g_object_class_install_property (gobject_class, PROP_SPLIT_DIALOGUE,
       g_param_spec_boolean ("split-dialogue", "Split dialogue",
           "Split cues with dialogue dashes into one cue per turn, sharing the "
-          "cue's time by text length", DEFAULT_SPLIT_DIALOGUE,
+          "cue's time by text length",
+          DEFAULT_SPLIT_DIALOGUE,
           (GParamFlags) (G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
               GST_PARAM_MUTABLE_PLAYING)));
   g_object_class_install_property (gobject_class, PROP_KEEP_SIGNS,
@@ -845,17 +857,17 @@ gst_sub_cues_init (GstSubCues *self)
   self->priv = new SubCuesPrivate ();
 
   self->sinkpad = gst_pad_new_from_static_template (&sink_template, "sink");
-  gst_pad_set_chain_function (self->sinkpad,
-      GST_DEBUG_FUNCPTR (gst_sub_cues_chain));
-  gst_pad_set_event_function (self->sinkpad,
-      GST_DEBUG_FUNCPTR (gst_sub_cues_sink_event));
+  gst_pad_set_chain_function (
+      self->sinkpad, GST_DEBUG_FUNCPTR (gst_sub_cues_chain));
+  gst_pad_set_event_function (
+      self->sinkpad, GST_DEBUG_FUNCPTR (gst_sub_cues_sink_event));
   gst_element_add_pad (GST_ELEMENT (self), self->sinkpad);
 
   self->srcpad = gst_pad_new_from_static_template (&src_template, "src");
-  gst_pad_set_event_function (self->srcpad,
-      GST_DEBUG_FUNCPTR (gst_sub_cues_src_event));
-  gst_pad_set_query_function (self->srcpad,
-      GST_DEBUG_FUNCPTR (gst_sub_cues_src_query));
+  gst_pad_set_event_function (
+      self->srcpad, GST_DEBUG_FUNCPTR (gst_sub_cues_src_event));
+  gst_pad_set_query_function (
+      self->srcpad, GST_DEBUG_FUNCPTR (gst_sub_cues_src_query));
   gst_pad_use_fixed_caps (self->srcpad);
   gst_element_add_pad (GST_ELEMENT (self), self->srcpad);
 }

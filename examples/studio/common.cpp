@@ -59,8 +59,8 @@ new_token ()
 std::string
 hash_token (const std::string &token)
 {
-  gchar *h = g_compute_checksum_for_string (G_CHECKSUM_SHA256, token.c_str (),
-      (gssize) token.size ());
+  gchar *h = g_compute_checksum_for_string (
+      G_CHECKSUM_SHA256, token.c_str (), (gssize) token.size ());
   std::string s (h);
   g_free (h);
   return s;
@@ -225,8 +225,8 @@ parse_json (const std::string &text, std::string *error)
   if (!g_utf8_validate (text.data (), (gssize) text.size (), nullptr)) {
     if (error)
       *error = "the request is not valid UTF-8";
-  } else if (!json_parser_load_from_data (p, text.data (), (gssize) text.size (),
-                 &err)) {
+  } else if (!json_parser_load_from_data (
+                 p, text.data (), (gssize) text.size (), &err)) {
     if (error)
       *error = std::string ("the request is not valid JSON: ") + err->message;
     g_clear_error (&err);
@@ -245,7 +245,8 @@ obj_string (JsonObject *o, const char *name, const std::string &def)
   if (!o || !json_object_has_member (o, name))
     return def;
   JsonNode *n = json_object_get_member (o, name);
-  if (!JSON_NODE_HOLDS_VALUE (n) || json_node_get_value_type (n) != G_TYPE_STRING)
+  if (!JSON_NODE_HOLDS_VALUE (n) ||
+      json_node_get_value_type (n) != G_TYPE_STRING)
     return def;
   return json_node_get_string (n);
 }
@@ -270,7 +271,8 @@ obj_bool (JsonObject *o, const char *name, bool def)
   if (!o || !json_object_has_member (o, name))
     return def;
   JsonNode *n = json_object_get_member (o, name);
-  if (!JSON_NODE_HOLDS_VALUE (n) || json_node_get_value_type (n) != G_TYPE_BOOLEAN)
+  if (!JSON_NODE_HOLDS_VALUE (n) ||
+      json_node_get_value_type (n) != G_TYPE_BOOLEAN)
     return def;
   return json_node_get_boolean (n);
 }
@@ -291,4 +293,4 @@ obj_int (JsonObject *o, const char *name, gint64 def)
   return def;
 }
 
-}  // namespace studio
+} // namespace studio

@@ -14,23 +14,23 @@ namespace studio {
 struct Config {
   std::string address = "127.0.0.1";
   int port = 8800;
-  std::string data_dir;          /* default: ./studio-data */
-  std::string web_dir;           /* the page: examples/studio/web */
-  std::string dub_command;       /* ganvoice-dub */
-  std::string worker_command;    /* ganvoice-studio-worker */
-  std::string acoustic_card;     /* model card with the built-in voices */
-  std::string plugin_dir;        /* prepended to GST_PLUGIN_PATH for workers */
+  std::string data_dir; /* default: ./studio-data */
+  std::string web_dir; /* the page: examples/studio/web */
+  std::string dub_command; /* ganvoice-dub */
+  std::string worker_command; /* ganvoice-studio-worker */
+  std::string acoustic_card; /* model card with the built-in voices */
+  std::string plugin_dir; /* prepended to GST_PLUGIN_PATH for workers */
   gint64 max_upload_bytes = 2LL * 1024 * 1024 * 1024;
   gint64 max_chunk_bytes = 8LL * 1024 * 1024;
   gint64 max_subtitle_bytes = 8LL * 1024 * 1024;
   gint64 max_recording_bytes = 64LL * 1024 * 1024;
   int max_uploads_per_project = 64;
   int max_projects = 10000;
-  int jobs = 1;                  /* render jobs at once */
-  int helpers = 2;               /* probe/preview/peaks workers at once */
+  int jobs = 1; /* render jobs at once */
+  int helpers = 2; /* probe/preview/peaks workers at once */
   int job_timeout_s = 3 * 3600;
   int helper_timeout_s = 120;
-  int idle_timeout_s = 60;       /* per connection, between reads/writes */
+  int idle_timeout_s = 60; /* per connection, between reads/writes */
 };
 
 /* A fresh random ID: 16 lowercase hex digits from the system's CSPRNG. */
@@ -48,7 +48,7 @@ gint64 now_s ();
 
 /* Files. */
 bool make_dirs (const std::string &path);
-gint64 file_size (const std::string &path);   /* -1 if missing */
+gint64 file_size (const std::string &path); /* -1 if missing */
 bool file_exists (const std::string &path);
 bool read_file (const std::string &path, std::string *out, gint64 max_bytes);
 /* Writes PATH.tmpXXXXXX then renames it over PATH. */
@@ -57,10 +57,11 @@ void remove_tree (const std::string &path);
 
 /* JSON. */
 std::string json_quote (const std::string &s);
-std::string to_json (JsonNode *node);            /* does not take ownership */
+std::string to_json (JsonNode *node); /* does not take ownership */
 JsonNode *parse_json (const std::string &text, std::string *error);
 /* Members with defaults, tolerant of wrong types. */
-std::string obj_string (JsonObject *o, const char *name, const std::string &def = "");
+std::string obj_string (
+    JsonObject *o, const char *name, const std::string &def = "");
 double obj_double (JsonObject *o, const char *name, double def);
 gint64 obj_int (JsonObject *o, const char *name, gint64 def);
 bool obj_bool (JsonObject *o, const char *name, bool def);
@@ -69,9 +70,9 @@ bool obj_bool (JsonObject *o, const char *name, bool def);
 struct WorkerResult {
   bool ok = false;
   int exit_status = -1;
-  std::string error;   /* plain words, for the page */
-  std::string code;    /* machine-readable error code, e.g. "unavailable" */
-  JsonNode *result = nullptr;  /* the parsed object when ok (owned) */
+  std::string error; /* plain words, for the page */
+  std::string code; /* machine-readable error code, e.g. "unavailable" */
+  JsonNode *result = nullptr; /* the parsed object when ok (owned) */
   WorkerResult () = default;
   WorkerResult (const WorkerResult &) = delete;
   WorkerResult &operator= (const WorkerResult &) = delete;
@@ -82,4 +83,4 @@ struct WorkerResult {
   }
 };
 
-}  // namespace studio
+} // namespace studio

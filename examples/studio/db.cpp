@@ -6,6 +6,8 @@
 
 namespace studio {
 
+/* The schema is SQL in a raw string, left as written. */
+// clang-format off
 static const char *kSchema = R"SQL(
 PRAGMA journal_mode = WAL;
 PRAGMA synchronous = NORMAL;
@@ -59,6 +61,7 @@ CREATE INDEX IF NOT EXISTS profiles_project ON profiles(project);
 CREATE INDEX IF NOT EXISTS jobs_project ON jobs(project);
 CREATE INDEX IF NOT EXISTS jobs_state ON jobs(state);
 )SQL";
+// clang-format on
 
 Db::~Db ()
 {
@@ -89,8 +92,10 @@ Db::open (const std::string &path, std::string *error)
   for (const Row &c : columns)
     has_adapt = has_adapt || c.at ("name") == "adapt";
   if (!has_adapt &&
-      !exec ("ALTER TABLE profiles ADD COLUMN adapt INTEGER NOT NULL DEFAULT 0", {})) {
-    *error = path + ": cannot add the profiles.adapt column: " + sqlite3_errmsg (db_);
+      !exec ("ALTER TABLE profiles ADD COLUMN adapt INTEGER NOT NULL DEFAULT 0",
+          {})) {
+    *error = path +
+        ": cannot add the profiles.adapt column: " + sqlite3_errmsg (db_);
     return false;
   }
   return true;
@@ -113,8 +118,8 @@ Db::exec (const std::string &sql, const std::vector<Value> &args,
     else if (v.is_int)
       sqlite3_bind_int64 (st, k, v.number);
     else
-      sqlite3_bind_text (st, k, v.text.c_str (), (int) v.text.size (),
-          SQLITE_TRANSIENT);
+      sqlite3_bind_text (
+          st, k, v.text.c_str (), (int) v.text.size (), SQLITE_TRANSIENT);
   }
   int rc;
   while ((rc = sqlite3_step (st)) == SQLITE_ROW) {
@@ -157,4 +162,4 @@ Db::changes () const
   return sqlite3_changes (db_);
 }
 
-}  // namespace studio
+} // namespace studio

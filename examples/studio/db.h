@@ -19,15 +19,24 @@ struct Value {
   long long number = 0;
   bool is_int = false;
   bool is_null = false;
-  Value (const std::string &s) : text (s) {}
-  Value (const char *s) : text (s ? s : ""), is_null (s == nullptr) {}
-  Value (long long n) : number (n), is_int (true) {}
-  Value (int n) : number (n), is_int (true) {}
-  Value (double d) : text (std::to_string (d)) {}
+  Value (const std::string &s) : text (s)
+  {
+  }
+  Value (const char *s) : text (s ? s : ""), is_null (s == nullptr)
+  {
+  }
+  Value (long long n) : number (n), is_int (true)
+  {
+  }
+  Value (int n) : number (n), is_int (true)
+  {
+  }
+  Value (double d) : text (std::to_string (d))
+  {
+  }
 };
 
-class Db
-{
+class Db {
 public:
   ~Db ();
   /* Opens (creating) the database and its schema; false with *error set. */
@@ -44,4 +53,4 @@ private:
   sqlite3 *db_ = nullptr;
 };
 
-}  // namespace studio
+} // namespace studio

@@ -23,36 +23,36 @@ namespace studio {
 
 struct RenderJob {
   std::string id;
-  std::string input;        /* the video */
-  std::string subtitles;    /* SRT/VTT/ASS */
-  std::string output;       /* final path; written as a temp file, then renamed */
-  std::string mode;         /* duck, replace, add-track */
-  std::string language;     /* "" = from the subtitles */
-  std::vector<std::string> voices;  /* VOICE or SPEAKER=VOICE (names or profile files) */
-  std::string log_path;     /* the worker's stderr */
+  std::string input; /* the video */
+  std::string subtitles; /* SRT/VTT/ASS */
+  std::string output; /* final path; written as a temp file, then renamed */
+  std::string mode; /* duck, replace, add-track */
+  std::string language; /* "" = from the subtitles */
+  std::vector<std::string>
+      voices; /* VOICE or SPEAKER=VOICE (names or profile files) */
+  std::string log_path; /* the worker's stderr */
 };
 
 struct JobProgress {
   double percent = 0;
-  double eta = -1;          /* seconds, -1 unknown */
+  double eta = -1; /* seconds, -1 unknown */
   double position = 0;
   double duration = 0;
 };
 
-class JobListener
-{
+class JobListener {
 public:
   virtual ~JobListener () = default;
   virtual void job_started (const std::string &id) = 0;
   virtual void job_progress (const std::string &id, const JobProgress &p) = 0;
-  virtual void job_warning (const std::string &id, const std::string &message) = 0;
+  virtual void job_warning (
+      const std::string &id, const std::string &message) = 0;
   /* ok: the result is at RenderJob::output (complete, renamed into place). */
-  virtual void job_finished (const std::string &id, bool ok,
-      const std::string &error) = 0;
+  virtual void job_finished (
+      const std::string &id, bool ok, const std::string &error) = 0;
 };
 
-class JobQueue
-{
+class JobQueue {
 public:
   virtual ~JobQueue () = default;
   virtual void set_listener (JobListener *listener) = 0;
@@ -74,15 +74,17 @@ std::unique_ptr<JobQueue> make_local_job_queue (const std::string &dub_command,
 /* Runs `worker_command ARGS...` with bounded concurrency and a timeout; the
  * worker prints one JSON object on stdout. The callback runs on the main
  * loop. */
-class HelperPool
-{
+class HelperPool {
 public:
   using Done = std::function<void (WorkerResult &result)>;
-  HelperPool (std::string command, std::vector<std::string> env, int max_running,
-      int timeout_s);
+  HelperPool (std::string command, std::vector<std::string> env,
+      int max_running, int timeout_s);
   ~HelperPool ();
   void run (const std::vector<std::string> &args, Done done);
-  size_t busy () const { return running_; }
+  size_t busy () const
+  {
+    return running_;
+  }
 
 private:
   struct Task;
@@ -97,4 +99,4 @@ private:
   std::deque<Task *> pending_;
 };
 
-}  // namespace studio
+} // namespace studio

@@ -19,8 +19,8 @@ make_launcher (const std::vector<std::string> &env, GSubprocessFlags flags)
   for (const std::string &kv : env) {
     size_t eq = kv.find ('=');
     if (eq != std::string::npos)
-      g_subprocess_launcher_setenv (l, kv.substr (0, eq).c_str (),
-          kv.substr (eq + 1).c_str (), TRUE);
+      g_subprocess_launcher_setenv (
+          l, kv.substr (0, eq).c_str (), kv.substr (eq + 1).c_str (), TRUE);
   }
   return l;
 }
@@ -61,8 +61,7 @@ log_tail (const std::string &path)
   return last;
 }
 
-class LocalJobQueue : public JobQueue
-{
+class LocalJobQueue : public JobQueue {
 public:
   LocalJobQueue (std::string dub, std::vector<std::string> env, int max_running,
       int timeout_s)
@@ -70,9 +69,15 @@ public:
         max_running_ (std::max (1, max_running)), timeout_s_ (timeout_s)
   {
   }
-  ~LocalJobQueue () override { shutdown (); }
+  ~LocalJobQueue () override
+  {
+    shutdown ();
+  }
 
-  void set_listener (JobListener *l) override { listener_ = l; }
+  void set_listener (JobListener *l) override
+  {
+    listener_ = l;
+  }
 
   void submit (const RenderJob &job) override
   {
@@ -98,8 +103,14 @@ public:
     return true;
   }
 
-  size_t running () const override { return running_.size (); }
-  size_t queued () const override { return pending_.size (); }
+  size_t running () const override
+  {
+    return running_.size ();
+  }
+  size_t queued () const override
+  {
+    return pending_.size ();
+  }
 
   void shutdown () override
   {
@@ -154,7 +165,8 @@ private:
       argv.insert (argv.end (), { "--lang", job.language });
     for (const std::string &v : job.voices)
       argv.insert (argv.end (), { "--voice", v });
-    GSubprocessLauncher *l = make_launcher (env_, G_SUBPROCESS_FLAGS_STDOUT_PIPE);
+    GSubprocessLauncher *l =
+        make_launcher (env_, G_SUBPROCESS_FLAGS_STDOUT_PIPE);
     if (!job.log_path.empty ())
       g_subprocess_launcher_set_stderr_file_path (l, job.log_path.c_str ());
     GError *err = nullptr;
@@ -180,8 +192,8 @@ private:
       r->timer = g_timeout_add_seconds ((guint) timeout_s_, on_timeout, r);
     if (listener_)
       listener_->job_started (job.id);
-    g_data_input_stream_read_line_async (r->out, G_PRIORITY_DEFAULT, r->cancel,
-        on_line, r);
+    g_data_input_stream_read_line_async (
+        r->out, G_PRIORITY_DEFAULT, r->cancel, on_line, r);
     g_subprocess_wait_async (proc, r->cancel, on_exit, r);
   }
 
@@ -215,11 +227,11 @@ private:
   {
     GError *err = nullptr;
     gsize len = 0;
-    char *line = g_data_input_stream_read_line_finish (G_DATA_INPUT_STREAM (src),
-        res, &len, &err);
+    char *line = g_data_input_stream_read_line_finish (
+        G_DATA_INPUT_STREAM (src), res, &len, &err);
     if (g_error_matches (err, G_IO_ERROR, G_IO_ERROR_CANCELLED)) {
       g_error_free (err);
-      delete (Run *) data;   /* shutdown: the queue let go of it */
+      delete (Run *) data; /* shutdown: the queue let go of it */
       return;
     }
     Run *r = (Run *) data;
@@ -232,8 +244,8 @@ private:
     }
     r->queue->handle_line (r, line);
     g_free (line);
-    g_data_input_stream_read_line_async (r->out, G_PRIORITY_DEFAULT, r->cancel,
-        on_line, r);
+    g_data_input_stream_read_line_async (
+        r->out, G_PRIORITY_DEFAULT, r->cancel, on_line, r);
   }
 
   static void on_exit (GObject *src, GAsyncResult *res, gpointer data)
@@ -242,7 +254,7 @@ private:
     g_subprocess_wait_finish (G_SUBPROCESS (src), res, &err);
     if (g_error_matches (err, G_IO_ERROR, G_IO_ERROR_CANCELLED)) {
       g_error_free (err);
-      return;   /* on_line frees the run */
+      return; /* on_line frees the run */
     }
     g_clear_error (&err);
     Run *r = (Run *) data;
@@ -334,14 +346,14 @@ private:
   std::map<std::string, Run *> running_;
 };
 
-}  // namespace
+} // namespace
 
 std::unique_ptr<JobQueue>
 make_local_job_queue (const std::string &dub_command,
     const std::vector<std::string> &extra_env, int max_running, int timeout_s)
 {
-  return std::make_unique<LocalJobQueue> (dub_command, extra_env, max_running,
-      timeout_s);
+  return std::make_unique<LocalJobQueue> (
+      dub_command, extra_env, max_running, timeout_s);
 }
 
 /* ---- HelperPool ---------------------------------------------------------- */
@@ -405,7 +417,8 @@ HelperPool::start_next ()
     }
     running_++;
     t->timer = g_timeout_add_seconds ((guint) timeout_s_, on_timeout, t);
-    g_subprocess_communicate_async (t->proc, nullptr, nullptr, on_communicate, t);
+    g_subprocess_communicate_async (
+        t->proc, nullptr, nullptr, on_communicate, t);
   }
 }
 
@@ -425,7 +438,8 @@ HelperPool::on_communicate (GObject *src, GAsyncResult *res, gpointer data)
   Task *t = (Task *) data;
   GBytes *out = nullptr;
   GError *err = nullptr;
-  g_subprocess_communicate_finish (G_SUBPROCESS (src), res, &out, nullptr, &err);
+  g_subprocess_communicate_finish (
+      G_SUBPROCESS (src), res, &out, nullptr, &err);
   t->pool->finish (t, out, err);
 }
 
@@ -460,9 +474,8 @@ HelperPool::finish (Task *t, GBytes *out, GError *err)
       else if (r.error.empty ())
         r.error = "The helper program failed.";
     } else {
-      r.error = r.exit_status == -1
-          ? "The helper program crashed on this file."
-          : "The helper program gave no answer.";
+      r.error = r.exit_status == -1 ? "The helper program crashed on this file."
+                                    : "The helper program gave no answer.";
     }
     if (n)
       json_node_unref (n);
@@ -478,4 +491,4 @@ HelperPool::finish (Task *t, GBytes *out, GError *err)
   start_next ();
 }
 
-}  // namespace studio
+} // namespace studio

@@ -53,7 +53,7 @@ struct Voice {
 
 /* Per-request state attached to the SoupServerMessage. */
 struct RequestCtx {
-  std::string body;           /* collected request body (bounded) */
+  std::string body; /* collected request body (bounded) */
   bool too_large = false;
   /* A chunk being streamed into an upload. */
   int fd = -1;
@@ -77,8 +77,7 @@ struct SseClient {
   std::string project;
 };
 
-class Server : public JobListener
-{
+class Server : public JobListener {
 public:
   Config cfg;
   Db db;
@@ -88,17 +87,21 @@ public:
   std::vector<Voice> voices;
   std::string voices_source;
   std::vector<SseClient> sse;
-  std::set<std::string> writing;         /* uploads receiving a chunk now */
+  std::set<std::string> writing; /* uploads receiving a chunk now */
   std::set<std::string> peaks_running;
   std::map<std::string, std::string> peaks_errors;
-  std::map<std::string, std::string> job_project;  /* running/queued job -> project */
+  std::map<std::string, std::string>
+      job_project; /* running/queued job -> project */
   bool shutting_down = false;
 
   bool start (std::string *error);
   void stop ();
 
   /* ---- paths ---- */
-  std::string project_dir (const std::string &p) { return cfg.data_dir + "/projects/" + p; }
+  std::string project_dir (const std::string &p)
+  {
+    return cfg.data_dir + "/projects/" + p;
+  }
   std::string upload_path (const std::string &p, const std::string &u)
   {
     return project_dir (p) + "/uploads/" + u;
@@ -117,14 +120,15 @@ public:
   /* ---- events ---- */
   void broadcast (const std::string &project, const std::string &type,
       const std::string &json);
-  void send_event (SoupServerMessage *msg, const std::string &type,
-      const std::string &json);
+  void send_event (
+      SoupServerMessage *msg, const std::string &type, const std::string &json);
 
   /* ---- JobListener ---- */
   void job_started (const std::string &id) override;
   void job_progress (const std::string &id, const JobProgress &p) override;
   void job_warning (const std::string &id, const std::string &message) override;
-  void job_finished (const std::string &id, bool ok, const std::string &error) override;
+  void job_finished (
+      const std::string &id, bool ok, const std::string &error) override;
 
   /* ---- work ---- */
   void check_upload (const std::string &pid, const std::string &uid,
@@ -135,7 +139,8 @@ public:
   bool submit_job (const Row &job, std::string *error);
   void recover ();
   void load_voices ();
-  bool voice_ok (const std::string &pid, const std::string &voice, std::string *arg);
+  bool voice_ok (
+      const std::string &pid, const std::string &voice, std::string *arg);
 };
 
 Server *the_server = nullptr;
@@ -155,8 +160,8 @@ void
 reply_json (SoupServerMessage *msg, guint status, const std::string &json)
 {
   soup_server_message_set_status (msg, status, nullptr);
-  soup_server_message_set_response (msg, "application/json", SOUP_MEMORY_COPY,
-      json.data (), json.size ());
+  soup_server_message_set_response (
+      msg, "application/json", SOUP_MEMORY_COPY, json.data (), json.size ());
   soup_message_headers_replace (soup_server_message_get_response_headers (msg),
       "Cache-Control", "no-store");
 }
@@ -171,11 +176,18 @@ const char *
 mime_for (const std::string &name)
 {
   static const std::pair<const char *, const char *> types[] = {
-    { ".html", "text/html; charset=utf-8" }, { ".js", "text/javascript; charset=utf-8" },
-    { ".mjs", "text/javascript; charset=utf-8" }, { ".css", "text/css; charset=utf-8" },
-    { ".svg", "image/svg+xml" }, { ".png", "image/png" }, { ".ico", "image/x-icon" },
-    { ".json", "application/json" }, { ".wav", "audio/wav" }, { ".webm", "video/webm" },
-    { ".mp4", "video/mp4" }, { ".mkv", "video/x-matroska" },
+    { ".html", "text/html; charset=utf-8" },
+    { ".js", "text/javascript; charset=utf-8" },
+    { ".mjs", "text/javascript; charset=utf-8" },
+    { ".css", "text/css; charset=utf-8" },
+    { ".svg", "image/svg+xml" },
+    { ".png", "image/png" },
+    { ".ico", "image/x-icon" },
+    { ".json", "application/json" },
+    { ".wav", "audio/wav" },
+    { ".webm", "video/webm" },
+    { ".mp4", "video/mp4" },
+    { ".mkv", "video/x-matroska" },
   };
   for (auto &t : types)
     if (g_str_has_suffix (name.c_str (), t.first))
@@ -214,7 +226,8 @@ serve_file (SoupServerMessage *msg, const std::string &path, const char *type,
       auto parse = [] (const std::string &s, gint64 *v) {
         if (s.empty ())
           return true;
-        if (s.size () > 18 || s.find_first_not_of ("0123456789") != std::string::npos)
+        if (s.size () > 18 ||
+            s.find_first_not_of ("0123456789") != std::string::npos)
           return false;
         *v = g_ascii_strtoll (s.c_str (), nullptr, 10);
         return true;
@@ -222,7 +235,7 @@ serve_file (SoupServerMessage *msg, const std::string &path, const char *type,
       valid = parse (sa, &a) && parse (sb, &b) && (a >= 0 || b >= 0);
     }
     if (valid) {
-      if (a < 0) {           /* suffix: last b bytes */
+      if (a < 0) { /* suffix: last b bytes */
         start = std::max<gint64> (0, total - b);
       } else {
         start = a;
@@ -231,8 +244,8 @@ serve_file (SoupServerMessage *msg, const std::string &path, const char *type,
       }
       if (start >= total || start > end || (b >= 0 && a > b)) {
         g_bytes_unref (all);
-        soup_message_headers_replace (h, "Content-Range",
-            ("bytes */" + std::to_string (total)).c_str ());
+        soup_message_headers_replace (
+            h, "Content-Range", ("bytes */" + std::to_string (total)).c_str ());
         reply_error (msg, SOUP_STATUS_REQUESTED_RANGE_NOT_SATISFIABLE,
             "That part of the file does not exist.");
         return;
@@ -249,14 +262,15 @@ serve_file (SoupServerMessage *msg, const std::string &path, const char *type,
   }
   SoupMessageBody *body = soup_server_message_get_response_body (msg);
   if (total > 0) {
-    GBytes *slice = g_bytes_new_from_bytes (all, (gsize) start, (gsize) (end - start + 1));
+    GBytes *slice =
+        g_bytes_new_from_bytes (all, (gsize) start, (gsize) (end - start + 1));
     soup_message_body_append_bytes (body, slice);
     g_bytes_unref (slice);
   }
   g_bytes_unref (all);
   if (partial) {
-    std::string cr = "bytes " + std::to_string (start) + "-" + std::to_string (end) +
-        "/" + std::to_string (total);
+    std::string cr = "bytes " + std::to_string (start) + "-" +
+        std::to_string (end) + "/" + std::to_string (total);
     soup_message_headers_replace (h, "Content-Range", cr.c_str ());
     soup_server_message_set_status (msg, SOUP_STATUS_PARTIAL_CONTENT, nullptr);
   } else {
@@ -295,7 +309,8 @@ clean_name (const std::string &in, size_t max_chars)
     s = "file";
   std::string out;
   size_t chars = 0;
-  for (const char *p = s.c_str (); *p && chars < max_chars; p = g_utf8_next_char (p)) {
+  for (const char *p = s.c_str (); *p && chars < max_chars;
+       p = g_utf8_next_char (p)) {
     gunichar c = g_utf8_get_char (p);
     if (c < 0x20 || c == 0x7f)
       continue;
@@ -317,37 +332,45 @@ Server::upload_json (const Row &u)
       ? std::max<gint64> (0, file_size (part_path (pid, uid)))
       : g_ascii_strtoll (u.at ("size").c_str (), nullptr, 10);
   std::string info = u.at ("info").empty () ? "{}" : u.at ("info");
-  return "{\"id\": " + json_quote (uid) + ", \"kind\": " + json_quote (u.at ("kind")) +
-      ", \"name\": " + json_quote (u.at ("name")) + ", \"size\": " + u.at ("size") +
-      ", \"offset\": " + std::to_string (offset) + ", \"state\": " +
-      json_quote (u.at ("state")) + ", \"error\": " + json_quote (u.at ("error")) +
-      ", \"info\": " + info + ", \"url\": " +
-      json_quote ("/api/projects/" + pid + "/media/" + uid) + "}";
+  return "{\"id\": " + json_quote (uid) +
+      ", \"kind\": " + json_quote (u.at ("kind")) +
+      ", \"name\": " + json_quote (u.at ("name")) +
+      ", \"size\": " + u.at ("size") +
+      ", \"offset\": " + std::to_string (offset) +
+      ", \"state\": " + json_quote (u.at ("state")) +
+      ", \"error\": " + json_quote (u.at ("error")) + ", \"info\": " + info +
+      ", \"url\": " + json_quote ("/api/projects/" + pid + "/media/" + uid) +
+      "}";
 }
 
 std::string
 Server::profile_json (const Row &r)
 {
-  return "{\"id\": " + json_quote (r.at ("id")) + ", \"name\": " +
-      json_quote (r.at ("name")) + ", \"state\": " + json_quote (r.at ("state")) +
-      ", \"error\": " + json_quote (r.at ("error")) + ", \"recording\": " +
-      json_quote (r.at ("upload")) + ", \"voice\": " +
-      json_quote ("profile:" + r.at ("id")) + ", \"adapt\": " +
-      (r.at ("adapt") == "1" ? "true" : "false") + ", \"created\": " + r.at ("created") + "}";
+  return "{\"id\": " + json_quote (r.at ("id")) +
+      ", \"name\": " + json_quote (r.at ("name")) +
+      ", \"state\": " + json_quote (r.at ("state")) +
+      ", \"error\": " + json_quote (r.at ("error")) +
+      ", \"recording\": " + json_quote (r.at ("upload")) +
+      ", \"voice\": " + json_quote ("profile:" + r.at ("id")) +
+      ", \"adapt\": " + (r.at ("adapt") == "1" ? "true" : "false") +
+      ", \"created\": " + r.at ("created") + "}";
 }
 
 std::string
 Server::job_json (const Row &r)
 {
-  std::string s = "{\"id\": " + json_quote (r.at ("id")) + ", \"state\": " +
-      json_quote (r.at ("state")) + ", \"percent\": " + r.at ("percent") +
-      ", \"eta\": " + r.at ("eta") + ", \"options\": " + r.at ("options") +
-      ", \"error\": " + json_quote (r.at ("error")) + ", \"warnings\": " +
-      r.at ("warnings") + ", \"created\": " + r.at ("created") +
+  std::string s = "{\"id\": " + json_quote (r.at ("id")) +
+      ", \"state\": " + json_quote (r.at ("state")) +
+      ", \"percent\": " + r.at ("percent") + ", \"eta\": " + r.at ("eta") +
+      ", \"options\": " + r.at ("options") +
+      ", \"error\": " + json_quote (r.at ("error")) +
+      ", \"warnings\": " + r.at ("warnings") +
+      ", \"created\": " + r.at ("created") +
       ", \"updated\": " + r.at ("updated");
   if (r.at ("state") == "done")
     s += ", \"result\": " +
-        json_quote ("/api/projects/" + r.at ("project") + "/jobs/" + r.at ("id") + "/result") +
+        json_quote ("/api/projects/" + r.at ("project") + "/jobs/" +
+            r.at ("id") + "/result") +
         ", \"file\": " + json_quote (r.at ("output"));
   return s + "}";
 }
@@ -358,34 +381,41 @@ Server::project_json (const std::string &pid)
   Row p = db.one ("SELECT * FROM projects WHERE id = ?", { pid });
   if (p.empty ())
     return "null";
-  std::string s = "{\"id\": " + json_quote (pid) + ", \"name\": " + json_quote (p["name"]) +
-      ", \"created\": " + p["created"] + ", \"edited\": " +
-      (p["edited"] == "1" ? "true" : "false") + ", \"settings\": " + p["settings"];
+  std::string s = "{\"id\": " + json_quote (pid) +
+      ", \"name\": " + json_quote (p["name"]) +
+      ", \"created\": " + p["created"] +
+      ", \"edited\": " + (p["edited"] == "1" ? "true" : "false") +
+      ", \"settings\": " + p["settings"];
   for (const char *k : { "video", "subtitles" }) {
-    Row u = p[k].empty () ? Row ()
-                          : db.one ("SELECT * FROM uploads WHERE id = ?", { p[k] });
-    s += std::string (", \"") + k + "\": " + (u.empty () ? "null" : upload_json (u));
+    Row u = p[k].empty ()
+        ? Row ()
+        : db.one ("SELECT * FROM uploads WHERE id = ?", { p[k] });
+    s += std::string (", \"") + k +
+        "\": " + (u.empty () ? "null" : upload_json (u));
   }
   s += ", \"recordings\": [";
   bool first = true;
-  for (const Row &u : db.all ("SELECT * FROM uploads WHERE project = ? AND kind = "
-                              "'recording' ORDER BY created",
-           { pid })) {
+  for (const Row &u :
+      db.all ("SELECT * FROM uploads WHERE project = ? AND kind = "
+              "'recording' ORDER BY created",
+          { pid })) {
     s += (first ? "" : ", ") + upload_json (u);
     first = false;
   }
   s += "], \"profiles\": [";
   first = true;
-  for (const Row &r : db.all ("SELECT * FROM profiles WHERE project = ? ORDER BY created",
-           { pid })) {
+  for (const Row &r :
+      db.all ("SELECT * FROM profiles WHERE project = ? ORDER BY created",
+          { pid })) {
     s += (first ? "" : ", ") + profile_json (r);
     first = false;
   }
   s += "], \"jobs\": [";
   first = true;
-  for (const Row &r : db.all ("SELECT * FROM jobs WHERE project = ? ORDER BY created DESC "
-                              "LIMIT 20",
-           { pid })) {
+  for (const Row &r :
+      db.all ("SELECT * FROM jobs WHERE project = ? ORDER BY created DESC "
+              "LIMIT 20",
+          { pid })) {
     s += (first ? "" : ", ") + job_json (r);
     first = false;
   }
@@ -395,8 +425,8 @@ Server::project_json (const std::string &pid)
 /* ---- SSE -------------------------------------------------------------- */
 
 void
-Server::send_event (SoupServerMessage *msg, const std::string &type,
-    const std::string &json)
+Server::send_event (
+    SoupServerMessage *msg, const std::string &type, const std::string &json)
 {
   std::string ev = "event: " + type + "\ndata: " + json + "\n\n";
   soup_message_body_append (soup_server_message_get_response_body (msg),
@@ -450,7 +480,8 @@ Server::job_started (const std::string &id)
 void
 Server::job_progress (const std::string &id, const JobProgress &p)
 {
-  double pct = std::isfinite (p.percent) ? std::clamp (p.percent, 0.0, 100.0) : 0;
+  double pct =
+      std::isfinite (p.percent) ? std::clamp (p.percent, 0.0, 100.0) : 0;
   double eta = std::isfinite (p.eta) ? p.eta : -1;
   db.exec ("UPDATE jobs SET percent = ?, eta = ?, updated = ? WHERE id = ?",
       { pct, eta, (long long) now_s (), id });
@@ -485,7 +516,8 @@ Server::job_warning (const std::string &id, const std::string &message)
   db.exec ("UPDATE jobs SET warnings = ? WHERE id = ?", { to_json (n), id });
   json_node_unref (n);
   broadcast (r["project"], "warning",
-      "{\"id\": " + json_quote (id) + ", \"message\": " + json_quote (message) + "}");
+      "{\"id\": " + json_quote (id) + ", \"message\": " + json_quote (message) +
+          "}");
 }
 
 void
@@ -493,8 +525,11 @@ Server::job_finished (const std::string &id, bool ok, const std::string &error)
 {
   if (shutting_down)
     return;
-  const char *state = ok ? "done" : error == "Cancelled." ? "cancelled" : "failed";
-  db.exec ("UPDATE jobs SET state = ?, error = ?, percent = CASE WHEN ? THEN 100 ELSE "
+  const char *state = ok      ? "done"
+      : error == "Cancelled." ? "cancelled"
+                              : "failed";
+  db.exec ("UPDATE jobs SET state = ?, error = ?, percent = CASE WHEN ? THEN "
+           "100 ELSE "
            "percent END, eta = -1, updated = ? WHERE id = ?",
       { state, ok ? "" : error, (long long) ok, (long long) now_s (), id });
   job_project.erase (id);
@@ -504,13 +539,15 @@ Server::job_finished (const std::string &id, bool ok, const std::string &error)
 }
 
 bool
-Server::voice_ok (const std::string &pid, const std::string &voice, std::string *arg)
+Server::voice_ok (
+    const std::string &pid, const std::string &voice, std::string *arg)
 {
   if (g_str_has_prefix (voice.c_str (), "profile:")) {
     std::string prid = voice.substr (8);
     if (!valid_id (prid))
       return false;
-    Row r = db.one ("SELECT state FROM profiles WHERE id = ? AND project = ?", { prid, pid });
+    Row r = db.one ("SELECT state FROM profiles WHERE id = ? AND project = ?",
+        { prid, pid });
     if (r.empty () || r["state"] != "ready")
       return false;
     *arg = project_dir (pid) + "/profiles/" + prid + ".voice";
@@ -530,7 +567,8 @@ Server::submit_job (const Row &job, std::string *error)
   std::string pid = job.at ("project");
   Row p = db.one ("SELECT * FROM projects WHERE id = ?", { pid });
   JsonNode *n = parse_json (job.at ("options"), nullptr);
-  JsonObject *o = n && JSON_NODE_HOLDS_OBJECT (n) ? json_node_get_object (n) : nullptr;
+  JsonObject *o =
+      n && JSON_NODE_HOLDS_OBJECT (n) ? json_node_get_object (n) : nullptr;
   RenderJob rj;
   rj.id = job.at ("id");
   rj.input = upload_path (pid, p["video"]);
@@ -538,10 +576,12 @@ Server::submit_job (const Row &job, std::string *error)
                                     : upload_path (pid, p["subtitles"]);
   if (p["edited"] != "1") {
     /* ganvoice-dub detects the format by content, but wants a name it knows. */
-    Row su = db.one ("SELECT info FROM uploads WHERE id = ?", { p["subtitles"] });
+    Row su =
+        db.one ("SELECT info FROM uploads WHERE id = ?", { p["subtitles"] });
     std::string fmt = su["info"];
     std::string ext = fmt.find ("WebVTT") != std::string::npos ? ".vtt"
-        : fmt.find ("SubStation") != std::string::npos || fmt.find ("SSA") != std::string::npos
+        : fmt.find ("SubStation") != std::string::npos ||
+            fmt.find ("SSA") != std::string::npos
         ? ".ass"
         : ".srt";
     std::string link = project_dir (pid) + "/subtitles" + ext;
@@ -593,8 +633,8 @@ Server::submit_job (const Row &job, std::string *error)
 /* ---- uploads: checks, peaks, profiles --------------------------------- */
 
 void
-Server::check_upload (const std::string &pid, const std::string &uid,
-    SoupServerMessage *reply_to)
+Server::check_upload (
+    const std::string &pid, const std::string &uid, SoupServerMessage *reply_to)
 {
   Row u = db.one ("SELECT * FROM uploads WHERE id = ?", { uid });
   std::string path = upload_path (pid, uid);
@@ -617,7 +657,8 @@ Server::check_upload (const std::string &pid, const std::string &uid,
                 ", \"language\": " + json_quote (obj_string (o, "language")) +
                 ", \"cues\": " +
                 std::to_string (json_array_get_length (
-                    json_object_get_array_member (o, "cues"))) + "}";
+                    json_object_get_array_member (o, "cues"))) +
+                "}";
           } else {
             JsonArray *v = json_object_get_array_member (o, "video");
             JsonArray *a = json_object_get_array_member (o, "audio");
@@ -634,7 +675,8 @@ Server::check_upload (const std::string &pid, const std::string &uid,
         }
         if (!error.empty ()) {
           g_unlink (path.c_str ());
-          db.exec ("UPDATE uploads SET state = 'rejected', error = ? WHERE id = ?",
+          db.exec (
+              "UPDATE uploads SET state = 'rejected', error = ? WHERE id = ?",
               { error, uid });
           if (kind != "recording")
             db.exec (std::string ("UPDATE projects SET ") + kind +
@@ -644,9 +686,11 @@ Server::check_upload (const std::string &pid, const std::string &uid,
           db.exec ("UPDATE uploads SET state = 'ready', info = ? WHERE id = ?",
               { info, uid });
           if (kind == "video")
-            db.exec ("UPDATE projects SET video = ? WHERE id = ?", { uid, pid });
+            db.exec (
+                "UPDATE projects SET video = ? WHERE id = ?", { uid, pid });
           if (kind == "subtitles")
-            db.exec ("UPDATE projects SET subtitles = ?, edited = 0 WHERE id = ?",
+            db.exec (
+                "UPDATE projects SET subtitles = ?, edited = 0 WHERE id = ?",
                 { uid, pid });
           if (kind == "video")
             make_peaks (pid, uid);
@@ -656,11 +700,12 @@ Server::check_upload (const std::string &pid, const std::string &uid,
           broadcast (pid, "upload", upload_json (u2));
         if (reply_to) {
           if (u2.empty ())
-            reply_error (reply_to, SOUP_STATUS_GONE, "The project was deleted.");
+            reply_error (
+                reply_to, SOUP_STATUS_GONE, "The project was deleted.");
           else if (!error.empty ())
             reply_json (reply_to, SOUP_STATUS_UNSUPPORTED_MEDIA_TYPE,
-                "{\"error\": " + json_quote (error) + ", \"upload\": " +
-                    upload_json (u2) + "}");
+                "{\"error\": " + json_quote (error) +
+                    ", \"upload\": " + upload_json (u2) + "}");
           else
             reply_json (reply_to, SOUP_STATUS_OK, upload_json (u2));
           soup_server_message_unpause (reply_to);
@@ -694,39 +739,46 @@ Server::make_profile (const std::string &pid, const std::string &prid)
   const bool adapt = r["adapt"] == "1";
   make_dirs (project_dir (pid) + "/profiles");
   std::string out = project_dir (pid) + "/profiles/" + prid + ".voice";
-  std::vector<std::string> args = { "profile", upload_path (pid, r["upload"]), "-o", out };
+  std::vector<std::string> args = { "profile", upload_path (pid, r["upload"]),
+    "-o", out };
   if (adapt)
     args.push_back ("--adapt");
-  helpers->run (args,
-      [this, pid, prid] (WorkerResult &res) {
-        if (res.ok)
-          db.exec ("UPDATE profiles SET state = 'ready', error = '' WHERE id = ?", { prid });
-        else
-          db.exec ("UPDATE profiles SET state = 'failed', error = ? WHERE id = ?",
-              { res.error, prid });
-        Row r2 = db.one ("SELECT * FROM profiles WHERE id = ?", { prid });
-        if (!r2.empty ())
-          broadcast (pid, "profile", profile_json (r2));
-      });
+  helpers->run (args, [this, pid, prid] (WorkerResult &res) {
+    if (res.ok)
+      db.exec ("UPDATE profiles SET state = 'ready', error = '' WHERE id = ?",
+          { prid });
+    else
+      db.exec ("UPDATE profiles SET state = 'failed', error = ? WHERE id = ?",
+          { res.error, prid });
+    Row r2 = db.one ("SELECT * FROM profiles WHERE id = ?", { prid });
+    if (!r2.empty ())
+      broadcast (pid, "profile", profile_json (r2));
+  });
 }
 
 void
 Server::recover ()
 {
   /* A job that was running when the server died cannot be trusted. */
-  db.exec ("UPDATE jobs SET state = 'failed', error = 'The server stopped while this "
-           "video was being rendered. Render it again.', updated = ? WHERE state = "
-           "'running'",
+  db.exec (
+      "UPDATE jobs SET state = 'failed', error = 'The server stopped while "
+      "this "
+      "video was being rendered. Render it again.', updated = ? WHERE state = "
+      "'running'",
       { (long long) now_s () });
-  for (const Row &j : db.all ("SELECT * FROM jobs WHERE state = 'queued' ORDER BY created", {})) {
+  for (const Row &j : db.all (
+           "SELECT * FROM jobs WHERE state = 'queued' ORDER BY created", {})) {
     std::string err;
     if (!submit_job (j, &err))
-      db.exec ("UPDATE jobs SET state = 'failed', error = ? WHERE id = ?", { err, j.at ("id") });
+      db.exec ("UPDATE jobs SET state = 'failed', error = ? WHERE id = ?",
+          { err, j.at ("id") });
   }
-  db.exec ("UPDATE profiles SET state = 'failed', error = 'The server restarted while "
+  db.exec ("UPDATE profiles SET state = 'failed', error = 'The server "
+           "restarted while "
            "this voice was being made. Try again.' WHERE state = 'making'",
       {});
-  for (const Row &u : db.all ("SELECT * FROM uploads WHERE state = 'checking'", {}))
+  for (const Row &u :
+      db.all ("SELECT * FROM uploads WHERE state = 'checking'", {}))
     check_upload (u.at ("project"), u.at ("id"), nullptr);
 }
 
@@ -739,10 +791,13 @@ Server::load_voices ()
   if (const char *d = g_getenv ("GANVOICE_MODEL_DIR"))
     cards.push_back (std::string (d) + "/acoustic/acoustic.json");
   if (*STUDIO_SOURCE_DIR) {
-    cards.push_back (std::string (STUDIO_SOURCE_DIR) + "/models/acoustic/acoustic.json");
-    cards.push_back (std::string (STUDIO_SOURCE_DIR) + "/tests/models/tiny-acoustic.json");
+    cards.push_back (
+        std::string (STUDIO_SOURCE_DIR) + "/models/acoustic/acoustic.json");
+    cards.push_back (
+        std::string (STUDIO_SOURCE_DIR) + "/tests/models/tiny-acoustic.json");
   }
-  cards.push_back (std::string (STUDIO_DATA_DIR) + "/models/acoustic/acoustic.json");
+  cards.push_back (
+      std::string (STUDIO_DATA_DIR) + "/models/acoustic/acoustic.json");
   for (const std::string &c : cards) {
     std::string text;
     if (!read_file (c, &text, 16 * 1024 * 1024))
@@ -763,7 +818,7 @@ Server::load_voices ()
       if (!JSON_NODE_HOLDS_OBJECT (e))
         continue;
       JsonObject *v = json_node_get_object (e);
-      Voice voice { obj_string (v, "name"), obj_string (v, "language"),
+      Voice voice{ obj_string (v, "name"), obj_string (v, "language"),
         obj_string (v, "gender") };
       if (!voice.name.empty () && voice.name.size () < 64 &&
           voice.name.find_first_of ("/=;\\ ") == std::string::npos)
@@ -824,13 +879,15 @@ early_handler (SoupServer *, SoupServerMessage *msg, const char *path,
   if (method == "GET" || method == "HEAD" || method == "OPTIONS")
     return;
   SoupMessageHeaders *req = soup_server_message_get_request_headers (msg);
-  goffset length = soup_message_headers_get_encoding (req) == SOUP_ENCODING_CONTENT_LENGTH
+  goffset length =
+      soup_message_headers_get_encoding (req) == SOUP_ENCODING_CONTENT_LENGTH
       ? soup_message_headers_get_content_length (req)
       : -1;
   RequestCtx *ctx = new RequestCtx;
   g_object_set_data_full (G_OBJECT (msg), "studio-ctx", ctx,
       [] (gpointer p) { delete (RequestCtx *) p; });
-  soup_message_body_set_accumulate (soup_server_message_get_request_body (msg), FALSE);
+  soup_message_body_set_accumulate (
+      soup_server_message_get_request_body (msg), FALSE);
   g_signal_connect (msg, "got-chunk", G_CALLBACK (on_body_chunk), ctx);
 
   std::vector<std::string> parts = split_path (path);
@@ -838,7 +895,8 @@ early_handler (SoupServer *, SoupServerMessage *msg, const char *path,
       parts[1] == "projects" && parts[3] == "uploads";
   if (!chunk) {
     if (length > kMaxJsonBody)
-      reply_error (msg, SOUP_STATUS_REQUEST_ENTITY_TOO_LARGE, "The request is too large.");
+      reply_error (msg, SOUP_STATUS_REQUEST_ENTITY_TOO_LARGE,
+          "The request is too large.");
     return;
   }
   /* A chunk of an upload: checked now, then streamed straight to disk. */
@@ -849,7 +907,8 @@ early_handler (SoupServer *, SoupServerMessage *msg, const char *path,
   }
   if (!check_token (s, msg, pid, query))
     return;
-  Row u = s->db.one ("SELECT * FROM uploads WHERE id = ? AND project = ?", { uid, pid });
+  Row u = s->db.one (
+      "SELECT * FROM uploads WHERE id = ? AND project = ?", { uid, pid });
   if (u.empty ()) {
     reply_error (msg, SOUP_STATUS_NOT_FOUND, "There is no such upload.");
     return;
@@ -861,12 +920,14 @@ early_handler (SoupServer *, SoupServerMessage *msg, const char *path,
     return;
   }
   if (length < 0) {
-    reply_error (msg, SOUP_STATUS_LENGTH_REQUIRED, "A chunk needs a Content-Length.");
+    reply_error (
+        msg, SOUP_STATUS_LENGTH_REQUIRED, "A chunk needs a Content-Length.");
     return;
   }
   if (length > s->cfg.max_chunk_bytes) {
     reply_error (msg, SOUP_STATUS_REQUEST_ENTITY_TOO_LARGE,
-        "A chunk may hold at most " + std::to_string (s->cfg.max_chunk_bytes) + " bytes.");
+        "A chunk may hold at most " + std::to_string (s->cfg.max_chunk_bytes) +
+            " bytes.");
     return;
   }
   if (s->writing.count (uid)) {
@@ -878,23 +939,28 @@ early_handler (SoupServer *, SoupServerMessage *msg, const char *path,
   gint64 have = std::max<gint64> (0, file_size (part));
   gint64 size = g_ascii_strtoll (u["size"].c_str (), nullptr, 10);
   std::string off = query_get (query, "offset");
-  gint64 offset = off.empty () || off.find_first_not_of ("0123456789") != std::string::npos ||
+  gint64 offset = off.empty () ||
+          off.find_first_not_of ("0123456789") != std::string::npos ||
           off.size () > 18
       ? -1
       : g_ascii_strtoll (off.c_str (), nullptr, 10);
   if (offset != have) {
     reply_json (msg, SOUP_STATUS_CONFLICT,
-        "{\"error\": \"The upload continues at another offset.\", \"offset\": " +
+        "{\"error\": \"The upload continues at another offset.\", "
+        "\"offset\": " +
             std::to_string (have) + "}");
     return;
   }
   if (offset + length > size) {
-    reply_error (msg, SOUP_STATUS_BAD_REQUEST, "This chunk goes past the end of the file.");
+    reply_error (msg, SOUP_STATUS_BAD_REQUEST,
+        "This chunk goes past the end of the file.");
     return;
   }
-  int fd = open (part.c_str (), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+  int fd =
+      open (part.c_str (), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
   if (fd < 0) {
-    reply_error (msg, SOUP_STATUS_INTERNAL_SERVER_ERROR, "The server cannot store the upload.");
+    reply_error (msg, SOUP_STATUS_INTERNAL_SERVER_ERROR,
+        "The server cannot store the upload.");
     return;
   }
   ctx->fd = fd;
@@ -908,7 +974,8 @@ early_handler (SoupServer *, SoupServerMessage *msg, const char *path,
 /* ---- the API ---------------------------------------------------------- */
 
 bool
-check_token (Server *s, SoupServerMessage *msg, const std::string &pid, GHashTable *query)
+check_token (Server *s, SoupServerMessage *msg, const std::string &pid,
+    GHashTable *query)
 {
   SoupMessageHeaders *req = soup_server_message_get_request_headers (msg);
   const char *t = soup_message_headers_get_one (req, "X-Studio-Token");
@@ -929,10 +996,12 @@ check_token (Server *s, SoupServerMessage *msg, const std::string &pid, GHashTab
 JsonObject *
 body_object (SoupServerMessage *msg, JsonNode **node)
 {
-  RequestCtx *ctx = (RequestCtx *) g_object_get_data (G_OBJECT (msg), "studio-ctx");
+  RequestCtx *ctx =
+      (RequestCtx *) g_object_get_data (G_OBJECT (msg), "studio-ctx");
   std::string body = ctx ? ctx->body : "";
   if (ctx && ctx->too_large) {
-    reply_error (msg, SOUP_STATUS_REQUEST_ENTITY_TOO_LARGE, "The request is too large.");
+    reply_error (
+        msg, SOUP_STATUS_REQUEST_ENTITY_TOO_LARGE, "The request is too large.");
     return nullptr;
   }
   if (body.empty ())
@@ -964,7 +1033,8 @@ ass_time (double t)
 bool
 speaker_ok (const std::string &s)
 {
-  return s.size () <= 100 && g_utf8_validate (s.c_str (), (gssize) s.size (), nullptr) &&
+  return s.size () <= 100 &&
+      g_utf8_validate (s.c_str (), (gssize) s.size (), nullptr) &&
       s.find_first_of (",;=\n\r{}") == std::string::npos;
 }
 
@@ -984,22 +1054,32 @@ handle_cues_put (Server *s, SoupServerMessage *msg, const std::string &pid)
     error = "Send {\"cues\": [...]}.";
   else if (json_array_get_length (a) > kMaxCues)
     error = "Too many cues (at most " + std::to_string (kMaxCues) + ").";
-  std::string ass = "[Script Info]\nScriptType: v4.00+\nPlayResX: 1280\nPlayResY: 720\n";
+  std::string ass =
+      "[Script Info]\nScriptType: v4.00+\nPlayResX: 1280\nPlayResY: 720\n";
   std::string lang = obj_string (o, "lang");
-  if (!lang.empty () && lang.size () < 16 && lang.find_first_of ("\n\r") == std::string::npos)
+  if (!lang.empty () && lang.size () < 16 &&
+      lang.find_first_of ("\n\r") == std::string::npos)
     ass += "Language: " + lang + "\n";
-  ass += "\n[V4+ Styles]\nFormat: Name, Fontname, Fontsize, PrimaryColour, SecondaryColour, "
-         "OutlineColour, BackColour, Bold, Italic, Underline, StrikeOut, ScaleX, ScaleY, "
-         "Spacing, Angle, BorderStyle, Outline, Shadow, Alignment, MarginL, MarginR, "
-         "MarginV, Encoding\nStyle: Default,DejaVu Sans,48,&H00FFFFFF,&H000000FF,"
-         "&H00000000,&H64000000,0,0,0,0,100,100,0,0,1,2,1,2,40,40,40,1\n\n[Events]\n"
-         "Format: Layer, Start, End, Style, Name, MarginL, MarginR, MarginV, Effect, Text\n";
+  ass +=
+      "\n[V4+ Styles]\nFormat: Name, Fontname, Fontsize, PrimaryColour, "
+      "SecondaryColour, "
+      "OutlineColour, BackColour, Bold, Italic, Underline, StrikeOut, ScaleX, "
+      "ScaleY, "
+      "Spacing, Angle, BorderStyle, Outline, Shadow, Alignment, MarginL, "
+      "MarginR, "
+      "MarginV, Encoding\nStyle: Default,DejaVu Sans,48,&H00FFFFFF,&H000000FF,"
+      "&H00000000,&H64000000,0,0,0,0,100,100,0,0,1,2,1,2,40,40,40,1\n\n[Events]"
+      "\n"
+      "Format: Layer, Start, End, Style, Name, MarginL, MarginR, MarginV, "
+      "Effect, Text\n";
   std::string clean = "{\"cues\": [";
   for (guint i = 0; a && error.empty () && i < json_array_get_length (a); i++) {
     JsonNode *e = json_array_get_element (a, i);
-    JsonObject *c = JSON_NODE_HOLDS_OBJECT (e) ? json_node_get_object (e) : nullptr;
+    JsonObject *c =
+        JSON_NODE_HOLDS_OBJECT (e) ? json_node_get_object (e) : nullptr;
     double start = obj_double (c, "start", -1), end = obj_double (c, "end", -1);
-    std::string text = obj_string (c, "text"), speaker = obj_string (c, "speaker");
+    std::string text = obj_string (c, "text"),
+                speaker = obj_string (c, "speaker");
     std::string where = "Cue " + std::to_string (i + 1) + ": ";
     if (!c || !std::isfinite (start) || !std::isfinite (end) || start < 0 ||
         end > 48 * 3600)
@@ -1015,14 +1095,18 @@ handle_cues_put (Server *s, SoupServerMessage *msg, const std::string &pid)
       break;
     std::string t;
     for (char ch : text)
-      t += ch == '\n' ? std::string ("\\N") : ch == '\r' ? std::string ()
-          : ch == '{' ? std::string ("(") : ch == '}' ? std::string (")") : std::string (1, ch);
-    ass += "Dialogue: 0," + ass_time (start) + "," + ass_time (end) + ",Default," +
-        speaker + ",0,0,0,," + t + "\n";
+      t += ch == '\n'  ? std::string ("\\N")
+          : ch == '\r' ? std::string ()
+          : ch == '{'  ? std::string ("(")
+          : ch == '}'  ? std::string (")")
+                       : std::string (1, ch);
+    ass += "Dialogue: 0," + ass_time (start) + "," + ass_time (end) +
+        ",Default," + speaker + ",0,0,0,," + t + "\n";
     char buf[64];
     g_snprintf (buf, sizeof buf, "%.3f, \"end\": %.3f", start, end);
-    clean += std::string (i ? ", " : "") + "{\"start\": " + buf + ", \"text\": " +
-        json_quote (text) + ", \"speaker\": " + json_quote (speaker) + "}";
+    clean += std::string (i ? ", " : "") + "{\"start\": " + buf +
+        ", \"text\": " + json_quote (text) +
+        ", \"speaker\": " + json_quote (speaker) + "}";
   }
   guint count = a ? json_array_get_length (a) : 0;
   json_node_unref (n);
@@ -1033,21 +1117,24 @@ handle_cues_put (Server *s, SoupServerMessage *msg, const std::string &pid)
   clean += "], \"lang\": " + json_quote (lang) + "}";
   if (!write_file_atomic (s->project_dir (pid) + "/edited.json", clean) ||
       !write_file_atomic (s->project_dir (pid) + "/edited.ass", ass)) {
-    reply_error (msg, SOUP_STATUS_INTERNAL_SERVER_ERROR, "The server could not save the cues.");
+    reply_error (msg, SOUP_STATUS_INTERNAL_SERVER_ERROR,
+        "The server could not save the cues.");
     return;
   }
   s->db.exec ("UPDATE projects SET edited = 1 WHERE id = ?", { pid });
-  reply_json (msg, SOUP_STATUS_OK, "{\"saved\": " + std::to_string (count) + "}");
+  reply_json (
+      msg, SOUP_STATUS_OK, "{\"saved\": " + std::to_string (count) + "}");
 }
 
 void
 handle_preview (Server *s, SoupServerMessage *msg, const std::string &pid,
-    const std::string &voice_in, const std::string &text_in, const std::string &lang_in)
+    const std::string &voice_in, const std::string &text_in,
+    const std::string &lang_in)
 {
   std::string voice_arg;
   if (!s->voice_ok (pid, voice_in, &voice_arg)) {
-    reply_error (msg, SOUP_STATUS_BAD_REQUEST, "There is no voice called \"" +
-        clean_name (voice_in, 40) + "\".");
+    reply_error (msg, SOUP_STATUS_BAD_REQUEST,
+        "There is no voice called \"" + clean_name (voice_in, 40) + "\".");
     return;
   }
   std::string text = text_in;
@@ -1055,15 +1142,21 @@ handle_preview (Server *s, SoupServerMessage *msg, const std::string &pid,
       !g_utf8_validate (text.c_str (), (gssize) text.size (), nullptr) ||
       g_utf8_strlen (text.c_str (), -1) > (glong) kMaxPreviewText) {
     reply_error (msg, SOUP_STATUS_BAD_REQUEST,
-        "The line to preview must have 1 to " + std::to_string (kMaxPreviewText) + " characters.");
+        "The line to preview must have 1 to " +
+            std::to_string (kMaxPreviewText) + " characters.");
     return;
   }
-  std::string lang = lang_in.size () < 16 && lang_in.find_first_not_of (
-      "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ-_") == std::string::npos
-      ? lang_in : "";
-  std::string dir = pid.empty () ? s->cfg.data_dir + "/voices" : s->project_dir (pid) + "/previews";
+  std::string lang = lang_in.size () < 16 &&
+          lang_in.find_first_not_of (
+              "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ-_") ==
+              std::string::npos
+      ? lang_in
+      : "";
+  std::string dir = pid.empty () ? s->cfg.data_dir + "/voices"
+                                 : s->project_dir (pid) + "/previews";
   make_dirs (dir);
-  std::string key = hash_token (voice_arg + "\n" + lang + "\n" + text).substr (0, 32);
+  std::string key =
+      hash_token (voice_arg + "\n" + lang + "\n" + text).substr (0, 32);
   std::string wav = dir + "/" + key + ".wav";
   if (file_exists (wav)) {
     serve_file (msg, wav, "audio/wav");
@@ -1079,9 +1172,11 @@ handle_preview (Server *s, SoupServerMessage *msg, const std::string &pid,
         if (r.ok && file_exists (wav))
           serve_file (msg, wav, "audio/wav");
         else
-          reply_json (msg, r.code == "unavailable" ? SOUP_STATUS_SERVICE_UNAVAILABLE
-                                                   : SOUP_STATUS_UNPROCESSABLE_ENTITY,
-              "{\"error\": " + json_quote (r.error) + ", \"code\": " + json_quote (r.code) + "}");
+          reply_json (msg,
+              r.code == "unavailable" ? SOUP_STATUS_SERVICE_UNAVAILABLE
+                                      : SOUP_STATUS_UNPROCESSABLE_ENTITY,
+              "{\"error\": " + json_quote (r.error) +
+                  ", \"code\": " + json_quote (r.code) + "}");
         soup_server_message_unpause (msg);
         g_object_unref (msg);
       });
@@ -1119,9 +1214,10 @@ handle_project (Server *s, SoupServerMessage *msg, const std::string &method,
   if (n == 3 && method == "GET") {
     reply_json (msg, SOUP_STATUS_OK, s->project_json (pid));
   } else if (n == 3 && method == "DELETE") {
-    for (const Row &j : db.all ("SELECT id FROM jobs WHERE project = ? AND state IN "
-                                "('queued', 'running')",
-             { pid }))
+    for (const Row &j :
+        db.all ("SELECT id FROM jobs WHERE project = ? AND state IN "
+                "('queued', 'running')",
+            { pid }))
       s->queue->cancel (j.at ("id"));
     db.exec ("DELETE FROM projects WHERE id = ?", { pid });
     remove_tree (s->project_dir (pid));
@@ -1139,7 +1235,8 @@ handle_project (Server *s, SoupServerMessage *msg, const std::string &method,
       std::string st = to_json (json_object_get_member (o, "settings"));
       if (st.size () > 32 * 1024) {
         json_node_unref (node);
-        reply_error (msg, SOUP_STATUS_BAD_REQUEST, "The settings are too large.");
+        reply_error (
+            msg, SOUP_STATUS_BAD_REQUEST, "The settings are too large.");
         return;
       }
       db.exec ("UPDATE projects SET settings = ? WHERE id = ?", { st, pid });
@@ -1148,7 +1245,8 @@ handle_project (Server *s, SoupServerMessage *msg, const std::string &method,
     reply_json (msg, SOUP_STATUS_OK, s->project_json (pid));
   } else if (what == "events" && n == 4 && method == "GET") {
     if (s->sse.size () >= 256) {
-      reply_error (msg, SOUP_STATUS_SERVICE_UNAVAILABLE, "Too many open pages.");
+      reply_error (
+          msg, SOUP_STATUS_SERVICE_UNAVAILABLE, "Too many open pages.");
       return;
     }
     soup_server_message_set_status (msg, SOUP_STATUS_OK, nullptr);
@@ -1157,7 +1255,8 @@ handle_project (Server *s, SoupServerMessage *msg, const std::string &method,
     soup_message_headers_set_content_type (h, "text/event-stream", nullptr);
     soup_message_headers_replace (h, "Cache-Control", "no-store");
     soup_message_headers_replace (h, "X-Accel-Buffering", "no");
-    soup_message_body_set_accumulate (soup_server_message_get_response_body (msg), FALSE);
+    soup_message_body_set_accumulate (
+        soup_server_message_get_response_body (msg), FALSE);
     s->sse.push_back ({ msg, pid });
     g_signal_connect (msg, "finished", G_CALLBACK (on_sse_finished), s);
     s->send_event (msg, "project", s->project_json (pid));
@@ -1175,7 +1274,8 @@ handle_project (Server *s, SoupServerMessage *msg, const std::string &method,
         : kind == "recording"      ? s->cfg.max_recording_bytes
                                    : -1;
     if (limit < 0) {
-      reply_error (msg, SOUP_STATUS_BAD_REQUEST, "kind must be video, subtitles or recording.");
+      reply_error (msg, SOUP_STATUS_BAD_REQUEST,
+          "kind must be video, subtitles or recording.");
       return;
     }
     if (size <= 0) {
@@ -1189,7 +1289,8 @@ handle_project (Server *s, SoupServerMessage *msg, const std::string &method,
       g_free (h);
       return;
     }
-    Row count = db.one ("SELECT COUNT(*) AS n FROM uploads WHERE project = ?", { pid });
+    Row count =
+        db.one ("SELECT COUNT(*) AS n FROM uploads WHERE project = ?", { pid });
     if (atoi (count["n"].c_str ()) >= s->cfg.max_uploads_per_project) {
       reply_error (msg, (guint) 429,
           "This project has too many uploads; start a new project.");
@@ -1197,16 +1298,20 @@ handle_project (Server *s, SoupServerMessage *msg, const std::string &method,
     }
     std::string uid = new_id ();
     make_dirs (s->project_dir (pid) + "/uploads");
-    db.exec ("INSERT INTO uploads (id, project, kind, name, size, state, created) VALUES "
+    db.exec ("INSERT INTO uploads (id, project, kind, name, size, state, "
+             "created) VALUES "
              "(?, ?, ?, ?, ?, 'receiving', ?)",
         { uid, pid, kind, name, (long long) size, (long long) now_s () });
     Row u = db.one ("SELECT * FROM uploads WHERE id = ?", { uid });
     std::string j = s->upload_json (u);
-    j.insert (j.size () - 1, ", \"chunk_size\": " + std::to_string (
-        std::min<gint64> (s->cfg.max_chunk_bytes, 4 * 1024 * 1024)));
+    j.insert (j.size () - 1,
+        ", \"chunk_size\": " +
+            std::to_string (
+                std::min<gint64> (s->cfg.max_chunk_bytes, 4 * 1024 * 1024)));
     reply_json (msg, SOUP_STATUS_CREATED, j);
   } else if (what == "uploads" && n == 5 && valid_id (id)) {
-    Row u = db.one ("SELECT * FROM uploads WHERE id = ? AND project = ?", { id, pid });
+    Row u = db.one (
+        "SELECT * FROM uploads WHERE id = ? AND project = ?", { id, pid });
     if (u.empty ()) {
       reply_error (msg, SOUP_STATUS_NOT_FOUND, "There is no such upload.");
       return;
@@ -1214,9 +1319,11 @@ handle_project (Server *s, SoupServerMessage *msg, const std::string &method,
     if (method == "GET") {
       reply_json (msg, SOUP_STATUS_OK, s->upload_json (u));
     } else if (method == "PUT") {
-      RequestCtx *ctx = (RequestCtx *) g_object_get_data (G_OBJECT (msg), "studio-ctx");
+      RequestCtx *ctx =
+          (RequestCtx *) g_object_get_data (G_OBJECT (msg), "studio-ctx");
       if (!ctx || ctx->fd < 0) {
-        reply_error (msg, SOUP_STATUS_BAD_REQUEST, "This chunk was not accepted.");
+        reply_error (
+            msg, SOUP_STATUS_BAD_REQUEST, "This chunk was not accepted.");
         return;
       }
       close (ctx->fd);
@@ -1225,10 +1332,12 @@ handle_project (Server *s, SoupServerMessage *msg, const std::string &method,
       if (ctx->write_failed || ctx->written != ctx->expected) {
         if (truncate (part.c_str (), ctx->offset) != 0)
           g_warning ("%s: cannot truncate", part.c_str ());
-        reply_error (msg, ctx->write_failed ? SOUP_STATUS_INSUFFICIENT_STORAGE
-                                            : SOUP_STATUS_BAD_REQUEST,
-            ctx->write_failed ? "The server could not store this chunk (is its disk full?)."
-                              : "The chunk arrived incomplete; send it again.");
+        reply_error (msg,
+            ctx->write_failed ? SOUP_STATUS_INSUFFICIENT_STORAGE
+                              : SOUP_STATUS_BAD_REQUEST,
+            ctx->write_failed
+                ? "The server could not store this chunk (is its disk full?)."
+                : "The chunk arrived incomplete; send it again.");
         return;
       }
       gint64 size = g_ascii_strtoll (u["size"].c_str (), nullptr, 10);
@@ -1238,23 +1347,29 @@ handle_project (Server *s, SoupServerMessage *msg, const std::string &method,
       }
       /* Complete: the content decides whether it is accepted. */
       if (g_rename (part.c_str (), s->upload_path (pid, id).c_str ()) != 0) {
-        reply_error (msg, SOUP_STATUS_INTERNAL_SERVER_ERROR, "The server could not store the upload.");
+        reply_error (msg, SOUP_STATUS_INTERNAL_SERVER_ERROR,
+            "The server could not store the upload.");
         return;
       }
       db.exec ("UPDATE uploads SET state = 'checking' WHERE id = ?", { id });
       s->check_upload (pid, id, msg);
     } else if (method == "DELETE") {
       if (s->writing.count (id)) {
-        reply_error (msg, SOUP_STATUS_CONFLICT, "This upload is receiving data.");
+        reply_error (
+            msg, SOUP_STATUS_CONFLICT, "This upload is receiving data.");
         return;
       }
       Row used = db.one ("SELECT id FROM profiles WHERE upload = ?", { id });
       if (!used.empty ()) {
-        reply_error (msg, SOUP_STATUS_CONFLICT, "A voice was made from this recording; delete the voice first.");
+        reply_error (msg, SOUP_STATUS_CONFLICT,
+            "A voice was made from this recording; delete the voice first.");
         return;
       }
-      db.exec ("UPDATE projects SET video = NULL WHERE id = ? AND video = ?", { pid, id });
-      db.exec ("UPDATE projects SET subtitles = NULL WHERE id = ? AND subtitles = ?", { pid, id });
+      db.exec ("UPDATE projects SET video = NULL WHERE id = ? AND video = ?",
+          { pid, id });
+      db.exec (
+          "UPDATE projects SET subtitles = NULL WHERE id = ? AND subtitles = ?",
+          { pid, id });
       db.exec ("DELETE FROM uploads WHERE id = ?", { id });
       g_unlink (s->part_path (pid, id).c_str ());
       g_unlink (s->upload_path (pid, id).c_str ());
@@ -1264,7 +1379,8 @@ handle_project (Server *s, SoupServerMessage *msg, const std::string &method,
     }
   } else if (what == "media" && (n == 5 || n == 6) && valid_id (id) &&
       (method == "GET" || method == "HEAD")) {
-    Row u = db.one ("SELECT * FROM uploads WHERE id = ? AND project = ?", { id, pid });
+    Row u = db.one (
+        "SELECT * FROM uploads WHERE id = ? AND project = ?", { id, pid });
     if (u.empty () || u["state"] != "ready") {
       reply_error (msg, SOUP_STATUS_NOT_FOUND, "This file is not available.");
       return;
@@ -1275,7 +1391,8 @@ handle_project (Server *s, SoupServerMessage *msg, const std::string &method,
       if (file_exists (peaks))
         serve_file (msg, peaks, "application/json");
       else if (s->peaks_errors.count (id))
-        reply_error (msg, SOUP_STATUS_UNPROCESSABLE_ENTITY, s->peaks_errors[id]);
+        reply_error (
+            msg, SOUP_STATUS_UNPROCESSABLE_ENTITY, s->peaks_errors[id]);
       else {
         if (u["kind"] != "subtitles")
           s->make_peaks (pid, id);
@@ -1286,13 +1403,18 @@ handle_project (Server *s, SoupServerMessage *msg, const std::string &method,
     } else if (n == 5) {
       std::string container;
       std::string info = u["info"];
-      const char *type = info.find ("video/webm") != std::string::npos ? "video/webm"
-          : info.find ("quicktime") != std::string::npos || info.find ("mp4") != std::string::npos
+      const char *type = info.find ("video/webm") != std::string::npos
+          ? "video/webm"
+          : info.find ("quicktime") != std::string::npos ||
+              info.find ("mp4") != std::string::npos
           ? "video/mp4"
-          : info.find ("ogg") != std::string::npos ? (u["kind"] == "video" ? "video/ogg" : "audio/ogg")
-          : info.find ("matroska") != std::string::npos ? (u["kind"] == "video" ? "video/webm" : "audio/webm")
+          : info.find ("ogg") != std::string::npos
+          ? (u["kind"] == "video" ? "video/ogg" : "audio/ogg")
+          : info.find ("matroska") != std::string::npos
+          ? (u["kind"] == "video" ? "video/webm" : "audio/webm")
           : u["kind"] == "subtitles" ? "text/plain; charset=utf-8"
-          : info.find ("audio/x-wav") != std::string::npos ? "audio/wav"
+          : info.find ("audio/x-wav") != std::string::npos
+          ? "audio/wav"
           : "application/octet-stream";
       serve_file (msg, path, type);
     } else {
@@ -1301,11 +1423,13 @@ handle_project (Server *s, SoupServerMessage *msg, const std::string &method,
   } else if (what == "cues" && n == 4 && method == "GET") {
     Row p = db.one ("SELECT * FROM projects WHERE id = ?", { pid });
     std::string text;
-    if (p["edited"] == "1" && read_file (s->project_dir (pid) + "/edited.json", &text, 64 << 20)) {
+    if (p["edited"] == "1" &&
+        read_file (s->project_dir (pid) + "/edited.json", &text, 64 << 20)) {
       text.insert (text.size () - 1, ", \"source\": \"edited\"");
       reply_json (msg, SOUP_STATUS_OK, text);
     } else if (!p["subtitles"].empty () &&
-        read_file (s->upload_path (pid, p["subtitles"]) + ".cues.json", &text, 64 << 20)) {
+        read_file (s->upload_path (pid, p["subtitles"]) + ".cues.json", &text,
+            64 << 20)) {
       text.insert (text.size () - 1, ", \"source\": \"upload\"");
       reply_json (msg, SOUP_STATUS_OK, text);
     } else {
@@ -1324,7 +1448,9 @@ handle_project (Server *s, SoupServerMessage *msg, const std::string &method,
     handle_preview (s, msg, pid, voice, text, lang);
   } else if (what == "profiles" && n == 4 && method == "GET") {
     std::string out = "[";
-    for (const Row &r : db.all ("SELECT * FROM profiles WHERE project = ? ORDER BY created", { pid }))
+    for (const Row &r :
+        db.all ("SELECT * FROM profiles WHERE project = ? ORDER BY created",
+            { pid }))
       out += (out.size () > 1 ? ", " : "") + s->profile_json (r);
     reply_json (msg, SOUP_STATUS_OK, "{\"profiles\": " + out + "]}");
   } else if (what == "profiles" && n == 4 && method == "POST") {
@@ -1337,32 +1463,41 @@ handle_project (Server *s, SoupServerMessage *msg, const std::string &method,
     /* The opt-in adapt step: a better clone, about half a minute more. */
     const bool adapt = obj_bool (o, "adapt", false);
     json_node_unref (node);
-    Row u = valid_id (uid) ? db.one ("SELECT * FROM uploads WHERE id = ? AND project = ?", { uid, pid })
-                           : Row ();
+    Row u = valid_id (uid)
+        ? db.one ("SELECT * FROM uploads WHERE id = ? AND project = ?",
+              { uid, pid })
+        : Row ();
     if (u.empty () || u["kind"] != "recording") {
-      reply_error (msg, SOUP_STATUS_BAD_REQUEST, "Record or upload your voice first.");
+      reply_error (
+          msg, SOUP_STATUS_BAD_REQUEST, "Record or upload your voice first.");
       return;
     }
     if (u["state"] != "ready") {
-      reply_error (msg, SOUP_STATUS_CONFLICT, "The recording is not ready yet.");
+      reply_error (
+          msg, SOUP_STATUS_CONFLICT, "The recording is not ready yet.");
       return;
     }
     if (name.empty ())
       name = "My voice";
-    Row count = db.one ("SELECT COUNT(*) AS n FROM profiles WHERE project = ?", { pid });
+    Row count = db.one (
+        "SELECT COUNT(*) AS n FROM profiles WHERE project = ?", { pid });
     if (atoi (count["n"].c_str ()) >= 20) {
       reply_error (msg, (guint) 429, "A project can hold at most 20 voices.");
       return;
     }
     std::string prid = new_id ();
-    db.exec ("INSERT INTO profiles (id, project, name, upload, state, created, adapt) VALUES "
+    db.exec ("INSERT INTO profiles (id, project, name, upload, state, created, "
+             "adapt) VALUES "
              "(?, ?, ?, ?, 'making', ?, ?)",
-        { prid, pid, name, uid, (long long) now_s (), (long long) (adapt ? 1 : 0) });
+        { prid, pid, name, uid, (long long) now_s (),
+            (long long) (adapt ? 1 : 0) });
     s->make_profile (pid, prid);
     reply_json (msg, SOUP_STATUS_CREATED,
-        s->profile_json (db.one ("SELECT * FROM profiles WHERE id = ?", { prid })));
+        s->profile_json (
+            db.one ("SELECT * FROM profiles WHERE id = ?", { prid })));
   } else if (what == "profiles" && n >= 5 && valid_id (id)) {
-    Row r = db.one ("SELECT * FROM profiles WHERE id = ? AND project = ?", { id, pid });
+    Row r = db.one (
+        "SELECT * FROM profiles WHERE id = ? AND project = ?", { id, pid });
     if (r.empty ()) {
       reply_error (msg, SOUP_STATUS_NOT_FOUND, "There is no such voice.");
       return;
@@ -1379,22 +1514,29 @@ handle_project (Server *s, SoupServerMessage *msg, const std::string &method,
         return;
       }
       db.exec ("UPDATE profiles SET name = ? WHERE id = ?", { name, id });
-      reply_json (msg, SOUP_STATUS_OK, s->profile_json (db.one ("SELECT * FROM profiles WHERE id = ?", { id })));
+      reply_json (msg, SOUP_STATUS_OK,
+          s->profile_json (
+              db.one ("SELECT * FROM profiles WHERE id = ?", { id })));
     } else if (n == 5 && method == "DELETE") {
       db.exec ("DELETE FROM profiles WHERE id = ?", { id });
       g_unlink ((s->project_dir (pid) + "/profiles/" + id + ".voice").c_str ());
       reply_json (msg, SOUP_STATUS_OK, "{\"deleted\": true}");
     } else if (n == 6 && sub == "retry" && method == "POST") {
       if (r["state"] == "making") {
-        reply_error (msg, SOUP_STATUS_CONFLICT, "This voice is being made already.");
+        reply_error (
+            msg, SOUP_STATUS_CONFLICT, "This voice is being made already.");
         return;
       }
-      db.exec ("UPDATE profiles SET state = 'making', error = '' WHERE id = ?", { id });
+      db.exec ("UPDATE profiles SET state = 'making', error = '' WHERE id = ?",
+          { id });
       s->make_profile (pid, id); /* as first asked: plain or adapted */
-      reply_json (msg, SOUP_STATUS_ACCEPTED, s->profile_json (db.one ("SELECT * FROM profiles WHERE id = ?", { id })));
+      reply_json (msg, SOUP_STATUS_ACCEPTED,
+          s->profile_json (
+              db.one ("SELECT * FROM profiles WHERE id = ?", { id })));
     } else if (n == 6 && sub == "preview" && method == "GET") {
       if (r["state"] != "ready") {
-        reply_error (msg, SOUP_STATUS_CONFLICT, r["error"].empty () ? "This voice is not ready yet." : r["error"]);
+        reply_error (msg, SOUP_STATUS_CONFLICT,
+            r["error"].empty () ? "This voice is not ready yet." : r["error"]);
         return;
       }
       std::string lang = query_get (query, "lang");
@@ -1404,7 +1546,9 @@ handle_project (Server *s, SoupServerMessage *msg, const std::string &method,
     }
   } else if (what == "jobs" && n == 4 && method == "GET") {
     std::string out = "[";
-    for (const Row &r : db.all ("SELECT * FROM jobs WHERE project = ? ORDER BY created DESC", { pid }))
+    for (const Row &r :
+        db.all ("SELECT * FROM jobs WHERE project = ? ORDER BY created DESC",
+            { pid }))
       out += (out.size () > 1 ? ", " : "") + s->job_json (r);
     reply_json (msg, SOUP_STATUS_OK, "{\"jobs\": " + out + "]}");
   } else if (what == "jobs" && n == 4 && method == "POST") {
@@ -1422,14 +1566,19 @@ handle_project (Server *s, SoupServerMessage *msg, const std::string &method,
     if (p["video"].empty ())
       error = "Upload a video first.", status = SOUP_STATUS_CONFLICT;
     else if (p["edited"] != "1" && p["subtitles"].empty ())
-      error = "Upload subtitles or write some in the editor first.", status = SOUP_STATUS_CONFLICT;
+      error = "Upload subtitles or write some in the editor first.",
+      status = SOUP_STATUS_CONFLICT;
     else if (mode != "duck" && mode != "replace" && mode != "add-track")
       error = "The mode must be duck, replace or add-track.";
-    else if (lang.size () > 15 || lang.find_first_not_of ("abcdefghijklmnopqrstuvwxyz-") != std::string::npos)
+    else if (lang.size () > 15 ||
+        lang.find_first_not_of ("abcdefghijklmnopqrstuvwxyz-") !=
+            std::string::npos)
       error = "The language must be a code such as en or es.";
     else if (!voice.empty () && !s->voice_ok (pid, voice, &arg))
       error = "There is no voice called \"" + clean_name (voice, 40) + "\".";
-    JsonNode *speakers = json_object_has_member (o, "speakers") ? json_object_get_member (o, "speakers") : nullptr;
+    JsonNode *speakers = json_object_has_member (o, "speakers")
+        ? json_object_get_member (o, "speakers")
+        : nullptr;
     if (error.empty () && speakers) {
       if (!JSON_NODE_HOLDS_OBJECT (speakers)) {
         error = "speakers must map speaker names to voices.";
@@ -1439,19 +1588,25 @@ handle_project (Server *s, SoupServerMessage *msg, const std::string &method,
         if (g_list_length (names) > 100)
           error = "Too many speakers.";
         for (GList *l = names; l && error.empty (); l = l->next) {
-          std::string name = (const char *) l->data, v = obj_string (sp, name.c_str ());
+          std::string name = (const char *) l->data,
+                      v = obj_string (sp, name.c_str ());
           if (name.empty () || !speaker_ok (name))
             error = "A speaker name may not contain , ; = or braces.";
           else if (!v.empty () && !s->voice_ok (pid, v, &arg))
-            error = "There is no voice called \"" + clean_name (v, 40) + "\" for " + name + ".";
+            error = "There is no voice called \"" + clean_name (v, 40) +
+                "\" for " + name + ".";
         }
         g_list_free (names);
       }
     }
     if (error.empty ()) {
-      Row busy = db.one ("SELECT id FROM jobs WHERE project = ? AND state IN ('queued', 'running')", { pid });
+      Row busy = db.one ("SELECT id FROM jobs WHERE project = ? AND state IN "
+                         "('queued', 'running')",
+          { pid });
       if (!busy.empty ())
-        error = "This project is already being rendered; wait for it or cancel it.", status = SOUP_STATUS_CONFLICT;
+        error =
+            "This project is already being rendered; wait for it or cancel it.",
+        status = SOUP_STATUS_CONFLICT;
     }
     if (!error.empty ()) {
       json_node_unref (node);
@@ -1462,7 +1617,8 @@ handle_project (Server *s, SoupServerMessage *msg, const std::string &method,
     Row vu = db.one ("SELECT info FROM uploads WHERE id = ?", { p["video"] });
     std::string info = vu["info"];
     std::string ext = info.find ("video/x-h264") != std::string::npos ? ".mp4"
-        : info.find ("video/x-vp8") != std::string::npos || info.find ("video/x-vp9") != std::string::npos ||
+        : info.find ("video/x-vp8") != std::string::npos ||
+            info.find ("video/x-vp9") != std::string::npos ||
             info.find ("video/x-av1") != std::string::npos
         ? ".webm"
         : ".mkv";
@@ -1478,18 +1634,22 @@ handle_project (Server *s, SoupServerMessage *msg, const std::string &method,
     std::string options = to_json (on);
     json_node_unref (on);
     json_node_unref (node);
-    db.exec ("INSERT INTO jobs (id, project, state, options, output, created, updated) "
+    db.exec ("INSERT INTO jobs (id, project, state, options, output, created, "
+             "updated) "
              "VALUES (?, ?, 'queued', ?, ?, ?, ?)",
-        { jid, pid, options, jid + ext, (long long) now_s (), (long long) now_s () });
+        { jid, pid, options, jid + ext, (long long) now_s (),
+            (long long) now_s () });
     Row job = db.one ("SELECT * FROM jobs WHERE id = ?", { jid });
     if (!s->submit_job (job, &error)) {
-      db.exec ("UPDATE jobs SET state = 'failed', error = ? WHERE id = ?", { error, jid });
+      db.exec ("UPDATE jobs SET state = 'failed', error = ? WHERE id = ?",
+          { error, jid });
       job = db.one ("SELECT * FROM jobs WHERE id = ?", { jid });
     }
     reply_json (msg, SOUP_STATUS_CREATED, s->job_json (job));
     s->broadcast (pid, "job", s->job_json (job));
   } else if (what == "jobs" && n >= 5 && valid_id (id)) {
-    Row r = db.one ("SELECT * FROM jobs WHERE id = ? AND project = ?", { id, pid });
+    Row r =
+        db.one ("SELECT * FROM jobs WHERE id = ? AND project = ?", { id, pid });
     if (r.empty ()) {
       reply_error (msg, SOUP_STATUS_NOT_FOUND, "There is no such render.");
       return;
@@ -1505,24 +1665,29 @@ handle_project (Server *s, SoupServerMessage *msg, const std::string &method,
         db.exec ("DELETE FROM jobs WHERE id = ?", { id });
         reply_json (msg, SOUP_STATUS_OK, "{\"deleted\": true}");
       }
-    } else if (n == 6 && sub == "result" && (method == "GET" || method == "HEAD")) {
+    } else if (n == 6 && sub == "result" &&
+        (method == "GET" || method == "HEAD")) {
       /* Only a finished job's file, which the worker renamed into place. */
       if (r["state"] != "done") {
-        reply_error (msg, SOUP_STATUS_CONFLICT, "This render has not finished.");
+        reply_error (
+            msg, SOUP_STATUS_CONFLICT, "This render has not finished.");
         return;
       }
       std::string file = s->project_dir (pid) + "/results/" + r["output"];
       std::string name;
       if (query_get (query, "download") == "1") {
         Row p = db.one ("SELECT video FROM projects WHERE id = ?", { pid });
-        Row vu = db.one ("SELECT name FROM uploads WHERE id = ?", { p["video"] });
+        Row vu =
+            db.one ("SELECT name FROM uploads WHERE id = ?", { p["video"] });
         std::string base = vu["name"];
         size_t dot = base.rfind ('.');
         if (dot != std::string::npos && dot > 0)
           base = base.substr (0, dot);
         std::string safe;
         for (char c : base)
-          safe += (g_ascii_isalnum (c) || c == '-' || c == '_' || c == '.') ? c : '_';
+          safe += (g_ascii_isalnum (c) || c == '-' || c == '_' || c == '.')
+              ? c
+              : '_';
         if (safe.empty ())
           safe = "video";
         std::string ext = r["output"].substr (r["output"].rfind ('.'));
@@ -1538,12 +1703,12 @@ handle_project (Server *s, SoupServerMessage *msg, const std::string &method,
 }
 
 void
-handler (SoupServer *, SoupServerMessage *msg, const char *path, GHashTable *query,
-    gpointer data)
+handler (SoupServer *, SoupServerMessage *msg, const char *path,
+    GHashTable *query, gpointer data)
 {
   Server *s = (Server *) data;
   if (soup_server_message_get_status (msg) != 0)
-    return;   /* answered by the early handler */
+    return; /* answered by the early handler */
   common_headers (msg);
   std::string method = soup_server_message_get_method (msg);
   std::vector<std::string> parts = split_path (path);
@@ -1553,17 +1718,22 @@ handler (SoupServer *, SoupServerMessage *msg, const char *path, GHashTable *que
       reply_error (msg, SOUP_STATUS_METHOD_NOT_ALLOWED, "Not allowed here.");
       return;
     }
-    std::string name = parts.empty () ? "index.html" : parts.size () == 1 ? parts[0] : "";
+    std::string name = parts.empty () ? "index.html"
+        : parts.size () == 1          ? parts[0]
+                                      : "";
     if (name.empty () || name[0] == '.' ||
-        name.find_first_not_of ("abcdefghijklmnopqrstuvwxyz0123456789._-") != std::string::npos ||
+        name.find_first_not_of ("abcdefghijklmnopqrstuvwxyz0123456789._-") !=
+            std::string::npos ||
         !file_exists (s->cfg.web_dir + "/" + name)) {
       reply_error (msg, SOUP_STATUS_NOT_FOUND, "There is no such page.");
       return;
     }
     SoupMessageHeaders *h = soup_server_message_get_response_headers (msg);
     soup_message_headers_replace (h, "Content-Security-Policy",
-        "default-src 'self'; img-src 'self' data: blob:; media-src 'self' blob:; "
-        "style-src 'self'; script-src 'self'; connect-src 'self'; frame-ancestors 'none'");
+        "default-src 'self'; img-src 'self' data: blob:; media-src 'self' "
+        "blob:; "
+        "style-src 'self'; script-src 'self'; connect-src 'self'; "
+        "frame-ancestors 'none'");
     serve_file (msg, s->cfg.web_dir + "/" + name, mime_for (name));
     soup_message_headers_remove (h, "Accept-Ranges");
     return;
@@ -1576,18 +1746,24 @@ handler (SoupServer *, SoupServerMessage *msg, const char *path, GHashTable *que
   } else if (n == 2 && parts[1] == "config" && method == "GET") {
     reply_json (msg, SOUP_STATUS_OK,
         "{\"max_upload_bytes\": " + std::to_string (s->cfg.max_upload_bytes) +
-            ", \"max_subtitle_bytes\": " + std::to_string (s->cfg.max_subtitle_bytes) +
-            ", \"max_recording_bytes\": " + std::to_string (s->cfg.max_recording_bytes) +
-            ", \"max_chunk_bytes\": " + std::to_string (s->cfg.max_chunk_bytes) + "}");
+            ", \"max_subtitle_bytes\": " +
+            std::to_string (s->cfg.max_subtitle_bytes) +
+            ", \"max_recording_bytes\": " +
+            std::to_string (s->cfg.max_recording_bytes) +
+            ", \"max_chunk_bytes\": " +
+            std::to_string (s->cfg.max_chunk_bytes) + "}");
   } else if (n == 2 && parts[1] == "voices" && method == "GET") {
     std::string out = "{\"voices\": [";
     for (size_t i = 0; i < s->voices.size (); i++)
-      out += std::string (i ? ", " : "") + "{\"name\": " + json_quote (s->voices[i].name) +
-          ", \"language\": " + json_quote (s->voices[i].language) + ", \"gender\": " +
-          json_quote (s->voices[i].gender) + ", \"preview\": " +
+      out += std::string (i ? ", " : "") +
+          "{\"name\": " + json_quote (s->voices[i].name) +
+          ", \"language\": " + json_quote (s->voices[i].language) +
+          ", \"gender\": " + json_quote (s->voices[i].gender) +
+          ", \"preview\": " +
           json_quote ("/api/voices/" + s->voices[i].name + "/preview") + "}";
     reply_json (msg, SOUP_STATUS_OK, out + "]}");
-  } else if (n == 4 && parts[1] == "voices" && parts[3] == "preview" && method == "GET") {
+  } else if (n == 4 && parts[1] == "voices" && parts[3] == "preview" &&
+      method == "GET") {
     const Voice *v = nullptr;
     for (const Voice &x : s->voices)
       if (x.name == parts[2])
@@ -1596,7 +1772,8 @@ handler (SoupServer *, SoupServerMessage *msg, const char *path, GHashTable *que
       reply_error (msg, SOUP_STATUS_NOT_FOUND, "There is no such voice.");
       return;
     }
-    handle_preview (s, msg, "", v->name, preview_line (v->language), v->language);
+    handle_preview (
+        s, msg, "", v->name, preview_line (v->language), v->language);
   } else if (n == 2 && parts[1] == "projects" && method == "POST") {
     JsonNode *node = nullptr;
     JsonObject *o = body_object (msg, &node);
@@ -1606,11 +1783,13 @@ handler (SoupServer *, SoupServerMessage *msg, const char *path, GHashTable *que
     json_node_unref (node);
     Row count = s->db.one ("SELECT COUNT(*) AS n FROM projects", {});
     if (atoi (count["n"].c_str ()) >= s->cfg.max_projects) {
-      reply_error (msg, SOUP_STATUS_SERVICE_UNAVAILABLE, "The studio is full; try again later.");
+      reply_error (msg, SOUP_STATUS_SERVICE_UNAVAILABLE,
+          "The studio is full; try again later.");
       return;
     }
     std::string pid = new_id (), token = new_token ();
-    s->db.exec ("INSERT INTO projects (id, token_hash, name, created) VALUES (?, ?, ?, ?)",
+    s->db.exec ("INSERT INTO projects (id, token_hash, name, created) VALUES "
+                "(?, ?, ?, ?)",
         { pid, hash_token (token), name, (long long) now_s () });
     make_dirs (s->project_dir (pid));
     std::string j = s->project_json (pid);
@@ -1635,7 +1814,8 @@ on_request_started (SoupServer *, SoupServerMessage *msg, gpointer data)
 bool
 Server::start (std::string *error)
 {
-  if (!make_dirs (cfg.data_dir + "/projects") || !make_dirs (cfg.data_dir + "/voices")) {
+  if (!make_dirs (cfg.data_dir + "/projects") ||
+      !make_dirs (cfg.data_dir + "/voices")) {
     *error = cfg.data_dir + ": cannot create the data directory";
     return false;
   }
@@ -1647,16 +1827,19 @@ Server::start (std::string *error)
     const char *old = g_getenv ("GST_PLUGIN_PATH_1_0");
     if (!old)
       old = g_getenv ("GST_PLUGIN_PATH");
-    env.push_back ("GST_PLUGIN_PATH_1_0=" + cfg.plugin_dir + (old ? std::string (":") + old : ""));
+    env.push_back ("GST_PLUGIN_PATH_1_0=" + cfg.plugin_dir +
+        (old ? std::string (":") + old : ""));
   }
-  queue = make_local_job_queue (cfg.dub_command, env, cfg.jobs, cfg.job_timeout_s);
+  queue =
+      make_local_job_queue (cfg.dub_command, env, cfg.jobs, cfg.job_timeout_s);
   queue->set_listener (this);
-  helpers = std::make_unique<HelperPool> (cfg.worker_command, env, cfg.helpers,
-      cfg.helper_timeout_s);
+  helpers = std::make_unique<HelperPool> (
+      cfg.worker_command, env, cfg.helpers, cfg.helper_timeout_s);
   soup = soup_server_new ("server-header", "ganvoice-studio", nullptr);
   soup_server_add_early_handler (soup, nullptr, early_handler, this, nullptr);
   soup_server_add_handler (soup, nullptr, handler, this, nullptr);
-  g_signal_connect (soup, "request-started", G_CALLBACK (on_request_started), this);
+  g_signal_connect (
+      soup, "request-started", G_CALLBACK (on_request_started), this);
   GInetAddress *ia = g_inet_address_new_from_string (cfg.address.c_str ());
   if (!ia) {
     *error = cfg.address + ": not an IP address";
@@ -1682,8 +1865,9 @@ Server::start (std::string *error)
     g_free (u);
   }
   g_slist_free_full (uris, (GDestroyNotify) g_uri_unref);
-  printf ("ganvoice-studio: data in %s, %zu built-in voices from %s\n", cfg.data_dir.c_str (),
-      voices.size (), voices_source.empty () ? "(none)" : voices_source.c_str ());
+  printf ("ganvoice-studio: data in %s, %zu built-in voices from %s\n",
+      cfg.data_dir.c_str (), voices.size (),
+      voices_source.empty () ? "(none)" : voices_source.c_str ());
   fflush (stdout);
   return true;
 }
@@ -1693,7 +1877,9 @@ Server::stop ()
 {
   shutting_down = true;
   /* A clean stop puts running jobs back in the queue for the next start. */
-  db.exec ("UPDATE jobs SET state = 'queued', percent = 0 WHERE state = 'running'", {});
+  db.exec (
+      "UPDATE jobs SET state = 'queued', percent = 0 WHERE state = 'running'",
+      {});
   queue->shutdown ();
   if (soup) {
     soup_server_disconnect (soup);
@@ -1717,7 +1903,8 @@ env_or (const char *name, const std::string &def)
 }
 
 std::string
-first_existing (std::initializer_list<std::string> paths, const std::string &fallback)
+first_existing (
+    std::initializer_list<std::string> paths, const std::string &fallback)
 {
   for (const std::string &p : paths)
     if (!p.empty () && g_file_test (p.c_str (), G_FILE_TEST_EXISTS))
@@ -1725,8 +1912,8 @@ first_existing (std::initializer_list<std::string> paths, const std::string &fal
   return fallback;
 }
 
-}  // namespace
-}  // namespace studio
+} // namespace
+} // namespace studio
 
 int
 main (int argc, char **argv)
@@ -1736,38 +1923,73 @@ main (int argc, char **argv)
   Config cfg;
   std::string build = STUDIO_BUILD_DIR, source = STUDIO_SOURCE_DIR;
   cfg.address = env_or ("GANVOICE_STUDIO_ADDRESS", cfg.address);
-  cfg.port = atoi (env_or ("GANVOICE_STUDIO_PORT", std::to_string (cfg.port)).c_str ());
+  cfg.port = atoi (
+      env_or ("GANVOICE_STUDIO_PORT", std::to_string (cfg.port)).c_str ());
   cfg.data_dir = env_or ("GANVOICE_STUDIO_DATA", "studio-data");
-  cfg.web_dir = env_or ("GANVOICE_STUDIO_WEB", first_existing ({ source.empty () ? "" : source + "/examples/studio/web" },
-      std::string (STUDIO_DATA_DIR) + "/studio/web"));
+  cfg.web_dir = env_or ("GANVOICE_STUDIO_WEB",
+      first_existing (
+          { source.empty () ? "" : source + "/examples/studio/web" },
+          std::string (STUDIO_DATA_DIR) + "/studio/web"));
   cfg.dub_command = env_or ("GANVOICE_STUDIO_DUB",
-      first_existing ({ build.empty () ? "" : build + "/examples/ganvoice-dub" }, "ganvoice-dub"));
+      first_existing (
+          { build.empty () ? "" : build + "/examples/ganvoice-dub" },
+          "ganvoice-dub"));
   cfg.worker_command = env_or ("GANVOICE_STUDIO_WORKER",
-      first_existing ({ build.empty () ? "" : build + "/examples/studio/ganvoice-studio-worker" },
+      first_existing ({ build.empty () ? ""
+                                       : build +
+                                  "/examples/studio/ganvoice-studio-worker" },
           "ganvoice-studio-worker"));
   cfg.plugin_dir = env_or ("GANVOICE_STUDIO_PLUGIN_DIR",
       first_existing ({ build.empty () ? "" : build + "/plugins" }, ""));
   cfg.acoustic_card = env_or ("GANVOICE_STUDIO_ACOUSTIC_CARD", "");
   cfg.jobs = atoi (env_or ("GANVOICE_STUDIO_JOBS", "1").c_str ());
-  int max_upload_mb = atoi (env_or ("GANVOICE_STUDIO_MAX_UPLOAD_MB", "2048").c_str ());
-  cfg.job_timeout_s = atoi (env_or ("GANVOICE_STUDIO_JOB_TIMEOUT", std::to_string (cfg.job_timeout_s)).c_str ());
+  int max_upload_mb =
+      atoi (env_or ("GANVOICE_STUDIO_MAX_UPLOAD_MB", "2048").c_str ());
+  cfg.job_timeout_s = atoi (
+      env_or ("GANVOICE_STUDIO_JOB_TIMEOUT", std::to_string (cfg.job_timeout_s))
+          .c_str ());
 
-  gchar *address = nullptr, *data = nullptr, *web = nullptr, *dub = nullptr, *worker = nullptr,
-        *card = nullptr, *plugins = nullptr;
+  gchar *address = nullptr, *data = nullptr, *web = nullptr, *dub = nullptr,
+        *worker = nullptr, *card = nullptr, *plugins = nullptr;
   GOptionEntry entries[] = {
-    { "address", 'a', 0, G_OPTION_ARG_STRING, &address, "Address to listen on (default 127.0.0.1; $GANVOICE_STUDIO_ADDRESS)", "IP" },
-    { "port", 'p', 0, G_OPTION_ARG_INT, &cfg.port, "Port (default 8800, 0: any free one; $GANVOICE_STUDIO_PORT)", "PORT" },
-    { "data-dir", 'd', 0, G_OPTION_ARG_FILENAME, &data, "Where projects, uploads and the database live (default ./studio-data; $GANVOICE_STUDIO_DATA)", "DIR" },
-    { "jobs", 'j', 0, G_OPTION_ARG_INT, &cfg.jobs, "Renders at once (default 1; $GANVOICE_STUDIO_JOBS)", "N" },
-    { "helpers", 0, 0, G_OPTION_ARG_INT, &cfg.helpers, "Probe/preview workers at once (default 2)", "N" },
-    { "max-upload-mb", 0, 0, G_OPTION_ARG_INT, &max_upload_mb, "Largest video upload in MiB (default 2048; $GANVOICE_STUDIO_MAX_UPLOAD_MB)", "MB" },
-    { "job-timeout", 0, 0, G_OPTION_ARG_INT, &cfg.job_timeout_s, "Longest render in seconds (default 10800; $GANVOICE_STUDIO_JOB_TIMEOUT)", "S" },
-    { "idle-timeout", 0, 0, G_OPTION_ARG_INT, &cfg.idle_timeout_s, "Seconds a connection may stall (default 60)", "S" },
-    { "web-dir", 0, 0, G_OPTION_ARG_FILENAME, &web, "The page's files ($GANVOICE_STUDIO_WEB)", "DIR" },
-    { "dub", 0, 0, G_OPTION_ARG_FILENAME, &dub, "The ganvoice-dub command ($GANVOICE_STUDIO_DUB)", "PATH" },
-    { "worker", 0, 0, G_OPTION_ARG_FILENAME, &worker, "The ganvoice-studio-worker command ($GANVOICE_STUDIO_WORKER)", "PATH" },
-    { "acoustic-card", 0, 0, G_OPTION_ARG_FILENAME, &card, "Model card listing the built-in voices ($GANVOICE_STUDIO_ACOUSTIC_CARD)", "FILE" },
-    { "plugin-dir", 0, 0, G_OPTION_ARG_FILENAME, &plugins, "GStreamer plugin directory for the workers ($GANVOICE_STUDIO_PLUGIN_DIR)", "DIR" },
+    { "address", 'a', 0, G_OPTION_ARG_STRING, &address,
+        "Address to listen on (default 127.0.0.1; $GANVOICE_STUDIO_ADDRESS)",
+        "IP" },
+    { "port", 'p', 0, G_OPTION_ARG_INT, &cfg.port,
+        "Port (default 8800, 0: any free one; $GANVOICE_STUDIO_PORT)", "PORT" },
+    { "data-dir", 'd', 0, G_OPTION_ARG_FILENAME, &data,
+        "Where projects, uploads and the database live (default ./studio-data; "
+        "$GANVOICE_STUDIO_DATA)",
+        "DIR" },
+    { "jobs", 'j', 0, G_OPTION_ARG_INT, &cfg.jobs,
+        "Renders at once (default 1; $GANVOICE_STUDIO_JOBS)", "N" },
+    { "helpers", 0, 0, G_OPTION_ARG_INT, &cfg.helpers,
+        "Probe/preview workers at once (default 2)", "N" },
+    { "max-upload-mb", 0, 0, G_OPTION_ARG_INT, &max_upload_mb,
+        "Largest video upload in MiB (default 2048; "
+        "$GANVOICE_STUDIO_MAX_UPLOAD_MB)",
+        "MB" },
+    { "job-timeout", 0, 0, G_OPTION_ARG_INT, &cfg.job_timeout_s,
+        "Longest render in seconds (default 10800; "
+        "$GANVOICE_STUDIO_JOB_TIMEOUT)",
+        "S" },
+    { "idle-timeout", 0, 0, G_OPTION_ARG_INT, &cfg.idle_timeout_s,
+        "Seconds a connection may stall (default 60)", "S" },
+    { "web-dir", 0, 0, G_OPTION_ARG_FILENAME, &web,
+        "The page's files ($GANVOICE_STUDIO_WEB)", "DIR" },
+    { "dub", 0, 0, G_OPTION_ARG_FILENAME, &dub,
+        "The ganvoice-dub command ($GANVOICE_STUDIO_DUB)", "PATH" },
+    { "worker", 0, 0, G_OPTION_ARG_FILENAME, &worker,
+        "The ganvoice-studio-worker command ($GANVOICE_STUDIO_WORKER)",
+        "PATH" },
+    { "acoustic-card", 0, 0, G_OPTION_ARG_FILENAME, &card,
+        "Model card listing the built-in voices "
+        "($GANVOICE_STUDIO_ACOUSTIC_CARD)",
+        "FILE" },
+    { "plugin-dir", 0, 0, G_OPTION_ARG_FILENAME, &plugins,
+        "GStreamer plugin directory for the workers "
+        "($GANVOICE_STUDIO_PLUGIN_DIR)",
+        "DIR" },
     { nullptr },
   };
   GOptionContext *ctx = g_option_context_new ("- the ganvoice dubbing studio");

@@ -37,7 +37,8 @@ std::string
 q (const std::string &s)
 {
   JsonNode *n = json_node_new (JSON_NODE_VALUE);
-  json_node_set_string (n, g_utf8_validate (s.c_str (), -1, nullptr) ? s.c_str () : "?");
+  json_node_set_string (
+      n, g_utf8_validate (s.c_str (), -1, nullptr) ? s.c_str () : "?");
   gchar *t = json_to_string (n, FALSE);
   std::string out (t);
   g_free (t);
@@ -48,7 +49,8 @@ q (const std::string &s)
 int
 fail (const std::string &message, const char *code = "failed")
 {
-  printf ("{\"error\": %s, \"code\": %s}\n", q (message).c_str (), q (code).c_str ());
+  printf ("{\"error\": %s, \"code\": %s}\n", q (message).c_str (),
+      q (code).c_str ());
   return 2;
 }
 
@@ -80,8 +82,8 @@ probe (const char *path)
     return fail (err->message);
   GstDiscovererInfo *info = gst_discoverer_discover_uri (d, uri, &err);
   g_free (uri);
-  GstDiscovererResult res = info ? gst_discoverer_info_get_result (info)
-                                 : GST_DISCOVERER_ERROR;
+  GstDiscovererResult res =
+      info ? gst_discoverer_info_get_result (info) : GST_DISCOVERER_ERROR;
   if (res != GST_DISCOVERER_OK) {
     std::string why = res == GST_DISCOVERER_MISSING_PLUGINS
         ? "no decoder for this format is installed"
@@ -113,15 +115,19 @@ probe (const char *path)
   bool first = true;
   for (GList *l = vs; l; l = l->next) {
     auto *v = (GstDiscovererVideoInfo *) l->data;
-    GstCaps *c = gst_discoverer_stream_info_get_caps ((GstDiscovererStreamInfo *) v);
-    std::string codec = c ? gst_structure_get_name (gst_caps_get_structure (c, 0)) : "";
+    GstCaps *c =
+        gst_discoverer_stream_info_get_caps ((GstDiscovererStreamInfo *) v);
+    std::string codec =
+        c ? gst_structure_get_name (gst_caps_get_structure (c, 0)) : "";
     if (c)
       gst_caps_unref (c);
     if (gst_discoverer_video_info_is_image (v))
       continue;
     body += std::string (first ? "" : ", ") + "{\"codec\": " + q (codec) +
-        ", \"width\": " + std::to_string (gst_discoverer_video_info_get_width (v)) +
-        ", \"height\": " + std::to_string (gst_discoverer_video_info_get_height (v)) + "}";
+        ", \"width\": " +
+        std::to_string (gst_discoverer_video_info_get_width (v)) +
+        ", \"height\": " +
+        std::to_string (gst_discoverer_video_info_get_height (v)) + "}";
     first = false;
   }
   gst_discoverer_stream_info_list_free (vs);
@@ -130,14 +136,18 @@ probe (const char *path)
   first = true;
   for (GList *l = as; l; l = l->next) {
     auto *a = (GstDiscovererAudioInfo *) l->data;
-    GstCaps *c = gst_discoverer_stream_info_get_caps ((GstDiscovererStreamInfo *) a);
-    std::string codec = c ? gst_structure_get_name (gst_caps_get_structure (c, 0)) : "";
+    GstCaps *c =
+        gst_discoverer_stream_info_get_caps ((GstDiscovererStreamInfo *) a);
+    std::string codec =
+        c ? gst_structure_get_name (gst_caps_get_structure (c, 0)) : "";
     if (c)
       gst_caps_unref (c);
     const char *lang = gst_discoverer_audio_info_get_language (a);
     body += std::string (first ? "" : ", ") + "{\"codec\": " + q (codec) +
-        ", \"channels\": " + std::to_string (gst_discoverer_audio_info_get_channels (a)) +
-        ", \"rate\": " + std::to_string (gst_discoverer_audio_info_get_sample_rate (a)) +
+        ", \"channels\": " +
+        std::to_string (gst_discoverer_audio_info_get_channels (a)) +
+        ", \"rate\": " +
+        std::to_string (gst_discoverer_audio_info_get_sample_rate (a)) +
         ", \"language\": " + q (lang ? lang : "") + "}";
     first = false;
   }
@@ -162,18 +172,21 @@ cues (const char *path)
   g_free (data);
   ganvoice::DecodedText text = ganvoice::decode_subtitle_text (bytes, "");
   if (!text.ok)
-    return fail ("this is not a subtitle file: " + text.error.message, "unreadable");
+    return fail (
+        "this is not a subtitle file: " + text.error.message, "unreadable");
   ganvoice::ParsedSubtitles subs = ganvoice::parse_subtitles (text.text);
   if (!subs.ok || subs.format == ganvoice::SubtitleFormat::Unknown)
     return fail ("this is not a subtitle file we can read (SRT, VTT, SSA/ASS)" +
-            (subs.error.message.empty () ? std::string () : ": line " +
-                std::to_string (subs.error.line) + ": " + subs.error.message),
+            (subs.error.message.empty ()
+                    ? std::string ()
+                    : ": line " + std::to_string (subs.error.line) + ": " +
+                        subs.error.message),
         "unreadable");
   if (subs.cues.empty ())
     return fail ("the subtitle file has no cues", "unreadable");
-  std::string body = "{\"format\": " +
-      q (ganvoice::subtitle_format_name (subs.format)) + ", \"language\": " +
-      q (subs.language) + ", \"cues\": [";
+  std::string body =
+      "{\"format\": " + q (ganvoice::subtitle_format_name (subs.format)) +
+      ", \"language\": " + q (subs.language) + ", \"cues\": [";
   ganvoice::TextOptions topt;
   topt.keep_annotations = true;
   topt.split_dialogue = false;
@@ -191,9 +204,10 @@ cues (const char *path)
     }
     if (t.empty ())
       continue;
-    body += std::string (first ? "" : ", ") + "{\"start\": " +
-        num (c.start_ns / 1e9) + ", \"end\": " + num (c.end_ns / 1e9) +
-        ", \"text\": " + q (t) + ", \"speaker\": " + q (speaker) + "}";
+    body += std::string (first ? "" : ", ") +
+        "{\"start\": " + num (c.start_ns / 1e9) +
+        ", \"end\": " + num (c.end_ns / 1e9) + ", \"text\": " + q (t) +
+        ", \"speaker\": " + q (speaker) + "}";
     first = false;
   }
   body += "], \"warnings\": " + std::to_string (subs.warnings.size ()) + "}";
@@ -214,7 +228,8 @@ run_pipeline (GstElement *pipeline)
 {
   std::string error;
   ganvoice::PipelineWatchdog watchdog (pipeline);
-  if (gst_element_set_state (pipeline, GST_STATE_PLAYING) == GST_STATE_CHANGE_FAILURE)
+  if (gst_element_set_state (pipeline, GST_STATE_PLAYING) ==
+      GST_STATE_CHANGE_FAILURE)
     error = "the pipeline could not start";
   GstBus *bus = gst_element_get_bus (pipeline);
   while (error.empty ()) {
@@ -265,8 +280,9 @@ on_pad (GstElement *, GstPad *pad, gpointer data)
   GstCaps *caps = gst_pad_get_current_caps (pad);
   if (!caps)
     caps = gst_pad_query_caps (pad, nullptr);
-  bool audio = caps && g_str_has_prefix (
-      gst_structure_get_name (gst_caps_get_structure (caps, 0)), "audio/");
+  bool audio = caps &&
+      g_str_has_prefix (
+          gst_structure_get_name (gst_caps_get_structure (caps, 0)), "audio/");
   if (caps)
     gst_caps_unref (caps);
   if (!audio)
@@ -280,7 +296,7 @@ on_pad (GstElement *, GstPad *pad, gpointer data)
 int
 peaks (const char *path, const char *out)
 {
-  const int rate = 8000, per_peak = 160;   /* 50 peaks a second */
+  const int rate = 8000, per_peak = 160; /* 50 peaks a second */
   GstElement *p = gst_pipeline_new ("peaks");
   GstElement *src = make (p, "uridecodebin");
   PeakState s;
@@ -299,18 +315,20 @@ peaks (const char *path, const char *out)
   g_object_set (src, "uri", uri, "caps", ac, nullptr);
   gst_caps_unref (ac);
   g_free (uri);
-  GstCaps *c = gst_caps_new_simple ("audio/x-raw", "format", G_TYPE_STRING, "F32LE",
-      "channels", G_TYPE_INT, 1, "rate", G_TYPE_INT, rate, nullptr);
+  GstCaps *c = gst_caps_new_simple ("audio/x-raw", "format", G_TYPE_STRING,
+      "F32LE", "channels", G_TYPE_INT, 1, "rate", G_TYPE_INT, rate, nullptr);
   g_object_set (caps, "caps", c, nullptr);
   gst_caps_unref (c);
-  g_object_set (sink, "sync", FALSE, "emit-signals", FALSE, "max-buffers", 8, nullptr);
+  g_object_set (
+      sink, "sync", FALSE, "emit-signals", FALSE, "max-buffers", 8, nullptr);
   gst_element_link_many (s.convert, res, caps, sink, nullptr);
   g_signal_connect (src, "pad-added", G_CALLBACK (on_pad), &s);
   std::string error;
   if (gst_element_set_state (p, GST_STATE_PLAYING) == GST_STATE_CHANGE_FAILURE)
     error = "the file could not be decoded";
   while (error.empty ()) {
-    GstSample *sample = gst_app_sink_try_pull_sample (GST_APP_SINK (sink), 30 * GST_SECOND);
+    GstSample *sample =
+        gst_app_sink_try_pull_sample (GST_APP_SINK (sink), 30 * GST_SECOND);
     if (!sample) {
       if (!gst_app_sink_is_eos (GST_APP_SINK (sink))) {
         GstBus *bus = gst_element_get_bus (p);
@@ -336,7 +354,8 @@ peaks (const char *path, const char *out)
       for (size_t i = 0; i < n; i++) {
         s.cur = std::max (s.cur, std::fabs (f[i]));
         if (++s.in_bin == per_peak) {
-          s.peaks.push_back ((unsigned) std::lround (std::min (1.0f, s.cur) * 255));
+          s.peaks.push_back (
+              (unsigned) std::lround (std::min (1.0f, s.cur) * 255));
           s.cur = 0;
           s.in_bin = 0;
         }
@@ -354,7 +373,8 @@ peaks (const char *path, const char *out)
     body += (i ? "," : "") + std::to_string (s.peaks[i]);
   body += "]}";
   std::string tmp = std::string (out) + ".tmp";
-  if (!g_file_set_contents (tmp.c_str (), body.c_str (), (gssize) body.size (), nullptr) ||
+  if (!g_file_set_contents (
+          tmp.c_str (), body.c_str (), (gssize) body.size (), nullptr) ||
       !rename_into_place (tmp, out))
     return fail ("cannot write the waveform");
   printf ("{\"count\": %zu}\n", s.peaks.size ());
@@ -364,7 +384,8 @@ peaks (const char *path, const char *out)
 /* ---- say ---- */
 
 int
-say (const char *text_file, const char *voice, const char *lang, const char *out)
+say (
+    const char *text_file, const char *voice, const char *lang, const char *out)
 {
   GstElementFactory *f = gst_element_factory_find ("ganvoice");
   if (!f)
@@ -416,11 +437,14 @@ adapt_profile (const std::string &path)
   try {
     ganvoice::SynthesizerOptions so;
     so.threads = 1;
-    auto synth = ganvoice::Synthesizer::load (ganvoice::require_model_options (so));
-    std::string enc = ganvoice::require_model_file ("", ganvoice::kSpeakerEncoderFile);
-    auto encoder = ganvoice::SpeakerEncoder::load (enc, ganvoice::card_beside (enc), 1);
-    ganvoice::VoiceProfile profile =
-        ganvoice::VoiceProfile::load (path, synth->acoustic ().card ().speaker_embedding_dim);
+    auto synth =
+        ganvoice::Synthesizer::load (ganvoice::require_model_options (so));
+    std::string enc =
+        ganvoice::require_model_file ("", ganvoice::kSpeakerEncoderFile);
+    auto encoder =
+        ganvoice::SpeakerEncoder::load (enc, ganvoice::card_beside (enc), 1);
+    ganvoice::VoiceProfile profile = ganvoice::VoiceProfile::load (
+        path, synth->acoustic ().card ().speaker_embedding_dim);
     ganvoice::adapt_voice (*synth, *encoder, profile);
     profile.save (path);
     return "";
@@ -442,8 +466,9 @@ profile (const char *audio, const char *out, bool adapt)
   gst_object_unref (f);
   /* speakerembed consumes audio and writes the voice profile file. */
   std::string tmp = std::string (out) + ".tmp";
-  gchar *desc = g_strdup_printf ("filesrc name=src ! decodebin ! audioconvert ! "
-                                 "audioresample ! speakerembed name=embed ! fakesink");
+  gchar *desc =
+      g_strdup_printf ("filesrc name=src ! decodebin ! audioconvert ! "
+                       "audioresample ! speakerembed name=embed ! fakesink");
   GError *err = nullptr;
   GstElement *p = gst_parse_launch (desc, &err);
   g_free (desc);
@@ -480,7 +505,7 @@ profile (const char *audio, const char *out, bool adapt)
   return 0;
 }
 
-}  // namespace
+} // namespace
 
 int
 main (int argc, char **argv)
@@ -503,14 +528,17 @@ main (int argc, char **argv)
   else if (args.size () == 2 && args[0] == "peaks" && !out.empty ())
     rc = peaks (args[1].c_str (), out.c_str ());
   else if (args.size () == 4 && args[0] == "say" && !out.empty ())
-    rc = say (args[1].c_str (), args[2].c_str (), args[3].c_str (), out.c_str ());
+    rc = say (
+        args[1].c_str (), args[2].c_str (), args[3].c_str (), out.c_str ());
   else if (args.size () == 2 && args[0] == "profile" && !out.empty ())
     rc = profile (args[1].c_str (), out.c_str (), false);
-  else if (args.size () == 3 && args[0] == "profile" && args[2] == "--adapt" && !out.empty ())
+  else if (args.size () == 3 && args[0] == "profile" && args[2] == "--adapt" &&
+      !out.empty ())
     rc = profile (args[1].c_str (), out.c_str (), true);
   else {
-    fprintf (stderr, "usage: ganvoice-studio-worker probe|cues FILE | peaks FILE -o OUT"
-                     " | say TEXTFILE VOICE LANG -o OUT | profile AUDIO [--adapt] -o OUT\n");
+    fprintf (stderr,
+        "usage: ganvoice-studio-worker probe|cues FILE | peaks FILE -o OUT"
+        " | say TEXTFILE VOICE LANG -o OUT | profile AUDIO [--adapt] -o OUT\n");
     rc = fail ("bad arguments", "usage");
   }
   fflush (stdout);

@@ -49,7 +49,7 @@ struct Mel {
 /* A TorchScript acoustic model checked against its card.
  * One caller at a time (not thread-safe). */
 class AcousticModel {
- public:
+public:
   /* Throws ModelError for a missing or corrupt file, a bad card, or a model
    * that breaks the contract (checked by running it once). */
   GANVOICE_API static std::unique_ptr<AcousticModel> load (
@@ -74,8 +74,8 @@ class AcousticModel {
   /* Natural duration of each phoneme in frames (>= 0). @embedding holds E
    * floats. Throws ModelError for ids outside the inventory, a wrong
    * embedding length, or output that breaks the contract. */
-  GANVOICE_API std::vector<float> durations (const std::vector<int> &ids,
-      const std::vector<float> &embedding);
+  GANVOICE_API std::vector<float> durations (
+      const std::vector<int> &ids, const std::vector<float> &embedding);
 
   /* The log-mel for @frames[i] frames of each phoneme (same length as
    * @ids, each >= 0), pitch moved by @pitch_shift semitones. Its frames
@@ -86,9 +86,9 @@ class AcousticModel {
 
   struct Impl;
 
- private:
+private:
   explicit AcousticModel (std::unique_ptr<Impl> impl);
   std::unique_ptr<Impl> impl_;
 };
 
-}  // namespace ganvoice
+} // namespace ganvoice

@@ -68,8 +68,8 @@ GANVOICE_API const GstMetaInfo *ganvoice_cue_meta_get_info (void);
  *
  * Returns: (transfer none): the new meta.
  */
-GANVOICE_API GanvoiceCueMeta *gst_buffer_add_ganvoice_cue_meta (GstBuffer *buffer,
-    guint index, const gchar *speaker, const gchar *style,
+GANVOICE_API GanvoiceCueMeta *gst_buffer_add_ganvoice_cue_meta (
+    GstBuffer *buffer, guint index, const gchar *speaker, const gchar *style,
     const gchar *language, const gchar *markup);
 
 G_END_DECLS

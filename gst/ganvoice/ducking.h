@@ -13,10 +13,11 @@
 
 namespace ganvoice {
 
-enum class DuckMode {
-  Duck,      /* programme lowered by duck_level_db while the voice speaks */
-  Replace,   /* programme muted while the voice speaks */
-  Add,       /* plain sum */
+enum class DuckMode
+{
+  Duck, /* programme lowered by duck_level_db while the voice speaks */
+  Replace, /* programme muted while the voice speaks */
+  Add, /* plain sum */
 };
 
 /* dB <-> linear amplitude. */
@@ -27,13 +28,19 @@ GANVOICE_API double gain_to_db (double gain);
  * smoothing; a time is how long the envelope takes to cover 63 % of a
  * step). configure() keeps the current envelope. */
 class EnvelopeFollower {
- public:
+public:
   GANVOICE_API void configure (int rate, double attack_ms, double release_ms);
   GANVOICE_API float process (float x);
-  void reset () { env_ = 0.0f; }
-  float value () const { return env_; }
+  void reset ()
+  {
+    env_ = 0.0f;
+  }
+  float value () const
+  {
+    return env_;
+  }
 
- private:
+private:
   float attack_coef_ = 0.0f;
   float release_coef_ = 0.0f;
   float env_ = 0.0f;
@@ -43,27 +50,36 @@ class EnvelopeFollower {
  * release, so that the gaps inside a word do not open it) compared with a
  * threshold in dBFS. */
 class VoiceGate {
- public:
+public:
   GANVOICE_API void configure (int rate, double threshold_db);
-  bool process (float x) { return follower_.process (x) >= threshold_; }
-  void reset () { follower_.reset (); }
+  bool process (float x)
+  {
+    return follower_.process (x) >= threshold_;
+  }
+  void reset ()
+  {
+    follower_.reset ();
+  }
 
- private:
+private:
   EnvelopeFollower follower_;
   float threshold_ = 0.0f;
 };
 
 /* A fixed delay of N frames of C interleaved channels. */
 class DelayLine {
- public:
+public:
   GANVOICE_API void configure (size_t frames, int channels);
   GANVOICE_API void reset ();
   /* Writes one frame in and gives the frame from N frames ago out (in and
    * out may alias). */
   GANVOICE_API void process (const float *in, float *out);
-  size_t delay () const { return frames_; }
+  size_t delay () const
+  {
+    return frames_;
+  }
 
- private:
+private:
   std::vector<float> buf_;
   size_t frames_ = 0;
   size_t pos_ = 0;
@@ -72,14 +88,14 @@ class DelayLine {
 
 struct DuckerConfig {
   int rate = 48000;
-  int channels = 2;             /* programme and output channels */
+  int channels = 2; /* programme and output channels */
   DuckMode mode = DuckMode::Duck;
   double duck_level_db = -12.0; /* <= 0 */
-  double attack_ms = 50.0;      /* time to reach the full duck */
-  double release_ms = 300.0;    /* time to come back to 0 dB */
-  double lookahead_ms = 100.0;  /* output delay; the duck starts this early */
+  double attack_ms = 50.0; /* time to reach the full duck */
+  double release_ms = 300.0; /* time to come back to 0 dB */
+  double lookahead_ms = 100.0; /* output delay; the duck starts this early */
   double voice_threshold_db = -45.0;
-  bool dialogue_suppression = false;  /* stereo: duck mid (L+R)/2, keep side */
+  bool dialogue_suppression = false; /* stereo: duck mid (L+R)/2, keep side */
 };
 
 /* Mixes a mono voice into a programme, ducking the programme while the voice
@@ -88,7 +104,7 @@ struct DuckerConfig {
  * both programme and voice are delayed by the look-ahead, so that the duck is
  * complete lookahead - attack before the first syllable. */
 class Ducker {
- public:
+public:
   /* Keeps the delay lines, gate and gain when only levels, times or mode
    * change, so that properties can change while playing without a click;
    * a new rate, channel count or look-ahead starts afresh. */
@@ -96,21 +112,33 @@ class Ducker {
   GANVOICE_API void reset ();
   /* programme: frames x channels interleaved, or null for silence; voice:
    * frames mono, or null for silence; out: frames x channels. */
-  GANVOICE_API void process (const float *programme, const float *voice,
-      float *out, size_t frames);
-  size_t latency_frames () const { return lookahead_; }
-  const DuckerConfig &config () const { return config_; }
+  GANVOICE_API void process (
+      const float *programme, const float *voice, float *out, size_t frames);
+  size_t latency_frames () const
+  {
+    return lookahead_;
+  }
+  const DuckerConfig &config () const
+  {
+    return config_;
+  }
   /* Programme gain applied to the last output frame (linear). */
-  float gain () const { return gain_; }
-  bool voice_active () const { return active_; }
+  float gain () const
+  {
+    return gain_;
+  }
+  bool voice_active () const
+  {
+    return active_;
+  }
 
- private:
+private:
   DuckerConfig config_;
   VoiceGate gate_;
   DelayLine programme_delay_;
   DelayLine voice_delay_;
   size_t lookahead_ = 0;
-  float target_ = 1.0f;      /* gain while the voice speaks */
+  float target_ = 1.0f; /* gain while the voice speaks */
   float attack_step_ = 1.0f;
   float release_step_ = 1.0f;
   float gain_ = 1.0f;
@@ -122,18 +150,18 @@ class Ducker {
 /* ITU-R BS.1770-4 K-weighting: a high shelf (+4 dB above ~1.7 kHz) then a
  * high-pass (~38 Hz), designed for any sample rate. */
 class KWeighting {
- public:
+public:
   GANVOICE_API void configure (int rate, int channels);
   GANVOICE_API void reset ();
   /* Filters one frame of channel samples in place. */
   GANVOICE_API void process (double *frame);
 
- private:
+private:
   struct Biquad {
     double b0, b1, b2, a1, a2;
   };
-  Biquad shelf_ {}, highpass_ {};
-  std::vector<double> state_;   /* per channel: 2 states per biquad */
+  Biquad shelf_{}, highpass_{};
+  std::vector<double> state_; /* per channel: 2 states per biquad */
   int channels_ = 1;
 };
 
@@ -143,7 +171,7 @@ class KWeighting {
  * for the integrated value. Values are in LUFS; -HUGE_VAL when nothing is
  * measured yet. */
 class LoudnessMeter {
- public:
+public:
   GANVOICE_API void configure (int rate, int channels);
   GANVOICE_API void reset ();
   GANVOICE_API void process (const float *interleaved, size_t frames);
@@ -156,20 +184,23 @@ class LoudnessMeter {
   /* Gated like integrated, over the last @seconds only. */
   GANVOICE_API double recent (double seconds) const;
   /* How many 400 ms blocks were completed since reset. */
-  size_t blocks () const { return blocks_.size (); }
+  size_t blocks () const
+  {
+    return blocks_.size ();
+  }
 
- private:
+private:
   double gated (size_t first) const;
   double mean_of_last (size_t n) const;
 
   KWeighting filter_;
   std::vector<double> frame_;
   int channels_ = 1;
-  size_t sub_frames_ = 4800;    /* 100 ms */
+  size_t sub_frames_ = 4800; /* 100 ms */
   size_t sub_count_ = 0;
   double sub_sum_ = 0.0;
-  std::deque<double> subs_;     /* mean squares of the last 30 sub-blocks */
-  std::vector<double> blocks_;  /* mean square of each 400 ms block */
+  std::deque<double> subs_; /* mean squares of the last 30 sub-blocks */
+  std::vector<double> blocks_; /* mean square of each 400 ms block */
 };
 
 /* Brings a signal to a loudness target with a slowly adapting gain: the
@@ -178,16 +209,22 @@ class LoudnessMeter {
  * constant of @time_constant_s. Silence (nothing above the absolute gate)
  * holds the gain. */
 class LoudnessNormaliser {
- public:
+public:
   GANVOICE_API void configure (int rate, int channels, double target_lufs,
       double max_gain_db = 20.0, double time_constant_s = 3.0,
       double window_s = 10.0);
   GANVOICE_API void reset ();
   GANVOICE_API void process (float *interleaved, size_t frames);
-  double gain_db () const { return gain_to_db (gain_); }
-  const LoudnessMeter &meter () const { return meter_; }
+  double gain_db () const
+  {
+    return gain_to_db (gain_);
+  }
+  const LoudnessMeter &meter () const
+  {
+    return meter_;
+  }
 
- private:
+private:
   LoudnessMeter meter_;
   int rate_ = 0;
   int channels_ = 1;
@@ -205,14 +242,20 @@ class LoudnessNormaliser {
  * @release_ms. No output sample is ever above the ceiling (a final clamp
  * covers rounding; NaN and infinities become 0). */
 class PeakLimiter {
- public:
-  GANVOICE_API void configure (int rate, int channels, double ceiling_db,
-      double release_ms = 80.0);
-  void reset () { gain_ = 1.0f; }
+public:
+  GANVOICE_API void configure (
+      int rate, int channels, double ceiling_db, double release_ms = 80.0);
+  void reset ()
+  {
+    gain_ = 1.0f;
+  }
   GANVOICE_API void process (float *interleaved, size_t frames);
-  float ceiling () const { return ceiling_; }
+  float ceiling () const
+  {
+    return ceiling_;
+  }
 
- private:
+private:
   int channels_ = 1;
   float ceiling_ = 1.0f;
   float release_coef_ = 0.0f;
@@ -221,24 +264,36 @@ class PeakLimiter {
 
 struct DuckMixConfig {
   DuckerConfig ducker;
-  double loudness_target = -16.0;   /* LUFS; >= 0 disables normalisation */
-  double limit_db = -1.0;           /* limiter ceiling, dBFS */
+  double loudness_target = -16.0; /* LUFS; >= 0 disables normalisation */
+  double limit_db = -1.0; /* limiter ceiling, dBFS */
 };
 
 /* The whole duckmix chain: Ducker, then LoudnessNormaliser (when enabled),
  * then PeakLimiter. */
 class DuckMix {
- public:
+public:
   GANVOICE_API void configure (const DuckMixConfig &config);
   GANVOICE_API void reset ();
-  GANVOICE_API void process (const float *programme, const float *voice,
-      float *out, size_t frames);
-  size_t latency_frames () const { return ducker_.latency_frames (); }
-  const Ducker &ducker () const { return ducker_; }
-  const LoudnessNormaliser &normaliser () const { return normaliser_; }
-  bool normalising () const { return normalise_; }
+  GANVOICE_API void process (
+      const float *programme, const float *voice, float *out, size_t frames);
+  size_t latency_frames () const
+  {
+    return ducker_.latency_frames ();
+  }
+  const Ducker &ducker () const
+  {
+    return ducker_;
+  }
+  const LoudnessNormaliser &normaliser () const
+  {
+    return normaliser_;
+  }
+  bool normalising () const
+  {
+    return normalise_;
+  }
 
- private:
+private:
   DuckMixConfig config_;
   Ducker ducker_;
   LoudnessNormaliser normaliser_;
@@ -246,4 +301,4 @@ class DuckMix {
   bool normalise_ = false;
 };
 
-}  // namespace ganvoice
+} // namespace ganvoice

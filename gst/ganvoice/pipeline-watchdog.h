@@ -23,7 +23,7 @@ namespace ganvoice {
  * methods are for one thread (the owner's); the pad probes are safe from
  * any streaming thread. */
 class PipelineWatchdog {
- public:
+public:
   GANVOICE_API explicit PipelineWatchdog (GstElement *pipeline);
   GANVOICE_API ~PipelineWatchdog ();
   PipelineWatchdog (const PipelineWatchdog &) = delete;
@@ -45,7 +45,7 @@ class PipelineWatchdog {
 
   struct Impl;
 
- private:
+private:
   std::shared_ptr<Impl> impl_;
 };
 

@@ -15,45 +15,47 @@ constexpr int64_t kFitMillisecond = 1000000;
 
 /* What to do with speech that is too long for its slot; see
  * docs/ganvoice-fit.md. Modelled on elevenlabssynthesizer's "overflow". */
-enum class FitPolicy {
-  Default,    /* natural, free time, faster up to max_rate, then clip + fade */
-  Clip,       /* natural rate, cut at the cue end with a fade */
-  Overlap,    /* as Default, but never cut: runs on over the next cue */
-  Shift,      /* as Overlap, but starts after the previous speech ended */
-  Compress,   /* as Default, but time-stretches the rest instead of cutting */
+enum class FitPolicy
+{
+  Default, /* natural, free time, faster up to max_rate, then clip + fade */
+  Clip, /* natural rate, cut at the cue end with a fade */
+  Overlap, /* as Default, but never cut: runs on over the next cue */
+  Shift, /* as Overlap, but starts after the previous speech ended */
+  Compress, /* as Default, but time-stretches the rest instead of cutting */
 };
 
 /* Which step decided the plan. */
-enum class FitStep {
-  Natural,    /* fits inside the cue at the natural rate */
-  FreeTime,   /* fits at the natural rate using the time after the cue */
-  Rate,       /* fits with durations shortened, rate <= max_rate */
-  Clipped,    /* still too long: cut at allowed_end with a fade */
-  Stretched,  /* still too long: time-stretched to end at allowed_end */
+enum class FitStep
+{
+  Natural, /* fits inside the cue at the natural rate */
+  FreeTime, /* fits at the natural rate using the time after the cue */
+  Rate, /* fits with durations shortened, rate <= max_rate */
+  Clipped, /* still too long: cut at allowed_end with a fade */
+  Stretched, /* still too long: time-stretched to end at allowed_end */
   Overflowed, /* still too long: runs past allowed_end (Overlap, Shift) */
 };
 
 struct FitRequest {
   int64_t cue_start = 0;
   int64_t cue_end = 0;
-  int64_t next_start = kFitNoTime;   /* the next cue's start, or none */
-  int64_t natural = 0;               /* speech length at the natural rate */
-  double max_rate = 1.4;             /* >= 1 */
+  int64_t next_start = kFitNoTime; /* the next cue's start, or none */
+  int64_t natural = 0; /* speech length at the natural rate */
+  double max_rate = 1.4; /* >= 1 */
   FitPolicy policy = FitPolicy::Default;
   /* Shift only: where the previous cue's speech ends, or none. */
   int64_t previous_end = kFitNoTime;
-  int64_t fade = 30 * kFitMillisecond;  /* fade-out before a clip */
+  int64_t fade = 30 * kFitMillisecond; /* fade-out before a clip */
 };
 
 struct FitPlan {
   FitStep step = FitStep::Natural;
-  int64_t start = 0;          /* speech starts here */
-  int64_t end = 0;            /* and ends here, after rate, stretch and clip */
-  int64_t allowed_end = kFitNoTime;  /* the slot's end; none: open-ended */
-  double rate = 1.0;          /* divide the model's durations by this */
-  double stretch = 1.0;       /* then time-stretch: length / stretch */
-  int64_t clip_at = kFitNoTime;      /* cut the speech here, or none */
-  int64_t fade = 0;           /* fade-out ending at clip_at */
+  int64_t start = 0; /* speech starts here */
+  int64_t end = 0; /* and ends here, after rate, stretch and clip */
+  int64_t allowed_end = kFitNoTime; /* the slot's end; none: open-ended */
+  double rate = 1.0; /* divide the model's durations by this */
+  double stretch = 1.0; /* then time-stretch: length / stretch */
+  int64_t clip_at = kFitNoTime; /* cut the speech here, or none */
+  int64_t fade = 0; /* fade-out ending at clip_at */
   /* How much longer than the slot the speech was at the rate applied
    * (what was clipped, stretched away, or runs over); 0 when it fits. */
   int64_t overflow = 0;
@@ -92,4 +94,4 @@ GANVOICE_API int64_t frames_at_rate (int64_t total, double rate);
 GANVOICE_API std::vector<int64_t> round_durations (
     const std::vector<float> &durations);
 
-}  // namespace ganvoice
+} // namespace ganvoice

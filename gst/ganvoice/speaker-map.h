@@ -15,7 +15,7 @@ namespace ganvoice {
  * `ganvoice`'s speaker-map property and what `ganvoice-dub --voice
  * SPEAKER=VOICE` passes on: "ALICE=ana;Bob=/voices/bob.json". */
 class SpeakerMap {
- public:
+public:
   /* Reads the text form; entries that are not SPEAKER=VOICE are skipped
    * and, with @bad, listed there. Spaces around names are dropped. */
   GANVOICE_API static SpeakerMap parse (
@@ -31,10 +31,16 @@ class SpeakerMap {
    * ignoring ASCII case; nullptr when none does. */
   GANVOICE_API const std::string *find (const std::string &speaker) const;
 
-  bool empty () const { return voices_.empty (); }
-  const std::map<std::string, std::string> &voices () const { return voices_; }
+  bool empty () const
+  {
+    return voices_.empty ();
+  }
+  const std::map<std::string, std::string> &voices () const
+  {
+    return voices_;
+  }
 
- private:
+private:
   std::map<std::string, std::string> voices_;
 };
 

@@ -20,7 +20,7 @@ namespace ganvoice {
  * Positions are sample counts on the element's segment; before reset()
  * there is no position, and nothing can be mixed or emitted. */
 class SpeechTimeline {
- public:
+public:
   /* A span that became final: @samples is null for silence. Returns false
    * to stop (a flow error downstream); the span counts as emitted. */
   using EmitFunc =
@@ -30,10 +30,16 @@ class SpeechTimeline {
   GANVOICE_API void reset (int64_t position);
   /* Back to no position (stopped, flushed). */
   GANVOICE_API void clear ();
-  bool started () const { return position_ >= 0; }
+  bool started () const
+  {
+    return position_ >= 0;
+  }
 
   /* The next sample to emit. */
-  int64_t position () const { return position_; }
+  int64_t position () const
+  {
+    return position_;
+  }
   /* Where the mixed-in audio ends (position() when nothing is pending). */
   int64_t end () const
   {
@@ -54,7 +60,7 @@ class SpeechTimeline {
   /* advance_to (end ()): all that was mixed in. */
   GANVOICE_API bool flush (size_t max_silence, const EmitFunc &emit);
 
- private:
+private:
   int64_t position_ = -1;
   /* Audio from position_ on: pending_[head_ ..]; the emitted front is
    * dropped in bulk, not sample by sample. */

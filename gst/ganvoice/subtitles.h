@@ -25,11 +25,11 @@ struct Diagnostic {
 /* ---- Encodings and line endings ------------------------------------- */
 
 struct DecodedText {
-  std::string text;           /* UTF-8, LF line endings, no BOM, no NUL */
-  std::string encoding;       /* what the input was read as, e.g. "UTF-16LE" */
+  std::string text; /* UTF-8, LF line endings, no BOM, no NUL */
+  std::string encoding; /* what the input was read as, e.g. "UTF-16LE" */
   std::vector<Diagnostic> warnings;
   bool ok = false;
-  Diagnostic error;           /* set when !ok */
+  Diagnostic error; /* set when !ok */
 };
 
 /* Detects the encoding and converts to UTF-8. In order: a BOM (UTF-8,
@@ -37,17 +37,24 @@ struct DecodedText {
  * UTF-8 (a few invalid bytes in otherwise UTF-8 text become U+FFFD with a
  * warning); then @legacy_encoding (any iconv name), or WINDOWS-1252 when it
  * is empty. CRLF and lone CR become LF. */
-GANVOICE_API DecodedText decode_subtitle_text (std::string_view bytes,
-    const std::string &legacy_encoding);
+GANVOICE_API DecodedText decode_subtitle_text (
+    std::string_view bytes, const std::string &legacy_encoding);
 
 /* ---- Parsing ------------------------------------------------------------ */
 
-enum class SubtitleFormat { Unknown, SubRip, WebVTT, SubStationAlpha };
+enum class SubtitleFormat
+{
+  Unknown,
+  SubRip,
+  WebVTT,
+  SubStationAlpha
+};
 
 /* How a cue's markup is written, which decides how it is cleaned. */
-enum class MarkupKind {
-  Html,  /* SubRip/WebVTT tags, pango markup from subparse, entities */
-  Ass,   /* {\override} blocks, \N line breaks, \h hard spaces */
+enum class MarkupKind
+{
+  Html, /* SubRip/WebVTT tags, pango markup from subparse, entities */
+  Ass, /* {\override} blocks, \N line breaks, \h hard spaces */
 };
 
 GANVOICE_API const char *subtitle_format_name (SubtitleFormat format);
@@ -58,11 +65,11 @@ GANVOICE_API SubtitleFormat detect_subtitle_format (std::string_view text);
 struct RawCue {
   int64_t start_ns = 0;
   int64_t end_ns = 0;
-  std::string markup;         /* original text with markup, lines joined by \n */
+  std::string markup; /* original text with markup, lines joined by \n */
   MarkupKind kind = MarkupKind::Html;
-  std::string speaker;        /* ASS Name field, if any */
-  std::string style;          /* ASS style or the first WebVTT class */
-  unsigned line = 0;          /* 1-based line where the cue starts */
+  std::string speaker; /* ASS Name field, if any */
+  std::string style; /* ASS style or the first WebVTT class */
+  unsigned line = 0; /* 1-based line where the cue starts */
 };
 
 struct ParseOptions {
@@ -72,11 +79,11 @@ struct ParseOptions {
 
 struct ParsedSubtitles {
   SubtitleFormat format = SubtitleFormat::Unknown;
-  std::vector<RawCue> cues;   /* file order */
-  std::string language;       /* from the file header, if it names one */
-  std::vector<Diagnostic> warnings;   /* cue skipped, parsing went on */
+  std::vector<RawCue> cues; /* file order */
+  std::string language; /* from the file header, if it names one */
+  std::vector<Diagnostic> warnings; /* cue skipped, parsing went on */
   bool ok = true;
-  Diagnostic error;           /* nothing could be recovered */
+  Diagnostic error; /* nothing could be recovered */
 };
 
 /* Parses UTF-8 text with LF line endings. The format is detected when
@@ -88,8 +95,8 @@ GANVOICE_API ParsedSubtitles parse_subtitles (std::string_view text,
 
 GANVOICE_API ParsedSubtitles parse_subrip (std::string_view text);
 GANVOICE_API ParsedSubtitles parse_webvtt (std::string_view text);
-GANVOICE_API ParsedSubtitles parse_ssa (std::string_view text,
-    const ParseOptions &options = {});
+GANVOICE_API ParsedSubtitles parse_ssa (
+    std::string_view text, const ParseOptions &options = {});
 
 /* Parses "HH:MM:SS,mmm", "MM:SS.mmm", "H:MM:SS.cc" and similar. Returns -1
  * when @text is not a timestamp. */
@@ -106,7 +113,7 @@ struct TextOptions {
 
 struct Turn {
   std::string speaker;
-  std::string text;           /* speakable: no markup, single spaces */
+  std::string text; /* speakable: no markup, single spaces */
 };
 
 /* Cleans one cue's markup into speakable turns. @speaker_hint (ASS Name)
@@ -149,15 +156,15 @@ struct CueDocument {
 };
 
 struct DocumentOptions {
-  std::string legacy_encoding;   /* see decode_subtitle_text() */
-  std::string language;          /* overrides the file's language when set */
+  std::string legacy_encoding; /* see decode_subtitle_text() */
+  std::string language; /* overrides the file's language when set */
   SubtitleFormat format = SubtitleFormat::Unknown;
   ParseOptions parse;
   TextOptions text;
 };
 
 /* decode_subtitle_text + parse_subtitles + make_spoken_cues. */
-GANVOICE_API CueDocument parse_cue_document (std::string_view bytes,
-    const DocumentOptions &options);
+GANVOICE_API CueDocument parse_cue_document (
+    std::string_view bytes, const DocumentOptions &options);
 
-}  // namespace ganvoice
+} // namespace ganvoice

@@ -48,7 +48,10 @@ struct SynthesizerOptions {
         max_piece_phonemes == o.max_piece_phonemes &&
         first_piece_phonemes == o.first_piece_phonemes;
   }
-  bool operator!= (const SynthesizerOptions &o) const { return !(*this == o); }
+  bool operator!= (const SynthesizerOptions &o) const
+  {
+    return !(*this == o);
+  }
 };
 
 /* The model files of @given, completed: an empty model is the shipped one

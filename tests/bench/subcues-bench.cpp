@@ -44,18 +44,77 @@ struct Rng {
     state ^= state >> 27;
     return state * 0x2545F4914F6CDD1DULL;
   }
-  unsigned below (unsigned n) { return (unsigned) (next () % n); }
+  unsigned below (unsigned n)
+  {
+    return (unsigned) (next () % n);
+  }
 };
 
 const char *const kWords[] = {
-  "I", "you", "we", "they", "it", "that", "this", "what", "where", "when",
-  "know", "think", "want", "need", "going", "come", "back", "here", "there",
-  "now", "just", "really", "never", "always", "something", "nothing",
-  "tonight", "tomorrow", "people", "house", "car", "money", "time", "way",
-  "believe", "remember", "forget", "listen", "look", "tell", "said",
-  "don't", "can't", "won't", "it's", "I'm", "you're", "we'll", "gonna",
-  "caf\u00e9", "na\u00efve", "\u00fcber", "se\u00f1or", "r\u00e9sum\u00e9",
-  "the", "a", "to", "of", "and", "in", "on", "for", "with", "about",
+  "I",
+  "you",
+  "we",
+  "they",
+  "it",
+  "that",
+  "this",
+  "what",
+  "where",
+  "when",
+  "know",
+  "think",
+  "want",
+  "need",
+  "going",
+  "come",
+  "back",
+  "here",
+  "there",
+  "now",
+  "just",
+  "really",
+  "never",
+  "always",
+  "something",
+  "nothing",
+  "tonight",
+  "tomorrow",
+  "people",
+  "house",
+  "car",
+  "money",
+  "time",
+  "way",
+  "believe",
+  "remember",
+  "forget",
+  "listen",
+  "look",
+  "tell",
+  "said",
+  "don't",
+  "can't",
+  "won't",
+  "it's",
+  "I'm",
+  "you're",
+  "we'll",
+  "gonna",
+  "caf\u00e9",
+  "na\u00efve",
+  "\u00fcber",
+  "se\u00f1or",
+  "r\u00e9sum\u00e9",
+  "the",
+  "a",
+  "to",
+  "of",
+  "and",
+  "in",
+  "on",
+  "for",
+  "with",
+  "about",
 };
 const char *const kNames[] = { "JOHN", "MARY", "DR. SMITH", "ANNA", "MAN",
   "WOMAN", "OFFICER", "NARRATOR" };
@@ -90,8 +149,8 @@ random_cue_text (Rng &rng)
   }
   std::string first = random_sentence (rng, 2, 7);
   if (kind < 22)
-    first = std::string (kNames[rng.below (G_N_ELEMENTS (kNames))]) + ": " +
-        first;
+    first =
+        std::string (kNames[rng.below (G_N_ELEMENTS (kNames))]) + ": " + first;
   else if (kind < 34)
     first = "<i>" + first + "</i>";
   else if (kind < 40)
@@ -114,15 +173,16 @@ void
 append_timestamp (std::string &out, int64_t ms)
 {
   char buf[32];
-  snprintf (buf, sizeof buf, "%02" PRId64 ":%02" PRId64 ":%02" PRId64 ",%03"
-      PRId64, ms / 3600000, ms / 60000 % 60, ms / 1000 % 60, ms % 1000);
+  snprintf (buf, sizeof buf,
+      "%02" PRId64 ":%02" PRId64 ":%02" PRId64 ",%03" PRId64, ms / 3600000,
+      ms / 60000 % 60, ms / 1000 % 60, ms % 1000);
   out += buf;
 }
 
 std::string
 make_srt (unsigned n_cues, uint64_t seed)
 {
-  Rng rng { seed * 0x9E3779B97F4A7C15ULL + 1 };
+  Rng rng{ seed * 0x9E3779B97F4A7C15ULL + 1 };
   std::string out;
   out.reserve ((size_t) n_cues * 90);
   int64_t t = 1000;
@@ -181,7 +241,7 @@ struct Result {
   unsigned long long input_bytes;
   double best_s;
   double median_s;
-  long long peak_growth;        /* bytes; -1 when unknown */
+  long long peak_growth; /* bytes; -1 when unknown */
   int ok;
 };
 
@@ -189,7 +249,7 @@ struct Result {
 Result
 measure (unsigned n_cues, unsigned runs, uint64_t seed)
 {
-  Result r {};
+  Result r{};
   r.cues = n_cues;
   r.peak_growth = -1;
   std::string srt = make_srt (n_cues, seed);
@@ -198,12 +258,12 @@ measure (unsigned n_cues, unsigned runs, uint64_t seed)
   ganvoice::DocumentOptions options;
   /* Warm up glib's one-time state (charset tables, type system) on a tiny
    * file, so that it is not counted against the big one. */
-  ganvoice::parse_cue_document ("1\n00:00:01,000 --> 00:00:02,000\nHi.\n",
-      options);
+  ganvoice::parse_cue_document (
+      "1\n00:00:01,000 --> 00:00:02,000\nHi.\n", options);
 
   bool reset = reset_peak_rss ();
-  long long before = reset ? proc_status_bytes ("VmRSS") :
-      proc_status_bytes ("VmHWM");
+  long long before =
+      reset ? proc_status_bytes ("VmRSS") : proc_status_bytes ("VmHWM");
   std::vector<double> times;
   r.ok = 1;
   for (unsigned i = 0; i < runs; i++) {
@@ -256,11 +316,13 @@ measure_in_child (unsigned n_cues, unsigned runs, uint64_t seed, Result &out)
 void
 usage (const char *argv0)
 {
-  fprintf (stderr, "usage: %s [--cues N]... [--runs R] [--seed S]\n"
-      "       %s --dump N [--seed S]\n", argv0, argv0);
+  fprintf (stderr,
+      "usage: %s [--cues N]... [--runs R] [--seed S]\n"
+      "       %s --dump N [--seed S]\n",
+      argv0, argv0);
 }
 
-}  // namespace
+} // namespace
 
 int
 main (int argc, char **argv)
@@ -292,7 +354,7 @@ main (int argc, char **argv)
     sizes = { 12500, 25000, 50000, 100000 };
 
   printf ("| cues | spoken cues | input bytes | best (s) | median (s) | "
-      "cues/s | peak RSS growth (MiB) | peak bytes / input byte |\n");
+          "cues/s | peak RSS growth (MiB) | peak bytes / input byte |\n");
   printf ("|---:|---:|---:|---:|---:|---:|---:|---:|\n");
   int status = 0;
   for (unsigned n : sizes) {
@@ -303,8 +365,8 @@ main (int argc, char **argv)
       continue;
     }
     if (!r.ok) {
-      fprintf (stderr, "subcues-bench: %u cues: parse failed or lost cues\n",
-          n);
+      fprintf (
+          stderr, "subcues-bench: %u cues: parse failed or lost cues\n", n);
       status = 1;
     }
     char growth[32] = "n/a", per_byte[32] = "n/a";
@@ -319,6 +381,7 @@ main (int argc, char **argv)
     fflush (stdout);
   }
   printf ("\n%u runs per size; times are wall clock for parse_cue_document() "
-      "(decode, parse, clean up, sort).\n", runs);
+          "(decode, parse, clean up, sort).\n",
+      runs);
   return status;
 }

@@ -40,8 +40,8 @@ median (std::vector<double> v)
 int
 main (int argc, char **argv)
 {
-  std::string root = g_getenv ("GANVOICE_SOURCE_DIR") ?
-      g_getenv ("GANVOICE_SOURCE_DIR") : ".";
+  std::string root =
+      g_getenv ("GANVOICE_SOURCE_DIR") ? g_getenv ("GANVOICE_SOURCE_DIR") : ".";
   std::string model = root + "/models/vocoder/vocoder.ts";
   std::string card = root + "/models/vocoder/vocoder.json";
   double seconds = 10.0;
@@ -62,7 +62,8 @@ main (int argc, char **argv)
     model = positional[0];
     card = positional[1];
   } else if (!positional.empty ()) {
-    std::fprintf (stderr, "usage: vocoder-bench [MODEL.ts CARD.json] "
+    std::fprintf (stderr,
+        "usage: vocoder-bench [MODEL.ts CARD.json] "
         "[--seconds S] [--threads N] [--repeats N]\n");
     return 2;
   }
@@ -89,7 +90,7 @@ main (int argc, char **argv)
       mel[(size_t) m * frames + t] = (float) (-2.0 - 6.0 * m / spec.n_mels +
           1.5 * std::sin (0.05 * t + 0.3 * m) * std::sin (0.011 * t));
 
-  vocoder->vocode (mel.data (), std::min<size_t> (frames, 200));  /* warm-up */
+  vocoder->vocode (mel.data (), std::min<size_t> (frames, 200)); /* warm-up */
   std::vector<double> one_shot, chunked, first_chunk;
   for (int r = 0; r < repeats; r++) {
     gint64 t0 = g_get_monotonic_time ();
@@ -100,20 +101,21 @@ main (int argc, char **argv)
 
     gint64 first = -1;
     t0 = g_get_monotonic_time ();
-    vocoder->vocode_chunked (mel.data (), frames, [&](const float *, size_t) {
-          if (first < 0)
-            first = g_get_monotonic_time ();
-          return true;
-        });
+    vocoder->vocode_chunked (mel.data (), frames, [&] (const float *, size_t) {
+      if (first < 0)
+        first = g_get_monotonic_time ();
+      return true;
+    });
     chunked.push_back ((g_get_monotonic_time () - t0) / 1e6);
     first_chunk.push_back ((first - t0) / 1e3);
   }
 
-  std::printf ("{\"runtime\": \"c++\", \"threads\": %d, \"audio_seconds\": %.3f, "
+  std::printf (
+      "{\"runtime\": \"c++\", \"threads\": %d, \"audio_seconds\": %.3f, "
       "\"rtf\": %.5f, \"rtf_best\": %.5f, \"rtf_chunked\": %.5f, "
       "\"first_chunk_ms\": %.1f, \"peak_rss_mib\": %.1f, "
-      "\"model_rss_mib\": %.1f}\n", threads, audio_seconds,
-      median (one_shot) / audio_seconds,
+      "\"model_rss_mib\": %.1f}\n",
+      threads, audio_seconds, median (one_shot) / audio_seconds,
       *std::min_element (one_shot.begin (), one_shot.end ()) / audio_seconds,
       median (chunked) / audio_seconds, median (first_chunk),
       peak_rss_kib () / 1024.0, (peak_rss_kib () - rss_before) / 1024.0);

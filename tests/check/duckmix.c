@@ -8,23 +8,24 @@
 #include <string.h>
 
 #define RATE 48000
-#define BLOCK (RATE / 100)      /* 10 ms buffers */
-#define CAPS_STEREO "audio/x-raw,format=F32LE,layout=interleaved," \
-    "rate=48000,channels=2"
-#define CAPS_MONO "audio/x-raw,format=F32LE,layout=interleaved," \
-    "rate=48000,channels=1"
+#define BLOCK (RATE / 100) /* 10 ms buffers */
+#define CAPS_STEREO \
+  "audio/x-raw,format=F32LE,layout=interleaved," \
+  "rate=48000,channels=2"
+#define CAPS_MONO \
+  "audio/x-raw,format=F32LE,layout=interleaved," \
+  "rate=48000,channels=1"
 
-typedef struct
-{
+typedef struct {
   /* programme: stereo 440 Hz sine at 0.25 */
   gsize programme_frames;
   /* voice: 200 Hz at 0.3 in [onset, onset + length), silence elsewhere */
   gsize voice_frames;
   gsize onset, length;
-  gboolean voice_gaps;          /* silence as GAP buffers full of noise */
-  gboolean voice_first;         /* request the voice pad first */
+  gboolean voice_gaps; /* silence as GAP buffers full of noise */
+  gboolean voice_first; /* request the voice pad first */
   const gchar *props;
-  gboolean programme_gaps;      /* the whole programme as GAP buffers */
+  gboolean programme_gaps; /* the whole programme as GAP buffers */
 } MixSetup;
 
 static gfloat
@@ -74,13 +75,16 @@ run_mix (const MixSetup *s, gsize *frames, GstClockTime *first_pts)
   gboolean first = TRUE;
 
   if (s->voice_first)
-    desc = g_strdup_printf ("appsrc name=v format=time max-bytes=0 caps="
-        CAPS_MONO " ! m.voice  appsrc name=p format=time max-bytes=0 caps="
-        CAPS_STEREO " ! m.programme  duckmix name=m %s ! appsink name=out "
-        "sync=false", s->props ? s->props : "");
+    desc = g_strdup_printf (
+        "appsrc name=v format=time max-bytes=0 caps=" CAPS_MONO
+        " ! m.voice  appsrc name=p format=time max-bytes=0 caps=" CAPS_STEREO
+        " ! m.programme  duckmix name=m %s ! appsink name=out "
+        "sync=false",
+        s->props ? s->props : "");
   else
-    desc = g_strdup_printf ("appsrc name=p format=time max-bytes=0 caps="
-        CAPS_STEREO " ! duckmix name=m %s ! appsink name=out sync=false  "
+    desc = g_strdup_printf (
+        "appsrc name=p format=time max-bytes=0 caps=" CAPS_STEREO
+        " ! duckmix name=m %s ! appsink name=out sync=false  "
         "appsrc name=v format=time max-bytes=0 caps=" CAPS_MONO " ! m.voice",
         s->props ? s->props : "");
   pipeline = gst_parse_launch (desc, NULL);
@@ -94,8 +98,9 @@ run_mix (const MixSetup *s, gsize *frames, GstClockTime *first_pts)
   for (i = 0; i < s->programme_frames; i += BLOCK) {
     gsize n = MIN (BLOCK, s->programme_frames - i);
     for (j = 0; j < n; j++)
-      block[j * 2] = block[j * 2 + 1] = s->programme_gaps ?
-          ((j & 1) ? 0.9f : -0.9f) : programme_sample (i + j);
+      block[j * 2] = block[j * 2 + 1] = s->programme_gaps
+          ? ((j & 1) ? 0.9f : -0.9f)
+          : programme_sample (i + j);
     push_block (psrc, block, n, 2, i, s->programme_gaps);
   }
   for (i = 0; i < s->voice_frames; i += BLOCK) {
@@ -182,8 +187,7 @@ reference_rms (gsize from, gsize to)
 GST_START_TEST (test_duck_depth)
 {
   MixSetup s = { 4 * RATE, 4 * RATE, RATE, RATE, FALSE, FALSE,
-    "loudness-target=0 limit=0"
-  };
+    "loudness-target=0 limit=0" };
   gsize frames;
   GstClockTime pts = GST_CLOCK_TIME_NONE;
   gfloat *out = run_mix (&s, &frames, &pts), *out2;
@@ -197,21 +201,24 @@ GST_START_TEST (test_duck_depth)
   during = programme_rms (&s, out, RATE + RATE / 10, 2 * RATE - RATE / 10);
   after = programme_rms (&s, out, 3 * RATE, 4 * RATE);
   depth = 20.0 * log10 (during / before);
-  GST_INFO ("duck depth %.3f dB (before %.4f, during %.4f, after %.4f)",
-      depth, before, during, after);
+  GST_INFO ("duck depth %.3f dB (before %.4f, during %.4f, after %.4f)", depth,
+      before, during, after);
   fail_unless (fabs (depth - -12.0) < 0.5, "depth %.3f", depth);
-  fail_unless (fabs (before - reference_rms (RATE / 2, RATE - RATE / 5)) <
-      1e-4);
+  fail_unless (
+      fabs (before - reference_rms (RATE / 2, RATE - RATE / 5)) < 1e-4);
   fail_unless (fabs (after - reference_rms (3 * RATE, 4 * RATE)) < 1e-4);
   /* Before the duck, the output is the programme itself, sample for sample:
    * timing is exact. */
   for (i = 0; i < RATE / 2; i++)
     fail_unless (out[i * 2] == programme_sample (i), "frame %zu", i);
   /* The duck is complete lookahead - attack (50 ms) before the voice. */
-  during = programme_rms (&s, out, RATE - RATE / 20 + RATE / 200,
-      RATE - RATE / 200);
-  fail_unless (fabs (20.0 * log10 (during / reference_rms (RATE - RATE / 20 +
-                  RATE / 200, RATE - RATE / 200)) - -12.0) < 0.5);
+  during =
+      programme_rms (&s, out, RATE - RATE / 20 + RATE / 200, RATE - RATE / 200);
+  fail_unless (fabs (20.0 *
+                       log10 (during /
+                           reference_rms (RATE - RATE / 20 + RATE / 200,
+                               RATE - RATE / 200)) -
+                   -12.0) < 0.5);
 
   /* Pad order does not matter. */
   s.voice_first = TRUE;
@@ -227,8 +234,7 @@ GST_START_TEST (test_gap_voice)
 {
   /* The voice's silence comes as GAP buffers full of noise: no duck there. */
   MixSetup s = { 3 * RATE, 3 * RATE, RATE, RATE / 2, TRUE, FALSE,
-    "loudness-target=0 limit=0"
-  };
+    "loudness-target=0 limit=0" };
   gsize frames, i;
   GstClockTime pts;
   gfloat *out = run_mix (&s, &frames, &pts);
@@ -239,10 +245,13 @@ GST_START_TEST (test_gap_voice)
     fail_unless (out[i * 2] == programme_sample (i), "frame %zu", i);
   for (i = 2 * RATE + RATE / 2; i < 3 * RATE; i++)
     fail_unless (out[i * 2] == programme_sample (i), "frame %zu", i);
-  during = programme_rms (&s, out, RATE + RATE / 10, RATE + RATE / 2 - RATE /
-      10);
-  fail_unless (fabs (20.0 * log10 (during / reference_rms (RATE + RATE / 10,
-                  RATE + RATE / 2 - RATE / 10)) - -12.0) < 0.5);
+  during =
+      programme_rms (&s, out, RATE + RATE / 10, RATE + RATE / 2 - RATE / 10);
+  fail_unless (fabs (20.0 *
+                       log10 (during /
+                           reference_rms (
+                               RATE + RATE / 10, RATE + RATE / 2 - RATE / 10)) -
+                   -12.0) < 0.5);
   g_free (out);
 }
 GST_END_TEST;
@@ -252,8 +261,7 @@ GST_START_TEST (test_voice_ends_first)
   /* The voice stops (EOS) at 1.5 s while speaking; the programme goes on
    * unducked to its own end. */
   MixSetup s = { 4 * RATE, RATE + RATE / 2, RATE / 2, 2 * RATE, FALSE, FALSE,
-    "loudness-target=0 limit=0"
-  };
+    "loudness-target=0 limit=0" };
   gsize frames;
   GstClockTime pts;
   gfloat *out = run_mix (&s, &frames, &pts);
@@ -261,8 +269,8 @@ GST_START_TEST (test_voice_ends_first)
 
   fail_unless_equals_int (frames, 4 * RATE);
   after = programme_rms (&s, out, 2 * RATE + RATE / 2, 4 * RATE);
-  fail_unless (fabs (after - reference_rms (2 * RATE + RATE / 2,
-              4 * RATE)) < 1e-4);
+  fail_unless (
+      fabs (after - reference_rms (2 * RATE + RATE / 2, 4 * RATE)) < 1e-4);
   g_free (out);
 }
 GST_END_TEST;
@@ -271,8 +279,7 @@ GST_START_TEST (test_programme_ends_first)
 {
   /* The output ends where the programme ends, even with more voice. */
   MixSetup s = { 2 * RATE + 123, 4 * RATE, RATE / 2, 3 * RATE, FALSE, FALSE,
-    NULL
-  };
+    NULL };
   gsize frames, i;
   GstClockTime pts;
   gfloat *out = run_mix (&s, &frames, &pts);
@@ -300,8 +307,7 @@ GST_START_TEST (test_programme_of_gaps)
   /* A silent programme sent as GAP buffers still ends the output at its
    * own end, not at the longer voice's. */
   MixSetup s = { 2 * RATE + 77, 4 * RATE, RATE / 2, 3 * RATE, FALSE, FALSE,
-    "mode=add loudness-target=0 limit=0", TRUE
-  };
+    "mode=add loudness-target=0 limit=0", TRUE };
   gsize frames, i;
   GstClockTime pts;
   gfloat *out = run_mix (&s, &frames, &pts);
@@ -309,8 +315,8 @@ GST_START_TEST (test_programme_of_gaps)
   fail_unless_equals_int (frames, 2 * RATE + 77);
   /* The GAPs' noise is not mixed in: only the voice is heard. */
   for (i = 0; i < frames; i++)
-    fail_unless (fabsf (out[i * 2] - voice_sample (&s, i)) < 1e-6,
-        "frame %zu", i);
+    fail_unless (
+        fabsf (out[i * 2] - voice_sample (&s, i)) < 1e-6, "frame %zu", i);
   g_free (out);
 }
 GST_END_TEST;
@@ -318,8 +324,7 @@ GST_END_TEST;
 GST_START_TEST (test_modes)
 {
   MixSetup s = { 2 * RATE, 2 * RATE, RATE / 2, RATE, FALSE, FALSE,
-    "mode=add loudness-target=0 limit=0"
-  };
+    "mode=add loudness-target=0 limit=0" };
   gsize frames, i;
   GstClockTime pts;
   gfloat *out = run_mix (&s, &frames, &pts);
@@ -332,8 +337,8 @@ GST_START_TEST (test_modes)
 
   s.props = "mode=replace loudness-target=0 limit=0";
   out = run_mix (&s, &frames, &pts);
-  fail_unless (programme_rms (&s, out, RATE / 2, RATE + RATE / 2 - RATE / 10)
-      < 1e-6);
+  fail_unless (
+      programme_rms (&s, out, RATE / 2, RATE + RATE / 2 - RATE / 10) < 1e-6);
   g_free (out);
 }
 GST_END_TEST;
@@ -341,8 +346,7 @@ GST_END_TEST;
 static GstHarness *
 new_voice_programme_harness (GstHarness **voice)
 {
-  GstHarness *h = gst_harness_new_with_padnames ("duckmix", "programme",
-      "src");
+  GstHarness *h = gst_harness_new_with_padnames ("duckmix", "programme", "src");
   gst_harness_set_src_caps_str (h, CAPS_STEREO);
   *voice = gst_harness_new_with_element (h->element, "voice", NULL);
   gst_harness_set_src_caps_str (*voice, CAPS_MONO);
@@ -390,8 +394,9 @@ make_buffer (gsize first, gsize frames, int channels, gfloat value)
     ((gfloat *) map.data)[i] = value;
   gst_buffer_unmap (buf, &map);
   GST_BUFFER_PTS (buf) = gst_util_uint64_scale (first, GST_SECOND, RATE);
-  GST_BUFFER_DURATION (buf) = gst_util_uint64_scale (first + frames,
-      GST_SECOND, RATE) - GST_BUFFER_PTS (buf);
+  GST_BUFFER_DURATION (buf) =
+      gst_util_uint64_scale (first + frames, GST_SECOND, RATE) -
+      GST_BUFFER_PTS (buf);
   return buf;
 }
 
@@ -405,14 +410,16 @@ GST_START_TEST (test_flush)
   GstEvent *seek;
   guint32 seqnum;
 
-  g_object_set (h->element, "loudness-target", 0.0, "limit", 0.0,
-      "lookahead", 20.0, NULL);
+  g_object_set (h->element, "loudness-target", 0.0, "limit", 0.0, "lookahead",
+      20.0, NULL);
   /* 200 ms of programme at 0.5 and silent voice... */
   for (i = 0; i < 20; i++) {
-    fail_unless_equals_int (gst_harness_push (h, make_buffer (i * BLOCK,
-                BLOCK, 2, 0.5f)), GST_FLOW_OK);
-    fail_unless_equals_int (gst_harness_push (voice, make_buffer (i * BLOCK,
-                BLOCK, 1, 0.0f)), GST_FLOW_OK);
+    fail_unless_equals_int (
+        gst_harness_push (h, make_buffer (i * BLOCK, BLOCK, 2, 0.5f)),
+        GST_FLOW_OK);
+    fail_unless_equals_int (
+        gst_harness_push (voice, make_buffer (i * BLOCK, BLOCK, 1, 0.0f)),
+        GST_FLOW_OK);
   }
   /* ...comes out at 0.5 (as much as the aggregator has mixed by now). */
   while ((buf = gst_harness_try_pull (h))) {
@@ -449,10 +456,12 @@ GST_START_TEST (test_flush)
   while ((buf = gst_harness_try_pull (h)))
     gst_buffer_unref (buf);
   for (i = 0; i < 20; i++) {
-    fail_unless_equals_int (gst_harness_push (h, make_buffer (i * BLOCK,
-                BLOCK, 2, 0.25f)), GST_FLOW_OK);
-    fail_unless_equals_int (gst_harness_push (voice, make_buffer (i * BLOCK,
-                BLOCK, 1, 0.0f)), GST_FLOW_OK);
+    fail_unless_equals_int (
+        gst_harness_push (h, make_buffer (i * BLOCK, BLOCK, 2, 0.25f)),
+        GST_FLOW_OK);
+    fail_unless_equals_int (
+        gst_harness_push (voice, make_buffer (i * BLOCK, BLOCK, 1, 0.0f)),
+        GST_FLOW_OK);
   }
   buf = gst_harness_pull (h);
   fail_unless_equals_uint64 (GST_BUFFER_PTS (buf), 0);

@@ -793,9 +793,10 @@ GST_START_TEST (test_clone_and_speak_pipeline)
     GstMessage *msg;
     gchar *text;
 
-    desc = g_strdup_printf ("filesrc location=%s ! %s ! audioconvert ! "
-                            "speakerembed location=%s acoustic-card=%s encoder=%s",
-        wav, i == 0 ? "wavparse" : "decodebin", json, ac, enc);
+    desc =
+        g_strdup_printf ("filesrc location=%s ! %s ! audioconvert ! "
+                         "speakerembed location=%s acoustic-card=%s encoder=%s",
+            wav, i == 0 ? "wavparse" : "decodebin", json, ac, enc);
     pipeline = gst_parse_launch (desc, NULL);
     fail_unless (pipeline != NULL);
     bus = gst_element_get_bus (pipeline);

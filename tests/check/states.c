@@ -6,8 +6,8 @@
 static GList *
 ganvoice_factories (void)
 {
-  GList *features = gst_registry_get_feature_list_by_plugin (gst_registry_get (),
-      "ganvoice");
+  GList *features =
+      gst_registry_get_feature_list_by_plugin (gst_registry_get (), "ganvoice");
   GList *factories = NULL, *l;
 
   for (l = features; l; l = l->next)
@@ -21,8 +21,7 @@ GST_START_TEST (test_state_changes_up_and_down_seq)
 {
   static const GstState steps[] = { GST_STATE_READY, GST_STATE_PAUSED,
     GST_STATE_PLAYING, GST_STATE_PAUSED, GST_STATE_READY, GST_STATE_NULL,
-    GST_STATE_PLAYING, GST_STATE_NULL
-  };
+    GST_STATE_PLAYING, GST_STATE_NULL };
   GList *factories = ganvoice_factories (), *l;
 
   fail_unless (factories != NULL, "the ganvoice plugin has no elements");

@@ -57,8 +57,7 @@ push_file (GstHarness *h, const gchar *data, gsize size, gsize chunk)
   return gst_harness_push_event (h, gst_event_new_eos ());
 }
 
-typedef struct
-{
+typedef struct {
   GstClockTime pts;
   GstClockTime duration;
   const gchar *text;
@@ -66,8 +65,8 @@ typedef struct
 } ExpectedCue;
 
 static void
-check_cues (GstHarness *h, const ExpectedCue *expected, guint n,
-    const gchar *language)
+check_cues (
+    GstHarness *h, const ExpectedCue *expected, guint n, const gchar *language)
 {
   guint i;
 
@@ -79,8 +78,8 @@ check_cues (GstHarness *h, const ExpectedCue *expected, guint n,
 
     fail_unless (meta != NULL);
     fail_unless_equals_clocktime (GST_BUFFER_PTS (buf), expected[i].pts);
-    fail_unless_equals_clocktime (GST_BUFFER_DURATION (buf),
-        expected[i].duration);
+    fail_unless_equals_clocktime (
+        GST_BUFFER_DURATION (buf), expected[i].duration);
     fail_unless (gst_buffer_map (buf, &map, GST_MAP_READ));
     fail_unless_equals_int (map.size, strlen (expected[i].text));
     fail_unless (memcmp (map.data, expected[i].text, map.size) == 0,
@@ -91,27 +90,28 @@ check_cues (GstHarness *h, const ExpectedCue *expected, guint n,
     fail_unless_equals_string (meta->language, language);
     fail_unless_equals_int (meta->index, i);
     fail_unless (meta->markup != NULL);
-    fail_unless_equals_int (GST_BUFFER_FLAG_IS_SET (buf,
-            GST_BUFFER_FLAG_DISCONT), i == 0);
+    fail_unless_equals_int (
+        GST_BUFFER_FLAG_IS_SET (buf, GST_BUFFER_FLAG_DISCONT), i == 0);
     gst_buffer_unref (buf);
   }
 }
 
 static const ExpectedCue sample_en_srt[] = {
-  {500 * MS, 2700 * MS,
-      "Every morning, the lighthouse keeper climbed the stairs.", "NARRATOR"},
-  {3600 * MS, 1400 * MS, "Did you see the ship last night?", NULL},
-  {5000 * MS, 1400 * MS, "Only its lights, far out at sea.", NULL},
-  {6900 * MS, 2900 * MS,
-      "The storm is coming closer. We should light the lamp early.", "MARA"},
-  {10300 * MS, 2700 * MS, "I will fetch the oil from the shed.", "TOM"},
-  {13500 * MS, 3000 * MS,
-      "\"Keep the light burning,\" my father said, \"and nobody is ever lost.\"",
-      NULL},
-  {19800 * MS, 3200 * MS,
-      "There it is! The ship is turning toward the harbour.", "MARA"},
-  {23500 * MS, 3000 * MS, "And that night, everyone came home safely.",
-      "NARRATOR"},
+  { 500 * MS, 2700 * MS,
+      "Every morning, the lighthouse keeper climbed the stairs.", "NARRATOR" },
+  { 3600 * MS, 1400 * MS, "Did you see the ship last night?", NULL },
+  { 5000 * MS, 1400 * MS, "Only its lights, far out at sea.", NULL },
+  { 6900 * MS, 2900 * MS,
+      "The storm is coming closer. We should light the lamp early.", "MARA" },
+  { 10300 * MS, 2700 * MS, "I will fetch the oil from the shed.", "TOM" },
+  { 13500 * MS, 3000 * MS,
+      "\"Keep the light burning,\" my father said, \"and nobody is ever "
+      "lost.\"",
+      NULL },
+  { 19800 * MS, 3200 * MS,
+      "There it is! The ship is turning toward the harbour.", "MARA" },
+  { 23500 * MS, 3000 * MS, "And that night, everyone came home safely.",
+      "NARRATOR" },
 };
 
 GST_START_TEST (test_srt_cues)
@@ -133,8 +133,8 @@ GST_START_TEST (test_srt_cues)
   event = gst_harness_pull_event (h);
   fail_unless_equals_int (GST_EVENT_TYPE (event), GST_EVENT_CAPS);
   gst_event_parse_caps (event, &caps);
-  fail_unless (gst_caps_is_equal (caps,
-          gst_caps_from_string ("text/x-raw, format=utf8")));
+  fail_unless (gst_caps_is_equal (
+      caps, gst_caps_from_string ("text/x-raw, format=utf8")));
   gst_event_unref (event);
   event = gst_harness_pull_event (h);
   fail_unless_equals_int (GST_EVENT_TYPE (event), GST_EVENT_TAG);
@@ -159,20 +159,22 @@ GST_END_TEST;
 GST_START_TEST (test_ass_speakers_and_language)
 {
   static const ExpectedCue expected[] = {
-    {500 * MS, 2700 * MS,
-        "Every morning, the lighthouse keeper climbed the stairs.", "Narrator"},
-    {3600 * MS, 2800 * MS, "Did you see the ship last night?", "Tom"},
-    {5000 * MS, 1400 * MS, "Only its lights, far out at sea.", "Mara"},
-    {6900 * MS, 2900 * MS,
-        "The storm is coming closer. We should light the lamp early.", "Mara"},
-    {10300 * MS, 2700 * MS, "I will fetch the oil from the shed.", "Tom"},
-    {13500 * MS, 3000 * MS,
-          "\"Keep the light burning,\" my father said, \"and nobody is ever "
-          "lost.\"", "Narrator"},
-    {19800 * MS, 3200 * MS,
-        "There it is! The ship is turning toward the harbour.", "Mara"},
-    {23500 * MS, 3000 * MS, "And that night, everyone came home safely.",
-        "Narrator"},
+    { 500 * MS, 2700 * MS,
+        "Every morning, the lighthouse keeper climbed the stairs.",
+        "Narrator" },
+    { 3600 * MS, 2800 * MS, "Did you see the ship last night?", "Tom" },
+    { 5000 * MS, 1400 * MS, "Only its lights, far out at sea.", "Mara" },
+    { 6900 * MS, 2900 * MS,
+        "The storm is coming closer. We should light the lamp early.", "Mara" },
+    { 10300 * MS, 2700 * MS, "I will fetch the oil from the shed.", "Tom" },
+    { 13500 * MS, 3000 * MS,
+        "\"Keep the light burning,\" my father said, \"and nobody is ever "
+        "lost.\"",
+        "Narrator" },
+    { 19800 * MS, 3200 * MS,
+        "There it is! The ship is turning toward the harbour.", "Mara" },
+    { 23500 * MS, 3000 * MS, "And that night, everyone came home safely.",
+        "Narrator" },
   };
   GstHarness *h = new_harness (NULL);
   gsize size;
@@ -189,16 +191,16 @@ GST_START_TEST (test_ass_speakers_and_language)
   fail_unless_equals_int (meta->source_line, 18);
   gst_buffer_unref (buf);
   /* Put it back in the comparison by checking the rest. */
-  fail_unless_equals_int (gst_harness_buffers_in_queue (h),
-      G_N_ELEMENTS (expected) - 1);
+  fail_unless_equals_int (
+      gst_harness_buffers_in_queue (h), G_N_ELEMENTS (expected) - 1);
   {
     guint i;
     for (i = 1; i < G_N_ELEMENTS (expected); i++) {
       GstBuffer *b = gst_harness_pull (h);
       GanvoiceCueMeta *m = gst_buffer_get_ganvoice_cue_meta (b);
       fail_unless_equals_clocktime (GST_BUFFER_PTS (b), expected[i].pts);
-      fail_unless_equals_clocktime (GST_BUFFER_DURATION (b),
-          expected[i].duration);
+      fail_unless_equals_clocktime (
+          GST_BUFFER_DURATION (b), expected[i].duration);
       fail_unless_equals_string (m->speaker, expected[i].speaker);
       fail_unless_equals_string (m->language, "en");
       gst_buffer_unref (b);
@@ -220,15 +222,16 @@ GST_START_TEST (test_text_input_from_subparse_caps)
   gst_harness_set_src_caps_str (h, "text/x-raw, format=pango-markup");
   gst_segment_init (&segment, GST_FORMAT_TIME);
   fail_unless (gst_harness_push_event (h, gst_event_new_segment (&segment)));
-  gst_harness_push_event (h, gst_event_new_tag (gst_tag_list_new
-          (GST_TAG_LANGUAGE_CODE, "fra", NULL)));
+  gst_harness_push_event (h,
+      gst_event_new_tag (
+          gst_tag_list_new (GST_TAG_LANGUAGE_CODE, "fra", NULL)));
 
   buf = gst_buffer_new_memdup (markup, strlen (markup));
   GST_BUFFER_PTS (buf) = 1 * GST_SECOND;
   GST_BUFFER_DURATION (buf) = 3 * GST_SECOND;
   fail_unless_equals_int (gst_harness_push (h, buf), GST_FLOW_OK);
-  fail_unless (gst_harness_push_event (h, gst_event_new_gap (5 * GST_SECOND,
-              GST_SECOND)));
+  fail_unless (gst_harness_push_event (
+      h, gst_event_new_gap (5 * GST_SECOND, GST_SECOND)));
 
   fail_unless_equals_int (gst_harness_buffers_in_queue (h), 2);
   buf = gst_harness_pull (h);
@@ -272,8 +275,8 @@ GST_START_TEST (test_malformed_cue_warns_with_line)
   GstBus *bus;
   GstHarness *h = new_harness (&bus);
   const gchar *srt = "1\n00:00:01,000 --> 00:00:02,000\nGood\n\n"
-      "2\n00:00:03,000 --> 00:0x:04,000\nBroken\n\n"
-      "3\n00:00:05,000 --> 00:00:06,000\nGood too\n";
+                     "2\n00:00:03,000 --> 00:0x:04,000\nBroken\n\n"
+                     "3\n00:00:05,000 --> 00:00:06,000\nGood too\n";
   GstMessage *msg;
   GError *err = NULL;
   const GstStructure *details;
@@ -302,19 +305,19 @@ GST_END_TEST;
 
 GST_START_TEST (test_unrecoverable_input_errors)
 {
-  static const struct
-  {
+  static const struct {
     const gchar *input;
     const gchar *encoding;
     guint line;
     const gchar *words;
   } cases[] = {
-    {"Hello,\nthis is not a subtitle file.\n", NULL, 1, "not a SubRip"},
-    {"\n\nWEBVTT\n\nno timing\nat all\n", NULL, 5, "no valid cue"},
-    {"1\n00:00:05,000 --> 00:00:01,000\nbackwards\n", NULL, 2, "no valid cue"},
-    {"[Script Info]\nTitle: no events\n", NULL, 1, "[Events]"},
-    {"1\n00:00:01,000 --> 00:00:02,000\nSe\xF1or\n", "NO-SUCH-CHARSET", 0,
-        "NO-SUCH-CHARSET"},
+    { "Hello,\nthis is not a subtitle file.\n", NULL, 1, "not a SubRip" },
+    { "\n\nWEBVTT\n\nno timing\nat all\n", NULL, 5, "no valid cue" },
+    { "1\n00:00:05,000 --> 00:00:01,000\nbackwards\n", NULL, 2,
+        "no valid cue" },
+    { "[Script Info]\nTitle: no events\n", NULL, 1, "[Events]" },
+    { "1\n00:00:01,000 --> 00:00:02,000\nSe\xF1or\n", "NO-SUCH-CHARSET", 0,
+        "NO-SUCH-CHARSET" },
   };
   guint i;
 
@@ -368,10 +371,12 @@ GST_START_TEST (test_max_size)
     gst_segment_init (&bytes, GST_FORMAT_BYTES);
     gst_harness_push_event (h, gst_event_new_segment (&bytes));
   }
-  fail_unless_equals_int (gst_harness_push (h,
-          gst_buffer_new_memdup (big, sizeof (big))), GST_FLOW_OK);
-  fail_unless_equals_int (gst_harness_push (h,
-          gst_buffer_new_memdup (big, sizeof (big))), GST_FLOW_ERROR);
+  fail_unless_equals_int (
+      gst_harness_push (h, gst_buffer_new_memdup (big, sizeof (big))),
+      GST_FLOW_OK);
+  fail_unless_equals_int (
+      gst_harness_push (h, gst_buffer_new_memdup (big, sizeof (big))),
+      GST_FLOW_ERROR);
   msg = pop_message (bus, GST_MESSAGE_ERROR);
   fail_unless (msg != NULL);
   gst_message_unref (msg);
@@ -442,12 +447,12 @@ GST_START_TEST (test_seek_rereads_from_start)
   }
 
   /* Negative rates and BYTES seeks are refused. */
-  fail_if (gst_harness_push_upstream_event (h, gst_event_new_seek (-1.0,
-              GST_FORMAT_TIME, GST_SEEK_FLAG_FLUSH, GST_SEEK_TYPE_SET, 0,
-              GST_SEEK_TYPE_NONE, -1)));
-  fail_if (gst_harness_push_upstream_event (h, gst_event_new_seek (1.0,
-              GST_FORMAT_BYTES, GST_SEEK_FLAG_FLUSH, GST_SEEK_TYPE_SET, 0,
-              GST_SEEK_TYPE_NONE, -1)));
+  fail_if (gst_harness_push_upstream_event (h,
+      gst_event_new_seek (-1.0, GST_FORMAT_TIME, GST_SEEK_FLAG_FLUSH,
+          GST_SEEK_TYPE_SET, 0, GST_SEEK_TYPE_NONE, -1)));
+  fail_if (gst_harness_push_upstream_event (h,
+      gst_event_new_seek (1.0, GST_FORMAT_BYTES, GST_SEEK_FLAG_FLUSH,
+          GST_SEEK_TYPE_SET, 0, GST_SEEK_TYPE_NONE, -1)));
   g_free (data);
   gst_harness_teardown (h);
 }
@@ -466,8 +471,9 @@ GST_START_TEST (test_flush_and_reuse)
     gst_segment_init (&bytes, GST_FORMAT_BYTES);
     gst_harness_push_event (h, gst_event_new_segment (&bytes));
   }
-  fail_unless_equals_int (gst_harness_push (h,
-          gst_buffer_new_memdup (data, size / 2)), GST_FLOW_OK);
+  fail_unless_equals_int (
+      gst_harness_push (h, gst_buffer_new_memdup (data, size / 2)),
+      GST_FLOW_OK);
   fail_unless (gst_harness_push_event (h, gst_event_new_flush_start ()));
   fail_unless (gst_harness_push_event (h, gst_event_new_flush_stop (TRUE)));
 
@@ -479,17 +485,20 @@ GST_START_TEST (test_flush_and_reuse)
     fail_unless_equals_int (gst_harness_buffers_in_queue (h), 8);
     buf = gst_harness_pull (h);
     fail_unless (gst_buffer_map (buf, &map, GST_MAP_READ));
-    fail_unless (g_str_has_prefix ((const gchar *) map.data, "Cada ma\xC3\xB1" "ana"));
+    fail_unless (g_str_has_prefix ((const gchar *) map.data,
+        "Cada ma\xC3\xB1"
+        "ana"));
     gst_buffer_unmap (buf, &map);
     gst_buffer_unref (buf);
     while (gst_harness_buffers_in_queue (h))
       gst_buffer_unref (gst_harness_pull (h));
 
     /* Back to READY and up again: the element starts afresh. */
-    fail_unless_equals_int (gst_element_set_state (h->element,
-            GST_STATE_READY), GST_STATE_CHANGE_SUCCESS);
-    fail_unless_equals_int (gst_element_set_state (h->element,
-            GST_STATE_PLAYING), GST_STATE_CHANGE_SUCCESS);
+    fail_unless_equals_int (gst_element_set_state (h->element, GST_STATE_READY),
+        GST_STATE_CHANGE_SUCCESS);
+    fail_unless_equals_int (
+        gst_element_set_state (h->element, GST_STATE_PLAYING),
+        GST_STATE_CHANGE_SUCCESS);
     gst_harness_push_event (h, gst_event_new_stream_start ("again"));
   }
   g_free (data);
@@ -501,7 +510,7 @@ GST_START_TEST (test_legacy_encoding)
 {
   /* "Привет" in CP1251, and the same file as UTF-16BE with a BOM. */
   const gchar cp1251[] = "1\r\n00:00:01,000 --> 00:00:02,000\r\n"
-      "\xCF\xF0\xE8\xE2\xE5\xF2\r\n";
+                         "\xCF\xF0\xE8\xE2\xE5\xF2\r\n";
   GstHarness *h = gst_harness_new ("subcues");
   GstBuffer *buf;
   GstMapInfo map;
@@ -519,7 +528,8 @@ GST_START_TEST (test_legacy_encoding)
   gst_buffer_unref (buf);
   gst_harness_teardown (h);
 
-  utf16 = g_convert ("\xEF\xBB\xBF" "1\n00:00:01,000 --> 00:00:02,000\nПривет\n",
+  utf16 = g_convert ("\xEF\xBB\xBF"
+                     "1\n00:00:01,000 --> 00:00:02,000\nПривет\n",
       -1, "UTF-16BE", "UTF-8", NULL, &utf16_size, NULL);
   fail_unless (utf16 != NULL);
   h = new_harness (NULL);
@@ -537,7 +547,7 @@ GST_END_TEST;
 GST_START_TEST (test_keep_annotations_property)
 {
   const gchar *srt = "1\n00:00:01,000 --> 00:00:02,000\n[thunder]\n\n"
-      "2\n00:00:03,000 --> 00:00:04,000\n(sighs) Fine.\n";
+                     "2\n00:00:03,000 --> 00:00:04,000\n(sighs) Fine.\n";
   GstHarness *h = gst_harness_new ("subcues");
 
   g_object_set (h->element, "keep-annotations", TRUE, NULL);
@@ -579,18 +589,19 @@ count_cues_in_pipeline (const gchar *description, GstClockTime seek_to)
 
   fail_unless (gst_element_set_state (pipeline, GST_STATE_PAUSED) !=
       GST_STATE_CHANGE_FAILURE);
-  fail_unless_equals_int (gst_element_get_state (pipeline, NULL, NULL,
-          5 * GST_SECOND), GST_STATE_CHANGE_SUCCESS);
+  fail_unless_equals_int (
+      gst_element_get_state (pipeline, NULL, NULL, 5 * GST_SECOND),
+      GST_STATE_CHANGE_SUCCESS);
   if (GST_CLOCK_TIME_IS_VALID (seek_to)) {
     count = 0;
-    fail_unless (gst_element_seek_simple (pipeline, GST_FORMAT_TIME,
-            GST_SEEK_FLAG_FLUSH, seek_to));
+    fail_unless (gst_element_seek_simple (
+        pipeline, GST_FORMAT_TIME, GST_SEEK_FLAG_FLUSH, seek_to));
   }
   fail_unless (gst_element_set_state (pipeline, GST_STATE_PLAYING) !=
       GST_STATE_CHANGE_FAILURE);
   bus = gst_element_get_bus (pipeline);
-  msg = gst_bus_timed_pop_filtered (bus, 10 * GST_SECOND,
-      GST_MESSAGE_EOS | GST_MESSAGE_ERROR);
+  msg = gst_bus_timed_pop_filtered (
+      bus, 10 * GST_SECOND, GST_MESSAGE_EOS | GST_MESSAGE_ERROR);
   fail_unless (msg != NULL);
   fail_unless_equals_int (GST_MESSAGE_TYPE (msg), GST_MESSAGE_EOS);
   gst_message_unref (msg);
@@ -603,8 +614,8 @@ count_cues_in_pipeline (const gchar *description, GstClockTime seek_to)
 static gchar *
 sample_path (const gchar *name)
 {
-  return g_build_filename (g_getenv ("GANVOICE_SOURCE_DIR"), "examples",
-      "media", name, NULL);
+  return g_build_filename (
+      g_getenv ("GANVOICE_SOURCE_DIR"), "examples", "media", name, NULL);
 }
 
 GST_START_TEST (test_pipelines)
@@ -615,28 +626,36 @@ GST_START_TEST (test_pipelines)
 
   /* A file source, as in the README. */
   line = g_strdup_printf ("filesrc location=\"%s\" ! subcues ! "
-      "fakesink name=sink sync=false", srt);
-  fail_unless_equals_int (count_cues_in_pipeline (line, GST_CLOCK_TIME_NONE), 8);
+                          "fakesink name=sink sync=false",
+      srt);
+  fail_unless_equals_int (
+      count_cues_in_pipeline (line, GST_CLOCK_TIME_NONE), 8);
   /* A flushing seek in a real pipeline re-reads the file. */
   fail_unless_equals_int (count_cues_in_pipeline (line, 10 * GST_SECOND), 4);
   g_free (line);
 
   /* subparse's text/x-raw output. */
   line = g_strdup_printf ("filesrc location=\"%s\" ! subparse ! subcues ! "
-      "fakesink name=sink sync=false", srt);
-  fail_unless_equals_int (count_cues_in_pipeline (line, GST_CLOCK_TIME_NONE), 8);
+                          "fakesink name=sink sync=false",
+      srt);
+  fail_unless_equals_int (
+      count_cues_in_pipeline (line, GST_CLOCK_TIME_NONE), 8);
   g_free (line);
 
   /* typefind in front, and ASS. */
   line = g_strdup_printf ("filesrc location=\"%s\" ! typefind ! subcues ! "
-      "fakesink name=sink sync=false", ass);
-  fail_unless_equals_int (count_cues_in_pipeline (line, GST_CLOCK_TIME_NONE), 8);
+                          "fakesink name=sink sync=false",
+      ass);
+  fail_unless_equals_int (
+      count_cues_in_pipeline (line, GST_CLOCK_TIME_NONE), 8);
   g_free (line);
 
   /* Standard text elements accept the cues. */
-  line = g_strdup_printf ("filesrc location=\"%s\" ! subcues ! o.text_sink "
+  line = g_strdup_printf (
+      "filesrc location=\"%s\" ! subcues ! o.text_sink "
       "videotestsrc num-buffers=10 ! video/x-raw,width=160,height=120 ! "
-      "textoverlay name=o ! fakesink name=sink sync=false", srt);
+      "textoverlay name=o ! fakesink name=sink sync=false",
+      srt);
   count_cues_in_pipeline (line, GST_CLOCK_TIME_NONE);
   g_free (line);
 

@@ -20,13 +20,13 @@
 #include <string_view>
 #include <vector>
 
-#define FUZZ_CHECK(cond)                                                     \
-  do {                                                                       \
-    if (G_UNLIKELY (!(cond))) {                                              \
-      fprintf (stderr, "%s:%d: invariant broken: %s\n", __FILE__, __LINE__,  \
-          #cond);                                                            \
-      __builtin_trap ();                                                     \
-    }                                                                        \
+#define FUZZ_CHECK(cond) \
+  do { \
+    if (G_UNLIKELY (!(cond))) { \
+      fprintf ( \
+          stderr, "%s:%d: invariant broken: %s\n", __FILE__, __LINE__, #cond); \
+      __builtin_trap (); \
+    } \
   } while (0)
 
 namespace ganvoice_fuzz {
@@ -77,9 +77,9 @@ check_speakable_text (std::string_view text, bool input_valid)
     return;
   FUZZ_CHECK (is_valid_utf8 (text));
   bool speakable = false;
-  bool prev_space = true;       /* so that a leading space fails */
+  bool prev_space = true; /* so that a leading space fails */
   for (const gchar *p = text.data (), *end = p + text.size (); p < end;
-      p = g_utf8_next_char (p)) {
+       p = g_utf8_next_char (p)) {
     gunichar c = g_utf8_get_char (p);
     bool space = g_unichar_isspace (c) || c == 0x200B || c == 0xFEFF;
     FUZZ_CHECK (!space || c == ' ');
@@ -90,7 +90,7 @@ check_speakable_text (std::string_view text, bool input_valid)
     prev_space = space;
     speakable = speakable || g_unichar_isalnum (c);
   }
-  FUZZ_CHECK (!prev_space);     /* trailing space */
+  FUZZ_CHECK (!prev_space); /* trailing space */
   FUZZ_CHECK (speakable);
 }
 
@@ -98,10 +98,10 @@ check_speakable_text (std::string_view text, bool input_valid)
  * sorted by start, numbered 0..n-1, turn < n_turns, exact duplicates
  * (same start, end and text) merged. */
 inline void
-check_spoken_cues (const std::vector<Cue> &cues, bool input_valid,
-    const std::string &language)
+check_spoken_cues (
+    const std::vector<Cue> &cues, bool input_valid, const std::string &language)
 {
-  std::set<std::tuple<int64_t, int64_t, std::string_view>> seen;
+  std::set<std::tuple<int64_t, int64_t, std::string_view> > seen;
   for (size_t i = 0; i < cues.size (); i++) {
     const Cue &cue = cues[i];
     FUZZ_CHECK (cue.start_ns >= 0);
@@ -166,4 +166,4 @@ text_options_from (uint8_t bits)
   return options;
 }
 
-}  // namespace ganvoice_fuzz
+} // namespace ganvoice_fuzz

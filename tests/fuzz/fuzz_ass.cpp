@@ -21,7 +21,7 @@ check_ssa (const ParsedSubtitles &parsed, unsigned n_lines)
   }
 }
 
-}  // namespace
+} // namespace
 
 extern "C" int
 LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
@@ -43,8 +43,8 @@ LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
   FUZZ_CHECK (all.language == parsed.language);
 
   TextOptions options = text_options_from ((uint8_t) size);
-  std::vector<Cue> cues = make_spoken_cues (parsed.cues, parsed.language,
-      options);
+  std::vector<Cue> cues =
+      make_spoken_cues (parsed.cues, parsed.language, options);
   check_spoken_cues (cues, valid, parsed.language);
   for (const Cue &cue : cues)
     FUZZ_CHECK (cue.start_ns <= G_GINT64_CONSTANT (9000000000) * 1000000);

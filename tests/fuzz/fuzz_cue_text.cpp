@@ -23,8 +23,8 @@ all_tags_well_formed (std::string_view markup)
   for (size_t i = 0; i < markup.size (); i++) {
     if (markup[i] != '<')
       continue;
-    if (i + 1 >= markup.size () || !(g_ascii_isalnum (markup[i + 1]) ||
-            markup[i + 1] == '/'))
+    if (i + 1 >= markup.size () ||
+        !(g_ascii_isalnum (markup[i + 1]) || markup[i + 1] == '/'))
       return false;
     size_t close = markup.find ('>', i);
     size_t nl = markup.find ('\n', i);
@@ -58,10 +58,10 @@ has_unspeakable (std::string_view markup)
   const gchar *end = p + markup.size ();
   while (p < end) {
     gunichar c = g_utf8_get_char_validated (p, end - p);
-    if (c == (gunichar) - 1 || c == (gunichar) - 2 || c == 0xFFFD)
+    if (c == (gunichar) -1 || c == (gunichar) -2 || c == 0xFFFD)
       return true;
-    if (!g_unichar_isspace (c) && (g_unichar_iscntrl (c) ||
-            g_unichar_type (c) == G_UNICODE_FORMAT))
+    if (!g_unichar_isspace (c) &&
+        (g_unichar_iscntrl (c) || g_unichar_type (c) == G_UNICODE_FORMAT))
       return true;
     p = g_utf8_next_char (p);
   }
@@ -77,7 +77,7 @@ has_pair (std::string_view text, std::string_view open, std::string_view close)
       text.find (close, o + open.size ()) != std::string_view::npos;
 }
 
-}  // namespace
+} // namespace
 
 extern "C" int
 LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
@@ -99,8 +99,8 @@ LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
   }
 
   /* Without dashes to split on and without <v> spans, one turn at most. */
-  if (!options.split_dialogue && (kind == MarkupKind::Ass ||
-          !contains (markup, "<v")))
+  if (!options.split_dialogue &&
+      (kind == MarkupKind::Ass || !contains (markup, "<v")))
     FUZZ_CHECK (turns.size () <= 1);
 
   bool entities = contains (markup, "&");

@@ -20,7 +20,7 @@ LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
 
   DecodedText decoded = decode_subtitle_text (bytes, options.legacy_encoding);
   FUZZ_CHECK (doc.encoding == decoded.encoding);
-  FUZZ_CHECK (decoded.ok);        /* automatic decoding never fails */
+  FUZZ_CHECK (decoded.ok); /* automatic decoding never fails */
   unsigned n_lines = count_lines (decoded.text);
   FUZZ_CHECK (is_valid_utf8 (decoded.text));
   FUZZ_CHECK (decoded.text.find ('\r') == std::string::npos);
@@ -42,14 +42,14 @@ LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
   }
 
   /* The same as doing the steps by hand. */
-  ParsedSubtitles parsed = parse_subtitles (decoded.text,
-      SubtitleFormat::Unknown, options.parse);
+  ParsedSubtitles parsed =
+      parse_subtitles (decoded.text, SubtitleFormat::Unknown, options.parse);
   FUZZ_CHECK (parsed.ok);
   FUZZ_CHECK (doc.raw_cue_count == parsed.cues.size ());
   /* Every spoken cue has a letter or digit of its own. */
   FUZZ_CHECK (doc.cues.size () <= decoded.text.size ());
-  std::vector<Cue> cues = make_spoken_cues (parsed.cues, doc.language,
-      options.text);
+  std::vector<Cue> cues =
+      make_spoken_cues (parsed.cues, doc.language, options.text);
   FUZZ_CHECK (cues.size () == doc.cues.size ());
   for (size_t i = 0; i < cues.size (); i++) {
     FUZZ_CHECK (cues[i].text == doc.cues[i].text);

@@ -8,7 +8,7 @@ using namespace ganvoice_fuzz;
 namespace {
 
 const char *const kLegacy[] = {
-  "",                   /* auto: WINDOWS-1252, then ISO-8859-1 */
+  "", /* auto: WINDOWS-1252, then ISO-8859-1 */
   "WINDOWS-1252",
   "ISO-8859-15",
   "SHIFT_JIS",
@@ -38,7 +38,7 @@ normalized (std::string_view text)
 
 constexpr std::string_view kBom = "\xEF\xBB\xBF";
 
-}  // namespace
+} // namespace
 
 extern "C" int
 LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
@@ -61,14 +61,14 @@ LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
   }
 
   const std::string &text = decoded.text;
-  FUZZ_CHECK (is_valid_utf8 (text));              /* also: no NUL */
+  FUZZ_CHECK (is_valid_utf8 (text)); /* also: no NUL */
   FUZZ_CHECK (text.find ('\r') == std::string::npos);
   check_diagnostics (decoded.warnings, count_lines (text));
 
   /* Valid UTF-8 comes through unchanged but for line endings and a BOM. */
   if (is_valid_utf8 (bytes)) {
-    std::string_view body = bytes.substr (0, 3) == kBom ? bytes.substr (3) :
-        bytes;
+    std::string_view body =
+        bytes.substr (0, 3) == kBom ? bytes.substr (3) : bytes;
     FUZZ_CHECK (decoded.encoding == "UTF-8");
     FUZZ_CHECK (decoded.warnings.empty ());
     FUZZ_CHECK (text == normalized (body));

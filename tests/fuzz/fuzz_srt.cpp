@@ -16,7 +16,7 @@ looks_like_timing_line (std::string_view line)
       parse_timestamp (line.substr (0, arrow)) >= 0;
 }
 
-}  // namespace
+} // namespace
 
 extern "C" int
 LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
@@ -35,8 +35,8 @@ LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
     size_t pos = 0;
     while (pos <= markup.size ()) {
       size_t nl = markup.find ('\n', pos);
-      std::string_view line = markup.substr (pos, nl == std::string_view::npos ?
-          std::string_view::npos : nl - pos);
+      std::string_view line = markup.substr (pos,
+          nl == std::string_view::npos ? std::string_view::npos : nl - pos);
       FUZZ_CHECK (!looks_like_timing_line (line));
       if (nl == std::string_view::npos)
         break;

@@ -31,8 +31,8 @@ LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
     size_t pos = 0;
     while (true) {
       size_t nl = markup.find ('\n', pos);
-      std::string_view line = markup.substr (pos, nl == std::string_view::npos ?
-          std::string_view::npos : nl - pos);
+      std::string_view line = markup.substr (pos,
+          nl == std::string_view::npos ? std::string_view::npos : nl - pos);
       FUZZ_CHECK (line.find_first_not_of (" \t") != std::string_view::npos);
       if (nl == std::string_view::npos)
         break;
@@ -41,8 +41,8 @@ LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
   }
 
   TextOptions options = text_options_from ((uint8_t) size);
-  std::vector<Cue> cues = make_spoken_cues (parsed.cues, parsed.language,
-      options);
+  std::vector<Cue> cues =
+      make_spoken_cues (parsed.cues, parsed.language, options);
   check_spoken_cues (cues, valid, parsed.language);
   check_turn_times (cues, parsed.cues);
   return 0;

@@ -32,15 +32,15 @@ card_with (const std::string &from, const std::string &to)
 static std::unique_ptr<AcousticModel>
 load_tiny ()
 {
-  return AcousticModel::load (model_file ("tiny-acoustic.ts"),
-      model_file ("tiny-acoustic.json"));
+  return AcousticModel::load (
+      model_file ("tiny-acoustic.ts"), model_file ("tiny-acoustic.json"));
 }
 
 static std::vector<int>
 some_ids (const AcousticModel &model)
 {
-  std::vector<std::string> symbols = {"h", "ə", "l", "ˈ", "o", "ʊ", " ",
-      "w", "ɜ", "ː", "l", "d", "."};
+  std::vector<std::string> symbols = { "h", "ə", "l", "ˈ", "o", "ʊ", " ", "w",
+    "ɜ", "ː", "l", "d", "." };
   std::vector<int> ids = model.inventory ().encode (symbols);
   fail_unless_equals_int (ids.size (), symbols.size ());
   return ids;
@@ -68,8 +68,8 @@ GST_START_TEST (test_load_and_card)
   /* The inventory holds the pauses, marks and common IPA. */
   const PhonemeInventory &inv = model->inventory ();
   fail_unless_equals_int (inv.size (), card.phonemes.size ());
-  for (const char *s : {kWordBreak, kShortPause, kLongPause, kQuestion, "ˈ",
-          "ˌ", "ː", "a", "z", "ə", "ʃ", "ɾ", "ɲ"})
+  for (const char *s : { kWordBreak, kShortPause, kLongPause, kQuestion, "ˈ",
+           "ˌ", "ː", "a", "z", "ə", "ʃ", "ɾ", "ɲ" })
     fail_unless (inv.id (s) >= 0, "no id for '%s'", s);
 
   /* Four voices, two languages, both genders. */
@@ -91,8 +91,8 @@ GST_START_TEST (test_load_and_card)
   } catch (const ModelError &e) {
     std::string what = e.what ();
     fail_unless (what.find ("\"zoe\"") != std::string::npos &&
-        what.find ("ana, ben, chloe, dmitri") != std::string::npos, "%s",
-        e.what ());
+            what.find ("ana, ben, chloe, dmitri") != std::string::npos,
+        "%s", e.what ());
   }
 
   /* The vocoder's card still parses, without acoustic fields. */
@@ -106,13 +106,16 @@ GST_START_TEST (test_incompatible_vocoder)
 {
   auto model = load_tiny ();
   ModelCard vocoder = ModelCard::load (model_file ("tiny-vocoder.json"));
-  static const struct { const char *field; void (*change) (MelSpec &); } cases[] = {
-    {"\"sample_rate\"", [](MelSpec &m) { m.sample_rate = 22050; }},
-    {"\"hop\"", [](MelSpec &m) { m.hop = 256; }},
-    {"\"n_mels\"", [](MelSpec &m) { m.n_mels = 80; }},
-    {"\"fmax\"", [](MelSpec &m) { m.fmax = 7600; }},
-    {"\"scale\"", [](MelSpec &m) { m.scale = "htk"; }},
-    {"\"clamp\"", [](MelSpec &m) { m.clamp = 1e-4; }},
+  static const struct {
+    const char *field;
+    void (*change) (MelSpec &);
+  } cases[] = {
+    { "\"sample_rate\"", [] (MelSpec &m) { m.sample_rate = 22050; } },
+    { "\"hop\"", [] (MelSpec &m) { m.hop = 256; } },
+    { "\"n_mels\"", [] (MelSpec &m) { m.n_mels = 80; } },
+    { "\"fmax\"", [] (MelSpec &m) { m.fmax = 7600; } },
+    { "\"scale\"", [] (MelSpec &m) { m.scale = "htk"; } },
+    { "\"clamp\"", [] (MelSpec &m) { m.clamp = 1e-4; } },
   };
   for (const auto &c : cases) {
     ModelCard other = vocoder;
@@ -138,7 +141,7 @@ GST_START_TEST (test_durations_and_decode)
   std::vector<float> d = model->durations (ids, ana);
   fail_unless_equals_int (d.size (), ids.size ());
   for (float x : d)
-    fail_unless (std::isfinite (x) && x >= 1.0f, "duration %f", x);  /* +1 */
+    fail_unless (std::isfinite (x) && x >= 1.0f, "duration %f", x); /* +1 */
   fail_unless (model->durations (ids, ana) == d, "not deterministic");
   fail_unless (model->durations (ids, ben) != d, "the voice changes nothing");
   fail_unless (model->durations ({}, ana).empty ());
@@ -154,8 +157,8 @@ GST_START_TEST (test_durations_and_decode)
   fail_unless (again.data == mel.data, "decode is not deterministic");
 
   /* Shorter durations (speaking faster) give fewer frames. */
-  std::vector<int64_t> fast = scale_frames (frames,
-      frames_at_rate (sum (frames), 1.4));
+  std::vector<int64_t> fast =
+      scale_frames (frames, frames_at_rate (sum (frames), 1.4));
   Mel quick = model->decode (ids, ana, fast);
   fail_unless_equals_int (quick.frames, sum (fast));
   fail_unless (quick.frames < mel.frames);
@@ -184,13 +187,15 @@ GST_START_TEST (test_text_to_audio)
 {
   TextFrontend frontend;
   auto model = load_tiny ();
-  auto vocoder = Vocoder::load (model_file ("tiny-vocoder.ts"),
-      model_file ("tiny-vocoder.json"));
+  auto vocoder = Vocoder::load (
+      model_file ("tiny-vocoder.ts"), model_file ("tiny-vocoder.json"));
   model->check_compatible (vocoder->card ());
 
-  struct { const char *text, *language, *voice; } cases[] = {
-    {"Hello, world! Is it you?", "en", "chloe"},
-    {"¿Dónde está la biblioteca, señor?", "es", "dmitri"},
+  struct {
+    const char *text, *language, *voice;
+  } cases[] = {
+    { "Hello, world! Is it you?", "en", "chloe" },
+    { "¿Dónde está la biblioteca, señor?", "es", "dmitri" },
   };
   for (const auto &c : cases) {
     Phonemes p = frontend.phonemize (c.text, c.language);
@@ -199,8 +204,8 @@ GST_START_TEST (test_text_to_audio)
     fail_unless (ids.size () + skipped.size () == p.symbols.size ());
     fail_unless (ids.size () > 10);
     const std::vector<float> &speaker = model->voice (c.voice);
-    std::vector<int64_t> frames = round_durations (model->durations (ids,
-            speaker));
+    std::vector<int64_t> frames =
+        round_durations (model->durations (ids, speaker));
     Mel mel = model->decode (ids, speaker, frames);
     std::vector<float> audio = vocoder->vocode (mel.data.data (), mel.frames);
     fail_unless_equals_int (audio.size (), sum (frames) * 16);
@@ -217,7 +222,7 @@ GST_START_TEST (test_bad_inputs)
   std::vector<int64_t> frames (ids.size (), 2);
   const int n = (int) model->inventory ().size ();
 
-  auto expect = [](const char *what, const char *words, auto &&call) {
+  auto expect = [] (const char *what, const char *words, auto &&call) {
     try {
       call ();
       fail ("%s: accepted", what);
@@ -227,31 +232,31 @@ GST_START_TEST (test_bad_inputs)
     }
   };
   expect ("short embedding", "takes 4", [&] {
-        model->durations (ids, {0.1f, 0.2f});
-      });
+    model->durations (ids, { 0.1f, 0.2f });
+  });
   expect ("long embedding", "takes 4", [&] {
-        model->decode (ids, {1, 2, 3, 4, 5}, frames);
-      });
+    model->decode (ids, { 1, 2, 3, 4, 5 }, frames);
+  });
   expect ("id too big", "outside the inventory", [&] {
-        model->durations ({1, n}, ana);
-      });
+    model->durations ({ 1, n }, ana);
+  });
   expect ("negative id", "outside the inventory", [&] {
-        model->decode ({-1, 2}, ana, {1, 1});
-      });
+    model->decode ({ -1, 2 }, ana, { 1, 1 });
+  });
   expect ("frames for other ids", "durations for", [&] {
-        model->decode (ids, ana, {1, 2});
-      });
+    model->decode (ids, ana, { 1, 2 });
+  });
   expect ("negative frames", "negative", [&] {
-        std::vector<int64_t> bad = frames;
-        bad[1] = -3;
-        model->decode (ids, ana, bad);
-      });
+    std::vector<int64_t> bad = frames;
+    bad[1] = -3;
+    model->decode (ids, ana, bad);
+  });
   expect ("NaN in the embedding", "not finite", [&] {
-        model->durations (ids, {0, NAN, 0, 0});
-      });
+    model->durations (ids, { 0, NAN, 0, 0 });
+  });
   /* Still usable afterwards. */
-  fail_unless_equals_int (model->decode (ids, ana, frames).frames,
-      2 * ids.size ());
+  fail_unless_equals_int (
+      model->decode (ids, ana, frames).frames, 2 * ids.size ());
 }
 GST_END_TEST;
 
@@ -259,32 +264,33 @@ GST_START_TEST (test_bad_models)
 {
   static const struct {
     const char *what;
-    const char *from, *to;    /* card text to replace, or NULL */
-    const char *model;   /* "missing", "corrupt", "broken", "vocoder" or NULL */
-    const char *words;        /* expected in the error */
+    const char *from, *to; /* card text to replace, or NULL */
+    const char *model; /* "missing", "corrupt", "broken", "vocoder" or NULL */
+    const char *words; /* expected in the error */
   } cases[] = {
-    {"missing model", NULL, NULL, "missing", "not found"},
-    {"durations of the wrong shape", NULL, NULL, "broken",
-     "durations() of 3 phonemes gave shape [1, 3, 1]"},
-    {"corrupt model", NULL, NULL, "corrupt", "cannot load"},
-    {"not an acoustic model", NULL, NULL, "vocoder", "no method durations()"},
-    {"wrong kind", "\"kind\": \"acoustic\"", "\"kind\": \"vocoder\"", NULL,
-     "not \"acoustic\""},
-    {"no phonemes", "\"phonemes\"", "\"phonemez\"", NULL, "\"phonemes\""},
-    {"no word break", "\" \",", "\"#\",", NULL, "lacks \" \""},
-    {"phoneme twice", "\"b\",", "\"a\",", NULL, "\"a\" twice"},
-    {"no dim", "\"speaker_embedding_dim\"", "\"speaker_dim\"", NULL,
-     "\"speaker_embedding_dim\""},
-    {"no voices", "\"voices\"", "\"voice\"", NULL, "\"voices\""},
-    {"bad gender", "\"gender\": \"female\"", "\"gender\": \"f\"", NULL,
-     "\"gender\""},
-    {"no voice name", "\"name\": \"ben\"", "\"nom\": \"ben\"", NULL, "\"name\""},
-    {"short embedding", "\"speaker_embedding_dim\": 4",
-     "\"speaker_embedding_dim\": 5", NULL, "has 4 numbers"},
-    {"wrong n_mels", "\"n_mels\": 8", "\"n_mels\": 10", NULL,
-     "breaks the acoustic contract"},
-    {"more phonemes than the model", "\"_\",", "\"_\", \"@\", \"$\",", NULL,
-     "n_phonemes is 63, but"},
+    { "missing model", NULL, NULL, "missing", "not found" },
+    { "durations of the wrong shape", NULL, NULL, "broken",
+        "durations() of 3 phonemes gave shape [1, 3, 1]" },
+    { "corrupt model", NULL, NULL, "corrupt", "cannot load" },
+    { "not an acoustic model", NULL, NULL, "vocoder", "no method durations()" },
+    { "wrong kind", "\"kind\": \"acoustic\"", "\"kind\": \"vocoder\"", NULL,
+        "not \"acoustic\"" },
+    { "no phonemes", "\"phonemes\"", "\"phonemez\"", NULL, "\"phonemes\"" },
+    { "no word break", "\" \",", "\"#\",", NULL, "lacks \" \"" },
+    { "phoneme twice", "\"b\",", "\"a\",", NULL, "\"a\" twice" },
+    { "no dim", "\"speaker_embedding_dim\"", "\"speaker_dim\"", NULL,
+        "\"speaker_embedding_dim\"" },
+    { "no voices", "\"voices\"", "\"voice\"", NULL, "\"voices\"" },
+    { "bad gender", "\"gender\": \"female\"", "\"gender\": \"f\"", NULL,
+        "\"gender\"" },
+    { "no voice name", "\"name\": \"ben\"", "\"nom\": \"ben\"", NULL,
+        "\"name\"" },
+    { "short embedding", "\"speaker_embedding_dim\": 4",
+        "\"speaker_embedding_dim\": 5", NULL, "has 4 numbers" },
+    { "wrong n_mels", "\"n_mels\": 8", "\"n_mels\": 10", NULL,
+        "breaks the acoustic contract" },
+    { "more phonemes than the model", "\"_\",", "\"_\", \"@\", \"$\",", NULL,
+        "n_phonemes is 63, but" },
   };
   for (const auto &c : cases) {
     std::string model = model_file ("tiny-acoustic.ts");
@@ -310,20 +316,23 @@ GST_START_TEST (test_bad_models)
 
   /* A card of embeddings of 3 for a model that takes 4. */
   std::string card = read_model_file ("tiny-acoustic.json");
-  card = card_with ("\"speaker_embedding_dim\": 4", "\"speaker_embedding_dim\": 3");
-  for (size_t at = 0; (at = card.find ("\"embedding\": [", at)) != std::string::npos; ) {
+  card = card_with (
+      "\"speaker_embedding_dim\": 4", "\"speaker_embedding_dim\": 3");
+  for (size_t at = 0;
+       (at = card.find ("\"embedding\": [", at)) != std::string::npos;) {
     size_t comma = card.find (',', at);
     /* drop the first value */
     card.erase (at + 14, comma + 1 - (at + 14));
     at += 14;
   }
   try {
-    AcousticModel::load (model_file ("tiny-acoustic.ts"),
-        write_temp ("dim3.json", card));
+    AcousticModel::load (
+        model_file ("tiny-acoustic.ts"), write_temp ("dim3.json", card));
     fail ("loaded with embeddings of 3");
   } catch (const ModelError &e) {
     fail_unless (std::string (e.what ()).find ("speaker_embedding_dim is 4, "
-        "but") != std::string::npos, "%s", e.what ());
+                                               "but") != std::string::npos,
+        "%s", e.what ());
   }
 }
 GST_END_TEST;

@@ -14,8 +14,8 @@ using namespace ganvoice;
 static const int RATE = 48000;
 
 static std::vector<float>
-sine (size_t frames, int channels, double freq, double amplitude,
-    int rate = RATE)
+sine (
+    size_t frames, int channels, double freq, double amplitude, int rate = RATE)
 {
   std::vector<float> out (frames * channels);
   for (size_t i = 0; i < frames; i++)
@@ -46,7 +46,7 @@ rms (const std::vector<double> &x, size_t from, size_t to)
 
 struct DuckRun {
   std::vector<float> out;
-  std::vector<float> gain;   /* gain applied at each output frame */
+  std::vector<float> gain; /* gain applied at each output frame */
   size_t latency;
 };
 
@@ -81,7 +81,7 @@ GST_START_TEST (test_duck_depth_and_timing)
   DuckRun run = run_ducker (config, programme, voice);
   const size_t L = run.latency;
 
-  fail_unless_equals_int (L, RATE / 10);  /* 100 ms */
+  fail_unless_equals_int (L, RATE / 10); /* 100 ms */
 
   /* The programme part of the output is out - delayed voice; frame i of the
    * output holds content frame i - L. */
@@ -92,8 +92,8 @@ GST_START_TEST (test_duck_depth_and_timing)
   double during = rms (prog, onset + RATE / 10, onset + length - RATE / 10);
   double depth = 20.0 * std::log10 (during / before);
   GST_INFO ("duck depth %.3f dB", depth);
-  fail_unless (std::fabs (depth - config.duck_level_db) < 0.5, "depth %.3f",
-      depth);
+  fail_unless (
+      std::fabs (depth - config.duck_level_db) < 0.5, "depth %.3f", depth);
 
   /* The duck starts lookahead before the onset and is complete
    * lookahead - attack before it. Content time of gain[i] is i - L. */
@@ -112,8 +112,8 @@ GST_START_TEST (test_duck_depth_and_timing)
   GST_INFO ("duck starts %.2f ms and is complete %.2f ms before the onset",
       start_ms, full_ms);
   fail_unless (start_ms >= config.lookahead_ms - 2.0, "%.2f", start_ms);
-  fail_unless (full_ms >= config.lookahead_ms - config.attack_ms - 2.0,
-      "%.2f", full_ms);
+  fail_unless (
+      full_ms >= config.lookahead_ms - config.attack_ms - 2.0, "%.2f", full_ms);
 
   /* Released again within gate release + release (+ margin) after the end. */
   size_t end = onset + length;
@@ -239,8 +239,8 @@ GST_START_TEST (test_normaliser)
   auto x = sine (RATE * 30, 2, 1000.0, amp);
   norm.process (x.data (), x.size () / 2);
   GST_INFO ("normaliser gain after 30 s: %.3f dB", norm.gain_db ());
-  fail_unless (std::fabs (norm.gain_db () - 14.0) < 0.2, "%.3f",
-      norm.gain_db ());
+  fail_unless (
+      std::fabs (norm.gain_db () - 14.0) < 0.2, "%.3f", norm.gain_db ());
   LoudnessMeter meter;
   meter.configure (RATE, 2);
   meter.process (x.data () + RATE * 20 * 2, RATE * 10);
@@ -258,7 +258,7 @@ GST_START_TEST (test_limiter_ceiling)
 {
   std::mt19937 rng (42);
   std::uniform_real_distribution<float> dist (-4.0f, 4.0f);
-  for (double ceiling_db : {-1.0, -3.0, 0.0}) {
+  for (double ceiling_db : { -1.0, -3.0, 0.0 }) {
     PeakLimiter lim;
     lim.configure (RATE, 2, ceiling_db);
     std::vector<float> x (RATE * 2 * 2);
@@ -273,8 +273,8 @@ GST_START_TEST (test_limiter_ceiling)
       fail_unless (std::isfinite (s));
       peak = std::max (peak, std::fabs (s));
     }
-    GST_INFO ("ceiling %.1f dBFS: peak %.6f dBFS", ceiling_db,
-        gain_to_db (peak));
+    GST_INFO (
+        "ceiling %.1f dBFS: peak %.6f dBFS", ceiling_db, gain_to_db (peak));
     fail_unless (peak <= ceiling, "%.9f > %.9f", peak, ceiling);
   }
 
@@ -321,8 +321,8 @@ GST_START_TEST (test_reconfigure_keeps_stream)
   config.duck_level_db = -20.0;
   config.voice_threshold_db = -30.0;
   d.configure (config);
-  d.process (programme.data () + RATE / 2, nullptr, out.data () + RATE / 2,
-      RATE / 2);
+  d.process (
+      programme.data () + RATE / 2, nullptr, out.data () + RATE / 2, RATE / 2);
   for (size_t i = L; i < (size_t) RATE; i++)
     fail_unless (out[i] == programme[i - L], "frame %zu", i);
   /* A new look-ahead starts afresh. */

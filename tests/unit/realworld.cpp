@@ -27,7 +27,7 @@ read_manifest ()
   fail_unless (in.good (), "cannot read %s", path.c_str ());
   std::vector<Entry> entries;
   std::string line;
-  std::getline (in, line);      /* header */
+  std::getline (in, line); /* header */
   while (std::getline (in, line)) {
     std::vector<std::string> cols;
     std::stringstream ss (line);
@@ -51,8 +51,10 @@ static std::string
 read_file (const std::string &path)
 {
   std::ifstream in (path, std::ios::binary);
-  fail_unless (in.good (), "cannot read %s: run ./setup.sh --tests, which "
-      "fetches the corpus", path.c_str ());
+  fail_unless (in.good (),
+      "cannot read %s: run ./setup.sh --tests, which "
+      "fetches the corpus",
+      path.c_str ());
   std::stringstream ss;
   ss << in.rdbuf ();
   return ss.str ();
@@ -63,17 +65,17 @@ check_clean (const Entry &e, const Cue &cue)
 {
   const std::string &t = cue.text;
   const char *name = e.name.c_str ();
-  fail_unless (g_utf8_validate (t.data (), t.size (), NULL), "%s: bad UTF-8",
-      name);
+  fail_unless (
+      g_utf8_validate (t.data (), t.size (), NULL), "%s: bad UTF-8", name);
   fail_if (t.empty () || t.front () == ' ' || t.back () == ' ', "%s: '%s'",
       name, t.c_str ());
-  for (const char *bad : {"  ", "\n", "\r", "<i>", "</i>", "<b>", "<font",
-          "</", "{\\", "\\N", "&amp;", "&lt;", "&gt;", "&quot;", "&#", "&nbsp;",
-          "\xEF\xBF\xBD"})
+  for (const char *bad :
+      { "  ", "\n", "\r", "<i>", "</i>", "<b>", "<font", "</", "{\\", "\\N",
+          "&amp;", "&lt;", "&gt;", "&quot;", "&#", "&nbsp;", "\xEF\xBF\xBD" })
     fail_unless (t.find (bad) == std::string::npos, "%s line %u: '%s' in '%s'",
         name, cue.line, bad, t.c_str ());
-  fail_unless (cue.end_ns > cue.start_ns, "%s line %u: empty slot", name,
-      cue.line);
+  fail_unless (
+      cue.end_ns > cue.start_ns, "%s line %u: empty slot", name, cue.line);
 }
 
 GST_START_TEST (test_realworld_corpus)
@@ -103,13 +105,14 @@ GST_START_TEST (test_realworld_corpus)
         doc.encoding.c_str ());
     fail_unless_equals_int (doc.raw_cue_count + skipped, e.timed_cues);
 
-    const char *want_format = e.format == "srt" ? "SubRip" :
-        e.format == "vtt" ? "WebVTT" : "SSA/ASS";
+    const char *want_format = e.format == "srt" ? "SubRip"
+        : e.format == "vtt"                     ? "WebVTT"
+                                                : "SSA/ASS";
     fail_unless_equals_string (subtitle_format_name (doc.format), want_format);
     if (e.encoding.rfind ("utf-16", 0) == 0)
-      fail_unless (g_ascii_strcasecmp (doc.encoding.c_str (),
-              e.encoding.c_str ()) == 0, "%s read as %s", e.name.c_str (),
-          doc.encoding.c_str ());
+      fail_unless (
+          g_ascii_strcasecmp (doc.encoding.c_str (), e.encoding.c_str ()) == 0,
+          "%s read as %s", e.name.c_str (), doc.encoding.c_str ());
 
     /* Default options: clean, sorted, spoken text. */
     DocumentOptions spoken = options;
@@ -132,33 +135,34 @@ GST_START_TEST (test_realworld_specifics)
 {
   std::string dir = g_getenv ("GANVOICE_REALWORLD_DIR");
   /* The karaoke script is all song: nothing is spoken by default. */
-  CueDocument karaoke = parse_cue_document (read_file (dir +
-          "/files/railgun-op-karaoke.ass"), {});
+  CueDocument karaoke = parse_cue_document (
+      read_file (dir + "/files/railgun-op-karaoke.ass"), {});
   fail_unless (karaoke.ok);
   fail_unless_equals_int (karaoke.cues.size (), 0);
 
   /* Arabic in windows-1256. */
   DocumentOptions arabic;
   arabic.legacy_encoding = "WINDOWS-1256";
-  CueDocument ar = parse_cue_document (read_file (dir +
-          "/files/forced-ar-cp1256.srt"), arabic);
+  CueDocument ar = parse_cue_document (
+      read_file (dir + "/files/forced-ar-cp1256.srt"), arabic);
   fail_unless (ar.ok);
   fail_unless (!ar.cues.empty ());
   bool has_arabic = false;
   for (const gchar *p = ar.cues[0].text.c_str (); *p; p = g_utf8_next_char (p))
-    has_arabic |= g_unichar_get_script (g_utf8_get_char (p)) == G_UNICODE_SCRIPT_ARABIC;
+    has_arabic |=
+        g_unichar_get_script (g_utf8_get_char (p)) == G_UNICODE_SCRIPT_ARABIC;
   fail_unless (has_arabic, "not Arabic: %s", ar.cues[0].text.c_str ());
 
   /* Characters outside the BMP survive UTF-16 surrogate pairs. */
-  DecodedText clef = decode_subtitle_text (read_file (dir +
-          "/files/gclef-utf16le.srt"), "");
+  DecodedText clef =
+      decode_subtitle_text (read_file (dir + "/files/gclef-utf16le.srt"), "");
   fail_unless (clef.ok && clef.warnings.empty ());
   fail_unless (clef.text.find ("\xF0\x9D\x84\x9E") != std::string::npos,
       "no G clef in '%s'", clef.text.c_str ());
 
   /* WebVTT voices become speakers. */
-  CueDocument voices = parse_cue_document (read_file (dir +
-          "/files/mimetype-voices.vtt"), {});
+  CueDocument voices =
+      parse_cue_document (read_file (dir + "/files/mimetype-voices.vtt"), {});
   fail_unless (voices.ok);
   bool any_speaker = false;
   for (const Cue &cue : voices.cues)

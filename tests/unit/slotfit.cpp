@@ -33,44 +33,44 @@ GST_START_TEST (test_policies_table)
     int64_t start, end, clip_at, overflow;
     double rate, stretch;
   } cases[] = {
-    {"fits", FitPolicy::Default, 800, 2500, NONE,
-     FitStep::Natural, 1000, 1800, NONE, 0, 1.0, 1.0},
-    {"exactly fits", FitPolicy::Default, 1000, 2500, NONE,
-     FitStep::Natural, 1000, 2000, NONE, 0, 1.0, 1.0},
-    {"free time", FitPolicy::Default, 1400, 2500, NONE,
-     FitStep::FreeTime, 1000, 2400, NONE, 0, 1.0, 1.0},
-    {"last cue: open", FitPolicy::Default, 9000, NONE, NONE,
-     FitStep::FreeTime, 1000, 10000, NONE, 0, 1.0, 1.0},
-    {"faster", FitPolicy::Default, 1800, 2500, NONE,
-     FitStep::Rate, 1000, 2500, NONE, 0, 1.2, 1.0},
-    {"at max rate", FitPolicy::Default, 2100, 2500, NONE,
-     FitStep::Rate, 1000, 2500, NONE, 0, 1.4, 1.0},
-    {"clipped", FitPolicy::Default, 2800, 2500, NONE,
-     FitStep::Clipped, 1000, 2500, 2500, 500, 1.4, 1.0},
-    {"next cue starts early", FitPolicy::Default, 700, 1500, NONE,
-     FitStep::Rate, 1000, 1500, NONE, 0, 1.4, 1.0},
-    {"next cue at the same time", FitPolicy::Default, 700, 1000, NONE,
-     FitStep::Clipped, 1000, 1000, 1000, 500, 1.4, 1.0},
-    {"clip: natural", FitPolicy::Clip, 900, 2500, NONE,
-     FitStep::Natural, 1000, 1900, NONE, 0, 1.0, 1.0},
-    {"clip: no free time", FitPolicy::Clip, 1400, 2500, NONE,
-     FitStep::Clipped, 1000, 2000, 2000, 400, 1.0, 1.0},
-    {"compress: faster first", FitPolicy::Compress, 1800, 2500, NONE,
-     FitStep::Rate, 1000, 2500, NONE, 0, 1.2, 1.0},
-    {"compress: stretched", FitPolicy::Compress, 2800, 2500, NONE,
-     FitStep::Stretched, 1000, 2500, NONE, 500, 1.4, 4.0 / 3.0},
-    {"overlap: free time", FitPolicy::Overlap, 1400, 2500, NONE,
-     FitStep::FreeTime, 1000, 2400, NONE, 0, 1.0, 1.0},
-    {"overlap: runs over", FitPolicy::Overlap, 2800, 2500, NONE,
-     FitStep::Overflowed, 1000, 3000, NONE, 500, 1.4, 1.0},
-    {"shift: no previous", FitPolicy::Shift, 800, 2500, NONE,
-     FitStep::Natural, 1000, 1800, NONE, 0, 1.0, 1.0},
-    {"shift: waits", FitPolicy::Shift, 800, 2500, 1300,
-     FitStep::FreeTime, 1300, 2100, NONE, 0, 1.0, 1.0},
-    {"shift: previous ended early", FitPolicy::Shift, 800, 2500, 500,
-     FitStep::Natural, 1000, 1800, NONE, 0, 1.0, 1.0},
-    {"shift: runs over", FitPolicy::Shift, 2100, 2500, 1800,
-     FitStep::Overflowed, 1800, 3300, NONE, 800, 1.4, 1.0},
+    { "fits", FitPolicy::Default, 800, 2500, NONE, FitStep::Natural, 1000, 1800,
+        NONE, 0, 1.0, 1.0 },
+    { "exactly fits", FitPolicy::Default, 1000, 2500, NONE, FitStep::Natural,
+        1000, 2000, NONE, 0, 1.0, 1.0 },
+    { "free time", FitPolicy::Default, 1400, 2500, NONE, FitStep::FreeTime,
+        1000, 2400, NONE, 0, 1.0, 1.0 },
+    { "last cue: open", FitPolicy::Default, 9000, NONE, NONE, FitStep::FreeTime,
+        1000, 10000, NONE, 0, 1.0, 1.0 },
+    { "faster", FitPolicy::Default, 1800, 2500, NONE, FitStep::Rate, 1000, 2500,
+        NONE, 0, 1.2, 1.0 },
+    { "at max rate", FitPolicy::Default, 2100, 2500, NONE, FitStep::Rate, 1000,
+        2500, NONE, 0, 1.4, 1.0 },
+    { "clipped", FitPolicy::Default, 2800, 2500, NONE, FitStep::Clipped, 1000,
+        2500, 2500, 500, 1.4, 1.0 },
+    { "next cue starts early", FitPolicy::Default, 700, 1500, NONE,
+        FitStep::Rate, 1000, 1500, NONE, 0, 1.4, 1.0 },
+    { "next cue at the same time", FitPolicy::Default, 700, 1000, NONE,
+        FitStep::Clipped, 1000, 1000, 1000, 500, 1.4, 1.0 },
+    { "clip: natural", FitPolicy::Clip, 900, 2500, NONE, FitStep::Natural, 1000,
+        1900, NONE, 0, 1.0, 1.0 },
+    { "clip: no free time", FitPolicy::Clip, 1400, 2500, NONE, FitStep::Clipped,
+        1000, 2000, 2000, 400, 1.0, 1.0 },
+    { "compress: faster first", FitPolicy::Compress, 1800, 2500, NONE,
+        FitStep::Rate, 1000, 2500, NONE, 0, 1.2, 1.0 },
+    { "compress: stretched", FitPolicy::Compress, 2800, 2500, NONE,
+        FitStep::Stretched, 1000, 2500, NONE, 500, 1.4, 4.0 / 3.0 },
+    { "overlap: free time", FitPolicy::Overlap, 1400, 2500, NONE,
+        FitStep::FreeTime, 1000, 2400, NONE, 0, 1.0, 1.0 },
+    { "overlap: runs over", FitPolicy::Overlap, 2800, 2500, NONE,
+        FitStep::Overflowed, 1000, 3000, NONE, 500, 1.4, 1.0 },
+    { "shift: no previous", FitPolicy::Shift, 800, 2500, NONE, FitStep::Natural,
+        1000, 1800, NONE, 0, 1.0, 1.0 },
+    { "shift: waits", FitPolicy::Shift, 800, 2500, 1300, FitStep::FreeTime,
+        1300, 2100, NONE, 0, 1.0, 1.0 },
+    { "shift: previous ended early", FitPolicy::Shift, 800, 2500, 500,
+        FitStep::Natural, 1000, 1800, NONE, 0, 1.0, 1.0 },
+    { "shift: runs over", FitPolicy::Shift, 2100, 2500, 1800,
+        FitStep::Overflowed, 1800, 3300, NONE, 800, 1.4, 1.0 },
   };
   for (const auto &c : cases) {
     FitRequest r;
@@ -84,17 +84,18 @@ GST_START_TEST (test_policies_table)
     fail_unless (p.step == c.step, "%s: step %s, not %s", c.what,
         fit_step_name (p.step), fit_step_name (c.step));
     fail_unless_equals_int64 (p.start, c.start * ms);
-    fail_unless (std::llabs (p.end - c.end * ms) <= 1, "%s: end %" G_GINT64_FORMAT,
-        c.what, p.end);
-    fail_unless_equals_int64 (p.clip_at, c.clip_at == NONE ? NONE : c.clip_at * ms);
+    fail_unless (std::llabs (p.end - c.end * ms) <= 1,
+        "%s: end %" G_GINT64_FORMAT, c.what, p.end);
+    fail_unless_equals_int64 (
+        p.clip_at, c.clip_at == NONE ? NONE : c.clip_at * ms);
     fail_unless (std::llabs (p.overflow - c.overflow * ms) <= 1,
         "%s: overflow %" G_GINT64_FORMAT, c.what, p.overflow);
-    fail_unless (std::fabs (p.rate - c.rate) < 1e-9, "%s: rate %f", c.what,
-        p.rate);
+    fail_unless (
+        std::fabs (p.rate - c.rate) < 1e-9, "%s: rate %f", c.what, p.rate);
     fail_unless (std::fabs (p.stretch - c.stretch) < 1e-9, "%s: stretch %f",
         c.what, p.stretch);
-    int64_t fade = p.step == FitStep::Clipped ?
-        std::min (30 * ms, p.end - p.start) : 0;
+    int64_t fade =
+        p.step == FitStep::Clipped ? std::min (30 * ms, p.end - p.start) : 0;
     fail_unless_equals_int64 (p.fade, fade);
   }
 
@@ -133,10 +134,12 @@ GST_START_TEST (test_hundred_cues_default)
 {
   const int64_t tolerance = 20 * ms;
   std::mt19937 rng (4242);
-  auto uniform = [&](int64_t lo, int64_t hi) {
+  auto uniform = [&] (int64_t lo, int64_t hi) {
     return std::uniform_int_distribution<int64_t> (lo, hi) (rng);
   };
-  struct Cue { int64_t start, end, natural; };
+  struct Cue {
+    int64_t start, end, natural;
+  };
   std::vector<Cue> cues;
   int64_t t = 500 * ms;
   for (int i = 0; i < 100; i++) {
@@ -144,11 +147,11 @@ GST_START_TEST (test_hundred_cues_default)
     c.start = t;
     c.end = t + uniform (300, 5000) * ms;
     int kind = i % 5;
-    if (kind == 0)        /* much longer than its slot */
+    if (kind == 0) /* much longer than its slot */
       c.natural = (c.end - c.start) * uniform (20, 40) / 10;
-    else if (kind == 1)   /* a little longer */
+    else if (kind == 1) /* a little longer */
       c.natural = (c.end - c.start) * uniform (105, 140) / 100;
-    else                  /* shorter */
+    else /* shorter */
       c.natural = (c.end - c.start) * uniform (30, 100) / 100;
     cues.push_back (c);
     /* Some next cues start before this one ends, some right at its end,
@@ -162,7 +165,7 @@ GST_START_TEST (test_hundred_cues_default)
       t = c.end + uniform (0, 2000) * ms;
   }
 
-  int steps[6] = {0};
+  int steps[6] = { 0 };
   for (size_t i = 0; i < cues.size (); i++) {
     FitRequest r;
     r.cue_start = cues[i].start;
@@ -175,15 +178,17 @@ GST_START_TEST (test_hundred_cues_default)
         "cue %zu: rate %f", i, p.rate);
     fail_unless (p.stretch == 1.0);
     fail_unless (p.start >= r.cue_start - tolerance &&
-        p.start <= r.cue_start + tolerance, "cue %zu starts off", i);
+            p.start <= r.cue_start + tolerance,
+        "cue %zu starts off", i);
     /* The speech as it will be: natural / rate, cut at clip_at. */
     int64_t spoken = (int64_t) std::llround (r.natural / p.rate);
     int64_t end = p.start + spoken;
     if (p.clip_at != kFitNoTime)
       end = std::min (end, p.clip_at);
     fail_unless (end >= p.start);
-    fail_unless (std::llabs (end - p.end) <= 1, "cue %zu: end %" G_GINT64_FORMAT
-        " planned %" G_GINT64_FORMAT, i, end, p.end);
+    fail_unless (std::llabs (end - p.end) <= 1,
+        "cue %zu: end %" G_GINT64_FORMAT " planned %" G_GINT64_FORMAT, i, end,
+        p.end);
     if (r.next_start != kFitNoTime)
       fail_unless (end <= r.next_start + tolerance,
           "cue %zu ends %" G_GINT64_FORMAT " ms after the next cue starts", i,
@@ -204,20 +209,18 @@ GST_START_TEST (test_scale_frames)
     int64_t target;
     std::vector<int64_t> out;
   } cases[] = {
-    {{10, 10, 10}, 15, {5, 5, 5}},
-    {{10, 10, 10}, 30, {10, 10, 10}},
-    {{3, 3, 3}, 10, {4, 3, 3}},         /* the first remainder wins a tie */
-    {{1, 1, 1, 1, 100}, 5, {1, 1, 1, 1, 1}},
-    {{1, 1, 1, 1, 100}, 3, {1, 1, 1, 1, 1}},  /* can go no lower */
-    {{0, 4, 0, 4}, 4, {0, 2, 0, 2}},
-    {{0, 0}, 10, {0, 0}},
-    {{}, 10, {}},
-    {{5, 2}, 14, {10, 4}},               /* slower works too */
+    { { 10, 10, 10 }, 15, { 5, 5, 5 } }, { { 10, 10, 10 }, 30, { 10, 10, 10 } },
+    { { 3, 3, 3 }, 10, { 4, 3, 3 } }, /* the first remainder wins a tie */
+    { { 1, 1, 1, 1, 100 }, 5, { 1, 1, 1, 1, 1 } },
+    { { 1, 1, 1, 1, 100 }, 3, { 1, 1, 1, 1, 1 } }, /* can go no lower */
+    { { 0, 4, 0, 4 }, 4, { 0, 2, 0, 2 } }, { { 0, 0 }, 10, { 0, 0 } },
+    { {}, 10, {} }, { { 5, 2 }, 14, { 10, 4 } }, /* slower works too */
   };
   for (const auto &c : cases) {
     std::vector<int64_t> out = scale_frames (c.in, c.target);
-    fail_unless (out == c.out, "scaling %zu frames to %" G_GINT64_FORMAT
-        " went wrong", c.in.size (), c.target);
+    fail_unless (out == c.out,
+        "scaling %zu frames to %" G_GINT64_FORMAT " went wrong", c.in.size (),
+        c.target);
   }
 
   /* Random durations: exact sums, floors kept, near-proportional. */
@@ -230,9 +233,10 @@ GST_START_TEST (test_scale_frames)
     double rate = 1.0 + (rng () % 1000) / 1000.0;
     int64_t target = frames_at_rate (total, rate);
     std::vector<int64_t> out = scale_frames (in, target);
-    int64_t nonzero = std::count_if (in.begin (), in.end (),
-        [](int64_t f) { return f > 0; });
-    fail_unless_equals_int64 (sum (out), total ? std::max (target, nonzero) : 0);
+    int64_t nonzero = std::count_if (
+        in.begin (), in.end (), [] (int64_t f) { return f > 0; });
+    fail_unless_equals_int64 (
+        sum (out), total ? std::max (target, nonzero) : 0);
     for (size_t i = 0; i < in.size (); i++) {
       fail_unless ((in[i] > 0) == (out[i] > 0));
       if (target >= total)
@@ -247,10 +251,10 @@ GST_END_TEST;
 
 GST_START_TEST (test_round_durations)
 {
-  std::vector<int64_t> f = round_durations ({1.4f, 1.4f, 1.4f, 0.0f, 2.6f,
-      -1.0f, NAN});
+  std::vector<int64_t> f =
+      round_durations ({ 1.4f, 1.4f, 1.4f, 0.0f, 2.6f, -1.0f, NAN });
   fail_unless_equals_int (f.size (), 7);
-  fail_unless_equals_int64 (sum (f), 7);   /* round (6.8) */
+  fail_unless_equals_int64 (sum (f), 7); /* round (6.8) */
   fail_unless_equals_int64 (f[3], 0);
   fail_unless_equals_int64 (f[5], 0);
   fail_unless_equals_int64 (f[6], 0);

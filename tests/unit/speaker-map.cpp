@@ -16,7 +16,8 @@ GST_START_TEST (test_parse_and_format)
   } cases[] = {
     { "", "", 0 },
     { "ALICE=ana", "ALICE=ana", 0 },
-    { " Bob = /voices/bob.json ; ALICE=ana;", "ALICE=ana;Bob=/voices/bob.json", 0 },
+    { " Bob = /voices/bob.json ; ALICE=ana;", "ALICE=ana;Bob=/voices/bob.json",
+        0 },
     { "noequals;=ana;carl=;dan=ben", "dan=ben", 3 },
     { "A=x;A=y", "A=y", 0 }, /* the later entry wins */
     { ";;", "", 0 },

@@ -63,8 +63,8 @@ GST_START_TEST (test_speech_and_silence)
   fail_unless (t.advance_to (120, 4, c.emit ()));
   std::vector<float> out = c.joined (100);
   fail_unless_equals_int (out.size (), 20);
-  const float want[] = { 0, 0, 0, 0, 0, 1, 2, 3, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-    0, 0, 0 };
+  const float want[] = { 0, 0, 0, 0, 0, 1, 2, 3, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0 };
   for (size_t i = 0; i < 20; i++)
     fail_unless_equals_float (out[i], want[i]);
   for (const Span &s : c.spans) {

@@ -40,26 +40,26 @@ GST_START_TEST (test_timestamps)
     const char *text;
     int64_t ns;
   } cases[] = {
-    {"00:00:01,500", 1500 * MS},
-    {"01:02:03.004", ((1 * 60 + 2) * 60 + 3) * 1000 * MS + 4 * MS},
-    {"1:02:03,4", 3723400 * MS},
-    {"02:03.250", 123250 * MS},
-    {"12:34", 754000 * MS},
-    {" 00:00:02,000 ", 2000 * MS},
-    {"00:00:00,123456789", 123456789},
-    {"100:00:00,000", 360000000 * MS},
-    {"00:00:60,000", -1},
-    {"00:61:00,000", -1},
-    {"1:2:3:4", -1},
-    {"abc", -1},
-    {"", -1},
-    {"00:00:01,", -1},
-    {"00:00:01,5x", -1},
-    {"-00:00:01,000", -1},
-    {"99999999999:00:00", -1},
-    {"5888888:00:00,000", -1},
-    {"2500:00:00,000", G_GINT64_CONSTANT (9000000) * 1000 * MS},
-    {"2500:00:01,000", -1},
+    { "00:00:01,500", 1500 * MS },
+    { "01:02:03.004", ((1 * 60 + 2) * 60 + 3) * 1000 * MS + 4 * MS },
+    { "1:02:03,4", 3723400 * MS },
+    { "02:03.250", 123250 * MS },
+    { "12:34", 754000 * MS },
+    { " 00:00:02,000 ", 2000 * MS },
+    { "00:00:00,123456789", 123456789 },
+    { "100:00:00,000", 360000000 * MS },
+    { "00:00:60,000", -1 },
+    { "00:61:00,000", -1 },
+    { "1:2:3:4", -1 },
+    { "abc", -1 },
+    { "", -1 },
+    { "00:00:01,", -1 },
+    { "00:00:01,5x", -1 },
+    { "-00:00:01,000", -1 },
+    { "99999999999:00:00", -1 },
+    { "5888888:00:00,000", -1 },
+    { "2500:00:00,000", G_GINT64_CONSTANT (9000000) * 1000 * MS },
+    { "2500:00:01,000", -1 },
   };
   for (const auto &c : cases)
     fail_unless_equals_int64_hex (parse_timestamp (c.text), c.ns);
@@ -72,15 +72,15 @@ GST_START_TEST (test_detect_format)
     const char *text;
     SubtitleFormat format;
   } cases[] = {
-    {"1\n00:00:01,000 --> 00:00:02,000\nHi\n", SubtitleFormat::SubRip},
-    {"\n\n00:00:01,000 --> 00:00:02,000\nHi\n", SubtitleFormat::SubRip},
-    {"WEBVTT\n\n00:01.000 --> 00:02.000\nHi\n", SubtitleFormat::WebVTT},
-    {"WEBVTT - a title\n", SubtitleFormat::WebVTT},
-    {"WEBVTTX\n", SubtitleFormat::Unknown},
-    {"[Script Info]\nTitle: x\n", SubtitleFormat::SubStationAlpha},
-    {"; comment\n[Events]\n", SubtitleFormat::SubStationAlpha},
-    {"Hello world\n", SubtitleFormat::Unknown},
-    {"", SubtitleFormat::Unknown},
+    { "1\n00:00:01,000 --> 00:00:02,000\nHi\n", SubtitleFormat::SubRip },
+    { "\n\n00:00:01,000 --> 00:00:02,000\nHi\n", SubtitleFormat::SubRip },
+    { "WEBVTT\n\n00:01.000 --> 00:02.000\nHi\n", SubtitleFormat::WebVTT },
+    { "WEBVTT - a title\n", SubtitleFormat::WebVTT },
+    { "WEBVTTX\n", SubtitleFormat::Unknown },
+    { "[Script Info]\nTitle: x\n", SubtitleFormat::SubStationAlpha },
+    { "; comment\n[Events]\n", SubtitleFormat::SubStationAlpha },
+    { "Hello world\n", SubtitleFormat::Unknown },
+    { "", SubtitleFormat::Unknown },
   };
   for (const auto &c : cases)
     fail_unless (detect_subtitle_format (c.text) == c.format,
@@ -99,20 +99,20 @@ GST_START_TEST (test_encodings)
     const char *encoding;
     bool warns;
   } cases[] = {
-    {"Se\xC3\xB1or\r\n", 8, "", "UTF-8", false},
-    {"\xEF\xBB\xBFSe\xC3\xB1or\r\n", 11, "", "UTF-8", false},
-    {"\xFF\xFES\0e\0\xF1\0o\0r\0\r\0\n\0", 16, "", "UTF-16LE", false},
-    {"\xFE\xFF\0S\0e\0\xF1\0o\0r\0\r\0\n", 16, "", "UTF-16BE", false},
-    {"S\0e\0\xF1\0o\0r\0\r\0\n\0", 14, "", "UTF-16LE", false},
-    {"\0S\0e\0\xF1\0o\0r\0\r\0\n", 14, "", "UTF-16BE", false},
-    {"\xFF\xFE\0\0S\0\0\0e\0\0\0\xF1\0\0\0o\0\0\0r\0\0\0\n\0\0\0", 28, "",
-        "UTF-32LE", false},
-    {"Se\xF1or\r", 6, "", "WINDOWS-1252", true},
-    {"Se\xF1or\n", 6, "ISO-8859-15", "ISO-8859-15", false},
+    { "Se\xC3\xB1or\r\n", 8, "", "UTF-8", false },
+    { "\xEF\xBB\xBFSe\xC3\xB1or\r\n", 11, "", "UTF-8", false },
+    { "\xFF\xFES\0e\0\xF1\0o\0r\0\r\0\n\0", 16, "", "UTF-16LE", false },
+    { "\xFE\xFF\0S\0e\0\xF1\0o\0r\0\r\0\n", 16, "", "UTF-16BE", false },
+    { "S\0e\0\xF1\0o\0r\0\r\0\n\0", 14, "", "UTF-16LE", false },
+    { "\0S\0e\0\xF1\0o\0r\0\r\0\n", 14, "", "UTF-16BE", false },
+    { "\xFF\xFE\0\0S\0\0\0e\0\0\0\xF1\0\0\0o\0\0\0r\0\0\0\n\0\0\0", 28, "",
+        "UTF-32LE", false },
+    { "Se\xF1or\r", 6, "", "WINDOWS-1252", true },
+    { "Se\xF1or\n", 6, "ISO-8859-15", "ISO-8859-15", false },
   };
   for (const auto &c : cases) {
-    DecodedText d = decode_subtitle_text (std::string_view (c.bytes, c.size),
-        c.legacy);
+    DecodedText d =
+        decode_subtitle_text (std::string_view (c.bytes, c.size), c.legacy);
     fail_unless (d.ok, "%s: %s", c.encoding, d.error.message.c_str ());
     fail_unless_equals_string (d.encoding.c_str (), c.encoding);
     fail_unless_equals_string (d.text.c_str (), expected.c_str ());
@@ -131,53 +131,63 @@ GST_START_TEST (test_encodings)
 
   /* A stray byte in UTF-8 text becomes U+FFFD with a warning on its line. */
   DecodedText stray = decode_subtitle_text (
-      "\xC3\xA9t\xC3\xA9 \xC3\xA9t\xC3\xA9 \xC3\xA9\na\xE9" "b\n", "");
+      "\xC3\xA9t\xC3\xA9 \xC3\xA9t\xC3\xA9 \xC3\xA9\na\xE9"
+      "b\n",
+      "");
   fail_unless (stray.ok);
   fail_unless_equals_string (stray.encoding.c_str (), "UTF-8");
   fail_unless_equals_string (stray.text.c_str (),
-      "\xC3\xA9t\xC3\xA9 \xC3\xA9t\xC3\xA9 \xC3\xA9\na\xEF\xBF\xBD" "b\n");
+      "\xC3\xA9t\xC3\xA9 \xC3\xA9t\xC3\xA9 \xC3\xA9\na\xEF\xBF\xBD"
+      "b\n");
   fail_unless_equals_int (stray.warnings.size (), 1);
   fail_unless_equals_int (stray.warnings[0].line, 2);
 
   /* A lone surrogate in UTF-16 is replaced, with a warning. */
-  DecodedText lone = decode_subtitle_text (std::string_view (
-          "\xFF\xFE" "a\0\n\0\x00\xD8" "b\0", 10), "");
+  DecodedText lone = decode_subtitle_text (std::string_view ("\xFF\xFE"
+                                                             "a\0\n\0\x00\xD8"
+                                                             "b\0",
+                                               10),
+      "");
   fail_unless (lone.ok);
-  fail_unless_equals_string (lone.text.c_str (), "a\n\xEF\xBF\xBD" "b");
+  fail_unless_equals_string (lone.text.c_str (),
+      "a\n\xEF\xBF\xBD"
+      "b");
   fail_unless_equals_int (lone.warnings.size (), 1);
   fail_unless_equals_int (lone.warnings[0].line, 2);
 
   /* An unknown encoding name is an error. */
   DecodedText bad = decode_subtitle_text ("Se\xF1or", "NO-SUCH-ENCODING");
   fail_if (bad.ok);
-  fail_unless (bad.error.message.find ("NO-SUCH-ENCODING") != std::string::npos);
+  fail_unless (
+      bad.error.message.find ("NO-SUCH-ENCODING") != std::string::npos);
 
   /* CR alone ends lines too; NULs are dropped. */
-  DecodedText cr = decode_subtitle_text (std::string_view ("a\rb\r\rc\0d", 9), "");
+  DecodedText cr =
+      decode_subtitle_text (std::string_view ("a\rb\r\rc\0d", 9), "");
   fail_unless_equals_string (cr.text.c_str (), "a\nb\n\ncd");
 }
 GST_END_TEST;
 
 GST_START_TEST (test_subrip)
 {
-  ParsedSubtitles p = parse_subrip (
-      "1\n"
-      "00:00:01,000 --> 00:00:02,500\n"
-      "Hello\n"
-      "world\n"
-      "\n"
-      "2\n"
-      "00:00:03,000 --> 00:00:04,000 X1:10 X2:20 Y1:5 Y2:30\n"
-      "Position cue\n"
-      "3\n"
-      "00:00:05.000 --> 00:00:06.000\n"
-      "No blank line before me\n"
-      "\n"
-      "\n"
-      "A blank line inside a cue\n"
-      "\n"
-      "00:00:07,000 --> 00:00:08,000\n"
-      "Cue without a number\n");
+  ParsedSubtitles p =
+      parse_subrip ("1\n"
+                    "00:00:01,000 --> 00:00:02,500\n"
+                    "Hello\n"
+                    "world\n"
+                    "\n"
+                    "2\n"
+                    "00:00:03,000 --> 00:00:04,000 X1:10 X2:20 Y1:5 Y2:30\n"
+                    "Position cue\n"
+                    "3\n"
+                    "00:00:05.000 --> 00:00:06.000\n"
+                    "No blank line before me\n"
+                    "\n"
+                    "\n"
+                    "A blank line inside a cue\n"
+                    "\n"
+                    "00:00:07,000 --> 00:00:08,000\n"
+                    "Cue without a number\n");
   fail_unless (p.ok);
   fail_unless_equals_int (p.warnings.size (), 0);
   fail_unless_equals_int (p.cues.size (), 4);
@@ -195,25 +205,24 @@ GST_END_TEST;
 
 GST_START_TEST (test_subrip_malformed)
 {
-  ParsedSubtitles p = parse_subrip (
-      "garbage line\n"
-      "more garbage\n"
-      "\n"
-      "1\n"
-      "00:00:01,000 --> 00:00:02,000\n"
-      "Good\n"
-      "\n"
-      "2\n"
-      "00:00:0x,000 --> 00:00:04,000\n"
-      "Bad start\n"
-      "\n"
-      "3\n"
-      "00:00:06,000 --> 00:00:05,000\n"
-      "Backwards\n"
-      "\n"
-      "4\n"
-      "00:00:07,000 --> 00:00:08,000\n"
-      "Good again\n");
+  ParsedSubtitles p = parse_subrip ("garbage line\n"
+                                    "more garbage\n"
+                                    "\n"
+                                    "1\n"
+                                    "00:00:01,000 --> 00:00:02,000\n"
+                                    "Good\n"
+                                    "\n"
+                                    "2\n"
+                                    "00:00:0x,000 --> 00:00:04,000\n"
+                                    "Bad start\n"
+                                    "\n"
+                                    "3\n"
+                                    "00:00:06,000 --> 00:00:05,000\n"
+                                    "Backwards\n"
+                                    "\n"
+                                    "4\n"
+                                    "00:00:07,000 --> 00:00:08,000\n"
+                                    "Good again\n");
   fail_unless (p.ok);
   fail_unless_equals_int (p.cues.size (), 2);
   fail_unless_equals_string (p.cues[0].markup.c_str (), "Good");
@@ -226,7 +235,8 @@ GST_START_TEST (test_subrip_malformed)
   fail_unless (p.warnings[2].message.find ("ends before") != std::string::npos);
 
   /* Nothing recoverable: an error naming the first bad line. */
-  ParsedSubtitles none = parse_subrip ("\n\n1\n00:00:05,000 --> 00:00:01,000\nx\n");
+  ParsedSubtitles none =
+      parse_subrip ("\n\n1\n00:00:05,000 --> 00:00:01,000\nx\n");
   fail_if (none.ok);
   fail_unless_equals_int (none.error.line, 4);
 }
@@ -234,29 +244,29 @@ GST_END_TEST;
 
 GST_START_TEST (test_webvtt)
 {
-  ParsedSubtitles p = parse_webvtt (
-      "WEBVTT - sample\n"
-      "Kind: captions\n"
-      "Language: fr\n"
-      "\n"
-      "STYLE\n"
-      "::cue { color: yellow }\n"
-      "\n"
-      "NOTE this is\n"
-      "a comment\n"
-      "\n"
-      "intro\n"
-      "00:01.000 --> 00:02.000 align:start line:0\n"
-      "<v Roger Bingham>We are in New York City\n"
-      "\n"
-      "00:00:03.500 --> 00:00:05.000\n"
-      "<c.loud>Second</c> <00:00:04.000>cue\n"
-      "\n"
-      "broken\n"
-      "not a timing line\n"
-      "\n"
-      "01:00:00.000 --> 01:00:01.000\n"
-      "Last\n");
+  ParsedSubtitles p =
+      parse_webvtt ("WEBVTT - sample\n"
+                    "Kind: captions\n"
+                    "Language: fr\n"
+                    "\n"
+                    "STYLE\n"
+                    "::cue { color: yellow }\n"
+                    "\n"
+                    "NOTE this is\n"
+                    "a comment\n"
+                    "\n"
+                    "intro\n"
+                    "00:01.000 --> 00:02.000 align:start line:0\n"
+                    "<v Roger Bingham>We are in New York City\n"
+                    "\n"
+                    "00:00:03.500 --> 00:00:05.000\n"
+                    "<c.loud>Second</c> <00:00:04.000>cue\n"
+                    "\n"
+                    "broken\n"
+                    "not a timing line\n"
+                    "\n"
+                    "01:00:00.000 --> 01:00:01.000\n"
+                    "Last\n");
   fail_unless (p.ok);
   fail_unless_equals_string (p.language.c_str (), "fr");
   fail_unless_equals_int (p.cues.size (), 3);
@@ -268,10 +278,10 @@ GST_START_TEST (test_webvtt)
 
   /* No blank line after the header: the cue is still a cue. */
   ParsedSubtitles tight = parse_webvtt ("WEBVTT\n00:01.000 --> 00:02.000\nA\n\n"
-      "00:03.000 --> 00:04.000\nB\n");
+                                        "00:03.000 --> 00:04.000\nB\n");
   fail_unless_equals_int (tight.cues.size (), 2);
   ParsedSubtitles tight_id = parse_webvtt ("WEBVTT\nLanguage: en\nfirst\n"
-      "00:01.000 --> 00:02.000\nA\n");
+                                           "00:01.000 --> 00:02.000\nA\n");
   fail_unless_equals_int (tight_id.cues.size (), 1);
   fail_unless_equals_string (tight_id.language.c_str (), "en");
   fail_unless_equals_string (tight_id.cues[0].markup.c_str (), "A");
@@ -298,20 +308,25 @@ static const char *kAssHeader =
     "0,100,100,0,0,1,2,2,8,10,10,10,1\n"
     "\n"
     "[Events]\n"
-    "Format: Layer, Start, End, Style, Name, MarginL, MarginR, MarginV, Effect, "
+    "Format: Layer, Start, End, Style, Name, MarginL, MarginR, MarginV, "
+    "Effect, "
     "Text\n";
 
 GST_START_TEST (test_ssa)
 {
   std::string text = std::string (kAssHeader) +
-      /* line 12 */ "Dialogue: 0,0:00:01.00,0:00:02.50,Default,Anna,0,0,0,,"
+      /* line 12 */
+      "Dialogue: 0,0:00:01.00,0:00:02.50,Default,Anna,0,0,0,,"
       "{\\i1}Hallo{\\i0} Welt\\Nzweite Zeile\n"
       "Comment: 0,0:00:01.00,0:00:02.00,Default,,0,0,0,,not spoken\n"
       "Dialogue: 0,0:00:01.00,0:00:02.00,Signs,,0,0,0,,{\\pos(10,10)}BAKERY\n"
       "Dialogue: 0,0:00:03.00,0:00:04.00,Default,,0,0,0,Banner;20,scrolling\n"
       "Dialogue: 0,0:00:03.00,0:00:04.00,Default,,0,0,0,,{\\k20}la {\\k30}la\n"
-      "Dialogue: 0,0:00:03.00,0:00:04.00,Default,,0,0,0,,{\\p1}m 0 0 l 10 10{\\p0}\n"
-      /* line 18 */ "Dialogue: 0,0:00:05.00,0:00:06.00,Default,Ben,0,0,0,,Tsch\xC3\xBCss\\h!\n"
+      "Dialogue: 0,0:00:03.00,0:00:04.00,Default,,0,0,0,,{\\p1}m 0 0 l 10 "
+      "10{\\p0}\n"
+      /* line 18 */
+      "Dialogue: 0,0:00:05.00,0:00:06.00,Default,Ben,0,0,0,,"
+      "Tsch\xC3\xBCss\\h!\n"
       "Dialogue: broken\n"
       "Dialogue: 0,0:00:08.00,0:00:07.00,Default,,0,0,0,,backwards\n";
   ParsedSubtitles p = parse_ssa (text);
@@ -354,57 +369,64 @@ GST_START_TEST (test_speakable_turns)
     bool split;
     const char *expected;
   } cases[] = {
-    {"<i>Hello</i>   <b>world</b>", MarkupKind::Html, "", false, true, "Hello world"},
-    {"Tom &amp; Jerry &lt;3 &#233;&#x e9; &nbsp;x", MarkupKind::Html, "", false,
-        true, "Tom & Jerry <3 \xC3\xA9&#x e9; x"},
-    {"<font color=\"#ff0000\">Red</font> a < b", MarkupKind::Html, "", false,
-        true, "Red a < b"},
-    {"{\\an8}Top line", MarkupKind::Html, "", false, true, "Top line"},
-    {"line one\nline two", MarkupKind::Html, "", false, true, "line one line two"},
-    {"[music]", MarkupKind::Html, "", false, true, ""},
-    {"[music]", MarkupKind::Html, "", true, true, "[music]"},
-    {"(laughs) Very funny.", MarkupKind::Html, "", false, true, "Very funny."},
-    {"\xE2\x99\xAA Over the waves \xE2\x99\xAA", MarkupKind::Html, "", false,
-        true, ""},
-    {"\xE2\x99\xAA la la la", MarkupKind::Html, "", false, true, ""},
-    {"Wait! \xE2\x99\xAA la \xE2\x99\xAA Stop.", MarkupKind::Html, "", false,
-        true, "Wait! Stop."},
-    {"JOHN: Hi there.", MarkupKind::Html, "", false, true, "JOHN> Hi there."},
-    {"DR. SMITH: Sit.", MarkupKind::Html, "", false, true, "DR. SMITH> Sit."},
-    {"Note: lower case is not a speaker", MarkupKind::Html, "", false, true,
-        "Note: lower case is not a speaker"},
-    {"At 10:30 we go", MarkupKind::Html, "", false, true, "At 10:30 we go"},
-    {"[door slams] MARY: Who's there?", MarkupKind::Html, "", false, true,
-        "MARY> Who's there?"},
-    {"- Hi.\n- Hello.", MarkupKind::Html, "", false, true, "Hi. | Hello."},
-    {"- Hi.\n- Hello.", MarkupKind::Html, "", false, false, "Hi. Hello."},
-    {"-Hi.\n-JOE: Hello.", MarkupKind::Html, "", false, true, "Hi. | JOE> Hello."},
-    {"- Only one turn", MarkupKind::Html, "", false, true, "Only one turn"},
-    {"-- not a turn\n-- either", MarkupKind::Html, "", false, true,
-        "-- not a turn -- either"},
-    {"<v Bob>Hi!\n<v.loud Ann>Hey!", MarkupKind::Html, "", false, true,
-        "Bob> Hi! | Ann> Hey!"},
-    {"<ruby>\xE6\xBC\xA2<rt>kan</rt></ruby>", MarkupKind::Html, "", false, true,
-        "\xE6\xBC\xA2"},
-    {"{\\i1}Hi{\\i0}\\Nthere\\hyou", MarkupKind::Ass, "Anna", false, true,
-        "Anna> Hi there you"},
-    {"- Go!\\N- No!", MarkupKind::Ass, "Anna", false, true, "Anna> Go! | No!"},
-    {"{comment}text {\\p1}m 0 0 l 1 1{\\p0}end", MarkupKind::Ass, "", false,
-        true, "text end"},
-    {"...", MarkupKind::Html, "", false, true, ""},
-    {"84\xEF\xBF\xBD" "F \xE2\x80\x8Fok\xC2\xAD", MarkupKind::Html, "", false,
-        true, "84F ok"},
-    {"\xE2\x80\x94 \xC2\xBFQu\xC3\xA9?\n\xE2\x80\x94 Nada.", MarkupKind::Html,
-        "", false, true, "\xC2\xBFQu\xC3\xA9? | Nada."},
-    {"\xD0\x98\xD0\x92\xD0\x90\xD0\x9D: \xD0\x94\xD0\xB0.", MarkupKind::Html,
-        "", false, true, "\xD0\x98\xD0\x92\xD0\x90\xD0\x9D> \xD0\x94\xD0\xB0."},
+    { "<i>Hello</i>   <b>world</b>", MarkupKind::Html, "", false, true,
+        "Hello world" },
+    { "Tom &amp; Jerry &lt;3 &#233;&#x e9; &nbsp;x", MarkupKind::Html, "",
+        false, true, "Tom & Jerry <3 \xC3\xA9&#x e9; x" },
+    { "<font color=\"#ff0000\">Red</font> a < b", MarkupKind::Html, "", false,
+        true, "Red a < b" },
+    { "{\\an8}Top line", MarkupKind::Html, "", false, true, "Top line" },
+    { "line one\nline two", MarkupKind::Html, "", false, true,
+        "line one line two" },
+    { "[music]", MarkupKind::Html, "", false, true, "" },
+    { "[music]", MarkupKind::Html, "", true, true, "[music]" },
+    { "(laughs) Very funny.", MarkupKind::Html, "", false, true,
+        "Very funny." },
+    { "\xE2\x99\xAA Over the waves \xE2\x99\xAA", MarkupKind::Html, "", false,
+        true, "" },
+    { "\xE2\x99\xAA la la la", MarkupKind::Html, "", false, true, "" },
+    { "Wait! \xE2\x99\xAA la \xE2\x99\xAA Stop.", MarkupKind::Html, "", false,
+        true, "Wait! Stop." },
+    { "JOHN: Hi there.", MarkupKind::Html, "", false, true, "JOHN> Hi there." },
+    { "DR. SMITH: Sit.", MarkupKind::Html, "", false, true, "DR. SMITH> Sit." },
+    { "Note: lower case is not a speaker", MarkupKind::Html, "", false, true,
+        "Note: lower case is not a speaker" },
+    { "At 10:30 we go", MarkupKind::Html, "", false, true, "At 10:30 we go" },
+    { "[door slams] MARY: Who's there?", MarkupKind::Html, "", false, true,
+        "MARY> Who's there?" },
+    { "- Hi.\n- Hello.", MarkupKind::Html, "", false, true, "Hi. | Hello." },
+    { "- Hi.\n- Hello.", MarkupKind::Html, "", false, false, "Hi. Hello." },
+    { "-Hi.\n-JOE: Hello.", MarkupKind::Html, "", false, true,
+        "Hi. | JOE> Hello." },
+    { "- Only one turn", MarkupKind::Html, "", false, true, "Only one turn" },
+    { "-- not a turn\n-- either", MarkupKind::Html, "", false, true,
+        "-- not a turn -- either" },
+    { "<v Bob>Hi!\n<v.loud Ann>Hey!", MarkupKind::Html, "", false, true,
+        "Bob> Hi! | Ann> Hey!" },
+    { "<ruby>\xE6\xBC\xA2<rt>kan</rt></ruby>", MarkupKind::Html, "", false,
+        true, "\xE6\xBC\xA2" },
+    { "{\\i1}Hi{\\i0}\\Nthere\\hyou", MarkupKind::Ass, "Anna", false, true,
+        "Anna> Hi there you" },
+    { "- Go!\\N- No!", MarkupKind::Ass, "Anna", false, true,
+        "Anna> Go! | No!" },
+    { "{comment}text {\\p1}m 0 0 l 1 1{\\p0}end", MarkupKind::Ass, "", false,
+        true, "text end" },
+    { "...", MarkupKind::Html, "", false, true, "" },
+    { "84\xEF\xBF\xBD"
+      "F \xE2\x80\x8Fok\xC2\xAD",
+        MarkupKind::Html, "", false, true, "84F ok" },
+    { "\xE2\x80\x94 \xC2\xBFQu\xC3\xA9?\n\xE2\x80\x94 Nada.", MarkupKind::Html,
+        "", false, true, "\xC2\xBFQu\xC3\xA9? | Nada." },
+    { "\xD0\x98\xD0\x92\xD0\x90\xD0\x9D: \xD0\x94\xD0\xB0.", MarkupKind::Html,
+        "", false, true,
+        "\xD0\x98\xD0\x92\xD0\x90\xD0\x9D> \xD0\x94\xD0\xB0." },
   };
   for (const auto &c : cases) {
     TextOptions options;
     options.keep_annotations = c.keep_annotations;
     options.split_dialogue = c.split;
-    std::string got = turns_to_string (speakable_turns (c.markup, c.kind,
-            c.hint, options));
+    std::string got =
+        turns_to_string (speakable_turns (c.markup, c.kind, c.hint, options));
     fail_unless_equals_string (got.c_str (), c.expected);
   }
 }
@@ -412,12 +434,12 @@ GST_END_TEST;
 
 GST_START_TEST (test_spoken_cues_order_and_split)
 {
-  std::vector<Cue> cues = cues_of (
-      "3\n00:00:10,000 --> 00:00:12,000\nThird\n\n"
-      "1\n00:00:01,000 --> 00:00:04,000\n- Hi.\n- Hello there.\n\n"
-      "2\n00:00:05,000 --> 00:00:06,000\n[music]\n\n"
-      "4\n00:00:10,000 --> 00:00:12,000\n<i>Third</i>\n\n"
-      "5\n00:00:10,000 --> 00:00:11,000\nOverlaps third\n");
+  std::vector<Cue> cues =
+      cues_of ("3\n00:00:10,000 --> 00:00:12,000\nThird\n\n"
+               "1\n00:00:01,000 --> 00:00:04,000\n- Hi.\n- Hello there.\n\n"
+               "2\n00:00:05,000 --> 00:00:06,000\n[music]\n\n"
+               "4\n00:00:10,000 --> 00:00:12,000\n<i>Third</i>\n\n"
+               "5\n00:00:10,000 --> 00:00:11,000\nOverlaps third\n");
   /* "Hi." (3 chars) and "Hello there." (12 chars) share 3 s by length;
    * [music] is dropped; the duplicate "Third" is merged; order is by start,
    * file order breaking the tie. */
@@ -444,11 +466,11 @@ GST_END_TEST;
 GST_START_TEST (test_interleaved_duplicates)
 {
   /* Two layers, each with a top and a bottom line: A B A B at one time. */
-  std::vector<Cue> cues = cues_of (
-      "1\n00:00:01,000 --> 00:00:02,000\nTop\n\n"
-      "2\n00:00:01,000 --> 00:00:02,000\nBottom\n\n"
-      "3\n00:00:01,000 --> 00:00:02,000\n<b>Top</b>\n\n"
-      "4\n00:00:01,000 --> 00:00:02,000\nBottom\n");
+  std::vector<Cue> cues =
+      cues_of ("1\n00:00:01,000 --> 00:00:02,000\nTop\n\n"
+               "2\n00:00:01,000 --> 00:00:02,000\nBottom\n\n"
+               "3\n00:00:01,000 --> 00:00:02,000\n<b>Top</b>\n\n"
+               "4\n00:00:01,000 --> 00:00:02,000\nBottom\n");
   fail_unless_equals_int (cues.size (), 2);
   fail_unless_equals_string (cues[0].text.c_str (), "Top");
   fail_unless_equals_string (cues[1].text.c_str (), "Bottom");

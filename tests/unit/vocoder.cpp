@@ -215,8 +215,8 @@ GST_START_TEST (test_blas_threads_follow_option)
   void *blas = dlopen ("libopenblas.so.0", RTLD_LAZY | RTLD_NOLOAD);
   if (blas == nullptr)
     return;
-  auto get = reinterpret_cast<int (*) ()> (
-      dlsym (blas, "openblas_get_num_threads"));
+  auto get =
+      reinterpret_cast<int (*) ()> (dlsym (blas, "openblas_get_num_threads"));
   auto set = reinterpret_cast<void (*) (int)> (
       dlsym (blas, "openblas_set_num_threads"));
   fail_unless (get != nullptr && set != nullptr);
@@ -258,8 +258,8 @@ GST_START_TEST (test_shipped_model_streams)
           1.5 * std::sin (0.05 * t + 0.3 * m) * std::sin (0.011 * t));
   std::vector<float> whole = vocoder->vocode (mel.data (), frames);
   std::vector<float> streamed;
-  fail_unless (vocoder->vocode_chunked (mel.data (), frames,
-      [&] (const float *s, size_t n) {
+  fail_unless (vocoder->vocode_chunked (
+      mel.data (), frames, [&] (const float *s, size_t n) {
         streamed.insert (streamed.end (), s, s + n);
         return true;
       }));

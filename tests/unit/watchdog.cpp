@@ -66,8 +66,8 @@ GST_START_TEST (test_stalled_input_is_named)
                           " ! queue name=voice-queue ! mix.");
   GstElement *src = gst_bin_get_by_name (GST_BIN (p), "voice");
   PipelineWatchdog w (p);
-  fail_unless (gst_element_set_state (p, GST_STATE_PLAYING) !=
-      GST_STATE_CHANGE_FAILURE);
+  fail_unless (
+      gst_element_set_state (p, GST_STATE_PLAYING) != GST_STATE_CHANGE_FAILURE);
   for (int i = 0; i < 5; i++)
     push (src, i * 10 * GST_MSECOND);
   fail_unless (wait_idle (w, 0.5), "the watchdog never saw the stall");
@@ -75,13 +75,13 @@ GST_START_TEST (test_stalled_input_is_named)
 
   std::string why = w.describe ();
   GST_INFO ("%s", why.c_str ());
-  fail_unless (why.find ("The stalled branch: mix.") != std::string::npos,
-      "%s", why.c_str ());
+  fail_unless (why.find ("The stalled branch: mix.") != std::string::npos, "%s",
+      why.c_str ());
   fail_unless (
       why.find ("fed by voice-queue") != std::string::npos, "%s", why.c_str ());
   std::string programme = queue_entry (why, "programme-queue");
-  fail_unless (programme.find ("(full)") != std::string::npos, "%s",
-      programme.c_str ());
+  fail_unless (
+      programme.find ("(full)") != std::string::npos, "%s", programme.c_str ());
   std::string voice = queue_entry (why, "voice-queue");
   fail_unless (
       voice.find ("(empty)") != std::string::npos, "%s", voice.c_str ());
@@ -115,8 +115,8 @@ GST_START_TEST (test_flowing_pipeline)
   GstBus *bus = gst_element_get_bus (p);
   GstMessage *msg = NULL;
   double most_idle = 0.0;
-  fail_unless (gst_element_set_state (p, GST_STATE_PLAYING) !=
-      GST_STATE_CHANGE_FAILURE);
+  fail_unless (
+      gst_element_set_state (p, GST_STATE_PLAYING) != GST_STATE_CHANGE_FAILURE);
   while (!(msg = gst_bus_timed_pop_filtered (bus, 20 * GST_MSECOND,
                (GstMessageType) (GST_MESSAGE_EOS | GST_MESSAGE_ERROR))))
     most_idle = MAX (most_idle, w.idle_seconds ());

@@ -29,8 +29,8 @@ struct _GstTestStallDec {
 
 G_DEFINE_TYPE (GstTestStallDec, gst_test_stall_dec, GST_TYPE_ELEMENT);
 
-static GstStaticPadTemplate sink_template = GST_STATIC_PAD_TEMPLATE ("sink",
-    GST_PAD_SINK, GST_PAD_ALWAYS, GST_STATIC_CAPS ("audio/x-ac3"));
+static GstStaticPadTemplate sink_template = GST_STATIC_PAD_TEMPLATE (
+    "sink", GST_PAD_SINK, GST_PAD_ALWAYS, GST_STATIC_CAPS ("audio/x-ac3"));
 static GstStaticPadTemplate src_template = GST_STATIC_PAD_TEMPLATE (
     "src", GST_PAD_SRC, GST_PAD_ALWAYS, GST_STATIC_CAPS (RAW_CAPS));
 
@@ -120,7 +120,8 @@ gst_test_stall_dec_init (GstTestStallDec *self)
 {
   const gchar *after = g_getenv ("GANVOICE_TEST_STALL_AFTER");
   self->stall_after =
-      (GstClockTime) ((after ? g_ascii_strtod (after, NULL) : 1.0) * GST_SECOND);
+      (GstClockTime) ((after ? g_ascii_strtod (after, NULL) : 1.0) *
+          GST_SECOND);
   g_mutex_init (&self->lock);
   g_cond_init (&self->cond);
   self->sinkpad = gst_pad_new_from_static_template (&sink_template, "sink");
@@ -151,10 +152,10 @@ gst_test_stall_dec_class_init (GstTestStallDecClass *klass)
 static gboolean
 plugin_init (GstPlugin *plugin)
 {
-  return gst_element_register (plugin, "teststalldec", GST_RANK_PRIMARY + 500,
-      GST_TYPE_TEST_STALL_DEC);
+  return gst_element_register (
+      plugin, "teststalldec", GST_RANK_PRIMARY + 500, GST_TYPE_TEST_STALL_DEC);
 }
 
 GST_PLUGIN_DEFINE (GST_VERSION_MAJOR, GST_VERSION_MINOR, teststall,
-    "A decoder that stalls, for ganvoice's watchdog tests", plugin_init,
-    "0.1", "LGPL", "ganvoice", "https://example.invalid/ganvoice")
+    "A decoder that stalls, for ganvoice's watchdog tests", plugin_init, "0.1",
+    "LGPL", "ganvoice", "https://example.invalid/ganvoice")
