@@ -24,7 +24,6 @@ phoneme, summing to its mel length), which train.py --durations uses.
 Takes about a minute per iteration on one core.
 """
 import argparse
-import math
 import os
 import sys
 import time

@@ -15,7 +15,7 @@ The exported TorchScript follows docs/models.md:
   decode(ids, speaker, frames [1,N] int64, pitch_shift semitones) -> [1,80,sum]
 """
 import math
-from typing import List, Tuple
+from typing import Tuple
 
 import numpy as np
 import torch
@@ -165,8 +165,8 @@ def beta_binomial_prior(N: int, T: int, scaling: float = 1.0) -> torch.Tensor:
     a = scaling * torch.arange(1, T + 1, dtype=torch.float64)[:, None]
     b = scaling * (T - torch.arange(T, dtype=torch.float64))[:, None]
     lg = torch.lgamma
-    out = (lg(torch.tensor(n + 1)) - lg(k + 1) - lg(n - k + 1) + lg(k + a) + lg(n - k + b) - lg(n + a + b)
-           - (lg(a) + lg(b) - lg(a + b)))
+    out = (lg(torch.tensor(n + 1)) - lg(k + 1) - lg(n - k + 1) + lg(k + a) + lg(n - k + b) - lg(n + a + b) -
+           (lg(a) + lg(b) - lg(a + b)))
     return out.float()
 
 

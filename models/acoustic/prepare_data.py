@@ -47,7 +47,7 @@ ASTERISK = {  # package language -> (espeak language, speaker, gender)
     "it": ("it", "carlo", "male"),
     "ru": ("ru", "ivrvoice", "female"),
 }
-TEXT_PACKAGES = [f"asterisk-core-sounds-{l}" for l in ASTERISK]
+TEXT_PACKAGES = [f"asterisk-core-sounds-{lang}" for lang in ASTERISK]
 FORBIDDEN = vprep.FORBIDDEN
 MIN_UTTS_PER_SPEAKER = 25
 MAX_SECONDS = 12.0
@@ -129,11 +129,11 @@ def f0_track(x, sr=22050, hop=256, fmin=55.0, fmax=600.0, win=1024):
     lag = np.argmax(seg, axis=1) + lo
     peak = seg[np.arange(n), lag - lo]
     # parabolic refinement
-    l = np.clip(lag, 1, win - 2)
-    a, b, c = ac[np.arange(n), l - 1], ac[np.arange(n), l], ac[np.arange(n), l + 1]
+    k = np.clip(lag, 1, win - 2)
+    a, b, c = ac[np.arange(n), k - 1], ac[np.arange(n), k], ac[np.arange(n), k + 1]
     den = a - 2 * b + c
     shift = np.where(np.abs(den) > 1e-9, 0.5 * (a - c) / den, 0.0)
-    f0 = sr / (l + np.clip(shift, -0.5, 0.5))
+    f0 = sr / (k + np.clip(shift, -0.5, 0.5))
     energy = np.sqrt(np.mean(frames ** 2, axis=1))
     voiced = (peak > 0.45) & (energy > 0.02 * energy.max())
     f0 = np.where(voiced, f0, 0.0)

@@ -24,7 +24,6 @@ import signal
 import sys
 import time
 
-import numpy as np
 import torch
 import torch.nn.functional as F
 
@@ -117,7 +116,6 @@ def main():
     a = ap.parse_args()
     torch.set_num_threads(a.threads)
     torch.manual_seed(a.seed)
-    rng = random.Random(a.seed)
     data = torch.load(a.data)
     items = data["items"]
     fixed = None

@@ -12,7 +12,6 @@ so that pauses do not count. Training feeds log-mels straight into `embed_mels`
 (augmented in the spectral domain); `forward` is what the C++ runtime calls.
 """
 import math
-from typing import Tuple
 
 import torch
 import torch.nn as nn

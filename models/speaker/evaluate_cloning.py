@@ -169,8 +169,8 @@ def speaker_files(data):
     for code in ("m", "v"):
         spk["cs-" + code] = sorted(
             f for f in glob.glob(os.path.join(fl, "*", "cs", "*.ogg"))
-            if len(os.path.basename(f)[:-4].split("-")) == 3
-            and os.path.basename(f)[:-4].split("-")[1] == code)
+            if len(os.path.basename(f)[:-4].split("-")) == 3 and
+            os.path.basename(f)[:-4].split("-")[1] == code)
     spk["fr-armelle"] = asterisk("asterisk-prompt-fr-armelle", "gsm", "fr")
     spk["es-co"] = asterisk("asterisk-prompt-es-co", "gsm", "es")
     spk["it-menardi"] = asterisk("asterisk-prompt-it-menardi-wav", "wav", "it_IT_f_Menardi")
@@ -303,9 +303,9 @@ class Gst:
         r = subprocess.run(["gst-launch-1.0", "-m"] + args, env=self.env, capture_output=True,
                            text=True)
         out = r.stdout + r.stderr
-        issues = sorted(set(l.strip() for l in out.splitlines()
-                            if re.match(r"\s*(ERROR|WARNING)", l)
-                            or "CRITICAL" in l or "GStreamer-WARNING" in l))
+        issues = sorted(set(line.strip() for line in out.splitlines()
+                            if re.match(r"\s*(ERROR|WARNING)", line) or
+                            "CRITICAL" in line or "GStreamer-WARNING" in line))
         return r.returncode, out, issues, time.time() - t
 
 
@@ -443,8 +443,12 @@ def envelope_gain(gst, target_profile, base_wav, base_meta, out_dir):
     g = (te[idx] - te[lo:hi + 1].mean()) - (be[idx] - be[lo:hi + 1].mean())
     for _ in range(2):
         g = 0.25 * np.r_[g[0], g[:-1]] + 0.5 * g + 0.25 * np.r_[g[1:], g[-1]]
-    mel = lambda f: 2595 * np.log10(1 + f / 700.0)
-    imel = lambda m: 700 * (10 ** (m / 2595.0) - 1)
+
+    def mel(f):
+        return 2595 * np.log10(1 + f / 700.0)
+
+    def imel(m):
+        return 700 * (10 ** (m / 2595.0) - 1)
     hz = imel(np.linspace(0, mel(8000), len(te) + 2))[1:-1]
     return {"band_hz": hz.round().tolist(), "target": te.tolist(), "base": be.tolist(),
             "gain_db": np.clip(g, -12, 12).round(2).tolist(),
@@ -492,8 +496,11 @@ def vad(x):
 
 
 def mel_fb(nmels=24, fmin=0.0, fmax=SR / 2):
-    mel = lambda f: 2595 * np.log10(1 + f / 700.0)
-    imel = lambda m: 700 * (10 ** (m / 2595.0) - 1)
+    def mel(f):
+        return 2595 * np.log10(1 + f / 700.0)
+
+    def imel(m):
+        return 700 * (10 ** (m / 2595.0) - 1)
     pts = imel(np.linspace(mel(fmin), mel(fmax), nmels + 2))
     freqs = np.arange(NFFT // 2 + 1) * SR / NFFT
     fb = np.zeros((nmels, len(freqs)))
@@ -505,8 +512,8 @@ def mel_fb(nmels=24, fmin=0.0, fmax=SR / 2):
 
 FB = mel_fb()
 NMELS = FB.shape[0]
-DCT = np.sqrt(2.0 / NMELS) * np.cos(np.pi / NMELS * (np.arange(NMELS)[None, :] + 0.5)
-                                    * np.arange(1, 21)[:, None])   # c1..c20
+DCT = np.sqrt(2.0 / NMELS) * np.cos(np.pi / NMELS * (np.arange(NMELS)[None, :] + 0.5) *
+                                    np.arange(1, 21)[:, None])   # c1..c20
 
 
 def mfcc(x, cmn):
@@ -835,8 +842,8 @@ def main():
         m = synthesize(gst, cond, voice, lang, SENTENCES[lang], os.path.join(work, "synth"), a.resynth)
         speech[cond], _ = cut_cues(os.path.join(work, "synth", f"{cond}.wav"), m)
         smeta[cond] = m
-        log(f"{cond}: {len(speech[cond])} utterances, {sum(len(u) for u in speech[cond]) / SR:.1f} s"
-            + (f"  issues: {m['issues']}" if m["issues"] else ""))
+        log(f"{cond}: {len(speech[cond])} utterances, {sum(len(u) for u in speech[cond]) / SR:.1f} s" +
+            (f"  issues: {m['issues']}" if m["issues"] else ""))
     t_synth = time.time() - t1
 
     # 3. speaker ID

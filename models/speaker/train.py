@@ -238,8 +238,10 @@ def main():
     last = os.path.join(a.ckpt_dir, "last.pt")
     if os.path.exists(last):
         ck = torch.load(last)
-        enc.load_state_dict(ck["enc"]); opt.load_state_dict(ck["opt"])
-        w.data.fill_(ck["w"]); b.data.fill_(ck["b"])
+        enc.load_state_dict(ck["enc"])
+        opt.load_state_dict(ck["opt"])
+        w.data.fill_(ck["w"])
+        b.data.fill_(ck["b"])
         step, trained_s = ck["step"], ck["trained_s"]
         print(f"resumed at step {step}", flush=True)
     batcher = Batcher(feats, a.speakers, a.utterances, a.frames, a.seed + step)
@@ -270,13 +272,15 @@ def main():
         opt.step()
         w.data.clamp_(min=1e-3)
         step += 1
-        acc_l += float(loss); acc_a += float(acc)
+        acc_l += float(loss)
+        acc_a += float(acc)
         if step % 50 == 0:
             print(f"step {step} lr {lr:.2e} loss {acc_l / 50:.3f} acc {acc_a / 50:.3f} "
                   f"w {float(w):.1f} elapsed {time.time() - t0:.0f}s", flush=True)
             acc_l, acc_a = 0.0, 0.0
         if time.time() - t_save > 300:
-            save(); t_save = time.time()
+            save()
+            t_save = time.time()
         if time.time() - t0 > a.time_limit or stop["sig"] is not None:
             break
     save()

@@ -63,7 +63,8 @@ def main():
     ap.add_argument("--card", default=os.path.join(HERE, "vocoder.json"))
     ap.add_argument("--from-ts", help="take the generator weights from this exported vocoder (and the training "
                     "record from --card) instead of --ckpt-dir, e.g. to change only the post-filter")
-    ap.add_argument("--post-iters", type=int, default=POST_ITERS, help="mel-consistency post-filter iterations (0: off)")
+    ap.add_argument("--post-iters", type=int, default=POST_ITERS,
+                    help="mel-consistency post-filter iterations (0: off)")
     ap.add_argument("--post-alpha", type=float, default=POST_ALPHA)
     ap.add_argument("--post-max-db", type=float, default=POST_MAX_DB)
     ap.add_argument("--post-momentum", type=float, default=POST_MOMENTUM)

@@ -113,7 +113,7 @@ def main():
     ap.add_argument("--max-mb", type=float, default=38.0, help="budget of the compressed pack")
     ap.add_argument("--max-utt-s", type=float, default=6.0, help="cut utterances longer than this")
     ap.add_argument("--weights", default="asterisk-en=1,asterisk-es=1,asterisk-fr=1,asterisk-it=1,"
-                                          "asterisk-ru=1,fillets-en=1.5,fillets-nl=2")
+                    "asterisk-ru=1,fillets-en=1.5,fillets-nl=2")
     ap.add_argument("--heldout-only", action="store_true")
     ap.add_argument("--seed", type=int, default=1234)
     a = ap.parse_args()

@@ -153,7 +153,7 @@ def main():
     ap.add_argument("--pack", default="/var/tmp/ganvoice/pack.npz.xz")
     ap.add_argument("--ckpt-dir", default="/var/tmp/ganvoice/vocoder")
     ap.add_argument("--init-light", default=None, help="dir with gen.pt/disc.pt/meta.json to start from "
-                                                      "when ckpt-dir has no last.pt (optimisers restart)")
+                    "when ckpt-dir has no last.pt (optimisers restart)")
     ap.add_argument("--init-shipped", default=None, metavar="VOCODER_TS",
                     help="start the generator from a shipped (unfrozen) TorchScript vocoder and its card's "
                          "step count, with fresh discriminators and optimisers, when ckpt-dir has no checkpoint")
@@ -208,8 +208,10 @@ def main():
     last = os.path.join(a.ckpt_dir, "last.pt")
     if os.path.exists(last):
         ck = torch.load(last, map_location=dev)
-        G.load_state_dict(ck["G"]); D.load_state_dict(ck["D"])
-        optG.load_state_dict(ck["optG"]); optD.load_state_dict(ck["optD"])
+        G.load_state_dict(ck["G"])
+        D.load_state_dict(ck["D"])
+        optG.load_state_dict(ck["optG"])
+        optD.load_state_dict(ck["optD"])
         step, restart_step, trained_s = ck["step"], ck.get("restart_step", 0), ck.get("trained_s", 0.0)
         print(f"resumed full state from {last} at step {step}", flush=True)
     elif a.init_light or os.path.exists(os.path.join(a.ckpt_dir, "gen.pt")):
@@ -245,7 +247,8 @@ def main():
                 "total_steps": a.total_steps}
         json.dump(meta, open(os.path.join(a.ckpt_dir, "meta.json"), "w"), indent=1)
 
-    G.train(); D.train()
+    G.train()
+    D.train()
     t_loop = time.time()
     t_log = time.time()
     s_log = step
@@ -271,8 +274,8 @@ def main():
             l_mag, l_phase = supervised_losses(G, x, m, G.window)
             l_mel = torch.nn.functional.l1_loss(mel_fn(y), m)
             l_stft = mr_stft_loss(y, x)
-            lg = (a.mag_weight * l_mag + a.phase_weight * l_phase + a.mel_weight * l_mel
-                  + a.stft_weight * l_stft)
+            lg = (a.mag_weight * l_mag + a.phase_weight * l_phase + a.mel_weight * l_mel +
+                  a.stft_weight * l_stft)
             optG.zero_grad(set_to_none=True)
             lg.backward()
             torch.nn.utils.clip_grad_norm_(G.parameters(), 100.0)

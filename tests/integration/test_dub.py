@@ -480,8 +480,8 @@ class Dub(unittest.TestCase):
         env["GST_REGISTRY_1_0"] = os.path.join(self.dir, "stall-registry.bin")
         env["GANVOICE_TEST_STALL_AFTER"] = "1.0"
         try:
-            r = subprocess.run([DUB, inp, self.subs, "-o", out, "--stall-timeout", "2", "--json"]
-                               + VOICE_ARGS, capture_output=True, text=True, timeout=60, env=env)
+            r = subprocess.run([DUB, inp, self.subs, "-o", out, "--stall-timeout", "2", "--json"] +
+                               VOICE_ARGS, capture_output=True, text=True, timeout=60, env=env)
         except subprocess.TimeoutExpired:
             self.fail("the stalled dub hung: the watchdog did not stop it")
         self.assertEqual(r.returncode, 1, r.stderr)

@@ -77,7 +77,6 @@ import sys
 import tempfile
 import time
 import unittest
-import wave
 
 import gi
 
@@ -106,8 +105,8 @@ def plugin_dir():
 # ---- extraction ------------------------------------------------------------
 
 DOC_FILES = (["README.md"] + sorted(os.path.relpath(p, SOURCE)
-                                    for p in glob.glob(os.path.join(SOURCE, "docs", "*.md")))
-             + ["examples/pipelines/README.md", "examples/media/README.md"])
+                                    for p in glob.glob(os.path.join(SOURCE, "docs", "*.md"))) +
+             ["examples/pipelines/README.md", "examples/media/README.md"])
 CPP_FILES = sorted(os.path.relpath(p, SOURCE)
                    for p in glob.glob(os.path.join(SOURCE, "plugins", "*.cpp")))
 COMMAND = re.compile(r"^(?:[A-Za-z_][A-Za-z0-9_]*=\S*\s+)*" + re.escape(LAUNCH) + r"(?:\s|$)")

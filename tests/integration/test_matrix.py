@@ -72,35 +72,35 @@ Case = collections.namedtuple(
 # that starts before it; FILM is the whole film, max(VIDEO_S, audio_s).
 CASES = [
     #    maker     cont.   video   audio     rate   ch audio_s subs       fmt    out     until
-    Case("gst",    "mkv",  "vp8",  "vorbis", 48000, 2, 4.0,    "plain",   "srt", "mkv",  FILM),
-    Case("gst",    "webm", "vp9",  "opus",   16000, 1, 2.5,    "early",   "vtt", "webm", FILM),
-    Case("gst",    "mkv",  "vp9",  "flac",   22050, 6, 5.5,    "overlap", "ass", "mkv",  FILM),
-    Case("gst",    "mkv",  "vp8",  "ac3",    48000, 6, 2.5,    "past",    "srt", "webm", FILM),
-    Case("gst",    "mkv",  "vp8",  "mp3",    8000,  1, 4.0,    "overlap", "srt", "mkv",  FILM),
-    Case("gst",    "mkv",  "vp9",  "pcm",    44100, 6, 4.0,    "early",   "srt", "webm", FILM),
-    Case("gst",    "webm", "vp8",  "vorbis", 22050, 1, 5.5,    "past",    "vtt", "mkv",  FILM),
-    Case("gst",    "mkv",  "vp8",  "aac",    16000, 2, 5.5,    "plain",   "ass", "mkv",  FILM),
-    Case("gst",    "mkv",  "vp9",  None,     0,     0, 0.0,    "past",    "srt", "mkv",  FILM),
-    Case("gst",    "mp4",  "h264", "aac",    44100, 2, 5.5,    "early",   "srt", "mp4",  FILM),
-    Case("gst",    "ts",   "h264", "mp3",    48000, 2, 2.5,    "overlap", "srt", "mkv",  FILM),
-    Case("ffmpeg", "mp4",  "h264", "aac",    48000, 2, 4.0,    "plain",   "srt", "mp4",  FILM),
-    Case("ffmpeg", "mp4",  "h264", "mp3",    44100, 2, 5.5,    "early",   "srt", "mkv",  FILM),
-    Case("ffmpeg", "mov",  "h264", "pcm",    48000, 6, 2.5,    "overlap", "ass", "mp4",  FILM),
-    Case("ffmpeg", "mov",  "h264", "aac",    8000,  1, 5.5,    "past",    "srt", "mp4",  FILM),
-    Case("ffmpeg", "ts",   "h264", "aac",    22050, 1, 4.0,    "past",    "srt", "mkv",  FILM),
-    Case("ffmpeg", "ts",   "h264", "ac3",    48000, 6, 5.5,    "overlap", "srt", "mp4",  FILM),
-    Case("ffmpeg", "ts",   "h264", "mp3",    16000, 1, 2.5,    "plain",   "vtt", "mkv",  FILM),
-    Case("ffmpeg", "mkv",  "av1",  "opus",   48000, 6, 4.0,    "overlap", "srt", "webm", FILM),
-    Case("ffmpeg", "mp4",  "av1",  "flac",   16000, 2, 2.5,    "past",    "ass", "mkv",  FILM),
-    Case("ffmpeg", "webm", "vp9",  "vorbis", 8000,  2, 5.5,    "plain",   "srt", "webm", FILM),
-    Case("ffmpeg", "webm", "vp8",  "opus",   8000,  1, 2.5,    "early",   "srt", "mkv",  FILM),
-    Case("ffmpeg", "mkv",  "h264", "flac",   8000,  6, 5.5,    "early",   "vtt", "mkv",  FILM),
-    Case("ffmpeg", "mkv",  "vp8",  "pcm",    16000, 2, 5.5,    "past",    "srt", "webm", FILM),
-    Case("ffmpeg", "mkv",  "h264", "vorbis", 44100, 6, 2.5,    "plain",   "srt", "mkv",  FILM),
-    Case("ffmpeg", "mp4",  "vp9",  "opus",   48000, 2, 4.0,    "early",   "srt", "mkv",  FILM),
-    Case("ffmpeg", "mp4",  "h264", "ac3",    44100, 2, 4.0,    "past",    "vtt", "mp4",  FILM),
-    Case("ffmpeg", "mp4",  "h264", None,     0,     0, 0.0,    "overlap", "srt", "mp4",  FILM),
-    Case("ffmpeg", "mov",  "h264", "mp3",    22050, 2, 4.0,    "early",   "srt", "mkv",  FILM),
+    Case("gst", "mkv", "vp8", "vorbis", 48000, 2, 4.0, "plain", "srt", "mkv", FILM),
+    Case("gst", "webm", "vp9", "opus", 16000, 1, 2.5, "early", "vtt", "webm", FILM),
+    Case("gst", "mkv", "vp9", "flac", 22050, 6, 5.5, "overlap", "ass", "mkv", FILM),
+    Case("gst", "mkv", "vp8", "ac3", 48000, 6, 2.5, "past", "srt", "webm", FILM),
+    Case("gst", "mkv", "vp8", "mp3", 8000, 1, 4.0, "overlap", "srt", "mkv", FILM),
+    Case("gst", "mkv", "vp9", "pcm", 44100, 6, 4.0, "early", "srt", "webm", FILM),
+    Case("gst", "webm", "vp8", "vorbis", 22050, 1, 5.5, "past", "vtt", "mkv", FILM),
+    Case("gst", "mkv", "vp8", "aac", 16000, 2, 5.5, "plain", "ass", "mkv", FILM),
+    Case("gst", "mkv", "vp9", None, 0, 0, 0.0, "past", "srt", "mkv", FILM),
+    Case("gst", "mp4", "h264", "aac", 44100, 2, 5.5, "early", "srt", "mp4", FILM),
+    Case("gst", "ts", "h264", "mp3", 48000, 2, 2.5, "overlap", "srt", "mkv", FILM),
+    Case("ffmpeg", "mp4", "h264", "aac", 48000, 2, 4.0, "plain", "srt", "mp4", FILM),
+    Case("ffmpeg", "mp4", "h264", "mp3", 44100, 2, 5.5, "early", "srt", "mkv", FILM),
+    Case("ffmpeg", "mov", "h264", "pcm", 48000, 6, 2.5, "overlap", "ass", "mp4", FILM),
+    Case("ffmpeg", "mov", "h264", "aac", 8000, 1, 5.5, "past", "srt", "mp4", FILM),
+    Case("ffmpeg", "ts", "h264", "aac", 22050, 1, 4.0, "past", "srt", "mkv", FILM),
+    Case("ffmpeg", "ts", "h264", "ac3", 48000, 6, 5.5, "overlap", "srt", "mp4", FILM),
+    Case("ffmpeg", "ts", "h264", "mp3", 16000, 1, 2.5, "plain", "vtt", "mkv", FILM),
+    Case("ffmpeg", "mkv", "av1", "opus", 48000, 6, 4.0, "overlap", "srt", "webm", FILM),
+    Case("ffmpeg", "mp4", "av1", "flac", 16000, 2, 2.5, "past", "ass", "mkv", FILM),
+    Case("ffmpeg", "webm", "vp9", "vorbis", 8000, 2, 5.5, "plain", "srt", "webm", FILM),
+    Case("ffmpeg", "webm", "vp8", "opus", 8000, 1, 2.5, "early", "srt", "mkv", FILM),
+    Case("ffmpeg", "mkv", "h264", "flac", 8000, 6, 5.5, "early", "vtt", "mkv", FILM),
+    Case("ffmpeg", "mkv", "vp8", "pcm", 16000, 2, 5.5, "past", "srt", "webm", FILM),
+    Case("ffmpeg", "mkv", "h264", "vorbis", 44100, 6, 2.5, "plain", "srt", "mkv", FILM),
+    Case("ffmpeg", "mp4", "vp9", "opus", 48000, 2, 4.0, "early", "srt", "mkv", FILM),
+    Case("ffmpeg", "mp4", "h264", "ac3", 44100, 2, 4.0, "past", "vtt", "mp4", FILM),
+    Case("ffmpeg", "mp4", "h264", None, 0, 0, 0.0, "overlap", "srt", "mp4", FILM),
+    Case("ffmpeg", "mov", "h264", "mp3", 22050, 2, 4.0, "early", "srt", "mkv", FILM),
 ]
 
 
@@ -121,7 +121,7 @@ def case_name(case):
         sound = "%s_%sk_%s_%s" % (case.audio, ("%g" % (case.rate / 1000)).replace(".", "_"),
                                   {1: "mono", 2: "stereo", 6: "5_1"}[case.channels], length)
     return "%s_%s_%s_%s_%s_%s_to_%s" % (case.maker, case.container, case.video, sound,
-                                         case.subs, case.fmt, case.out)
+                                        case.subs, case.fmt, case.out)
 
 
 def cues(kind, d):

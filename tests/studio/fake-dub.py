@@ -2,14 +2,23 @@
 """A stand-in for `ganvoice-dub --json` in the studio's API tests: speaks
 the same JSON-lines protocol, copies INPUT to OUTPUT (temp file, then
 rename), and fails when the subtitles contain the word FAILME."""
-import json, os, shutil, sys, time
+import json
+import os
+import shutil
+import sys
+import time
 
 args = sys.argv[1:]
 out = args[args.index("-o") + 1]
-pos = [a for i, a in enumerate(args) if not a.startswith("-") and (i == 0 or args[i - 1] not in ("-o", "--mode", "--lang", "--voice"))]
+pos = [a for i, a in enumerate(args) if not a.startswith(
+    "-") and (i == 0 or args[i - 1] not in ("-o", "--mode", "--lang", "--voice"))]
 inp, subs = pos[0], pos[1]
+
+
 def line(**kw):
     print(json.dumps(kw), flush=True)
+
+
 line(type="start", input=inp, output=out, duration=2.0, cues=2)
 text = open(subs, encoding="utf-8", errors="replace").read()
 if "FAILME" in text:
@@ -18,7 +27,8 @@ if "FAILME" in text:
 steps = int(os.environ.get("FAKE_DUB_STEPS", "4"))
 for i in range(1, steps + 1):
     time.sleep(float(os.environ.get("FAKE_DUB_DELAY", "0.2")))
-    line(type="progress", position=2.0 * i / steps, duration=2.0, percent=100.0 * i / steps, eta=0.2 * (steps - i), elapsed=0.2 * i)
+    line(type="progress", position=2.0 * i / steps, duration=2.0,
+         percent=100.0 * i / steps, eta=0.2 * (steps - i), elapsed=0.2 * i)
 line(type="warning", message="cue 2: speech 0.3 s longer than its slot, compressed")
 line(type="args", argv=args)
 tmp = out + ".partfake"

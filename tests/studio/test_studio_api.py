@@ -9,7 +9,6 @@ import http.client
 import json
 import os
 import re
-import resource
 import shutil
 import signal
 import subprocess
@@ -182,7 +181,8 @@ class ApiTest(unittest.TestCase):
         self.assertIn("Cue 1", e["error"])
         st, e = self.s.request("PUT", base + "/cues", {"cues": "nope"}, token=tok)
         self.assertEqual(st, 400)
-        st, e = self.s.request("PUT", base + "/cues", {"cues": [{"start": 0, "end": 1, "text": "x", "speaker": "a=b"}]}, token=tok)
+        st, e = self.s.request("PUT", base + "/cues",
+                               {"cues": [{"start": 0, "end": 1, "text": "x", "speaker": "a=b"}]}, token=tok)
         self.assertEqual(st, 400)
         st, e = self.s.request("POST", base + "/profiles", {"recording": "0123456789abcdef"}, token=tok)
         self.assertEqual(st, 400)
@@ -333,6 +333,7 @@ class ApiTest(unittest.TestCase):
         self.assertEqual(st, 400)
         # Live events.
         events = []
+
         def listen():
             c = http.client.HTTPConnection("127.0.0.1", self.s.port, timeout=30)
             c.request("GET", base + "/events?token=" + tok)
@@ -353,7 +354,8 @@ class ApiTest(unittest.TestCase):
         t.start()
         time.sleep(0.3)
         st, job = self.s.request("POST", base + "/jobs",
-                                 {"mode": "replace", "voice": "ben", "lang": "en", "speakers": {"Tom": "ben", "Mara": "ana"}},
+                                 {"mode": "replace", "voice": "ben", "lang": "en",
+                                     "speakers": {"Tom": "ben", "Mara": "ana"}},
                                  token=tok)
         self.assertEqual(st, 201, job)
         self.assertIn(job["state"], ("queued", "running"))
@@ -380,7 +382,8 @@ class ApiTest(unittest.TestCase):
         pid, tok = self.project()
         base = "/api/projects/%s" % pid
         upload(self.s, pid, tok, VIDEO, "video")
-        st, r = self.s.request("PUT", base + "/cues", {"cues": [{"start": 1, "end": 2, "text": "FAILME please"}]}, token=tok)
+        st, r = self.s.request("PUT", base + "/cues",
+                               {"cues": [{"start": 1, "end": 2, "text": "FAILME please"}]}, token=tok)
         self.assertEqual(st, 200)
         st, job = self.s.request("POST", base + "/jobs", {}, token=tok)
         for _ in range(100):
@@ -504,7 +507,7 @@ class ApiTest(unittest.TestCase):
         st, rec = upload(self.s, pid, tok, VIDEO, "recording", name="me.webm")
         self.assertEqual(st, 200)
         st, prof = self.s.request("POST", base + "/profiles", {"recording": rec["id"], "name": "Me",
-                                                              "adapt": False}, token=tok)
+                                                               "adapt": False}, token=tok)
         self.assertEqual(st, 201)
         self.assertEqual(prof["state"], "making")
         for _ in range(100):
@@ -553,7 +556,8 @@ class ApiTest(unittest.TestCase):
         upload(self.s, pid, tok, SRT, "subtitles")
         # A half-sent upload survives too.
         data = open(SRT, "rb").read()
-        st, u = self.s.request("POST", base + "/uploads", {"kind": "subtitles", "name": "b.srt", "size": len(data)}, token=tok)
+        st, u = self.s.request("POST", base + "/uploads",
+                               {"kind": "subtitles", "name": "b.srt", "size": len(data)}, token=tok)
         self.s.request("PUT", base + "/uploads/%s?offset=0" % u["id"], data[:100], token=tok)
         # A long render is running when the server dies.
         os.environ["FAKE_DUB_DELAY"] = "5"
@@ -587,7 +591,6 @@ class ApiTest(unittest.TestCase):
         self.assertEqual(st, 200)
         self.assertFalse(os.path.exists(os.path.join(self.s.data, "projects", pid)))
         self.assertEqual(self.s.request("GET", base, token=tok)[0], 404)
-
 
 
 class StalledRender(unittest.TestCase):
@@ -631,6 +634,7 @@ class StalledRender(unittest.TestCase):
         self.assertIn("made no progress for 2 s", j["error"])
         self.assertIn("The stalled branch", j["error"])
         self.assertEqual(os.listdir(os.path.join(s.data, "projects", pid, "results")), [job["id"] + ".log"])
+
 
 if __name__ == "__main__":
     unittest.main(argv=[sys.argv[0], "-v"])
