@@ -33,8 +33,9 @@ packages=(
 # only for ./setup.sh --tests: the studio's end-to-end test drives Debian's
 # Chromium with playwright-core from npm; the input matrix
 # (tests/integration/test_matrix.py) makes media with ffmpeg and x264enc;
-# the format check runs clang-format
-test_packages=(chromium nodejs ffmpeg gstreamer1.0-plugins-ugly clang-format)
+# the format checks run clang-format and flake8
+test_packages=(chromium nodejs ffmpeg gstreamer1.0-plugins-ugly clang-format
+  flake8)
 # only for ./setup.sh --models: Debian's torch for the recipes, the systems
 # and the recogniser the evaluation compares with, and the benchmarks' tools
 model_packages=(python3-torch python3-numpy python3-scipy python3-matplotlib
