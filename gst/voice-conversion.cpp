@@ -278,4 +278,32 @@ clone_profile (const VoiceTraits &traits, const ModelCard &card,
   return p;
 }
 
+CloneResult
+make_clone_profile (const TraitReport &report, const ModelCard &card,
+    SpeakerEncoder *encoder, const std::string &name,
+    const std::string &language, int lowest_rate)
+{
+  CloneResult out;
+  const size_t needed =
+      (size_t) (SpeakerEncoder::kMinSeconds * TraitAnalyzer::kRate);
+  if (encoder && report.speech_audio.size () >= needed) {
+    std::vector<float> speaker = encoder->embed (report.speech_audio);
+    out.profile = clone_profile (
+        report.traits, card, name, language, speaker, &encoder->card ());
+  } else {
+    out.profile = clone_profile (report.traits, card, name, language);
+    out.traits_only = true;
+  }
+  /* The speech audio is at TraitAnalyzer::kRate: nothing above its
+   * Nyquist frequency, nor above the reference's own. */
+  const int rate = lowest_rate > 0
+      ? std::min (lowest_rate, TraitAnalyzer::kRate)
+      : TraitAnalyzer::kRate;
+  Mel mel = analyze_mel (report.speech_audio.data (),
+      report.speech_audio.size (), TraitAnalyzer::kRate, card.mel);
+  out.profile.mel_statistics =
+      mel_statistics (mel, card.mel, 0.92 * 0.5 * rate);
+  return out;
+}
+
 } // namespace ganvoice

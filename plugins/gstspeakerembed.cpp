@@ -190,27 +190,14 @@ make_profile (GstSpeakerEmbed *self)
     return o;
   }
   o.usable = true;
-  if (r.speech_audio.size () >=
-      ganvoice::SpeakerEncoder::kMinSeconds * ganvoice::TraitAnalyzer::kRate) {
-    std::vector<float> speaker = priv->encoder->embed (r.speech_audio);
-    o.profile = ganvoice::clone_profile (r.traits, *priv->card,
-        profile_name (s), s.language, speaker, &priv->encoder->card ());
-  } else {
-    /* Too little clean speech for the encoder: the traits alone. */
-    o.profile = ganvoice::clone_profile (
-        r.traits, *priv->card, profile_name (s), s.language);
+  ganvoice::CloneResult clone = ganvoice::make_clone_profile (r, *priv->card,
+      priv->encoder.get (), profile_name (s), s.language, priv->lowest_rate);
+  o.profile = std::move (clone.profile);
+  if (clone.traits_only) {
     o.warn = true;
     o.message = "Too little clear speech for the speaker encoder: the voice "
                 "profile uses the measured traits only.";
   }
-  /* The reference's log-mel statistics in the acoustic model's front-end;
-   * the speech audio is at 16 kHz, so nothing above 8 kHz. */
-  const double nyquist =
-      0.5 * std::min (priv->lowest_rate, ganvoice::TraitAnalyzer::kRate);
-  ganvoice::Mel mel = ganvoice::analyze_mel (r.speech_audio.data (),
-      r.speech_audio.size (), ganvoice::TraitAnalyzer::kRate, priv->card->mel);
-  o.profile.mel_statistics =
-      ganvoice::mel_statistics (mel, priv->card->mel, 0.92 * nyquist);
   o.json = o.profile.to_json ();
   o.location = s.location;
   o.send_event = s.send_event;

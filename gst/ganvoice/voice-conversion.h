@@ -5,6 +5,8 @@
 #include <ganvoice/acoustic-model.h>
 #include <ganvoice/mel-statistics.h>
 #include <ganvoice/model-card.h>
+#include <ganvoice/speaker-encoder.h>
+#include <ganvoice/speaker-traits.h>
 #include <ganvoice/voice-profile.h>
 
 #include <string>
@@ -82,5 +84,22 @@ GANVOICE_API VoiceProfile clone_profile (const VoiceTraits &traits,
     const ModelCard &card, const std::string &name, const std::string &language,
     const std::vector<float> &speaker_embedding = {},
     const ModelCard *encoder_card = nullptr);
+
+/* What make_clone_profile() made. */
+struct CloneResult {
+  VoiceProfile profile;
+  /* Too little clean speech for the speaker encoder: the traits alone. */
+  bool traits_only = false;
+};
+
+/* The cloning recipe (docs/cloning.md), from a usable @report of
+ * TraitAnalyzer::finish (): clone_profile() with the learned speaker
+ * embedding of the report's speech audio when there is enough of it for
+ * @encoder (null: the traits alone), then that speech's log-mel
+ * statistics in @card's front-end, up to 0.92 of the lowest Nyquist
+ * frequency the reference passed through (@lowest_rate, Hz; 0: unknown). */
+GANVOICE_API CloneResult make_clone_profile (const TraitReport &report,
+    const ModelCard &card, SpeakerEncoder *encoder, const std::string &name,
+    const std::string &language, int lowest_rate);
 
 } // namespace ganvoice

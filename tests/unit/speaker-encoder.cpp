@@ -411,6 +411,38 @@ GST_START_TEST (test_embed_then_clone)
 }
 GST_END_TEST;
 
+/* The recipe from a trait report: the learned embedding when there is
+ * enough speech for the encoder, the traits alone (said so) when not or
+ * without an encoder, and the speech's mel statistics either way. */
+GST_START_TEST (test_make_clone_profile)
+{
+  auto enc = load_tiny ();
+  const ModelCard ac = ModelCard::load (model_file ("tiny-acoustic.json"));
+  TraitReport report;
+  report.traits.f0_median_hz = 130.0;
+  report.speech_audio = harmonics (3.0, 130.0);
+  report.speech_seconds = 3.0;
+  CloneResult full =
+      make_clone_profile (report, ac, enc.get (), "me", "en", 16000);
+  fail_if (full.traits_only);
+  fail_unless (
+      full.profile.speaker_embedding == enc->embed (report.speech_audio));
+  fail_if (full.profile.mel_statistics.mean.empty ());
+
+  CloneResult plain = make_clone_profile (report, ac, nullptr, "me", "en", 0);
+  fail_unless (plain.traits_only);
+  fail_unless (plain.profile.speaker_embedding.empty ());
+  fail_if (plain.profile.mel_statistics.mean.empty ());
+
+  report.speech_audio.resize (
+      (size_t) (0.5 * SpeakerEncoder::kMinSeconds * TraitAnalyzer::kRate));
+  CloneResult shortish =
+      make_clone_profile (report, ac, enc.get (), "me", "en", 16000);
+  fail_unless (shortish.traits_only);
+  fail_unless (shortish.profile.speaker_embedding.empty ());
+}
+GST_END_TEST;
+
 /* ---- The adapt step ---------------------------------------------------- */
 
 GST_START_TEST (test_adapt)
@@ -531,6 +563,7 @@ speaker_encoder_suite (void)
   tcase_add_test (tc, test_blend_by_name);
   tcase_add_test (tc, test_blend_errors);
   tcase_add_test (tc, test_clone_profile_with_encoder);
+  tcase_add_test (tc, test_make_clone_profile);
   tcase_add_test (tc, test_embed_then_clone);
   tcase_add_test (tc, test_adapt);
   tcase_add_test (tc, test_model_files);
