@@ -1182,22 +1182,19 @@ profile_from_audio (App *app, const std::string &media, std::string *profile)
 
   bool ok = gst_element_set_state (pipe, GST_STATE_PLAYING) !=
       GST_STATE_CHANGE_FAILURE;
-  GstBus *bus = gst_element_get_bus (pipe);
   GstMessage *msg = NULL;
   bool stalled = false;
-  {
-    ganvoice::PipelineWatchdog watchdog (pipe);
-    while (ok && !msg) {
-      msg = gst_bus_timed_pop_filtered (bus, GST_SECOND / 2,
-          (GstMessageType) (GST_MESSAGE_EOS | GST_MESSAGE_ERROR));
-      if (!msg && app->opt.stall_timeout > 0 &&
-          watchdog.idle_seconds () >= app->opt.stall_timeout) {
-        fail (app, "--voice %s: reading it made no progress for %.0f s (%s)",
-            media.c_str (), app->opt.stall_timeout,
-            watchdog.describe ().c_str ());
-        ok = false;
-        stalled = true;
-      }
+  if (ok) {
+    /* --stall-timeout 0: no watchdog, a wait without end. */
+    std::string where;
+    msg = ganvoice::wait_for_end (pipe,
+        app->opt.stall_timeout > 0 ? app->opt.stall_timeout : G_MAXDOUBLE,
+        &where);
+    if (!msg) {
+      fail (app, "--voice %s: reading it made no progress for %.0f s (%s)",
+          media.c_str (), app->opt.stall_timeout, where.c_str ());
+      ok = false;
+      stalled = true;
     }
   }
   if (msg && GST_MESSAGE_TYPE (msg) == GST_MESSAGE_ERROR) {
@@ -1211,7 +1208,6 @@ profile_from_audio (App *app, const std::string &media, std::string *profile)
   }
   if (msg)
     gst_message_unref (msg);
-  gst_object_unref (bus);
   gst_element_set_state (pipe, GST_STATE_NULL);
   gst_object_unref (pipe);
   if (ok) {

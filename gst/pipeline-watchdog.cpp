@@ -384,4 +384,23 @@ PipelineWatchdog::describe ()
   return out;
 }
 
+GstMessage *
+wait_for_end (GstElement *pipeline, double stall_seconds, std::string *stalled)
+{
+  PipelineWatchdog watchdog (pipeline);
+  GstBus *bus = gst_element_get_bus (pipeline);
+  GstMessage *msg = nullptr;
+  while (!msg) {
+    msg = gst_bus_timed_pop_filtered (bus, GST_SECOND / 2,
+        (GstMessageType) (GST_MESSAGE_EOS | GST_MESSAGE_ERROR));
+    if (!msg && watchdog.idle_seconds () >= stall_seconds) {
+      if (stalled)
+        *stalled = watchdog.describe ();
+      break;
+    }
+  }
+  gst_object_unref (bus);
+  return msg;
+}
+
 } // namespace ganvoice

@@ -227,30 +227,24 @@ std::string
 run_pipeline (GstElement *pipeline)
 {
   std::string error;
-  ganvoice::PipelineWatchdog watchdog (pipeline);
   if (gst_element_set_state (pipeline, GST_STATE_PLAYING) ==
-      GST_STATE_CHANGE_FAILURE)
+      GST_STATE_CHANGE_FAILURE) {
     error = "the pipeline could not start";
-  GstBus *bus = gst_element_get_bus (pipeline);
-  while (error.empty ()) {
-    GstMessage *m = gst_bus_timed_pop_filtered (bus, GST_SECOND / 2,
-        (GstMessageType) (GST_MESSAGE_EOS | GST_MESSAGE_ERROR));
+  } else {
+    std::string stalled;
+    GstMessage *m = ganvoice::wait_for_end (pipeline, kStallSeconds, &stalled);
     if (!m) {
-      if (watchdog.idle_seconds () >= kStallSeconds)
-        error = "it made no progress for a minute and was stopped (" +
-            watchdog.describe () + ")";
-      continue;
-    }
-    if (GST_MESSAGE_TYPE (m) == GST_MESSAGE_ERROR) {
+      error =
+          "it made no progress for a minute and was stopped (" + stalled + ")";
+    } else if (GST_MESSAGE_TYPE (m) == GST_MESSAGE_ERROR) {
       GError *e = nullptr;
       gst_message_parse_error (m, &e, nullptr);
       error = e ? e->message : "unknown error";
       g_clear_error (&e);
     }
-    gst_message_unref (m);
-    break;
+    if (m)
+      gst_message_unref (m);
   }
-  gst_object_unref (bus);
   gst_element_set_state (pipeline, GST_STATE_NULL);
   return error;
 }

@@ -49,4 +49,11 @@ private:
   std::shared_ptr<Impl> impl_;
 };
 
+/* Waits on @pipeline's bus for its EOS or ERROR message (returned; the
+ * caller unrefs it) while a watchdog looks on; returns null when no data
+ * moved for @stall_seconds (@stalled then gets describe ()). For programs
+ * without a main loop. The pipeline's state is the caller's. */
+GANVOICE_API GstMessage *wait_for_end (
+    GstElement *pipeline, double stall_seconds, std::string *stalled);
+
 } // namespace ganvoice

@@ -157,6 +157,31 @@ GST_START_TEST (test_rescan_finds_new_sinks)
 }
 GST_END_TEST;
 
+/* wait_for_end: the end of a pipeline that ends, null and where for one
+ * that stalls. */
+GST_START_TEST (test_wait_for_end)
+{
+  GstElement *p = launch ("audiotestsrc num-buffers=5 ! fakesink");
+  std::string where;
+  gst_element_set_state (p, GST_STATE_PLAYING);
+  GstMessage *msg = ganvoice::wait_for_end (p, 10.0, &where);
+  fail_unless (msg && GST_MESSAGE_TYPE (msg) == GST_MESSAGE_EOS);
+  fail_unless (where.empty ());
+  gst_message_unref (msg);
+  gst_element_set_state (p, GST_STATE_NULL);
+  gst_object_unref (p);
+
+  p = launch (
+      "appsrc format=time caps=" AUDIO_CAPS " ! queue name=stuck ! fakesink");
+  gst_element_set_state (p, GST_STATE_PLAYING);
+  fail_unless (ganvoice::wait_for_end (p, 0.5, &where) == NULL);
+  fail_unless (where.find ("stuck 0 buffers") != std::string::npos, "%s",
+      where.c_str ());
+  gst_element_set_state (p, GST_STATE_NULL);
+  gst_object_unref (p);
+}
+GST_END_TEST;
+
 static Suite *
 watchdog_suite (void)
 {
@@ -166,6 +191,7 @@ watchdog_suite (void)
   tcase_add_test (tc, test_stalled_input_is_named);
   tcase_add_test (tc, test_flowing_pipeline);
   tcase_add_test (tc, test_rescan_finds_new_sinks);
+  tcase_add_test (tc, test_wait_for_end);
   return s;
 }
 
