@@ -1,6 +1,6 @@
 /* ganvoice: the learned speaker encoder on LibTorch.
  * SPDX-License-Identifier: LGPL-2.1-or-later */
-#include "torch-runtime.h"
+#include "runtime/torch-runtime.h"
 
 #include <ganvoice/speaker-encoder.h>
 

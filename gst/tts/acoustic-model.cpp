@@ -1,6 +1,6 @@
 /* ganvoice: the acoustic model runtime on LibTorch.
  * SPDX-License-Identifier: LGPL-2.1-or-later */
-#include "torch-runtime.h"
+#include "runtime/torch-runtime.h"
 
 #include <ganvoice/acoustic-model.h>
 #include <ganvoice/vocoder.h>

@@ -1,9 +1,9 @@
 /* ganvoice: cue markup to speakable text, speakers and dialogue turns.
  * SPDX-License-Identifier: LGPL-2.1-or-later */
-#include "subtitle-lines.h"
-#include "utf8-walk.h"
+#include "subtitles/subtitle-lines.h"
+#include "runtime/utf8-walk.h"
 
-#include <ganvoice/subtitles.h>
+#include <ganvoice/cue-text.h>
 
 #include <glib.h>
 

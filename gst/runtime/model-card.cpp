@@ -2,7 +2,7 @@
  * SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <ganvoice/model-card.h>
 
-#include "json-fields.h"
+#include "runtime/json-fields.h"
 
 #include <json-glib/json-glib.h>
 

@@ -1,8 +1,8 @@
 /* ganvoice: SSA/ASS parsing with libass.
  * SPDX-License-Identifier: LGPL-2.1-or-later */
-#include "subtitle-lines.h"
+#include "subtitles/subtitle-lines.h"
 
-#include <ganvoice/subtitles.h>
+#include <ganvoice/subtitle-parse.h>
 
 #include <ass/ass.h>
 #include <glib.h>

@@ -1,6 +1,6 @@
 /* ganvoice: LibTorch set-up shared by the model runtimes.
  * SPDX-License-Identifier: LGPL-2.1-or-later */
-#include "torch-runtime.h"
+#include "runtime/torch-runtime.h"
 
 #include <ganvoice/vocoder.h>
 

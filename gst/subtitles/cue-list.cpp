@@ -1,6 +1,6 @@
 /* ganvoice: raw cues to the ordered list of spoken cues.
  * SPDX-License-Identifier: LGPL-2.1-or-later */
-#include <ganvoice/subtitles.h>
+#include <ganvoice/cue-list.h>
 
 #include <glib.h>
 

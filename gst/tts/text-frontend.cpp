@@ -1,6 +1,6 @@
 /* ganvoice: the text frontend on libespeak-ng.
  * SPDX-License-Identifier: LGPL-2.1-or-later */
-#include "utf8-walk.h"
+#include "runtime/utf8-walk.h"
 
 #include <ganvoice/text-frontend.h>
 

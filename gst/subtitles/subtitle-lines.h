@@ -2,7 +2,7 @@
  * SPDX-License-Identifier: LGPL-2.1-or-later */
 #pragma once
 
-#include <ganvoice/subtitles.h>
+#include <ganvoice/subtitle-parse.h>
 
 #include <glib.h>
 

@@ -1,6 +1,6 @@
 /* ganvoice: subtitle text encodings and line endings.
  * SPDX-License-Identifier: LGPL-2.1-or-later */
-#include <ganvoice/subtitles.h>
+#include <ganvoice/subtitle-encoding.h>
 
 #include <glib.h>
 

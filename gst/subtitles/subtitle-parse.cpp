@@ -1,8 +1,8 @@
 /* ganvoice: SubRip and WebVTT parsing, format detection.
  * SPDX-License-Identifier: LGPL-2.1-or-later */
-#include "subtitle-lines.h"
+#include "subtitles/subtitle-lines.h"
 
-#include <ganvoice/subtitles.h>
+#include <ganvoice/subtitle-parse.h>
 
 #include <glib.h>
 
