@@ -1,7 +1,6 @@
-#!/usr/bin/python3
 """Objective quality of ganvoice's English TTS next to espeak-ng and flite.
 
-  /usr/bin/python3 models/acoustic/evaluate.py \
+  /usr/bin/python3 -m models.acoustic.evaluate \
       --acoustic models/acoustic/acoustic.ts --acoustic-card models/acoustic/acoustic.json \
       --vocoder models/vocoder/vocoder.ts [--systems ganvoice,espeak,flite] [--out metrics.json]
 
@@ -30,7 +29,6 @@ Audio goes to --work (outside the repo).  Metrics are merged into --out, so
 """
 import argparse
 import gzip
-import importlib.util
 import json
 import math
 import os
@@ -41,10 +39,11 @@ import time
 
 import numpy as np
 
+from models.acoustic import ttsdrive
+from models.vocoder import evaluate as VE
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(os.path.dirname(HERE))
-sys.path.insert(0, HERE)
-import ttsdrive  # noqa: E402
 
 SR = 16000          # analysis and recogniser rate
 HOP = 80            # 5 ms
@@ -67,18 +66,6 @@ SYSTEMS = {
     "flite-slt": "flite -voice slt (16 kHz, US female, clustergen)",
 }
 DEFAULT_SYSTEMS = "ganvoice,espeak,flite,flite-slt"
-
-
-def _load_vocoder_evaluate():
-    """models/vocoder/evaluate.py (its YIN) under another module name."""
-    path = os.path.join(REPO, "models", "vocoder", "evaluate.py")
-    spec = importlib.util.spec_from_file_location("vocoder_evaluate", path)
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod
-
-
-VE = _load_vocoder_evaluate()
 
 
 # ------------------------------------------------------------------ audio

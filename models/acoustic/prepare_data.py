@@ -1,7 +1,6 @@
-#!/usr/bin/python3
 """Build the acoustic model's training set from Debian-packaged speech.
 
-  /usr/bin/python3 models/acoustic/prepare_data.py [--root /var/tmp/ganvoice]
+  /usr/bin/python3 -m models.acoustic.prepare_data [--root /var/tmp/ganvoice]
       [--phonemizer build/examples/ganvoice-phonemize]
 
 Sources (fetched with `apt-get download`, unpacked with `dpkg-deb -x`):
@@ -35,10 +34,10 @@ import sys
 import numpy as np
 import torch
 
+from models.vocoder import audio
+from models.vocoder import prepare_data as vprep
+
 HERE = os.path.dirname(os.path.abspath(__file__))
-sys.path.insert(0, os.path.join(HERE, "..", "vocoder"))
-import audio  # noqa: E402
-import prepare_data as vprep  # noqa: E402
 
 ASTERISK = {  # package language -> (espeak language, speaker, gender)
     "en": ("en-us", "allison", "female"),

@@ -1,4 +1,3 @@
-#!/usr/bin/python3
 """Drive the text-to-speech systems compared by evaluate.py from Python.
 
   * Ganvoice: the same TorchScript models the C++ runtime loads
@@ -10,7 +9,7 @@
 
 Every synthesiser returns (float32 mono waveform in [-1, 1], sample rate).
 
-  /usr/bin/python3 models/acoustic/ttsdrive.py --acoustic A.ts --acoustic-card A.json \
+  /usr/bin/python3 -m models.acoustic.ttsdrive --acoustic A.ts --acoustic-card A.json \
       --vocoder models/vocoder/vocoder.ts "Some text." out.wav
 """
 import json

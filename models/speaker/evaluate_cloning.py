@@ -1,7 +1,6 @@
-#!/usr/bin/python3
 """Objective evaluation of voice cloning (speakerembed + ganvoice) on unseen speakers.
 
-  /usr/bin/python3 models/speaker/evaluate_cloning.py [--build build] [--model-dir models]
+  /usr/bin/python3 -m models.speaker.evaluate_cloning [--build build] [--model-dir models]
       [--work /var/tmp/ganvoice/clone-eval] [--data /var/tmp/ganvoice/data] [--resynth]
 
 docs/cloning-evaluation.md describes the protocol and every number; in short:
@@ -44,6 +43,8 @@ from fractions import Fraction
 import numpy as np
 from scipy.io import wavfile
 from scipy.signal import resample_poly
+
+from models.acoustic import evaluate as aev
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.normpath(os.path.join(HERE, "..", ".."))
@@ -739,8 +740,6 @@ def parallel_mcd(gst, name, lang, meta, texts, conds, work, force):
     recordings of the same prompts (its non-reference clips with a transcript),
     in the target's band: for a telephone target (native rate <= 8 kHz) the
     synthetic speech goes through 8 kHz as well.  conds: label -> voice."""
-    sys.path.insert(0, os.path.join(REPO, "models", "acoustic"))
-    import evaluate as aev  # noqa: E402
     clips = [f for f in meta["test_files"] + meta["enroll_files"]
              if os.path.splitext(os.path.basename(f))[0] in texts][:PARALLEL]
     if not clips:

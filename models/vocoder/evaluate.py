@@ -1,7 +1,6 @@
-#!/usr/bin/python3
 """Copy-synthesis evaluation of models/vocoder/vocoder.ts on held-out recordings.
 
-  /usr/bin/python3 models/vocoder/evaluate.py [--per-set 40]
+  /usr/bin/python3 -m models.vocoder.evaluate [--per-set 40]
 
 Held-out sets (fetched by prepare_data.py --heldout-only, never trained on):
   es-co       asterisk-prompt-es-co            (GSM 8 kHz, upsampled to 22050)
@@ -39,11 +38,11 @@ import time
 import numpy as np
 import torch
 
+from models.vocoder.audio import CFG, MelSpectrogram, mel_filterbank
+from models.vocoder.prepare_data import HELDOUT_PACKAGES, decode, fetch, trim
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(os.path.dirname(HERE))
-sys.path.insert(0, HERE)
-from audio import CFG, MelSpectrogram, mel_filterbank  # noqa: E402
-from prepare_data import decode, trim  # noqa: E402
 
 SR = CFG.sample_rate
 METHODS = {"griffin_lim": "Griffin-Lim A: NNLS + 64 it fast GL (momentum 0.99)",
@@ -242,7 +241,6 @@ def main():
     ap.add_argument("--threads", type=int, default=1)
     a = ap.parse_args()
     torch.set_num_threads(a.threads)
-    from prepare_data import HELDOUT_PACKAGES, fetch
     fetch(a.root, HELDOUT_PACKAGES + ["asterisk-core-sounds-en-g722"])
     sets = heldout_sets(os.path.join(a.root, "data"))
     voc = torch.jit.load(a.model)

@@ -1,7 +1,6 @@
-#!/usr/bin/python3
 """Export the trained generator to TorchScript (models/vocoder/vocoder.ts) + model card.
 
-  /usr/bin/python3 models/vocoder/export.py [--ckpt-dir /var/tmp/ganvoice/vocoder]
+  /usr/bin/python3 -m models.vocoder.export [--ckpt-dir /var/tmp/ganvoice/vocoder]
 
 Run with Debian's torch (1.13) so that the C++ runtime (libtorch 1.13) can load it.
 Input  : log-mel float32 [1, 80, frames]  (audio.MelSpectrogram)
@@ -11,14 +10,13 @@ The card's "metrics" are filled in by evaluate.py.
 import argparse
 import json
 import os
-import sys
 
 import torch
 
+from models.vocoder.audio import CFG, MEL_FORMULA, mel_filterbank
+from models.vocoder.model import GENERATOR_HPARAMS, build_generator
+
 HERE = os.path.dirname(os.path.abspath(__file__))
-sys.path.insert(0, HERE)
-from audio import CFG, MEL_FORMULA, mel_filterbank  # noqa: E402
-from model import GENERATOR_HPARAMS, build_generator  # noqa: E402
 
 PACKAGES = {
     "asterisk-core-sounds-en-g722": {"version": "1.6.1-1", "language": "en-US", "speaker": "Allison Smith (female)",

@@ -1,8 +1,7 @@
-#!/usr/bin/python3
 """Fetch the Debian audio packages, decode them and build the training pack.
 
-  /usr/bin/python3 models/vocoder/prepare_data.py                 # train pack
-  /usr/bin/python3 models/vocoder/prepare_data.py --heldout-only  # only fetch eval sets
+  /usr/bin/python3 -m models.vocoder.prepare_data                 # train pack
+  /usr/bin/python3 -m models.vocoder.prepare_data --heldout-only  # only fetch eval sets
 
 Packages are fetched with `apt-get download` and unpacked with `dpkg-deb -x` under
 <root>/debs and <root>/data (root = /var/tmp/ganvoice by default).  Audio is decoded
