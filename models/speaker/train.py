@@ -31,8 +31,10 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from models.common.audio import decode, trim
+from models.common.data import FORBIDDEN, TRAIN_PACKAGES, fetch
+from models.common.mel import mel_filterbank
 from models.speaker import encoder as M
-from models.vocoder.prepare_data import FORBIDDEN, TRAIN_PACKAGES, decode, fetch, trim
 
 MIN_CLIPS = 6
 
@@ -97,7 +99,7 @@ class Augmenter:
     def __init__(self, lifter=30):
         self.nbin = M.N_FFT // 2 + 1
         self.lifter = lifter
-        self.melfb = M.mel_filterbank()
+        self.melfb = mel_filterbank(M.FRONT_END)
         self.freqs = torch.arange(self.nbin, dtype=torch.float32) * M.SAMPLE_RATE / M.N_FFT
 
     def warp(self, L, factor):

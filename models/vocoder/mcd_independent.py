@@ -1,6 +1,6 @@
 """Diagnostic: MCD from an analysis independent of the vocoder's mel.
 
-evaluate.py computes MCD on the same 80-band, 1024/256 log-mel that the
+evaluate_vocoder.py computes MCD on the same 80-band, 1024/256 log-mel that the
 Griffin-Lim baseline is fitted to, which favours Griffin-Lim. This script
 measures both against the real audio with another front-end: 40 HTK mel
 bands up to 7.6 kHz from a 512-point (23 ms) STFT with a 110-sample (5 ms)
@@ -16,26 +16,12 @@ import random
 import numpy as np
 import torch
 
-from models.vocoder import evaluate as E
-from models.vocoder.audio import CFG, MelSpectrogram
+from models.common.audio import decode, trim
+from models.common.mel import CFG, MelSpectrogram, htk_filterbank
+from models.vocoder import evaluate_vocoder as E
 
 
-def htk_fb(sr, n_fft, n_mels, fmax):
-    def hz2m(h):
-        return 2595 * np.log10(1 + h / 700.0)
-
-    def m2hz(m):
-        return 700 * (10**(m / 2595) - 1)
-    pts = m2hz(np.linspace(0, hz2m(fmax), n_mels + 2))
-    bins = np.linspace(0, sr / 2, n_fft // 2 + 1)
-    fb = np.zeros((n_mels, len(bins)))
-    for m in range(n_mels):
-        l, c, r = pts[m], pts[m + 1], pts[m + 2]
-        fb[m] = np.maximum(0, np.minimum((bins - l) / (c - l), (r - bins) / (r - c)))
-    return torch.tensor(fb)
-
-
-FB = htk_fb(22050, 512, 40, 7600)
+FB = torch.tensor(htk_filterbank(22050, 512, 40, 0.0, 7600))
 D = E.dct_matrix(40, 25)
 
 
@@ -72,7 +58,7 @@ def main():
         for f in files:
             if used >= a.per_set:
                 break
-            x = E.trim(E.decode(f))
+            x = trim(decode(f))
             if len(x) < 22050 or len(x) > 8 * 22050:
                 continue
             x = x[:len(x) // 256 * 256]

@@ -12,7 +12,7 @@ import time
 
 import torch
 
-from models.vocoder.audio import CFG
+from models.common.mel import CFG
 from models.vocoder.model import HiFiGANV3Generator, VocosGenerator
 
 

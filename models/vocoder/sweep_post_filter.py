@@ -3,7 +3,7 @@
   /usr/bin/python3 -m models.vocoder.sweep_post_filter [--per-set 40] \
       '{"iters": 10, "alpha": 1.5, "momentum": 0.4}' '{"iters": 16, "alpha": 1.8, "momentum": 0.5}'
 
-The utterances are evaluate.py's (same selection, same metrics). The generator runs once per
+The utterances are evaluate_vocoder.py's (same selection, same metrics). The generator runs once per
 utterance; each setting then only re-runs the post-filter on its output, so a setting takes
 seconds. The utterances, their mels and Griffin-Lim A's metrics are cached (outside the repo)
 in --cache. Prints, per setting, each metric's all-set mean beside Griffin-Lim A's, the 95 %
@@ -20,8 +20,8 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from models.vocoder import evaluate as E
-from models.vocoder.audio import CFG, MelSpectrogram, mel_filterbank
+from models.common.mel import CFG, MelSpectrogram, mel_filterbank
+from models.vocoder import evaluate_vocoder as E
 from models.vocoder.model import MelConsistencyFilter, build_generator
 
 HERE = os.path.dirname(os.path.abspath(__file__))

@@ -21,7 +21,7 @@ import time
 import numpy as np
 import torch
 
-from models.vocoder.audio import CFG, MelSpectrogram
+from models.common.mel import CFG, MelSpectrogram
 from models.vocoder.model import Discriminators, build_generator, disc_loss, feature_loss, gen_adv_loss
 
 

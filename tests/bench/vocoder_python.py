@@ -7,7 +7,7 @@
 
 Loads models/vocoder/vocoder.ts with the system torch, vocodes the log-mel of
 --seconds of a deterministic synthetic voice-like signal (computed with the shared
-front-end models/vocoder/audio.py) --runs times after --warmup runs, and prints one
+front-end models/common/mel.py) --runs times after --warmup runs, and prints one
 JSON line: real-time factor (compute time / audio time) and peak RSS.
 """
 import argparse
@@ -19,7 +19,7 @@ import time
 
 import torch
 
-from models.vocoder.audio import CFG, MelSpectrogram
+from models.common.mel import CFG, MelSpectrogram
 from torch_threads import set_threads
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
