@@ -25,7 +25,7 @@ for f in acoustic/acoustic.ts acoustic/acoustic.json vocoder/vocoder.ts vocoder/
 done
 if [ ${#missing[@]} -gt 0 ]; then
   echo "run-sample: the shipped models are missing: ${missing[*]}" >&2
-  echo "run-sample: the acoustic model is trained by models/acoustic/train.py" \
+  echo "run-sample: the acoustic model is trained by /usr/bin/python3 -m models.acoustic.train" \
        "(see docs/models.md); or set GANVOICE_MODEL_DIR to a directory with" \
        "acoustic/ and vocoder/" >&2
   exit 1

@@ -36,7 +36,7 @@ GANVOICE_API MelSpec default_mel_spec ();
 GANVOICE_API bool same_front_end (const MelSpec &a, const MelSpec &b);
 
 /* The log-mel of @n mono samples at @rate in the front-end @spec (the
- * formula of models/vocoder/audio.py: resampled to spec.sample_rate,
+ * formula of models/common/mel.py: resampled to spec.sample_rate,
  * reflect-padded, periodic Hann STFT without centring, magnitude, mel
  * filterbank, natural log). Throws std::invalid_argument for a rate below
  * 1 or a spec it cannot compute. */

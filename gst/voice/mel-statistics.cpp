@@ -27,7 +27,7 @@ constexpr int kMinBands = 4;
 constexpr double kSmoothBelowHz = 1000.0;
 constexpr int kSmoothHalfWidth = 3;
 
-/* The [n_mels, n_fft / 2 + 1] filterbank of @spec (audio.py's
+/* The [n_mels, n_fft / 2 + 1] filterbank of @spec (mel.py's
  * mel_filterbank: triangles on the mel scale, Slaney area norm). */
 torch::Tensor
 filterbank (const MelSpec &spec)

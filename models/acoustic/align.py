@@ -1,7 +1,6 @@
-#!/usr/bin/python3
 """Stage 1: learn each utterance's phoneme durations from the data.
 
-  /usr/bin/python3 models/acoustic/align.py [--data /var/tmp/ganvoice/acoustic/dataset.pt]
+  /usr/bin/python3 -m models.acoustic.align [--data /var/tmp/ganvoice/acoustic/dataset.pt]
       [--out /var/tmp/ganvoice/acoustic/align/durations.pt] [--iterations 8]
 
 Flat-start Viterbi training, as HTK does it, with monotonic alignment search
@@ -25,15 +24,12 @@ Takes about a minute per iteration on one core.
 """
 import argparse
 import os
-import sys
 import time
 
 import numpy as np
 import torch
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-sys.path.insert(0, HERE)
-from model import beta_binomial_prior, mas  # noqa: E402
+from models.acoustic.model import beta_binomial_prior, mas
 
 ZERO_FRAME_SYMBOLS = ("ˈ", "ˌ", "ː")
 N_CEPS = 20

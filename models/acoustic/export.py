@@ -1,7 +1,6 @@
-#!/usr/bin/python3
 """Export the trained acoustic model to TorchScript plus its model card.
 
-  /usr/bin/python3 models/acoustic/export.py [--ckpt /var/tmp/ganvoice/acoustic/ckpt/last.pt]
+  /usr/bin/python3 -m models.acoustic.export [--ckpt /var/tmp/ganvoice/acoustic/ckpt/last.pt]
       [--data /var/tmp/ganvoice/acoustic/dataset.pt] [--out models/acoustic]
 
 Writes acoustic.ts (scripted, not frozen: the runtime freezes it at load)
@@ -12,13 +11,12 @@ written into the card.  Gender comes from the speaker's median F0.
 import argparse
 import json
 import os
-import sys
 
 import torch
 
+from models.acoustic.model import AcousticModel
+
 HERE = os.path.dirname(os.path.abspath(__file__))
-sys.path.insert(0, HERE)
-from model import AcousticModel  # noqa: E402
 
 # training speaker -> (voice name, language for the card, attribution)
 VOICES = {

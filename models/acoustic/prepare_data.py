@@ -1,7 +1,6 @@
-#!/usr/bin/python3
 """Build the acoustic model's training set from Debian-packaged speech.
 
-  /usr/bin/python3 models/acoustic/prepare_data.py [--root /var/tmp/ganvoice]
+  /usr/bin/python3 -m models.acoustic.prepare_data [--root /var/tmp/ganvoice]
       [--phonemizer build/examples/ganvoice-phonemize]
 
 Sources (fetched with `apt-get download`, unpacked with `dpkg-deb -x`):
@@ -18,7 +17,7 @@ pocketsphinx-testdata.
 Text is phonemized by the project's own `ganvoice-phonemize` (the C++ text
 frontend on espeak-ng), so training and runtime see identical symbols.
 Each utterance is decoded to 22050 Hz mono, trimmed, and turned into the
-vocoder's log-mel (models/vocoder/audio.py) and a frame-rate F0 track.
+vocoder's log-mel (models/common/mel.py) and a frame-rate F0 track.
 
 Output: <root>/acoustic/dataset.pt, a dict with `items` (ids int16, mel
 float16 [80, T], f0 float16 [T] (0 = unvoiced), speaker, language), the
@@ -26,7 +25,6 @@ symbol inventory, and the speaker table.
 """
 import argparse
 import glob
-import gzip
 import os
 import re
 import subprocess
@@ -35,10 +33,11 @@ import sys
 import numpy as np
 import torch
 
+from models.common.audio import decode, trim
+from models.common.data import FORBIDDEN, asterisk_transcripts, fetch
+from models.common.mel import MelSpectrogram
+
 HERE = os.path.dirname(os.path.abspath(__file__))
-sys.path.insert(0, os.path.join(HERE, "..", "vocoder"))
-import audio  # noqa: E402
-import prepare_data as vprep  # noqa: E402
 
 ASTERISK = {  # package language -> (espeak language, speaker, gender)
     "en": ("en-us", "allison", "female"),
@@ -48,7 +47,6 @@ ASTERISK = {  # package language -> (espeak language, speaker, gender)
     "ru": ("ru", "ivrvoice", "female"),
 }
 TEXT_PACKAGES = [f"asterisk-core-sounds-{lang}" for lang in ASTERISK]
-FORBIDDEN = vprep.FORBIDDEN
 MIN_UTTS_PER_SPEAKER = 25
 MAX_SECONDS = 12.0
 
@@ -58,16 +56,7 @@ def asterisk_items(data):
     for lang, (esp, speaker, _) in ASTERISK.items():
         txt = glob.glob(os.path.join(data, f"asterisk-core-sounds-{lang}", "**",
                                      f"core-sounds-{lang}.txt.gz"), recursive=True)[0]
-        transcripts = {}
-        with gzip.open(txt, "rt", encoding="utf-8", errors="replace") as fh:
-            for line in fh:
-                if line.startswith(";") or ":" not in line:
-                    continue
-                key, text = line.split(":", 1)
-                text = text.strip()
-                if not text or "[" in text or "(" in text:
-                    continue  # tones and stage directions
-                transcripts[key.strip()] = text
+        transcripts = dict(asterisk_transcripts(txt))
         root = glob.glob(os.path.join(data, f"asterisk-core-sounds-{lang}-g722", "usr/share/asterisk/sounds/*"))[0]
         for f in sorted(glob.glob(os.path.join(root, "**", "*.g722"), recursive=True)):
             key = os.path.relpath(f, root)[: -len(".g722")]
@@ -151,8 +140,8 @@ def main():
                                                          "ganvoice-phonemize"))
     ap.add_argument("--out", default=None)
     a = ap.parse_args()
-    vprep.fetch(a.root, [p + "-g722" for p in TEXT_PACKAGES] + TEXT_PACKAGES +
-                ["fillets-ng-data", "fillets-ng-data-nl"])
+    fetch(a.root, [p + "-g722" for p in TEXT_PACKAGES] + TEXT_PACKAGES +
+          ["fillets-ng-data", "fillets-ng-data-nl"])
     data = os.path.join(a.root, "data")
     items = asterisk_items(data) + fillets_nl_items(data)
     for it in items:
@@ -164,7 +153,7 @@ def main():
     print("speakers:", {k: v for k, v in sorted(counts.items()) if v >= MIN_UTTS_PER_SPEAKER},
           file=sys.stderr)
     phonemize(a.phonemizer, items)
-    mel_fn = audio.MelSpectrogram()
+    mel_fn = MelSpectrogram()
     symbols = {}
     out_items = []
     total = 0.0
@@ -172,7 +161,7 @@ def main():
         syms = it["symbols"]
         if len(syms) < 2:
             continue
-        x = vprep.trim(vprep.decode(it["path"]), thresh_db=-40.0, margin=0.05)
+        x = trim(decode(it["path"]), thresh_db=-40.0, margin=0.05)
         if len(x) < 22050 * 0.3 or len(x) > 22050 * MAX_SECONDS:
             continue
         peak = np.max(np.abs(x))

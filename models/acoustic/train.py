@@ -1,7 +1,6 @@
-#!/usr/bin/python3
 """Train the ganvoice acoustic model (resumable).
 
-  /usr/bin/python3 models/acoustic/train.py [--data /var/tmp/ganvoice/acoustic/dataset.pt]
+  /usr/bin/python3 -m models.acoustic.train [--data /var/tmp/ganvoice/acoustic/dataset.pt]
       [--ckpt-dir /var/tmp/ganvoice/acoustic/ckpt] [--time-limit 6600] [--device cpu|cuda]
 
 Every step: the aligner's soft alignment (forward-sum loss) and its MAS hard
@@ -21,15 +20,12 @@ import math
 import os
 import random
 import signal
-import sys
 import time
 
 import torch
 import torch.nn.functional as F
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-sys.path.insert(0, HERE)
-from model import AcousticModel, Aligner, beta_binomial_prior, forward_sum_loss, mas  # noqa: E402
+from models.acoustic.model import AcousticModel, Aligner, beta_binomial_prior, forward_sum_loss, mas
 
 LOG_CLAMP = math.log(1e-5)
 

@@ -1,5 +1,4 @@
-#!/usr/bin/python3
-"""Drive the text-to-speech systems compared by evaluate.py from Python.
+"""Drive the text-to-speech systems compared by evaluate_tts.py from Python.
 
   * Ganvoice: the same TorchScript models the C++ runtime loads
     (docs/models.md): text -> build/examples/ganvoice-phonemize (the C++ text
@@ -10,7 +9,7 @@
 
 Every synthesiser returns (float32 mono waveform in [-1, 1], sample rate).
 
-  /usr/bin/python3 models/acoustic/ttsdrive.py --acoustic A.ts --acoustic-card A.json \
+  /usr/bin/python3 -m models.acoustic.ttsdrive --acoustic A.ts --acoustic-card A.json \
       --vocoder models/vocoder/vocoder.ts "Some text." out.wav
 """
 import json
@@ -21,6 +20,8 @@ import tempfile
 import unicodedata
 
 import numpy as np
+
+from models.common.audio import read_wav, write_wav
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(os.path.dirname(HERE))
@@ -150,25 +151,6 @@ class Ganvoice:
 
     def synth(self, text):
         return self.synth_many([text])[0]
-
-
-def read_wav(path):
-    import scipy.io.wavfile as wf
-    sr, x = wf.read(path)
-    if x.ndim > 1:
-        x = x.mean(axis=1)
-    if x.dtype == np.int16:
-        x = x.astype(np.float32) / 32768.0
-    elif x.dtype == np.int32:
-        x = x.astype(np.float32) / 2147483648.0
-    elif x.dtype == np.uint8:
-        x = (x.astype(np.float32) - 128.0) / 128.0
-    return x.astype(np.float32), int(sr)
-
-
-def write_wav(path, x, sr):
-    import scipy.io.wavfile as wf
-    wf.write(path, sr, (np.clip(np.asarray(x, np.float64), -1, 1) * 32767).astype(np.int16))
 
 
 class CommandTTS:

@@ -17,6 +17,8 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
+from models.common.mel import AudioConfig, mel_filterbank
+
 SAMPLE_RATE = 16000
 N_FFT = 512
 WIN = 400
@@ -24,33 +26,8 @@ HOP = 160
 N_MELS = 40
 FMIN = 50.0
 FMAX = 7600.0
-
-
-def hz_to_mel(hz):
-    hz = torch.as_tensor(hz, dtype=torch.float64)
-    lin = 3.0 * hz / 200.0
-    log = 15.0 + torch.log(torch.clamp(hz, min=1e-9) / 1000.0) / (math.log(6.4) / 27.0)
-    return torch.where(hz >= 1000.0, log, lin)
-
-
-def mel_to_hz(m):
-    m = torch.as_tensor(m, dtype=torch.float64)
-    lin = 200.0 * m / 3.0
-    log = 1000.0 * torch.exp((math.log(6.4) / 27.0) * (m - 15.0))
-    return torch.where(m >= 15.0, log, lin)
-
-
-def mel_filterbank() -> torch.Tensor:
-    """[N_MELS, N_FFT//2+1] Slaney-scale triangles with area normalisation."""
-    freqs = torch.arange(N_FFT // 2 + 1, dtype=torch.float64) * SAMPLE_RATE / N_FFT
-    pts = mel_to_hz(torch.linspace(float(hz_to_mel(FMIN)), float(hz_to_mel(FMAX)), N_MELS + 2))
-    fb = torch.zeros(N_MELS, freqs.numel(), dtype=torch.float64)
-    for m in range(N_MELS):
-        lo, c, hi = pts[m], pts[m + 1], pts[m + 2]
-        up = (freqs - lo) / (c - lo)
-        down = (hi - freqs) / (hi - c)
-        fb[m] = torch.clamp(torch.minimum(up, down), min=0.0) * (2.0 / (hi - lo))
-    return fb.float()
+# The front-end as models.common.mel describes one (its Slaney filterbank).
+FRONT_END = AudioConfig(sample_rate=SAMPLE_RATE, n_fft=N_FFT, hop=HOP, win=WIN, n_mels=N_MELS, fmin=FMIN, fmax=FMAX)
 
 
 class ConvBlock(nn.Module):
@@ -72,7 +49,7 @@ class SpeakerEncoder(nn.Module):
         self.hop = HOP
         self.win = WIN
         self.register_buffer("window", torch.hann_window(WIN, periodic=True), persistent=False)
-        self.register_buffer("melfb", mel_filterbank(), persistent=False)
+        self.register_buffer("melfb", mel_filterbank(FRONT_END), persistent=False)
         self.inp = ConvBlock(N_MELS, channels, 5)
         self.blocks = nn.ModuleList([ConvBlock(channels, channels, 3, d) for d in (2, 3, 4)])
         self.expand = nn.Conv1d(channels, 3 * channels, 1)

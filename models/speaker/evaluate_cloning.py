@@ -1,7 +1,6 @@
-#!/usr/bin/python3
 """Objective evaluation of voice cloning (speakerembed + ganvoice) on unseen speakers.
 
-  /usr/bin/python3 models/speaker/evaluate_cloning.py [--build build] [--model-dir models]
+  /usr/bin/python3 -m models.speaker.evaluate_cloning [--build build] [--model-dir models]
       [--work /var/tmp/ganvoice/clone-eval] [--data /var/tmp/ganvoice/data] [--resynth]
 
 docs/cloning-evaluation.md describes the protocol and every number; in short:
@@ -39,11 +38,15 @@ import re
 import subprocess
 import sys
 import time
-from fractions import Fraction
 
 import numpy as np
 from scipy.io import wavfile
 from scipy.signal import resample_poly
+
+from models.common import audio
+from models.common import mcd as MCD
+from models.common.data import asterisk_transcripts
+from models.common.mel import htk_filterbank, htk_mel, htk_mel_to_hz
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.normpath(os.path.join(HERE, "..", ".."))
@@ -160,7 +163,7 @@ def speaker_files(data):
                 if re.search(r"beep|tone|silence|music|moh", b):
                     continue
                 if pkg.startswith("asterisk-core-sounds-en") and b.startswith("conf-"):
-                    continue  # held out (models/acoustic/evaluate.py)
+                    continue  # held out (models/acoustic/evaluate_tts.py)
                 out.append(f)
         return out
 
@@ -185,22 +188,14 @@ def speaker_files(data):
 
 
 def decode(path, rate=None):
-    """mono float32 at `rate` (None: the file's own rate, read with ffprobe)."""
-    if rate is None:
-        r = subprocess.run(["ffprobe", "-v", "error", "-select_streams", "a:0", "-show_entries",
-                            "stream=sample_rate", "-of", "csv=p=0", path],
-                           capture_output=True, text=True, check=True)
-        rate = int(r.stdout.strip().split()[0])
-    r = subprocess.run(["ffmpeg", "-v", "error", "-nostdin", "-i", path, "-ac", "1", "-ar", str(rate),
-                        "-f", "f32le", "-"], capture_output=True, check=True)
-    return np.frombuffer(r.stdout, np.float32).copy(), rate
+    """(mono float32 at `rate`, rate); None: the file's own rate, read with ffprobe."""
+    rate = rate or audio.probe_rate(path)
+    return audio.decode(path, rate, float_samples=True), rate
 
 
 def to_sr(x, rate):
-    if rate == SR:
-        return x.astype(np.float32)
-    fr = Fraction(SR, rate)
-    return resample_poly(x.astype(np.float64), fr.numerator, fr.denominator).astype(np.float32)
+    """float32 at the analysis rate SR."""
+    return audio.resample(x, rate, SR).astype(np.float32)
 
 
 def split_speaker(name, files, cache, target):
@@ -444,12 +439,7 @@ def envelope_gain(gst, target_profile, base_wav, base_meta, out_dir):
     for _ in range(2):
         g = 0.25 * np.r_[g[0], g[:-1]] + 0.5 * g + 0.25 * np.r_[g[1:], g[-1]]
 
-    def mel(f):
-        return 2595 * np.log10(1 + f / 700.0)
-
-    def imel(m):
-        return 700 * (10 ** (m / 2595.0) - 1)
-    hz = imel(np.linspace(0, mel(8000), len(te) + 2))[1:-1]
+    hz = htk_mel_to_hz(np.linspace(0, htk_mel(8000), len(te) + 2))[1:-1]
     return {"band_hz": hz.round().tolist(), "target": te.tolist(), "base": be.tolist(),
             "gain_db": np.clip(g, -12, 12).round(2).tolist(),
             "clamped_bands": int(np.sum(np.abs(g) > 12)),
@@ -495,22 +485,7 @@ def vad(x):
     return db > max(np.percentile(db, 99) - 30.0, -60.0)
 
 
-def mel_fb(nmels=24, fmin=0.0, fmax=SR / 2):
-    def mel(f):
-        return 2595 * np.log10(1 + f / 700.0)
-
-    def imel(m):
-        return 700 * (10 ** (m / 2595.0) - 1)
-    pts = imel(np.linspace(mel(fmin), mel(fmax), nmels + 2))
-    freqs = np.arange(NFFT // 2 + 1) * SR / NFFT
-    fb = np.zeros((nmels, len(freqs)))
-    for i in range(nmels):
-        lo, c, hi = pts[i:i + 3]
-        fb[i] = np.clip(np.minimum((freqs - lo) / (c - lo), (hi - freqs) / (hi - c)), 0, None)
-    return fb
-
-
-FB = mel_fb()
+FB = htk_filterbank(SR, NFFT, 24)   # 24 HTK mel bands, 0-4 kHz
 NMELS = FB.shape[0]
 DCT = np.sqrt(2.0 / NMELS) * np.cos(np.pi / NMELS * (np.arange(NMELS)[None, :] + 0.5) *
                                     np.arange(1, 21)[:, None])   # c1..c20
@@ -712,15 +687,8 @@ def transcripts(data):
                                        f"core-sounds-{lang}.txt.gz"), recursive=True)
         texts = {}
         if found:
-            import gzip
-            with gzip.open(found[0], "rt", encoding="utf-8", errors="replace") as fh:
-                for line in fh:
-                    if line.startswith(";") or ":" not in line:
-                        continue
-                    key, text = line.split(":", 1)
-                    text = text.strip()
-                    if text and "[" not in text and "(" not in text:
-                        texts[os.path.basename(key.strip())] = text
+            for key, text in asterisk_transcripts(found[0]):
+                texts[os.path.basename(key)] = text
         out[target] = texts
     lib = os.path.join(data, "pocketsphinx-testdata/usr/share/pocketsphinx/test/data/librivox/transcription")
     texts = {}
@@ -734,13 +702,11 @@ def transcripts(data):
 
 
 def parallel_mcd(gst, name, lang, meta, texts, conds, work, force):
-    """MCD-DTW (models/acoustic/evaluate.py: 16 kHz, 40 HTK mel bands to 7 kHz,
+    """MCD-DTW (models/common/mcd.py: 16 kHz, 40 HTK mel bands to 7 kHz,
     c1..c13, symmetric DTW) of each condition's speech against the target's own
     recordings of the same prompts (its non-reference clips with a transcript),
     in the target's band: for a telephone target (native rate <= 8 kHz) the
     synthetic speech goes through 8 kHz as well.  conds: label -> voice."""
-    sys.path.insert(0, os.path.join(REPO, "models", "acoustic"))
-    import evaluate as aev  # noqa: E402
     clips = [f for f in meta["test_files"] + meta["enroll_files"]
              if os.path.splitext(os.path.basename(f))[0] in texts][:PARALLEL]
     if not clips:
@@ -749,7 +715,7 @@ def parallel_mcd(gst, name, lang, meta, texts, conds, work, force):
     narrow = meta["native_rate"] <= 8000
 
     def band(x, rate):
-        y = aev.to16k(x, rate)
+        y = MCD.to16k(x, rate)
         if narrow:
             y = resample_poly(resample_poly(y, 1, 2), 2, 1)
         return y
@@ -757,7 +723,7 @@ def parallel_mcd(gst, name, lang, meta, texts, conds, work, force):
     real = []
     for f in clips:
         x, r = decode(f)
-        real.append(aev.Analysis(aev.trim(band(x, r))))
+        real.append(MCD.Analysis(MCD.trim(band(x, r))))
     out = {"prompts": len(clips), "narrow_band": narrow, "mcd13": {}, "per_prompt": {}}
     for label, voice in conds.items():
         cond = f"par-{label}-{name}"
@@ -773,7 +739,7 @@ def parallel_mcd(gst, name, lang, meta, texts, conds, work, force):
             seg = x[int(a * rate // 1e9):int(b * rate // 1e9)]
             if len(seg) < rate // 10:
                 continue
-            vals.append(aev.compare(real[i], aev.Analysis(aev.trim(band(seg, rate))))["mcd13"])
+            vals.append(MCD.compare(real[i], MCD.Analysis(MCD.trim(band(seg, rate))))["mcd13"])
         out["mcd13"][label] = float(np.mean(vals)) if vals else float("nan")
         out["per_prompt"][label] = vals
     return out
@@ -1031,7 +997,7 @@ def main():
               f"{row['f0_err_hz']:+.0f} | {row['f0_err_st']:+.1f} | {row['f0_err_vs_reference_st']:+.1f} | "
               f"{row['f0_base_err_st']:+.1f} |")
     if mcd:
-        print("\nMCD-DTW in dB (c1..c13, models/acoustic/evaluate.py) against the target's own "
+        print("\nMCD-DTW in dB (c1..c13, models/common/mcd.py) against the target's own "
               "recordings of the same prompts (its non-reference clips with a transcript; "
               "telephone targets compared in 0-4 kHz); lower is closer:\n")
         labels = ["clone", "clone-no-map", "adapted", "base"]

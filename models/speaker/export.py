@@ -1,7 +1,6 @@
-#!/usr/bin/python3
 """Export the speaker encoder: models/speaker/speaker.ts + speaker.json.
 
-  /usr/bin/python3 models/speaker/export.py [--ckpt /var/tmp/ganvoice/speaker/ckpt/last.pt]
+  /usr/bin/python3 -m models.speaker.export [--ckpt /var/tmp/ganvoice/speaker/ckpt/last.pt]
 
 The card holds the encoder's embeddings of the acoustic model's built-in
 voices (the mean over 10 s chunks of their training recordings), which is
@@ -16,16 +15,15 @@ import argparse
 import json
 import os
 import random
-import sys
 
 import numpy as np
 import torch
 
+from models.speaker import encoder as M
+from models.speaker import evaluate_cloning as EC
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.normpath(os.path.join(HERE, "..", ".."))
-sys.path.insert(0, HERE)
-import encoder as M  # noqa: E402
-import evaluate_cloning as EC  # noqa: E402
 
 TEMPERATURE = 0.05
 

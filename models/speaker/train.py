@@ -1,7 +1,6 @@
-#!/usr/bin/python3
 """Train the ganvoice speaker encoder (models/speaker/encoder.py).
 
-  /usr/bin/python3 models/speaker/train.py --time-limit 1500
+  /usr/bin/python3 -m models.speaker.train --time-limit 1500
 
 Data: the training speakers of the vocoder and acoustic recipes (Debian
 packages fetched with apt-get download): the five asterisk-core-sounds voices
@@ -26,18 +25,16 @@ import math
 import os
 import random
 import signal
-import sys
 import time
 
 import numpy as np
 import torch
 import torch.nn.functional as F
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-sys.path.insert(0, HERE)
-sys.path.insert(0, os.path.join(HERE, "..", "vocoder"))
-import encoder as M  # noqa: E402
-from prepare_data import FORBIDDEN, TRAIN_PACKAGES, decode, fetch, trim  # noqa: E402
+from models.common.audio import decode, trim
+from models.common.data import FORBIDDEN, TRAIN_PACKAGES, fetch
+from models.common.mel import mel_filterbank
+from models.speaker import encoder as M
 
 MIN_CLIPS = 6
 
@@ -102,7 +99,7 @@ class Augmenter:
     def __init__(self, lifter=30):
         self.nbin = M.N_FFT // 2 + 1
         self.lifter = lifter
-        self.melfb = M.mel_filterbank()
+        self.melfb = mel_filterbank(M.FRONT_END)
         self.freqs = torch.arange(self.nbin, dtype=torch.float32) * M.SAMPLE_RATE / M.N_FFT
 
     def warp(self, L, factor):

@@ -1,24 +1,22 @@
-#!/usr/bin/python3
 """Export the trained generator to TorchScript (models/vocoder/vocoder.ts) + model card.
 
-  /usr/bin/python3 models/vocoder/export.py [--ckpt-dir /var/tmp/ganvoice/vocoder]
+  /usr/bin/python3 -m models.vocoder.export [--ckpt-dir /var/tmp/ganvoice/vocoder]
 
 Run with Debian's torch (1.13) so that the C++ runtime (libtorch 1.13) can load it.
-Input  : log-mel float32 [1, 80, frames]  (audio.MelSpectrogram)
+Input  : log-mel float32 [1, 80, frames]  (models/common/mel.py MelSpectrogram)
 Output : waveform float32 [1, frames * 256], 22050 Hz
-The card's "metrics" are filled in by evaluate.py.
+The card's "metrics" are filled in by evaluate_vocoder.py.
 """
 import argparse
 import json
 import os
-import sys
 
 import torch
 
+from models.common.mel import CFG, MEL_FORMULA, mel_filterbank
+from models.vocoder.model import GENERATOR_HPARAMS, build_generator
+
 HERE = os.path.dirname(os.path.abspath(__file__))
-sys.path.insert(0, HERE)
-from audio import CFG, MEL_FORMULA, mel_filterbank  # noqa: E402
-from model import GENERATOR_HPARAMS, build_generator  # noqa: E402
 
 PACKAGES = {
     "asterisk-core-sounds-en-g722": {"version": "1.6.1-1", "language": "en-US", "speaker": "Allison Smith (female)",
@@ -41,7 +39,7 @@ PACKAGES = {
                            "licence": "GPL-2 (same debian/copyright text as fillets-ng-data)",
                            "attribution": "Fish Fillets NG Dutch dialogue, fillets.sourceforge.net"},
 }
-# Mel-consistency post-filter (model.MelConsistencyFilter), chosen by evaluate.py on the held-out
+# Mel-consistency post-filter (model.MelConsistencyFilter), chosen by evaluate_vocoder.py on the held-out
 # sets (docs/vocoder.md, sweep_post_filter.py): 16 iterations with step 1.8 and momentum 0.5 gave the
 # lowest MCD and F0 RMSE of the settings the speed targets allow.
 POST_ITERS = 16

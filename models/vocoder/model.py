@@ -43,14 +43,14 @@ class ConvNeXtBlock(nn.Module):
 class MelConsistencyFilter(nn.Module):
     """Post-filter: pulls the waveform's re-analysed log-mel onto the input log-mel.
 
-    Each iteration analyses y in the front-end's framing (audio.py: reflect pad 384,
+    Each iteration analyses y in the front-end's framing (models/common/mel.py: reflect pad 384,
     frames at t*hop), measures its mel, and scales every STFT bin by `alpha` times the
     log-mel error of the bands it belongs to (spread back over the triangles), plus
     `momentum` times the previous iteration's log-gain, then resynthesises by weighted
     overlap-add. A bin's boosts add up to at most max_db; its cuts are not limited.
     The phase and the harmonic fine structure stay the generator's; only the band
     envelope moves. Bins above fmax are left alone. It has no weights; it only needs
-    the front-end's FB. (It frames with unfold + rfft rather than audio.py's torch.stft
+    the front-end's FB. (It frames with unfold + rfft rather than mel.py's torch.stft
     because it also needs the inverse in the same framing.)
     """
 

@@ -1,13 +1,12 @@
-#!/usr/bin/python3
 """Fetch the Debian audio packages, decode them and build the training pack.
 
-  /usr/bin/python3 models/vocoder/prepare_data.py                 # train pack
-  /usr/bin/python3 models/vocoder/prepare_data.py --heldout-only  # only fetch eval sets
+  /usr/bin/python3 -m models.vocoder.prepare_data                 # train pack
+  /usr/bin/python3 -m models.vocoder.prepare_data --heldout-only  # only fetch eval sets
 
-Packages are fetched with `apt-get download` and unpacked with `dpkg-deb -x` under
-<root>/debs and <root>/data (root = /var/tmp/ganvoice by default).  Audio is decoded
-and resampled to 22050 Hz mono with ffmpeg (Debian package `ffmpeg`; its g722 and
-vorbis decoders and swresample resampler).
+Packages (the lists are in models/common/data.py) are fetched with `apt-get download`
+and unpacked with `dpkg-deb -x` under <root>/debs and <root>/data (root =
+/var/tmp/ganvoice by default).  Audio is decoded and resampled to 22050 Hz mono with
+ffmpeg (Debian package `ffmpeg`; its g722 and vorbis decoders and swresample resampler).
 
 The training pack is an .npz with one int16 array `audio` (all utterances
 concatenated), `offsets`, `lengths`, `source` (index into `sources`) and `names`.
@@ -23,67 +22,12 @@ import io
 import lzma
 import os
 import random
-import subprocess
 import sys
 
 import numpy as np
 
-SR = 22050
-TRAIN_PACKAGES = [
-    "asterisk-core-sounds-en-g722", "asterisk-core-sounds-es-g722", "asterisk-core-sounds-fr-g722",
-    "asterisk-core-sounds-it-g722", "asterisk-core-sounds-ru-g722",
-    "fillets-ng-data", "fillets-ng-data-nl",
-]
-HELDOUT_PACKAGES = ["asterisk-prompt-es-co", "asterisk-prompt-fr-armelle", "asterisk-prompt-it-menardi",
-                    "asterisk-prompt-it-menardi-wav", "fillets-ng-data-cs"]
-# names that must never reach the training pack
-FORBIDDEN = ("asterisk-prompt-", "fillets-ng-data-cs", "pocketsphinx")
-
-
-def fetch(root, packages):
-    debs = os.path.join(root, "debs")
-    data = os.path.join(root, "data")
-    os.makedirs(debs, exist_ok=True)
-    for p in packages:
-        dest = os.path.join(data, p)
-        if os.path.isdir(dest):
-            continue
-        if not glob.glob(os.path.join(debs, p + "_*.deb")):
-            subprocess.run(["apt-get", "download", p], cwd=debs, check=True)
-        deb = sorted(glob.glob(os.path.join(debs, p + "_*.deb")))[-1]
-        os.makedirs(dest, exist_ok=True)
-        subprocess.run(["dpkg-deb", "-x", deb, dest], check=True)
-
-
-def decode(path, sr=SR):
-    """Any file ffmpeg reads -> float32 mono at sr."""
-    cmd = ["ffmpeg", "-v", "error", "-threads", "1"]
-    if path.endswith(".g722"):
-        cmd += ["-f", "g722"]  # raw G.722, 16 kHz
-    elif path.endswith(".gsm"):
-        cmd += ["-f", "gsm"]   # raw GSM 06.10, 8 kHz
-    cmd += ["-i", path, "-ac", "1", "-ar", str(sr), "-f", "s16le", "-"]
-    raw = subprocess.run(cmd, check=True, stdout=subprocess.PIPE).stdout
-    return np.frombuffer(raw, dtype="<i2").astype(np.float32) / 32768.0
-
-
-def trim(x, sr=SR, thresh_db=-45.0, margin=0.1):
-    """Cut leading/trailing parts quieter than thresh_db below the peak (keep 0.1 s)."""
-    if len(x) == 0:
-        return x
-    frame = 256
-    n = len(x) // frame
-    if n < 2:
-        return x
-    e = np.sqrt(np.mean(x[: n * frame].reshape(n, frame) ** 2, axis=1) + 1e-12)
-    db = 20 * np.log10(e / (np.max(e) + 1e-12))
-    idx = np.nonzero(db > thresh_db)[0]
-    if len(idx) == 0:
-        return x[:0]
-    m = int(margin * sr)
-    a = max(0, idx[0] * frame - m)
-    b = min(len(x), (idx[-1] + 1) * frame + m)
-    return x[a:b]
+from models.common.audio import SR, decode, trim
+from models.common.data import FORBIDDEN, HELDOUT_PACKAGES, TRAIN_PACKAGES, fetch
 
 
 def train_sources(data):

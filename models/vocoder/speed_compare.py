@@ -1,7 +1,6 @@
-#!/usr/bin/python3
 """CPU speed of the two candidate generators (random weights; speed only, not quality).
 
-  /usr/bin/python3 models/vocoder/speed_compare.py [--threads 2] [--seconds 10]
+  /usr/bin/python3 -m models.vocoder.speed_compare [--threads 2] [--seconds 10]
 
 (a) the shipped design: Vocos-style ConvNeXt at frame rate + iSTFT head
 (b) a HiFi-GAN V3-style upsampling generator (ch 256, rates 8-8-4, ResBlock2)
@@ -9,15 +8,12 @@ Both scripted with torch.jit.script + freeze, run under torch.inference_mode().
 """
 import argparse
 import json
-import os
-import sys
 import time
 
 import torch
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from audio import CFG  # noqa: E402
-from model import HiFiGANV3Generator, VocosGenerator  # noqa: E402
+from models.common.mel import CFG
+from models.vocoder.model import HiFiGANV3Generator, VocosGenerator
 
 
 def rtf(model, mel, runs, warmup=2):

@@ -1,10 +1,9 @@
-#!/usr/bin/python3
 """Compare settings of the mel-consistency post-filter on the held-out copy-synthesis set.
 
-  /usr/bin/python3 models/vocoder/sweep_post_filter.py [--per-set 40] \
+  /usr/bin/python3 -m models.vocoder.sweep_post_filter [--per-set 40] \
       '{"iters": 10, "alpha": 1.5, "momentum": 0.4}' '{"iters": 16, "alpha": 1.8, "momentum": 0.5}'
 
-The utterances are evaluate.py's (same selection, same metrics). The generator runs once per
+The utterances are evaluate_vocoder.py's (same selection, same metrics). The generator runs once per
 utterance; each setting then only re-runs the post-filter on its output, so a setting takes
 seconds. The utterances, their mels and Griffin-Lim A's metrics are cached (outside the repo)
 in --cache. Prints, per setting, each metric's all-set mean beside Griffin-Lim A's, the 95 %
@@ -21,11 +20,11 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from models.common.mel import CFG, MelSpectrogram, mel_filterbank
+from models.vocoder import evaluate_vocoder as E
+from models.vocoder.model import MelConsistencyFilter, build_generator
+
 HERE = os.path.dirname(os.path.abspath(__file__))
-sys.path.insert(0, HERE)
-import evaluate as E  # noqa: E402
-from audio import CFG, MelSpectrogram, mel_filterbank  # noqa: E402
-from model import MelConsistencyFilter, build_generator  # noqa: E402
 
 
 def utterance_metrics(mel_fn, u, y):

@@ -1,8 +1,7 @@
-#!/usr/bin/python3
 """Train the ganvoice GAN vocoder (Vocos-style generator, MPD + MRD discriminators).
 
-  /usr/bin/python3 models/vocoder/train.py --device cuda            # GPU
-  /usr/bin/python3 models/vocoder/train.py --device cpu --batch 4 --seg 8192 --threads 2
+  /usr/bin/python3 -m models.vocoder.train --device cuda            # GPU
+  /usr/bin/python3 -m models.vocoder.train --device cpu --batch 4 --seg 8192 --threads 2
 
 Resumes from <ckpt-dir>/last.pt when it exists (default /var/tmp/ganvoice/vocoder).
 Stops by itself after --time-limit seconds of wall clock or --max-steps, always
@@ -17,16 +16,13 @@ import math
 import os
 import shutil
 import signal
-import sys
 import time
 
 import numpy as np
 import torch
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from audio import CFG, MelSpectrogram  # noqa: E402
-from model import (Discriminators, build_generator, disc_loss, feature_loss,  # noqa: E402
-                   gen_adv_loss)
+from models.common.mel import CFG, MelSpectrogram
+from models.vocoder.model import Discriminators, build_generator, disc_loss, feature_loss, gen_adv_loss
 
 
 def load_pack(path):

@@ -8,6 +8,8 @@ cd "$(dirname "$0")/../.."
 rounds=${1:-5}
 threads=${2:-2}
 export GANVOICE_SOURCE_DIR=$PWD
+# vocoder_python.py imports the recipes' front-end (the package models).
+export PYTHONPATH=$PWD${PYTHONPATH:+:$PYTHONPATH}
 cpp=() py=()
 for ((i = 0; i < rounds; i++)); do
   c=$(build/tests/bench/vocoder-bench --threads "$threads" --repeats 3)

@@ -1,11 +1,13 @@
 #!/usr/bin/python3
 """Python reference speed bench of the shipped vocoder (compare the C++ runtime against it).
 
-  /usr/bin/python3 tests/bench/vocoder_python.py [--threads 2] [--seconds 10] [--runs 5]
+  PYTHONPATH=. /usr/bin/python3 tests/bench/vocoder_python.py [--threads 2] [--seconds 10] [--runs 5]
+
+(from the repository root: PYTHONPATH makes the recipes' package `models` importable).
 
 Loads models/vocoder/vocoder.ts with the system torch, vocodes the log-mel of
 --seconds of a deterministic synthetic voice-like signal (computed with the shared
-front-end models/vocoder/audio.py) --runs times after --warmup runs, and prints one
+front-end models/common/mel.py) --runs times after --warmup runs, and prints one
 JSON line: real-time factor (compute time / audio time) and peak RSS.
 """
 import argparse
@@ -13,16 +15,14 @@ import json
 import math
 import os
 import resource
-import sys
 import time
 
 import torch
 
+from models.common.mel import CFG, MelSpectrogram
 from torch_threads import set_threads
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-sys.path.insert(0, os.path.join(REPO, "models", "vocoder"))
-from audio import CFG, MelSpectrogram  # noqa: E402
 
 
 def synthetic_voice(seconds, sr=CFG.sample_rate):

@@ -1,7 +1,10 @@
-"""Shared audio front-end of the ganvoice vocoder (training, export, evaluation).
+"""Mel scales and filterbanks: the models' log-mel front-end, and the HTK filterbank of the evaluations.
 
-Plain torch only (no librosa / torchaudio), so that the C++ runtime can reproduce
-it exactly.  The formula (also written in vocoder.json and docs/vocoder.md):
+The log-mel front-end (MelSpectrogram with CFG) is the vocoder's and the acoustic model's:
+training, export, evaluation and the bench use it, and the speaker encoder uses its Slaney
+filterbank with its own AudioConfig.  Plain torch only (no librosa / torchaudio), so that
+the C++ runtime can reproduce it exactly.  The formula (also written in vocoder.json and
+docs/vocoder.md):
 
   x        : float32 waveform in [-1, 1], 22050 Hz, mono
   x_pad    = reflect_pad(x, (n_fft - hop) / 2 on both sides)        # 384 samples
@@ -21,10 +24,14 @@ FB is the Slaney-style mel filterbank (librosa.filters.mel(htk=False, norm="slan
   triangle m rises from hz[m] to hz[m+1] and falls to hz[m+2], weights
       max(0, min((f_hz - hz[m]) / (hz[m+1] - hz[m]), (hz[m+2] - f_hz) / (hz[m+2] - hz[m+1])))
   Slaney area normalisation: triangle m is multiplied by 2 / (hz[m+2] - hz[m]).
+
+htk_filterbank is only for analysis (the evaluations' cepstra): triangles of peak 1, equally
+spaced on the HTK mel scale 2595 log10(1 + hz / 700), in numpy float64.
 """
 from dataclasses import asdict, dataclass
 import math
 
+import numpy as np
 import torch
 import torch.nn.functional as F
 
@@ -69,7 +76,7 @@ def mel_to_hz_slaney(mel: torch.Tensor) -> torch.Tensor:
 
 
 def mel_filterbank(cfg: AudioConfig = CFG) -> torch.Tensor:
-    """[n_mels, n_fft//2+1] float32 Slaney mel filterbank with Slaney area norm."""
+    """[n_mels, n_fft//2+1] float32 Slaney mel filterbank with Slaney area norm (cfg's rate, n_fft, band)."""
     n_freqs = cfg.n_fft // 2 + 1
     fft_hz = torch.linspace(0.0, cfg.sample_rate / 2.0, n_freqs, dtype=torch.float64)
     m_lo = hz_to_mel_slaney(torch.tensor(float(cfg.fmin), dtype=torch.float64))
@@ -124,3 +131,25 @@ MEL_FORMULA = {
     "compression": "natural log: ln(max(mel, 1e-5))",
     "reference": "same formula as librosa.filters.mel(sr=22050, n_fft=1024, n_mels=80, fmin=0, fmax=8000, htk=False, norm='slaney') (HiFi-GAN mel_basis); not numerically cross-checked here, librosa is not installed",
 }
+
+
+def htk_mel(hz):
+    """HTK mel scale: 2595 log10(1 + hz / 700)."""
+    return 2595.0 * np.log10(1.0 + hz / 700.0)
+
+
+def htk_mel_to_hz(mel):
+    return 700.0 * (10.0 ** (mel / 2595.0) - 1.0)
+
+
+def htk_filterbank(sr, n_fft, n_mels, fmin=0.0, fmax=None):
+    """[n_mels, n_fft//2+1] float64 numpy: triangles of peak 1 equally spaced on the HTK mel scale
+    from fmin to fmax (default sr / 2), over the FFT bin frequencies k * sr / n_fft; no normalisation."""
+    fmax = sr / 2.0 if fmax is None else fmax
+    pts = htk_mel_to_hz(np.linspace(htk_mel(fmin), htk_mel(fmax), n_mels + 2))
+    bins = np.linspace(0.0, sr / 2.0, n_fft // 2 + 1)
+    fb = np.zeros((n_mels, len(bins)))
+    for m in range(n_mels):
+        lo, c, hi = pts[m], pts[m + 1], pts[m + 2]
+        fb[m] = np.maximum(0.0, np.minimum((bins - lo) / (c - lo), (hi - bins) / (hi - c)))
+    return fb

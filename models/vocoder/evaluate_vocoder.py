@@ -1,7 +1,6 @@
-#!/usr/bin/python3
 """Copy-synthesis evaluation of models/vocoder/vocoder.ts on held-out recordings.
 
-  /usr/bin/python3 models/vocoder/evaluate.py [--per-set 40]
+  /usr/bin/python3 -m models.vocoder.evaluate_vocoder [--per-set 40]
 
 Held-out sets (fetched by prepare_data.py --heldout-only, never trained on):
   es-co       asterisk-prompt-es-co            (GSM 8 kHz, upsampled to 22050)
@@ -10,7 +9,7 @@ Held-out sets (fetched by prepare_data.py --heldout-only, never trained on):
   cs-fillets  fillets-ng-data-cs               (Vorbis 22.05 kHz, many characters)
   en-conf     asterisk-core-sounds-en-g722 conf-* (G.722 16 kHz; excluded from training)
 
-real audio -> log-mel (audio.MelSpectrogram) -> (a) vocoder, (b) Griffin-Lim
+real audio -> log-mel (models/common/mel.py MelSpectrogram) -> (a) vocoder, (b) Griffin-Lim
 (mel inverted by non-negative least squares, then 64 iterations of fast Griffin-Lim,
 momentum 0.99, with the same STFT framing).  Metrics, real vs resynthesis, on the
 frames where the real signal is within 50 dB of its loudest frame:
@@ -18,7 +17,8 @@ frames where the real signal is within 50 dB of its loudest frame:
             spectral convergence + mean |log|X| - log|Y||  (lower is better)
   MCD     : mel-cepstral distortion in dB, c1..c24 = DCT-II (ortho) of the 80 natural-log mels,
             10/ln(10) * sqrt(2 * sum_d (c_d - c'_d)^2), averaged over frames
-  F0 RMSE : Hz, YIN (threshold 0.15, 60-500 Hz, 1024-sample frames, hop 256), frames voiced in both
+  F0 RMSE : Hz, YIN (models/common/pitch.py: threshold 0.15, 60-500 Hz, 1024-sample frames, hop 256),
+            frames voiced in both
   GPE     : share of those frames more than 20 % off (gross pitch errors: octave jumps and the like)
   FPE     : F0 RMSE over the rest (fine pitch error)
   V/UV    : fraction of frames whose voicing decision differs
@@ -39,11 +39,13 @@ import time
 import numpy as np
 import torch
 
+from models.common.audio import decode, trim, write_wav
+from models.common.data import HELDOUT_PACKAGES, fetch
+from models.common.mel import CFG, MelSpectrogram, mel_filterbank
+from models.common.pitch import yin
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(os.path.dirname(HERE))
-sys.path.insert(0, HERE)
-from audio import CFG, MelSpectrogram, mel_filterbank  # noqa: E402
-from prepare_data import decode, trim  # noqa: E402
 
 SR = CFG.sample_rate
 METHODS = {"griffin_lim": "Griffin-Lim A: NNLS + 64 it fast GL (momentum 0.99)",
@@ -141,43 +143,6 @@ def mcd(mel_x, mel_y, keep):
     return float((10.0 / math.log(10.0)) * torch.sqrt(2.0 * ((cx - cy) ** 2).sum(0)).mean())
 
 
-def yin(x, sr=SR, frame=1024, hop=CFG.hop, fmin=60.0, fmax=500.0, thresh=0.15, rms_db=-40.0):
-    x = np.asarray(x, dtype=np.float64)
-    x = np.pad(x, (frame // 2, frame // 2))
-    n = 1 + (len(x) - frame) // hop
-    fr = np.lib.stride_tricks.as_strided(x, (n, frame), (x.strides[0] * hop, x.strides[0]))
-    tmax = int(sr / fmin)
-    tmin = int(sr / fmax)
-    W = frame - tmax
-    d = np.zeros((n, tmax + 1))
-    a = fr[:, :W]
-    for t in range(1, tmax + 1):
-        d[:, t] = np.sum((a - fr[:, t:t + W]) ** 2, axis=1)
-    cum = np.cumsum(d[:, 1:], axis=1) / np.arange(1, tmax + 1)
-    dn = np.ones_like(d)
-    dn[:, 1:] = d[:, 1:] / (cum + 1e-12)
-    f0 = np.zeros(n)
-    voiced = np.zeros(n, dtype=bool)
-    rms = np.sqrt(np.mean(fr ** 2, axis=1) + 1e-12)
-    loud = 20 * np.log10(rms / (rms.max() + 1e-12)) > rms_db
-    for i in range(n):
-        seg = dn[i, tmin:]
-        below = np.nonzero(seg < thresh)[0]
-        if len(below) == 0 or not loud[i]:
-            continue
-        t = below[0]
-        while t + 1 < len(seg) and seg[t + 1] < seg[t]:
-            t += 1
-        tau = t + tmin
-        if 1 <= tau < tmax:  # parabolic interpolation
-            y0, y1, y2 = dn[i, tau - 1], dn[i, tau], dn[i, tau + 1]
-            den = y0 - 2 * y1 + y2
-            tau = tau + (0.5 * (y0 - y2) / den if abs(den) > 1e-12 else 0.0)
-        f0[i] = sr / tau
-        voiced[i] = True
-    return f0, voiced
-
-
 def f0_metrics(x, y):
     """F0 RMSE (Hz) over frames voiced in both, split into gross errors (GPE: the share of those
     frames more than 20 % off) and the fine pitch error (FPE: RMSE over the rest), plus V/UV."""
@@ -242,7 +207,6 @@ def main():
     ap.add_argument("--threads", type=int, default=1)
     a = ap.parse_args()
     torch.set_num_threads(a.threads)
-    from prepare_data import HELDOUT_PACKAGES, fetch
     fetch(a.root, HELDOUT_PACKAGES + ["asterisk-core-sounds-en-g722"])
     sets = heldout_sets(os.path.join(a.root, "data"))
     voc = torch.jit.load(a.model)
@@ -271,10 +235,8 @@ def main():
                 rows[key].append(dict({"mrstft": mr_stft(xt, y), "mcd": mcd(m, my, keep)}, **f0_metrics(xt, y)))
             if used == 0:
                 examples[name] = (x, yg.numpy(), yv.numpy())
-                import scipy.io.wavfile as wf
                 for tag, sig in (("real", x), ("gl", yg.numpy()), ("voc", yv.numpy())):
-                    wf.write(os.path.join(a.wav_dir, f"{name}-{tag}.wav"), SR,
-                             (np.clip(sig, -1, 1) * 32767).astype(np.int16))
+                    write_wav(os.path.join(a.wav_dir, f"{name}-{tag}.wav"), sig, SR)
             used += 1
         per_utt[name] = rows
         results[name] = {k: {m_: float(np.nanmean([r[m_] for r in v])) for m_ in METRICS}
@@ -314,7 +276,7 @@ def main():
     if os.path.exists(a.card):
         card = json.load(open(a.card))
         card["metrics"] = {
-            "protocol": "copy synthesis (real -> log-mel -> vocoder | Griffin-Lim A/B), see models/vocoder/evaluate.py",
+            "protocol": "copy synthesis (real -> log-mel -> vocoder | Griffin-Lim A/B), see models/vocoder/evaluate_vocoder.py",
             "per_set_utterances": a.per_set,
             "methods": METHODS,
             "results": {s: dict({"n": r["n"]}, **{k: {m_: round(v, 4) for m_, v in r[k].items()} for k in METHODS})

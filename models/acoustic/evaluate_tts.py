@@ -1,7 +1,6 @@
-#!/usr/bin/python3
 """Objective quality of ganvoice's English TTS next to espeak-ng and flite.
 
-  /usr/bin/python3 models/acoustic/evaluate.py \
+  /usr/bin/python3 -m models.acoustic.evaluate_tts \
       --acoustic models/acoustic/acoustic.ts --acoustic-card models/acoustic/acoustic.json \
       --vocoder models/vocoder/vocoder.ts [--systems ganvoice,espeak,flite] [--out metrics.json]
 
@@ -12,7 +11,7 @@ Protocol (docs/tts-quality.md defines every number precisely):
      vocoder training).  Each system speaks the prompt's transcript; ganvoice
      speaks as its built-in voice `allison`.  Everything is resampled to 16 kHz
      mono and trimmed at both ends with one rule, then compared with the real
-     recording:
+     recording (the analysis is models/common/mcd.py):
        MCD-DTW   mel-cepstral distortion (dB) of c1..c13 (and c1..c24) from an
                  independent 40-band HTK mel analysis (25 ms Hamming, 5 ms hop,
                  0-7 kHz), averaged over the DTW path;
@@ -30,30 +29,22 @@ Audio goes to --work (outside the repo).  Metrics are merged into --out, so
 """
 import argparse
 import gzip
-import importlib.util
 import json
 import math
 import os
 import re
-import subprocess
 import sys
 import time
 
 import numpy as np
 
+from models.acoustic import ttsdrive
+from models.common.audio import decode, read_wav, write_wav
+from models.common.mcd import FLOOR_DB, FMAX, HOP, N_MELS, NFFT, SR, TRIM_DB, WIN, Analysis, compare, to16k, trim
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(os.path.dirname(HERE))
-sys.path.insert(0, HERE)
-import ttsdrive  # noqa: E402
 
-SR = 16000          # analysis and recogniser rate
-HOP = 80            # 5 ms
-WIN = 400           # 25 ms
-NFFT = 512
-N_MELS = 40
-FMAX = 7000.0       # G.722 passband
-FLOOR_DB = 60.0     # mel power floored this far below the utterance's loudest band-frame
-TRIM_DB = 40.0      # end trimming: 10 ms frames quieter than this below the loudest are cut
 SOUNDS = "asterisk-core-sounds-en-g722/usr/share/asterisk/sounds/en_US_f_Allison"
 TRANSCRIPTS = "asterisk-core-sounds-en/usr/share/doc/asterisk-core-sounds-en/core-sounds-en.txt.gz"
 # Transcript typos (the recording says the corrected word).
@@ -69,162 +60,14 @@ SYSTEMS = {
 DEFAULT_SYSTEMS = "ganvoice,espeak,flite,flite-slt"
 
 
-def _load_vocoder_evaluate():
-    """models/vocoder/evaluate.py (its YIN) under another module name."""
-    path = os.path.join(REPO, "models", "vocoder", "evaluate.py")
-    spec = importlib.util.spec_from_file_location("vocoder_evaluate", path)
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod
-
-
-VE = _load_vocoder_evaluate()
-
-
 # ------------------------------------------------------------------ audio
-def to16k(x, sr):
-    from scipy.signal import resample_poly
-    x = np.asarray(x, dtype=np.float64)
-    if sr == SR:
-        return x
-    g = math.gcd(int(sr), SR)
-    return resample_poly(x, SR // g, int(sr) // g)
-
-
 def decode_real(path):
-    """G.722 is natively 16 kHz: decode straight to 16 kHz (no resampling)."""
-    cmd = ["ffmpeg", "-v", "error", "-threads", "1", "-f", "g722", "-i", path,
-           "-ac", "1", "-ar", str(SR), "-f", "s16le", "-"]
-    raw = subprocess.run(cmd, check=True, stdout=subprocess.PIPE).stdout
-    return np.frombuffer(raw, dtype="<i2").astype(np.float64) / 32768.0
-
-
-def trim(x, db=TRIM_DB, frame=SR // 100):
-    """The one end-trimming rule for all: drop the leading and trailing 10 ms
-    frames whose RMS is more than `db` below the loudest frame's."""
-    n = len(x) // frame
-    if n < 2:
-        return x
-    e = np.sqrt(np.mean(np.asarray(x[: n * frame]).reshape(n, frame) ** 2, axis=1) + 1e-20)
-    loud = np.nonzero(20 * np.log10(e / e.max()) > -db)[0]
-    if len(loud) == 0:
-        return x[:0]
-    return x[loud[0] * frame:(loud[-1] + 1) * frame]
+    """G.722 is natively 16 kHz: decode straight to 16 kHz (no resampling), float64."""
+    return decode(path, SR).astype(np.float64)
 
 
 def level(x, peak=0.8):
     return x / max(1e-4, np.abs(x).max()) * peak
-
-
-# ------------------------------------------------------------------ features
-def htk_mel_fb(sr=SR, n_fft=NFFT, n_mels=N_MELS, fmin=0.0, fmax=FMAX):
-    """Triangular filters equally spaced on the HTK mel scale 2595 log10(1 + f/700)."""
-    hz2mel = lambda f: 2595.0 * np.log10(1.0 + f / 700.0)  # noqa: E731
-    mel2hz = lambda m: 700.0 * (10.0 ** (m / 2595.0) - 1.0)  # noqa: E731
-    pts = mel2hz(np.linspace(hz2mel(fmin), hz2mel(fmax), n_mels + 2))
-    bins = np.linspace(0.0, sr / 2.0, n_fft // 2 + 1)
-    fb = np.zeros((n_mels, len(bins)))
-    for m in range(n_mels):
-        lo, c, hi = pts[m], pts[m + 1], pts[m + 2]
-        fb[m] = np.maximum(0.0, np.minimum((bins - lo) / (c - lo), (hi - bins) / (hi - c)))
-    return fb
-
-
-FB = htk_mel_fb()
-# Cepstrum of the log *amplitude* on the mel axis, scaled as a true cepstrum,
-# ln|X(w~)| = c0 + 2 sum_k c_k cos(k w~) at the band centres w~_n = pi (n + 1/2) / N:
-# c_k = 1/(2N) sum_n ln(E_n) cos(pi k (n + 1/2) / N), E_n the band's power.
-# (An orthonormal DCT-II of ln E_n is 2 sqrt(2N) times larger.)
-_n = np.arange(N_MELS)
-DCT = np.cos(np.pi / N_MELS * np.arange(25)[:, None] * (_n[None, :] + 0.5)) / (2.0 * N_MELS)  # rows c0..c24
-HAMMING = np.hamming(WIN + 1)[:-1]
-
-
-def cepstra(x):
-    """[T, 24] c1..c24; frame t centred on sample t*HOP (T = 1 + len//HOP)."""
-    pad = NFFT // 2
-    xp = np.pad(np.asarray(x, np.float64), (pad, pad), mode="reflect")
-    T = 1 + len(x) // HOP
-    idx = np.arange(T)[:, None] * HOP + (NFFT - WIN) // 2 + np.arange(WIN)[None, :]
-    frames = xp[idx] * HAMMING
-    P = np.abs(np.fft.rfft(frames, NFFT, axis=1)) ** 2          # [T, 257]
-    M = P @ FB.T                                                # [T, 40]
-    M = np.maximum(M, M.max() * 10.0 ** (-FLOOR_DB / 10.0) + 1e-30)
-    return np.log(M) @ DCT.T[:, 1:]                             # [T, 24]
-
-
-def f0_track(x):
-    """YIN of models/vocoder/evaluate.py on 16 kHz: 40 ms frames, 5 ms hop, 60-500 Hz."""
-    f0, v = VE.yin(np.asarray(x, np.float64), sr=SR, frame=640, hop=HOP, fmin=60.0, fmax=500.0)
-    return f0, v
-
-
-def dtw(a, b):
-    """Symmetric DTW (steps (1,0), (0,1), (1,1), each cell's cost counted once)
-    of Euclidean frame distances; returns the path as two index arrays."""
-    cost = np.sqrt(np.maximum(0.0, (a * a).sum(1)[:, None] + (b * b).sum(1)[None, :] - 2.0 * a @ b.T))
-    n, m = cost.shape
-    D = np.empty((n, m))
-    from_left = np.zeros((n, m), dtype=bool)
-    diag = np.zeros((n, m), dtype=bool)
-    S = np.cumsum(cost[0])
-    D[0] = S
-    from_left[0, 1:] = True
-    for i in range(1, n):
-        up, dg = D[i - 1], np.concatenate(([np.inf], D[i - 1][:-1]))
-        take_diag = dg < up
-        A = cost[i] + np.where(take_diag, dg, up)   # arriving from the row above
-        S = np.cumsum(cost[i])
-        R = A - S
-        run = np.minimum.accumulate(R)
-        D[i] = S + run
-        from_left[i] = R > run            # the minimum was reached earlier in the row
-        diag[i] = take_diag
-    i, j = n - 1, m - 1
-    pi, pj = [i], [j]
-    while i > 0 or j > 0:
-        if i == 0 or (j > 0 and from_left[i, j]):
-            j -= 1
-        elif j > 0 and diag[i, j]:
-            i, j = i - 1, j - 1
-        else:
-            i -= 1
-        pi.append(i)
-        pj.append(j)
-    return np.array(pi[::-1]), np.array(pj[::-1])
-
-
-K_MCD = 10.0 / math.log(10.0) * math.sqrt(2.0)
-
-
-class Analysis:
-    def __init__(self, x):
-        self.x = x
-        self.c = cepstra(x)
-        self.f0, self.voiced = f0_track(x)
-        n = min(len(self.c), len(self.f0))
-        self.c, self.f0, self.voiced = self.c[:n], self.f0[:n], self.voiced[:n]
-
-
-def compare(real, syn):
-    pi, pj = dtw(real.c[:, :13], syn.c[:, :13])
-    d = real.c[pi] - syn.c[pj]
-    mcd13 = float(np.mean(K_MCD * np.sqrt((d[:, :13] ** 2).sum(1))))
-    mcd24 = float(np.mean(K_MCD * np.sqrt((d ** 2).sum(1))))
-    both = real.voiced[pi] & syn.voiced[pj]
-    fr, fs = real.f0[pi][both], syn.f0[pj][both]
-    if both.any():
-        hz = float(np.sqrt(np.mean((fs - fr) ** 2)))
-        cents = 1200.0 * np.log2(fs / fr)
-        ct = float(np.sqrt(np.mean(cents ** 2)))
-        ct_shape = float(np.std(cents))  # after removing the mean offset
-        offset = float(np.mean(cents))
-    else:
-        hz = ct = ct_shape = offset = float("nan")
-    return {"mcd13": mcd13, "mcd24": mcd24, "f0_rmse_hz": hz, "f0_rmse_cents": ct,
-            "f0_rmse_cents_meanfree": ct_shape, "f0_offset_cents": offset,
-            "voiced_pairs": int(both.sum()), "path": int(len(pi)),
-            "dur_ratio": len(syn.x) / max(1, len(real.x))}
 
 
 # ------------------------------------------------------------------ text
@@ -451,7 +294,7 @@ def picture(path, prompts, work, systems):
             if s == "real":
                 x = level(trim(decode_real(src)))
             elif os.path.exists(f):
-                x, sr = ttsdrive.read_wav(f)
+                x, sr = read_wav(f)
                 x = level(trim(to16k(x, sr)))
             else:
                 ax.set_axis_off()
@@ -505,8 +348,8 @@ def main():
 
     prompts = load_prompts(os.path.join(a.root, "data"))
     if not prompts:
-        raise SystemExit("no conf-* prompts under %s (run models/vocoder/prepare_data.py --heldout-only)"
-                         % os.path.join(a.root, "data"))
+        raise SystemExit("no conf-* prompts under %s (run /usr/bin/python3 -m models.vocoder.prepare_data "
+                         "--heldout-only)" % os.path.join(a.root, "data"))
     sentences = load_sentences(a.sentences)
     if a.limit:
         prompts, sentences = prompts[:a.limit], sentences[:a.limit]
@@ -536,7 +379,7 @@ def main():
         t_synth = time.time() - t1
         per = {}
         for (name, text, _), (x, sr) in zip(prompts, audio[:len(prompts)]):
-            ttsdrive.write_wav(os.path.join(wdir, name + ".wav"), level(x, 0.9) if len(x) else x, sr)
+            write_wav(os.path.join(wdir, name + ".wav"), level(x, 0.9) if len(x) else x, sr)
             y = trim(to16k(x, sr))
             if len(y) < 2 * HOP:
                 per[name] = {"error": "no audio"}
@@ -550,7 +393,7 @@ def main():
         agg["prompts"] = len(ok)
         asr_rows, tot_e, tot_w, wrong = [], 0, 0, 0
         for k, (sent, ref, (x, sr)) in enumerate(zip(sentences, refs, audio[len(prompts):])):
-            ttsdrive.write_wav(os.path.join(wdir, "sent-%02d.wav" % (k + 1)), level(x, 0.9) if len(x) else x, sr)
+            write_wav(os.path.join(wdir, "sent-%02d.wav" % (k + 1)), level(x, 0.9) if len(x) else x, sr)
             hyp = rec(asr_input(x, sr, k))
             e = edits(ref, hyp)
             tot_e += e
@@ -571,13 +414,13 @@ def main():
 
     order = [s for s in SYSTEMS if s in results] + [s for s in results if s not in SYSTEMS]
     doc = {
-        "protocol": "models/acoustic/evaluate.py, see docs/tts-quality.md",
+        "protocol": "models/acoustic/evaluate_tts.py (analysis: models/common/mcd.py), see docs/tts-quality.md",
         "analysis": {"sample_rate": SR, "window": "%d-sample Hamming (25 ms)" % WIN, "hop": "%d (5 ms)" % HOP,
                      "n_fft": NFFT, "mel": "%d HTK triangles 0-%d Hz" % (N_MELS, FMAX),
                      "floor_db": FLOOR_DB, "trim_db": TRIM_DB,
                      "mcd": "10/ln10 * sqrt(2 * sum_d (c_d - c'_d)^2), c_k = 1/(2N) sum_n ln(E_n) cos(pi k (n+1/2)/N) "
                             "(cepstrum of the log amplitude), mean over the DTW path (DTW on c1..c13)",
-                     "f0": "YIN (models/vocoder/evaluate.py), 640-sample frames, 60-500 Hz, threshold 0.15"},
+                     "f0": "YIN (models/common/pitch.py), 640-sample frames, 60-500 Hz, threshold 0.15"},
         "prompts": [n for n, _, _ in prompts], "sentences": len(sentences), "limit": a.limit,
         "systems": {s: results[s] for s in order},
     }

@@ -1,0 +1,1 @@
+"""The acoustic model recipe: data, alignment, training, export and the TTS evaluation."""

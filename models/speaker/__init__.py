@@ -1,0 +1,1 @@
+"""The speaker encoder recipe: training, export and the cloning evaluation."""

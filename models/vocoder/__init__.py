@@ -1,0 +1,1 @@
+"""The GAN vocoder recipe: data pack, training, export and the copy-synthesis evaluation."""
