@@ -33,9 +33,10 @@ packages=(
 # only for ./setup.sh --tests: the studio's end-to-end test drives Debian's
 # Chromium with playwright-core from npm; the input matrix
 # (tests/integration/test_matrix.py) makes media with ffmpeg and x264enc;
-# the format checks run clang-format and flake8
+# the format checks run clang-format and flake8; the recipes' check
+# (tests/models/test_recipes.py) imports them with Debian's torch and scipy
 test_packages=(chromium nodejs ffmpeg gstreamer1.0-plugins-ugly clang-format
-  flake8)
+  flake8 python3-torch python3-scipy)
 # only for ./setup.sh --models: Debian's torch for the recipes, the systems
 # and the recogniser the evaluation compares with, and the benchmarks' tools
 model_packages=(python3-torch python3-numpy python3-scipy python3-matplotlib

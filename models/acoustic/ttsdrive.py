@@ -27,7 +27,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(os.path.dirname(HERE))
 PHONEMIZER = os.path.join(REPO, "build", "examples", "ganvoice-phonemize")
 
-# gst/text-frontend.cpp PhonemeInventory::encode: close sounds, tried in turn
+# gst/tts/text-frontend.cpp PhonemeInventory::encode: close sounds, tried in turn
 # (at most 4 steps) until the model knows one.
 NEAREST = {
     "ɐ": "a", "ɑ": "a", "æ": "a", "ɶ": "a", "ɒ": "ɔ", "ɔ": "o",

@@ -1,4 +1,4 @@
-"""Thread set-up shared by the Python benches, as the C++ runtime does it (gst/torch-runtime.cpp)."""
+"""Thread set-up shared by the Python benches, as the C++ runtime does it (gst/runtime/torch-runtime.cpp)."""
 import ctypes
 import os
 
