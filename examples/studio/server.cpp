@@ -1932,7 +1932,7 @@ main (int argc, char **argv)
           std::string (STUDIO_DATA_DIR) + "/studio/web"));
   cfg.dub_command = env_or ("GANVOICE_STUDIO_DUB",
       first_existing (
-          { build.empty () ? "" : build + "/examples/ganvoice-dub" },
+          { build.empty () ? "" : build + "/examples/tools/ganvoice-dub" },
           "ganvoice-dub"));
   cfg.worker_command = env_or ("GANVOICE_STUDIO_WORKER",
       first_existing ({ build.empty () ? ""
