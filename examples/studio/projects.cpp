@@ -102,7 +102,8 @@ create_project (Server *s, SoupServerMessage *msg, const RouteMatch &)
   JsonObject *o = body_object (msg, &node);
   if (!o)
     return;
-  std::string name = clean_name (obj_string (o, "name", "Untitled"), 100);
+  std::string name =
+      clean_name (Json::optional_string (o, "name", kRequest, "Untitled"), 100);
   node.reset ();
   Row count = s->db.one ("SELECT COUNT(*) AS n FROM projects", {});
   if (atoi (count["n"].c_str ()) >= s->cfg.max_projects) {
@@ -134,9 +135,11 @@ update_project (Server *s, SoupServerMessage *msg, const RouteMatch &m)
   JsonObject *o = body_object (msg, &node);
   if (!o)
     return;
-  if (json_object_has_member (o, "name"))
-    s->db.exec ("UPDATE projects SET name = ? WHERE id = ?",
-        { clean_name (obj_string (o, "name"), 100), pid });
+  if (json_object_has_member (o, "name")) {
+    std::string name =
+        clean_name (Json::optional_string (o, "name", kRequest), 100);
+    s->db.exec ("UPDATE projects SET name = ? WHERE id = ?", { name, pid });
+  }
   if (json_object_has_member (o, "settings") &&
       JSON_NODE_HOLDS_OBJECT (json_object_get_member (o, "settings"))) {
     std::string st = to_json (json_object_get_member (o, "settings"));
@@ -230,7 +233,7 @@ put_cues (Server *s, SoupServerMessage *msg, const RouteMatch &m)
     error = "Too many cues (at most " + std::to_string (kMaxCues) + ").";
   std::string ass =
       "[Script Info]\nScriptType: v4.00+\nPlayResX: 1280\nPlayResY: 720\n";
-  std::string lang = obj_string (o, "lang");
+  std::string lang = Json::optional_string (o, "lang", kRequest);
   if (!lang.empty () && lang.size () < 16 &&
       lang.find_first_of ("\n\r") == std::string::npos)
     ass += "Language: " + lang + "\n";
@@ -251,10 +254,11 @@ put_cues (Server *s, SoupServerMessage *msg, const RouteMatch &m)
     JsonNode *e = json_array_get_element (a, i);
     JsonObject *c =
         JSON_NODE_HOLDS_OBJECT (e) ? json_node_get_object (e) : nullptr;
-    double start = obj_double (c, "start", -1), end = obj_double (c, "end", -1);
-    std::string text = obj_string (c, "text"),
-                speaker = obj_string (c, "speaker");
-    std::string where = "Cue " + std::to_string (i + 1) + ": ";
+    std::string cue = "Cue " + std::to_string (i + 1), where = cue + ": ";
+    double start = Json::optional_number (c, "start", cue, -1),
+           end = Json::optional_number (c, "end", cue, -1);
+    std::string text = Json::optional_string (c, "text", cue),
+                speaker = Json::optional_string (c, "speaker", cue);
     if (!c || !std::isfinite (start) || !std::isfinite (end) || start < 0 ||
         end > 48 * 3600)
       error = where + "its times are not valid.";

@@ -32,6 +32,21 @@ find_job (Server *s, SoupServerMessage *msg, const RouteMatch &m)
   return r;
 }
 
+/* A render's speakers option, {"Tom": "ben", …}: names and voices in its
+ * order. */
+std::vector<std::pair<std::string, std::string> >
+speaker_voices (JsonObject *speakers, const std::string &origin)
+{
+  std::vector<std::pair<std::string, std::string> > out;
+  GList *names = json_object_get_members (speakers);
+  for (GList *l = names; l; l = l->next)
+    out.emplace_back ((const char *) l->data, std::string ());
+  g_list_free (names);
+  for (auto &sv : out)
+    sv.second = Json::optional_string (speakers, sv.first.c_str (), origin);
+  return out;
+}
+
 } // namespace
 
 std::string
@@ -131,10 +146,29 @@ Server::submit_job (const Row &job, std::string *error)
 {
   std::string pid = job.at ("project");
   Row p = db.one ("SELECT * FROM projects WHERE id = ?", { pid });
-  JsonNode *n = parse_json (job.at ("options"), nullptr);
-  JsonObject *o =
-      n && JSON_NODE_HOLDS_OBJECT (n) ? json_node_get_object (n) : nullptr;
+  JsonNodePtr n (parse_json (job.at ("options"), nullptr));
+  JsonObject *o = n && JSON_NODE_HOLDS_OBJECT (n.get ())
+      ? json_node_get_object (n.get ())
+      : nullptr;
+  /* The options as create_job() stored them. */
   RenderJob rj;
+  std::string voice;
+  std::vector<std::pair<std::string, std::string> > speakers;
+  try {
+    const char *origin = "The render's options";
+    rj.mode = Json::optional_string (o, "mode", origin, "duck");
+    rj.language = Json::optional_string (o, "lang", origin);
+    voice = Json::optional_string (o, "voice", origin);
+    JsonNode *sp = o && json_object_has_member (o, "speakers")
+        ? json_object_get_member (o, "speakers")
+        : nullptr;
+    if (sp && JSON_NODE_HOLDS_OBJECT (sp))
+      speakers = speaker_voices (json_node_get_object (sp), origin);
+  } catch (const JsonError &e) {
+    *error = e.what ();
+    return false;
+  }
+  n.reset ();
   rj.id = job.at ("id");
   rj.input = upload_path (pid, p["video"]);
   rj.subtitles = p["edited"] == "1" ? project_dir (pid) + "/edited.ass"
@@ -156,10 +190,7 @@ Server::submit_job (const Row &job, std::string *error)
   }
   rj.output = project_dir (pid) + "/results/" + job.at ("output");
   rj.log_path = project_dir (pid) + "/results/" + job.at ("id") + ".log";
-  rj.mode = obj_string (o, "mode", "duck");
-  rj.language = obj_string (o, "lang");
   std::string arg;
-  std::string voice = obj_string (o, "voice");
   bool ok = true;
   if (!voice.empty ()) {
     if (voice_ok (pid, voice, &arg))
@@ -167,24 +198,14 @@ Server::submit_job (const Row &job, std::string *error)
     else
       ok = false;
   }
-  JsonObject *sp = o && json_object_has_member (o, "speakers")
-      ? json_object_get_object_member (o, "speakers")
-      : nullptr;
-  if (sp) {
-    GList *names = json_object_get_members (sp);
-    for (GList *l = names; l; l = l->next) {
-      std::string v = obj_string (sp, (const char *) l->data);
-      if (v.empty ())
-        continue;
-      if (voice_ok (pid, v, &arg))
-        rj.voices.push_back (std::string ((const char *) l->data) + "=" + arg);
-      else
-        ok = false;
-    }
-    g_list_free (names);
+  for (const auto &sv : speakers) {
+    if (sv.second.empty ())
+      continue;
+    if (voice_ok (pid, sv.second, &arg))
+      rj.voices.push_back (sv.first + "=" + arg);
+    else
+      ok = false;
   }
-  if (n)
-    json_node_unref (n);
   if (!ok) {
     *error = "A chosen voice no longer exists. Choose the voices again.";
     return false;
@@ -219,9 +240,9 @@ create_job (Server *s, SoupServerMessage *msg, const RouteMatch &m)
   if (!o)
     return;
   Row p = db.one ("SELECT * FROM projects WHERE id = ?", { pid });
-  std::string mode = obj_string (o, "mode", "duck");
-  std::string lang = obj_string (o, "lang");
-  std::string voice = obj_string (o, "voice");
+  std::string mode = Json::optional_string (o, "mode", kRequest, "duck");
+  std::string lang = Json::optional_string (o, "lang", kRequest);
+  std::string voice = Json::optional_string (o, "voice", kRequest);
   std::string error;
   guint status = SOUP_STATUS_BAD_REQUEST;
   std::string arg;
@@ -245,20 +266,18 @@ create_job (Server *s, SoupServerMessage *msg, const RouteMatch &m)
     if (!JSON_NODE_HOLDS_OBJECT (speakers)) {
       error = "speakers must map speaker names to voices.";
     } else {
-      JsonObject *sp = json_node_get_object (speakers);
-      GList *names = json_object_get_members (sp);
-      if (g_list_length (names) > 100)
+      auto named = speaker_voices (
+          json_node_get_object (speakers), "The request's speakers");
+      if (named.size () > 100)
         error = "Too many speakers.";
-      for (GList *l = names; l && error.empty (); l = l->next) {
-        std::string name = (const char *) l->data,
-                    v = obj_string (sp, name.c_str ());
+      for (size_t i = 0; i < named.size () && error.empty (); i++) {
+        const std::string &name = named[i].first, &v = named[i].second;
         if (name.empty () || !speaker_ok (name))
           error = "A speaker name may not contain , ; = or braces.";
         else if (!v.empty () && !s->voice_ok (pid, v, &arg))
           error = "There is no voice called \"" + clean_name (v, 40) +
               "\" for " + name + ".";
       }
-      g_list_free (names);
     }
   }
   if (error.empty ()) {

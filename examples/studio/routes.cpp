@@ -161,7 +161,12 @@ dispatch (SoupServer *, SoupServerMessage *msg, const char *path,
     if (!check_token (s, msg, m))
       return;
   }
-  m.route->handler (s, msg, m);
+  try {
+    m.route->handler (s, msg, m);
+  } catch (const JsonError &e) {
+    /* A field of the wrong type: handlers read before they act. */
+    reply_error (msg, SOUP_STATUS_BAD_REQUEST, e.what ());
+  }
 }
 
 /* ---- the page, health, config ----------------------------------------- */

@@ -3,7 +3,9 @@
  * SPDX-License-Identifier: LGPL-2.1-or-later
  *
  * A handler answers on @msg, now or later (after soup_server_message_pause).
- * Path parameters come in @m ({project} has passed the token check). */
+ * Path parameters come in @m ({project} has passed the token check). A
+ * JsonError thrown by a handler (a request's field of the wrong type, read
+ * with Json:: before the handler acts) answers 400 with its message. */
 #pragma once
 
 #include "router.h"

@@ -82,9 +82,10 @@ create_upload (Server *s, SoupServerMessage *msg, const RouteMatch &m)
   JsonObject *o = body_object (msg, &node);
   if (!o)
     return;
-  std::string kind = obj_string (o, "kind");
-  gint64 size = obj_int (o, "size", -1);
-  std::string name = clean_name (obj_string (o, "name", "file"), 200);
+  std::string kind = Json::optional_string (o, "kind", kRequest);
+  gint64 size = Json::optional_integer (o, "size", kRequest, -1);
+  std::string name =
+      clean_name (Json::optional_string (o, "name", kRequest, "file"), 200);
   node.reset ();
   gint64 limit = kind == "video" ? s->cfg.max_upload_bytes
       : kind == "subtitles"      ? s->cfg.max_subtitle_bytes
@@ -369,26 +370,33 @@ Server::check_upload (
           error = "This file was refused: " + r.error;
         } else {
           JsonObject *o = json_node_get_object (r.result);
-          if (kind == "subtitles") {
-            write_file_atomic (path + ".cues.json", to_json (r.result));
-            info = "{\"format\": " + json_quote (obj_string (o, "format")) +
-                ", \"language\": " + json_quote (obj_string (o, "language")) +
-                ", \"cues\": " +
-                std::to_string (json_array_get_length (
-                    json_object_get_array_member (o, "cues"))) +
-                "}";
-          } else {
-            JsonArray *v = json_object_get_array_member (o, "video");
-            JsonArray *a = json_object_get_array_member (o, "audio");
-            guint nv = v ? json_array_get_length (v) : 0;
-            guint na = a ? json_array_get_length (a) : 0;
-            if (kind == "video" && nv == 0)
-              error = "This file was refused: it has no video picture. "
-                      "Choose a video file (MKV, WebM, MP4, …).";
-            else if (kind == "recording" && na == 0)
-              error = "This file was refused: it has no sound in it.";
-            else
-              info = to_json (r.result);
+          const std::string origin = "The worker's answer";
+          try {
+            if (kind == "subtitles") {
+              std::string format = Json::optional_string (o, "format", origin),
+                          language =
+                              Json::optional_string (o, "language", origin);
+              guint cues =
+                  json_array_get_length (Json::array (o, "cues", origin));
+              write_file_atomic (path + ".cues.json", to_json (r.result));
+              info = "{\"format\": " + json_quote (format) +
+                  ", \"language\": " + json_quote (language) +
+                  ", \"cues\": " + std::to_string (cues) + "}";
+            } else {
+              guint nv =
+                  json_array_get_length (Json::array (o, "video", origin));
+              guint na =
+                  json_array_get_length (Json::array (o, "audio", origin));
+              if (kind == "video" && nv == 0)
+                error = "This file was refused: it has no video picture. "
+                        "Choose a video file (MKV, WebM, MP4, …).";
+              else if (kind == "recording" && na == 0)
+                error = "This file was refused: it has no sound in it.";
+              else
+                info = to_json (r.result);
+            }
+          } catch (const JsonError &e) {
+            error = std::string ("This file was refused: ") + e.what ();
           }
         }
         if (!error.empty ()) {

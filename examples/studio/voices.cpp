@@ -140,16 +140,27 @@ Server::load_voices ()
       continue;
     }
     JsonObject *o = json_node_get_object (n);
-    JsonArray *a = json_object_has_member (o, "voices")
-        ? json_object_get_array_member (o, "voices")
+    JsonNode *list = json_object_has_member (o, "voices")
+        ? json_object_get_member (o, "voices")
+        : nullptr;
+    JsonArray *a = list && JSON_NODE_HOLDS_ARRAY (list)
+        ? json_node_get_array (list)
         : nullptr;
     for (guint i = 0; a && i < json_array_get_length (a); i++) {
       JsonNode *e = json_array_get_element (a, i);
       if (!JSON_NODE_HOLDS_OBJECT (e))
         continue;
       JsonObject *v = json_node_get_object (e);
-      Voice voice{ obj_string (v, "name"), obj_string (v, "language"),
-        obj_string (v, "gender") };
+      Voice voice;
+      try {
+        std::string origin = c + ": voice " + std::to_string (i + 1);
+        voice.name = Json::optional_string (v, "name", origin);
+        voice.language = Json::optional_string (v, "language", origin);
+        voice.gender = Json::optional_string (v, "gender", origin);
+      } catch (const JsonError &err) {
+        g_warning ("%s", err.what ());
+        continue;
+      }
       if (!voice.name.empty () && voice.name.size () < 64 &&
           voice.name.find_first_of ("/=;\\ ") == std::string::npos)
         voices.push_back (voice);
@@ -221,8 +232,9 @@ preview_line (Server *s, SoupServerMessage *msg, const RouteMatch &m)
   JsonObject *o = body_object (msg, &node);
   if (!o)
     return;
-  std::string voice = obj_string (o, "voice"), text = obj_string (o, "text"),
-              lang = obj_string (o, "lang");
+  std::string voice = Json::optional_string (o, "voice", kRequest),
+              text = Json::optional_string (o, "text", kRequest),
+              lang = Json::optional_string (o, "lang", kRequest);
   node.reset ();
   answer_preview (s, msg, m.param ("project"), voice, text, lang);
 }
@@ -289,10 +301,11 @@ create_profile (Server *s, SoupServerMessage *msg, const RouteMatch &m)
   JsonObject *o = body_object (msg, &node);
   if (!o)
     return;
-  std::string uid = obj_string (o, "recording");
-  std::string name = clean_name (obj_string (o, "name"), 60);
+  std::string uid = Json::optional_string (o, "recording", kRequest);
+  std::string name =
+      clean_name (Json::optional_string (o, "name", kRequest), 60);
   /* The opt-in adapt step: a better clone, about half a minute more. */
-  const bool adapt = obj_bool (o, "adapt", false);
+  const bool adapt = Json::optional_boolean (o, "adapt", kRequest, false);
   node.reset ();
   Row u = valid_id (uid)
       ? s->db.one (
@@ -337,7 +350,8 @@ rename_profile (Server *s, SoupServerMessage *msg, const RouteMatch &m)
   JsonObject *o = body_object (msg, &node);
   if (!o)
     return;
-  std::string name = clean_name (obj_string (o, "name"), 60);
+  std::string name =
+      clean_name (Json::optional_string (o, "name", kRequest), 60);
   node.reset ();
   if (name.empty ()) {
     reply_error (msg, SOUP_STATUS_BAD_REQUEST, "A voice needs a name.");
