@@ -2,10 +2,13 @@
  * SPDX-License-Identifier: LGPL-2.1-or-later */
 #pragma once
 
+#include "runtime/json-fields.h" /* the library's, header-only */
+
 #include <glib.h>
 #include <json-glib/json-glib.h>
 
 #include <cstdint>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -59,12 +62,24 @@ void remove_tree (const std::string &path);
 std::string json_quote (const std::string &s);
 std::string to_json (JsonNode *node); /* does not take ownership */
 JsonNode *parse_json (const std::string &text, std::string *error);
-/* Members with defaults, tolerant of wrong types. */
-std::string obj_string (
-    JsonObject *o, const char *name, const std::string &def = "");
-double obj_double (JsonObject *o, const char *name, double def);
-gint64 obj_int (JsonObject *o, const char *name, gint64 def);
-bool obj_bool (JsonObject *o, const char *name, bool def);
+
+/* A JSON field of the wrong type, in a request or in a helper's answer: a
+ * sentence for the page ("The request: "size" must be a number."). A route
+ * handler that throws it answers 400 with it. */
+struct JsonError : std::runtime_error {
+  explicit JsonError (const std::string &what) : std::runtime_error (what + ".")
+  {
+  }
+};
+struct StudioJsonTraits {
+  using Error = JsonError;
+  static constexpr const char *kDocument = "the JSON object";
+};
+/* Typed reads of JSON fields, e.g.
+ * Json::optional_string (o, "lang", kRequest). */
+using Json = ganvoice::JsonFields<StudioJsonTraits>;
+/* The origin of a request's fields in Json's messages. */
+const char *const kRequest = "The request";
 
 /* Message from a worker process whose stdout is one JSON object. */
 struct WorkerResult {

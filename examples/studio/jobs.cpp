@@ -273,20 +273,27 @@ private:
       return;
     }
     JsonObject *o = json_node_get_object (n);
-    std::string type = obj_string (o, "type");
-    if (type == "progress" && listener_) {
-      JobProgress p;
-      p.percent = obj_double (o, "percent", 0);
-      p.eta = obj_double (o, "eta", -1);
-      p.position = obj_double (o, "position", 0);
-      p.duration = obj_double (o, "duration", 0);
-      listener_->job_progress (r->job.id, p);
-    } else if (type == "warning" && listener_) {
-      listener_->job_warning (r->job.id, obj_string (o, "message"));
-    } else if (type == "error") {
-      r->error = obj_string (o, "message");
-    } else if (type == "done" || type == "result") {
-      r->done_ok = true;
+    /* A line with a field of the wrong type is left out (and logged). */
+    const std::string origin = "ganvoice-dub --json";
+    try {
+      std::string type = Json::optional_string (o, "type", origin);
+      if (type == "progress" && listener_) {
+        JobProgress p;
+        p.percent = Json::optional_number (o, "percent", origin, 0);
+        p.eta = Json::optional_number (o, "eta", origin, -1);
+        p.position = Json::optional_number (o, "position", origin, 0);
+        p.duration = Json::optional_number (o, "duration", origin, 0);
+        listener_->job_progress (r->job.id, p);
+      } else if (type == "warning" && listener_) {
+        listener_->job_warning (
+            r->job.id, Json::optional_string (o, "message", origin));
+      } else if (type == "error") {
+        r->error = Json::optional_string (o, "message", origin);
+      } else if (type == "done" || type == "result") {
+        r->done_ok = true;
+      }
+    } catch (const JsonError &e) {
+      g_warning ("%s", e.what ());
     }
     json_node_unref (n);
   }
@@ -466,8 +473,13 @@ HelperPool::finish (Task *t, GBytes *out, GError *err)
         : -1;
     if (n && JSON_NODE_HOLDS_OBJECT (n)) {
       JsonObject *o = json_node_get_object (n);
-      r.error = obj_string (o, "error");
-      r.code = obj_string (o, "code");
+      const std::string origin = "The worker's answer";
+      try {
+        r.error = Json::optional_string (o, "error", origin);
+        r.code = Json::optional_string (o, "code", origin);
+      } catch (const JsonError &e) {
+        r.error = e.what ();
+      }
       r.ok = r.error.empty () && r.exit_status == 0;
       if (r.ok)
         r.result = json_node_ref (n);

@@ -1,12 +1,15 @@
 /* ganvoice: typed, checked reads of JSON fields for the model card and
- * the voice profile parsers (private). Every failure throws Traits::Error
- * with "ORIGIN: what is wrong".
+ * the voice profile parsers, and for the studio's requests and helper
+ * answers (examples/studio, which includes this header without linking the
+ * library: keep it header-only). Private. Every failure throws
+ * Traits::Error with "ORIGIN: what is wrong".
  * SPDX-License-Identifier: LGPL-2.1-or-later */
 #pragma once
 
 #include <json-glib/json-glib.h>
 
 #include <cmath>
+#include <cstdint>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -107,6 +110,55 @@ template <typename Traits> struct JsonFields {
         json_node_get_value_type (node) != G_TYPE_STRING)
       fail (origin, std::string ("\"") + name + "\" must be a string");
     return json_node_get_string (node);
+  }
+
+  /* Optional fields: @fallback when the field is missing or null (or @obj
+   * is nullptr); a value of another type fails as for a required field. */
+  static std::string optional_string (JsonObject *obj, const char *name,
+      const std::string &origin, const std::string &fallback = "")
+  {
+    return string (obj, name, origin, fallback.c_str ());
+  }
+
+  static double optional_number (JsonObject *obj, const char *name,
+      const std::string &origin, double fallback)
+  {
+    JsonNode *node = member (obj, name, origin, false);
+    if (!node || JSON_NODE_HOLDS_NULL (node))
+      return fallback;
+    if (!is_number (node))
+      fail (origin, std::string ("\"") + name + "\" must be a number");
+    return json_node_get_double (node);
+  }
+
+  /* A whole number (64 bits: sizes of files). */
+  static std::int64_t optional_integer (JsonObject *obj, const char *name,
+      const std::string &origin, std::int64_t fallback)
+  {
+    JsonNode *node = member (obj, name, origin, false);
+    if (!node || JSON_NODE_HOLDS_NULL (node))
+      return fallback;
+    if (!is_number (node))
+      fail (origin, std::string ("\"") + name + "\" must be a number");
+    if (json_node_get_value_type (node) == G_TYPE_INT64)
+      return json_node_get_int (node);
+    double value = json_node_get_double (node);
+    /* Whole, and inside int64's range (2^63 is about 9.22e18). */
+    if (!(value == std::floor (value) && std::fabs (value) < 9.2e18))
+      fail (origin, std::string ("\"") + name + "\" must be a whole number");
+    return (std::int64_t) value;
+  }
+
+  static bool optional_boolean (JsonObject *obj, const char *name,
+      const std::string &origin, bool fallback)
+  {
+    JsonNode *node = member (obj, name, origin, false);
+    if (!node || JSON_NODE_HOLDS_NULL (node))
+      return fallback;
+    if (!JSON_NODE_HOLDS_VALUE (node) ||
+        json_node_get_value_type (node) != G_TYPE_BOOLEAN)
+      fail (origin, std::string ("\"") + name + "\" must be true or false");
+    return json_node_get_boolean (node);
   }
 
   static JsonArray *array (

@@ -194,6 +194,36 @@ class ApiTest(unittest.TestCase):
         st, e = self.s.request("POST", base + "/uploads", big, token=tok)
         self.assertEqual(st, 413)
 
+    def test_routes_405_404_and_field_types(self):
+        pid, tok = self.project()
+        base = "/api/projects/%s" % pid
+        # A known path with another method: 405 and the methods it takes.
+        st, _, r = self.s.request("PATCH", base + "/jobs", {}, token=tok, raw=True)
+        self.assertEqual((st, r.getheader("Allow")), (405, "GET, POST"))
+        st, _, r = self.s.request("POST", "/api/health", raw=True)
+        self.assertEqual((st, r.getheader("Allow")), (405, "GET"))
+        st, _, r = self.s.request("POST", "/", raw=True)
+        self.assertEqual((st, r.getheader("Allow")), (405, "GET, HEAD"))
+        # An unknown path: 404.
+        self.assertEqual(self.s.request("GET", "/api/nothing")[0], 404)
+        self.assertEqual(self.s.request("GET", base + "/jobs/0123456789abcdef/x", token=tok)[0], 404)
+        # A field of the wrong type is a 400 that names it, not its default.
+        for path, body, field in [("/uploads", {"kind": "video", "size": "big"}, "size"),
+                                  ("/uploads", {"kind": "video", "size": 10.5}, "size"),
+                                  ("/uploads", {"kind": 3, "size": 10}, "kind"),
+                                  ("/profiles", {"recording": "0123456789abcdef", "adapt": "yes"}, "adapt"),
+                                  ("/preview", {"voice": "ana", "text": 5}, "text"),
+                                  ("/jobs", {"mode": 1}, "mode")]:
+            st, e = self.s.request("POST", base + path, body, token=tok)
+            self.assertEqual(st, 400, (path, body, e))
+            self.assertIn('"%s"' % field, e["error"])
+        st, e = self.s.request("PUT", base + "/cues", {"cues": [{"start": "0", "end": 1, "text": "x"}]}, token=tok)
+        self.assertEqual(st, 400)
+        self.assertIn('Cue 1: "start" must be a number', e["error"])
+        # null reads as a missing field.
+        st, p = self.s.request("POST", "/api/projects", {"name": None})
+        self.assertEqual((st, p["name"]), (201, "Untitled"))
+
     def test_chunked_resumable_upload_and_range(self):
         pid, tok = self.project()
         data = open(VIDEO, "rb").read()

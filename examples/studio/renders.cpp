@@ -1,0 +1,393 @@
+/* ganvoice-studio: renders: the job routes, handing a job to the queue
+ * (ganvoice-dub workers, jobs.cpp), and what the queue tells of its jobs.
+ * SPDX-License-Identifier: LGPL-2.1-or-later */
+#include "http.h"
+#include "routes.h"
+#include "server.h"
+
+#include <glib/gstdio.h>
+
+#include <algorithm>
+#include <cmath>
+
+#include <unistd.h>
+
+namespace studio {
+
+namespace {
+
+/* Job {job} of project {project}; an empty row after answering 404. */
+Row
+find_job (Server *s, SoupServerMessage *msg, const RouteMatch &m)
+{
+  const std::string &jid = m.param ("job");
+  if (!valid_id (jid)) {
+    reply_error (msg, SOUP_STATUS_NOT_FOUND, "There is nothing here.");
+    return Row ();
+  }
+  Row r = s->db.one ("SELECT * FROM jobs WHERE id = ? AND project = ?",
+      { jid, m.param ("project") });
+  if (r.empty ())
+    reply_error (msg, SOUP_STATUS_NOT_FOUND, "There is no such render.");
+  return r;
+}
+
+/* A render's speakers option, {"Tom": "ben", …}: names and voices in its
+ * order. */
+std::vector<std::pair<std::string, std::string> >
+speaker_voices (JsonObject *speakers, const std::string &origin)
+{
+  std::vector<std::pair<std::string, std::string> > out;
+  GList *names = json_object_get_members (speakers);
+  for (GList *l = names; l; l = l->next)
+    out.emplace_back ((const char *) l->data, std::string ());
+  g_list_free (names);
+  for (auto &sv : out)
+    sv.second = Json::optional_string (speakers, sv.first.c_str (), origin);
+  return out;
+}
+
+} // namespace
+
+std::string
+Server::job_json (const Row &r)
+{
+  std::string s = "{\"id\": " + json_quote (r.at ("id")) +
+      ", \"state\": " + json_quote (r.at ("state")) +
+      ", \"percent\": " + r.at ("percent") + ", \"eta\": " + r.at ("eta") +
+      ", \"options\": " + r.at ("options") +
+      ", \"error\": " + json_quote (r.at ("error")) +
+      ", \"warnings\": " + r.at ("warnings") +
+      ", \"created\": " + r.at ("created") +
+      ", \"updated\": " + r.at ("updated");
+  if (r.at ("state") == "done")
+    s += ", \"result\": " +
+        json_quote ("/api/projects/" + r.at ("project") + "/jobs/" +
+            r.at ("id") + "/result") +
+        ", \"file\": " + json_quote (r.at ("output"));
+  return s + "}";
+}
+
+/* ---- what the queue tells ------------------------------------------- */
+
+void
+Server::job_started (const std::string &id)
+{
+  db.exec ("UPDATE jobs SET state = 'running', updated = ? WHERE id = ?",
+      { (long long) now_s (), id });
+  Row r = db.one ("SELECT * FROM jobs WHERE id = ?", { id });
+  if (!r.empty ())
+    broadcast (r["project"], "job", job_json (r));
+}
+
+void
+Server::job_progress (const std::string &id, const JobProgress &p)
+{
+  double pct =
+      std::isfinite (p.percent) ? std::clamp (p.percent, 0.0, 100.0) : 0;
+  double eta = std::isfinite (p.eta) ? p.eta : -1;
+  db.exec ("UPDATE jobs SET percent = ?, eta = ?, updated = ? WHERE id = ?",
+      { pct, eta, (long long) now_s (), id });
+  auto it = job_project.find (id);
+  if (it == job_project.end ())
+    return;
+  char buf[200];
+  g_snprintf (buf, sizeof buf,
+      "{\"id\": \"%s\", \"percent\": %.1f, \"eta\": %.1f, \"position\": %.2f, "
+      "\"duration\": %.2f}",
+      id.c_str (), pct, eta, std::isfinite (p.position) ? p.position : 0.0,
+      std::isfinite (p.duration) ? p.duration : 0.0);
+  broadcast (it->second, "progress", buf);
+}
+
+void
+Server::job_warning (const std::string &id, const std::string &message)
+{
+  Row r = db.one ("SELECT warnings, project FROM jobs WHERE id = ?", { id });
+  if (r.empty ())
+    return;
+  JsonNode *n = parse_json (r["warnings"], nullptr);
+  if (!n || !JSON_NODE_HOLDS_ARRAY (n)) {
+    if (n)
+      json_node_unref (n);
+    n = json_node_new (JSON_NODE_ARRAY);
+    json_node_take_array (n, json_array_new ());
+  }
+  JsonArray *a = json_node_get_array (n);
+  if (json_array_get_length (a) < 100)
+    json_array_add_string_element (a, message.c_str ());
+  db.exec ("UPDATE jobs SET warnings = ? WHERE id = ?", { to_json (n), id });
+  json_node_unref (n);
+  broadcast (r["project"], "warning",
+      "{\"id\": " + json_quote (id) + ", \"message\": " + json_quote (message) +
+          "}");
+}
+
+void
+Server::job_finished (const std::string &id, bool ok, const std::string &error)
+{
+  if (shutting_down)
+    return;
+  const char *state = ok      ? "done"
+      : error == "Cancelled." ? "cancelled"
+                              : "failed";
+  db.exec ("UPDATE jobs SET state = ?, error = ?, percent = CASE WHEN ? THEN "
+           "100 ELSE "
+           "percent END, eta = -1, updated = ? WHERE id = ?",
+      { state, ok ? "" : error, (long long) ok, (long long) now_s (), id });
+  job_project.erase (id);
+  Row r = db.one ("SELECT * FROM jobs WHERE id = ?", { id });
+  if (!r.empty ())
+    broadcast (r["project"], "job", job_json (r));
+}
+
+bool
+Server::submit_job (const Row &job, std::string *error)
+{
+  std::string pid = job.at ("project");
+  Row p = db.one ("SELECT * FROM projects WHERE id = ?", { pid });
+  JsonNodePtr n (parse_json (job.at ("options"), nullptr));
+  JsonObject *o = n && JSON_NODE_HOLDS_OBJECT (n.get ())
+      ? json_node_get_object (n.get ())
+      : nullptr;
+  /* The options as create_job() stored them. */
+  RenderJob rj;
+  std::string voice;
+  std::vector<std::pair<std::string, std::string> > speakers;
+  try {
+    const char *origin = "The render's options";
+    rj.mode = Json::optional_string (o, "mode", origin, "duck");
+    rj.language = Json::optional_string (o, "lang", origin);
+    voice = Json::optional_string (o, "voice", origin);
+    JsonNode *sp = o && json_object_has_member (o, "speakers")
+        ? json_object_get_member (o, "speakers")
+        : nullptr;
+    if (sp && JSON_NODE_HOLDS_OBJECT (sp))
+      speakers = speaker_voices (json_node_get_object (sp), origin);
+  } catch (const JsonError &e) {
+    *error = e.what ();
+    return false;
+  }
+  n.reset ();
+  rj.id = job.at ("id");
+  rj.input = upload_path (pid, p["video"]);
+  rj.subtitles = p["edited"] == "1" ? project_dir (pid) + "/edited.ass"
+                                    : upload_path (pid, p["subtitles"]);
+  if (p["edited"] != "1") {
+    /* ganvoice-dub detects the format by content, but wants a name it knows. */
+    Row su =
+        db.one ("SELECT info FROM uploads WHERE id = ?", { p["subtitles"] });
+    std::string fmt = su["info"];
+    std::string ext = fmt.find ("WebVTT") != std::string::npos ? ".vtt"
+        : fmt.find ("SubStation") != std::string::npos ||
+            fmt.find ("SSA") != std::string::npos
+        ? ".ass"
+        : ".srt";
+    std::string link = project_dir (pid) + "/subtitles" + ext;
+    g_unlink (link.c_str ());
+    if (symlink (rj.subtitles.c_str (), link.c_str ()) == 0)
+      rj.subtitles = link;
+  }
+  rj.output = project_dir (pid) + "/results/" + job.at ("output");
+  rj.log_path = project_dir (pid) + "/results/" + job.at ("id") + ".log";
+  std::string arg;
+  bool ok = true;
+  if (!voice.empty ()) {
+    if (voice_ok (pid, voice, &arg))
+      rj.voices.push_back (arg);
+    else
+      ok = false;
+  }
+  for (const auto &sv : speakers) {
+    if (sv.second.empty ())
+      continue;
+    if (voice_ok (pid, sv.second, &arg))
+      rj.voices.push_back (sv.first + "=" + arg);
+    else
+      ok = false;
+  }
+  if (!ok) {
+    *error = "A chosen voice no longer exists. Choose the voices again.";
+    return false;
+  }
+  make_dirs (project_dir (pid) + "/results");
+  job_project[rj.id] = pid;
+  queue->submit (rj);
+  return true;
+}
+
+/* ---- routes ----------------------------------------------------------- */
+
+void
+list_jobs (Server *s, SoupServerMessage *msg, const RouteMatch &m)
+{
+  std::string out = "[";
+  for (const Row &r :
+      s->db.all ("SELECT * FROM jobs WHERE project = ? ORDER BY created DESC",
+          { m.param ("project") }))
+    out += (out.size () > 1 ? ", " : "") + s->job_json (r);
+  reply_json (msg, SOUP_STATUS_OK, "{\"jobs\": " + out + "]}");
+}
+
+/* Checks the render's options and queues it; 201 with the job. */
+void
+create_job (Server *s, SoupServerMessage *msg, const RouteMatch &m)
+{
+  const std::string &pid = m.param ("project");
+  Db &db = s->db;
+  JsonNodePtr node;
+  JsonObject *o = body_object (msg, &node);
+  if (!o)
+    return;
+  Row p = db.one ("SELECT * FROM projects WHERE id = ?", { pid });
+  std::string mode = Json::optional_string (o, "mode", kRequest, "duck");
+  std::string lang = Json::optional_string (o, "lang", kRequest);
+  std::string voice = Json::optional_string (o, "voice", kRequest);
+  std::string error;
+  guint status = SOUP_STATUS_BAD_REQUEST;
+  std::string arg;
+  if (p["video"].empty ())
+    error = "Upload a video first.", status = SOUP_STATUS_CONFLICT;
+  else if (p["edited"] != "1" && p["subtitles"].empty ())
+    error = "Upload subtitles or write some in the editor first.",
+    status = SOUP_STATUS_CONFLICT;
+  else if (mode != "duck" && mode != "replace" && mode != "add-track")
+    error = "The mode must be duck, replace or add-track.";
+  else if (lang.size () > 15 ||
+      lang.find_first_not_of ("abcdefghijklmnopqrstuvwxyz-") !=
+          std::string::npos)
+    error = "The language must be a code such as en or es.";
+  else if (!voice.empty () && !s->voice_ok (pid, voice, &arg))
+    error = "There is no voice called \"" + clean_name (voice, 40) + "\".";
+  JsonNode *speakers = json_object_has_member (o, "speakers")
+      ? json_object_get_member (o, "speakers")
+      : nullptr;
+  if (error.empty () && speakers) {
+    if (!JSON_NODE_HOLDS_OBJECT (speakers)) {
+      error = "speakers must map speaker names to voices.";
+    } else {
+      auto named = speaker_voices (
+          json_node_get_object (speakers), "The request's speakers");
+      if (named.size () > 100)
+        error = "Too many speakers.";
+      for (size_t i = 0; i < named.size () && error.empty (); i++) {
+        const std::string &name = named[i].first, &v = named[i].second;
+        if (name.empty () || !speaker_ok (name))
+          error = "A speaker name may not contain , ; = or braces.";
+        else if (!v.empty () && !s->voice_ok (pid, v, &arg))
+          error = "There is no voice called \"" + clean_name (v, 40) +
+              "\" for " + name + ".";
+      }
+    }
+  }
+  if (error.empty ()) {
+    Row busy = db.one ("SELECT id FROM jobs WHERE project = ? AND state IN "
+                       "('queued', 'running')",
+        { pid });
+    if (!busy.empty ())
+      error =
+          "This project is already being rendered; wait for it or cancel it.",
+      status = SOUP_STATUS_CONFLICT;
+  }
+  if (!error.empty ()) {
+    reply_error (msg, status, error);
+    return;
+  }
+  /* The result's container follows the video codec, so the page can play it. */
+  Row vu = db.one ("SELECT info FROM uploads WHERE id = ?", { p["video"] });
+  std::string info = vu["info"];
+  std::string ext = info.find ("video/x-h264") != std::string::npos ? ".mp4"
+      : info.find ("video/x-vp8") != std::string::npos ||
+          info.find ("video/x-vp9") != std::string::npos ||
+          info.find ("video/x-av1") != std::string::npos
+      ? ".webm"
+      : ".mkv";
+  std::string jid = new_id ();
+  JsonObject *opts = json_object_new ();
+  json_object_set_string_member (opts, "mode", mode.c_str ());
+  json_object_set_string_member (opts, "lang", lang.c_str ());
+  json_object_set_string_member (opts, "voice", voice.c_str ());
+  if (speakers && JSON_NODE_HOLDS_OBJECT (speakers))
+    json_object_set_member (opts, "speakers", json_node_copy (speakers));
+  JsonNode *on = json_node_new (JSON_NODE_OBJECT);
+  json_node_take_object (on, opts);
+  std::string options = to_json (on);
+  json_node_unref (on);
+  node.reset ();
+  db.exec ("INSERT INTO jobs (id, project, state, options, output, created, "
+           "updated) "
+           "VALUES (?, ?, 'queued', ?, ?, ?, ?)",
+      { jid, pid, options, jid + ext, (long long) now_s (),
+          (long long) now_s () });
+  Row job = db.one ("SELECT * FROM jobs WHERE id = ?", { jid });
+  if (!s->submit_job (job, &error)) {
+    db.exec ("UPDATE jobs SET state = 'failed', error = ? WHERE id = ?",
+        { error, jid });
+    job = db.one ("SELECT * FROM jobs WHERE id = ?", { jid });
+  }
+  reply_json (msg, SOUP_STATUS_CREATED, s->job_json (job));
+  s->broadcast (pid, "job", s->job_json (job));
+}
+
+void
+get_job (Server *s, SoupServerMessage *msg, const RouteMatch &m)
+{
+  Row r = find_job (s, msg, m);
+  if (!r.empty ())
+    reply_json (msg, SOUP_STATUS_OK, s->job_json (r));
+}
+
+/* Cancels a queued or running job; deletes a finished one and its file. */
+void
+delete_job (Server *s, SoupServerMessage *msg, const RouteMatch &m)
+{
+  const std::string &pid = m.param ("project"), &jid = m.param ("job");
+  Row r = find_job (s, msg, m);
+  if (r.empty ())
+    return;
+  if (r["state"] == "queued" || r["state"] == "running") {
+    s->queue->cancel (jid);
+    reply_json (msg, SOUP_STATUS_OK, "{\"cancelled\": true}");
+  } else {
+    g_unlink ((s->project_dir (pid) + "/results/" + r["output"]).c_str ());
+    s->db.exec ("DELETE FROM jobs WHERE id = ?", { jid });
+    reply_json (msg, SOUP_STATUS_OK, "{\"deleted\": true}");
+  }
+}
+
+/* The rendered video; ?download=1 names it after the uploaded one. */
+void
+get_job_result (Server *s, SoupServerMessage *msg, const RouteMatch &m)
+{
+  const std::string &pid = m.param ("project");
+  Row r = find_job (s, msg, m);
+  if (r.empty ())
+    return;
+  /* Only a finished job's file, which the worker renamed into place. */
+  if (r["state"] != "done") {
+    reply_error (msg, SOUP_STATUS_CONFLICT, "This render has not finished.");
+    return;
+  }
+  std::string file = s->project_dir (pid) + "/results/" + r["output"];
+  std::string name;
+  if (m.query_value ("download") == "1") {
+    Row p = s->db.one ("SELECT video FROM projects WHERE id = ?", { pid });
+    Row vu =
+        s->db.one ("SELECT name FROM uploads WHERE id = ?", { p["video"] });
+    std::string base = vu["name"];
+    size_t dot = base.rfind ('.');
+    if (dot != std::string::npos && dot > 0)
+      base = base.substr (0, dot);
+    std::string safe;
+    for (char c : base)
+      safe +=
+          (g_ascii_isalnum (c) || c == '-' || c == '_' || c == '.') ? c : '_';
+    if (safe.empty ())
+      safe = "video";
+    std::string ext = r["output"].substr (r["output"].rfind ('.'));
+    name = safe + ".dubbed" + ext;
+  }
+  serve_file (msg, file, mime_for (r["output"]), name);
+}
+
+} // namespace studio

@@ -1,0 +1,73 @@
+/* ganvoice-studio: the studio's routes: the dispatchers libsoup calls, the
+ * project token check, and every route's handler, by the file it is in.
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ *
+ * A handler answers on @msg, now or later (after soup_server_message_pause).
+ * Path parameters come in @m ({project} has passed the token check). A
+ * JsonError thrown by a handler (a request's field of the wrong type, read
+ * with Json:: before the handler acts) answers 400 with its message. */
+#pragma once
+
+#include "router.h"
+
+#include <libsoup/soup.h>
+
+#include <string>
+
+namespace studio {
+
+/* ---- routes.cpp ---- */
+/* libsoup's early handler: when the headers have arrived. Sets up the body's
+ * collection, or runs the route's early step. */
+void dispatch_early (SoupServer *, SoupServerMessage *msg, const char *path,
+    GHashTable *query, gpointer server);
+/* libsoup's handler: when the whole request has arrived. */
+void dispatch (SoupServer *, SoupServerMessage *msg, const char *path,
+    GHashTable *query, gpointer server);
+/* Whether the request carries the token of project {project}; answers 404
+ * or 403 when not. */
+bool check_token (Server *s, SoupServerMessage *msg, const RouteMatch &m);
+void get_page (Server *s, SoupServerMessage *msg, const RouteMatch &m);
+void get_health (Server *s, SoupServerMessage *msg, const RouteMatch &m);
+void get_config (Server *s, SoupServerMessage *msg, const RouteMatch &m);
+
+/* ---- projects.cpp: projects, their events and their cues ---- */
+void create_project (Server *s, SoupServerMessage *msg, const RouteMatch &m);
+void get_project (Server *s, SoupServerMessage *msg, const RouteMatch &m);
+void update_project (Server *s, SoupServerMessage *msg, const RouteMatch &m);
+void delete_project (Server *s, SoupServerMessage *msg, const RouteMatch &m);
+void project_events (Server *s, SoupServerMessage *msg, const RouteMatch &m);
+void get_cues (Server *s, SoupServerMessage *msg, const RouteMatch &m);
+void put_cues (Server *s, SoupServerMessage *msg, const RouteMatch &m);
+
+/* ---- uploads.cpp: uploads in chunks, and their media ---- */
+void create_upload (Server *s, SoupServerMessage *msg, const RouteMatch &m);
+void get_upload (Server *s, SoupServerMessage *msg, const RouteMatch &m);
+/* Early: checks a chunk and opens the file its body streams into. */
+void begin_upload_chunk (
+    Server *s, SoupServerMessage *msg, const RouteMatch &m);
+void put_upload_chunk (Server *s, SoupServerMessage *msg, const RouteMatch &m);
+void delete_upload (Server *s, SoupServerMessage *msg, const RouteMatch &m);
+void get_media (Server *s, SoupServerMessage *msg, const RouteMatch &m);
+void get_media_peaks (Server *s, SoupServerMessage *msg, const RouteMatch &m);
+void get_media_cues (Server *s, SoupServerMessage *msg, const RouteMatch &m);
+
+/* ---- voices.cpp: built-in voices, previews, voice profiles ---- */
+void list_voices (Server *s, SoupServerMessage *msg, const RouteMatch &m);
+void preview_voice (Server *s, SoupServerMessage *msg, const RouteMatch &m);
+void preview_line (Server *s, SoupServerMessage *msg, const RouteMatch &m);
+void list_profiles (Server *s, SoupServerMessage *msg, const RouteMatch &m);
+void create_profile (Server *s, SoupServerMessage *msg, const RouteMatch &m);
+void rename_profile (Server *s, SoupServerMessage *msg, const RouteMatch &m);
+void delete_profile (Server *s, SoupServerMessage *msg, const RouteMatch &m);
+void retry_profile (Server *s, SoupServerMessage *msg, const RouteMatch &m);
+void preview_profile (Server *s, SoupServerMessage *msg, const RouteMatch &m);
+
+/* ---- renders.cpp: render jobs ---- */
+void list_jobs (Server *s, SoupServerMessage *msg, const RouteMatch &m);
+void create_job (Server *s, SoupServerMessage *msg, const RouteMatch &m);
+void get_job (Server *s, SoupServerMessage *msg, const RouteMatch &m);
+void delete_job (Server *s, SoupServerMessage *msg, const RouteMatch &m);
+void get_job_result (Server *s, SoupServerMessage *msg, const RouteMatch &m);
+
+} // namespace studio

@@ -1,0 +1,107 @@
+/* ganvoice-studio: the server's state (class Server), shared by the route
+ * handlers and the background work they start.
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ *
+ * Everything here runs on the main loop's thread: no locks. */
+#pragma once
+
+#include "common.h"
+#include "db.h"
+#include "jobqueue.h"
+
+#include <libsoup/soup.h>
+
+#include <map>
+#include <memory>
+#include <set>
+#include <string>
+#include <vector>
+
+namespace studio {
+
+/* A built-in voice of the acoustic model card. */
+struct Voice {
+  std::string name, language, gender;
+};
+
+/* A page listening to a project's events (Server-Sent Events). */
+struct SseClient {
+  SoupServerMessage *msg;
+  std::string project;
+};
+
+class Server : public JobListener {
+public:
+  Config cfg;
+  Db db;
+  SoupServer *soup = nullptr;
+  std::unique_ptr<JobQueue> queue;
+  std::unique_ptr<HelperPool> helpers;
+  std::vector<Voice> voices;
+  std::string voices_source;
+  std::vector<SseClient> sse;
+  std::set<std::string> writing; /* uploads receiving a chunk now */
+  std::set<std::string> peaks_running;
+  std::map<std::string, std::string> peaks_errors;
+  std::map<std::string, std::string>
+      job_project; /* running/queued job -> project */
+  bool shutting_down = false;
+
+  bool start (std::string *error); /* server.cpp */
+  void stop ();
+
+  /* ---- paths ---- */
+  std::string project_dir (const std::string &p)
+  {
+    return cfg.data_dir + "/projects/" + p;
+  }
+  std::string upload_path (const std::string &p, const std::string &u)
+  {
+    return project_dir (p) + "/uploads/" + u;
+  }
+  std::string part_path (const std::string &p, const std::string &u)
+  {
+    return upload_path (p, u) + ".part";
+  }
+
+  /* ---- JSON views ---- */
+  std::string upload_json (const Row &u); /* uploads.cpp */
+  std::string profile_json (const Row &r); /* voices.cpp */
+  std::string job_json (const Row &r); /* renders.cpp */
+  std::string project_json (const std::string &pid); /* projects.cpp */
+
+  /* ---- events (server.cpp) ---- */
+  void broadcast (const std::string &project, const std::string &type,
+      const std::string &json);
+  void send_event (
+      SoupServerMessage *msg, const std::string &type, const std::string &json);
+
+  /* ---- JobListener (renders.cpp) ---- */
+  void job_started (const std::string &id) override;
+  void job_progress (const std::string &id, const JobProgress &p) override;
+  void job_warning (const std::string &id, const std::string &message) override;
+  void job_finished (
+      const std::string &id, bool ok, const std::string &error) override;
+
+  /* ---- work ---- */
+  /* uploads.cpp */
+  void check_upload (const std::string &pid, const std::string &uid,
+      SoupServerMessage *reply_to);
+  void make_peaks (const std::string &pid, const std::string &uid);
+  /* voices.cpp. Runs the worker for profile @prid, with --adapt when the row
+   * asks for it. */
+  void make_profile (const std::string &pid, const std::string &prid);
+  void load_voices ();
+  bool voice_ok (
+      const std::string &pid, const std::string &voice, std::string *arg);
+  /* renders.cpp */
+  bool submit_job (const Row &job, std::string *error);
+  /* server.cpp: what a restart finds half done. */
+  void recover ();
+};
+
+/* A speaker name that fits in an ASS Name field and in ganvoice-dub's
+ * --voice NAME=VOICE (projects.cpp). */
+bool speaker_ok (const std::string &s);
+
+} // namespace studio
