@@ -14,7 +14,7 @@ models=${GANVOICE_MODEL_DIR:-$root/models}
 export GANVOICE_MODEL_DIR="$models"
 out=${1:-$build/sample-dubbed.mkv}
 
-dub="$build/examples/ganvoice-dub"
+dub="$build/examples/tools/ganvoice-dub"
 if [ ! -x "$dub" ]; then
   echo "run-sample: $dub is not built; run ./setup.sh first" >&2
   exit 1

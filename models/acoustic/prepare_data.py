@@ -1,7 +1,7 @@
 """Build the acoustic model's training set from Debian-packaged speech.
 
   /usr/bin/python3 -m models.acoustic.prepare_data [--root /var/tmp/ganvoice]
-      [--phonemizer build/examples/ganvoice-phonemize]
+      [--phonemizer build/examples/tools/ganvoice-phonemize]
 
 Sources (fetched with `apt-get download`, unpacked with `dpkg-deb -x`):
   * asterisk-core-sounds-{en,es,fr,it,ru}-g722 (audio) with the transcripts
@@ -137,7 +137,7 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--root", default="/var/tmp/ganvoice")
     ap.add_argument("--phonemizer", default=os.path.join(HERE, "..", "..", "build", "examples",
-                                                         "ganvoice-phonemize"))
+                                                         "tools", "ganvoice-phonemize"))
     ap.add_argument("--out", default=None)
     a = ap.parse_args()
     fetch(a.root, [p + "-g722" for p in TEXT_PACKAGES] + TEXT_PACKAGES +

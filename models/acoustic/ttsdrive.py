@@ -1,7 +1,7 @@
 """Drive the text-to-speech systems compared by evaluate_tts.py from Python.
 
   * Ganvoice: the same TorchScript models the C++ runtime loads
-    (docs/models.md): text -> build/examples/ganvoice-phonemize (the C++ text
+    (docs/models.md): text -> build/examples/tools/ganvoice-phonemize (the C++ text
     frontend) -> ids by the card's `phonemes` (with the runtime's
     PhonemeInventory fallbacks) -> acoustic `durations` -> running-sum
     rounding (ganvoice::round_durations) -> acoustic `decode` -> vocoder.
@@ -25,7 +25,7 @@ from models.common.audio import read_wav, write_wav
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(os.path.dirname(HERE))
-PHONEMIZER = os.path.join(REPO, "build", "examples", "ganvoice-phonemize")
+PHONEMIZER = os.path.join(REPO, "build", "examples", "tools", "ganvoice-phonemize")
 
 # gst/tts/text-frontend.cpp PhonemeInventory::encode: close sounds, tried in turn
 # (at most 4 steps) until the model knows one.

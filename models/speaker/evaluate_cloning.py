@@ -344,7 +344,7 @@ def adapt_profile(gst, build, name, prof, n, force):
     if m:
         return out, m
     t = time.time()
-    r = subprocess.run([os.path.join(build, "examples", "ganvoice-adapt"), prof, "-o", out,
+    r = subprocess.run([os.path.join(build, "examples", "tools", "ganvoice-adapt"), prof, "-o", out,
                         "-n", str(n)], env=gst.env, capture_output=True, text=True)
     if r.returncode != 0 or not os.path.exists(out):
         sys.exit(f"evaluate_cloning: ganvoice-adapt failed on {prof}:\n{r.stderr[-3000:]}")

@@ -8,7 +8,7 @@
 #    (default 10) 1280x720 25 fps VP8 video with a stereo Vorbis soundtrack
 #    (videotestsrc + audiotestsrc, vp8enc at its fastest realtime setting),
 #    and SRT files of 50, 100 and 150 cues spread over it.
-# 2. Dubs it with build/examples/ganvoice-dub (the shipped models, or
+# 2. Dubs it with build/examples/tools/ganvoice-dub (the shipped models, or
 #    $GANVOICE_MODEL_DIR) for each cue count, under /usr/bin/time -v: wall
 #    time, real-time factor (wall / video length) and peak RSS.
 # 3. Does the same job the naive way: one `espeak-ng -w` call per cue, then
@@ -32,7 +32,7 @@ while [ $# -gt 0 ]; do
 done
 export GST_PLUGIN_PATH="$build/plugins${GST_PLUGIN_PATH:+:$GST_PLUGIN_PATH}"
 export GANVOICE_MODEL_DIR=${GANVOICE_MODEL_DIR:-$root/models}
-dub="$build/examples/ganvoice-dub"
+dub="$build/examples/tools/ganvoice-dub"
 for tool in "$dub" /usr/bin/time espeak-ng ffmpeg gst-launch-1.0; do
   command -v "$tool" >/dev/null || { echo "dub-bench: $tool is missing" >&2; exit 1; }
 done

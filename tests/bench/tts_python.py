@@ -52,7 +52,7 @@ def main():
     ap.add_argument("--models", default=os.environ.get("GANVOICE_MODEL_DIR", os.path.join(REPO, "models")))
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--repeats", type=int, default=3)
-    ap.add_argument("--phonemizer", default=os.path.join(REPO, "build", "examples", "ganvoice-phonemize"))
+    ap.add_argument("--phonemizer", default=os.path.join(REPO, "build", "examples", "tools", "ganvoice-phonemize"))
     a = ap.parse_args()
     set_threads(a.threads)
     card = json.load(open(os.path.join(a.models, "acoustic", "acoustic.json")))

@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """Integration tests of ganvoice-dub and dubbin on generated media.
 
-    test_dub.py BUILD/examples/ganvoice-dub [unittest args]
+    test_dub.py BUILD/examples/tools/ganvoice-dub [unittest args]
 
 Runs with the tiny test models (tests/models), so that it takes seconds: the
 speech is not speech, but it is timed and mixed like real speech. Test media

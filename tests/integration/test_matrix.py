@@ -1,8 +1,8 @@
 #!/usr/bin/python3
 """Input matrix for ganvoice-dub: every dub ends, right (issue 15).
 
-    test_matrix.py BUILD/examples/ganvoice-dub [unittest args]
-    test_matrix.py BUILD/examples/ganvoice-dub -k ts_h264    # some cases
+    test_matrix.py BUILD/examples/tools/ganvoice-dub [unittest args]
+    test_matrix.py BUILD/examples/tools/ganvoice-dub -k ts_h264    # some cases
 
 Dubs a table of short generated inputs (4 s of 160x120 video), made with
 gst-launch-1.0 and with ffmpeg, that together cover every value of every

@@ -18,7 +18,7 @@ const build = process.env.STUDIO_BUILD_DIR || path.join(source, 'build');
 const chromiumPath = process.env.CHROMIUM || '/usr/bin/chromium';
 const studioBin = process.env.STUDIO || path.join(build, 'examples/studio/ganvoice-studio');
 const workerBin = process.env.STUDIO_WORKER || path.join(build, 'examples/studio/ganvoice-studio-worker');
-const realDub = path.join(build, 'examples/ganvoice-dub');
+const realDub = path.join(build, 'examples/tools/ganvoice-dub');
 const dub = process.env.STUDIO_DUB || (fs.existsSync(realDub) ? realDub : path.join(source, 'tests/studio/fake-dub.py'));
 const shots = process.env.SCREENSHOTS !== '0';
 const imgDir = path.join(source, 'docs/img');

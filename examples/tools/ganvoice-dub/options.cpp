@@ -1,0 +1,144 @@
+/* ganvoice-dub: the command line into Options.
+ * SPDX-License-Identifier: LGPL-2.1-or-later */
+#include "options.h"
+
+#include <glib.h>
+
+#include <cstdio>
+
+namespace dub {
+
+bool
+parse_args (Options *opt, int argc, char **argv)
+{
+  Options &o = *opt;
+  gchar *output = NULL, *lang = NULL, *mode = NULL, *overflow = NULL;
+  gchar *acoustic = NULL, *vocoder = NULL, *device = NULL, *title = NULL,
+        *encoder = NULL;
+  gchar **voices = NULL;
+  gboolean json = FALSE, embed = FALSE, quiet = FALSE;
+  GOptionEntry entries[] = {
+    { "output", 'o', 0, G_OPTION_ARG_FILENAME, &output,
+        "Where to write the dubbed video (.mkv, .webm or .mp4)", "OUTPUT" },
+    { "voice", 'v', 0, G_OPTION_ARG_STRING_ARRAY, &voices,
+        "A built-in voice name or a voice-profile file; SPEAKER=VOICE for "
+        "one speaker (repeatable)",
+        "VOICE" },
+    { "lang", 'l', 0, G_OPTION_ARG_STRING, &lang,
+        "Language of the subtitles and the dub (default: from the file)", "L" },
+    { "mode", 'm', 0, G_OPTION_ARG_STRING, &mode,
+        "duck (default): the original soundtrack lowered under the voice; "
+        "replace: muted under the voice; add-track: keep the original track "
+        "and add the dub (ducked) as a second one",
+        "MODE" },
+    { "overflow", 0, 0, G_OPTION_ARG_STRING, &overflow,
+        "Speech longer than its slot: default, clip, overlap, shift or "
+        "compress",
+        "POLICY" },
+    { "duck-level", 0, 0, G_OPTION_ARG_DOUBLE, &o.duck_level,
+        "Programme gain under the voice in dB (default -12)", "DB" },
+    { "loudness", 0, 0, G_OPTION_ARG_DOUBLE, &o.loudness_target,
+        "EBU R128 target of the dub in LUFS (default -16; 0: off)", "LUFS" },
+    { "title", 0, 0, G_OPTION_ARG_STRING, &title,
+        "Title of the dub's audio track", "TITLE" },
+    { "embed-subtitles", 0, 0, G_OPTION_ARG_NONE, &embed,
+        "Also store the subtitles as a track (.mkv only)", NULL },
+    { "acoustic-model", 0, 0, G_OPTION_ARG_FILENAME, &acoustic,
+        "TorchScript acoustic model, its card beside it as .json (default: the "
+        "shipped one, or $GANVOICE_MODEL_DIR)",
+        "FILE" },
+    { "vocoder-model", 0, 0, G_OPTION_ARG_FILENAME, &vocoder,
+        "TorchScript vocoder (its card beside it)", "FILE" },
+    { "speaker-encoder", 0, 0, G_OPTION_ARG_FILENAME, &encoder,
+        "TorchScript speaker encoder for --voice AUDIO (its card beside it; "
+        "default: the shipped one)",
+        "FILE" },
+    { "device", 0, 0, G_OPTION_ARG_STRING, &device,
+        "Where the models run: cpu or cuda", "DEV" },
+    { "threads", 0, 0, G_OPTION_ARG_INT, &o.threads, "Threads for the models",
+        "N" },
+    { "stall-timeout", 0, 0, G_OPTION_ARG_DOUBLE, &o.stall_timeout,
+        "Stop with an error when no data moves for this long (default 60; "
+        "0: never)",
+        "SECONDS" },
+    { "json", 0, 0, G_OPTION_ARG_NONE, &json,
+        "Progress, per-cue reports and warnings as JSON lines on stdout",
+        NULL },
+    { "quiet", 'q', 0, G_OPTION_ARG_NONE, &quiet, "No progress bar", NULL },
+    { NULL },
+  };
+  GOptionContext *ctx = g_option_context_new ("INPUT SUBTITLES -o OUTPUT");
+  g_option_context_set_summary (ctx,
+      "Dubs a video from its subtitles: the "
+      "video is copied, the subtitles are spoken and mixed into the "
+      "soundtrack.");
+  g_option_context_add_main_entries (ctx, entries, NULL);
+  GError *err = NULL;
+  bool ok = g_option_context_parse (ctx, &argc, &argv, &err);
+  if (!ok) {
+    fprintf (stderr, "ganvoice-dub: %s\n", err->message);
+    g_clear_error (&err);
+  } else if (argc != 3 || !output) {
+    gchar *help = g_option_context_get_help (ctx, TRUE, NULL);
+    fprintf (stderr, "%s", help);
+    g_free (help);
+    ok = false;
+  }
+  g_option_context_free (ctx);
+  if (ok) {
+    o.input = argv[1];
+    o.subtitles = argv[2];
+    o.output = output;
+    o.json = json;
+    o.embed_subtitles = embed;
+    o.quiet = quiet;
+    if (lang)
+      o.language = lang;
+    if (overflow)
+      o.overflow = overflow;
+    if (acoustic)
+      o.acoustic_model = acoustic;
+    if (vocoder)
+      o.vocoder_model = vocoder;
+    if (encoder)
+      o.speaker_encoder = encoder;
+    if (device)
+      o.device = device;
+    if (title)
+      o.title = title;
+    for (gchar **v = voices; v && *v; v++)
+      o.voices.push_back (*v);
+    if (!mode || g_str_equal (mode, "duck")) {
+      o.mode = Mode::Duck;
+    } else if (g_str_equal (mode, "replace")) {
+      o.mode = Mode::Replace;
+    } else if (g_str_equal (mode, "add-track") || g_str_equal (mode, "add")) {
+      o.mode = Mode::AddTrack;
+    } else {
+      fprintf (stderr,
+          "ganvoice-dub: --mode %s: use duck, replace or "
+          "add-track\n",
+          mode);
+      ok = false;
+    }
+    if (o.loudness_target >= 0.0)
+      o.loudness_target = 0.0;
+    if (!(o.stall_timeout >= 0.0)) {
+      fprintf (stderr, "ganvoice-dub: --stall-timeout must be 0 or more\n");
+      ok = false;
+    }
+  }
+  g_free (output);
+  g_free (lang);
+  g_free (mode);
+  g_free (overflow);
+  g_free (acoustic);
+  g_free (vocoder);
+  g_free (encoder);
+  g_free (device);
+  g_free (title);
+  g_strfreev (voices);
+  return ok;
+}
+
+} // namespace dub
