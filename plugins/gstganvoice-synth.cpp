@@ -83,12 +83,18 @@ load_models (
   }
   std::string voice_error;
   if (synth) {
-    /* Check the configured voices now rather than at the first cue. */
+    /* Check the configured voices now rather than at the first cue; a
+     * deep clone's adapted model loads here (prepared on no text). */
     try {
+      auto check = [&] (const std::string &spec) {
+        ganvoice::VoiceProfile voice = synth->voice (spec);
+        if (voice.acoustic_delta)
+          synth->prepare_voice ("", "", voice, 1.0);
+      };
       if (!settings.voice.empty ())
-        synth->voice (settings.voice);
+        check (settings.voice);
       for (const auto &entry : settings.speakers.voices ())
-        synth->voice (entry.second);
+        check (entry.second);
     } catch (const std::exception &e) {
       voice_error = e.what ();
     }

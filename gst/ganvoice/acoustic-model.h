@@ -2,6 +2,7 @@
  * SPDX-License-Identifier: LGPL-2.1-or-later */
 #pragma once
 
+#include <ganvoice/acoustic-delta.h>
 #include <ganvoice/model-card.h>
 #include <ganvoice/text-frontend.h>
 
@@ -37,6 +38,8 @@ struct AcousticOptions {
   int threads = 0;
   /* "cpu", or "cuda" where LibTorch was built with CUDA. */
   std::string device = "cpu";
+  /* A deep clone's delta, added to the weights at load (null: none). */
+  std::shared_ptr<const AcousticDelta> delta;
 };
 
 /* A log-mel spectrogram, [n_mels][frames] row-major: the vocoder's input. */

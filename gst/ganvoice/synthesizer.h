@@ -84,6 +84,8 @@ struct Utterance {
   std::vector<std::string> warnings; /* for people: fallback, skipped */
   /* A cloned voice's trait mapping, applied by render() (null: none). */
   std::shared_ptr<const VoiceConversion> conversion;
+  /* A deep clone's adapted acoustic model (null: the synthesizer's). */
+  std::shared_ptr<AcousticModel> acoustic;
 
   bool empty () const
   {
@@ -221,6 +223,10 @@ public:
 
 private:
   explicit Synthesizer (std::unique_ptr<Impl> impl);
+  Utterance prepare_with (const std::shared_ptr<AcousticModel> &model,
+      const std::string &text, const std::string &language,
+      const std::vector<float> &embedding, double rate);
+  std::shared_ptr<AcousticModel> deep_model (const VoiceProfile &voice);
   std::unique_ptr<Impl> impl_;
 };
 

@@ -2,9 +2,11 @@
  * SPDX-License-Identifier: LGPL-2.1-or-later */
 #pragma once
 
+#include <ganvoice/acoustic-delta.h>
 #include <ganvoice/mel-statistics.h>
 #include <ganvoice/model-card.h>
 
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -38,10 +40,12 @@ struct VoiceTraits {
  * about it. Built-in voices (the acoustic card's "voices") and cloned
  * voices are the same kind of thing; built-in ones have no traits.
  * The file format is docs/voice-profile.md: JSON with
- * "format": "ganvoice-voice-profile" and "version": 1. */
+ * "format": "ganvoice-voice-profile" and "version": 1, or 2 for a deep
+ * clone (one with an "acoustic_delta"). */
 struct VoiceProfile {
   static constexpr const char *kFormat = "ganvoice-voice-profile";
-  static constexpr int kVersion = 1;
+  /* The newest version read; written only for a deep clone. */
+  static constexpr int kVersion = 2;
   /* The custom downstream event (and element message field) that carries
    * a profile between elements: structure kEvent, its JSON in the string
    * field "profile" (speakerembed sends it, ganvoice takes it). */
@@ -67,6 +71,11 @@ struct VoiceProfile {
    * covariance (optional in the file, "mel_statistics"); the synthesizer
    * maps its own speech's statistics onto them (mel-statistics.h). */
   MelStatistics mel_statistics;
+  /* A deep clone: the acoustic model fine-tuned on the person's speech,
+   * as a delta to the base model's weights (optional in the file,
+   * "acoustic_delta"; version 2). The synthesizer speaks the voice with
+   * the base model plus the delta, @embedding as its speaker. */
+  std::shared_ptr<const AcousticDelta> acoustic_delta;
   std::string path; /* where it was read from ("" if built in) */
 
   /* Reads and checks a profile file. @embedding_dim, when not 0, is the

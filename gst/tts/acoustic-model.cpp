@@ -2,6 +2,7 @@
  * SPDX-License-Identifier: LGPL-2.1-or-later */
 #include "runtime/torch-runtime.h"
 
+#include <ganvoice/acoustic-delta.h>
 #include <ganvoice/acoustic-model.h>
 #include <ganvoice/vocoder.h>
 
@@ -12,6 +13,7 @@
 #include <glib.h>
 
 #include <cmath>
+#include <map>
 #include <sstream>
 
 namespace ganvoice {
@@ -26,6 +28,40 @@ str (double value)
 }
 
 const char *kMethods[] = { "durations", "decode" };
+
+/* Adds a deep clone's delta to the module's parameters (before freezing,
+ * which turns them into constants). */
+void
+apply_delta (torch::jit::Module &module, const AcousticDelta &delta,
+    const std::string &model_path)
+{
+  if (!delta.base_sha256.empty () &&
+      file_sha256 (model_path) != delta.base_sha256)
+    throw ModelError ("the deep voice was made for another acoustic model (" +
+        (delta.base_model.empty () ? std::string ("unnamed")
+                                   : delta.base_model) +
+        ", SHA-256 " + delta.base_sha256.substr (0, 12) + "…) than " +
+        model_path);
+  std::map<std::string, torch::Tensor> params;
+  for (const auto &p : module.named_parameters (true))
+    params.emplace (p.name, p.value);
+  torch::NoGradGuard no_grad;
+  for (const AcousticDelta::Tensor &t : delta.tensors) {
+    auto it = params.find (t.name);
+    if (it == params.end ())
+      throw ModelError (model_path + ": the deep voice changes \"" + t.name +
+          "\", which the model does not have");
+    torch::Tensor &w = it->second;
+    if (w.sizes ().vec () != t.shape)
+      throw ModelError (model_path + ": the deep voice's \"" + t.name +
+          "\" has shape " + c10::str (c10::IntArrayRef (t.shape)) +
+          ", the model's " + c10::str (w.sizes ()));
+    std::vector<float> full = AcousticDelta::expand (t);
+    torch::Tensor d =
+        torch::from_blob (full.data (), t.shape, torch::kFloat).clone ();
+    w.add_ (d.to (w.device (), w.scalar_type ()));
+  }
+}
 
 } // namespace
 
@@ -216,6 +252,8 @@ AcousticModel::load (const std::string &model_path,
           "@torch.jit.export)");
   check_size ("n_phonemes", (int64_t) impl->card.phonemes.size ());
   check_size ("speaker_embedding_dim", impl->card.speaker_embedding_dim);
+  if (options.delta)
+    apply_delta (impl->module, *options.delta, model_path);
   /* Freeze with both methods kept, and optimise their graphs; a model that
    * cannot be frozen is used as it is. */
   try {

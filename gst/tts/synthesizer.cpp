@@ -113,8 +113,10 @@ looks_like_path (const std::string &s)
 struct Synthesizer::Impl {
   SynthesizerOptions options;
   TextFrontend frontend;
-  std::unique_ptr<AcousticModel> acoustic;
+  std::shared_ptr<AcousticModel> acoustic;
   std::unique_ptr<Vocoder> vocoder;
+  /* Deep clones' adapted models, by their delta's digest. */
+  std::map<std::string, std::shared_ptr<AcousticModel> > deep;
   std::vector<VoiceProfile> voices;
   std::map<std::string, VoiceTraits> measured; /* measure_voice () */
   /* measure_mel_statistics () */
@@ -243,7 +245,17 @@ Utterance
 Synthesizer::prepare (const std::string &text, const std::string &language,
     const std::vector<float> &embedding, double rate)
 {
+  return prepare_with (nullptr, text, language, embedding, rate);
+}
+
+Utterance
+Synthesizer::prepare_with (const std::shared_ptr<AcousticModel> &model,
+    const std::string &text, const std::string &language,
+    const std::vector<float> &embedding, double rate)
+{
+  AcousticModel &acoustic = model ? *model : *impl_->acoustic;
   Utterance u;
+  u.acoustic = model;
   u.rate = std::isfinite (rate) && rate > 0.0 ? rate : 1.0;
   u.embedding =
       embedding.empty () ? impl_->voices.front ().embedding : embedding;
@@ -266,7 +278,7 @@ Synthesizer::prepare (const std::string &text, const std::string &language,
   if (std::all_of (ph.symbols.begin (), ph.symbols.end (), is_silent))
     return u;
 
-  const PhonemeInventory &inventory = impl_->acoustic->inventory ();
+  const PhonemeInventory &inventory = acoustic.inventory ();
   std::set<std::string> skipped;
   for (const auto &symbols :
       split_phonemes (ph.symbols, impl_->options.max_piece_phonemes,
@@ -282,7 +294,7 @@ Synthesizer::prepare (const std::string &text, const std::string &language,
     if (piece.ids.empty ())
       continue;
     piece.frames =
-        round_durations (impl_->acoustic->durations (piece.ids, u.embedding));
+        round_durations (acoustic.durations (piece.ids, u.embedding));
     int64_t total = sum_frames (piece.frames);
     if (total == 0)
       continue;
@@ -459,10 +471,41 @@ Synthesizer::measure_mel_statistics (const std::string &key,
       .first->second;
 }
 
+std::shared_ptr<AcousticModel>
+Synthesizer::deep_model (const VoiceProfile &voice)
+{
+  const AcousticDelta &delta = *voice.acoustic_delta;
+  auto it = impl_->deep.find (delta.digest);
+  if (it != impl_->deep.end ())
+    return it->second;
+  AcousticOptions ao;
+  ao.threads = impl_->options.threads;
+  ao.device = impl_->options.device;
+  ao.delta = voice.acoustic_delta;
+  std::shared_ptr<AcousticModel> model;
+  try {
+    model = AcousticModel::load (
+        impl_->options.acoustic_model, impl_->options.acoustic_card, ao);
+  } catch (const ModelError &e) {
+    throw VoiceProfileError ("the deep voice \"" + voice.name + "\" (" +
+        (voice.path.empty () ? "received" : voice.path) +
+        ") cannot be used: " + e.what ());
+  }
+  /* A few deep voices per dub; beyond that, drop the oldest-keyed. */
+  if (impl_->deep.size () >= 8)
+    impl_->deep.erase (impl_->deep.begin ());
+  impl_->deep.emplace (delta.digest, model);
+  return model;
+}
+
 Utterance
 Synthesizer::prepare_voice (const std::string &text,
     const std::string &language, const VoiceProfile &voice, double rate)
 {
+  /* A deep clone speaks with its own weights; its traits are learned. */
+  if (voice.acoustic_delta)
+    return prepare_with (
+        deep_model (voice), text, language, voice.embedding, rate);
   std::shared_ptr<VoiceConversion> conversion;
   std::string warning;
   if (voice.traits && !voice.base_voice.empty ()) {
@@ -585,8 +628,8 @@ Synthesizer::render (const Utterance &u, const FitPlan &plan, double pitch,
   Shaper shaper (
       cut, fade, cut < total, impl_->sample_rate, on_chunk, result.samples);
   for (size_t i = 0; i < u.pieces.size (); i++) {
-    Mel mel = impl_->acoustic->decode (
-        u.pieces[i].ids, u.embedding, frames[i], pitch);
+    Mel mel = (u.acoustic ? *u.acoustic : *impl_->acoustic)
+                  .decode (u.pieces[i].ids, u.embedding, frames[i], pitch);
     if (conversion)
       apply_conversion (*conversion, impl_->acoustic->card ().mel, mel);
     if (mel.frames != mel_frames[i])

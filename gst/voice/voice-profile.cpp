@@ -151,6 +151,108 @@ parse_mel_statistics (JsonObject *o, const std::string &origin)
   return st;
 }
 
+std::shared_ptr<const AcousticDelta>
+parse_acoustic_delta (JsonObject *o, const std::string &origin)
+{
+  const std::string where = origin + ": \"acoustic_delta\"";
+  const std::string format = Json::string (o, "format", where);
+  if (format != AcousticDelta::kFormat)
+    Json::fail (where,
+        "\"format\" is \"" + format + "\", expected \"" +
+            AcousticDelta::kFormat + "\"");
+  const int version = Json::integer (o, "version", where, 1, 1 << 20);
+  if (version > AcousticDelta::kVersion)
+    Json::fail (where,
+        "version " + std::to_string (version) +
+            " is newer than this ganvoice reads (" +
+            std::to_string (AcousticDelta::kVersion) + "): update ganvoice");
+  auto delta = std::make_shared<AcousticDelta> ();
+  JsonNode *base = Json::member (o, "base", where, false);
+  if (base && JSON_NODE_HOLDS_OBJECT (base)) {
+    JsonObject *b = json_node_get_object (base);
+    delta->base_model = Json::string (b, "name", where + " base", "");
+    delta->base_sha256 = Json::string (b, "sha256", where + " base", "");
+  }
+  JsonNode *list = Json::member (o, "tensors", where);
+  if (!JSON_NODE_HOLDS_ARRAY (list))
+    Json::fail (where, "\"tensors\" must be a list");
+  JsonArray *arr = json_node_get_array (list);
+  for (guint i = 0; i < json_array_get_length (arr); i++) {
+    JsonNode *node = json_array_get_element (arr, i);
+    if (!JSON_NODE_HOLDS_OBJECT (node))
+      Json::fail (where, "every entry of \"tensors\" must be an object");
+    JsonObject *t = json_node_get_object (node);
+    AcousticDelta::Tensor tensor;
+    tensor.name = Json::string (t, "name", where);
+    const std::string tw = where + " tensor \"" + tensor.name + "\"";
+    for (float d : Json::floats (t, "shape", tw))
+      tensor.shape.push_back ((int64_t) d);
+    const std::string kind = Json::string (t, "kind", tw);
+    try {
+      if (kind == "low-rank") {
+        tensor.rank = Json::integer (t, "rank", tw, 1, 4096);
+        tensor.a = decode_floats_base64 (Json::string (t, "a", tw), tw + " a");
+        tensor.b = decode_floats_base64 (Json::string (t, "b", tw), tw + " b");
+      } else if (kind == "add") {
+        tensor.data =
+            decode_floats_base64 (Json::string (t, "data", tw), tw + " data");
+      } else {
+        Json::fail (tw, "\"kind\" must be \"add\" or \"low-rank\"");
+      }
+    } catch (const VoiceProfileError &) {
+      throw;
+    } catch (const ModelError &e) {
+      throw VoiceProfileError (e.what ());
+    }
+    delta->tensors.push_back (std::move (tensor));
+  }
+  try {
+    delta->finish (origin);
+  } catch (const ModelError &e) {
+    throw VoiceProfileError (e.what ());
+  }
+  return delta;
+}
+
+void
+add_acoustic_delta (JsonBuilder *b, const AcousticDelta &delta)
+{
+  json_builder_set_member_name (b, "acoustic_delta");
+  json_builder_begin_object (b);
+  add_string (b, "format", AcousticDelta::kFormat);
+  json_builder_set_member_name (b, "version");
+  json_builder_add_int_value (b, AcousticDelta::kVersion);
+  json_builder_set_member_name (b, "base");
+  json_builder_begin_object (b);
+  add_string (b, "name", delta.base_model);
+  add_string (b, "sha256", delta.base_sha256);
+  json_builder_end_object (b);
+  json_builder_set_member_name (b, "tensors");
+  json_builder_begin_array (b);
+  for (const AcousticDelta::Tensor &t : delta.tensors) {
+    json_builder_begin_object (b);
+    add_string (b, "name", t.name);
+    json_builder_set_member_name (b, "shape");
+    json_builder_begin_array (b);
+    for (int64_t d : t.shape)
+      json_builder_add_int_value (b, d);
+    json_builder_end_array (b);
+    if (t.rank > 0) {
+      add_string (b, "kind", "low-rank");
+      json_builder_set_member_name (b, "rank");
+      json_builder_add_int_value (b, t.rank);
+      add_string (b, "a", encode_floats_base64 (t.a));
+      add_string (b, "b", encode_floats_base64 (t.b));
+    } else {
+      add_string (b, "kind", "add");
+      add_string (b, "data", encode_floats_base64 (t.data));
+    }
+    json_builder_end_object (b);
+  }
+  json_builder_end_array (b);
+  json_builder_end_object (b);
+}
+
 } // namespace
 
 VoiceProfile
@@ -220,6 +322,13 @@ VoiceProfile::parse (
     p.mel_statistics =
         parse_mel_statistics (json_node_get_object (stats), origin);
   }
+  JsonNode *delta = Json::member (obj, "acoustic_delta", origin, false);
+  if (delta && !JSON_NODE_HOLDS_NULL (delta)) {
+    if (!JSON_NODE_HOLDS_OBJECT (delta))
+      Json::fail (origin, "\"acoustic_delta\" must be an object");
+    p.acoustic_delta =
+        parse_acoustic_delta (json_node_get_object (delta), origin);
+  }
   return p;
 }
 
@@ -247,8 +356,9 @@ VoiceProfile::to_json () const
   JsonBuilder *b = builder.get ();
   json_builder_begin_object (b);
   add_string (b, "format", kFormat);
+  /* Version 1 readers can use everything but a deep clone's delta. */
   json_builder_set_member_name (b, "version");
-  json_builder_add_int_value (b, kVersion);
+  json_builder_add_int_value (b, acoustic_delta ? 2 : 1);
   add_string (b, "name", name);
   if (!language.empty ())
     add_string (b, "language", language);
@@ -287,6 +397,8 @@ VoiceProfile::to_json () const
   }
   if (!mel_statistics.empty ())
     add_mel_statistics (b, mel_statistics);
+  if (acoustic_delta)
+    add_acoustic_delta (b, *acoustic_delta);
   json_builder_end_object (b);
 
   std::unique_ptr<JsonGenerator, GObjectUnref> gen (json_generator_new ());

@@ -691,6 +691,82 @@ GST_START_TEST (test_voices_and_speaker_map)
 }
 GST_END_TEST;
 
+/* A deep clone (a profile with an acoustic delta) speaks with its own
+ * weights; a delta the model cannot take is an ERROR at start-up that
+ * names the tensor. */
+GST_START_TEST (test_deep_voice)
+{
+  gchar *dir = g_dir_make_tmp ("ganvoice-check-XXXXXX", NULL);
+  const struct {
+    const gchar *tensor, *needle;
+  } cases[] = {
+    /* dur.bias + 1.0 (base64 of float32 1.0): longer phonemes */
+    { "{\"name\": \"dur.bias\", \"shape\": [1], \"kind\": \"add\", "
+      "\"data\": \"AACAPw==\"}",
+        NULL },
+    { "{\"name\": \"decoder.9.weight\", \"shape\": [1], "
+      "\"kind\": \"add\", \"data\": \"AACAPw==\"}",
+        "decoder.9.weight" },
+  };
+  guint64 deep_end = 0;
+  guint i;
+
+  for (i = 0; i < G_N_ELEMENTS (cases) + 1; i++) {
+    GstBus *bus;
+    GstElement *e = make_ganvoice ();
+    GstHarness *h;
+    GPtrArray *msgs;
+    GArray *spans;
+    gchar *profile = g_build_filename (dir, "deep.json", NULL);
+    gchar *json;
+    guint64 end = 0;
+
+    if (i < G_N_ELEMENTS (cases))
+      json = g_strdup_printf ("{\"format\": \"ganvoice-voice-profile\", "
+                              "\"version\": 2, \"name\": \"deep\", "
+                              "\"embedding\": [0.5, -0.5, 1, 0], "
+                              "\"acoustic_delta\": {\"format\": "
+                              "\"ganvoice-acoustic-delta\", \"version\": 1, "
+                              "\"tensors\": [%s]}}",
+          cases[i].tensor);
+    else /* the same voice without its delta */
+      json = g_strdup ("{\"format\": \"ganvoice-voice-profile\", "
+                       "\"version\": 1, \"name\": \"plain\", "
+                       "\"embedding\": [0.5, -0.5, 1, 0]}");
+    fail_unless (g_file_set_contents (profile, json, -1, NULL));
+    g_object_set (e, "voice", profile, NULL);
+    h = start_harness (e, &bus);
+    if (i < G_N_ELEMENTS (cases) && cases[i].needle) {
+      error_mentions (bus, cases[i].needle);
+    } else {
+      fail_unless_equals_int (push_cue (h, "Hello there, how are you?", 0,
+                                  5 * GST_SECOND, 0, NULL, NULL),
+          GST_FLOW_OK);
+      fail_unless (gst_harness_push_event (h, gst_event_new_eos ()));
+      spans = collect_output (h, NULL);
+      msgs = cue_messages (bus);
+      fail_unless_equals_int (msgs->len, 1);
+      fail_unless (gst_structure_get_uint64 (
+          g_ptr_array_index (msgs, 0), "speech-end", &end));
+      if (i == 0)
+        deep_end = end;
+      else /* the delta's longer durations made the deep voice slower */
+        fail_unless (deep_end > end,
+            "deep %" G_GUINT64_FORMAT " <= plain %" G_GUINT64_FORMAT, deep_end,
+            end);
+      g_ptr_array_unref (msgs);
+      g_array_unref (spans);
+    }
+    stop_harness (h, bus);
+    g_unlink (profile);
+    g_free (profile);
+    g_free (json);
+  }
+  g_rmdir (dir);
+  g_free (dir);
+}
+GST_END_TEST;
+
 GST_START_TEST (test_rate_pitch_and_policies)
 {
   GstClockTime naturals[2];
@@ -1099,6 +1175,7 @@ ganvoice_suite (void)
   tcase_add_test (tc, test_empty_and_long_cues);
   tcase_add_test (tc, test_no_timestamp);
   tcase_add_test (tc, test_voices_and_speaker_map);
+  tcase_add_test (tc, test_deep_voice);
   tcase_add_test (tc, test_rate_pitch_and_policies);
   tcase_add_test (tc, test_flush);
   tcase_add_test (tc, test_reuse_after_ready);

@@ -109,7 +109,7 @@ GST_START_TEST (test_profile_errors)
       "{\"version\": 1, \"name\": \"x\", \"embedding\": [1]}", "no \"format\"");
   expect_error ("{\"format\": \"ganvoice-model-card\", \"version\": 1}",
       "\"format\" is \"ganvoice-model-card\"");
-  expect_error ("{\"format\": \"ganvoice-voice-profile\", \"version\": 2, "
+  expect_error ("{\"format\": \"ganvoice-voice-profile\", \"version\": 3, "
                 "\"name\": \"x\", \"embedding\": [1, 2, 3, 4]}",
       "newer than");
   expect_error ("{\"format\": \"ganvoice-voice-profile\", \"version\": 1.5}",
