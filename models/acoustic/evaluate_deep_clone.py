@@ -32,7 +32,8 @@ from models.acoustic.ttsdrive import Inventory, phonemize, round_durations
 from models.common import mcd as MCD
 from models.common.audio import decode, probe_rate
 from models.common.data import asterisk_transcripts
-from models.speaker.evaluate_cloning import Gst, make_profile, synthesize
+from models.acoustic.prepare_data import LUA
+from models.speaker.evaluate_cloning import Gst, make_profile, synthesize, transcripts
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.normpath(os.path.join(HERE, "..", ".."))
@@ -42,7 +43,28 @@ TARGETS = {  # name -> (espeak language, package, sound folder, transcript langu
     "es-co": ("es", "asterisk-prompt-es-co", "usr/share/asterisk/sounds/es", "es"),
     "fr-armelle": ("fr", "asterisk-prompt-fr-armelle", "usr/share/asterisk/sounds/fr", "fr"),
     "it-menardi": ("it", "asterisk-prompt-it-menardi-wav", "usr/share/asterisk/sounds/it_IT_f_Menardi", "it"),
+    # fillets-ng-data-cs: the two fish (file names "<level>-m-…" and "<level>-v-…"), Czech, 22 kHz;
+    # the words are the dialogStr of fillets-ng-data's script/*/dialogs_cs.lua
+    "cs-m": ("cs", "fillets-ng-data-cs", "usr/share/games/fillets-ng/sound", "cs"),
+    "cs-v": ("cs", "fillets-ng-data-cs", "usr/share/games/fillets-ng/sound", "cs"),
+    # pocketsphinx-testdata: a LibriVox reader, English, 16 kHz
+    "librivox": ("en-us", "pocketsphinx-testdata", "usr/share/pocketsphinx/test/data/librivox", "en"),
 }
+
+
+def fillets_pairs(data, code):
+    script = os.path.join(data, "fillets-ng-data", "usr/share/games/fillets-ng/script")
+    sound = os.path.join(data, "fillets-ng-data-cs", "usr/share/games/fillets-ng/sound")
+    pairs = []
+    for lua in sorted(glob.glob(os.path.join(script, "*", "dialogs_cs.lua"))):
+        level = os.path.basename(os.path.dirname(lua))
+        src = open(lua, encoding="utf-8", errors="replace").read()
+        for ident, _font, _en, cs in LUA.findall(src):
+            path = os.path.join(sound, level, "cs", ident + ".ogg")
+            parts = ident.split("-")
+            if len(parts) == 3 and parts[1] == code and os.path.exists(path) and cs.strip():
+                pairs.append((path, cs.replace('\\"', '"').replace("\\n", " ").strip()))
+    return pairs
 
 
 def log(*a):
@@ -51,6 +73,16 @@ def log(*a):
 
 def target_pairs(data, name):
     lang, pkg, sub, tlang = TARGETS[name]
+    if name.startswith("cs-"):
+        pairs = fillets_pairs(data, name[3:])
+        random.Random(f"deep-{name}").shuffle(pairs)
+        return pairs[:N_TEST], pairs[N_TEST:]
+    if name == "librivox":
+        texts = transcripts(data)["librivox"]
+        files = sorted(glob.glob(os.path.join(data, pkg, sub, "*.wav")))
+        pairs = [(f, texts[os.path.basename(f)[:-4]]) for f in files if os.path.basename(f)[:-4] in texts]
+        random.Random(f"deep-{name}").shuffle(pairs)
+        return pairs[:N_TEST], pairs[N_TEST:]
     found = glob.glob(os.path.join(data, f"asterisk-core-sounds-{tlang}", "**", f"core-sounds-{tlang}.txt.gz"),
                       recursive=True)
     if not found:
