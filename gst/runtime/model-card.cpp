@@ -2,6 +2,7 @@
  * SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <ganvoice/model-card.h>
 
+#include "runtime/file-contents.h"
 #include "runtime/json-fields.h"
 
 #include <json-glib/json-glib.h>
@@ -165,16 +166,9 @@ ModelCard::parse (std::string_view json, const std::string &origin)
 ModelCard
 ModelCard::load (const std::string &path)
 {
-  gchar *contents = nullptr;
-  gsize size = 0;
-  GError *err = nullptr;
-  if (!g_file_get_contents (path.c_str (), &contents, &size, &err)) {
-    std::string why = err ? err->message : "unreadable";
-    g_clear_error (&err);
+  std::string json, why;
+  if (!read_file (path, json, why))
     throw ModelError ("cannot read the model card " + path + ": " + why);
-  }
-  std::string json (contents, size);
-  g_free (contents);
   return parse (json, path);
 }
 

@@ -3,6 +3,8 @@
 #include <ganvoice/acoustic-delta.h>
 #include <ganvoice/model-card.h>
 
+#include "runtime/file-contents.h"
+
 #include <glib.h>
 
 #include <cstring>
@@ -122,19 +124,13 @@ decode_floats_base64 (const std::string &text, const std::string &what)
 std::string
 file_sha256 (const std::string &path)
 {
-  gchar *contents = nullptr;
-  gsize size = 0;
-  GError *err = nullptr;
-  if (!g_file_get_contents (path.c_str (), &contents, &size, &err)) {
-    std::string why = err ? err->message : "unreadable";
-    g_clear_error (&err);
+  std::string contents, why;
+  if (!read_file (path, contents, why))
     throw ModelError ("cannot read " + path + ": " + why);
-  }
   gchar *hex = g_compute_checksum_for_data (
-      G_CHECKSUM_SHA256, (const guchar *) contents, size);
+      G_CHECKSUM_SHA256, (const guchar *) contents.data (), contents.size ());
   std::string out (hex);
   g_free (hex);
-  g_free (contents);
   return out;
 }
 

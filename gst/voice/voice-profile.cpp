@@ -2,6 +2,7 @@
  * SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <ganvoice/voice-profile.h>
 
+#include "runtime/file-contents.h"
 #include "runtime/json-fields.h"
 
 #include <json-glib/json-glib.h>
@@ -335,17 +336,10 @@ VoiceProfile::parse (
 VoiceProfile
 VoiceProfile::load (const std::string &path, int embedding_dim)
 {
-  gchar *contents = nullptr;
-  gsize size = 0;
-  GError *err = nullptr;
-  if (!g_file_get_contents (path.c_str (), &contents, &size, &err)) {
-    std::string why = err ? err->message : "unreadable";
-    g_clear_error (&err);
+  std::string json, why;
+  if (!read_file (path, json, why))
     throw VoiceProfileError (
         "cannot read the voice profile " + path + ": " + why);
-  }
-  std::string json (contents, size);
-  g_free (contents);
   return parse (json, path, embedding_dim);
 }
 

@@ -23,7 +23,6 @@ the tensors as base64 little-endian float32, and the base model's SHA-256), used
 import argparse
 import base64
 import glob
-import hashlib
 import json
 import math
 import os
@@ -43,6 +42,7 @@ from models.acoustic.prepare_data import f0_track
 from models.acoustic.train import LOG_CLAMP, phoneme_f0
 from models.acoustic.ttsdrive import Inventory, phonemize, round_durations
 from models.common.audio import decode, trim
+from models.common.files import file_digest
 from models.common.mel import MelSpectrogram
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -297,8 +297,9 @@ def calibrate_pitch_spread(model, speaker, items, low=1.0, high=1.8):
     has no movement inside the phoneme: scales the predictor's output around the speaker's mean
     so that the within-sentence spread of the predicted pitch, held over each phoneme's frames,
     matches the spread of the recordings' frame F0 (measured on the training sentences). The
-    scale is folded into pitch.out."""
-    real_sd, pred_sd, real_all = [], [], []
+    centre is the predicted pitch's own mean, so the voice's median stays where training put it.
+    The scale is folded into pitch.out."""
+    real_sd, pred_sd, pred_all = [], [], []
     for it in items:
         ids, durs = it["ids"][None], it["durations"]
         T = it["mel"].shape[1]
@@ -314,11 +315,11 @@ def calibrate_pitch_spread(model, speaker, items, low=1.0, high=1.8):
             continue
         real_sd.append(float(lf0.std()))
         pred_sd.append(float(held.std()))
-        real_all.append(lf0)
+        pred_all.append(held)
     if not real_sd or np.mean(pred_sd) <= 0:
         return 1.0
     scale = float(np.clip(np.mean(real_sd) / np.mean(pred_sd), low, high))
-    centre = float(torch.cat(real_all).mean())
+    centre = float(torch.cat(pred_all).mean())
     out = model.pitch.out
     out.weight.mul_(scale)
     out.bias.mul_(scale).add_((1.0 - scale) * centre)
@@ -386,21 +387,13 @@ def finetune(items, card, base_path, rank=8, time_limit=480.0, max_steps=2000, l
                 break
     spread = calibrate_pitch_spread(model, speaker.detach(), use)
     log(f"pitch spread scaled by {spread:.2f} (the real speech's within-sentence spread over the model's)")
-    meta = dict(base=dict(name=card.get("name", ""), sha256=sha256(base_path)), start_voice=start_voice,
+    meta = dict(base=dict(name=card.get("name", ""), sha256=file_digest(base_path)), start_voice=start_voice,
                 pitch_spread_scale=round(spread, 3),
                 steps=step, seconds=round(time.time() - t_start, 1), rank=rank,
                 speech_seconds=round(sum(it["mel"].shape[1] for it in items) * 256 / 22050, 1),
                 utterances=len(items), mel_l1_start=round(loss0, 4),
                 mel_l1_end=round(float(np.mean([h[0] for h in hist[-25:]])) if hist else loss0, 4))
     return make_delta(model, base_state, full_names, speaker.detach(), meta)
-
-
-def sha256(path):
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
 
 
 def main():

@@ -46,6 +46,7 @@ from scipy.signal import resample_poly
 from models.common import audio
 from models.common import mcd as MCD
 from models.common.data import asterisk_transcripts
+from models.common.files import file_digest
 from models.common.mel import htk_filterbank, htk_mel, htk_mel_to_hz
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -141,11 +142,7 @@ def sha1(*parts):
 
 
 def file_sha1(path):
-    h = hashlib.sha1()
-    with open(path, "rb") as f:
-        for b in iter(lambda: f.read(1 << 20), b""):
-            h.update(b)
-    return h.hexdigest()
+    return file_digest(path, "sha1")
 
 
 # ----------------------------------------------------------------------------- data
