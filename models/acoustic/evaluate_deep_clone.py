@@ -158,6 +158,7 @@ def main():
     ap.add_argument("--model-dir", default=os.path.join(REPO, "models"))
     ap.add_argument("--time-limit", type=float, default=480.0, help="fine-tuning seconds per clone")
     ap.add_argument("--out", default=None, help="results JSON (default <work>/results.json)")
+    ap.add_argument("--max-pitch-spread", type=float, default=1.0, help="see models.acoustic.finetune")
     a = ap.parse_args()
     torch.set_num_threads(1)
     os.makedirs(a.work, exist_ok=True)
@@ -201,7 +202,7 @@ def main():
                     break
             if not os.path.exists(path):
                 log(f"{name}: fine-tuning on {got:.0f} s")
-                delta = FT.finetune(items, card, base, time_limit=a.time_limit)
+                delta = FT.finetune(items, card, base, time_limit=a.time_limit, max_spread=a.max_pitch_spread)
                 json.dump(FT.make_profile(delta, f"{name}-deep-{minutes:g}min", lang, card), open(path, "w"))
             doc = json.load(open(path))
             delta = FT.profile_delta(doc)[0]

@@ -343,7 +343,7 @@ def choose_start_voice(model, card, items, zero_ids, bins):
 
 
 def finetune(items, card, base_path, rank=8, time_limit=480.0, max_steps=2000, lr=2e-3, seed=1234,
-             progress=None, stop=None):
+             max_spread=1.0, progress=None, stop=None):
     torch.manual_seed(seed)
     model, base_state = load_base(base_path)
     zero_ids = {card["phonemes"].index(s) for s in ZERO_FRAME_SYMBOLS if s in card["phonemes"]}
@@ -385,8 +385,10 @@ def finetune(items, card, base_path, rank=8, time_limit=480.0, max_steps=2000, l
                 progress(frac)
             if step >= max_steps or time.time() - t_start >= time_limit or (stop and stop()):
                 break
-    spread = calibrate_pitch_spread(model, speaker.detach(), use)
-    log(f"pitch spread scaled by {spread:.2f} (the real speech's within-sentence spread over the model's)")
+    spread = 1.0
+    if max_spread > 1.0:  # off by default: see docs/cloning-evaluation.md, "Deep clones"
+        spread = calibrate_pitch_spread(model, speaker.detach(), use, high=max_spread)
+        log(f"pitch spread scaled by {spread:.2f} (the real speech's within-sentence spread over the model's)")
     meta = dict(base=dict(name=card.get("name", ""), sha256=file_digest(base_path)), start_voice=start_voice,
                 pitch_spread_scale=round(spread, 3),
                 steps=step, seconds=round(time.time() - t_start, 1), rank=rank,
@@ -411,6 +413,8 @@ def main():
     ap.add_argument("--time-limit", type=float, default=480.0, help="seconds of training")
     ap.add_argument("--steps", type=int, default=2000)
     ap.add_argument("--threads", type=int, default=1)
+    ap.add_argument("--max-pitch-spread", type=float, default=1.0,
+                    help="widen the predicted intonation up to this factor to match the recordings' (1: off)")
     ap.add_argument("--phonemizer", default=None)
     a = ap.parse_args()
     torch.set_num_threads(a.threads)
@@ -424,7 +428,8 @@ def main():
     log(f"{len(items)} utterances, {total:.0f} s of speech")
     stop = {"now": False}
     signal.signal(signal.SIGTERM, lambda *_: stop.update(now=True))
-    delta = finetune(items, card, a.model, a.rank, a.time_limit, a.steps, stop=lambda: stop["now"])
+    delta = finetune(items, card, a.model, a.rank, a.time_limit, a.steps, max_spread=a.max_pitch_spread,
+                     stop=lambda: stop["now"])
     name = a.name or os.path.basename(a.out).split(".")[0]
     profile = make_profile(delta, name, a.language, card, a.gender)
     tmp = a.out + ".tmp"
