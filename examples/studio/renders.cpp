@@ -20,16 +20,7 @@ namespace {
 Row
 find_job (Server *s, SoupServerMessage *msg, const RouteMatch &m)
 {
-  const std::string &jid = m.param ("job");
-  if (!valid_id (jid)) {
-    reply_error (msg, SOUP_STATUS_NOT_FOUND, "There is nothing here.");
-    return Row ();
-  }
-  Row r = s->db.one ("SELECT * FROM jobs WHERE id = ? AND project = ?",
-      { jid, m.param ("project") });
-  if (r.empty ())
-    reply_error (msg, SOUP_STATUS_NOT_FOUND, "There is no such render.");
-  return r;
+  return find_in_project (s, msg, m, "job", "jobs", "There is no such render.");
 }
 
 /* A render's speakers option, {"Tom": "ben", …}: names and voices in its

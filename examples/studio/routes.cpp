@@ -214,4 +214,22 @@ get_config (Server *s, SoupServerMessage *msg, const RouteMatch &)
           "}");
 }
 
+Row
+find_in_project (Server *s, SoupServerMessage *msg, const RouteMatch &m,
+    const char *param, const char *table, const char *missing)
+{
+  const std::string &id = m.param (param);
+  if (!valid_id (id)) {
+    reply_error (msg, SOUP_STATUS_NOT_FOUND, "There is nothing here.");
+    return Row ();
+  }
+  /* @table is one of the code's own names, never the request's. */
+  Row r = s->db.one (
+      std::string ("SELECT * FROM ") + table + " WHERE id = ? AND project = ?",
+      { id, m.param ("project") });
+  if (r.empty ())
+    reply_error (msg, SOUP_STATUS_NOT_FOUND, missing);
+  return r;
+}
+
 } // namespace studio

@@ -8,6 +8,7 @@
  * with Json:: before the handler acts) answers 400 with its message. */
 #pragma once
 
+#include "db.h"
 #include "router.h"
 
 #include <libsoup/soup.h>
@@ -27,6 +28,11 @@ void dispatch (SoupServer *, SoupServerMessage *msg, const char *path,
 /* Whether the request carries the token of project {project}; answers 404
  * or 403 when not. */
 bool check_token (Server *s, SoupServerMessage *msg, const RouteMatch &m);
+/* The row of @table whose id is the path parameter @param, if it belongs
+ * to project {project}; otherwise an empty row, after answering 404
+ * ("There is nothing here." for a malformed id, else @missing). */
+Row find_in_project (Server *s, SoupServerMessage *msg, const RouteMatch &m,
+    const char *param, const char *table, const char *missing);
 void get_page (Server *s, SoupServerMessage *msg, const RouteMatch &m);
 void get_health (Server *s, SoupServerMessage *msg, const RouteMatch &m);
 void get_config (Server *s, SoupServerMessage *msg, const RouteMatch &m);

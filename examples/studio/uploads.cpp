@@ -21,31 +21,18 @@ namespace {
 Row
 find_upload (Server *s, SoupServerMessage *msg, const RouteMatch &m)
 {
-  const std::string &uid = m.param ("upload");
-  if (!valid_id (uid)) {
-    reply_error (msg, SOUP_STATUS_NOT_FOUND, "There is nothing here.");
-    return Row ();
-  }
-  Row u = s->db.one ("SELECT * FROM uploads WHERE id = ? AND project = ?",
-      { uid, m.param ("project") });
-  if (u.empty ())
-    reply_error (msg, SOUP_STATUS_NOT_FOUND, "There is no such upload.");
-  return u;
+  return find_in_project (
+      s, msg, m, "upload", "uploads", "There is no such upload.");
 }
 
 /* Like find_upload(), for a file that passed its check. */
 Row
 find_media (Server *s, SoupServerMessage *msg, const RouteMatch &m)
 {
-  const std::string &uid = m.param ("upload");
-  if (!valid_id (uid)) {
-    reply_error (msg, SOUP_STATUS_NOT_FOUND, "There is nothing here.");
-    return Row ();
-  }
-  Row u = s->db.one ("SELECT * FROM uploads WHERE id = ? AND project = ?",
-      { uid, m.param ("project") });
-  if (u.empty () || u["state"] != "ready") {
-    reply_error (msg, SOUP_STATUS_NOT_FOUND, "This file is not available.");
+  const char *missing = "This file is not available.";
+  Row u = find_in_project (s, msg, m, "upload", "uploads", missing);
+  if (!u.empty () && u["state"] != "ready") {
+    reply_error (msg, SOUP_STATUS_NOT_FOUND, missing);
     return Row ();
   }
   return u;

@@ -96,16 +96,8 @@ sample_sentence (const std::string &lang)
 Row
 find_profile (Server *s, SoupServerMessage *msg, const RouteMatch &m)
 {
-  const std::string &prid = m.param ("profile");
-  if (!valid_id (prid)) {
-    reply_error (msg, SOUP_STATUS_NOT_FOUND, "There is nothing here.");
-    return Row ();
-  }
-  Row r = s->db.one ("SELECT * FROM profiles WHERE id = ? AND project = ?",
-      { prid, m.param ("project") });
-  if (r.empty ())
-    reply_error (msg, SOUP_STATUS_NOT_FOUND, "There is no such voice.");
-  return r;
+  return find_in_project (
+      s, msg, m, "profile", "profiles", "There is no such voice.");
 }
 
 } // namespace
