@@ -491,7 +491,8 @@ Synthesizer::deep_model (const VoiceProfile &voice)
         (voice.path.empty () ? "received" : voice.path) +
         ") cannot be used: " + e.what ());
   }
-  /* A few deep voices per dub; beyond that, drop the oldest-keyed. */
+  /* A few deep voices per dub; beyond eight, one is dropped (the first by
+   * digest) and loads again if spoken again. */
   if (impl_->deep.size () >= 8)
     impl_->deep.erase (impl_->deep.begin ());
   impl_->deep.emplace (delta.digest, model);
