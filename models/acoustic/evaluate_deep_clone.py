@@ -25,7 +25,6 @@ import sys
 import numpy as np
 import torch
 from scipy.io import wavfile
-from scipy.signal import resample_poly
 
 from models.acoustic import finetune as FT
 from models.acoustic.ttsdrive import Inventory, phonemize, round_durations
@@ -124,13 +123,6 @@ def cut_cues(wav_path, meta, n):
     return out, rate
 
 
-def band(x, rate, narrow):
-    y = MCD.to16k(x, rate)
-    if narrow:
-        y = resample_poly(resample_poly(y, 1, 2), 2, 1)
-    return y
-
-
 def f0_stats(analyses):
     allf, spread = [], []
     for a in analyses:
@@ -173,7 +165,8 @@ def main():
         test, train = target_pairs(a.data, name)
         native = probe_rate(test[0][0])
         narrow = native <= 8000
-        real = [MCD.Analysis(MCD.trim(band(decode(f, native, float_samples=True), native, narrow))) for f, _ in test]
+        real = [MCD.Analysis(MCD.trim(MCD.to16k_band(decode(f, native, float_samples=True), native, narrow)))
+                for f, _ in test]
         sentences = [t for _, t in test]
         voices = {}
         # the quick clone: speakerembed on the first 10 s of the training clips
@@ -218,7 +211,8 @@ def main():
                "real_f0_spread_st": rf0[1], "voices": {}}
         per = {}
         for label, (clips, rate) in voices.items():
-            an = [MCD.Analysis(MCD.trim(band(c, rate, narrow))) if len(c) > rate // 10 else None for c in clips]
+            an = [MCD.Analysis(MCD.trim(MCD.to16k_band(c, rate, narrow))) if len(c) > rate // 10 else None
+                  for c in clips]
             per[label] = [MCD.compare(r, s)["mcd13"] if s else float("nan") for r, s in zip(real, an)]
             f0m, f0s = f0_stats([s for s in an if s])
             res["voices"][label] = {"mcd13": float(np.nanmean(per[label])), "f0_median": f0m,

@@ -39,7 +39,7 @@ import torch.nn.utils.parametrize as parametrize
 from models.acoustic.align import ZERO_FRAME_SYMBOLS, features
 from models.acoustic.model import AcousticModel, mas
 from models.acoustic.prepare_data import f0_track
-from models.acoustic.train import LOG_CLAMP, phoneme_f0
+from models.acoustic.train import LOG_CLAMP, make_batches, phoneme_f0
 from models.acoustic.ttsdrive import Inventory, phonemize, round_durations
 from models.common.audio import decode, trim
 from models.common.files import file_digest
@@ -245,20 +245,6 @@ def load_base(path):
     return model.eval(), state
 
 
-def batches(items, max_frames, rng):
-    order = sorted(range(len(items)), key=lambda i: items[i]["mel"].shape[1])
-    out, cur = [], []
-    for i in order:
-        if cur and items[i]["mel"].shape[1] * (len(cur) + 1) > max_frames:
-            out.append(cur)
-            cur = []
-        cur.append(i)
-    if cur:
-        out.append(cur)
-    rng.shuffle(out)
-    return out
-
-
 def losses(model, speaker, items, idx, bins):
     B = len(idx)
     N = max(items[i]["ids"].shape[0] for i in idx)
@@ -366,7 +352,7 @@ def finetune(items, card, base_path, rank=8, time_limit=480.0, max_steps=2000, l
             use = [dict(it, durations=d) for it, d in zip(items, durs) if d is not None]
             realigned = True
             log(f"step {step}: aligned again with the adapted model")
-        for bidx in batches(use, 3000, rng):
+        for bidx in make_batches(use, 3000, rng):
             frac = min(1.0, max(step / max_steps, (time.time() - t_start) / time_limit))
             for g, base_lr in zip(opt.param_groups, (lr, lr * 5)):
                 g["lr"] = base_lr * min(1.0, (step + 1) / 50) * (0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * frac)))

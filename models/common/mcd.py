@@ -9,6 +9,7 @@ mel-cepstral distortion (dB) and the F0 error (YIN) on frames voiced in both.
 import math
 
 import numpy as np
+from scipy.signal import resample_poly
 
 from models.common.audio import resample, trim as trim_frames
 from models.common.mel import htk_filterbank
@@ -27,6 +28,15 @@ TRIM_DB = 40.0      # end trimming: 10 ms frames quieter than this below the lou
 def to16k(x, sr):
     """float64 at the analysis rate."""
     return resample(x, sr, SR)
+
+
+def to16k_band(x, sr, narrow):
+    """to16k, and for a telephone-band target (narrow) through 8 kHz as well, so that synthetic
+    speech is compared in the band the real recording has."""
+    y = to16k(x, sr)
+    if narrow:
+        y = resample_poly(resample_poly(y, 1, 2), 2, 1)
+    return y
 
 
 def trim(x, db=TRIM_DB):

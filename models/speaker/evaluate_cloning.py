@@ -41,7 +41,6 @@ import time
 
 import numpy as np
 from scipy.io import wavfile
-from scipy.signal import resample_poly
 
 from models.common import audio
 from models.common import mcd as MCD
@@ -712,10 +711,7 @@ def parallel_mcd(gst, name, lang, meta, texts, conds, work, force):
     narrow = meta["native_rate"] <= 8000
 
     def band(x, rate):
-        y = MCD.to16k(x, rate)
-        if narrow:
-            y = resample_poly(resample_poly(y, 1, 2), 2, 1)
-        return y
+        return MCD.to16k_band(x, rate, narrow)
 
     real = []
     for f in clips:
