@@ -8,15 +8,24 @@
  *   ganvoice-studio-worker profile AUDIO [--adapt] -o OUT   a voice profile
  *                                                 (speakerembed; --adapt: then
  *                                                 the opt-in adapt step)
+ *   ganvoice-studio-worker take -o OUT.wav AUDIO LANG TEXT   a take of "Read
+ *                                                 to me": decoded, checked
+ *                                                 against TEXT, kept as WAV
+ *   ganvoice-studio-worker finetune -o OUT TAKES.tsv --language L --name N
+ *       [--gender G] [--checkpoint F] [--time-limit S] [--max-steps N]
+ *       [--threads N]                             a deep clone from the takes
+ *                                                 ("path<TAB>text" lines)
  *
  * Each prints one JSON object on stdout: the result, or {"error": "...",
- * "code": "..."} with a non-zero exit status. Outputs are written to a temp
+ * "code": "..."} with a non-zero exit status; finetune prints JSON lines
+ * instead (progress, then done, cancelled or error; see finetune ()). Outputs are written to a temp
  * file and renamed. Keeping decoders and models out of the server process
  * means a bad file or a model crash costs one worker, not the server. */
 #include <ganvoice/model-paths.h>
 #include <ganvoice/pipeline-watchdog.h>
 #include <ganvoice/subtitles.h>
 #include <ganvoice/voice-adapt.h>
+#include <ganvoice/voice-finetune.h>
 
 #include <gio/gio.h>
 #include <glib/gstdio.h>
@@ -26,8 +35,12 @@
 #include <json-glib/json-glib.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cmath>
+#include <csignal>
+#include <cstdint>
 #include <cstdio>
+#include <cstring>
 #include <string>
 #include <vector>
 
@@ -267,10 +280,11 @@ struct PeakState {
   unsigned in_bin = 0;
 };
 
+/* Links a decoder's audio pad to the converter @data. */
 void
 on_pad (GstElement *, GstPad *pad, gpointer data)
 {
-  PeakState *s = (PeakState *) data;
+  GstElement *convert = (GstElement *) data;
   GstCaps *caps = gst_pad_get_current_caps (pad);
   if (!caps)
     caps = gst_pad_query_caps (pad, nullptr);
@@ -281,7 +295,7 @@ on_pad (GstElement *, GstPad *pad, gpointer data)
     gst_caps_unref (caps);
   if (!audio)
     return;
-  GstPad *sink = gst_element_get_static_pad (s->convert, "sink");
+  GstPad *sink = gst_element_get_static_pad (convert, "sink");
   if (!gst_pad_is_linked (sink))
     gst_pad_link (pad, sink);
   gst_object_unref (sink);
@@ -316,7 +330,7 @@ peaks (const char *path, const char *out)
   g_object_set (
       sink, "sync", FALSE, "emit-signals", FALSE, "max-buffers", 8, nullptr);
   gst_element_link_many (s.convert, res, caps, sink, nullptr);
-  g_signal_connect (src, "pad-added", G_CALLBACK (on_pad), &s);
+  g_signal_connect (src, "pad-added", G_CALLBACK (on_pad), s.convert);
   std::string error;
   if (gst_element_set_state (p, GST_STATE_PLAYING) == GST_STATE_CHANGE_FAILURE)
     error = "the file could not be decoded";
@@ -499,6 +513,327 @@ profile (const char *audio, const char *out, bool adapt)
   return 0;
 }
 
+/* ---- Read to me: takes and deep clones ---- */
+
+/* The longest take kept (a sentence takes a few seconds). */
+constexpr double kMaxTakeSeconds = 120.0;
+
+void
+on_no_more_pads (GstElement *, gpointer data)
+{
+  ((std::atomic<bool> *) data)->store (true);
+}
+
+/* Decodes the first audio stream of @path to mono float at its own rate.
+ * Returns "" or why it cannot (too long: more than @max_seconds). */
+std::string
+decode_mono (const std::string &path, double max_seconds,
+    std::vector<float> *samples, int *rate)
+{
+  GstElement *p = gst_pipeline_new ("decode");
+  GstElement *src = make (p, "uridecodebin");
+  GstElement *conv = make (p, "audioconvert");
+  GstElement *res = make (p, "audioresample");
+  GstElement *caps = make (p, "capsfilter");
+  GstElement *sink = make (p, "appsink");
+  if (!src || !conv || !res || !caps || !sink) {
+    gst_object_unref (p);
+    return "GStreamer's base plugins are missing";
+  }
+  GError *err = nullptr;
+  gchar *uri = gst_filename_to_uri (path.c_str (), &err);
+  if (!uri) {
+    std::string m = err->message;
+    g_clear_error (&err);
+    gst_object_unref (p);
+    return m;
+  }
+  GstCaps *ac = gst_caps_from_string ("audio/x-raw");
+  g_object_set (src, "uri", uri, "caps", ac, nullptr);
+  gst_caps_unref (ac);
+  g_free (uri);
+  GstCaps *c = gst_caps_from_string (
+      "audio/x-raw,format=F32LE,channels=1,layout=interleaved");
+  g_object_set (caps, "caps", c, nullptr);
+  gst_caps_unref (c);
+  g_object_set (
+      sink, "sync", FALSE, "emit-signals", FALSE, "max-buffers", 16, nullptr);
+  gst_element_link_many (conv, res, caps, sink, nullptr);
+  std::atomic<bool> no_more_pads (false);
+  g_signal_connect (src, "pad-added", G_CALLBACK (on_pad), conv);
+  g_signal_connect (
+      src, "no-more-pads", G_CALLBACK (on_no_more_pads), &no_more_pads);
+  std::string error;
+  if (gst_element_set_state (p, GST_STATE_PLAYING) == GST_STATE_CHANGE_FAILURE)
+    error = "it could not be decoded";
+  GstBus *bus = gst_element_get_bus (p);
+  GstPad *conv_sink = gst_element_get_static_pad (conv, "sink");
+  gint64 last = g_get_monotonic_time ();
+  *rate = 0;
+  while (error.empty ()) {
+    GstSample *sample =
+        gst_app_sink_try_pull_sample (GST_APP_SINK (sink), GST_SECOND / 10);
+    if (!sample) {
+      if (gst_app_sink_is_eos (GST_APP_SINK (sink)))
+        break;
+      if (GstMessage *m = gst_bus_pop_filtered (bus, GST_MESSAGE_ERROR)) {
+        GError *e = nullptr;
+        gst_message_parse_error (m, &e, nullptr);
+        error = e ? e->message : "it could not be decoded";
+        g_clear_error (&e);
+        gst_message_unref (m);
+      } else if (no_more_pads && !gst_pad_is_linked (conv_sink)) {
+        error = "it has no sound in it";
+      } else if (g_get_monotonic_time () - last > 20 * G_USEC_PER_SEC) {
+        error = "decoding it made no progress";
+      }
+      continue;
+    }
+    last = g_get_monotonic_time ();
+    GstCaps *sc = gst_sample_get_caps (sample);
+    if (sc && *rate == 0)
+      gst_structure_get_int (gst_caps_get_structure (sc, 0), "rate", rate);
+    GstBuffer *b = gst_sample_get_buffer (sample);
+    GstMapInfo map;
+    if (b && gst_buffer_map (b, &map, GST_MAP_READ)) {
+      const float *f = (const float *) map.data;
+      samples->insert (samples->end (), f, f + map.size / sizeof (float));
+      gst_buffer_unmap (b, &map);
+    }
+    gst_sample_unref (sample);
+    if (*rate > 0 && samples->size () > max_seconds * *rate)
+      error = "it is longer than " + std::to_string ((int) max_seconds) +
+          " seconds";
+  }
+  gst_object_unref (conv_sink);
+  gst_object_unref (bus);
+  gst_element_set_state (p, GST_STATE_NULL);
+  gst_object_unref (p);
+  if (error.empty () && *rate <= 0 && !samples->empty ())
+    error = "its sample rate is unknown";
+  return error;
+}
+
+/* Writes mono @samples as 16-bit PCM WAV at @path (through a temp file and
+ * a rename). */
+bool
+write_wav (const std::string &path, const std::vector<float> &samples, int rate)
+{
+  auto le = [] (std::string &s, uint32_t v, int bytes) {
+    for (int i = 0; i < bytes; i++)
+      s += (char) ((v >> (8 * i)) & 0xff);
+  };
+  const uint32_t data = (uint32_t) samples.size () * 2;
+  std::string w = "RIFF";
+  le (w, 36 + data, 4);
+  w += "WAVEfmt ";
+  le (w, 16, 4);
+  le (w, 1, 2); /* PCM */
+  le (w, 1, 2); /* mono */
+  le (w, (uint32_t) rate, 4);
+  le (w, (uint32_t) rate * 2, 4);
+  le (w, 2, 2);
+  le (w, 16, 2);
+  w += "data";
+  le (w, data, 4);
+  w.reserve (w.size () + data);
+  for (float x : samples) {
+    float v = std::isfinite (x) ? std::clamp (x, -1.0f, 1.0f) : 0.0f;
+    le (w, (uint32_t) (uint16_t) (int16_t) std::lround (v * 32767.0f), 2);
+  }
+  std::string tmp = path + ".tmp";
+  if (!g_file_set_contents (
+          tmp.c_str (), w.data (), (gssize) w.size (), nullptr) ||
+      !rename_into_place (tmp, path)) {
+    g_unlink (tmp.c_str ());
+    return false;
+  }
+  return true;
+}
+
+std::string
+check_json (const ganvoice::TakeCheck &c)
+{
+  std::string problems = "[";
+  for (size_t i = 0; i < c.problems.size (); i++)
+    problems += (i ? ", " : "") + q (c.problems[i]);
+  return "{\"ok\": " + std::string (c.ok () ? "true" : "false") +
+      ", \"seconds\": " + num (c.seconds) +
+      ", \"speech_seconds\": " + num (c.speech_seconds) +
+      ", \"peak_dbfs\": " + num (c.peak_dbfs) +
+      ", \"speech_dbfs\": " + num (c.speech_dbfs) +
+      ", \"clipped_fraction\": " + num (c.clipped_fraction) +
+      ", \"expected_seconds\": " + num (c.expected_seconds) +
+      ", \"phonemes\": " + std::to_string (c.phonemes) +
+      ", \"problems\": " + problems + "]}";
+}
+
+/* One take of "Read to me": decoded, checked against its text, and kept as
+ * WAV at @out (even with problems, so that the person can hear why). */
+int
+take (const std::string &audio, const std::string &lang,
+    const std::string &text, const std::string &out)
+{
+  ganvoice::ReadSentence s;
+  std::string error = decode_mono (audio, kMaxTakeSeconds, &s.samples, &s.rate);
+  if (!error.empty ()) {
+    while (!error.empty () && (error.back () == '.' || error.back () == ' '))
+      error.pop_back ();
+    if (!error.empty ())
+      error[0] = g_ascii_tolower (error[0]);
+    return fail ("This recording cannot be used: " + error + ".", "unreadable");
+  }
+  if (s.samples.empty ())
+    return fail ("This recording is empty.", "empty");
+  s.text = text;
+  s.origin = "the take";
+  ganvoice::TakeCheck check;
+  try {
+    check = ganvoice::check_take (s, lang);
+  } catch (const std::exception &e) {
+    return fail (
+        std::string ("This take cannot be checked: ") + e.what (), "language");
+  }
+  if (!write_wav (out, s.samples, s.rate))
+    return fail ("cannot write the take");
+  printf ("%s\n", check_json (check).c_str ());
+  return 0;
+}
+
+std::atomic<bool> g_cancel (false);
+
+void
+on_cancel_signal (int)
+{
+  g_cancel = true;
+}
+
+/* One JSON line of finetune's output. */
+void
+line (const std::string &json)
+{
+  printf ("%s\n", json.c_str ());
+  fflush (stdout);
+}
+
+int
+line_error (const std::string &message, const char *code = "failed")
+{
+  line ("{\"type\": \"error\", \"message\": " + q (message) +
+      ", \"code\": " + q (code) + "}");
+  return 2;
+}
+
+/* A deep clone from the takes listed in @tsv ("path<TAB>text" lines) with
+ * the shipped acoustic model. Prints JSON lines:
+ *   {"type": "takes", "added", "skipped", "speech_seconds"}
+ *   {"type": "progress", "stage", "fraction", "step", "max_steps",
+ *    "elapsed", "remaining", "loss", "resumed", "message"}
+ * then one of {"type": "done", "output"}, {"type": "cancelled"} (exit 3;
+ * SIGTERM or SIGINT cancels, and the state is saved to the checkpoint
+ * first) or {"type": "error", "message", "code"} (exit 2). */
+int
+finetune (const std::vector<std::string> &args, const std::string &out)
+{
+  std::signal (SIGTERM, on_cancel_signal);
+  std::signal (SIGINT, on_cancel_signal);
+  ganvoice::FineTuneOptions o;
+  std::string tsv;
+  for (size_t i = 1; i < args.size (); i++) {
+    const std::string &a = args[i];
+    bool has_value = i + 1 < args.size ();
+    if (a.rfind ("--", 0) != 0) {
+      tsv = a;
+      continue;
+    }
+    if (!has_value)
+      return line_error ("bad arguments: " + a + " needs a value", "usage");
+    const std::string &v = args[++i];
+    if (a == "--language")
+      o.language = v;
+    else if (a == "--name")
+      o.name = v;
+    else if (a == "--gender")
+      o.gender = v;
+    else if (a == "--checkpoint")
+      o.checkpoint = v;
+    else if (a == "--time-limit")
+      o.time_limit_s = g_ascii_strtod (v.c_str (), nullptr);
+    else if (a == "--max-steps")
+      o.max_steps = atoi (v.c_str ());
+    else if (a == "--threads")
+      o.threads = atoi (v.c_str ());
+    else
+      return line_error ("bad arguments: unknown option " + a, "usage");
+  }
+  gchar *text = nullptr;
+  gsize len = 0;
+  if (tsv.empty () || !g_file_get_contents (tsv.c_str (), &text, &len, nullptr))
+    return line_error ("cannot read the list of takes", "usage");
+  std::vector<std::pair<std::string, std::string> > takes;
+  gchar **lines = g_strsplit (text, "\n", -1);
+  g_free (text);
+  for (gchar **l = lines; *l; l++) {
+    const char *tab = strchr (*l, '\t');
+    if (tab && tab != *l && tab[1])
+      takes.emplace_back (
+          std::string (*l, (size_t) (tab - *l)), std::string (tab + 1));
+  }
+  g_strfreev (lines);
+  try {
+    std::string model =
+        ganvoice::require_model_file ("", ganvoice::kAcousticModelFile);
+    std::string card =
+        ganvoice::require_model_file ("", ganvoice::kAcousticCardFile);
+    auto tuner = ganvoice::VoiceFineTuner::load (model, card, o);
+    size_t skipped = 0;
+    for (const auto &t : takes) {
+      if (g_cancel) {
+        line ("{\"type\": \"cancelled\"}");
+        return 3;
+      }
+      ganvoice::ReadSentence s;
+      std::string why =
+          decode_mono (t.first, kMaxTakeSeconds, &s.samples, &s.rate);
+      s.text = t.second;
+      s.origin = t.first;
+      if (!why.empty () || s.samples.empty () || !tuner->add (s).ok ())
+        skipped++;
+    }
+    line ("{\"type\": \"takes\", \"added\": " +
+        std::to_string (tuner->sentences ()) +
+        ", \"skipped\": " + std::to_string (skipped) +
+        ", \"speech_seconds\": " + num (tuner->speech_seconds ()) + "}");
+    ganvoice::VoiceProfile profile = tuner->run (
+        [] (const ganvoice::FineTuneProgress &p) {
+          line (std::string ("{\"type\": \"progress\", \"stage\": ") +
+              q (ganvoice::fine_tune_stage_name (p.stage)) +
+              ", \"fraction\": " + num (std::clamp (p.fraction, 0.0, 1.0)) +
+              ", \"step\": " + std::to_string (p.step) +
+              ", \"max_steps\": " + std::to_string (p.max_steps) +
+              ", \"elapsed\": " + num (p.elapsed_s) + ", \"remaining\": " +
+              num (p.remaining_s) + ", \"loss\": " + num (p.mel_loss) +
+              ", \"resumed\": " + (p.resumed ? "true" : "false") +
+              ", \"message\": " + q (p.message) + "}");
+        },
+        &g_cancel);
+    if (profile.name.empty ())
+      profile.name = o.name;
+    if (profile.gender.empty ())
+      profile.gender = o.gender;
+    profile.save (out);
+    line ("{\"type\": \"done\", \"output\": " + q (out) + "}");
+    return 0;
+  } catch (const ganvoice::FineTuneCancelled &) {
+    line ("{\"type\": \"cancelled\"}");
+    return 3;
+  } catch (const std::exception &e) {
+    return line_error (e.what ());
+  } catch (...) {
+    return line_error ("the training failed (an unknown error)");
+  }
+}
+
 } // namespace
 
 int
@@ -529,10 +864,17 @@ main (int argc, char **argv)
   else if (args.size () == 3 && args[0] == "profile" && args[2] == "--adapt" &&
       !out.empty ())
     rc = profile (args[1].c_str (), out.c_str (), true);
+  else if (args.size () == 4 && args[0] == "take" && !out.empty ())
+    rc = take (args[1], args[2], args[3], out);
+  else if (!args.empty () && args[0] == "finetune" && !out.empty ())
+    rc = finetune (args, out);
   else {
     fprintf (stderr,
         "usage: ganvoice-studio-worker probe|cues FILE | peaks FILE -o OUT"
-        " | say TEXTFILE VOICE LANG -o OUT | profile AUDIO [--adapt] -o OUT\n");
+        " | say TEXTFILE VOICE LANG -o OUT | profile AUDIO [--adapt] -o OUT"
+        " | take -o OUT.wav AUDIO LANG TEXT | finetune -o OUT TAKES.tsv"
+        " --language L --name N [--gender G] [--checkpoint F]"
+        " [--time-limit S] [--max-steps N] [--threads N]\n");
     rc = fail ("bad arguments", "usage");
   }
   fflush (stdout);
