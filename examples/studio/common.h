@@ -23,6 +23,7 @@ struct Config {
   std::string worker_command; /* ganvoice-studio-worker */
   std::string acoustic_card; /* model card with the built-in voices */
   std::string plugin_dir; /* prepended to GST_PLUGIN_PATH for workers */
+  std::string prompts_dir; /* "Read to me" sentence lists (see reading.h) */
   gint64 max_upload_bytes = 2LL * 1024 * 1024 * 1024;
   gint64 max_chunk_bytes = 8LL * 1024 * 1024;
   gint64 max_subtitle_bytes = 8LL * 1024 * 1024;
@@ -34,6 +35,11 @@ struct Config {
   int job_timeout_s = 3 * 3600;
   int helper_timeout_s = 120;
   int idle_timeout_s = 60; /* per connection, between reads/writes */
+  /* Deep-clone trainings ("Read to me"): the most a request may ask for. */
+  double train_seconds = 480; /* training seconds, across resumes */
+  int train_steps = 2000;
+  int train_threads = 0; /* LibTorch threads of the training worker */
+  int train_stall_s = 900; /* a worker silent this long is stopped */
 };
 
 /* A fresh random ID: 16 lowercase hex digits from the system's CSPRNG. */

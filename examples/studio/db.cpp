@@ -41,7 +41,8 @@ CREATE TABLE IF NOT EXISTS profiles (
   state TEXT NOT NULL,   -- making, ready, failed
   error TEXT NOT NULL DEFAULT '',
   created INTEGER NOT NULL,
-  adapt INTEGER NOT NULL DEFAULT 0  -- 1: made with the opt-in adapt step
+  adapt INTEGER NOT NULL DEFAULT 0, -- 1: made with the opt-in adapt step
+  reading TEXT NOT NULL DEFAULT ''  -- a deep clone: the reading it was trained on
 );
 CREATE TABLE IF NOT EXISTS jobs (
   id TEXT PRIMARY KEY,
@@ -56,7 +57,32 @@ CREATE TABLE IF NOT EXISTS jobs (
   created INTEGER NOT NULL,
   updated INTEGER NOT NULL
 );
+CREATE TABLE IF NOT EXISTS readings (  -- "Read to me": deep clones
+  id TEXT PRIMARY KEY,
+  project TEXT NOT NULL REFERENCES projects(id) ON DELETE CASCADE,
+  language TEXT NOT NULL,  -- the prompt list: en, es, ...
+  name TEXT NOT NULL,      -- of the voice
+  gender TEXT NOT NULL DEFAULT '',
+  state TEXT NOT NULL,     -- reading, queued, training, done, failed, cancelled
+  cancelling INTEGER NOT NULL DEFAULT 0,
+  progress TEXT NOT NULL DEFAULT '',   -- the last progress (JSON)
+  options TEXT NOT NULL DEFAULT '{}',  -- time_limit, max_steps
+  profile TEXT NOT NULL DEFAULT '',    -- the voice it made
+  error TEXT NOT NULL DEFAULT '',
+  created INTEGER NOT NULL,
+  updated INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS takes (
+  reading TEXT NOT NULL REFERENCES readings(id) ON DELETE CASCADE,
+  idx INTEGER NOT NULL,        -- the sentence, from 0
+  check_json TEXT NOT NULL,    -- what the check measured, and the problems
+  ok INTEGER NOT NULL,
+  speech REAL NOT NULL,        -- seconds of speech
+  created INTEGER NOT NULL,
+  PRIMARY KEY (reading, idx)
+);
 CREATE INDEX IF NOT EXISTS uploads_project ON uploads(project);
+CREATE INDEX IF NOT EXISTS readings_project ON readings(project);
 CREATE INDEX IF NOT EXISTS profiles_project ON profiles(project);
 CREATE INDEX IF NOT EXISTS jobs_project ON jobs(project);
 CREATE INDEX IF NOT EXISTS jobs_state ON jobs(state);
@@ -85,18 +111,25 @@ Db::open (const std::string &path, std::string *error)
     sqlite3_free (msg);
     return false;
   }
-  /* Databases from before the adapt option lack its column. */
+  /* Databases from before the adapt option (and deep clones) lack their
+   * columns. */
   std::vector<Row> columns;
   exec ("PRAGMA table_info(profiles)", {}, &columns);
-  bool has_adapt = false;
-  for (const Row &c : columns)
-    has_adapt = has_adapt || c.at ("name") == "adapt";
-  if (!has_adapt &&
-      !exec ("ALTER TABLE profiles ADD COLUMN adapt INTEGER NOT NULL DEFAULT 0",
-          {})) {
-    *error = path +
-        ": cannot add the profiles.adapt column: " + sqlite3_errmsg (db_);
-    return false;
+  for (const char *column : { "adapt", "reading" }) {
+    bool has = false;
+    for (const Row &c : columns)
+      has = has || c.at ("name") == column;
+    std::string type = std::string (column) == "adapt"
+        ? "INTEGER NOT NULL DEFAULT 0"
+        : "TEXT NOT NULL DEFAULT ''";
+    if (!has &&
+        !exec (std::string ("ALTER TABLE profiles ADD COLUMN ") + column + " " +
+                type,
+            {})) {
+      *error = path + ": cannot add the profiles." + column +
+          " column: " + sqlite3_errmsg (db_);
+      return false;
+    }
   }
   return true;
 }

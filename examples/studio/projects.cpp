@@ -81,6 +81,14 @@ Server::project_json (const std::string &pid)
     s += (first ? "" : ", ") + profile_json (r);
     first = false;
   }
+  s += "], \"readings\": [";
+  first = true;
+  for (const Row &r :
+      db.all ("SELECT * FROM readings WHERE project = ? ORDER BY created",
+          { pid })) {
+    s += (first ? "" : ", ") + reading_json (r);
+    first = false;
+  }
   s += "], \"jobs\": [";
   first = true;
   for (const Row &r :
@@ -161,6 +169,7 @@ delete_project (Server *s, SoupServerMessage *msg, const RouteMatch &m)
                  "('queued', 'running')",
           { pid }))
     s->queue->cancel (j.at ("id"));
+  s->forget_readings (pid);
   s->db.exec ("DELETE FROM projects WHERE id = ?", { pid });
   remove_tree (s->project_dir (pid));
   reply_json (msg, SOUP_STATUS_OK, "{\"deleted\": true}");

@@ -69,6 +69,22 @@ void delete_profile (Server *s, SoupServerMessage *msg, const RouteMatch &m);
 void retry_profile (Server *s, SoupServerMessage *msg, const RouteMatch &m);
 void preview_profile (Server *s, SoupServerMessage *msg, const RouteMatch &m);
 
+/* ---- reading.cpp: "Read to me", deep clones from read sentences ---- */
+void list_prompts (Server *s, SoupServerMessage *msg, const RouteMatch &m);
+void get_prompts (Server *s, SoupServerMessage *msg, const RouteMatch &m);
+void list_readings (Server *s, SoupServerMessage *msg, const RouteMatch &m);
+void create_reading (Server *s, SoupServerMessage *msg, const RouteMatch &m);
+void get_reading (Server *s, SoupServerMessage *msg, const RouteMatch &m);
+void update_reading (Server *s, SoupServerMessage *msg, const RouteMatch &m);
+void delete_reading (Server *s, SoupServerMessage *msg, const RouteMatch &m);
+/* Early: checks a take and opens the file its body streams into. */
+void begin_take_upload (Server *s, SoupServerMessage *msg, const RouteMatch &m);
+void put_take (Server *s, SoupServerMessage *msg, const RouteMatch &m);
+void get_take (Server *s, SoupServerMessage *msg, const RouteMatch &m);
+void delete_take (Server *s, SoupServerMessage *msg, const RouteMatch &m);
+void start_training (Server *s, SoupServerMessage *msg, const RouteMatch &m);
+void cancel_training (Server *s, SoupServerMessage *msg, const RouteMatch &m);
+
 /* ---- renders.cpp: render jobs ---- */
 void list_jobs (Server *s, SoupServerMessage *msg, const RouteMatch &m);
 void create_job (Server *s, SoupServerMessage *msg, const RouteMatch &m);

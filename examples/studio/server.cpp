@@ -10,9 +10,10 @@
  * the JobQueue interface. See docs/studio.md for the API.
  *
  * Where things are: routes.cpp (the route table), router.cpp (its matcher),
- * http.cpp (answers, request bodies), projects.cpp, uploads.cpp, voices.cpp
- * and renders.cpp (the handlers, by subject), db.cpp (SQLite), jobs.cpp (the
- * worker processes). */
+ * http.cpp (answers, request bodies), projects.cpp, uploads.cpp, voices.cpp,
+ * reading.cpp ("Read to me": deep clones and their trainer) and renders.cpp
+ * (the handlers, by subject), db.cpp (SQLite), jobs.cpp (the worker
+ * processes). */
 #include "routes.h"
 #include "server.h"
 
@@ -84,6 +85,7 @@ Server::recover ()
   for (const Row &u :
       db.all ("SELECT * FROM uploads WHERE state = 'checking'", {}))
     check_upload (u.at ("project"), u.at ("id"), nullptr);
+  recover_readings ();
 }
 
 /* ---- start and stop --------------------------------------------------- */
@@ -126,6 +128,7 @@ Server::start (std::string *error)
   if (!db.open (cfg.data_dir + "/studio.db", error))
     return false;
   load_voices ();
+  prompts = load_prompt_lists (cfg.prompts_dir, &prompts_source);
   std::vector<std::string> env;
   if (!cfg.plugin_dir.empty ()) {
     const char *old = g_getenv ("GST_PLUGIN_PATH_1_0");
@@ -139,6 +142,7 @@ Server::start (std::string *error)
   queue->set_listener (this);
   helpers = std::make_unique<HelperPool> (
       cfg.worker_command, env, cfg.helpers, cfg.helper_timeout_s);
+  trainer = std::make_unique<Trainer> (this, env);
   soup = soup_server_new ("server-header", "ganvoice-studio", nullptr);
   soup_server_add_early_handler (soup, nullptr, dispatch_early, this, nullptr);
   soup_server_add_handler (soup, nullptr, dispatch, this, nullptr);
@@ -172,6 +176,9 @@ Server::start (std::string *error)
   printf ("ganvoice-studio: data in %s, %zu built-in voices from %s\n",
       cfg.data_dir.c_str (), voices.size (),
       voices_source.empty () ? "(none)" : voices_source.c_str ());
+  printf ("ganvoice-studio: %zu lists of sentences to read from %s\n",
+      prompts.size (),
+      prompts_source.empty () ? "(none)" : prompts_source.c_str ());
   fflush (stdout);
   return true;
 }
@@ -190,6 +197,8 @@ Server::stop ()
     g_object_unref (soup);
     soup = nullptr;
   }
+  /* A training saves its state and goes back to the queue. */
+  trainer->shutdown ();
 }
 
 /* ---- main ------------------------------------------------------------- */
@@ -256,9 +265,18 @@ main (int argc, char **argv)
   cfg.job_timeout_s = atoi (
       env_or ("GANVOICE_STUDIO_JOB_TIMEOUT", std::to_string (cfg.job_timeout_s))
           .c_str ());
+  cfg.prompts_dir = env_or ("GANVOICE_STUDIO_PROMPTS", "");
+  cfg.train_seconds = g_ascii_strtod (
+      env_or ("GANVOICE_STUDIO_TRAIN_SECONDS", "480").c_str (), nullptr);
+  cfg.train_steps =
+      atoi (env_or ("GANVOICE_STUDIO_TRAIN_STEPS", "2000").c_str ());
+  /* Half the cores: renders and the page go on while a voice trains. */
+  cfg.train_threads = std::max (1, (int) g_get_num_processors () / 2);
 
   gchar *address = nullptr, *data = nullptr, *web = nullptr, *dub = nullptr,
-        *worker = nullptr, *card = nullptr, *plugins = nullptr;
+        *worker = nullptr, *card = nullptr, *plugins = nullptr,
+        *prompts = nullptr;
+  double train_seconds = cfg.train_seconds;
   GOptionEntry entries[] = {
     { "address", 'a', 0, G_OPTION_ARG_STRING, &address,
         "Address to listen on (default 127.0.0.1; $GANVOICE_STUDIO_ADDRESS)",
@@ -298,6 +316,20 @@ main (int argc, char **argv)
         "GStreamer plugin directory for the workers "
         "($GANVOICE_STUDIO_PLUGIN_DIR)",
         "DIR" },
+    { "prompts-dir", 0, 0, G_OPTION_ARG_FILENAME, &prompts,
+        "Lists of sentences to read for deep clones, CODE.txt "
+        "($GANVOICE_STUDIO_PROMPTS)",
+        "DIR" },
+    { "train-seconds", 0, 0, G_OPTION_ARG_DOUBLE, &train_seconds,
+        "Longest deep-clone training in training seconds (default 480; "
+        "$GANVOICE_STUDIO_TRAIN_SECONDS)",
+        "S" },
+    { "train-steps", 0, 0, G_OPTION_ARG_INT, &cfg.train_steps,
+        "Most steps of a deep-clone training (default 2000; "
+        "$GANVOICE_STUDIO_TRAIN_STEPS)",
+        "N" },
+    { "train-threads", 0, 0, G_OPTION_ARG_INT, &cfg.train_threads,
+        "CPU threads of a deep-clone training (default: half the cores)", "N" },
     { nullptr },
   };
   GOptionContext *ctx = g_option_context_new ("- the ganvoice dubbing studio");
@@ -320,6 +352,15 @@ main (int argc, char **argv)
   take (worker, &cfg.worker_command);
   take (card, &cfg.acoustic_card);
   take (plugins, &cfg.plugin_dir);
+  take (prompts, &cfg.prompts_dir);
+  cfg.train_seconds = train_seconds;
+  if (!(cfg.train_seconds > 0) || cfg.train_steps < 1 ||
+      cfg.train_threads < 1) {
+    fprintf (stderr,
+        "ganvoice-studio: --train-seconds, --train-steps and --train-threads "
+        "must be above 0\n");
+    return 2;
+  }
   cfg.max_upload_bytes = (gint64) std::max (1, max_upload_mb) * 1024 * 1024;
   cfg.jobs = std::max (1, cfg.jobs);
   cfg.helpers = std::max (1, cfg.helpers);

@@ -8,6 +8,7 @@
 #include "common.h"
 #include "db.h"
 #include "jobqueue.h"
+#include "reading.h"
 
 #include <libsoup/soup.h>
 
@@ -37,6 +38,10 @@ public:
   SoupServer *soup = nullptr;
   std::unique_ptr<JobQueue> queue;
   std::unique_ptr<HelperPool> helpers;
+  std::unique_ptr<Trainer> trainer; /* deep clones, one at a time */
+  std::map<std::string, PromptList> prompts; /* by code */
+  std::string prompts_source;
+  std::set<std::string> takes_checking; /* "RID:INDEX" being checked */
   std::vector<Voice> voices;
   std::string voices_source;
   std::vector<SseClient> sse;
@@ -69,6 +74,7 @@ public:
   std::string profile_json (const Row &r); /* voices.cpp */
   std::string job_json (const Row &r); /* renders.cpp */
   std::string project_json (const std::string &pid); /* projects.cpp */
+  std::string reading_json (const Row &r); /* reading.cpp */
 
   /* ---- events (server.cpp) ---- */
   void broadcast (const std::string &project, const std::string &type,
@@ -96,6 +102,10 @@ public:
       const std::string &pid, const std::string &voice, std::string *arg);
   /* renders.cpp */
   bool submit_job (const Row &job, std::string *error);
+  /* reading.cpp: trainings a restart finds queued or cut off; and those of
+   * a project being deleted. */
+  void recover_readings ();
+  void forget_readings (const std::string &pid);
   /* server.cpp: what a restart finds half done. */
   void recover ();
 };

@@ -243,6 +243,8 @@ Server::profile_json (const Row &r)
       ", \"recording\": " + json_quote (r.at ("upload")) +
       ", \"voice\": " + json_quote ("profile:" + r.at ("id")) +
       ", \"adapt\": " + (r.at ("adapt") == "1" ? "true" : "false") +
+      ", \"deep\": " + (r.at ("reading").empty () ? "false" : "true") +
+      ", \"reading\": " + json_quote (r.at ("reading")) +
       ", \"created\": " + r.at ("created") + "}";
 }
 
@@ -250,7 +252,7 @@ void
 Server::make_profile (const std::string &pid, const std::string &prid)
 {
   Row r = db.one ("SELECT * FROM profiles WHERE id = ?", { prid });
-  if (r.empty ())
+  if (r.empty () || !r["reading"].empty ()) /* deep clones: reading.cpp */
     return;
   const bool adapt = r["adapt"] == "1";
   make_dirs (project_dir (pid) + "/profiles");
@@ -377,6 +379,12 @@ retry_profile (Server *s, SoupServerMessage *msg, const RouteMatch &m)
   if (r["state"] == "making") {
     reply_error (
         msg, SOUP_STATUS_CONFLICT, "This voice is being made already.");
+    return;
+  }
+  if (!r["reading"].empty ()) {
+    reply_error (msg, SOUP_STATUS_CONFLICT,
+        "This voice was trained on your reading: train it again in “Read to "
+        "me”.");
     return;
   }
   s->db.exec ("UPDATE profiles SET state = 'making', error = '' WHERE id = ?",
