@@ -787,11 +787,17 @@ finetune (const std::vector<std::string> &args, const std::string &out)
         ganvoice::require_model_file ("", ganvoice::kAcousticCardFile);
     auto tuner = ganvoice::VoiceFineTuner::load (model, card, o);
     size_t skipped = 0;
-    for (const auto &t : takes) {
+    for (size_t i = 0; i < takes.size (); i++) {
+      const auto &t = takes[i];
       if (g_cancel) {
         line ("{\"type\": \"cancelled\"}");
         return 3;
       }
+      line ("{\"type\": \"progress\", \"stage\": \"preparing\", "
+            "\"fraction\": 0, \"message\": " +
+          q ("reading take " + std::to_string (i + 1) + " of " +
+              std::to_string (takes.size ())) +
+          "}");
       ganvoice::ReadSentence s;
       std::string why =
           decode_mono (t.first, kMaxTakeSeconds, &s.samples, &s.rate);

@@ -118,6 +118,14 @@ function listen() {
     if (j) { j.warnings = [...(j.warnings || []), w.message]; renderJobs(); }
   });
   es.addEventListener('peaks', () => loadPeaks());
+  es.addEventListener('reading', (e) => mergeReading(JSON.parse(e.data)));
+  es.addEventListener('training', (e) => {
+    const t = JSON.parse(e.data);
+    if (!R.reading || R.reading.id !== t.id) return;
+    const was = R.reading.state;
+    Object.assign(R.reading, { progress: t.progress, state: 'training', queue_position: 0 });
+    if (was === 'training') renderTrainingProgress(); else renderReading();
+  });
 }
 function mergeUpload(u) {
   if (u.kind === 'video' && u.state === 'ready') S.project.video = u;
@@ -382,6 +390,7 @@ function renderProfiles() {
     const li = el('li', { 'data-profile': p.id },
       el('span', { class: 'pname', text: p.name }),
       el('span', { class: `state ${p.state}`, text: stateText }),
+      p.deep ? el('span', { class: 'muted', text: 'trained on your reading' }) : null,
       p.state === 'ready' ? el('button', { type: 'button', class: 'button secondary', text: '▶ Listen',
         onclick: (e) => playPreview(() => fetch(withToken(P(`/profiles/${p.id}/preview`))), e.currentTarget) }) : null,
       p.state === 'failed' ? el('button', { type: 'button', class: 'button secondary', text: 'Try again',
@@ -399,6 +408,216 @@ function renderProfiles() {
     list.append(li);
   }
 }
+
+// ---------- your voice: Read to me (a deep clone) ----------
+// One sentence at a time: record, hear it back, see the server's check, redo
+// or go on; then train (one training at a time on the server), with its
+// progress arriving as `reading` and `training` events.
+const R = { langs: [], reading: null, sentences: [], index: 0, rec: null, busy: false };
+const stageLabel = (st) => ({
+  starting: 'Starting', preparing: 'Preparing your takes', 'choosing-voice': 'Choosing a voice to start from',
+  choosing_voice: 'Choosing a voice to start from', aligning: 'Matching the text to your speech', training: 'Training', done: 'Done',
+}[st] || st || 'Starting');
+const minSec = (s) => `${Math.floor(s / 60)}:${String(Math.floor(s % 60)).padStart(2, '0')}`;
+const aboutLeft = (s) => (s > 0 ? `about ${s < 90 ? `${Math.round(s)} s` : `${Math.round(s / 60)} min`} left` : '');
+
+async function loadReadingLanguages() {
+  try {
+    R.langs = (await api('GET', '/api/prompts')).languages;
+  } catch { R.langs = []; }
+  const sel = $('#read-lang');
+  sel.replaceChildren(...R.langs.map((l) => el('option', { value: l.code, text: l.name })));
+  const mine = (navigator.language || 'en').slice(0, 2);
+  sel.value = R.langs.some((l) => l.code === mine) ? mine : (R.langs.some((l) => l.code === 'en') ? 'en' : R.langs[0]?.code || '');
+  $('#read-begin').disabled = !R.langs.length;
+  if (!R.langs.length) $('#read-setup').append(el('span', { class: 'muted', text: 'No lists of sentences are installed on this server.' }));
+}
+
+async function openReading(r) {
+  const first = !R.reading || R.reading.id !== r.id;
+  R.reading = r;
+  if (first) {
+    try { R.sentences = (await api('GET', `/api/prompts/${r.language}`)).sentences; } catch (e) { notify(plain(e)); R.sentences = []; }
+    const good = new Set(r.takes.filter((t) => t.ok).map((t) => t.index));
+    R.index = Math.max(0, R.sentences.findIndex((_, i) => !good.has(i)));
+  }
+  renderReading();
+}
+
+function takeOf(i) { return R.reading?.takes.find((t) => t.index === i); }
+
+function renderTakeCheck(t) {
+  const box = $('#read-check');
+  box.replaceChildren();
+  if (!t) return;
+  const nums = el('div', { class: 'nums muted', text: `${t.speech_seconds.toFixed(1)} s of speech (this sentence usually takes about ${t.expected_seconds.toFixed(1)} s) · level ${Math.round(t.speech_dbfs)} dBFS · peak ${Math.round(t.peak_dbfs)} dBFS` });
+  if (t.ok) box.append(el('div', { class: 'good', text: '✓ Good take' }), nums);
+  else box.append(el('ul', {}, ...t.problems.map((p) => el('li', { text: p }))), nums);
+}
+
+function renderReading() {
+  const r = R.reading;
+  $('#read-setup').hidden = !!r;
+  $('#read-session').hidden = !r;
+  if (!r) return;
+  const n = R.sentences.length;
+  const busy = r.state === 'queued' || r.state === 'training';
+  $('#read-title').textContent = `${r.name} · ${r.language_name}`;
+  $('#read-pos').textContent = n ? `Sentence ${R.index + 1} of ${n}` : '';
+  const sentence = $('#read-sentence');
+  sentence.textContent = R.sentences[R.index] || '';
+  sentence.lang = r.language;
+  $('#read-stats').textContent = `${r.good_takes} good ${r.good_takes === 1 ? 'take' : 'takes'} · ${minSec(r.speech_seconds)} of speech`;
+  const t = takeOf(R.index);
+  if (!R.busy) renderTakeCheck(t);
+  const a = $('#read-playback');
+  if (t && !R.busy) {
+    const src = withToken(`${t.url}?v=${encodeURIComponent(t.seconds)}`);
+    if (a.dataset.src !== src) { a.dataset.src = src; a.src = src; }
+    a.hidden = false;
+  } else if (!R.busy) { a.hidden = true; a.removeAttribute('src'); a.dataset.src = ''; }
+  const recording = !!R.rec;
+  $('#read-rec').disabled = recording || busy || R.busy;
+  $('#read-rec').textContent = t ? '● Record again' : '● Record';
+  $('#read-stop').disabled = !recording;
+  $('#read-prev').disabled = recording || R.index <= 0;
+  $('#read-next').disabled = recording || R.index >= n - 1;
+  $('#read-redo').disabled = recording || busy || R.busy || !t;
+  $('#read-next').classList.toggle('secondary', !(t && t.ok));
+  const dots = $('#read-dots');
+  dots.replaceChildren(...R.sentences.map((_, i) => {
+    const ti = takeOf(i);
+    return el('button', { type: 'button', class: `${ti ? (ti.ok ? 'ok' : 'bad') : ''}${i === R.index ? ' cur' : ''}`, text: String(i + 1),
+      title: ti ? (ti.ok ? 'Good take' : ti.problems.join('; ')) : 'Not read yet', 'aria-label': `Sentence ${i + 1}`,
+      disabled: recording, onclick: () => { R.index = i; renderReading(); } });
+  }));
+  $('#read-amount').max = r.suggested_speech_seconds;
+  $('#read-amount').value = Math.min(r.speech_seconds, r.suggested_speech_seconds);
+  $('#read-goal').textContent = r.speech_seconds < r.min_speech_seconds
+    ? `${Math.ceil(r.min_speech_seconds - r.speech_seconds)} s more to be able to train (about ${minSec(r.suggested_speech_seconds)}, some 60 sentences, is best)`
+    : r.speech_seconds < r.suggested_speech_seconds ? `Enough to train; more (up to about ${minSec(r.suggested_speech_seconds)}) makes a better voice`
+      : 'Plenty of speech: train your voice';
+  $('#read-train').disabled = !r.can_train;
+  $('#read-train').textContent = r.state === 'done' ? 'Train again' : r.state === 'cancelled' || r.state === 'failed' ? 'Train my voice (carry on)' : 'Train my voice';
+  $('#read-train').hidden = busy;
+  $('#read-progress').hidden = !busy;
+  if (busy) renderTrainingProgress();
+  const err = $('#read-error');
+  err.hidden = r.state !== 'failed' || !r.error;
+  err.textContent = r.error || '';
+  $('#read-note').textContent = r.state === 'done' ? `✓ Trained: “${r.name}” is in your voices and in every voice list.`
+    : r.state === 'cancelled' ? 'Cancelled. Training again carries on where it stopped.' : '';
+  if (!recording) $('#read-time').textContent = '0:00';
+  $('#read-new').disabled = busy;
+}
+
+function renderTrainingProgress() {
+  const r = R.reading, p = r.progress || {};
+  let label = stageLabel(p.stage), eta = '';
+  if (r.state === 'queued') label = `Waiting for another voice to finish training${r.queue_position > 1 ? ` (${r.queue_position - 1} ahead)` : ''}`;
+  else if (r.cancelling) label = 'Stopping…';
+  else {
+    if (p.stage === 'training' && p.max_steps) label += ` · step ${p.step}`;
+    if (p.resumed) label += ' (carrying on)';
+    eta = aboutLeft(p.remaining);
+  }
+  $('#read-stage').textContent = label;
+  $('#read-eta').textContent = eta;
+  $('#read-bar').value = Math.round(100 * (p.fraction || 0));
+  $('#read-cancel').disabled = !!r.cancelling;
+}
+
+function mergeReading(r) {
+  const list = S.project.readings || (S.project.readings = []);
+  const i = list.findIndex((x) => x.id === r.id); if (i >= 0) list[i] = r; else list.push(r);
+  const was = R.reading?.id === r.id ? R.reading.state : null;
+  if (!R.reading || R.reading.id === r.id) openReading(r);
+  if (was && was !== r.state) {
+    if (r.state === 'done') notify(`Your voice “${r.name}” is trained: choose it in the voice list.`, 'info');
+    if (r.state === 'failed') notify(`Your voice “${r.name}” could not be trained: ${r.error}`);
+  }
+}
+
+$('#read-begin').addEventListener('click', async () => {
+  try {
+    const r = await api('POST', P('/readings'), { language: $('#read-lang').value, name: $('#read-name').value.trim() || 'My deep voice', gender: $('#read-gender').value });
+    R.reading = null;
+    mergeReading(r);
+  } catch (e) { notify(plain(e)); }
+});
+$('#read-new').addEventListener('click', () => { R.reading = null; renderReading(); });
+
+async function recordTake() {
+  let stream;
+  try {
+    stream = await navigator.mediaDevices.getUserMedia({ audio: { echoCancellation: false, noiseSuppression: false, autoGainControl: false } });
+  } catch {
+    notify('The microphone cannot be used: allow the page to use it.');
+    return;
+  }
+  const ctx = new AudioContext();
+  const analyser = ctx.createAnalyser();
+  analyser.fftSize = 1024;
+  ctx.createMediaStreamSource(stream).connect(analyser);
+  const buf = new Float32Array(analyser.fftSize);
+  const mime = ['audio/webm;codecs=opus', 'audio/ogg;codecs=opus', 'audio/webm'].find((m) => MediaRecorder.isTypeSupported(m)) || '';
+  const mr = new MediaRecorder(stream, mime ? { mimeType: mime } : {});
+  const chunks = [];
+  const index = R.index;
+  mr.addEventListener('dataavailable', (e) => { if (e.data.size) chunks.push(e.data); });
+  const t0 = performance.now();
+  R.rec = { mr, raf: 0 };
+  const tick = () => {
+    analyser.getFloatTimeDomainData(buf);
+    let peak = 0; for (const x of buf) peak = Math.max(peak, Math.abs(x));
+    $('#read-level').style.width = `${Math.min(100, Math.round(Math.sqrt(peak) * 100))}%`;
+    const s = Math.floor((performance.now() - t0) / 1000);
+    $('#read-time').textContent = minSec(s);
+    if (s >= 60 && mr.state === 'recording') mr.stop();
+    R.rec.raf = requestAnimationFrame(tick);
+  };
+  mr.addEventListener('stop', async () => {
+    cancelAnimationFrame(R.rec.raf);
+    stream.getTracks().forEach((t) => t.stop());
+    ctx.close();
+    R.rec = null;
+    $('#read-level').style.width = '0';
+    const blob = new Blob(chunks, { type: mr.mimeType || 'audio/webm' });
+    const a = $('#read-playback'); a.src = URL.createObjectURL(blob); a.dataset.src = ''; a.hidden = false;
+    await sendTake(index, blob);
+  });
+  mr.start(250);
+  tick();
+  renderReading();
+}
+
+async function sendTake(index, blob) {
+  R.busy = true;
+  $('#read-check').replaceChildren(el('span', { class: 'muted', text: 'Checking the take…' }));
+  renderReading();
+  try {
+    const r = await api('PUT', P(`/readings/${R.reading.id}/takes/${index}`), blob);
+    R.busy = false;
+    mergeReading(r.reading);
+    if (R.index === index) renderTakeCheck(r.take);
+  } catch (e) {
+    R.busy = false;
+    renderReading();
+    $('#read-check').replaceChildren(el('ul', {}, el('li', { text: plain(e) })));
+  }
+}
+
+$('#read-rec').addEventListener('click', recordTake);
+$('#read-redo').addEventListener('click', recordTake);
+$('#read-stop').addEventListener('click', () => { if (R.rec && R.rec.mr.state === 'recording') R.rec.mr.stop(); });
+$('#read-prev').addEventListener('click', () => { R.index = Math.max(0, R.index - 1); renderReading(); });
+$('#read-next').addEventListener('click', () => { R.index = Math.min(R.sentences.length - 1, R.index + 1); renderReading(); });
+$('#read-train').addEventListener('click', async () => {
+  try { mergeReading(await api('POST', P(`/readings/${R.reading.id}/train`), {})); } catch (e) { notify(plain(e)); }
+});
+$('#read-cancel').addEventListener('click', async () => {
+  try { mergeReading(await api('POST', P(`/readings/${R.reading.id}/cancel`))); } catch (e) { notify(plain(e)); }
+});
 
 // ---------- subtitle editor ----------
 const video = $('#video-editor');
@@ -752,6 +971,9 @@ function renderJobs() {
 
 function renderAll() {
   renderUploads(); renderGallery(); renderProfiles(); renderSpeakers(); renderJobs(); renderSummary();
+  const readings = S.project.readings || [];
+  const cur = readings.find((r) => r.id === R.reading?.id) || readings[readings.length - 1];
+  if (cur) openReading(cur); else renderReading();
 }
 
 // ---------- start ----------
@@ -760,6 +982,7 @@ function renderAll() {
     await openProject();
     const v = await api('GET', '/api/voices');
     S.voices = v.voices;
+    await loadReadingLanguages();
     renderAll();
     await loadCues();
     listen();
