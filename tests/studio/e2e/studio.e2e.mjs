@@ -174,6 +174,27 @@ try {
     await shot('3-your-voice');
   });
 
+  // Training is left to the API test (tiny models): here the page records,
+  // sends and shows a take's check.
+  await step('Read to me: a take is recorded, checked and shown', async () => {
+    await page.selectOption('#read-lang', 'en');
+    await page.fill('#read-name', 'Deep test voice');
+    await page.click('#read-begin');
+    await page.waitForSelector('#read-session:not([hidden])');
+    await page.waitForFunction(() => document.querySelector('#read-sentence').textContent.length > 10);
+    expect((await page.textContent('#read-pos')).startsWith('Sentence 1 of 60'), 'the first sentence');
+    await page.click('#read-rec');
+    await page.waitForTimeout(3500);
+    await page.click('#read-stop');
+    await page.waitForSelector('#read-check .good, #read-check ul', { timeout: 30000 });
+    expect(/dBFS/.test(await page.textContent('#read-check')), `the check shows what it measured: ${await page.textContent('#read-check')}`);
+    await page.waitForSelector('#read-dots button.cur:is(.ok, .bad)');
+    expect(!(await page.isDisabled('#read-redo')), 'the take can be read again');
+    expect(await page.isDisabled('#read-train'), 'one take is not enough to train');
+    await page.click('#read-next');
+    expect((await page.textContent('#read-pos')).startsWith('Sentence 2 of'), 'the next sentence');
+  });
+
   let exported = '';
   await step('edits cues on the timeline', async () => {
     await tab('editor');
