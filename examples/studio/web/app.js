@@ -415,8 +415,8 @@ function renderProfiles() {
 // progress arriving as `reading` and `training` events.
 const R = { langs: [], reading: null, sentences: [], index: 0, rec: null, busy: false };
 const stageLabel = (st) => ({
-  starting: 'Starting', preparing: 'Preparing your takes', 'choosing-voice': 'Choosing a voice to start from',
-  choosing_voice: 'Choosing a voice to start from', aligning: 'Matching the text to your speech', training: 'Training', done: 'Done',
+  starting: 'Starting', preparing: 'Preparing your takes', 'choosing a start voice': 'Choosing a voice to start from',
+  aligning: 'Matching the text to your speech', training: 'Training', done: 'Done',
 }[st] || st || 'Starting');
 const minSec = (s) => `${Math.floor(s / 60)}:${String(Math.floor(s % 60)).padStart(2, '0')}`;
 const aboutLeft = (s) => (s > 0 ? `about ${s < 90 ? `${Math.round(s)} s` : `${Math.round(s / 60)} min`} left` : '');
