@@ -30,7 +30,10 @@ from test_studio_api import SOURCE, SRT, VIDEO, Studio, upload  # noqa: E402
 TINY = os.path.join(SOURCE, "tests", "models")
 RATE = 16000
 # Training limits small enough for a test: a few training seconds.
-LIMITS = {"time_limit": 4, "max_steps": 100000}
+LIMITS = {"time_limit": 2, "max_steps": 100000}
+# A take's speech against the length its text usually takes: within the
+# check's "factor of about 2", and few takes make 20 s.
+STRETCH = 1.6
 
 
 def wav_bytes(samples, rate=RATE):
@@ -138,10 +141,15 @@ class ReadingTest(unittest.TestCase):
         return self.s.request("PUT", "%s/takes/%d" % (url, i), data, token=tok,
                               headers={"Content-Type": "audio/wav"})
 
+    per_char = 0.07  # seconds of speech per character of text, as the check says
+
     def good_take(self, url, tok, i):
-        """A voiced take of sentence @i of the length its text wants."""
-        st, r = self.take(url, tok, i, wav_bytes(voiced(0.07 * len(self.sentences[i]))))
+        """A voiced take of sentence @i, about as long as its text wants."""
+        text = self.sentences[i]
+        st, r = self.take(url, tok, i, wav_bytes(voiced(STRETCH * self.per_char * len(text))))
         self.assertEqual(st, 200, r)
+        if r["take"]["expected_seconds"] > 0:
+            type(self).per_char = r["take"]["expected_seconds"] / len(text)
         if not r["take"]["ok"] and r["take"]["expected_seconds"] > 0:
             st, r = self.take(url, tok, i, wav_bytes(voiced(r["take"]["expected_seconds"])))
             self.assertEqual(st, 200, r)
@@ -301,7 +309,7 @@ class ReadingTest(unittest.TestCase):
         st, r = self.s.request("POST", url + "/train", LIMITS, token=tok)
         self.assertEqual(st, 202, r)
         self.assertIn(r["state"], ("queued", "training"))
-        self.assertEqual(r["options"], {"time_limit": 4, "max_steps": 2000})  # at most the studio's
+        self.assertEqual(r["options"], {"time_limit": 2, "max_steps": 2000})  # at most the studio's
         st, e = self.s.request("POST", url + "/train", LIMITS, token=tok)
         self.assertEqual(st, 409)
         st, e = self.take(url, tok, 0, wav_bytes(voiced(2)))
@@ -318,7 +326,7 @@ class ReadingTest(unittest.TestCase):
         r = self.wait(url, tok, lambda x: x["state"] != "training")
         self.assertEqual(r["state"], "cancelled", r)
         stopped_at = r["progress"]["elapsed"]
-        self.assertLess(stopped_at, 4)
+        self.assertLess(stopped_at, 2)
         # The waiting one had its turn; cancel it too.
         r2 = self.wait(url2, tok2, lambda x: x["state"] == "training")
         self.assertEqual(r2["queue_position"], 0)
