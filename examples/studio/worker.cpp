@@ -870,9 +870,13 @@ main (int argc, char **argv)
   else if (args.size () == 3 && args[0] == "profile" && args[2] == "--adapt" &&
       !out.empty ())
     rc = profile (args[1].c_str (), out.c_str (), true);
-  else if (args.size () == 4 && args[0] == "take" && !out.empty ())
-    rc = take (args[1], args[2], args[3], out);
-  else if (!args.empty () && args[0] == "finetune" && !out.empty ())
+  else if (args.size () == 4 && args[0] == "take" && !out.empty ()) {
+    try {
+      rc = take (args[1], args[2], args[3], out);
+    } catch (const std::exception &e) {
+      rc = fail (std::string ("This take cannot be checked: ") + e.what ());
+    }
+  } else if (!args.empty () && args[0] == "finetune" && !out.empty ())
     rc = finetune (args, out);
   else {
     fprintf (stderr,
