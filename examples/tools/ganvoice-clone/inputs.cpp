@@ -10,6 +10,7 @@
 #include <glib.h>
 
 #include <algorithm>
+#include <cstring>
 #include <map>
 #include <set>
 
@@ -83,7 +84,7 @@ collapse (const std::string &s)
 std::string
 join_path (const std::string &dir, const std::string &name)
 {
-  if (g_path_is_absolute (name.c_str ()))
+  if (dir.empty () || g_path_is_absolute (name.c_str ()))
     return name;
   gchar *p = g_build_filename (dir.c_str (), name.c_str (), NULL);
   std::string out = p;
@@ -278,7 +279,7 @@ tsv_takes (const std::string &tsv)
   std::vector<std::string> lines =
       text_lines (read_bytes (tsv, "a TSV file"), tsv);
   gchar *d = g_path_get_dirname (tsv.c_str ());
-  std::string dir = d;
+  std::string dir = strcmp (d, ".") == 0 ? "" : d;
   g_free (d);
   std::vector<TakeSource> out;
   for (size_t i = 0; i < lines.size (); i++) {

@@ -136,8 +136,9 @@ cut_at_cues (const Audio &audio, const Transcript &t, const std::string &path,
         audio.samples.begin () + std::min (b, audio.samples.size ()));
     s.rate = audio.rate;
     s.text = c.text;
-    s.origin = strprintf ("%s (%s line %u, %s)", path.c_str (),
-        transcript.c_str (), c.line, clock_time (c.start_ns / 1e9).c_str ());
+    s.origin = strprintf ("%s at %u:%04.1f (%s line %u)", path.c_str (),
+        (unsigned) (c.start_ns / 60000000000), c.start_ns % 60000000000 / 1e9,
+        transcript.c_str (), c.line);
     out.push_back (std::move (s));
   }
   if (past_end)
@@ -227,7 +228,8 @@ struct Run {
   {
     const std::string &path = opt.recording;
     Transcript t = read_transcript (opt.transcript, opt.language);
-    say ("reading " + path);
+    if (!opt.quiet)
+      say ("reading " + path);
     Audio audio = decode_audio (path, &g_cancel);
     if (t.timed) {
       for (const ganvoice::ReadSentence &s :
@@ -248,9 +250,11 @@ struct Run {
       take (s);
       return;
     }
-    say ("aligning " + path + " with " + opt.transcript);
+    if (!opt.quiet)
+      say ("aligning " + path + " with " + opt.transcript);
     size_t added = tuner->add_recording (s);
-    say (strprintf ("%s: cut into %zu sentences", path.c_str (), added));
+    if (!opt.quiet)
+      say (strprintf ("%s: cut into %zu sentences", path.c_str (), added));
   }
 };
 
@@ -305,8 +309,9 @@ run (Run &r)
 
   if (o.check_only) {
     print_check_table (r.checked);
-    printf ("%zu takes: %zu good (%.0f s of speech), %zu with problems\n",
-        r.checked.size (), r.checked_good, r.checked_speech_s, r.rejected);
+    printf ("%zu take%s: %zu good (%.0f s of speech), %zu with problems\n",
+        r.checked.size (), r.checked.size () == 1 ? "" : "s", r.checked_good,
+        r.checked_speech_s, r.rejected);
     if (r.checked_speech_s < ganvoice::kMinFineTuneSpeechSeconds)
       printf ("a deep clone needs at least %.0f s of good speech (1 to 5 "
               "minutes is better)\n",

@@ -101,7 +101,8 @@ say (const std::string &message)
 void
 note (const std::string &message)
 {
-  say ("note: " + message);
+  if (!g_quiet)
+    say ("note: " + message);
 }
 
 std::string
@@ -194,7 +195,7 @@ parse_args (Options *opt, int argc, char **argv)
     { "card", 0, 0, G_OPTION_ARG_FILENAME, &card,
         "Its model card (default: beside --model, as .json)", "FILE" },
     { "quiet", 'q', 0, G_OPTION_ARG_NONE, &quiet,
-        "No progress (errors and rejected takes only)", NULL },
+        "No progress and no notes (errors and rejected takes only)", NULL },
     { NULL },
   };
   GOptionContext *ctx = g_option_context_new ("-o PROFILE.json");

@@ -111,7 +111,9 @@ ProgressReport::operator() (const ganvoice::FineTuneProgress &p)
     say (p.message);
   }
   const char *stage = ganvoice::fine_tune_stage_name (p.stage);
-  double percent = std::clamp (p.fraction, 0.0, 1.0) * 100.0;
+  double percent = p.stage == Stage::kDone
+      ? 100.0
+      : std::clamp (p.fraction, 0.0, 1.0) * 100.0;
   std::string steps = p.max_steps > 0
       ? strprintf ("  step %d/%d", p.step, p.max_steps)
       : std::string ();
