@@ -14,6 +14,7 @@ import os
 
 import torch
 
+from models.acoustic.align import ZERO_FRAME_SYMBOLS
 from models.acoustic.model import AcousticModel
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -50,8 +51,62 @@ TRAINING_DATA = [
      "language": "nl", "speaker": "the two fish of the Dutch dub", "licence": "GPL-2",
      "attribution": "Fish Fillets NG: Ivo & Pavel Danihelka, ALTAR interactive and contributors; Dutch dub"},
 ]
+# What fine-tuning (models/acoustic/finetune.py, the C++ VoiceFineTuner) may change: low-rank updates of
+# these convolutions (kernel > 1), full updates of the other tensors under these prefixes.
+FINE_TUNE = {"method": "forward_train",
+             "low_rank": ["decoder.", "dur.blocks.", "pitch.blocks."],
+             "full": ["decoder.", "dur.", "pitch.", "pitch_embed.", "pos.", "spk_enc.", "spk_dec.", "mel_out."],
+             "zero_frame_phonemes": list(ZERO_FRAME_SYMBOLS)}
 HELD_OUT = ["asterisk-prompt-es-co", "asterisk-prompt-fr-armelle", "asterisk-prompt-it-menardi(-wav)",
             "fillets-ng-data-cs", "pocketsphinx-testdata", "English asterisk prompts conf-*"]
+
+
+def describe_fine_tuning(card):
+    """The card's description of the exported training method (docs/models.md)."""
+    e = card["speaker_embedding_dim"]
+    card["inputs"] = [i for i in card["inputs"] if i["method"] != FINE_TUNE["method"]] + [
+        {"method": "forward_train", "ids": "int64 [B, N]", "id_mask": "float32 [B, 1, N]", "speaker": f"float32 [B, {e}]",
+         "frames": "int64 [B, N]", "phone_f0": "float32 [B, N] mean normalised log-F0 of each phoneme's voiced frames",
+         "T": "int, frames", "mel_mask": "float32 [B, 1, T]"}]
+    card["outputs"] = [o for o in card["outputs"] if o["method"] != FINE_TUNE["method"]] + [
+        {"method": "forward_train", "shape": "(float32 [B, 80, T] log-mel, float32 [B, N] log(1 + frames), "
+                                             "float32 [B, N] normalised log-F0)"}]
+    card["fine_tune"] = FINE_TUNE
+
+
+def check_same(scripted, reference, n_phonemes, spk):
+    """The scripted model computes what the reference computes."""
+    ids = torch.randint(0, n_phonemes, (1, 12))
+    with torch.inference_mode():
+        d = scripted.durations(ids, spk)
+        frames = torch.clamp(torch.round(d), min=1).long()
+        mel = scripted.decode(ids, spk, frames, 0.0)
+        ref = reference.decode(ids, spk, frames, 0.0)
+    assert mel.shape == (1, 80, int(frames.sum())), mel.shape
+    assert torch.equal(mel, ref), "scripted and reference outputs differ"
+
+
+def reexport(ts_path, card_path):
+    """Scripts the model again from the weights of an exported one (no checkpoint needed), so that
+    it exports the methods of today's model.py; the card gains their description."""
+    old = torch.jit.load(ts_path, map_location="cpu")
+    state = {k: v.detach().clone() for k, v in old.state_dict().items()}
+    model = AcousticModel(n_phonemes=state["embed.weight"].shape[0], n_speakers=state["speaker_table.weight"].shape[0],
+                          speaker_dim=state["spk_enc.weight"].shape[1], hidden=state["embed.weight"].shape[1],
+                          f0_mean=float(old.f0_mean), f0_std=float(old.f0_std))
+    model.load_state_dict(state)
+    model.eval()
+    scripted = torch.jit.script(model)
+    card = json.load(open(card_path, encoding="utf-8"))
+    check_same(scripted, old, model.n_phonemes, torch.tensor([card["voices"][0]["embedding"]]))
+    describe_fine_tuning(card)
+    tmp = ts_path + ".tmp"
+    scripted.save(tmp)
+    os.replace(tmp, ts_path)
+    with open(card_path, "w", encoding="utf-8") as fh:
+        json.dump(card, fh, ensure_ascii=False, indent=1)
+        fh.write("\n")
+    print(f"re-exported {ts_path} ({os.path.getsize(ts_path) / 1e6:.1f} MB) with", FINE_TUNE["method"])
 
 
 def main():
@@ -61,7 +116,12 @@ def main():
     ap.add_argument("--vocoder-card", default=os.path.join(HERE, "..", "vocoder", "vocoder.json"))
     ap.add_argument("--out", default=HERE)
     ap.add_argument("--metrics", default=None, help="JSON file of metrics to put into the card")
+    ap.add_argument("--from-ts", default=None,
+                    help="re-export this TorchScript's weights (and update the card next to it) instead")
     a = ap.parse_args()
+    if a.from_ts:
+        reexport(a.from_ts, os.path.splitext(a.from_ts)[0] + ".json")
+        return
     ck = torch.load(a.ckpt, map_location="cpu")
     hp = ck["hparams"]
     model = AcousticModel(**hp)
@@ -82,15 +142,7 @@ def main():
                        "embedding": [round(float(v), 6) for v in table[speakers.index(spk)]],
                        "f0_median_hz": round(median, 1), "speaker": who})
     scripted = torch.jit.script(model)
-    ids = torch.randint(0, hp["n_phonemes"], (1, 12))
-    spk = table[:1]
-    with torch.inference_mode():
-        d = scripted.durations(ids, spk)
-        frames = torch.clamp(torch.round(d), min=1).long()
-        mel = scripted.decode(ids, spk, frames, 0.0)
-        ref = model.decode(ids, spk, frames, 0.0)
-    assert mel.shape == (1, 80, int(frames.sum())), mel.shape
-    assert torch.equal(mel, ref), "scripted and eager outputs differ"
+    check_same(scripted, model, hp["n_phonemes"], table[:1])
     os.makedirs(a.out, exist_ok=True)
     ts = os.path.join(a.out, "acoustic.ts")
     scripted.save(ts)
@@ -119,6 +171,7 @@ def main():
          "frames": "int64 [1, N]", "pitch_shift": "float, semitones"}]
     card["outputs"] = [{"method": "durations", "shape": "float32 [1, N] frames per phoneme"},
                        {"method": "decode", "shape": "float32 [1, 80, sum(frames)] log-mel"}]
+    describe_fine_tuning(card)
     card["training_data"] = [d for d in TRAINING_DATA
                              if not d["package"].startswith("fillets") or any(s.startswith("nl-") for s in trained)]
     left_out = sorted(set(speakers) - set(trained))

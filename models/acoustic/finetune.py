@@ -36,7 +36,7 @@ import torch
 import torch.nn as nn
 import torch.nn.utils.parametrize as parametrize
 
-from models.acoustic.align import ZERO_FRAME_SYMBOLS, features
+from models.acoustic.align import features
 from models.acoustic.model import AcousticModel, mas
 from models.acoustic.prepare_data import f0_track
 from models.acoustic.train import LOG_CLAMP, make_batches, phoneme_f0
@@ -48,8 +48,6 @@ from models.common.mel import MelSpectrogram
 HERE = os.path.dirname(os.path.abspath(__file__))
 DELTA_FORMAT = "ganvoice-acoustic-delta"
 DELTA_VERSION = 1
-LOW_RANK = ("decoder.", "dur.blocks.", "pitch.blocks.")  # conv weights adapted by a low-rank update
-FULL = ("decoder.", "dur.", "pitch.", "pitch_embed.", "pos.", "spk_enc.", "spk_dec.", "mel_out.")
 
 
 def log(*a):
@@ -156,19 +154,22 @@ class LowRankDelta(nn.Module):
         return w + (self.b @ self.a).view(self.shape)
 
 
-def attach_delta(model, rank):
-    """Freezes the model, then makes the adapted parts trainable. Returns (params, full names)."""
+def attach_delta(model, rank, fine_tune):
+    """Freezes the model, then makes the parts the card's "fine_tune" names trainable: low-rank updates of
+    the convolutions under its "low_rank" prefixes, full updates of the other tensors under its "full"
+    prefixes. Returns (params, full names)."""
+    low_rank, full_prefixes = tuple(fine_tune["low_rank"]), tuple(fine_tune["full"])
     for p in model.parameters():
         p.requires_grad_(False)
     params, full = [], []
     for name, module in list(model.named_modules()):
-        if isinstance(module, nn.Conv1d) and name.startswith(LOW_RANK) and module.weight.shape[2] > 1:
+        if isinstance(module, nn.Conv1d) and name.startswith(low_rank) and module.weight.shape[2] > 1:
             parametrize.register_parametrization(module, "weight", LowRankDelta(module.weight.shape, rank))
             params += list(module.parametrizations.weight[0].parameters())
     for name, p in model.named_parameters():
         if "parametrizations" in name:
             continue
-        if name.startswith(FULL):
+        if name.startswith(full_prefixes):
             p.requires_grad_(True)
             params.append(p)
             full.append(name)
@@ -332,12 +333,12 @@ def finetune(items, card, base_path, rank=8, time_limit=480.0, max_steps=2000, l
              max_spread=1.0, progress=None, stop=None):
     torch.manual_seed(seed)
     model, base_state = load_base(base_path)
-    zero_ids = {card["phonemes"].index(s) for s in ZERO_FRAME_SYMBOLS if s in card["phonemes"]}
+    zero_ids = {card["phonemes"].index(s) for s in card["fine_tune"]["zero_frame_phonemes"] if s in card["phonemes"]}
     bins = band_bins(items)
     loss0, start_voice, spk0 = choose_start_voice(model, card, items, zero_ids, bins)
     log(f"starting from {start_voice} ({int(bins.sum())} of 80 mel bins used)")
     speaker = nn.Parameter(spk0.clone())
-    params, full_names = attach_delta(model, rank)
+    params, full_names = attach_delta(model, rank, card["fine_tune"])
     opt = torch.optim.Adam([{"params": params, "lr": lr}, {"params": [speaker], "lr": lr * 5}])
     t_start = time.time()
     step, realigned = 0, False

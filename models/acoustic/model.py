@@ -103,7 +103,12 @@ class AcousticModel(nn.Module):
         return self.mel_out(x) * mask - 11.5129 * (1.0 - mask)
 
     # --- training ---------------------------------------------------------------------------------
-    def forward_train(self, ids, id_mask, speaker, frames, phone_f0, T, mel_mask):
+    @torch.jit.export
+    def forward_train(self, ids: torch.Tensor, id_mask: torch.Tensor, speaker: torch.Tensor, frames: torch.Tensor,
+                      phone_f0: torch.Tensor, T: int,
+                      mel_mask: torch.Tensor) -> Tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """Teacher-forced (durations and per-phoneme pitch given): log-mel [B, 80, T], log(1 + frames)
+        predicted [B, N], normalised log-F0 predicted [B, N]. Exported for fine-tuning (docs/models.md)."""
         h = self.encode(ids, speaker, id_mask)
         log_dur = self.dur(h.detach(), id_mask)
         f0_pred = self.pitch(h.detach(), id_mask)
