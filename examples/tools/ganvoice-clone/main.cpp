@@ -344,8 +344,11 @@ run (Run &r)
         [&] (const ganvoice::FineTuneProgress &p) { progress (p); }, &g_cancel);
   } catch (const ganvoice::FineTuneCancelled &) {
     clear_status ();
-    say ("stopped; the state is in " + o.checkpoint +
-        ": run the same command again to resume");
+    if (g_file_test (o.checkpoint.c_str (), G_FILE_TEST_EXISTS))
+      say ("stopped; the state is in " + o.checkpoint +
+          ": run the same command again to resume");
+    else
+      say ("stopped before the training; nothing was written");
     return interrupted_code ();
   }
   clear_status ();
