@@ -170,6 +170,7 @@ struct Run {
   size_t rejected = 0;
   double checked_speech_s = 0.0; /* --check-only: of the good takes */
   size_t checked_good = 0;
+  size_t total = 0; /* takes to read from files */
 
   /* One take: checked (--check-only) or added; a rejected one is said. */
   void take (const ganvoice::ReadSentence &s)
@@ -301,6 +302,7 @@ run (Run &r)
     r.tuner = ganvoice::VoiceFineTuner::load (model, card, fo);
   }
 
+  r.total = sources.size ();
   for (const TakeSource &src : sources)
     r.take_file (src);
   if (!o.recording.empty ())
