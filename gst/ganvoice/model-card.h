@@ -57,6 +57,21 @@ struct ModelCard {
   int speaker_embedding_dim = 0;
   std::vector<Voice> voices;
 
+  /* Acoustic models that can be fine-tuned (docs/models.md, "fine_tune"):
+   * the exported training method, the prefixes of the parameters adapted
+   * by low-rank updates (convolutions) and by full updates, and the
+   * phonemes that take no frames. Empty method: not fine-tunable. */
+  struct FineTuning {
+    std::string method;
+    std::vector<std::string> low_rank;
+    std::vector<std::string> full;
+    std::vector<std::string> zero_frame_phonemes;
+  } fine_tune;
+  /* The normalisation of log-F0 the acoustic model's pitch uses
+   * ("f0_normalisation": log_f0_mean, log_f0_std); std 0: not given. */
+  double log_f0_mean = 0.0;
+  double log_f0_std = 0.0;
+
   /* Speaker encoders only (kind "speaker"): "voices" hold the encoder's
    * embeddings of the built-in voices of the acoustic model named
    * "acoustic_model", and "blend_temperature" (optional, > 0) is the

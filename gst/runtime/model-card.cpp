@@ -52,6 +52,46 @@ parse_acoustic (JsonObject *obj, const std::string &origin, ModelCard &card)
     }
   }
 
+  if (JsonNode *norm = Json::member (obj, "f0_normalisation", origin, false)) {
+    if (!JSON_NODE_HOLDS_OBJECT (norm))
+      Json::fail (origin, "\"f0_normalisation\" must be an object");
+    JsonObject *n = json_node_get_object (norm);
+    std::string n_origin = origin + ": \"f0_normalisation\"";
+    card.log_f0_mean = Json::number (n, "log_f0_mean", n_origin, 0.0, 10.0);
+    card.log_f0_std = Json::number (n, "log_f0_std", n_origin, 1e-3, 10.0);
+  }
+  if (JsonNode *ft = Json::member (obj, "fine_tune", origin, false)) {
+    if (!JSON_NODE_HOLDS_OBJECT (ft))
+      Json::fail (origin, "\"fine_tune\" must be an object");
+    JsonObject *f = json_node_get_object (ft);
+    std::string f_origin = origin + ": \"fine_tune\"";
+    card.fine_tune.method = Json::string (f, "method", f_origin);
+    auto strings = [&] (const char *name, bool required) {
+      std::vector<std::string> out;
+      if (!required && !Json::member (f, name, f_origin, false))
+        return out;
+      JsonArray *a = Json::array (f, name, f_origin);
+      for (guint i = 0; i < json_array_get_length (a); i++) {
+        JsonNode *node = json_array_get_element (a, i);
+        if (!JSON_NODE_HOLDS_VALUE (node) ||
+            json_node_get_value_type (node) != G_TYPE_STRING)
+          Json::fail (f_origin,
+              std::string ("\"") + name + "\" must hold strings only");
+        out.push_back (json_node_get_string (node));
+      }
+      return out;
+    };
+    card.fine_tune.low_rank = strings ("low_rank", true);
+    card.fine_tune.full = strings ("full", true);
+    card.fine_tune.zero_frame_phonemes = strings ("zero_frame_phonemes", false);
+    if (card.fine_tune.method.empty ())
+      Json::fail (f_origin, "\"method\" is empty");
+    if (card.log_f0_std <= 0.0)
+      Json::fail (origin,
+          "\"fine_tune\" needs \"f0_normalisation\" (log_f0_mean, "
+          "log_f0_std)");
+  }
+
   if (!Json::member (obj, "voices", origin, false))
     return;
   card.speaker_embedding_dim =

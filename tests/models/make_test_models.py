@@ -32,6 +32,7 @@ class TinyVocoder(nn.Module):
 
 # (Nothing above this line should move: TinyVocoder's source lines are saved
 # in tiny-vocoder.ts, and only its weights and code should change it.)
+from typing import Tuple  # noqa: E402  (here, so that the lines above stay put)
 #
 # tiny-acoustic.ts: the acoustic model contract of docs/models.md (methods
 # durations() and decode()), on the tiny vocoder's mel front-end, with four
@@ -64,6 +65,7 @@ class TinyAcoustic(nn.Module):
         self.speaker = nn.Linear(EMBED_DIM, HIDDEN)
         self.dur = nn.Linear(HIDDEN, 1)
         self.post = nn.Conv1d(HIDDEN, N_MELS, 3, padding=1)
+        self.pitch = nn.Linear(HIDDEN, 1)  # made last: the others keep their seeded weights
 
     def encode(self, ids: torch.Tensor, speaker: torch.Tensor) -> torch.Tensor:
         return torch.tanh(self.embed(ids) + self.speaker(speaker).unsqueeze(1))
@@ -80,6 +82,23 @@ class TinyAcoustic(nn.Module):
         x = torch.repeat_interleave(h, frames[0], dim=0)
         x = x.transpose(0, 1).unsqueeze(0)            # [1, HIDDEN, T]
         return torch.tanh(self.post(x)) * 2.0 - 5.0 + 0.1 * pitch_shift
+
+    @torch.jit.export
+    def forward_train(self, ids: torch.Tensor, id_mask: torch.Tensor, speaker: torch.Tensor,
+                      frames: torch.Tensor, phone_f0: torch.Tensor, T: int,
+                      mel_mask: torch.Tensor) -> Tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """The fine-tuning contract: teacher-forced log-mel [B, 8, T], log(1 + frames) [B, N] and
+        normalised log-F0 [B, N] predicted."""
+        h = self.encode(ids, speaker) * id_mask.transpose(1, 2)   # [B, N, HIDDEN]
+        log_dur = torch.log1p(nn.functional.softplus(self.dur(h)).squeeze(2) + 1.0) * id_mask[:, 0]
+        f0 = self.pitch(h).squeeze(2) * id_mask[:, 0]
+        B, N = ids.shape
+        ends = torch.cumsum(frames, 1)
+        t = torch.arange(T)[None, :].expand(B, T).contiguous()
+        idx = torch.searchsorted(ends, t, right=True).clamp(max=N - 1)
+        x = torch.gather(h + phone_f0[:, :, None] * 0.1, 1, idx[:, :, None].expand(B, T, h.shape[2]))
+        mel = torch.tanh(self.post(x.transpose(1, 2))) * 2.0 - 5.0
+        return mel * mel_mask - 11.5129 * (1.0 - mel_mask), log_dur, f0
 
 
 class TinyAcousticBroken(TinyAcoustic):
@@ -212,6 +231,9 @@ def main(out_dir):
         "outputs": [{"name": "durations", "shape": [1, "N"], "dtype": "float32"},
                     {"name": "mel", "shape": [1, N_MELS, "sum(frames)"], "dtype": "float32"}],
         "training_data": "none: seeded random weights, for tests only",
+        "f0_normalisation": {"log_f0_mean": 5.0, "log_f0_std": 0.3},
+        "fine_tune": {"method": "forward_train", "low_rank": ["post."], "full": ["post.", "speaker.", "dur.", "pitch."],
+                      "zero_frame_phonemes": ["ˈ", "ˌ", "ː"]},
     }
     with open(os.path.join(out_dir, "tiny-acoustic.json"), "w") as f:
         json.dump(card, f, indent=2, ensure_ascii=False)
