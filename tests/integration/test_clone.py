@@ -118,10 +118,10 @@ class Clone(unittest.TestCase):
         self.assertFalse(os.path.exists(out + ".state"), "the state is kept after the end")
 
     def test_interrupt_and_resume(self):
-        out = self.path("resumed.json")
+        out = self.path("interrupted.json")
         # Many steps: the time limit (counted across resumes) ends it.
         args = ["--prompts", "en", "--takes", self.takes, "--language", "en", "-o", out,
-                "--time-limit", "5", "--steps", "100000"] + TINY
+                "--time-limit", "3", "--steps", "100000"] + TINY
         p = subprocess.Popen([CLONE] + args, stderr=subprocess.PIPE, text=True)
         err = ""
         for line in p.stderr:
@@ -136,7 +136,7 @@ class Clone(unittest.TestCase):
         self.assertFalse(os.path.exists(out))
         r = self.clone(*args)
         self.assertEqual(r.returncode, 0, r.stderr)
-        self.assertIn("resumed", r.stderr)
+        self.assertIn("the state in %s.state fits: resumed at step" % out, r.stderr)
         self.assertProfile(out)
         # --no-resume starts over (no "resumed"); nothing to resume is fine.
         r = self.clone(*(args + ["--no-resume", "--time-limit", "1"]))
@@ -216,6 +216,11 @@ class Clone(unittest.TestCase):
             f.write("takes/001.wav\t%s\nnope.wav\tHello.\n" % self.texts[0])
         r = self.clone("--pairs", tsv, "--language", "en", "-o", out, *TINY)
         self.assertFails(r, out, tsv + ": line 2:", "nope.wav: no such file")
+
+    def test_unknown_language(self):
+        out = self.path("language.json")
+        r = self.clone("--folder", self.takes, "--language", "xx-nowhere", "-o", out, *TINY)
+        self.assertFails(r, out, "--language xx-nowhere")
 
     def test_too_little_speech(self):
         d = self.path("little")

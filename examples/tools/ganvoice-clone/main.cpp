@@ -22,6 +22,7 @@
 #include "report.h"
 
 #include <ganvoice/model-paths.h>
+#include <ganvoice/text-frontend.h>
 #include <ganvoice/voice-finetune.h>
 
 #include <glib/gstdio.h>
@@ -29,6 +30,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <cmath>
 #include <csignal>
 #include <cstdio>
 #include <cstring>
@@ -263,6 +265,9 @@ int
 run (Run &r)
 {
   Options &o = r.opt;
+  if (!ganvoice::TextFrontend::has_language (o.language))
+    throw CloneError ("--language " + o.language +
+        ": not a language espeak-ng knows (cs, de, en-us, es, fr, ...)");
   /* Every input file is read before the model is loaded: a mistyped
    * path fails at once. */
   std::vector<TakeSource> sources;
@@ -323,9 +328,11 @@ run (Run &r)
 
   size_t sentences = r.tuner->sentences ();
   double speech = r.tuner->speech_seconds ();
+  /* As the library's first message says it (said once). */
+  std::string summary = strprintf (
+      "%zu sentences, %ld s of speech", sentences, std::lround (speech));
   if (!o.quiet || r.rejected)
-    say (strprintf ("%zu sentences, %.0f s of speech, %zu rejected", sentences,
-        speech, r.rejected));
+    say (summary + strprintf (", %zu rejected", r.rejected));
   if (speech < ganvoice::kMinFineTuneSpeechSeconds)
     throw CloneError (strprintf (
         "only %.0f s of usable speech; a deep clone needs at least %.0f s "
@@ -340,6 +347,7 @@ run (Run &r)
       say ("deleted the old state " + o.checkpoint + " (--no-resume)");
   }
   ProgressReport progress (o.checkpoint, o.quiet);
+  progress.said (summary);
   ganvoice::VoiceProfile profile;
   try {
     profile = r.tuner->run (

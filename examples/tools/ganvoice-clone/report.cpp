@@ -99,31 +99,43 @@ ProgressReport::operator() (const ganvoice::FineTuneProgress &p)
   started_ = true;
   last_ = p;
   if (p.resumed && !resumed_) {
+    /* The library's "resumed at step N", with the file. */
     resumed_ = true;
+    last_message_ = p.message;
     if (!quiet_)
-      say (strprintf ("resumed from %s: step %d, %s of training done",
-          checkpoint_.c_str (), p.step, clock_time (p.elapsed_s).c_str ()));
+      say ("the state in " + checkpoint_ + " fits: " +
+          (p.message.empty () ? std::string ("resumed") : p.message));
   }
   if (quiet_)
     return;
-  if (!p.message.empty () && p.message != last_message_) {
-    last_message_ = p.message;
-    say (p.message);
-  }
+  /* The library's messages, each once, after the stage's line. */
+  auto message = [&] () {
+    if (!p.message.empty () && p.message != last_message_) {
+      last_message_ = p.message;
+      say (p.message);
+    }
+  };
   const char *stage = ganvoice::fine_tune_stage_name (p.stage);
   double percent = p.stage == Stage::kDone
       ? 100.0
       : std::clamp (p.fraction, 0.0, 1.0) * 100.0;
-  std::string steps = p.max_steps > 0
-      ? strprintf ("  step %d/%d", p.step, p.max_steps)
-      : std::string ();
-  std::string remaining = p.remaining_s > 0
-      ? "  " + clock_time (p.remaining_s) + " left"
-      : std::string ();
-  std::string loss = p.mel_loss > 0 ? strprintf ("  mel loss %.3f", p.mel_loss)
-                                    : std::string ();
+  bool tty = status_shown_on_terminal ();
+  /* Steps, times and loss once the training has begun. */
+  std::string detail;
+  if (p.step > 0 || p.stage == Stage::kTraining) {
+    if (p.max_steps > 0)
+      detail += strprintf ("  step %d/%d", p.step, p.max_steps);
+    detail += "  " + clock_time (p.elapsed_s) + (tty ? "" : " elapsed");
+    if (p.remaining_s > 0)
+      detail += "  " + clock_time (p.remaining_s) + " left";
+    if (p.mel_loss > 0)
+      detail += strprintf ("  mel loss %.3f", p.mel_loss);
+    if (resumed_)
+      detail += "  (resumed)";
+  }
   int64_t now = g_get_monotonic_time ();
-  if (status_shown_on_terminal ()) {
+  if (tty) {
+    message ();
     /* At most ten redraws a second. */
     if (!new_stage && p.stage != Stage::kDone &&
         now - last_bar_us_ < G_USEC_PER_SEC / 10)
@@ -133,17 +145,18 @@ ProgressReport::operator() (const ganvoice::FineTuneProgress &p)
     int filled = (int) (percent / 100.0 * width);
     std::string bar =
         std::string (filled, '#') + std::string (width - filled, '-');
-    status (strprintf ("%-9s [%s] %5.1f%%", stage, bar.c_str (), percent) +
-        steps + "  " + clock_time (p.elapsed_s) + remaining + loss +
-        (resumed_ ? "  (resumed)" : ""));
+    status (
+        strprintf ("%-9s [%s] %5.1f%%", stage, bar.c_str (), percent) + detail);
     return;
   }
-  if (!new_stage && now - last_line_us_ < 10 * G_USEC_PER_SEC)
-    return;
-  last_line_us_ = now;
-  say (strprintf ("%s %.0f%%", stage, percent) + steps + "  " +
-      clock_time (p.elapsed_s) + " elapsed" + remaining + loss +
-      (resumed_ ? "  (resumed)" : ""));
+  /* A log: a line at each stage and every 10 s; the end is the library's
+   * message ("N steps in T s; mel L1 ..."). */
+  if (p.stage != Stage::kDone &&
+      (new_stage || now - last_line_us_ >= 10 * G_USEC_PER_SEC)) {
+    last_line_us_ = now;
+    say (strprintf ("%s %.0f%%", stage, percent) + detail);
+  }
+  message ();
 }
 
 } // namespace clonecli

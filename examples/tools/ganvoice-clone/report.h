@@ -40,6 +40,11 @@ public:
   {
     return resumed_;
   }
+  /* A message already said (the library's are said once each). */
+  void said (const std::string &message)
+  {
+    last_message_ = message;
+  }
   /* The last progress seen (steps and loss for the final line). */
   const ganvoice::FineTuneProgress &last () const
   {
