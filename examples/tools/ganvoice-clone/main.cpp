@@ -199,8 +199,8 @@ struct Run {
   {
     if (g_cancel.load ())
       throw Interrupted ();
-    status (strprintf (
-        "reading takes: %zu  %s", checked.size () + 1, src.origin.c_str ()));
+    status (strprintf ("reading takes: %zu/%zu  %s", checked.size () + 1, total,
+        src.origin.c_str ()));
     CheckedTake failed{ src.origin, src.text, {} };
     if (src.text.empty ()) {
       failed.check.problems.push_back ("its text is empty");
