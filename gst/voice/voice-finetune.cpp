@@ -20,6 +20,7 @@
 #include <chrono>
 #include <cmath>
 #include <numeric>
+#include <map>
 #include <optional>
 #include <random>
 
@@ -487,6 +488,7 @@ struct VoiceFineTuner::Impl {
   struct Item {
     std::string origin;
     std::string text;
+    std::vector<std::string> symbols; /* the text's phonemes */
     torch::Tensor ids; /* int64 [N] */
     torch::Tensor mel; /* [n_mels, T] */
     torch::Tensor lf0; /* [T] normalised log-F0, 0 where unvoiced */
@@ -505,6 +507,14 @@ struct VoiceFineTuner::Impl {
     torch::Tensor param; /* the module's own, trained in place */
     torch::Tensor base;
   };
+  /* The phoneme embedding with rows for phonemes the model never heard:
+   * weight = cat (base, rows). */
+  struct NewRows {
+    std::string name; /* "embed.weight" */
+    torch::jit::Module owner;
+    std::string attr;
+    torch::Tensor base, rows;
+  };
   struct Batch {
     std::vector<size_t> items;
     torch::Tensor ids, durations, mel, lf0, voiced, id_mask, mel_mask;
@@ -518,12 +528,17 @@ struct VoiceFineTuner::Impl {
   TextFrontend frontend;
   torch::jit::Module module;
   std::vector<Item> items;
-  std::vector<int64_t> zero_ids;
+  std::vector<int64_t> base_zero_ids; /* of the card */
+  std::vector<int64_t> zero_ids; /* and of added marks (this run) */
+  std::vector<std::string> added; /* phonemes added this run */
+  PhonemeInventory run_inventory{ {} }; /* the card's + added */
+
   torch::Tensor bins; /* bool [n_mels]: bands the recordings have */
   torch::Tensor bin_index; /* int64 indices of bins */
 
   std::vector<LowRank> low_rank;
   std::vector<Full> full;
+  std::optional<NewRows> new_rows;
 
   /* Reads one take into an Item; false (and a problem in @check) when it
    * cannot be used. */
@@ -544,6 +559,11 @@ struct VoiceFineTuner::Impl {
   std::tuple<torch::Tensor, torch::Tensor, torch::Tensor> losses (
       const Batch &b, const torch::Tensor &spk);
   void attach_delta (int rank, uint64_t seed);
+  /* Phonemes of @which the model does not know, heard often enough to
+   * learn: new embedding rows, started from the nearest known phoneme
+   * (combining marks: from the zero-frame marks' mean). Encodes the ids of
+   * every item with them. */
+  void add_new_phonemes (const std::vector<size_t> &which);
   void set_low_rank_weights ();
   /* Puts the model's own weights back (the next run starts from them). */
   void restore_base ();
@@ -588,6 +608,7 @@ VoiceFineTuner::Impl::prepare (
   }
   out.origin = s.origin;
   out.text = s.text;
+  out.symbols = ph.symbols;
   out.ids = torch::tensor (
       std::vector<int64_t> (ids.begin (), ids.end ()), torch::kInt64);
   out.mel = torch::from_blob (mel.data.data (),
@@ -820,6 +841,8 @@ VoiceFineTuner::Impl::attach_delta (int rank, uint64_t seed)
   for (const auto &p : module.named_parameters (true)) {
     const std::string &name = p.name;
     const torch::Tensor &w = p.value;
+    if (new_rows && name == new_rows->name)
+      continue;
     const bool conv = w.dim () == 3 && w.size (2) > 1 && name.size () > 7 &&
         name.compare (name.size () - 7, 7, ".weight") == 0;
     if (conv && starts_with_any (name, card.fine_tune.low_rank)) {
@@ -864,6 +887,74 @@ VoiceFineTuner::Impl::set_low_rank_weights ()
   for (LowRank &lr : low_rank)
     lr.owner.setattr (
         "weight", lr.base + torch::mm (lr.b, lr.a).view (lr.base.sizes ()));
+  if (new_rows)
+    new_rows->owner.setattr (
+        new_rows->attr, torch::cat ({ new_rows->base, new_rows->rows }, 0));
+}
+
+void
+VoiceFineTuner::Impl::add_new_phonemes (const std::vector<size_t> &which)
+{
+  constexpr int kMinCount = 3; /* fewer cannot be learned: mapped instead */
+  added.clear ();
+  zero_ids = base_zero_ids;
+  new_rows.reset ();
+  if (!card.fine_tune.embedding.empty ()) {
+    std::map<std::string, int> count;
+    for (size_t i : which)
+      for (const std::string &sym : items[i].symbols)
+        if (inventory.id (sym) < 0 && ++count[sym] == kMinCount)
+          added.push_back (sym);
+  }
+  std::vector<std::string> symbols = card.phonemes;
+  symbols.insert (symbols.end (), added.begin (), added.end ());
+  run_inventory = PhonemeInventory (symbols);
+  for (size_t i : which) {
+    std::vector<int> ids = run_inventory.encode (items[i].symbols);
+    items[i].ids = torch::tensor (
+        std::vector<int64_t> (ids.begin (), ids.end ()), torch::kInt64);
+  }
+  if (added.empty ())
+    return;
+
+  NewRows nr;
+  nr.name = card.fine_tune.embedding;
+  torch::Tensor w;
+  for (const auto &p : module.named_parameters (true))
+    if (p.name == nr.name)
+      w = p.value;
+  if (!w.defined () || w.dim () < 2 ||
+      w.size (0) != (int64_t) card.phonemes.size ())
+    throw ModelError (model_path + ": the card's \"fine_tune\" embedding \"" +
+        nr.name + "\" is not a parameter of [phonemes, ...]");
+  nr.owner = module;
+  nr.attr = nr.name;
+  for (size_t dot; (dot = nr.attr.find ('.')) != std::string::npos;
+       nr.attr = nr.attr.substr (dot + 1))
+    nr.owner = nr.owner.attr (nr.attr.substr (0, dot)).toModule ();
+  nr.base = w.detach ().clone ();
+  torch::Tensor marks = torch::tensor (base_zero_ids, torch::kInt64);
+  std::vector<torch::Tensor> rows;
+  for (size_t k = 0; k < added.size (); k++) {
+    const std::string &sym = added[k];
+    gunichar c = g_utf8_get_char_validated (sym.c_str (), (gssize) sym.size ());
+    std::vector<int> near = inventory.encode ({ sym });
+    if (c != (gunichar) -1 && c != (gunichar) -2 && g_unichar_ismark (c)) {
+      /* A diacritic modifies the phoneme before it, like the length mark:
+       * it takes no frames of its own. */
+      zero_ids.push_back ((int64_t) (card.phonemes.size () + k));
+      rows.push_back (marks.numel () ? nr.base.index_select (0, marks).mean (0)
+                                     : nr.base.mean (0));
+    } else if (near.size () == 1) {
+      rows.push_back (nr.base[near[0]].clone ());
+    } else {
+      rows.push_back (nr.base.mean (0));
+    }
+  }
+  nr.rows = torch::stack (rows).requires_grad_ (true);
+  new_rows = std::move (nr);
+  torch::NoGradGuard no_grad;
+  set_low_rank_weights ();
 }
 
 void
@@ -876,6 +967,9 @@ VoiceFineTuner::Impl::restore_base ()
     f.param.copy_ (f.base);
     f.param.set_requires_grad (false);
   }
+  if (new_rows)
+    new_rows->owner.setattr (new_rows->attr, new_rows->base);
+  new_rows.reset ();
 }
 
 std::string
@@ -926,6 +1020,15 @@ VoiceFineTuner::Impl::make_delta () const
     t.data = values (f.param.detach () - f.base);
     delta.tensors.push_back (std::move (t));
   }
+  if (new_rows) {
+    AcousticDelta::Tensor t;
+    t.name = new_rows->name;
+    t.shape = new_rows->rows.sizes ().vec ();
+    t.rows = true;
+    t.data = values (new_rows->rows);
+    delta.tensors.push_back (std::move (t));
+    delta.phonemes = added;
+  }
   delta.finish (options.name.empty () ? "the fine-tuned voice" : options.name);
   return delta;
 }
@@ -963,7 +1066,7 @@ VoiceFineTuner::load (const std::string &model_path,
   for (const std::string &s : card.fine_tune.zero_frame_phonemes) {
     int id = impl->inventory.id (s);
     if (id >= 0)
-      impl->zero_ids.push_back (id);
+      impl->base_zero_ids.push_back (id);
   }
   configure_torch (options.threads);
   try {
@@ -1148,6 +1251,26 @@ VoiceFineTuner::run (
         im.bins = torch::ones_like (im.bins);
       im.bin_index = torch::nonzero (im.bins).squeeze (1);
     }
+    /* New phonemes first: the ids depend on them. Whatever happens, the
+     * model's own weights are put back at the end. */
+    struct Restore {
+      Impl &im;
+      ~Restore ()
+      {
+        try {
+          im.restore_base ();
+        } catch (...) {
+        }
+      }
+    } restore{ im };
+    im.add_new_phonemes (which);
+    if (!im.added.empty ()) {
+      std::string list;
+      for (const std::string &a : im.added)
+        list += (list.empty () ? "" : " ") + a;
+      report (FineTuneProgress::Stage::kPreparing, 0.01,
+          "phonemes the model never heard, learned for this voice: " + list);
+    }
     const std::string fp = im.fingerprint (which);
 
     /* Resume? The state is a pickled dict (see save below). */
@@ -1229,16 +1352,6 @@ VoiceFineTuner::run (
 
     torch::Tensor speaker = spk0.clone ().requires_grad_ (true);
     im.attach_delta (opt.rank, opt.seed);
-    struct Restore {
-      Impl &im;
-      ~Restore ()
-      {
-        try {
-          im.restore_base ();
-        } catch (...) {
-        }
-      }
-    } restore{ im };
     std::vector<torch::Tensor> params;
     for (Impl::LowRank &lr : im.low_rank) {
       params.push_back (lr.a);
@@ -1246,6 +1359,8 @@ VoiceFineTuner::run (
     }
     for (Impl::Full &f : im.full)
       params.push_back (f.param);
+    if (im.new_rows)
+      params.push_back (im.new_rows->rows);
     Adam adam;
     adam.add_group (params);
     adam.add_group ({ speaker });
@@ -1266,6 +1381,8 @@ VoiceFineTuner::run (
       }
       for (size_t i = 0; i < im.full.size (); i++)
         im.full[i].param.copy_ (f[i]);
+      if (im.new_rows)
+        im.new_rows->rows.copy_ (saved.at ("embedding_rows").toTensor ());
       for (size_t k = 0; k < which.size (); k++)
         im.items[which[k]].durations =
             d[k].numel () ? d[k].clone () : torch::Tensor ();
@@ -1306,6 +1423,8 @@ VoiceFineTuner::run (
       dict.insert ("low_rank_a", list (a));
       dict.insert ("low_rank_b", list (b));
       dict.insert ("full", list (f));
+      if (im.new_rows)
+        dict.insert ("embedding_rows", im.new_rows->rows.detach ());
       dict.insert ("durations", list (d));
       dict.insert ("optimizer", list (adam.state ()));
       std::vector<char> bytes = torch::jit::pickle_save (c10::IValue (dict));
