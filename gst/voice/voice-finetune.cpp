@@ -1465,6 +1465,8 @@ VoiceFineTuner::run (
       st.start_loss = saved->at ("mel_l1_start").toDouble ();
       st.speaker = saved->at ("speaker").toTensor ().clone ();
       p.resumed = true;
+      p.step = st.step;
+      p.elapsed_s = st.elapsed;
     } else {
       if (!opt.checkpoint.empty () &&
           g_file_test (opt.checkpoint.c_str (), G_FILE_TEST_EXISTS))
