@@ -1577,7 +1577,8 @@ VoiceFineTuner::run (
           im.save_state (st, which, adam);
           last_save = Clock::now ();
         }
-        if (train_done ())
+        /* Done, or time to align again (at the next pass). */
+        if (train_done () || (!st.realigned && fraction_done () >= 1.0 / 3.0))
           break;
       }
     }
