@@ -174,14 +174,14 @@ load_prompt_lists (const std::string &configured, std::string *source)
   std::vector<std::string> dirs;
   if (!configured.empty ())
     dirs.push_back (configured);
-  if (const char *d = g_getenv ("GANVOICE_MODEL_DIR"))
+  /* As ganvoice-clone looks for them. */
+  if (const char *d = g_getenv ("GANVOICE_PROMPT_DIR"))
     if (*d)
-      dirs.push_back (std::string (d) + "/acoustic/prompts");
+      dirs.push_back (d);
   if (*STUDIO_SOURCE_DIR)
     dirs.push_back (
         std::string (STUDIO_SOURCE_DIR) + "/models/acoustic/prompts");
   dirs.push_back (std::string (STUDIO_DATA_DIR) + "/prompts");
-  dirs.push_back (std::string (STUDIO_DATA_DIR) + "/models/acoustic/prompts");
   std::map<std::string, PromptList> lists;
   for (const std::string &dir : dirs) {
     GDir *d = g_dir_open (dir.c_str (), 0, nullptr);
@@ -205,8 +205,9 @@ load_prompt_lists (const std::string &configured, std::string *source)
           l.name = k.name, l.espeak = k.espeak;
       gchar **lines = g_strsplit (text.c_str (), "\n", -1);
       for (gchar **p = lines; *p && l.sentences.size () < 500; p++) {
+        /* One sentence a line; blank lines and '#' lines do not count. */
         std::string s = clean_name (g_strstrip (*p), 400);
-        if (!s.empty ())
+        if (!s.empty () && s[0] != '#')
           l.sentences.push_back (s);
       }
       g_strfreev (lines);

@@ -40,9 +40,10 @@ struct PromptList {
 };
 
 /* The prompt lists of the first folder that has any: --prompts-dir,
- * $GANVOICE_MODEL_DIR/acoustic/prompts, the source tree's
- * models/acoustic/prompts, DATADIR/ganvoice/prompts,
- * DATADIR/ganvoice/models/acoustic/prompts. Sets *source to the folder. */
+ * $GANVOICE_PROMPT_DIR, the source tree's models/acoustic/prompts,
+ * DATADIR/ganvoice/prompts (where they are installed). One sentence a line;
+ * blank lines and lines starting with '#' are skipped. Sets *source to the
+ * folder. */
 std::map<std::string, PromptList> load_prompt_lists (
     const std::string &configured, std::string *source);
 

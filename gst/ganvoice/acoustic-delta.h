@@ -19,12 +19,17 @@ namespace ganvoice {
  * when it loads the voice. */
 struct AcousticDelta {
   static constexpr const char *kFormat = "ganvoice-acoustic-delta";
-  static constexpr int kVersion = 1;
+  /* Version 2 adds phonemes the base model does not know (@phonemes and
+   * "rows" tensors); a delta without them is written as version 1. */
+  static constexpr int kVersion = 2;
 
   struct Tensor {
     std::string name; /* the parameter, e.g. "decoder.0.conv.weight" */
     std::vector<int64_t> shape;
     int rank = 0; /* > 0: low-rank (a, b); 0: full (data) */
+    /* Rows appended to the parameter (the phoneme embedding's rows of
+     * @phonemes), data [product of shape], instead of added to it. */
+    bool rows = false;
     std::vector<float> a; /* [rank, product of shape[1:]] */
     std::vector<float> b; /* [shape[0], rank] */
     std::vector<float> data; /* [product of shape] */
@@ -33,6 +38,10 @@ struct AcousticDelta {
   std::string base_model; /* the base model card's name */
   std::string base_sha256; /* of the base TorchScript file; "" = unchecked */
   std::vector<Tensor> tensors;
+  /* Phonemes added to the base model's inventory, in id order after it:
+   * learned for this voice (e.g. Czech "c" and "ɟ" for a model that never
+   * heard them). */
+  std::vector<std::string> phonemes;
   /* Identifies the content (for caches): made by finish (). */
   std::string digest;
 

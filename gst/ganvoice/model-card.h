@@ -66,6 +66,9 @@ struct ModelCard {
     std::vector<std::string> low_rank;
     std::vector<std::string> full;
     std::vector<std::string> zero_frame_phonemes;
+    /* The phoneme embedding [n_phonemes, ...] that gets new rows for
+     * phonemes the model never heard ("" : none are added). */
+    std::string embedding;
   } fine_tune;
   /* The normalisation of log-F0 the acoustic model's pitch uses
    * ("f0_normalisation": log_f0_mean, log_f0_std); std 0: not given. */

@@ -84,6 +84,8 @@ parse_acoustic (JsonObject *obj, const std::string &origin, ModelCard &card)
     card.fine_tune.low_rank = strings ("low_rank", true);
     card.fine_tune.full = strings ("full", true);
     card.fine_tune.zero_frame_phonemes = strings ("zero_frame_phonemes", false);
+    card.fine_tune.embedding =
+        Json::optional_string (f, "embedding", f_origin, "");
     if (card.fine_tune.method.empty ())
       Json::fail (f_origin, "\"method\" is empty");
     if (card.log_f0_std <= 0.0)

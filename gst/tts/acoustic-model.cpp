@@ -52,6 +52,28 @@ apply_delta (torch::jit::Module &module, const AcousticDelta &delta,
       throw ModelError (model_path + ": the deep voice changes \"" + t.name +
           "\", which the model does not have");
     torch::Tensor &w = it->second;
+    if (t.rows) {
+      /* New rows of the phoneme embedding, one per added phoneme. */
+      std::vector<int64_t> tail (t.shape.begin () + 1, t.shape.end ());
+      if (t.shape.empty () || t.shape[0] != (int64_t) delta.phonemes.size () ||
+          w.dim () != (int64_t) t.shape.size () ||
+          w.sizes ().slice (1).vec () != tail)
+        throw ModelError (model_path + ": the deep voice's new rows of \"" +
+            t.name + "\" (" + c10::str (c10::IntArrayRef (t.shape)) +
+            ") do not fit the parameter " + c10::str (w.sizes ()) +
+            " and its " + std::to_string (delta.phonemes.size ()) +
+            " added phonemes");
+      std::vector<float> rows = t.data;
+      torch::Tensor r = torch::from_blob (rows.data (), t.shape, torch::kFloat)
+                            .to (w.device (), w.scalar_type ());
+      torch::jit::Module owner = module;
+      std::string path = t.name;
+      for (size_t dot; (dot = path.find ('.')) != std::string::npos;
+           path = path.substr (dot + 1))
+        owner = owner.attr (path.substr (0, dot)).toModule ();
+      owner.setattr (path, torch::cat ({ w, r }, 0));
+      continue;
+    }
     if (w.sizes ().vec () != t.shape)
       throw ModelError (model_path + ": the deep voice's \"" + t.name +
           "\" has shape " + c10::str (c10::IntArrayRef (t.shape)) +
@@ -80,11 +102,11 @@ struct AcousticModel::Impl {
           std::to_string (embedding.size ()) + " values, the model takes " +
           std::to_string (card.speaker_embedding_dim));
     for (size_t i = 0; i < ids.size (); i++)
-      if (ids[i] < 0 || (size_t) ids[i] >= card.phonemes.size ())
+      if (ids[i] < 0 || (size_t) ids[i] >= inventory.size ())
         throw ModelError (card.path + ": phoneme id " +
             std::to_string (ids[i]) + " at position " + std::to_string (i) +
             " is outside the inventory (0 .. " +
-            std::to_string (card.phonemes.size () - 1) + ")");
+            std::to_string (inventory.size () - 1) + ")");
     for (float x : embedding)
       if (!std::isfinite (x))
         throw ModelError (card.path + ": the speaker embedding is not finite");
@@ -252,8 +274,26 @@ AcousticModel::load (const std::string &model_path,
           "@torch.jit.export)");
   check_size ("n_phonemes", (int64_t) impl->card.phonemes.size ());
   check_size ("speaker_embedding_dim", impl->card.speaker_embedding_dim);
-  if (options.delta)
+  if (options.delta) {
     apply_delta (impl->module, *options.delta, model_path);
+    if (!options.delta->phonemes.empty ()) {
+      std::vector<std::string> symbols = impl->card.phonemes;
+      for (const std::string &p : options.delta->phonemes) {
+        if (impl->inventory.id (p) >= 0)
+          throw ModelError (model_path +
+              ": the deep voice adds the phoneme \"" + p +
+              "\", which the model already has");
+        symbols.push_back (p);
+      }
+      bool has_rows = false;
+      for (const AcousticDelta::Tensor &t : options.delta->tensors)
+        has_rows = has_rows || t.rows;
+      if (!has_rows)
+        throw ModelError (model_path +
+            ": the deep voice adds phonemes but no embedding rows for them");
+      impl->inventory = PhonemeInventory (symbols);
+    }
+  }
   /* Freeze with both methods kept, and optimise their graphs; a model that
    * cannot be frozen is used as it is. */
   try {

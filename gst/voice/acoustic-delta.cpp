@@ -46,10 +46,18 @@ AcousticDelta::finish (const std::string &origin)
       throw ModelError (where + "\" has " + std::to_string (t.data.size ()) +
           " values for a shape of " + std::to_string (product (t.shape, 0)));
     }
+    if (t.rows && t.rank > 0)
+      throw ModelError (where + "\" cannot be both rows and low-rank");
     g_checksum_update (sum, (const guchar *) t.name.data (), t.name.size ());
+    g_checksum_update (sum, (const guchar *) (t.rows ? "+" : "="), 1);
     for (const std::vector<float> *v : { &t.a, &t.b, &t.data })
       g_checksum_update (
           sum, (const guchar *) v->data (), v->size () * sizeof (float));
+  }
+  for (const std::string &p : phonemes) {
+    if (p.empty ())
+      throw ModelError (origin + ": an added phoneme is empty");
+    g_checksum_update (sum, (const guchar *) p.c_str (), p.size () + 1);
   }
   digest = g_checksum_get_string (sum);
   g_checksum_free (sum);

@@ -20,6 +20,7 @@
 #include <chrono>
 #include <cmath>
 #include <numeric>
+#include <map>
 #include <optional>
 #include <random>
 
@@ -487,6 +488,7 @@ struct VoiceFineTuner::Impl {
   struct Item {
     std::string origin;
     std::string text;
+    std::vector<std::string> symbols; /* the text's phonemes */
     torch::Tensor ids; /* int64 [N] */
     torch::Tensor mel; /* [n_mels, T] */
     torch::Tensor lf0; /* [T] normalised log-F0, 0 where unvoiced */
@@ -505,6 +507,14 @@ struct VoiceFineTuner::Impl {
     torch::Tensor param; /* the module's own, trained in place */
     torch::Tensor base;
   };
+  /* The phoneme embedding with rows for phonemes the model never heard:
+   * weight = cat (base, rows). */
+  struct NewRows {
+    std::string name; /* "embed.weight" */
+    torch::jit::Module owner;
+    std::string attr;
+    torch::Tensor base, rows;
+  };
   struct Batch {
     std::vector<size_t> items;
     torch::Tensor ids, durations, mel, lf0, voiced, id_mask, mel_mask;
@@ -518,12 +528,17 @@ struct VoiceFineTuner::Impl {
   TextFrontend frontend;
   torch::jit::Module module;
   std::vector<Item> items;
-  std::vector<int64_t> zero_ids;
+  std::vector<int64_t> base_zero_ids; /* of the card */
+  std::vector<int64_t> zero_ids; /* and of added marks (this run) */
+  std::vector<std::string> added; /* phonemes added this run */
+  PhonemeInventory run_inventory{ {} }; /* the card's + added */
+
   torch::Tensor bins; /* bool [n_mels]: bands the recordings have */
   torch::Tensor bin_index; /* int64 indices of bins */
 
   std::vector<LowRank> low_rank;
   std::vector<Full> full;
+  std::optional<NewRows> new_rows;
 
   /* Reads one take into an Item; false (and a problem in @check) when it
    * cannot be used. */
@@ -544,10 +559,44 @@ struct VoiceFineTuner::Impl {
   std::tuple<torch::Tensor, torch::Tensor, torch::Tensor> losses (
       const Batch &b, const torch::Tensor &spk);
   void attach_delta (int rank, uint64_t seed);
+  /* Phonemes of @which the model does not know, heard often enough to
+   * learn: new embedding rows, started from the nearest known phoneme
+   * (combining marks: from the zero-frame marks' mean). Encodes the ids of
+   * every item with them. */
+  void add_new_phonemes (const std::vector<size_t> &which);
   void set_low_rank_weights ();
   /* Puts the model's own weights back (the next run starts from them). */
   void restore_base ();
   std::string fingerprint (const std::vector<size_t> &which) const;
+  /* The bands the recordings of @which really have (telephone audio has
+   * nothing above ~3.6 kHz): median level clearly above the floor. */
+  void find_bands (const std::vector<size_t> &which);
+
+  /* Where a run stands; saved to and resumed from FineTuneOptions'
+   * checkpoint (a pickled dict) with the trained tensors and Adam's. */
+  struct RunState {
+    std::string fingerprint;
+    std::string start_voice;
+    double start_loss = 0.0; /* the start voice's mel L1 */
+    int step = 0;
+    double elapsed = 0.0; /* training seconds, across resumes */
+    bool realigned = false;
+    torch::Tensor speaker; /* [1, E], trained */
+  };
+  /* The saved state for @fingerprint, if the checkpoint holds it. */
+  std::optional<c10::impl::GenericDict> read_state (
+      const std::string &fingerprint) const;
+  void save_state (const RunState &st, const std::vector<size_t> &which,
+      const Adam &adam) const;
+  /* Puts the saved tensors into the trained ones, @adam and the items. */
+  void resume_state (const c10::impl::GenericDict &saved,
+      const std::vector<size_t> &which, Adam &adam);
+  /* The built-in voice whose aligned, teacher-forced mel is closest to the
+   * person's, on a dozen sentences: into @st's start_voice, start_loss
+   * and speaker. */
+  void choose_start_voice (const std::vector<size_t> &which, RunState &st,
+      const std::atomic<bool> *cancel,
+      const std::function<void (double, const std::string &)> &report);
   AcousticDelta make_delta () const;
 };
 
@@ -588,6 +637,7 @@ VoiceFineTuner::Impl::prepare (
   }
   out.origin = s.origin;
   out.text = s.text;
+  out.symbols = ph.symbols;
   out.ids = torch::tensor (
       std::vector<int64_t> (ids.begin (), ids.end ()), torch::kInt64);
   out.mel = torch::from_blob (mel.data.data (),
@@ -820,6 +870,8 @@ VoiceFineTuner::Impl::attach_delta (int rank, uint64_t seed)
   for (const auto &p : module.named_parameters (true)) {
     const std::string &name = p.name;
     const torch::Tensor &w = p.value;
+    if (new_rows && name == new_rows->name)
+      continue;
     const bool conv = w.dim () == 3 && w.size (2) > 1 && name.size () > 7 &&
         name.compare (name.size () - 7, 7, ".weight") == 0;
     if (conv && starts_with_any (name, card.fine_tune.low_rank)) {
@@ -864,6 +916,74 @@ VoiceFineTuner::Impl::set_low_rank_weights ()
   for (LowRank &lr : low_rank)
     lr.owner.setattr (
         "weight", lr.base + torch::mm (lr.b, lr.a).view (lr.base.sizes ()));
+  if (new_rows)
+    new_rows->owner.setattr (
+        new_rows->attr, torch::cat ({ new_rows->base, new_rows->rows }, 0));
+}
+
+void
+VoiceFineTuner::Impl::add_new_phonemes (const std::vector<size_t> &which)
+{
+  constexpr int kMinCount = 3; /* fewer cannot be learned: mapped instead */
+  added.clear ();
+  zero_ids = base_zero_ids;
+  new_rows.reset ();
+  if (!card.fine_tune.embedding.empty ()) {
+    std::map<std::string, int> count;
+    for (size_t i : which)
+      for (const std::string &sym : items[i].symbols)
+        if (inventory.id (sym) < 0 && ++count[sym] == kMinCount)
+          added.push_back (sym);
+  }
+  std::vector<std::string> symbols = card.phonemes;
+  symbols.insert (symbols.end (), added.begin (), added.end ());
+  run_inventory = PhonemeInventory (symbols);
+  for (size_t i : which) {
+    std::vector<int> ids = run_inventory.encode (items[i].symbols);
+    items[i].ids = torch::tensor (
+        std::vector<int64_t> (ids.begin (), ids.end ()), torch::kInt64);
+  }
+  if (added.empty ())
+    return;
+
+  NewRows nr;
+  nr.name = card.fine_tune.embedding;
+  torch::Tensor w;
+  for (const auto &p : module.named_parameters (true))
+    if (p.name == nr.name)
+      w = p.value;
+  if (!w.defined () || w.dim () < 2 ||
+      w.size (0) != (int64_t) card.phonemes.size ())
+    throw ModelError (model_path + ": the card's \"fine_tune\" embedding \"" +
+        nr.name + "\" is not a parameter of [phonemes, ...]");
+  nr.owner = module;
+  nr.attr = nr.name;
+  for (size_t dot; (dot = nr.attr.find ('.')) != std::string::npos;
+       nr.attr = nr.attr.substr (dot + 1))
+    nr.owner = nr.owner.attr (nr.attr.substr (0, dot)).toModule ();
+  nr.base = w.detach ().clone ();
+  torch::Tensor marks = torch::tensor (base_zero_ids, torch::kInt64);
+  std::vector<torch::Tensor> rows;
+  for (size_t k = 0; k < added.size (); k++) {
+    const std::string &sym = added[k];
+    gunichar c = g_utf8_get_char_validated (sym.c_str (), (gssize) sym.size ());
+    std::vector<int> near = inventory.encode ({ sym });
+    if (c != (gunichar) -1 && c != (gunichar) -2 && g_unichar_ismark (c)) {
+      /* A diacritic modifies the phoneme before it, like the length mark:
+       * it takes no frames of its own. */
+      zero_ids.push_back ((int64_t) (card.phonemes.size () + k));
+      rows.push_back (marks.numel () ? nr.base.index_select (0, marks).mean (0)
+                                     : nr.base.mean (0));
+    } else if (near.size () == 1) {
+      rows.push_back (nr.base[near[0]].clone ());
+    } else {
+      rows.push_back (nr.base.mean (0));
+    }
+  }
+  nr.rows = torch::stack (rows).requires_grad_ (true);
+  new_rows = std::move (nr);
+  torch::NoGradGuard no_grad;
+  set_low_rank_weights ();
 }
 
 void
@@ -876,6 +996,9 @@ VoiceFineTuner::Impl::restore_base ()
     f.param.copy_ (f.base);
     f.param.set_requires_grad (false);
   }
+  if (new_rows)
+    new_rows->owner.setattr (new_rows->attr, new_rows->base);
+  new_rows.reset ();
 }
 
 std::string
@@ -926,8 +1049,181 @@ VoiceFineTuner::Impl::make_delta () const
     t.data = values (f.param.detach () - f.base);
     delta.tensors.push_back (std::move (t));
   }
+  if (new_rows) {
+    AcousticDelta::Tensor t;
+    t.name = new_rows->name;
+    t.shape = new_rows->rows.sizes ().vec ();
+    t.rows = true;
+    t.data = values (new_rows->rows);
+    delta.tensors.push_back (std::move (t));
+    delta.phonemes = added;
+  }
   delta.finish (options.name.empty () ? "the fine-tuned voice" : options.name);
   return delta;
+}
+
+void
+VoiceFineTuner::Impl::find_bands (const std::vector<size_t> &which)
+{
+  std::vector<torch::Tensor> mels;
+  for (size_t i : which)
+    mels.push_back (items[i].mel);
+  torch::Tensor med = std::get<0> (torch::cat (mels, 1).median (1));
+  bins = med > std::log (card.mel.clamp) + 2.0;
+  const int64_t need = std::max<int64_t> (1, card.mel.n_mels / 4);
+  if (bins.sum ().item<int64_t> () < need)
+    bins = torch::ones_like (bins);
+  bin_index = torch::nonzero (bins).squeeze (1);
+}
+
+std::optional<c10::impl::GenericDict>
+VoiceFineTuner::Impl::read_state (const std::string &fp) const
+{
+  const std::string &path = options.checkpoint;
+  if (path.empty () || !g_file_test (path.c_str (), G_FILE_TEST_EXISTS))
+    return std::nullopt;
+  gchar *data = nullptr;
+  gsize length = 0;
+  if (!g_file_get_contents (path.c_str (), &data, &length, nullptr))
+    return std::nullopt;
+  std::optional<c10::impl::GenericDict> out;
+  try {
+    c10::IValue v =
+        torch::jit::pickle_load (std::vector<char> (data, data + length));
+    if (v.isGenericDict ()) {
+      c10::impl::GenericDict d = v.toGenericDict ();
+      if (d.contains ("fingerprint") && d.at ("fingerprint").isString () &&
+          d.at ("fingerprint").toStringRef () == fp)
+        out = d;
+    }
+  } catch (const std::exception &) {
+    /* Not a state we wrote: start anew (it is overwritten). */
+  }
+  g_free (data);
+  return out;
+}
+
+namespace {
+
+std::vector<torch::Tensor>
+tensor_list (const c10::impl::GenericDict &d, const char *key)
+{
+  std::vector<torch::Tensor> out;
+  for (const c10::IValue &v : d.at (key).toListRef ())
+    out.push_back (v.toTensor ());
+  return out;
+}
+
+c10::List<torch::Tensor>
+detached_list (const std::vector<torch::Tensor> &v)
+{
+  c10::List<torch::Tensor> out;
+  for (const torch::Tensor &t : v)
+    out.push_back (t.detach ());
+  return out;
+}
+
+} // namespace
+
+void
+VoiceFineTuner::Impl::save_state (const RunState &st,
+    const std::vector<size_t> &which, const Adam &adam) const
+{
+  if (options.checkpoint.empty ())
+    return;
+  std::vector<torch::Tensor> a, b, f, d;
+  for (const LowRank &lr : low_rank) {
+    a.push_back (lr.a);
+    b.push_back (lr.b);
+  }
+  for (const Full &x : full)
+    f.push_back (x.param);
+  for (size_t i : which)
+    d.push_back (items[i].durations.defined ()
+            ? items[i].durations
+            : torch::zeros ({ 0 }, torch::kInt64));
+  c10::impl::GenericDict dict (c10::StringType::get (), c10::AnyType::get ());
+  dict.insert ("fingerprint", st.fingerprint);
+  dict.insert ("start_voice", st.start_voice);
+  dict.insert ("step", (int64_t) st.step);
+  dict.insert ("elapsed", st.elapsed);
+  dict.insert ("realigned", st.realigned);
+  dict.insert ("mel_l1_start", st.start_loss);
+  dict.insert ("speaker", st.speaker.detach ());
+  dict.insert ("low_rank_a", detached_list (a));
+  dict.insert ("low_rank_b", detached_list (b));
+  dict.insert ("full", detached_list (f));
+  if (new_rows)
+    dict.insert ("embedding_rows", new_rows->rows.detach ());
+  dict.insert ("durations", detached_list (d));
+  dict.insert ("optimizer", detached_list (adam.state ()));
+  std::vector<char> bytes = torch::jit::pickle_save (c10::IValue (dict));
+  GError *err = nullptr;
+  if (!g_file_set_contents (options.checkpoint.c_str (), bytes.data (),
+          (gssize) bytes.size (), &err)) {
+    std::string why = err ? err->message : "unknown error";
+    g_clear_error (&err);
+    throw ModelError ("cannot save the fine-tuning state: " + why);
+  }
+}
+
+void
+VoiceFineTuner::Impl::resume_state (const c10::impl::GenericDict &saved,
+    const std::vector<size_t> &which, Adam &adam)
+{
+  torch::NoGradGuard no_grad;
+  std::vector<torch::Tensor> a = tensor_list (saved, "low_rank_a");
+  std::vector<torch::Tensor> b = tensor_list (saved, "low_rank_b");
+  std::vector<torch::Tensor> f = tensor_list (saved, "full");
+  std::vector<torch::Tensor> d = tensor_list (saved, "durations");
+  if (a.size () != low_rank.size () || b.size () != a.size () ||
+      f.size () != full.size () || d.size () != which.size () ||
+      (new_rows && !saved.contains ("embedding_rows")))
+    throw ModelError (
+        options.checkpoint + ": the saved state does not fit the model");
+  for (size_t i = 0; i < low_rank.size (); i++) {
+    low_rank[i].a.copy_ (a[i]);
+    low_rank[i].b.copy_ (b[i]);
+  }
+  for (size_t i = 0; i < full.size (); i++)
+    full[i].param.copy_ (f[i]);
+  if (new_rows)
+    new_rows->rows.copy_ (saved.at ("embedding_rows").toTensor ());
+  for (size_t k = 0; k < which.size (); k++)
+    items[which[k]].durations =
+        d[k].numel () ? d[k].clone () : torch::Tensor ();
+  adam.load_state (tensor_list (saved, "optimizer"));
+}
+
+void
+VoiceFineTuner::Impl::choose_start_voice (const std::vector<size_t> &which,
+    RunState &st, const std::atomic<bool> *cancel,
+    const std::function<void (double, const std::string &)> &report)
+{
+  std::vector<size_t> sample (which.begin (),
+      which.begin () + (long) std::min (kVoiceSample, which.size ()));
+  const size_t n_voices = card.voices.size ();
+  for (size_t v = 0; v < n_voices; v++) {
+    const Voice &voice = card.voices[v];
+    torch::Tensor spk = torch::tensor (voice.embedding).unsqueeze (0);
+    align_all (sample, spk, cancel);
+    double sum = 0.0;
+    int n = 0;
+    torch::NoGradGuard no_grad;
+    for (const Batch &b : make_batches (sample)) {
+      sum += std::get<0> (losses (b, spk)).item<double> () *
+          (double) b.items.size ();
+      n += (int) b.items.size ();
+    }
+    const double loss = n ? sum / n : 1e9;
+    if (st.start_voice.empty () || loss < st.start_loss) {
+      st.start_loss = loss;
+      st.start_voice = voice.name;
+      st.speaker = spk.clone ();
+    }
+    report (0.01 + 0.05 * (double) (v + 1) / (double) n_voices,
+        "start voice " + voice.name + ": mel L1 " + std::to_string (loss));
+  }
 }
 
 /* ------------------------------------------------------------------------ */
@@ -963,7 +1259,7 @@ VoiceFineTuner::load (const std::string &model_path,
   for (const std::string &s : card.fine_tune.zero_frame_phonemes) {
     int id = impl->inventory.id (s);
     if (id >= 0)
-      impl->zero_ids.push_back (id);
+      impl->base_zero_ids.push_back (id);
   }
   configure_torch (options.threads);
   try {
@@ -1135,100 +1431,9 @@ VoiceFineTuner::run (
     report (FineTuneProgress::Stage::kPreparing, 0.0,
         std::to_string (which.size ()) + " sentences, " +
             std::to_string ((int) std::lround (total)) + " s of speech");
-    /* Bands the recordings really have (telephone audio has nothing above
-     * ~3.6 kHz): median level clearly above the floor. */
-    {
-      std::vector<torch::Tensor> mels;
-      for (size_t i : which)
-        mels.push_back (im.items[i].mel);
-      torch::Tensor med = std::get<0> (torch::cat (mels, 1).median (1));
-      im.bins = med > std::log (im.card.mel.clamp) + 2.0;
-      const int64_t need = std::max<int64_t> (1, im.card.mel.n_mels / 4);
-      if (im.bins.sum ().item<int64_t> () < need)
-        im.bins = torch::ones_like (im.bins);
-      im.bin_index = torch::nonzero (im.bins).squeeze (1);
-    }
-    const std::string fp = im.fingerprint (which);
-
-    /* Resume? The state is a pickled dict (see save below). */
-    c10::impl::GenericDict saved (
-        c10::StringType::get (), c10::AnyType::get ());
-    bool resume = false;
-    if (!opt.checkpoint.empty () &&
-        g_file_test (opt.checkpoint.c_str (), G_FILE_TEST_EXISTS)) {
-      gchar *data = nullptr;
-      gsize length = 0;
-      if (g_file_get_contents (
-              opt.checkpoint.c_str (), &data, &length, nullptr)) {
-        try {
-          c10::IValue v =
-              torch::jit::pickle_load (std::vector<char> (data, data + length));
-          if (v.isGenericDict ()) {
-            saved = v.toGenericDict ();
-            resume = saved.contains ("fingerprint") &&
-                saved.at ("fingerprint").toStringRef () == fp;
-          }
-        } catch (const std::exception &) {
-          resume = false;
-        }
-        g_free (data);
-      }
-      if (!resume)
-        report (FineTuneProgress::Stage::kPreparing, 0.01,
-            "the saved state is for other speech or options: starting anew");
-    }
-    auto saved_tensors = [&] (const char *key) {
-      std::vector<torch::Tensor> out;
-      for (const c10::IValue &v : saved.at (key).toListRef ())
-        out.push_back (v.toTensor ());
-      return out;
-    };
-
-    torch::Tensor spk0;
-    std::string start_voice;
-    double loss0 = 0.0;
-    int step = 0;
-    double elapsed = 0.0;
-    bool realigned = false;
-    if (resume) {
-      start_voice = saved.at ("start_voice").toStringRef ();
-      step = (int) saved.at ("step").toInt ();
-      elapsed = saved.at ("elapsed").toDouble ();
-      realigned = saved.at ("realigned").toBool ();
-      loss0 = saved.at ("mel_l1_start").toDouble ();
-      spk0 = saved.at ("speaker").toTensor ();
-      p.resumed = true;
-    } else {
-      /* The built-in voice whose aligned, teacher-forced mel is closest. */
-      std::vector<size_t> sample (which.begin (),
-          which.begin () + (long) std::min (kVoiceSample, which.size ()));
-      const size_t n_voices = im.card.voices.size ();
-      for (size_t v = 0; v < n_voices; v++) {
-        const Voice &voice = im.card.voices[v];
-        torch::Tensor spk = torch::tensor (voice.embedding).unsqueeze (0);
-        im.align_all (sample, spk, cancel);
-        double sum = 0.0;
-        int n = 0;
-        torch::NoGradGuard no_grad;
-        for (const Impl::Batch &b : im.make_batches (sample)) {
-          sum += std::get<0> (im.losses (b, spk)).item<double> () *
-              (double) b.items.size ();
-          n += (int) b.items.size ();
-        }
-        double loss = n ? sum / n : 1e9;
-        if (start_voice.empty () || loss < loss0) {
-          loss0 = loss;
-          start_voice = voice.name;
-          spk0 = spk;
-        }
-        report (FineTuneProgress::Stage::kChoosingVoice,
-            0.01 + 0.05 * (double) (v + 1) / (double) n_voices,
-            "start voice " + voice.name + ": mel L1 " + std::to_string (loss));
-      }
-    }
-
-    torch::Tensor speaker = spk0.clone ().requires_grad_ (true);
-    im.attach_delta (opt.rank, opt.seed);
+    im.find_bands (which);
+    /* New phonemes first: the ids depend on them. Whatever happens, the
+     * model's own weights are put back at the end. */
     struct Restore {
       Impl &im;
       ~Restore ()
@@ -1239,6 +1444,42 @@ VoiceFineTuner::run (
         }
       }
     } restore{ im };
+    im.add_new_phonemes (which);
+    if (!im.added.empty ()) {
+      std::string list;
+      for (const std::string &a : im.added)
+        list += (list.empty () ? "" : " ") + a;
+      report (FineTuneProgress::Stage::kPreparing, 0.01,
+          "phonemes the model never heard, learned for this voice: " + list);
+    }
+
+    Impl::RunState st;
+    st.fingerprint = im.fingerprint (which);
+    std::optional<c10::impl::GenericDict> saved =
+        im.read_state (st.fingerprint);
+    if (saved) {
+      st.start_voice = saved->at ("start_voice").toStringRef ();
+      st.step = (int) saved->at ("step").toInt ();
+      st.elapsed = saved->at ("elapsed").toDouble ();
+      st.realigned = saved->at ("realigned").toBool ();
+      st.start_loss = saved->at ("mel_l1_start").toDouble ();
+      st.speaker = saved->at ("speaker").toTensor ().clone ();
+      p.resumed = true;
+      p.step = st.step;
+      p.elapsed_s = st.elapsed;
+    } else {
+      if (!opt.checkpoint.empty () &&
+          g_file_test (opt.checkpoint.c_str (), G_FILE_TEST_EXISTS))
+        report (FineTuneProgress::Stage::kPreparing, 0.01,
+            "the saved state is for other speech or options: starting anew");
+      im.choose_start_voice (
+          which, st, cancel, [&] (double f, const std::string &m) {
+            report (FineTuneProgress::Stage::kChoosingVoice, f, m);
+          });
+    }
+    st.speaker.requires_grad_ (true);
+
+    im.attach_delta (opt.rank, opt.seed);
     std::vector<torch::Tensor> params;
     for (Impl::LowRank &lr : im.low_rank) {
       params.push_back (lr.a);
@@ -1246,179 +1487,119 @@ VoiceFineTuner::run (
     }
     for (Impl::Full &f : im.full)
       params.push_back (f.param);
+    if (im.new_rows)
+      params.push_back (im.new_rows->rows);
     Adam adam;
     adam.add_group (params);
-    adam.add_group ({ speaker });
+    adam.add_group ({ st.speaker });
 
-    if (resume) {
-      torch::NoGradGuard no_grad;
-      std::vector<torch::Tensor> a = saved_tensors ("low_rank_a");
-      std::vector<torch::Tensor> b = saved_tensors ("low_rank_b");
-      std::vector<torch::Tensor> f = saved_tensors ("full");
-      std::vector<torch::Tensor> d = saved_tensors ("durations");
-      if (a.size () != im.low_rank.size () || b.size () != a.size () ||
-          f.size () != im.full.size () || d.size () != which.size ())
-        throw ModelError (
-            opt.checkpoint + ": the saved state does not fit the model");
-      for (size_t i = 0; i < im.low_rank.size (); i++) {
-        im.low_rank[i].a.copy_ (a[i]);
-        im.low_rank[i].b.copy_ (b[i]);
-      }
-      for (size_t i = 0; i < im.full.size (); i++)
-        im.full[i].param.copy_ (f[i]);
-      for (size_t k = 0; k < which.size (); k++)
-        im.items[which[k]].durations =
-            d[k].numel () ? d[k].clone () : torch::Tensor ();
-      adam.load_state (saved_tensors ("optimizer"));
+    if (saved) {
+      im.resume_state (*saved, which, adam);
       report (FineTuneProgress::Stage::kTraining, 0.08,
-          "resumed at step " + std::to_string (step));
-    }
-
-    auto save = [&] () {
-      if (opt.checkpoint.empty ())
-        return;
-      auto list = [] (const std::vector<torch::Tensor> &v) {
-        c10::List<torch::Tensor> out;
-        for (const torch::Tensor &t : v)
-          out.push_back (t.detach ());
-        return out;
-      };
-      std::vector<torch::Tensor> a, b, f, d;
-      for (const Impl::LowRank &lr : im.low_rank) {
-        a.push_back (lr.a);
-        b.push_back (lr.b);
-      }
-      for (const Impl::Full &x : im.full)
-        f.push_back (x.param);
-      for (size_t i : which)
-        d.push_back (im.items[i].durations.defined ()
-                ? im.items[i].durations
-                : torch::zeros ({ 0 }, torch::kInt64));
-      c10::impl::GenericDict dict (
-          c10::StringType::get (), c10::AnyType::get ());
-      dict.insert ("fingerprint", fp);
-      dict.insert ("start_voice", start_voice);
-      dict.insert ("step", (int64_t) step);
-      dict.insert ("elapsed", elapsed);
-      dict.insert ("realigned", realigned);
-      dict.insert ("mel_l1_start", loss0);
-      dict.insert ("speaker", speaker.detach ());
-      dict.insert ("low_rank_a", list (a));
-      dict.insert ("low_rank_b", list (b));
-      dict.insert ("full", list (f));
-      dict.insert ("durations", list (d));
-      dict.insert ("optimizer", list (adam.state ()));
-      std::vector<char> bytes = torch::jit::pickle_save (c10::IValue (dict));
-      GError *err = nullptr;
-      if (!g_file_set_contents (opt.checkpoint.c_str (), bytes.data (),
-              (gssize) bytes.size (), &err)) {
-        std::string why = err ? err->message : "unknown error";
-        g_clear_error (&err);
-        throw ModelError ("cannot save the fine-tuning state: " + why);
-      }
-    };
-
-    if (!resume) {
+          "resumed at step " + std::to_string (st.step));
+    } else {
       report (FineTuneProgress::Stage::kAligning, 0.06,
-          "starting from " + start_voice);
+          "starting from " + st.start_voice);
       torch::NoGradGuard no_grad;
       im.set_low_rank_weights ();
-      im.align_all (which, speaker.detach (), cancel);
+      im.align_all (which, st.speaker.detach (), cancel);
     }
 
-    std::mt19937_64 rng (opt.seed + (uint64_t) step);
+    std::mt19937_64 rng (opt.seed + (uint64_t) st.step);
     std::vector<Impl::Batch> batches = im.make_batches (which);
     if (batches.empty ())
       throw ModelError ("no sentence could be aligned with its text");
     std::vector<double> hist;
     const double limit = std::max (1.0, opt.time_limit_s);
-    auto t_run = Clock::now ();
-    const double elapsed_before = elapsed;
+    const auto t_run = Clock::now ();
+    const double elapsed_before = st.elapsed;
     auto last_save = Clock::now ();
     auto fraction_done = [&] () {
       return std::min (1.0,
-          std::max (
-              (double) step / std::max (1, opt.max_steps), elapsed / limit));
+          std::max ((double) st.step / std::max (1, opt.max_steps),
+              st.elapsed / limit));
     };
     auto train_done = [&] () {
-      return step >= opt.max_steps || elapsed >= limit;
+      return st.step >= opt.max_steps || st.elapsed >= limit;
     };
     while (!train_done ()) {
-      if (!realigned && fraction_done () >= 1.0 / 3.0) {
+      if (!st.realigned && fraction_done () >= 1.0 / 3.0) {
         report (FineTuneProgress::Stage::kAligning, p.fraction,
-            "step " + std::to_string (step) +
+            "step " + std::to_string (st.step) +
                 ": aligning again with the adapted model");
         {
           torch::NoGradGuard no_grad;
           im.set_low_rank_weights ();
-          im.align_all (which, speaker.detach (), cancel);
+          im.align_all (which, st.speaker.detach (), cancel);
         }
         batches = im.make_batches (which);
         if (batches.empty ())
           throw ModelError ("no sentence could be aligned with its text");
-        realigned = true;
+        st.realigned = true;
       }
       std::vector<size_t> order (batches.size ());
       std::iota (order.begin (), order.end (), 0);
       std::shuffle (order.begin (), order.end (), rng);
       for (size_t bi : order) {
         if (cancel && cancel->load ()) {
-          save ();
+          im.save_state (st, which, adam);
           throw FineTuneCancelled ("fine-tuning cancelled");
         }
-        const double frac = fraction_done ();
-        const double warm = std::min (1.0, (step + 1) / (double) kWarmupSteps);
-        const double cosine = 0.1 + 0.9 * 0.5 * (1.0 + std::cos (kPi * frac));
+        const double warm =
+            std::min (1.0, (st.step + 1) / (double) kWarmupSteps);
+        const double cosine =
+            0.1 + 0.9 * 0.5 * (1.0 + std::cos (kPi * fraction_done ()));
         adam.set_lr (0, opt.learning_rate * warm * cosine);
         adam.set_lr (1, opt.learning_rate * 5.0 * warm * cosine);
         im.set_low_rank_weights ();
-        auto [lm, ld, lf] = im.losses (batches[bi], speaker);
+        auto [lm, ld, lf] = im.losses (batches[bi], st.speaker);
         torch::Tensor loss = lm + 0.3 * ld + 0.1 * lf;
         adam.zero_grad ();
         loss.backward ();
         adam.clip_grad_norm (1.0);
         adam.step ();
-        step++;
-        elapsed = elapsed_before + seconds_since (t_run);
+        st.step++;
+        st.elapsed = elapsed_before + seconds_since (t_run);
         hist.push_back (lm.item<double> ());
         if (hist.size () > 25)
           hist.erase (hist.begin ());
-        p.step = step;
-        p.elapsed_s = elapsed;
+        p.step = st.step;
+        p.elapsed_s = st.elapsed;
         p.mel_loss = std::accumulate (hist.begin (), hist.end (), 0.0) /
             (double) hist.size ();
-        const double per_step = elapsed / std::max (1, step);
-        p.remaining_s = std::max (
-            0.0, std::min (limit - elapsed, (opt.max_steps - step) * per_step));
+        const double per_step = st.elapsed / std::max (1, st.step);
+        p.remaining_s = std::max (0.0,
+            std::min (
+                limit - st.elapsed, (opt.max_steps - st.step) * per_step));
         report (FineTuneProgress::Stage::kTraining,
             0.08 + 0.9 * fraction_done (), "");
         if (seconds_since (last_save) >= opt.checkpoint_interval_s) {
-          save ();
+          im.save_state (st, which, adam);
           last_save = Clock::now ();
         }
-        if (train_done ())
+        /* Done, or time to align again (at the next pass). */
+        if (train_done () || (!st.realigned && fraction_done () >= 1.0 / 3.0))
           break;
       }
     }
-    save ();
+    im.save_state (st, which, adam);
 
     torch::NoGradGuard no_grad;
-    AcousticDelta delta = im.make_delta ();
     VoiceProfile profile;
     profile.name = opt.name.empty () ? std::string ("deep-voice") : opt.name;
     profile.language = opt.language;
     profile.gender = opt.gender;
     profile.model = im.card.name;
-    profile.base_voice = start_voice;
-    torch::Tensor e = speaker.detach ().contiguous ()[0];
+    profile.base_voice = st.start_voice;
+    torch::Tensor e = st.speaker.detach ().contiguous ()[0];
     profile.embedding.assign (
         e.data_ptr<float> (), e.data_ptr<float> () + e.numel ());
     profile.acoustic_delta =
-        std::make_shared<const AcousticDelta> (std::move (delta));
+        std::make_shared<const AcousticDelta> (im.make_delta ());
     p.remaining_s = 0.0;
     char buf[160];
     g_snprintf (buf, sizeof buf, "%d steps in %.0f s; mel L1 %.3f -> %.3f",
-        step, elapsed, loss0, p.mel_loss);
+        st.step, st.elapsed, st.start_loss, p.mel_loss);
     report (FineTuneProgress::Stage::kDone, 1.0, buf);
     return profile;
   } catch (const c10::Error &e) {

@@ -194,11 +194,14 @@ parse_acoustic_delta (JsonObject *o, const std::string &origin)
         tensor.rank = Json::integer (t, "rank", tw, 1, 4096);
         tensor.a = decode_floats_base64 (Json::string (t, "a", tw), tw + " a");
         tensor.b = decode_floats_base64 (Json::string (t, "b", tw), tw + " b");
-      } else if (kind == "add") {
+      } else if (kind == "add" || (kind == "rows" && version >= 2)) {
+        tensor.rows = kind == "rows";
         tensor.data =
             decode_floats_base64 (Json::string (t, "data", tw), tw + " data");
       } else {
-        Json::fail (tw, "\"kind\" must be \"add\" or \"low-rank\"");
+        Json::fail (tw,
+            "\"kind\" must be \"add\", \"low-rank\" or (version 2) "
+            "\"rows\"");
       }
     } catch (const VoiceProfileError &) {
       throw;
@@ -206,6 +209,18 @@ parse_acoustic_delta (JsonObject *o, const std::string &origin)
       throw VoiceProfileError (e.what ());
     }
     delta->tensors.push_back (std::move (tensor));
+  }
+  if (JsonNode *ph = Json::member (o, "phonemes", where, false)) {
+    if (!JSON_NODE_HOLDS_ARRAY (ph))
+      Json::fail (where, "\"phonemes\" must be a list of strings");
+    JsonArray *pa = json_node_get_array (ph);
+    for (guint i = 0; i < json_array_get_length (pa); i++) {
+      JsonNode *e = json_array_get_element (pa, i);
+      if (!JSON_NODE_HOLDS_VALUE (e) ||
+          json_node_get_value_type (e) != G_TYPE_STRING)
+        Json::fail (where, "\"phonemes\" must be a list of strings");
+      delta->phonemes.push_back (json_node_get_string (e));
+    }
   }
   try {
     delta->finish (origin);
@@ -222,7 +237,14 @@ add_acoustic_delta (JsonBuilder *b, const AcousticDelta &delta)
   json_builder_begin_object (b);
   add_string (b, "format", AcousticDelta::kFormat);
   json_builder_set_member_name (b, "version");
-  json_builder_add_int_value (b, AcousticDelta::kVersion);
+  json_builder_add_int_value (b, delta.phonemes.empty () ? 1 : 2);
+  if (!delta.phonemes.empty ()) {
+    json_builder_set_member_name (b, "phonemes");
+    json_builder_begin_array (b);
+    for (const std::string &p : delta.phonemes)
+      json_builder_add_string_value (b, p.c_str ());
+    json_builder_end_array (b);
+  }
   json_builder_set_member_name (b, "base");
   json_builder_begin_object (b);
   add_string (b, "name", delta.base_model);
@@ -245,7 +267,7 @@ add_acoustic_delta (JsonBuilder *b, const AcousticDelta &delta)
       add_string (b, "a", encode_floats_base64 (t.a));
       add_string (b, "b", encode_floats_base64 (t.b));
     } else {
-      add_string (b, "kind", "add");
+      add_string (b, "kind", t.rows ? "rows" : "add");
       add_string (b, "data", encode_floats_base64 (t.data));
     }
     json_builder_end_object (b);

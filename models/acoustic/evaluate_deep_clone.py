@@ -94,11 +94,12 @@ def target_pairs(data, name):
     return pairs[:N_TEST], pairs[N_TEST:]
 
 
-def python_voice(doc, base):
+def python_voice(doc, base, card):
+    """The deep voice's model, speaker vector and phoneme inventory (the card's plus any it adds)."""
     delta, embedding = FT.profile_delta(doc)
-    model, state = FT.load_base(base)
-    model.load_state_dict(FT.apply_delta(state, delta))
-    return model, torch.tensor([embedding], dtype=torch.float32)
+    model, _ = FT.load_base(base, delta)
+    return (model, torch.tensor([embedding], dtype=torch.float32),
+            Inventory(card["phonemes"] + delta.get("phonemes", [])))
 
 
 @torch.no_grad()
@@ -199,8 +200,9 @@ def main():
                 json.dump(FT.make_profile(delta, f"{name}-deep-{minutes:g}min", lang, card), open(path, "w"))
             doc = json.load(open(path))
             delta = FT.profile_delta(doc)[0]
-            model, spk = python_voice(doc, base)
-            voices[f"deep-{minutes:g}min"] = (speak_python(model, spk, vocoder, inventory, sentences, lang), 22050)
+            model, spk, deep_inventory = python_voice(doc, base, card)
+            voices[f"deep-{minutes:g}min"] = (speak_python(model, spk, vocoder, deep_inventory, sentences, lang),
+                                              22050)
             if "start" not in voices:
                 sv = [v for v in card["voices"] if v["name"] == delta["start_voice"]][0]
                 model0, _ = FT.load_base(base)

@@ -56,7 +56,8 @@ TRAINING_DATA = [
 FINE_TUNE = {"method": "forward_train",
              "low_rank": ["decoder.", "dur.blocks.", "pitch.blocks."],
              "full": ["decoder.", "dur.", "pitch.", "pitch_embed.", "pos.", "spk_enc.", "spk_dec.", "mel_out."],
-             "zero_frame_phonemes": list(ZERO_FRAME_SYMBOLS)}
+             "zero_frame_phonemes": list(ZERO_FRAME_SYMBOLS),
+             "embedding": "embed.weight"}  # gets rows for phonemes the model never heard
 HELD_OUT = ["asterisk-prompt-es-co", "asterisk-prompt-fr-armelle", "asterisk-prompt-it-menardi(-wav)",
             "fillets-ng-data-cs", "pocketsphinx-testdata", "English asterisk prompts conf-*"]
 
@@ -65,8 +66,9 @@ def describe_fine_tuning(card):
     """The card's description of the exported training method (docs/models.md)."""
     e = card["speaker_embedding_dim"]
     card["inputs"] = [i for i in card["inputs"] if i["method"] != FINE_TUNE["method"]] + [
-        {"method": "forward_train", "ids": "int64 [B, N]", "id_mask": "float32 [B, 1, N]", "speaker": f"float32 [B, {e}]",
-         "frames": "int64 [B, N]", "phone_f0": "float32 [B, N] mean normalised log-F0 of each phoneme's voiced frames",
+        {"method": "forward_train", "ids": "int64 [B, N]", "id_mask": "float32 [B, 1, N]",
+         "speaker": f"float32 [B, {e}]", "frames": "int64 [B, N]",
+         "phone_f0": "float32 [B, N] mean normalised log-F0 of each phoneme's voiced frames",
          "T": "int, frames", "mel_mask": "float32 [B, 1, T]"}]
     card["outputs"] = [o for o in card["outputs"] if o["method"] != FINE_TUNE["method"]] + [
         {"method": "forward_train", "shape": "(float32 [B, 80, T] log-mel, float32 [B, N] log(1 + frames), "

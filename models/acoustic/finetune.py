@@ -47,7 +47,7 @@ from models.common.mel import MelSpectrogram
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 DELTA_FORMAT = "ganvoice-acoustic-delta"
-DELTA_VERSION = 1
+DELTA_VERSION = 2  # this recipe writes version 1 (it adds no phonemes); the C++ fine-tuner may write 2
 
 
 def log(*a):
@@ -195,7 +195,7 @@ def make_delta(model, base_state, full_names, speaker, meta):
     for name in full_names:
         diff = state[name].detach() - base_state[name]
         tensors.append({"name": name, "kind": "add", "shape": list(diff.shape), "data": b64(diff)})
-    return dict(format=DELTA_FORMAT, version=DELTA_VERSION, speaker_embedding=[float(v) for v in speaker[0]],
+    return dict(format=DELTA_FORMAT, version=1, speaker_embedding=[float(v) for v in speaker[0]],
                 tensors=tensors, **meta)
 
 
@@ -218,13 +218,16 @@ def profile_delta(doc):
 
 
 def apply_delta(state, delta):
-    """A copy of the state dict with the delta added (what the runtime does at load)."""
-    if delta.get("format") != DELTA_FORMAT or int(delta.get("version", 0)) != DELTA_VERSION:
-        raise ValueError("not a %s version %d document" % (DELTA_FORMAT, DELTA_VERSION))
+    """A copy of the state dict with the delta added (what the runtime does at load). Version 2 deltas
+    (made by the C++ VoiceFineTuner) may add phonemes: their embedding rows are appended ("rows")."""
+    if delta.get("format") != DELTA_FORMAT or not 1 <= int(delta.get("version", 0)) <= DELTA_VERSION:
+        raise ValueError("not a %s document of version 1 .. %d" % (DELTA_FORMAT, DELTA_VERSION))
     out = {k: v.clone() for k, v in state.items()}
     for t in delta["tensors"]:
         shape = t["shape"]
-        if t["kind"] == "low-rank":
+        if t["kind"] == "rows":
+            out[t["name"]] = torch.cat([out[t["name"]], unb64(t["data"], shape)])
+        elif t["kind"] == "low-rank":
             r = int(t["rank"])
             a = unb64(t["a"], (r, int(np.prod(shape[1:]))))
             b = unb64(t["b"], (shape[0], r))
@@ -236,9 +239,12 @@ def apply_delta(state, delta):
 
 # ------------------------------------------------------------------------------------- training
 
-def load_base(path):
+def load_base(path, delta=None):
+    """The exported model as an eager AcousticModel, and its state; with @delta, the deep voice's model."""
     ts = torch.jit.load(path, map_location="cpu")
     state = {k: v.detach().clone() for k, v in ts.state_dict().items()}
+    if delta is not None:
+        state = apply_delta(state, delta)
     model = AcousticModel(n_phonemes=state["embed.weight"].shape[0], n_speakers=state["speaker_table.weight"].shape[0],
                           speaker_dim=state["spk_enc.weight"].shape[1], hidden=state["embed.weight"].shape[1],
                           f0_mean=float(ts.f0_mean), f0_std=float(ts.f0_std))

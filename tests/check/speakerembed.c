@@ -1,7 +1,9 @@
 /* speakerembed in a GstHarness: the profile (message, file, downstream
  * event) from synthetic speech, max-speech, formats, the bad-input
  * messages, missing models, reuse after READY, flushing; ganvoice taking the profile event
- * on its sink pad; and one pipeline that clones and speaks in one run.
+ * on its sink pad; one pipeline that clones and speaks in one run; and
+ * deep mode with the tiny acoustic model: progress, rejected sentences,
+ * the version-2 profile that ganvoice speaks, cancel and resume, errors.
  * SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <gst/check/gstcheck.h>
 #include <gst/check/gstharness.h>
@@ -824,6 +826,522 @@ GST_START_TEST (test_clone_and_speak_pipeline)
 }
 GST_END_TEST;
 
+/* ---- Deep mode -------------------------------------------------------- */
+
+/* Sentences to read (as tests/unit/voice-finetune.cpp). */
+static const gchar *reading_texts[] = {
+  "The quick brown fox jumps over the lazy dog.",
+  "She sells sea shells by the sea shore.",
+  "A big black bug bit a big black bear.",
+  "How much wood would a woodchuck chuck?",
+  "Peter Piper picked a peck of pickled peppers.",
+  "Red lorry, yellow lorry, red lorry, yellow lorry.",
+  "I scream, you scream, we all scream for ice cream.",
+  "Fuzzy Wuzzy was a bear, and he had no hair.",
+};
+
+/* About how long @text takes to read: check_take () expects 75 ms per
+ * phoneme, within a factor of about 2; English has a little under one
+ * phoneme per letter. */
+static double
+reading_seconds (const gchar *text)
+{
+  guint letters = 0;
+  const gchar *c;
+  for (c = text; *c; c++)
+    letters += g_ascii_isalpha (*c) ? 1 : 0;
+  return 0.064 * letters;
+}
+
+/* The voiced "speech" of tests/unit/voice-finetune.cpp (harmonics of a
+ * gliding F0 in syllables of 0.25 s) put @seconds long at @at s into @x. */
+static void
+add_speech (gfloat *x, gsize n, double at, double seconds, double f0)
+{
+  gsize first = (gsize) (at * RATE), len = (gsize) (seconds * RATE), i;
+  double phase = 0.0;
+  for (i = 0; i < len && first + i < n; i++) {
+    double t = (double) i / RATE, v = 0.0;
+    double hz = f0 * (1.0 + 0.1 * sin (2.0 * G_PI * 0.7 * t));
+    gint h;
+    phase += 2.0 * G_PI * hz / RATE;
+    for (h = 1; h <= 6; h++)
+      v += sin (h * phase) / h;
+    x[first + i] = (gfloat) (0.3 * fabs (sin (G_PI * t * 4.0)) * v / 1.5);
+  }
+}
+
+/* A reading of @n sentences (the texts in turn) and its SubRip transcript
+ * @srt_name: each cue around its sentence's speech, the sentence @silent
+ * (-1: none) not spoken. */
+typedef struct {
+  gfloat *audio; /* mono at RATE */
+  gsize frames;
+  gchar *srt;
+} Reading;
+
+static void
+make_reading (Reading *r, const gchar *srt_name, guint n, gint silent)
+{
+  GString *srt = g_string_new (NULL);
+  double t = 0.5, total = 1.0;
+  guint i;
+
+  for (i = 0; i < n; i++)
+    total += reading_seconds (reading_texts[i % 8]) + 0.9;
+  r->frames = (gsize) (total * RATE);
+  r->audio = g_new0 (gfloat, r->frames);
+  for (i = 0; i < n; i++) {
+    const gchar *text = reading_texts[i % 8];
+    double seconds = reading_seconds (text), end = t + seconds + 0.3;
+    if ((gint) i != silent)
+      add_speech (r->audio, r->frames, t + 0.15, seconds, i < 8 ? 120 : 150);
+    g_string_append_printf (srt,
+        "%u\n00:00:%02d,%03d --> 00:00:%02d,%03d\n%s\n\n", i + 1, (int) t,
+        (int) (fmod (t, 1.0) * 1000), (int) end, (int) (fmod (end, 1.0) * 1000),
+        text);
+    t = end + 0.6;
+  }
+  fail_unless (t < 60.0);
+  r->srt = temp_path (srt_name);
+  fail_unless (g_file_set_contents (r->srt, srt->str, -1, NULL));
+  g_string_free (srt, TRUE);
+}
+
+static void
+free_reading (Reading *r)
+{
+  g_free (r->audio);
+  g_unlink (r->srt);
+  g_free (r->srt);
+}
+
+/* Pushes @r in 100 ms buffers of @channels (the same on each). */
+static void
+push_reading (GstHarness *h, const Reading *r, gint channels)
+{
+  const gsize chunk = RATE / 10;
+  gsize at, i;
+  gint c;
+  for (at = 0; at < r->frames; at += chunk) {
+    gsize n = MIN (chunk, r->frames - at);
+    GstBuffer *buf =
+        gst_buffer_new_allocate (NULL, n * channels * sizeof (gfloat), NULL);
+    GstMapInfo map;
+    gst_buffer_map (buf, &map, GST_MAP_WRITE);
+    for (i = 0; i < n; i++)
+      for (c = 0; c < channels; c++)
+        ((gfloat *) map.data)[i * channels + c] = r->audio[at + i];
+    gst_buffer_unmap (buf, &map);
+    GST_BUFFER_PTS (buf) = gst_util_uint64_scale_int (at, GST_SECOND, RATE);
+    GST_BUFFER_DURATION (buf) = gst_util_uint64_scale_int (n, GST_SECOND, RATE);
+    fail_unless_equals_int (gst_harness_push (h, buf), GST_FLOW_OK);
+  }
+}
+
+/* speakerembed in deep mode with the tiny acoustic model, one thread and
+ * a few steps. */
+static GstElement *
+make_deep (const gchar *location, const gchar *transcript, gint max_steps)
+{
+  GstElement *e = make_embed (location);
+  gchar *model = model_path ("tiny-acoustic.ts");
+  gst_util_set_object_arg (G_OBJECT (e), "mode", "deep");
+  g_object_set (e, "model", model, "language", "en", "threads", 1, "max-steps",
+      max_steps, "time-limit", 60.0, NULL);
+  if (transcript)
+    g_object_set (e, "transcript", transcript, NULL);
+  g_free (model);
+  return e;
+}
+
+/* What a deep run posted. */
+typedef struct {
+  GString *progress; /* S(tart) C(ontinue) D(one) X (cancelled) E(rror) */
+  gint last_percent;
+  gboolean percent_went_back;
+  gint first_step; /* the first training step with a number; -1: none */
+  gboolean resumed;
+  gboolean resumed_text;
+  guint errors, warnings, rejected, profiles;
+  guint rejected_cue;
+  gchar *error; /* the first ERROR's text */
+  gchar *warning;
+  gchar *profile_mode;
+} Seen;
+
+static void
+seen_clear (Seen *s)
+{
+  if (s->progress)
+    g_string_free (s->progress, TRUE);
+  g_free (s->error);
+  g_free (s->warning);
+  g_free (s->profile_mode);
+  memset (s, 0, sizeof *s);
+  s->first_step = -1;
+  s->last_percent = -1;
+}
+
+static void
+seen_add (Seen *s, GstMessage *msg)
+{
+  const GstStructure *st = gst_message_get_structure (msg);
+  if (!s->progress)
+    s->progress = g_string_new (NULL);
+  switch (GST_MESSAGE_TYPE (msg)) {
+    case GST_MESSAGE_PROGRESS: {
+      GstProgressType type;
+      gchar *code, *text;
+      gint percent = 0, step = 0;
+      gboolean resumed = FALSE;
+      gst_message_parse_progress (msg, &type, &code, &text);
+      fail_unless_equals_string (code, "fine-tune");
+      fail_unless (gst_structure_get_int (st, "percent", &percent));
+      fail_unless (percent >= 0 && percent <= 100);
+      s->percent_went_back |= percent < s->last_percent;
+      s->last_percent = percent;
+      g_string_append_c (s->progress, "SCDXE"[type]);
+      gst_structure_get_int (st, "step", &step);
+      gst_structure_get_boolean (st, "resumed", &resumed);
+      if (type == GST_PROGRESS_TYPE_CONTINUE && s->first_step < 0 && step > 0 &&
+          !g_strcmp0 (gst_structure_get_string (st, "stage"), "training"))
+        s->first_step = step;
+      s->resumed |= resumed;
+      s->resumed_text |= strstr (text, "resumed at step") != NULL;
+      GST_INFO ("progress %c %d%%: %s", "SCDXE"[type], percent, text);
+      g_free (code);
+      g_free (text);
+      break;
+    }
+    case GST_MESSAGE_ERROR:
+      if (!s->errors++)
+        s->error = error_text (msg);
+      break;
+    case GST_MESSAGE_WARNING:
+      if (!s->warnings++)
+        s->warning = error_text (msg);
+      break;
+    case GST_MESSAGE_ELEMENT:
+      if (gst_message_has_name (msg, "speakerembed-rejected-take")) {
+        s->rejected++;
+        fail_unless (gst_structure_get_uint (st, "cue", &s->rejected_cue));
+        fail_unless (gst_structure_get_string (st, "problems") != NULL);
+        fail_unless (gst_structure_has_field (st, "line"));
+      } else if (gst_message_has_name (msg, "speakerembed-profile")) {
+        s->profiles++;
+        s->profile_mode = g_strdup (gst_structure_get_string (st, "mode"));
+      }
+      break;
+    default:
+      break;
+  }
+}
+
+static void
+seen_drain (Seen *s, GstBus *bus)
+{
+  GstMessage *msg;
+  while ((msg = gst_bus_pop (bus))) {
+    seen_add (s, msg);
+    gst_message_unref (msg);
+  }
+}
+
+/* START, then CONTINUE, then @last (D, X or E), and nothing else. */
+static void
+check_progress (const Seen *s, gchar last)
+{
+  const gchar *p = s->progress ? s->progress->str : "";
+  gsize n = strlen (p), i;
+  fail_unless (n >= 2, "progress '%s'", p);
+  fail_unless (p[0] == 'S' && p[n - 1] == last, "progress '%s'", p);
+  for (i = 1; i + 1 < n; i++)
+    fail_unless (p[i] == 'C', "progress '%s'", p);
+  fail_if (s->percent_went_back, "the percent went back");
+}
+
+/* The profile loads in ganvoice (VoiceProfile::load with the tiny model)
+ * and speaks a cue in its voice. */
+static void
+check_profile_speaks (const gchar *path, const gchar *name)
+{
+  GstElement *e = make_ganvoice ();
+  GstBus *bus = gst_bus_new ();
+  GstHarness *h;
+  gchar *voices;
+  guint errors;
+
+  g_object_set (e, "voice", path, NULL);
+  gst_element_set_bus (e, bus);
+  h = gst_harness_new_with_element (e, "sink", "src");
+  gst_object_unref (e);
+  gst_harness_play (h);
+  gst_harness_set_src_caps_str (h, "text/x-raw, format=utf8");
+  fail_unless_equals_int (push_cue (h, "Hello there.", 0), GST_FLOW_OK);
+  fail_unless (gst_harness_push_event (h, gst_event_new_eos ()));
+  drain_to_eos (h);
+  voices = cue_voices (bus, &errors);
+  fail_unless_equals_int (errors, 0);
+  fail_unless_equals_string (voices, name);
+  g_free (voices);
+  gst_element_set_state (h->element, GST_STATE_NULL);
+  gst_element_set_bus (h->element, NULL);
+  gst_object_unref (bus);
+  gst_harness_teardown (h);
+}
+
+GST_START_TEST (test_deep_profile)
+{
+  gchar *location = temp_path ("deep.json"), *state, *contents = NULL;
+  Reading r;
+  GstBus *bus;
+  GstHarness *h;
+  Seen seen = { 0 };
+  GstEvent *ev;
+
+  /* 12 sentences, about 30 s of speech; the third one silent. */
+  make_reading (&r, "reading.srt", 12, 2);
+  state = g_strconcat (location, ".state", NULL);
+  h = start_harness (make_deep (location, r.srt, 4), &bus,
+      "audio/x-raw, format=F32LE, layout=interleaved, rate=16000, "
+      "channels=2");
+  push_reading (h, &r, 2);
+  /* Passthrough, and nothing until EOS. */
+  fail_unless_equals_int (gst_harness_buffers_received (h),
+      (r.frames + RATE / 10 - 1) / (RATE / 10));
+  fail_unless (find_message (bus, GST_MESSAGE_PROGRESS, NULL) == NULL);
+  fail_unless (gst_harness_push_event (h, gst_event_new_eos ()));
+
+  seen_clear (&seen);
+  seen_drain (&seen, bus);
+  fail_unless_equals_int (seen.errors, 0);
+  check_progress (&seen, 'D');
+  fail_unless (seen.first_step > 0);
+  fail_if (seen.resumed);
+  /* The silent sentence: a message, and the WARNING names its line. */
+  fail_unless_equals_int (seen.rejected, 1);
+  fail_unless_equals_int (seen.rejected_cue, 3);
+  fail_unless_equals_int (seen.warnings, 1);
+  fail_unless (strstr (seen.warning, "reading.srt:10 (cue 3)") != NULL, "%s",
+      seen.warning);
+  fail_unless_equals_int (seen.profiles, 1);
+  fail_unless_equals_string (seen.profile_mode, "deep");
+
+  /* The file: a version-2 profile with its delta; the state is gone. */
+  fail_unless (g_file_get_contents (location, &contents, NULL, NULL));
+  fail_unless (strstr (contents, "\"version\" : 2") != NULL);
+  fail_unless (strstr (contents, "\"acoustic_delta\"") != NULL);
+  fail_unless (strstr (contents, "\"name\" : \"deep\"") != NULL);
+  g_free (contents);
+  fail_if (g_file_test (state, G_FILE_TEST_EXISTS));
+
+  /* The event, then EOS. */
+  ev = pull_profile_event (h);
+  fail_unless (ev != NULL);
+  gst_event_unref (ev);
+  stop_harness (h, bus);
+
+  check_profile_speaks (location, "deep");
+  seen_clear (&seen);
+  g_unlink (location);
+  free_reading (&r);
+  g_free (state);
+  g_free (location);
+}
+GST_END_TEST;
+
+static gpointer
+push_eos (gpointer h)
+{
+  return GINT_TO_POINTER (
+      gst_harness_push_event ((GstHarness *) h, gst_event_new_eos ()));
+}
+
+/* Holds the training at its second step (in the streaming thread, which
+ * posts the progress) until the element's sink pad is flushing: by then
+ * PAUSED to READY has set the cancel flag, so the cancel comes at that
+ * step, however slow or fast the machine. */
+typedef struct {
+  GstPad *sinkpad;
+  gint at_step; /* atomic: the step it was held at; 0 until then */
+} HoldAt;
+
+static GstBusSyncReply
+hold_training (GstBus *bus, GstMessage *msg, gpointer data)
+{
+  HoldAt *hold = data;
+  const GstStructure *st = gst_message_get_structure (msg);
+  gint step = 0, waited = 0;
+
+  if (GST_MESSAGE_TYPE (msg) != GST_MESSAGE_PROGRESS ||
+      g_atomic_int_get (&hold->at_step) ||
+      g_strcmp0 (gst_structure_get_string (st, "stage"), "training") ||
+      !gst_structure_get_int (st, "step", &step) || step < 2)
+    return GST_BUS_PASS;
+  g_atomic_int_set (&hold->at_step, step);
+  while (!GST_PAD_IS_FLUSHING (hold->sinkpad) && waited++ < 10000)
+    g_usleep (1000);
+  return GST_BUS_PASS;
+}
+
+GST_START_TEST (test_deep_cancel_resume)
+{
+  gchar *location = temp_path ("again.json"), *state = temp_path ("st");
+  Reading r;
+  GstBus *bus;
+  GstHarness *h;
+  GstElement *e;
+  GThread *thread;
+  Seen seen = { 0 };
+  HoldAt hold = { NULL, 0 };
+  gint cancelled_at, waited = 0;
+
+  make_reading (&r, "again.srt", 12, -1);
+  e = make_deep (location, r.srt, 16);
+  g_object_set (e, "state-file", state, NULL);
+  h = start_harness (e, &bus, NULL);
+  push_reading (h, &r, 1);
+  hold.sinkpad = gst_element_get_static_pad (h->element, "sink");
+  gst_bus_set_sync_handler (bus, hold_training, &hold, NULL);
+  /* EOS from another thread: it is held while the model trains. */
+  thread = g_thread_new ("eos", push_eos, h);
+  while (!(cancelled_at = g_atomic_int_get (&hold.at_step))) {
+    fail_unless (waited++ < 60000, "training did not start");
+    g_usleep (1000);
+  }
+  /* Going to READY cancels: the held EOS is dropped. */
+  gst_element_set_state (h->element, GST_STATE_READY);
+  fail_if (GPOINTER_TO_INT (g_thread_join (thread)));
+  gst_bus_set_sync_handler (bus, NULL, NULL, NULL);
+  gst_object_unref (hold.sinkpad);
+  seen_clear (&seen);
+  seen_drain (&seen, bus);
+  fail_unless_equals_int (seen.errors, 0);
+  fail_unless (seen.progress != NULL);
+  fail_unless (strchr (seen.progress->str, 'X') != NULL, "progress '%s'",
+      seen.progress->str);
+  fail_if (strchr (seen.progress->str, 'D') != NULL);
+  fail_unless_equals_int (seen.profiles, 0);
+  fail_unless (g_file_test (state, G_FILE_TEST_IS_REGULAR));
+  fail_if (g_file_test (location, G_FILE_TEST_EXISTS));
+  stop_harness (h, bus);
+
+  /* The same reading again resumes where the first run stopped. */
+  e = make_deep (location, r.srt, 16);
+  g_object_set (e, "state-file", state, NULL);
+  h = start_harness (e, &bus, NULL);
+  push_reading (h, &r, 1);
+  fail_unless (gst_harness_push_event (h, gst_event_new_eos ()));
+  seen_clear (&seen);
+  seen_drain (&seen, bus);
+  fail_unless_equals_int (seen.errors, 0);
+  check_progress (&seen, 'D');
+  fail_unless (seen.resumed && seen.resumed_text);
+  fail_unless (seen.first_step == cancelled_at + 1,
+      "resumed at %d, cancelled at %d", seen.first_step, cancelled_at);
+  fail_unless (g_file_test (location, G_FILE_TEST_IS_REGULAR));
+  fail_if (g_file_test (state, G_FILE_TEST_EXISTS));
+  stop_harness (h, bus);
+
+  seen_clear (&seen);
+  g_unlink (location);
+  free_reading (&r);
+  g_free (state);
+  g_free (location);
+}
+GST_END_TEST;
+
+/* A deep speakerembed set up by @setup fails with an ERROR holding
+ * @needle: at the first buffer (settings, files) or, with @at_eos, after
+ * EOS (the reading); no profile either way. */
+static void
+check_deep_error (GstElement *e, const gchar *location, const Reading *r,
+    gboolean at_eos, const gchar *needle)
+{
+  GstBus *bus;
+  GstHarness *h = start_harness (e, &bus, NULL);
+  Seen seen = { 0 };
+
+  seen_clear (&seen);
+  if (at_eos) {
+    push_reading (h, r, 1);
+    fail_unless (gst_harness_push_event (h, gst_event_new_eos ()));
+  } else {
+    fail_unless_equals_int (
+        gst_harness_push (h, make_buffer (SIG_VOICE, 1600, 0.0)),
+        GST_FLOW_ERROR);
+  }
+  seen_drain (&seen, bus);
+  fail_unless_equals_int (seen.errors, 1);
+  fail_unless (strstr (seen.error, needle) != NULL, "'%s' not in '%s'", needle,
+      seen.error);
+  GST_INFO ("%s", seen.error);
+  if (at_eos)
+    check_progress (&seen, 'E');
+  fail_unless_equals_int (seen.profiles, 0);
+  if (location)
+    fail_if (g_file_test (location, G_FILE_TEST_EXISTS));
+  seen_clear (&seen);
+  stop_harness (h, bus);
+}
+
+GST_START_TEST (test_deep_errors)
+{
+  gchar *location = temp_path ("never.json"), *bad = temp_path ("bad.srt");
+  gchar *card = temp_path ("no-fine-tune.json"), *contents = NULL, *at;
+  gchar *text = temp_path ("short.txt");
+  gchar *tiny_card = model_path ("tiny-acoustic.json");
+  Reading r;
+  GstElement *e;
+
+  make_reading (&r, "short.srt", 2, -1);
+  /* Deep mode without a language, a location, a transcript. */
+  e = make_deep (location, r.srt, 2);
+  g_object_set (e, "language", NULL, NULL);
+  check_deep_error (e, location, &r, FALSE, "language");
+  e = make_deep (NULL, r.srt, 2);
+  check_deep_error (e, NULL, &r, FALSE, "location");
+  e = make_deep (location, NULL, 2);
+  check_deep_error (e, location, &r, FALSE, "transcript");
+  /* A transcript that is not there, one that does not parse (its line). */
+  e = make_deep (location, "/nonexistent/reading.srt", 2);
+  check_deep_error (e, location, &r, FALSE, "/nonexistent/reading.srt");
+  fail_unless (g_file_set_contents (bad, "\n\nnot subtitles\n", -1, NULL));
+  e = make_deep (location, bad, 2);
+  check_deep_error (e, location, &r, FALSE, "bad.srt:3");
+  /* A model whose card has no "fine_tune". */
+  fail_unless (g_file_get_contents (tiny_card, &contents, NULL, NULL));
+  at = strstr (contents, "\"fine_tune\"");
+  fail_unless (at != NULL);
+  memcpy (at + 1, "fine_tuX", 8);
+  fail_unless (g_file_set_contents (card, contents, -1, NULL));
+  g_free (contents);
+  e = make_deep (location, r.srt, 2);
+  g_object_set (e, "acoustic-card", card, NULL);
+  check_deep_error (e, location, &r, FALSE, "cannot be fine-tuned");
+  /* Two sentences: too little speech, found at EOS; also with a plain-text
+   * transcript, which the fine-tuner aligns. */
+  e = make_deep (location, r.srt, 2);
+  check_deep_error (e, location, &r, TRUE, "at least 20 s");
+  contents = g_strconcat (reading_texts[0], "\n", reading_texts[1], NULL);
+  fail_unless (g_file_set_contents (text, contents, -1, NULL));
+  g_free (contents);
+  e = make_deep (location, text, 2);
+  check_deep_error (e, location, &r, TRUE, "at least 20 s");
+
+  free_reading (&r);
+  g_unlink (bad);
+  g_unlink (card);
+  g_unlink (text);
+  g_free (text);
+  g_free (tiny_card);
+  g_free (card);
+  g_free (bad);
+  g_free (location);
+}
+GST_END_TEST;
+
 static Suite *
 speakerembed_suite (void)
 {
@@ -841,6 +1359,9 @@ speakerembed_suite (void)
   tcase_add_test (tc, test_ganvoice_takes_event);
   tcase_add_test (tc, test_ganvoice_bad_event);
   tcase_add_test (tc, test_clone_and_speak_pipeline);
+  tcase_add_test (tc, test_deep_profile);
+  tcase_add_test (tc, test_deep_cancel_resume);
+  tcase_add_test (tc, test_deep_errors);
   return s;
 }
 

@@ -13,12 +13,17 @@ SOURCE = os.environ.get("GANVOICE_SOURCE_DIR",
 MODELS = os.path.join(SOURCE, "tests", "models")
 
 
-def dub_path():
-    """The ganvoice-dub under test: the script's first argument (taken off
-    sys.argv so that unittest does not see it), else $GANVOICE_DUB."""
+def tool_path(env):
+    """The command under test: the script's first argument (taken off
+    sys.argv so that unittest does not see it), else $@env."""
     if len(sys.argv) > 1 and not sys.argv[1].startswith("-"):
         return os.path.abspath(sys.argv.pop(1))
-    return os.environ.get("GANVOICE_DUB")
+    return os.environ.get(env)
+
+
+def dub_path():
+    """The ganvoice-dub under test (tool_path), else $GANVOICE_DUB."""
+    return tool_path("GANVOICE_DUB")
 
 
 def tiny_model_args(voice="ben"):

@@ -233,7 +233,7 @@ def main(out_dir):
         "training_data": "none: seeded random weights, for tests only",
         "f0_normalisation": {"log_f0_mean": 5.0, "log_f0_std": 0.3},
         "fine_tune": {"method": "forward_train", "low_rank": ["post."], "full": ["post.", "speaker.", "dur.", "pitch."],
-                      "zero_frame_phonemes": ["ˈ", "ˌ", "ː"]},
+                      "zero_frame_phonemes": ["ˈ", "ˌ", "ː"], "embedding": "embed.weight"},
     }
     with open(os.path.join(out_dir, "tiny-acoustic.json"), "w") as f:
         json.dump(card, f, indent=2, ensure_ascii=False)

@@ -295,6 +295,75 @@ GST_START_TEST (test_long_recording)
 }
 GST_END_TEST;
 
+/* Czech has phonemes the tiny model never heard (ɟ, ɦ, the raised
+ * diacritic of ř): the voice learns embedding rows for them. */
+GST_START_TEST (test_new_phonemes)
+{
+  static const char *czech[] = {
+    "Dědeček hledá ďábla v hluboké řece.",
+    "Řehoř hraje na harfu a ťuká do hrnce.",
+    "Hodně hezkých holek hledá ďatla.",
+    "Tři sta třicet tři stříbrných stříkaček.",
+  };
+  FineTuneOptions o = tiny_options ();
+  o.language = "cs";
+  auto tuner = tiny_tuner (o);
+  for (int round = 0; round < 4; round++)
+    for (const char *s : czech) {
+      TakeCheck c = check_take (take (s, 1.0), "cs");
+      TakeCheck added = tuner->add (
+          take (s, std::max (1.0, c.expected_seconds), 110.0 + 10 * round));
+      fail_unless (added.ok ());
+    }
+  std::vector<std::string> messages;
+  VoiceProfile p = tuner->run (
+      [&] (const FineTuneProgress &x) { messages.push_back (x.message); });
+  const AcousticDelta &d = *p.acoustic_delta;
+  fail_unless (!d.phonemes.empty ());
+  bool has_dj = false, rows = false;
+  for (const std::string &ph : d.phonemes)
+    has_dj = has_dj || ph == "ɟ";
+  for (const AcousticDelta::Tensor &t : d.tensors)
+    if (t.rows) {
+      rows = true;
+      fail_unless_equals_string (t.name.c_str (), "embed.weight");
+      fail_unless_equals_int (t.shape[0], d.phonemes.size ());
+    }
+  fail_unless (has_dj && rows);
+  bool said = false;
+  for (const std::string &m : messages)
+    said = said || m.find ("never heard") != std::string::npos;
+  fail_unless (said);
+
+  /* Written as delta version 2; read back, the voice speaks Czech. */
+  std::string json = p.to_json ();
+  fail_unless (json.find ("\"rows\"") != std::string::npos);
+  VoiceProfile back = VoiceProfile::parse (json, "test", 4);
+  fail_unless (back.acoustic_delta->phonemes == d.phonemes);
+  auto synth = Synthesizer::load (tiny_synthesizer_options ());
+  SpeakRequest r;
+  r.text = czech[0];
+  r.language = "cs";
+  r.voice = back;
+  fail_unless (!synth->speak (r).samples.empty ());
+
+  /* Adding a phoneme the model already has is refused at load. */
+  auto bad = std::make_shared<AcousticDelta> (d);
+  bad->phonemes[0] = "a";
+  bad->finish ("test");
+  VoiceProfile wrong = back;
+  wrong.acoustic_delta = bad;
+  r.voice = wrong;
+  bool threw = false;
+  try {
+    synth->speak (r);
+  } catch (const ModelError &e) {
+    threw = std::string (e.what ()).find ("already has") != std::string::npos;
+  }
+  fail_unless (threw);
+}
+GST_END_TEST;
+
 GST_START_TEST (test_errors)
 {
   /* Too little speech. */
@@ -361,6 +430,7 @@ voice_finetune_suite (void)
   tcase_add_test (tc, test_fine_tune_speaks);
   tcase_add_test (tc, test_cancel_and_resume);
   tcase_add_test (tc, test_long_recording);
+  tcase_add_test (tc, test_new_phonemes);
   tcase_add_test (tc, test_errors);
   return s;
 }
