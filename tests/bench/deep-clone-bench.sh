@@ -4,7 +4,7 @@
 # alternating rounds; wall time, CPU time and peak memory per run), and
 # what fine-tuning it cost (from the profile's own record).
 #   tests/bench/deep-clone-bench.sh PROFILE [ROUNDS]
-# PROFILE: a deep clone made by models/acoustic/finetune.py.
+# PROFILE: a deep clone (ganvoice-clone, or models/acoustic/finetune.py).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 profile=${1:?usage: deep-clone-bench.sh PROFILE [ROUNDS]}
@@ -18,7 +18,7 @@ trap 'rm -rf "$work"' EXIT
 read -r start lang < <(/usr/bin/python3 - "$profile" <<'PY'
 import json, sys
 p = json.load(open(sys.argv[1]))
-print(p["acoustic_delta"].get("start_voice", "june"), p.get("language") or "en")
+print(p.get("base_voice") or p["acoustic_delta"].get("start_voice", "june"), p.get("language") or "en")
 PY
 )
 sentences=(

@@ -173,6 +173,14 @@ struct Run {
   double checked_speech_s = 0.0; /* --check-only: of the good takes */
   size_t checked_good = 0;
   size_t total = 0; /* takes to read from files */
+  size_t beyond_limit = 0; /* takes not read: --seconds was reached */
+
+  /* --seconds of speech are in: the remaining takes are not read. */
+  bool enough () const
+  {
+    return tuner && opt.seconds > 0.0 &&
+        tuner->speech_seconds () >= opt.seconds;
+  }
 
   /* One take: checked (--check-only) or added; a rejected one is said. */
   void take (const ganvoice::ReadSentence &s)
@@ -199,6 +207,10 @@ struct Run {
   {
     if (g_cancel.load ())
       throw Interrupted ();
+    if (enough ()) {
+      beyond_limit++;
+      return;
+    }
     status (strprintf ("reading takes: %zu/%zu  %s", checked.size () + 1, total,
         src.origin.c_str ()));
     CheckedTake failed{ src.origin, src.text, {} };
@@ -239,6 +251,10 @@ struct Run {
           cut_at_cues (audio, t, path, opt.transcript)) {
         if (g_cancel.load ())
           throw Interrupted ();
+        if (enough ()) {
+          beyond_limit++;
+          continue;
+        }
         take (s);
       }
       return;
@@ -331,6 +347,9 @@ run (Run &r)
   /* As the library's first message says it (said once). */
   std::string summary = strprintf (
       "%zu sentences, %ld s of speech", sentences, std::lround (speech));
+  if (r.beyond_limit)
+    summary += strprintf (
+        " (%zu more takes not read: --seconds %g)", r.beyond_limit, o.seconds);
   if (!o.quiet || r.rejected)
     say (summary + strprintf (", %zu rejected", r.rejected));
   if (speech < ganvoice::kMinFineTuneSpeechSeconds)
