@@ -42,6 +42,17 @@ struct AcousticDelta {
    * learned for this voice (e.g. Czech "c" and "ɟ" for a model that never
    * heard them). */
   std::vector<std::string> phonemes;
+  /* How it was made, for people (written and read back, not used):
+   * the fields the Python recipe writes too. 0 / "": not known. */
+  struct Record {
+    std::string start_voice; /* the built-in voice training started from */
+    int steps = 0;
+    double seconds = 0.0; /* of training */
+    double speech_seconds = 0.0;
+    int utterances = 0;
+    double mel_l1_start = 0.0; /* the start voice's teacher-forced mel L1 */
+    double mel_l1_end = 0.0; /* the last steps' mean */
+  } record;
   /* Identifies the content (for caches): made by finish (). */
   std::string digest;
 

@@ -1406,8 +1406,16 @@ VoiceFineTuner::run (
     torch::Tensor e = st.speaker.detach ().contiguous ()[0];
     profile.embedding.assign (
         e.data_ptr<float> (), e.data_ptr<float> () + e.numel ());
+    AcousticDelta delta = im.make_delta ();
+    delta.record.start_voice = st.start_voice;
+    delta.record.steps = st.step;
+    delta.record.seconds = st.elapsed;
+    delta.record.speech_seconds = total;
+    delta.record.utterances = (int) which.size ();
+    delta.record.mel_l1_start = st.start_loss;
+    delta.record.mel_l1_end = p.mel_loss;
     profile.acoustic_delta =
-        std::make_shared<const AcousticDelta> (im.make_delta ());
+        std::make_shared<const AcousticDelta> (std::move (delta));
     p.remaining_s = 0.0;
     char buf[160];
     g_snprintf (buf, sizeof buf, "%d steps in %.0f s; mel L1 %.3f -> %.3f",

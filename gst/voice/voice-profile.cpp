@@ -210,6 +210,14 @@ parse_acoustic_delta (JsonObject *o, const std::string &origin)
     }
     delta->tensors.push_back (std::move (tensor));
   }
+  AcousticDelta::Record &rec = delta->record;
+  rec.start_voice = Json::optional_string (o, "start_voice", where, "");
+  rec.steps = (int) Json::optional_number (o, "steps", where, 0.0);
+  rec.seconds = Json::optional_number (o, "seconds", where, 0.0);
+  rec.speech_seconds = Json::optional_number (o, "speech_seconds", where, 0.0);
+  rec.utterances = (int) Json::optional_number (o, "utterances", where, 0.0);
+  rec.mel_l1_start = Json::optional_number (o, "mel_l1_start", where, 0.0);
+  rec.mel_l1_end = Json::optional_number (o, "mel_l1_end", where, 0.0);
   if (JsonNode *ph = Json::member (o, "phonemes", where, false)) {
     if (!JSON_NODE_HOLDS_ARRAY (ph))
       Json::fail (where, "\"phonemes\" must be a list of strings");
@@ -250,6 +258,23 @@ add_acoustic_delta (JsonBuilder *b, const AcousticDelta &delta)
   add_string (b, "name", delta.base_model);
   add_string (b, "sha256", delta.base_sha256);
   json_builder_end_object (b);
+  const AcousticDelta::Record &rec = delta.record;
+  if (!rec.start_voice.empty ())
+    add_string (b, "start_voice", rec.start_voice);
+  if (rec.steps > 0) {
+    json_builder_set_member_name (b, "steps");
+    json_builder_add_int_value (b, rec.steps);
+    json_builder_set_member_name (b, "utterances");
+    json_builder_add_int_value (b, rec.utterances);
+    const std::pair<const char *, double> numbers[] = {
+      { "seconds", rec.seconds }, { "speech_seconds", rec.speech_seconds },
+      { "mel_l1_start", rec.mel_l1_start }, { "mel_l1_end", rec.mel_l1_end }
+    };
+    for (const auto &[name, value] : numbers) {
+      json_builder_set_member_name (b, name);
+      json_builder_add_double_value (b, std::round (value * 1e4) / 1e4);
+    }
+  }
   json_builder_set_member_name (b, "tensors");
   json_builder_begin_array (b);
   for (const AcousticDelta::Tensor &t : delta.tensors) {

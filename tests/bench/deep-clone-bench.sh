@@ -64,7 +64,8 @@ p = json.load(open(sys.argv[1]))
 d = p["acoustic_delta"]
 print("\n| voice | wall s (median) | CPU s | peak MB |")
 print("|---|---|---|---|")
-for name, rows in (("built-in " + d.get("start_voice", "?"), base), ("deep clone", deep)):
+start = p.get("base_voice") or d.get("start_voice", "?")
+for name, rows in (("built-in " + start, base), ("deep clone", deep)):
     print(f"| {name} | {med(rows, 0):.2f} | {med(rows, 1):.2f} | {med(rows, 2) / 1024:.0f} |")
 print(f"\ndeep / built-in: wall {med(deep, 0) / med(base, 0):.2f}, CPU {med(deep, 1) / med(base, 1):.2f}")
 n = sum(len(t.get("a", "")) + len(t.get("b", "")) + len(t.get("data", "")) for t in d["tensors"]) * 3 // 4 // 4

@@ -199,6 +199,12 @@ GST_START_TEST (test_fine_tune_speaks)
   fail_unless (back.acoustic_delta != nullptr);
   fail_unless_equals_string (
       back.acoustic_delta->digest.c_str (), p.acoustic_delta->digest.c_str ());
+  /* With the record of how it was made. */
+  const AcousticDelta::Record &rec = back.acoustic_delta->record;
+  fail_unless_equals_int (rec.steps, 12);
+  fail_unless_equals_int (rec.utterances, 16);
+  fail_unless_equals_string (rec.start_voice.c_str (), p.base_voice.c_str ());
+  fail_unless (rec.speech_seconds > 30.0 && rec.mel_l1_start > 0.0);
   auto synth = Synthesizer::load (tiny_synthesizer_options ());
   SpeakRequest r;
   r.text = "Hello there.";
