@@ -204,11 +204,13 @@ VOICES = [
          files="usr/share/games/openarena/missionpack/mp-pak0.pk3: sound/voices/rott/*.ogg (text: the file names)",
          speaker="RottKing (OpenArena's voice \"rott\")", licence="GPL-2+ (OpenArena Team, see the package's "
          "copyright and CREDITS)", attribution="voice by RottKing for OpenArena (CREDITS)"),
-    dict(name="klettres", language="en-us", package=KLETTRES, pairs=lambda: klettres_pairs("en"),
+    # single letters and words, said slowly: a lower phoneme rate is still the text
+    dict(name="klettres", language="en-us", package=KLETTRES, pairs=lambda: klettres_pairs("en"), min_rate=1.5,
          files="usr/share/klettres/en/alpha/*.ogg and syllab/*.ogg (text: the letter's name, the word)",
          speaker="the speaker of KLettres' English sounds (unnamed)",
          licence="GPL-2+ (Copyright 2001-2011 Anne-Marie Mahfouf)", attribution="KLettres, KDE Education"),
-    dict(name="klettres-gb", language="en-gb", package=KLETTRES, pairs=lambda: klettres_pairs("en_GB"),
+    # espeak-ng's "en" is British English (there is no "en-gb" voice)
+    dict(name="klettres-gb", language="en", package=KLETTRES, pairs=lambda: klettres_pairs("en_GB"), min_rate=1.5,
          files="usr/share/klettres/en_GB/alpha/*.ogg and syllab/*.ogg (text: the letter's name, the word)",
          speaker="the speaker of KLettres' British English sounds (unnamed)",
          licence="GPL-2+ (Copyright 2001-2011 Anne-Marie Mahfouf)", attribution="KLettres, KDE Education"),
@@ -229,10 +231,10 @@ VOICES = [
 
 # ---------------------------------------------------------------------------------- building
 
-def select(items, seconds, rng):
+def select(items, seconds, rng, min_rate=4.0):
     """One speaker saying the text: drops takes whose median F0 is outside x0.75 .. x1.33 (about five
-    semitones either way) of the median over the takes, or whose phoneme rate is outside 4 .. 25 per
-    second; then keeps at most @seconds. Returns (items, median F0 of their voiced frames, seconds)."""
+    semitones either way) of the median over the takes, or whose phoneme rate is outside @min_rate .. 25
+    per second; then keeps at most @seconds. Returns (items, median F0 of their voiced frames, seconds)."""
     med = []
     for it in items:
         f0 = it["f0"].numpy()
@@ -244,9 +246,10 @@ def select(items, seconds, rng):
     for it, m in zip(items, med):
         dur = it["mel"].shape[1] * 256 / 22050
         rate = len(it["ids"]) / dur
-        if np.isfinite(m) and 0.75 * centre <= m <= 1.33 * centre and 4.0 <= rate <= 25.0:
+        if np.isfinite(m) and 0.75 * centre <= m <= 1.33 * centre and min_rate <= rate <= 25.0:
             keep.append(it)
-    log(f"  kept {len(keep)} of {len(items)} takes (take F0 median {centre:.0f} Hz; band x0.75..1.33, 4..25 ph/s)")
+    log(f"  kept {len(keep)} of {len(items)} takes (take F0 median {centre:.0f} Hz; band x0.75..1.33, "
+        f"{min_rate:g}..25 ph/s)")
     rng.shuffle(keep)
     out, total = [], 0.0
     for it in keep:
@@ -269,7 +272,7 @@ def build(v, card, base, a):
     # decode about twice what is needed: the selection drops some
     items, total = FT.load_utterances(pairs, v["language"], Inventory(card["phonemes"]), 2.0 * a.seconds,
                                       a.phonemizer)
-    items, f0_median, total = select(items, a.seconds, rng)
+    items, f0_median, total = select(items, a.seconds, rng, v.get("min_rate", 4.0))
     if total < 20.0:
         log(f"{v['name']}: only {total:.0f} s of usable speech; at least 20 s is needed; skipped")
         return None

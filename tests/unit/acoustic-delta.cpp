@@ -226,8 +226,8 @@ GST_START_TEST (test_library_voice)
   const Voice &eve = card.voices.back ();
   fail_unless_equals_string (eve.name.c_str (), "eve");
   /* Resolved against the card's folder. */
-  fail_unless_equals_string (
-      eve.profile.c_str (), model_file ("voices/eve.json").c_str ());
+  const std::string beside = model_file ("voices/eve.json");
+  fail_unless_equals_string (eve.profile.c_str (), beside.c_str ());
   for (size_t i = 0; i + 1 < card.voices.size (); i++)
     fail_unless (card.voices[i].profile.empty ());
 
@@ -248,8 +248,8 @@ GST_START_TEST (test_library_voice)
   VoiceProfile plain = builtin;
   plain.acoustic_delta.reset ();
   std::vector<float> without = speak (*synth, plain);
-  fail_unless (by_name.size () > without.size (), "%zu <= %zu",
-      by_name.size (), without.size ());
+  fail_unless (by_name.size () > without.size (), "%zu <= %zu", by_name.size (),
+      without.size ());
 
   /* Cloning neither starts from nor blends a library voice. */
   VoiceTraits t;
@@ -303,8 +303,8 @@ GST_START_TEST (test_library_voice)
   other.acoustic_delta = delta;
   std::string other_path = write_temp ("other-eve.json", "");
   other.save (other_path);
-  expect (with_profile (other_path), other_path.c_str (),
-      "another acoustic model");
+  expect (
+      with_profile (other_path), other_path.c_str (), "another acoustic model");
 
   /* The card's "profile" must be a non-empty string. */
   for (const char *bad : { "\"profile\": \"\"", "\"profile\": 3" }) {
@@ -314,8 +314,8 @@ GST_START_TEST (test_library_voice)
       ModelCard::parse (broken, "card.json");
       fail ("parsed %s", bad);
     } catch (const ModelError &e) {
-      fail_unless (std::string (e.what ()).find ("\"profile\"") !=
-              std::string::npos,
+      fail_unless (
+          std::string (e.what ()).find ("\"profile\"") != std::string::npos,
           "%s", e.what ());
     }
   }
