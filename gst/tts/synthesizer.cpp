@@ -130,16 +130,17 @@ builtin_voice (const Voice &v, const ModelCard &card,
   }
   for (size_t k = 0; k < v.embedding.size (); k++)
     if (std::fabs (p.embedding[k] - v.embedding[k]) > 1e-4f)
-      throw ModelError (where +
-          ", whose embedding is not the card's (number " + std::to_string (k) +
-          ": " + std::to_string (p.embedding[k]) + " in the profile, " +
-          std::to_string (v.embedding[k]) + " in the card)");
+      throw ModelError (where + ", whose embedding is not the card's (number " +
+          std::to_string (k) + ": " + std::to_string (p.embedding[k]) +
+          " in the profile, " + std::to_string (v.embedding[k]) +
+          " in the card)");
   if (p.acoustic_delta && !p.acoustic_delta->base_sha256.empty ()) {
     if (model_sha.empty ())
       model_sha = file_sha256 (model_path);
     if (model_sha != p.acoustic_delta->base_sha256)
-      throw ModelError (where + ", which was fine-tuned from another "
-                                "acoustic model than " +
+      throw ModelError (where +
+          ", which was fine-tuned from another "
+          "acoustic model than " +
           model_path + " (made again with models/acoustic/voice_library.py?)");
   }
   p.name = v.name;

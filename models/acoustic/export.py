@@ -66,7 +66,8 @@ def describe_fine_tuning(card):
     """The card's description of the exported training method (docs/models.md)."""
     e = card["speaker_embedding_dim"]
     card["inputs"] = [i for i in card["inputs"] if i["method"] != FINE_TUNE["method"]] + [
-        {"method": "forward_train", "ids": "int64 [B, N]", "id_mask": "float32 [B, 1, N]", "speaker": f"float32 [B, {e}]",
+        {"method": "forward_train", "ids": "int64 [B, N]", "id_mask": "float32 [B, 1, N]",
+         "speaker": f"float32 [B, {e}]",
          "frames": "int64 [B, N]", "phone_f0": "float32 [B, N] mean normalised log-F0 of each phoneme's voiced frames",
          "T": "int, frames", "mel_mask": "float32 [B, 1, T]"}]
     card["outputs"] = [o for o in card["outputs"] if o["method"] != FINE_TUNE["method"]] + [

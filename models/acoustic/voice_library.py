@@ -185,10 +185,13 @@ def klettres_pairs(lang):
 
 # ---------------------------------------------------------------------------------- voices
 
-def tux(name, lang, espeak, who, note=""):
-    return dict(name=name, language=espeak, package=TUXPAINT, pairs=lambda: tuxpaint_pairs(lang),
-                files="usr/share/tuxpaint/stamps/**/*%s.ogg with the descriptions in the stamps' .txt files" %
-                      ("_desc" if lang == "en" else "_desc_" + lang),
+def tux(name, lang, espeak, who, note="", exclude=()):
+    return dict(name=name, language=espeak, package=TUXPAINT, all_pairs=lambda: tuxpaint_pairs(lang),
+                pairs=lambda: [(p, t) for p, t in tuxpaint_pairs(lang) if not any(x in p for x in exclude)],
+                files="usr/share/tuxpaint/stamps/**/*%s.ogg with the descriptions in the stamps' .txt files%s" %
+                      ("_desc" if lang == "en" else "_desc_" + lang,
+                       "; not under " + ", ".join(exclude) + " (another voice by the speaker encoder)"
+                       if exclude else ""),
                 speaker=who, licence=TUXPAINT_LICENCE,
                 attribution=note or ("descriptive sounds by %s (the package's CHANGES.txt)" % who))
 
@@ -221,11 +224,15 @@ VOICES = [
     tux("estefania", "es", "es", "Estefanía Ortiz"),
     tux("kseniya", "be", "be", "Kseniya Buraya"),
     tux("kiriaki", "el", "el", "Kiriaki Serafeim"),
-    tux("tabbytha", "ro", "ro", "Tabbytha"),
-    tux("tuxpaint-fr", "fr", "fr", "the speaker of the French stamp descriptions",
-        note="French descriptive sounds: the package's CHANGES.txt credits Jacques Chion and PaulK"),
+    # The directories left out speak with another voice than the rest (--check NAME: their speaker
+    # embeddings' median cosine to the other directories is far below the others').
+    tux("tabbytha", "ro", "ro", "Tabbytha", exclude=("/symbols/alphabets/",)),
+    tux("tuxpaint-fr", "fr", "fr", "the main speaker of the French stamp descriptions (PaulK or Jacques Chion)",
+        note="French descriptive sounds: the package's CHANGES.txt credits Jacques Chion and PaulK",
+        exclude=("/animals/",)),
     tux("tuxpaint-ca", "ca", "ca", "the speaker of the Catalan stamp descriptions (unnamed)",
-        note="Tux Paint stamps (Bill Kendrick and contributors); the Catalan speaker is not named"),
+        note="Tux Paint stamps (Bill Kendrick and contributors); the Catalan speaker is not named",
+        exclude=("/animals/",)),
 ]
 
 
@@ -293,6 +300,41 @@ def card_entry(v, profile, stats, version):
             "profile": "voices/%s.json" % v["name"],
             "recipe": "models/acoustic/voice_library.py (deep clone, models/acoustic/finetune.py)",
             "embedding": list(profile["embedding"])}
+
+
+# ------------------------------------------------------------------------- one speaker?
+
+def speaker_check(v, per_group=10):
+    """Whether a voice's takes are one speaker: the learned speaker encoder (models/speaker) embeds up
+    to @per_group takes of each folder (two levels below the package's root of takes), and each
+    folder's median cosine similarity to the others is printed, lowest first. A folder far below
+    the rest is another speaker (or very different material): leave it out with "exclude"."""
+    from models.common.audio import decode, trim
+    enc = torch.jit.load(os.path.join(MODELS, "speaker", "speaker.ts"), map_location="cpu")
+    fetch(ROOT, [v["package"]])
+    pairs = v.get("all_pairs", v["pairs"])()  # the folders left out too
+    root = os.path.commonpath([p for p, _ in pairs])
+    groups = {}
+    for p, _ in pairs:
+        parts = os.path.relpath(p, root).split(os.sep)
+        groups.setdefault("/".join(parts[:2]) if len(parts) > 2 else parts[0] if len(parts) > 1 else ".",
+                          []).append(p)
+    names, embs = [], []
+    for g, files in sorted(groups.items()):
+        x = np.concatenate([trim(decode(f, sr=16000), sr=16000, thresh_db=-40.0, margin=0.05)
+                            for f in files[:per_group]])
+        if len(x) < 3 * 16000:
+            continue
+        with torch.no_grad():
+            embs.append(enc(torch.from_numpy(x.astype(np.float32))[None])[0].numpy())
+        names.append((g, len(files)))
+    if len(embs) < 3:
+        print(f"{v['name']}: fewer than three folders with 3 s of speech; nothing to compare")
+        return
+    sim = np.stack(embs) @ np.stack(embs).T
+    med = [float(np.median(np.delete(sim[i], i))) for i in range(len(sim))]
+    for i in np.argsort(med):
+        print(f"{v['name']}: {names[i][0]:40} {names[i][1]:4} takes  median cosine to the others {med[i]:.2f}")
 
 
 # ------------------------------------------------------------------------------- measuring
@@ -378,7 +420,15 @@ def main():
     ap.add_argument("--measure", metavar="BUILD", default=None,
                     help="instead of building: speak three sentences in each library voice with the ganvoice "
                          "element of this build folder and print the measures (Markdown)")
+    ap.add_argument("--check", metavar="NAME", nargs="+", default=None,
+                    help="instead of building: print how alike the speaker of each folder of these voices' takes is")
     a = ap.parse_args()
+    if a.check:
+        torch.set_num_threads(a.threads)
+        for v in VOICES:
+            if v["name"] in a.check:
+                speaker_check(v)
+        return
     if a.measure:
         warnings.filterwarnings("ignore", "invalid value encountered", RuntimeWarning)
         measure(a.card, a.measure, os.path.join(WORK, "measure"), a.only)
