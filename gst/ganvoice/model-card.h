@@ -31,7 +31,9 @@ struct MelSpec {
   double clamp = 1e-5; /* log(max(mel, clamp)) */
 };
 
-/* A built-in voice of an acoustic model: a speaker embedding. */
+/* A built-in voice of an acoustic model: a speaker embedding, and for a
+ * voice of the voice library (models/acoustic/voice_library.py) a voice
+ * profile file with its fine-tuned acoustic delta. */
 struct Voice {
   std::string name;
   std::string language; /* ISO 639-1 or an espeak-ng voice name */
@@ -40,6 +42,15 @@ struct Voice {
   /* The median F0 of the voice's training speech, in Hz, where the card
    * gives it ("f0_median_hz"); 0 when it does not. */
   double f0_median_hz = 0.0;
+  /* The voice profile (docs/voice-profile.md, version 2) that carries the
+   * voice's acoustic delta, from the card's "profile"; "" for a voice that
+   * is its embedding alone. ModelCard::load resolves a relative path
+   * against the card's folder (parse leaves it as written). The
+   * synthesizer loads it with the model (Synthesizer::load), and the
+   * voice speaks with the delta like `voice=PROFILE`. Such a voice's
+   * embedding alone is not its sound: cloning does not blend or start from
+   * it (nearest_voice, blend_voices, adapt_voice). */
+  std::string profile;
 };
 
 struct ModelCard {

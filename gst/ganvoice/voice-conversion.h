@@ -69,7 +69,9 @@ GANVOICE_API double voice_f0_guess (const Voice &voice);
 /* The built-in voice nearest to @target: the smallest
  * |ln (F0 ratio)| + 0.5 |ln (formant scale ratio)| + 0.02 * RMS envelope
  * difference in dB, each term where both sides are known. @known[i], when
- * given, holds voice i's measured traits (else voice_f0_guess()).
+ * given, holds voice i's measured traits (else voice_f0_guess()). Voices
+ * of the voice library (with a "profile") are not candidates: their
+ * embedding alone is not their sound.
  * Returns the index into @voices; throws ModelError when there are none. */
 GANVOICE_API size_t nearest_voice (const VoiceTraits &target,
     const std::vector<Voice> &voices,

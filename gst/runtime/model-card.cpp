@@ -139,6 +139,11 @@ parse_acoustic (JsonObject *obj, const std::string &origin, ModelCard &card)
         Json::fail (v_origin, "\"f0_median_hz\" must be a positive number");
       voice.f0_median_hz = json_node_get_double (f0);
     }
+    if (Json::member (v, "profile", v_origin, false)) {
+      voice.profile = Json::string (v, "profile", v_origin);
+      if (voice.profile.empty ())
+        Json::fail (v_origin, "\"profile\" is empty");
+    }
     card.voices.push_back (std::move (voice));
   }
 }
@@ -211,7 +216,17 @@ ModelCard::load (const std::string &path)
   std::string json, why;
   if (!read_file (path, json, why))
     throw ModelError ("cannot read the model card " + path + ": " + why);
-  return parse (json, path);
+  ModelCard card = parse (json, path);
+  /* A voice's profile is beside the card (or below it). */
+  for (Voice &v : card.voices)
+    if (!v.profile.empty () && !g_path_is_absolute (v.profile.c_str ())) {
+      gchar *dir = g_path_get_dirname (path.c_str ());
+      gchar *full = g_build_filename (dir, v.profile.c_str (), NULL);
+      v.profile = full;
+      g_free (full);
+      g_free (dir);
+    }
+  return card;
 }
 
 } // namespace ganvoice

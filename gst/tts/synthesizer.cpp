@@ -108,6 +108,48 @@ looks_like_path (const std::string &s)
       g_file_test (s.c_str (), G_FILE_TEST_IS_REGULAR);
 }
 
+/* A built-in voice as a profile. A voice of the voice library (the card's
+ * "profile") is its profile file, with its acoustic delta, under the card's
+ * name, language and gender; its embedding must be the card's, and a delta
+ * must have been made from this acoustic model (@model_sha: the model
+ * file's SHA-256, computed on first need). Throws ModelError naming the
+ * card, the voice and the file. */
+VoiceProfile
+builtin_voice (const Voice &v, const ModelCard &card,
+    const std::string &model_path, std::string &model_sha)
+{
+  if (v.profile.empty ())
+    return VoiceProfile::from_voice (v, card.name);
+  const std::string where = card.path + ": the built-in voice \"" + v.name +
+      "\" has the profile " + v.profile;
+  VoiceProfile p;
+  try {
+    p = VoiceProfile::load (v.profile, card.speaker_embedding_dim);
+  } catch (const ModelError &e) {
+    throw ModelError (where + ", which cannot be used: " + e.what ());
+  }
+  for (size_t k = 0; k < v.embedding.size (); k++)
+    if (std::fabs (p.embedding[k] - v.embedding[k]) > 1e-4f)
+      throw ModelError (where + ", whose embedding is not the card's (number " +
+          std::to_string (k) + ": " + std::to_string (p.embedding[k]) +
+          " in the profile, " + std::to_string (v.embedding[k]) +
+          " in the card)");
+  if (p.acoustic_delta && !p.acoustic_delta->base_sha256.empty ()) {
+    if (model_sha.empty ())
+      model_sha = file_sha256 (model_path);
+    if (model_sha != p.acoustic_delta->base_sha256)
+      throw ModelError (where +
+          ", which was fine-tuned from another "
+          "acoustic model than " +
+          model_path + " (made again with models/acoustic/voice_library.py?)");
+  }
+  p.name = v.name;
+  p.language = v.language;
+  p.gender = v.gender;
+  p.model = card.name;
+  return p;
+}
+
 } // namespace
 
 struct Synthesizer::Impl {
@@ -173,8 +215,10 @@ Synthesizer::load (const SynthesizerOptions &options)
   const ModelCard &card = impl->acoustic->card ();
   impl->sample_rate = card.mel.sample_rate;
   impl->hop = card.mel.hop;
+  std::string model_sha;
   for (const Voice &v : impl->acoustic->voices ())
-    impl->voices.push_back (VoiceProfile::from_voice (v, card.name));
+    impl->voices.push_back (
+        builtin_voice (v, card, options.acoustic_model, model_sha));
   return std::unique_ptr<Synthesizer> (new Synthesizer (std::move (impl)));
 }
 

@@ -156,9 +156,12 @@ blend_voices (const std::vector<float> &speaker, const ModelCard &encoder_card,
   std::vector<double> sim (n, -HUGE_VAL);
   double best = -HUGE_VAL;
   VoiceBlend b;
+  /* A library voice (with a profile) is left out: its embedding alone is
+   * not its sound. */
   for (size_t i = 0; i < n; i++)
     for (const Voice &v : encoder_card.voices)
-      if (v.name == acoustic_card.voices[i].name) {
+      if (v.name == acoustic_card.voices[i].name &&
+          acoustic_card.voices[i].profile.empty ()) {
         sim[i] = cosine_similarity (speaker, v.embedding);
         if (sim[i] > best) {
           best = sim[i];

@@ -56,10 +56,16 @@ adapt_voice (Synthesizer &synth, SpeakerEncoder &encoder, VoiceProfile &profile,
 
   auto make = [&] (const std::vector<double> &l, double log_formant) {
     VoiceProfile p = profile;
-    double top = *std::max_element (l.begin (), l.end ()), total = 0.0;
+    /* Library voices (with a profile) stay out of the blend, as in
+     * blend_voices (). */
+    double top = -HUGE_VAL, total = 0.0;
+    for (size_t i = 0; i < n; i++)
+      if (card.voices[i].profile.empty ())
+        top = std::max (top, l[i]);
     std::vector<double> w (n);
     for (size_t i = 0; i < n; i++)
-      total += w[i] = std::exp (l[i] - top);
+      total += w[i] =
+          card.voices[i].profile.empty () ? std::exp (l[i] - top) : 0.0;
     for (double &x : w)
       x /= total;
     p.embedding = mix_voices (w, card);

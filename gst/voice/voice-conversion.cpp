@@ -226,9 +226,12 @@ nearest_voice (const VoiceTraits &target, const std::vector<Voice> &voices,
   if (voices.empty ())
     throw ModelError ("the acoustic model has no built-in voices to clone "
                       "from");
-  size_t best = 0;
+  size_t best = voices.size ();
   double best_d = 1e300;
   for (size_t i = 0; i < voices.size (); i++) {
+    /* A library voice's embedding alone is not its sound. */
+    if (!voices[i].profile.empty ())
+      continue;
     const VoiceTraits *k = i < known.size () ? known[i] : nullptr;
     double f0 = k && k->f0_median_hz > 0.0 ? k->f0_median_hz
                                            : voice_f0_guess (voices[i]);
@@ -245,6 +248,9 @@ nearest_voice (const VoiceTraits &target, const std::vector<Voice> &voices,
       best = i;
     }
   }
+  if (best == voices.size ())
+    throw ModelError ("the acoustic model has no built-in voice without a "
+                      "profile to clone from");
   return best;
 }
 

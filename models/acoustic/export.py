@@ -16,6 +16,7 @@ import torch
 
 from models.acoustic.align import ZERO_FRAME_SYMBOLS
 from models.acoustic.model import AcousticModel
+from models.common.files import file_digest
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 
@@ -88,6 +89,22 @@ def check_same(scripted, reference, n_phonemes, spk):
     assert torch.equal(mel, ref), "scripted and reference outputs differ"
 
 
+def rebase_library_voices(card, card_path, old_sha, new_sha):
+    """The voice library's profiles (models/acoustic/voice_library.py) name the SHA-256 of the model
+    file they were fine-tuned from: the same weights in a new file get the new file's digest."""
+    for v in card["voices"]:
+        if "profile" not in v:
+            continue
+        path = os.path.join(os.path.dirname(card_path), v["profile"])
+        profile = json.load(open(path, encoding="utf-8"))
+        base = profile["acoustic_delta"].get("base", {})
+        if base.get("sha256") == old_sha:
+            base["sha256"] = new_sha
+            with open(path, "w", encoding="utf-8") as fh:
+                json.dump(profile, fh)
+            print(f"{path}: now made from {new_sha[:12]} (the same weights)")
+
+
 def reexport(ts_path, card_path):
     """Scripts the model again from the weights of an exported one (no checkpoint needed), so that
     it exports the methods of today's model.py; the card gains their description."""
@@ -102,9 +119,11 @@ def reexport(ts_path, card_path):
     card = json.load(open(card_path, encoding="utf-8"))
     check_same(scripted, old, model.n_phonemes, torch.tensor([card["voices"][0]["embedding"]]))
     describe_fine_tuning(card)
+    old_sha = file_digest(ts_path)
     tmp = ts_path + ".tmp"
     scripted.save(tmp)
     os.replace(tmp, ts_path)
+    rebase_library_voices(card, card_path, old_sha, file_digest(ts_path))
     with open(card_path, "w", encoding="utf-8") as fh:
         json.dump(card, fh, ensure_ascii=False, indent=1)
         fh.write("\n")
@@ -190,6 +209,8 @@ def main():
                             "attributions above.")
     if a.metrics:
         card["metrics"] = json.load(open(a.metrics))
+    print("new weights: the voice library's voices are not in the new card; make them again with "
+          "/usr/bin/python3 -m models.acoustic.voice_library")
     with open(os.path.join(a.out, "acoustic.json"), "w", encoding="utf-8") as fh:
         json.dump(card, fh, ensure_ascii=False, indent=1)
         fh.write("\n")

@@ -320,10 +320,14 @@ def calibrate_pitch_spread(model, speaker, items, low=1.0, high=1.8):
 
 
 def choose_start_voice(model, card, items, zero_ids, bins):
-    """The built-in voice whose aligned, teacher-forced mel is closest to the person's."""
+    """The built-in voice whose aligned, teacher-forced mel is closest to the person's. Voices of the
+    voice library (a "profile" with their own delta) are not starting points: their embedding alone
+    is not their voice."""
     best = None
     sample = items[: min(12, len(items))]
     for v in card["voices"]:
+        if "profile" in v:
+            continue
         spk = torch.tensor([v["embedding"]], dtype=torch.float32)
         durs = align(model, spk, sample, zero_ids, bins)
         use = [dict(it, durations=d) for it, d in zip(sample, durs) if d is not None]

@@ -91,6 +91,8 @@ def main():
     acoustic = json.load(open(a.acoustic_card))
     voices = []
     for v in acoustic["voices"]:
+        if "profile" in v:  # the voice library's: not the speech the encoder's card describes
+            continue
         chs = chunks(clips16(files[v["name"]], 60.0, "voice-" + v["name"]), 10.0)
         e = np.mean([embed(enc, c) for c in chs], axis=0)
         e = e / np.linalg.norm(e)

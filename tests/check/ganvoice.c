@@ -767,6 +767,75 @@ GST_START_TEST (test_deep_voice)
 }
 GST_END_TEST;
 
+/* speech-end of one cue spoken with voice=@voice. */
+static guint64
+library_speech_end (const gchar *voice)
+{
+  GstBus *bus;
+  GstElement *e = make_ganvoice ();
+  GstHarness *h;
+  GPtrArray *msgs;
+  GArray *spans;
+  guint64 end = 0;
+
+  g_object_set (e, "voice", voice, NULL);
+  h = start_harness (e, &bus);
+  fail_unless_equals_int (push_cue (h, "Hello there, how are you?", 0,
+                              5 * GST_SECOND, 0, NULL, NULL),
+      GST_FLOW_OK);
+  fail_unless (gst_harness_push_event (h, gst_event_new_eos ()));
+  spans = collect_output (h, NULL);
+  msgs = cue_messages (bus);
+  fail_unless_equals_int (msgs->len, 1);
+  fail_unless (gst_structure_get_uint64 (
+      g_ptr_array_index (msgs, 0), "speech-end", &end));
+  g_ptr_array_unref (msgs);
+  g_array_unref (spans);
+  stop_harness (h, bus);
+  return end;
+}
+
+/* A voice of the voice library by name (the tiny card's "eve", whose
+ * profile voices/eve.json lengthens the durations) speaks like its profile
+ * file, and not like its embedding alone. */
+GST_START_TEST (test_library_voice)
+{
+  gchar *file = model_path ("voices/eve.json");
+  gchar *dir = g_dir_make_tmp ("ganvoice-check-XXXXXX", NULL);
+  gchar *plain = g_build_filename (dir, "plain.json", NULL);
+  gchar *contents = NULL;
+  gchar *embedding;
+  guint64 by_name, by_file, without;
+
+  /* eve's embedding, from her profile, in a version-1 profile */
+  fail_unless (g_file_get_contents (file, &contents, NULL, NULL));
+  embedding = strstr (contents, "\"embedding\"");
+  fail_unless (embedding != NULL);
+  *strchr (embedding, ']') = '\0';
+  {
+    gchar *json = g_strdup_printf ("{\"format\": \"ganvoice-voice-profile\", "
+                                   "\"version\": 1, \"name\": \"plain\", "
+                                   "%s]}",
+        embedding);
+    fail_unless (g_file_set_contents (plain, json, -1, NULL));
+    g_free (json);
+  }
+  by_name = library_speech_end ("eve");
+  by_file = library_speech_end (file);
+  without = library_speech_end (plain);
+  fail_unless_equals_uint64 (by_name, by_file);
+  fail_unless (by_name > without,
+      "eve %" G_GUINT64_FORMAT " <= plain %" G_GUINT64_FORMAT, by_name,
+      without);
+  g_unlink (plain);
+  g_rmdir (dir);
+  g_free (plain);
+  g_free (dir);
+  g_free (contents);
+  g_free (file);
+}
+GST_END_TEST;
+
 GST_START_TEST (test_rate_pitch_and_policies)
 {
   GstClockTime naturals[2];
@@ -1176,6 +1245,7 @@ ganvoice_suite (void)
   tcase_add_test (tc, test_no_timestamp);
   tcase_add_test (tc, test_voices_and_speaker_map);
   tcase_add_test (tc, test_deep_voice);
+  tcase_add_test (tc, test_library_voice);
   tcase_add_test (tc, test_rate_pitch_and_policies);
   tcase_add_test (tc, test_flush);
   tcase_add_test (tc, test_reuse_after_ready);

@@ -187,6 +187,49 @@ class TinyLoudVocoder(nn.Module):
         return 2.0 * self.inner(mel)
 
 
+# A voice of the voice library (models/acoustic/voice_library.py) in the tiny
+# card: "eve", whose "profile" (voices/eve.json, beside the card) carries an
+# acoustic delta, so that she speaks with longer durations and a brighter mel
+# than her embedding alone would. The delta's base SHA-256 is left empty
+# (unchecked), so that a change to TinyAcoustic does not need the profile
+# made again.
+LIBRARY_VOICE = ("eve", "en", "female")
+
+
+def add_library_voice(out_dir):
+    import base64
+    import struct
+    torch.manual_seed(4242)
+    name, language, gender = LIBRARY_VOICE
+    embedding = [round(float(v), 4) for v in torch.randn(EMBED_DIM)]
+
+    def add(tensor, shape, value):
+        n = 1
+        for d in shape:
+            n *= d
+        data = struct.pack("<%df" % n, *([value] * n))
+        return {"name": tensor, "kind": "add", "shape": list(shape),
+                "data": base64.b64encode(data).decode("ascii")}
+
+    delta = {"format": "ganvoice-acoustic-delta", "version": 1,
+             "base": {"name": "tiny-acoustic", "sha256": ""},
+             "tensors": [add("dur.bias", [1], 1.0), add("post.bias", [N_MELS], 0.3)]}
+    profile = {"format": "ganvoice-voice-profile", "version": 2, "name": name,
+               "language": language, "gender": gender, "model": "tiny-acoustic",
+               "embedding": embedding, "acoustic_delta": delta}
+    os.makedirs(os.path.join(out_dir, "voices"), exist_ok=True)
+    with open(os.path.join(out_dir, "voices", name + ".json"), "w") as f:
+        json.dump(profile, f, indent=2)
+        f.write("\n")
+    path = os.path.join(out_dir, "tiny-acoustic.json")
+    card = json.load(open(path, encoding="utf-8"))
+    card["voices"].append({"name": name, "language": language, "gender": gender,
+                           "profile": "voices/%s.json" % name, "embedding": embedding})
+    with open(path, "w") as f:
+        json.dump(card, f, indent=2, ensure_ascii=False)
+        f.write("\n")
+
+
 def main(out_dir):
     torch.manual_seed(1234)
     model = TinyVocoder().eval()
@@ -245,6 +288,7 @@ def main(out_dir):
     broken.save(os.path.join(out_dir, "tiny-acoustic-broken.ts"))
 
     make_speaker(out_dir)
+    add_library_voice(out_dir)
 
 
 if __name__ == "__main__":

@@ -3,10 +3,12 @@
  * SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <ganvoice/acoustic-delta.h>
 #include <ganvoice/synthesizer.h>
+#include <ganvoice/voice-conversion.h>
 #include <ganvoice/voice-profile.h>
 
 #include <cmath>
 #include <memory>
+#include <regex>
 #include <string>
 #include <vector>
 
@@ -216,6 +218,110 @@ GST_START_TEST (test_refused_deltas)
 }
 GST_END_TEST;
 
+/* A voice of the voice library: the tiny card's "eve" has the profile
+ * voices/eve.json, whose delta lengthens the durations. */
+GST_START_TEST (test_library_voice)
+{
+  ModelCard card = ModelCard::load (model_file ("tiny-acoustic.json"));
+  const Voice &eve = card.voices.back ();
+  fail_unless_equals_string (eve.name.c_str (), "eve");
+  /* Resolved against the card's folder. */
+  const std::string beside = model_file ("voices/eve.json");
+  fail_unless_equals_string (eve.profile.c_str (), beside.c_str ());
+  for (size_t i = 0; i + 1 < card.voices.size (); i++)
+    fail_unless (card.voices[i].profile.empty ());
+
+  auto synth = Synthesizer::load (tiny_synthesizer_options ());
+  VoiceProfile builtin = synth->voice ("eve");
+  fail_unless (builtin.acoustic_delta != nullptr);
+  fail_unless_equals_string (builtin.name.c_str (), "eve");
+  fail_unless_equals_string (builtin.language.c_str (), "en");
+  fail_unless_equals_string (builtin.model.c_str (), "tiny-acoustic");
+  fail_unless (builtin.embedding == eve.embedding);
+  fail_unless (synth->voices ().back ().acoustic_delta != nullptr);
+
+  /* It speaks exactly like voice=PROFILE, with the delta: longer than its
+   * embedding alone. */
+  std::vector<float> by_name = speak (*synth, builtin);
+  std::vector<float> by_file = speak (*synth, synth->voice (eve.profile));
+  fail_unless (by_name == by_file);
+  VoiceProfile plain = builtin;
+  plain.acoustic_delta.reset ();
+  std::vector<float> without = speak (*synth, plain);
+  fail_unless (by_name.size () > without.size (), "%zu <= %zu", by_name.size (),
+      without.size ());
+
+  /* Cloning neither starts from nor blends a library voice. */
+  VoiceTraits t;
+  t.f0_median_hz = 210.0; /* eve's guess by gender */
+  for (double f0 : { 90.0, 150.0, 210.0, 300.0 }) {
+    t.f0_median_hz = f0;
+    fail_if (nearest_voice (t, card.voices) == card.voices.size () - 1);
+  }
+  try {
+    nearest_voice (t, { eve });
+    fail ("cloned from a library voice");
+  } catch (const ModelError &) {
+  }
+
+  /* A card whose library voice cannot be used names the card and the file. */
+  const std::string json = read_model_file ("tiny-acoustic.json");
+  auto expect = [&] (const std::string &card_json, const char *file,
+                    const char *needle) {
+    std::string card_path = write_temp ("library-card.json", card_json);
+    SynthesizerOptions o = tiny_synthesizer_options ();
+    o.acoustic_card = card_path;
+    try {
+      Synthesizer::load (o);
+      fail ("loaded a card with a bad library voice (%s)", needle);
+    } catch (const ModelError &e) {
+      std::string what = e.what ();
+      fail_unless (what.find (card_path) != std::string::npos, "%s", e.what ());
+      fail_unless (what.find (file) != std::string::npos, "%s", e.what ());
+      fail_unless (what.find (needle) != std::string::npos, "'%s' not in '%s'",
+          needle, e.what ());
+    }
+  };
+  auto with_profile = [&] (const std::string &path) {
+    return std::regex_replace (json, std::regex ("voices/eve\\.json"), path);
+  };
+  expect (with_profile ("/nonexistent/eve.json"), "/nonexistent/eve.json",
+      "\"eve\"");
+  std::string junk = write_temp ("junk-eve.json", "{ not json");
+  expect (with_profile (junk), junk.c_str (), "cannot be used");
+  /* The profile's embedding must be the card's. */
+  VoiceProfile moved = builtin;
+  moved.embedding[2] += 0.5f;
+  std::string moved_path = write_temp ("moved-eve.json", "");
+  moved.save (moved_path);
+  expect (with_profile (moved_path), moved_path.c_str (), "not the card's");
+  /* A delta made from another model. */
+  VoiceProfile other = builtin;
+  auto delta = std::make_shared<AcousticDelta> (*builtin.acoustic_delta);
+  delta->base_sha256 = std::string (64, '0');
+  delta->finish ("test");
+  other.acoustic_delta = delta;
+  std::string other_path = write_temp ("other-eve.json", "");
+  other.save (other_path);
+  expect (
+      with_profile (other_path), other_path.c_str (), "another acoustic model");
+
+  /* The card's "profile" must be a non-empty string. */
+  for (const char *bad : { "\"profile\": \"\"", "\"profile\": 3" }) {
+    std::string broken = std::regex_replace (
+        json, std::regex ("\"profile\": \"voices/eve\\.json\""), bad);
+    try {
+      ModelCard::parse (broken, "card.json");
+      fail ("parsed %s", bad);
+    } catch (const ModelError &e) {
+      fail_unless (
+          std::string (e.what ()).find ("\"profile\"") != std::string::npos,
+          "%s", e.what ());
+    }
+  }
+}
+GST_END_TEST;
+
 static Suite *
 acoustic_delta_suite (void)
 {
@@ -228,6 +334,7 @@ acoustic_delta_suite (void)
   tcase_add_test (tc, test_profile_round_trip);
   tcase_add_test (tc, test_speak_deep_voice);
   tcase_add_test (tc, test_refused_deltas);
+  tcase_add_test (tc, test_library_voice);
   return s;
 }
 

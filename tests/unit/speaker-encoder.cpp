@@ -219,7 +219,9 @@ GST_START_TEST (test_blend_nearest)
   for (const Voice &v : enc.voices) {
     VoiceBlend b = blend_voices (v.embedding, enc, ac);
     const size_t want = voice_index (ac, v.name);
-    fail_unless_equals_int ((int) b.weights.size (), 4);
+    /* One weight per acoustic voice; eve (a library voice) has none. */
+    fail_unless_equals_int ((int) b.weights.size (), 5);
+    fail_unless (b.weights[voice_index (ac, "eve")] == 0.0);
     fail_unless_equals_int ((int) b.nearest, (int) want);
     fail_unless (std::fabs (b.similarity - 1.0) < 1e-6, "%f", b.similarity);
     fail_unless (
@@ -295,6 +297,15 @@ GST_START_TEST (test_blend_by_name)
     fail_unless (b.weights[0] == 0.0 && b.weights[2] == 0.0);
     fail_unless (std::fabs (b.weights[1] + b.weights[3] - 1.0) < 1e-9);
   }
+  /* A library voice (eve has a profile) is never blended, even where the
+   * encoder's card describes her: her embedding alone is not her sound. */
+  enc = full;
+  Voice eve = full.voices[0];
+  eve.name = "eve";
+  enc.voices.push_back (eve);
+  VoiceBlend b = blend_voices (eve.embedding, enc, ac);
+  fail_unless_equals_string (ac.voices[b.nearest].name.c_str (), "ana");
+  fail_unless (b.weights[voice_index (ac, "eve")] == 0.0);
 }
 GST_END_TEST;
 
