@@ -413,7 +413,9 @@ def report(path):
             continue
         lines += [f"\n**{name}** (native {res['native_rate']} Hz, {res['test_sentences']} test sentences"
                   + (f"; real F0 median {res['real_f0_median']:.0f} Hz, spread {res['real_f0_spread_st']:.2f} st, "
-                     f"{res['real_phoneme_ms']:.0f} ms per phoneme; real clips identified "
+                     f"{res['real_phoneme_ms']:.0f} ms per phoneme"
+                     + (f", {100 * res['real_voiced']:.0f} % voiced" if "real_voiced" in res else "")
+                     + "; real clips identified "
                      f"{pct(res['speaker_id_real']['full'])} full band, {pct(res['speaker_id_real']['tel'])} "
                      "telephone" if res["test_sentences"] else "") + ")\n"]
         for label, f in res["deep"].items():
@@ -422,9 +424,9 @@ def report(path):
                              f"{f.get('steps')} steps in {f.get('train_seconds')} s, mel L1 {f.get('mel_l1_start')} "
                              f"-> {f.get('mel_l1_end')}, from {f.get('start_voice')}"
                              + (f", new phonemes {' '.join(f['new_phonemes'])}" if f.get("new_phonemes") else ""))
-        lines += ["", "| voice | MCD (dB) | − quick [95 % CI] | F0 median error | F0 spread error | ms per phoneme "
-                  "(duration / real) | ID full | ID tel | English WER | ID of English full / tel |",
-                  "|---|---|---|---|---|---|---|---|---|---|"]
+        lines += ["", "| voice | MCD (dB) | − quick [95 % CI] | F0 median error | F0 spread error | voiced frames | "
+                  "ms per phoneme (duration / real) | ID full | ID tel | English WER | ID of English full / tel |",
+                  "|---|---|---|---|---|---|---|---|---|---|---|"]
         labels = list(res["voices"]) or list(res["english"])
         for label in sorted(set(labels) | set(res["english"]), key=lambda k: (k != "start", k != "quick", k)):
             v = res["voices"].get(label)
@@ -435,10 +437,11 @@ def report(path):
                 ci = v.get("mcd13_minus_quick")
                 row += [f"{v['mcd13']:.2f}", f"{ci[0]:+.2f} [{ci[1]:+.2f}, {ci[2]:+.2f}]" if ci else "—",
                         f"{v['f0_median_error_pct']:+.1f} %", f"{v['f0_spread_error_pct']:+.0f} %",
+                        f"{100 * v['voiced']:.0f} %" if "voiced" in v else "-",
                         f"{v['phoneme_ms']:.0f} ({v['duration_ratio']:.2f})",
                         pct(v["speaker_id"]["full"]), pct(v["speaker_id"]["tel"])]
             else:
-                row += ["-"] * 7
+                row += ["-"] * 8
             row += [f"{100 * e['wer']:.1f} %" if e else "-",
                     f"{pct(ie['full'])} / {pct(ie['tel'])}" if ie else "-"]
             lines.append("| " + " | ".join(row) + " |")
@@ -451,7 +454,7 @@ def report(path):
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--targets", nargs="+", default=["es-co", "fr-armelle", "it-menardi", "cs-m", "cs-v"])
-    ap.add_argument("--minutes", nargs="+", type=float, default=[1.0, 3.0])
+    ap.add_argument("--minutes", nargs="*", type=float, default=[1.0, 3.0])
     ap.add_argument("--data", default="/var/tmp/ganvoice/data")
     ap.add_argument("--work", default="/var/tmp/ganvoice/eval")
     ap.add_argument("--build", default=os.path.join(REPO, "build"))
@@ -583,6 +586,7 @@ def main():
             rf0 = f0_stats(real)
             real_len = [len(MCD.trim(MCD.to16k_band(x, native, narrow))) / MCD.SR for x in real_audio]
             res.update(real_f0_median=rf0[0], real_f0_spread_st=rf0[1],
+                       real_voiced=float(np.mean([r.voiced.mean() for r in real])),
                        real_phoneme_ms=1000 * float(np.sum(real_len) / np.sum(phonemes)),
                        speaker_id_real=identify(backends, real_audio, native, name))
             per = {}
@@ -598,6 +602,7 @@ def main():
                     "mcd13": float(np.nanmean(per[label])), "f0_median": f0m,
                     "f0_median_error_pct": 100 * (f0m / rf0[0] - 1),
                     "f0_spread_st": f0s, "f0_spread_error_pct": 100 * (f0s / rf0[1] - 1),
+                    "voiced": float(np.mean([s.voiced.mean() for s in an if s])),
                     "phoneme_ms": 1000 * float(np.nansum(lens) / np.sum(phonemes)),
                     "duration_ratio": float(np.nanmean(ratio)),
                     "speaker_id": identify(backends, clips, rate, name)}
