@@ -176,8 +176,10 @@ def deep_clone(a, name, lang, pool, minutes, card, base, inventory):
     os.makedirs(os.path.dirname(path), exist_ok=True)
     write_tsv(tsv, pairs, a.work)
     tool = os.path.join(a.build, "examples", "tools", "ganvoice-clone")
+    # the settings and the data, not the tool's binary (a rebuild does not make new clones; the facts say
+    # which binary made each)
     key = sha1(a.trainer, EC.file_sha1(tsv), minutes, a.steps, a.time_limit, a.rank,
-               EC.file_sha1(base), EC.file_sha1(tool) if a.trainer == "cpp" else a.max_pitch_spread)
+               EC.file_sha1(base), "" if a.trainer == "cpp" else a.max_pitch_spread)
     meta_p = path + ".meta"
     if os.path.exists(path) and os.path.exists(meta_p) and json.load(open(meta_p)).get("key") == key:
         return path, json.load(open(meta_p))
@@ -186,7 +188,10 @@ def deep_clone(a, name, lang, pool, minutes, card, base, inventory):
         f"{sum(dur):.0f} s before trimming), log {logf}")
     t0 = time.time()
     facts = {"key": key, "trainer": a.trainer, "tsv_clips": len(pairs), "tsv_seconds": sum(dur),
-             "steps_budget": a.steps, "time_limit": a.time_limit}
+             "steps_budget": a.steps, "time_limit": a.time_limit, "made": time.strftime("%Y-%m-%d %H:%M")}
+    if a.trainer == "cpp":
+        facts.update(tool_sha1=EC.file_sha1(tool),
+                     tool_mtime=time.strftime("%Y-%m-%d %H:%M", time.localtime(os.path.getmtime(tool))))
     if a.trainer == "cpp":
         cmd = [tool, "--pairs", tsv, "--language", lang, "-o", path, "--name", f"{name}-deep-{minutes:g}min",
                "--seconds", f"{minutes * 60:g}", "--time-limit", f"{a.time_limit:g}", "--steps", str(a.steps),
