@@ -280,6 +280,12 @@ def phoneme_counts(sentences, lang, phonemizer):
             for syms in phonemize(sentences, lang, binary=phonemizer)]
 
 
+def speech_seconds(x, rate):
+    """Seconds of speech without the pauses: the frames evaluate_cloning's energy VAD keeps (10 ms hop, within
+    30 dB of the loudest, 16 kHz)."""
+    return float(EC.vad(MCD.to16k(np.asarray(x, np.float64), rate), 16000).sum()) * 0.010
+
+
 # ------------------------------------------------------------------ speaker ID
 
 def enrollment(a, name, pool, reserved):
@@ -419,6 +425,7 @@ def report(path):
         lines += [f"\n**{name}** (native {res['native_rate']} Hz, {res['test_sentences']} test sentences"
                   + (f"; real F0 median {res['real_f0_median']:.0f} Hz, spread {res['real_f0_spread_st']:.2f} st, "
                      f"{res['real_phoneme_ms']:.0f} ms per phoneme"
+                     + (f" ({res['real_articulation_ms']:.0f} without pauses)" if "real_articulation_ms" in res else "")
                      + (f", {100 * res['real_voiced']:.0f} % voiced" if "real_voiced" in res else "")
                      + "; real clips identified "
                      f"{pct(res['speaker_id_real']['full'])} full band, {pct(res['speaker_id_real']['tel'])} "
@@ -430,7 +437,8 @@ def report(path):
                              f"-> {f.get('mel_l1_end')}, from {f.get('start_voice')}"
                              + (f", new phonemes {' '.join(f['new_phonemes'])}" if f.get("new_phonemes") else ""))
         lines += ["", "| voice | MCD (dB) | − quick [95 % CI] | F0 median error | F0 spread error | voiced frames | "
-                  "ms per phoneme (duration / real) | ID full | ID tel | English WER | ID of English full / tel |",
+                  "ms per phoneme (÷ real); without pauses | ID full | ID tel | English WER | "
+                  "ID of English full / tel |",
                   "|---|---|---|---|---|---|---|---|---|---|---|"]
         labels = list(res["voices"]) or list(res["english"])
         for label in sorted(set(labels) | set(res["english"]), key=lambda k: (k != "start", k != "quick", k)):
@@ -443,7 +451,9 @@ def report(path):
                 row += [f"{v['mcd13']:.2f}", f"{ci[0]:+.2f} [{ci[1]:+.2f}, {ci[2]:+.2f}]" if ci else "—",
                         f"{v['f0_median_error_pct']:+.1f} %", f"{v['f0_spread_error_pct']:+.0f} %",
                         f"{100 * v['voiced']:.0f} %" if "voiced" in v else "-",
-                        f"{v['phoneme_ms']:.0f} ({v['duration_ratio']:.2f})",
+                        f"{v['phoneme_ms']:.0f} ({v['duration_ratio']:.2f})"
+                        + (f"; {v['articulation_ms']:.0f} ({v['articulation_ratio']:.2f})" if "articulation_ms" in v
+                           else ""),
                         pct(v["speaker_id"]["full"]), pct(v["speaker_id"]["tel"])]
             else:
                 row += ["-"] * 8
@@ -590,9 +600,11 @@ def main():
             phonemes = phoneme_counts(sentences, lang, a.phonemizer)
             rf0 = f0_stats(real)
             real_len = [len(MCD.trim(MCD.to16k_band(x, native, narrow))) / MCD.SR for x in real_audio]
+            real_speech = [speech_seconds(x, native) for x in real_audio]
             res.update(real_f0_median=rf0[0], real_f0_spread_st=rf0[1],
                        real_voiced=float(np.mean([r.voiced.mean() for r in real])),
                        real_phoneme_ms=1000 * float(np.sum(real_len) / np.sum(phonemes)),
+                       real_articulation_ms=1000 * float(np.sum(real_speech) / np.sum(phonemes)),
                        speaker_id_real=identify(backends, real_audio, native, name))
             per = {}
             for label, (clips, rate) in voices.items():
@@ -603,6 +615,7 @@ def main():
                 f0m, f0s = f0_stats([s for s in an if s])
                 lens = [len(t) / MCD.SR if t is not None else float("nan") for t in trimmed]
                 ratio = [s / r for s, r in zip(lens, real_len)]
+                speech = [speech_seconds(c, rate) if len(c) > rate // 10 else float("nan") for c in clips]
                 res["voices"][label] = {
                     "mcd13": float(np.nanmean(per[label])), "f0_median": f0m,
                     "f0_median_error_pct": 100 * (f0m / rf0[0] - 1),
@@ -610,6 +623,8 @@ def main():
                     "voiced": float(np.mean([s.voiced.mean() for s in an if s])),
                     "phoneme_ms": 1000 * float(np.nansum(lens) / np.sum(phonemes)),
                     "duration_ratio": float(np.nanmean(ratio)),
+                    "articulation_ms": 1000 * float(np.nansum(speech) / np.sum(phonemes)),
+                    "articulation_ratio": float(np.nanmean([s / r for s, r in zip(speech, real_speech)])),
                     "speaker_id": identify(backends, clips, rate, name)}
             for label in per:
                 if label != "quick":
