@@ -473,10 +473,27 @@ def frames(x, length, hop):
     return x[idx]
 
 
-def vad(x):
+def feature_setup(rate):
+    """(frame, hop, nfft, filterbank, DCT) of the MFCC analysis at `rate`: 25 ms frames every
+    10 ms, 24 HTK mel bands over 0 .. rate/2, c1..c20.  At SR: FRAME, HOP, NFFT, FB, DCT."""
+    if rate not in _FEATURES:
+        frame, hop = int(round(0.025 * rate)), int(round(0.010 * rate))
+        nfft = 1 << int(math.ceil(math.log2(frame)))
+        fb = htk_filterbank(rate, nfft, 24)
+        n = fb.shape[0]
+        dct = np.sqrt(2.0 / n) * np.cos(np.pi / n * (np.arange(n)[None, :] + 0.5) * np.arange(1, 21)[:, None])
+        _FEATURES[rate] = (frame, hop, nfft, fb, dct)
+    return _FEATURES[rate]
+
+
+_FEATURES = {}
+
+
+def vad(x, rate=SR):
     """Energy VAD: 25 ms frames every 10 ms whose level is within 30 dB of the clip's
     99th-percentile frame level and above -60 dBFS."""
-    f = frames(x, FRAME, HOP)
+    frame, hop = feature_setup(rate)[:2]
+    f = frames(x, frame, hop)
     db = 10 * np.log10(np.mean(f.astype(np.float64) ** 2, axis=1) + 1e-12)
     return db > max(np.percentile(db, 99) - 30.0, -60.0)
 
@@ -487,15 +504,16 @@ DCT = np.sqrt(2.0 / NMELS) * np.cos(np.pi / NMELS * (np.arange(NMELS)[None, :] +
                                     np.arange(1, 21)[:, None])   # c1..c20
 
 
-def mfcc(x, cmn):
+def mfcc(x, cmn, rate=SR):
     """20 MFCC (c1..c20: 24 HTK-mel bands 0-4 kHz, pre-emphasis 0.97, Hamming 25 ms,
     hop 10 ms) + deltas (+-2 frames), speech frames only; CMN over the utterance's speech
-    frames when cmn."""
-    keep = vad(x)
+    frames when cmn.  `rate`: x's rate, the bands then cover 0 .. rate/2 (16000: full band)."""
+    frame, hop, nfft, fb, dct = feature_setup(rate)
+    keep = vad(x, rate)
     y = np.append(x[0], x[1:] - 0.97 * x[:-1]).astype(np.float64)
-    f = frames(y, FRAME, HOP) * np.hamming(FRAME)
-    p = np.abs(np.fft.rfft(f, NFFT)) ** 2
-    c = np.log(p @ FB.T + 1e-10) @ DCT.T
+    f = frames(y, frame, hop) * np.hamming(frame)
+    p = np.abs(np.fft.rfft(f, nfft)) ** 2
+    c = np.log(p @ fb.T + 1e-10) @ dct.T
     pad = np.pad(c, ((2, 2), (0, 0)), mode="edge")
     d = (pad[3:-1] - pad[1:-3] + 2 * (pad[4:] - pad[:-4])) / 10.0
     feat = np.hstack([c, d])[keep[:len(c)]]
@@ -619,10 +637,11 @@ def score(feat, models):
 
 
 class Backend:
-    def __init__(self, enroll, cmn, K=32, iters=25, ubm_frames=4000):
+    def __init__(self, enroll, cmn, K=32, iters=25, ubm_frames=4000, rate=SR):
         rng = np.random.default_rng(SEED)
         self.cmn = cmn
-        feats = {k: np.vstack([mfcc(x, cmn) for x in v]) for k, v in enroll.items()}
+        self.rate = rate  # of every clip given (enrollment and trials)
+        feats = {k: np.vstack([mfcc(x, cmn, rate) for x in v]) for k, v in enroll.items()}
         pool = np.vstack([f[rng.choice(len(f), min(len(f), ubm_frames), replace=False)]
                           for f in feats.values()])
         self.ubm = train_ubm(pool, K, iters, rng)
@@ -632,7 +651,7 @@ class Backend:
     def trials(self, utts):
         out = []
         for x in utts:
-            f = mfcc(x, self.cmn)
+            f = mfcc(x, self.cmn, self.rate)
             if len(f) < 20:
                 continue
             s = score(f, self.models)
