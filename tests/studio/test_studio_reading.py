@@ -114,6 +114,8 @@ class ReadingTest(unittest.TestCase):
             for ext in ("ts", "json"):
                 os.symlink(os.path.join(TINY, "%s.%s" % (name, ext)),
                            os.path.join(models, kind, "%s.%s" % (kind, ext)))
+        # The card's library voice (eve) names its profile beside the card.
+        os.symlink(os.path.join(TINY, "voices"), os.path.join(models, "acoustic", "voices"))
         cls.env = {"GANVOICE_MODEL_DIR": models}
         cls.s = Studio(os.path.join(cls.tmp, "data"), cls.env)
         st, p = cls.s.request("GET", "/api/prompts/en")
