@@ -431,7 +431,9 @@ def report(path):
                      f"{pct(res['speaker_id_real']['full'])} full band, {pct(res['speaker_id_real']['tel'])} "
                      "telephone" if res["test_sentences"] else "") + ")\n"]
         for label, f in res["deep"].items():
-            if isinstance(f, dict):
+            if isinstance(f, dict) and "profile" in f:
+                lines.append(f"- {label}: made elsewhere, {f['profile']}")
+            elif isinstance(f, dict):
                 lines.append(f"- {label}: {f.get('sentences')} sentences, {f.get('speech_seconds')} s of speech, "
                              f"{f.get('steps')} steps in {f.get('train_seconds')} s, mel L1 {f.get('mel_l1_start')} "
                              f"-> {f.get('mel_l1_end')}, from {f.get('start_voice')}"
