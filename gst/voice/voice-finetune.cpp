@@ -32,6 +32,10 @@ constexpr double kPi = 3.14159265358979323846;
 constexpr int kBatchFrames = 3000; /* padded frames per training batch */
 constexpr size_t kVoiceSample = 12; /* sentences that pick the start voice */
 constexpr int kWarmupSteps = 50;
+/* Cepstral coefficients of a log-mel counted as its envelope. */
+constexpr int kEnvelopeCoefficients = 20;
+/* Weight of keeping the model's own fine structure. */
+constexpr double kFineWeight = 1.0;
 
 /* Take checks. */
 constexpr double kFrameSeconds = 0.02;
@@ -303,7 +307,8 @@ struct VoiceFineTuner::Impl {
     std::vector<std::string> symbols; /* the text's phonemes */
     torch::Tensor ids; /* int64 [N] */
     torch::Tensor mel; /* [n_mels, T] */
-    torch::Tensor lf0; /* [T] normalised log-F0, 0 where unvoiced */
+    torch::Tensor f0; /* [T] Hz as tracked, 0 where unvoiced */
+    torch::Tensor lf0; /* [T] normalised log-F0 (cleaned), 0 where unvoiced */
     torch::Tensor voiced; /* [T] 0/1 */
     torch::Tensor durations; /* int64 [N]: the current alignment, or none */
     double seconds = 0.0;
@@ -330,6 +335,10 @@ struct VoiceFineTuner::Impl {
   struct Batch {
     std::vector<size_t> items;
     torch::Tensor ids, durations, mel, lf0, voiced, id_mask, mel_mask;
+    /* [B, n_mels, T]: the model's own fine structure (harmonics) for these
+     * inputs, before any update; undefined until anchor_batches (). */
+    torch::Tensor anchor;
+    torch::Tensor pf0; /* [B, N]: mean normalised log-F0 of each phoneme */
     int64_t frames = 0;
   };
 
@@ -347,6 +356,8 @@ struct VoiceFineTuner::Impl {
 
   torch::Tensor bins; /* bool [n_mels]: bands the recordings have */
   torch::Tensor bin_index; /* int64 indices of bins */
+  /* [n_mels, n_mels]: keeps a log-mel's low quefrencies (its envelope). */
+  torch::Tensor lifter;
 
   std::vector<LowRank> low_rank;
   std::vector<Full> full;
@@ -355,6 +366,11 @@ struct VoiceFineTuner::Impl {
   /* Reads one take into an Item; false (and a problem in @check) when it
    * cannot be used. */
   bool prepare (const ReadSentence &s, TakeCheck &check, Item &out);
+  /* @it's lf0 and voiced from the F0 track @f0 (Hz). */
+  void set_pitch (Item &it, const torch::Tensor &f0) const;
+  /* Pitch of @which without the tracker's octave errors (the speaker's
+   * median F0 as reference); returns the share of voiced frames dropped. */
+  double clean_pitch (const std::vector<size_t> &which);
 
   torch::Tensor run_durations (
       const torch::Tensor &ids, const torch::Tensor &spk);
@@ -368,6 +384,13 @@ struct VoiceFineTuner::Impl {
   void align_all (const std::vector<size_t> &which, const torch::Tensor &spk,
       const std::atomic<bool> *cancel);
   std::vector<Batch> make_batches (const std::vector<size_t> &which) const;
+  /* Fills each batch's anchor: the fine structure the model's own weights
+   * give (the trained ones are put back after). */
+  void anchor_batches (std::vector<Batch> &batches, const torch::Tensor &spk);
+  /* Teacher-forced: mel, log durations, per-phoneme pitch. */
+  std::tuple<torch::Tensor, torch::Tensor, torch::Tensor> run_train (
+      const Batch &b, const torch::Tensor &spk);
+  /* Envelope (+ fine structure against the anchor), durations, pitch. */
   std::tuple<torch::Tensor, torch::Tensor, torch::Tensor> losses (
       const Batch &b, const torch::Tensor &spk);
   void attach_delta (int rank, uint64_t seed);
@@ -411,6 +434,30 @@ struct VoiceFineTuner::Impl {
       const std::function<void (double, const std::string &)> &report);
   AcousticDelta make_delta () const;
 };
+
+void
+VoiceFineTuner::Impl::set_pitch (Item &it, const torch::Tensor &f0) const
+{
+  it.voiced = (f0 > 0).to (torch::kFloat32);
+  it.lf0 = torch::where (f0 > 0,
+      (torch::log (f0.clamp_min (1.0)) - card.log_f0_mean) / card.log_f0_std,
+      torch::zeros_like (f0));
+}
+
+double
+VoiceFineTuner::Impl::clean_pitch (const std::vector<size_t> &which)
+{
+  std::vector<torch::Tensor> f0;
+  int64_t voiced = 0;
+  for (size_t i : which) {
+    f0.push_back (items[i].f0.clone ());
+    voiced += (items[i].f0 > 0).sum ().item<int64_t> ();
+  }
+  const int64_t removed = clean_speaker_f0 (f0);
+  for (size_t k = 0; k < which.size (); k++)
+    set_pitch (items[which[k]], f0[k]);
+  return voiced ? (double) removed / (double) voiced : 0.0;
+}
 
 bool
 VoiceFineTuner::Impl::prepare (
@@ -457,10 +504,8 @@ VoiceFineTuner::Impl::prepare (
                 .clone ();
   torch::Tensor f0 =
       frame_f0 (x, spec.sample_rate, spec.hop, (int64_t) mel.frames);
-  out.voiced = (f0 > 0).to (torch::kFloat32);
-  out.lf0 = torch::where (f0 > 0,
-      (torch::log (f0.clamp_min (1.0)) - card.log_f0_mean) / card.log_f0_std,
-      torch::zeros_like (f0));
+  out.f0 = f0;
+  set_pitch (out, f0);
   out.seconds = (double) x.size () / spec.sample_rate;
   return true;
 }
@@ -569,6 +614,39 @@ VoiceFineTuner::Impl::align_all (const std::vector<size_t> &which,
   }
 }
 
+/* [n, n]: a log-mel's projection onto its first @keep DCT-II (cepstral)
+ * coefficients, along the mel axis: its smooth envelope. */
+static torch::Tensor
+envelope_lifter (int64_t n, int64_t keep)
+{
+  torch::Tensor k = torch::arange (n, torch::kFloat64).unsqueeze (1);
+  torch::Tensor j = torch::arange (n, torch::kFloat64).unsqueeze (0);
+  torch::Tensor dct = torch::cos (kPi / (double) n * (j + 0.5) * k) *
+      std::sqrt (2.0 / (double) n);
+  dct[0] /= std::sqrt (2.0);
+  torch::Tensor low = dct.narrow (0, 0, std::min (keep, n));
+  return torch::mm (low.t (), low).to (torch::kFloat32);
+}
+
+static torch::Tensor
+phoneme_f0 (const torch::Tensor &durations, const torch::Tensor &lf0,
+    const torch::Tensor &voiced)
+{
+  const int64_t B = durations.size (0), N = durations.size (1),
+                T = lf0.size (1);
+  /* Mean normalised log-F0 over each phoneme's voiced frames (0: none). */
+  torch::Tensor ends = torch::cumsum (durations, 1);
+  torch::Tensor t = torch::arange (T, torch::kInt64)
+                        .unsqueeze (0)
+                        .expand ({ B, T })
+                        .contiguous ();
+  torch::Tensor idx =
+      torch::searchsorted (ends, t, false, true).clamp_max (N - 1);
+  torch::Tensor s = torch::zeros ({ B, N }).scatter_add_ (1, idx, lf0 * voiced);
+  torch::Tensor c = torch::zeros ({ B, N }).scatter_add_ (1, idx, voiced);
+  return torch::where (c > 0, s / c.clamp_min (1.0), torch::zeros_like (s));
+}
+
 std::vector<VoiceFineTuner::Impl::Batch>
 VoiceFineTuner::Impl::make_batches (const std::vector<size_t> &which) const
 {
@@ -627,47 +705,74 @@ VoiceFineTuner::Impl::make_batches (const std::vector<size_t> &which) const
       b.id_mask[k][0].narrow (0, 0, n).fill_ (1.0);
       b.mel_mask[k][0].narrow (0, 0, t).fill_ (1.0);
     }
+    b.pf0 = phoneme_f0 (b.durations, b.lf0, b.voiced);
     out.push_back (std::move (b));
   }
   return out;
 }
 
-std::tuple<torch::Tensor, torch::Tensor, torch::Tensor>
-VoiceFineTuner::Impl::losses (const Batch &b, const torch::Tensor &spk)
+void
+VoiceFineTuner::Impl::anchor_batches (
+    std::vector<Batch> &batches, const torch::Tensor &spk)
 {
-  const int64_t B = b.ids.size (0), N = b.ids.size (1), T = b.frames;
-  /* Mean normalised log-F0 over each phoneme's voiced frames (0: none). */
-  torch::Tensor ends = torch::cumsum (b.durations, 1);
-  torch::Tensor t = torch::arange (T, torch::kInt64)
-                        .unsqueeze (0)
-                        .expand ({ B, T })
-                        .contiguous ();
-  torch::Tensor idx =
-      torch::searchsorted (ends, t, false, true).clamp_max (N - 1);
-  torch::Tensor s =
-      torch::zeros ({ B, N }).scatter_add_ (1, idx, b.lf0 * b.voiced);
-  torch::Tensor c = torch::zeros ({ B, N }).scatter_add_ (1, idx, b.voiced);
-  torch::Tensor pf0 =
-      torch::where (c > 0, s / c.clamp_min (1.0), torch::zeros_like (s));
+  torch::NoGradGuard no_grad;
+  std::vector<torch::Tensor> trained;
+  for (LowRank &lr : low_rank)
+    lr.owner.setattr ("weight", lr.base);
+  for (Full &f : full) {
+    trained.push_back (f.param.detach ().clone ());
+    f.param.copy_ (f.base);
+  }
+  for (Batch &b : batches) {
+    b.anchor = torch::Tensor ();
+    torch::Tensor out = std::get<0> (run_train (b, spk));
+    b.anchor = (out - torch::matmul (lifter, out)) * b.mel_mask;
+  }
+  for (size_t k = 0; k < full.size (); k++)
+    full[k].param.copy_ (trained[k]);
+  set_low_rank_weights ();
+}
 
+std::tuple<torch::Tensor, torch::Tensor, torch::Tensor>
+VoiceFineTuner::Impl::run_train (const Batch &b, const torch::Tensor &spk)
+{
+  const int64_t B = b.ids.size (0), T = b.frames;
   auto out = module.get_method (card.fine_tune.method) ({ b.ids, b.id_mask,
-      spk.expand ({ B, -1 }), b.durations, pf0, T, b.mel_mask });
+      spk.expand ({ B, -1 }), b.durations, b.pf0, T, b.mel_mask });
   auto tuple = out.toTuple ();
   if (tuple->elements ().size () != 3)
     throw ModelError (model_path + ": " + card.fine_tune.method +
         "() must return three tensors (mel, log durations, pitch)");
-  torch::Tensor mel = tuple->elements ()[0].toTensor ();
-  torch::Tensor log_dur = tuple->elements ()[1].toTensor ();
-  torch::Tensor f0 = tuple->elements ()[2].toTensor ();
-  torch::Tensor w = b.mel_mask * bins.to (torch::kFloat32).view ({ 1, -1, 1 });
-  torch::Tensor loss_mel = ((mel - b.mel).abs () * w).sum () / w.sum ();
+  return { tuple->elements ()[0].toTensor (), tuple->elements ()[1].toTensor (),
+    tuple->elements ()[2].toTensor () };
+}
+
+std::tuple<torch::Tensor, torch::Tensor, torch::Tensor>
+VoiceFineTuner::Impl::losses (const Batch &b, const torch::Tensor &spk)
+{
+  auto [mel, log_dur, f0] = run_train (b, spk);
+  /* The envelope (what carries the person's timbre) is learned from the
+   * recordings, in the bands they have; the fine structure (harmonics)
+   * stays the model's own: small data teaches a decoder to smear them. */
+  torch::Tensor in_band =
+      bins.to (torch::kFloat32).view ({ 1, -1, 1 }).expand_as (mel);
+  torch::Tensor target = b.mel * in_band + mel.detach () * (1.0 - in_band);
+  torch::Tensor env = torch::matmul (lifter, mel);
+  torch::Tensor env_target = torch::matmul (lifter, target);
+  torch::Tensor n_cells = b.mel_mask.sum () * (double) mel.size (1);
+  torch::Tensor loss_mel =
+      ((env - env_target).abs () * b.mel_mask).sum () / n_cells;
+  if (b.anchor.defined ())
+    loss_mel = loss_mel +
+        kFineWeight * (((mel - env) - b.anchor).abs () * b.mel_mask).sum () /
+            n_cells;
   torch::Tensor m = b.id_mask.select (1, 0);
   torch::Tensor n_id = m.sum ();
   torch::Tensor loss_dur =
       ((log_dur - torch::log1p (b.durations.to (torch::kFloat32))).pow (2) * m)
           .sum () /
       n_id;
-  torch::Tensor loss_f0 = ((f0 - pf0).pow (2) * m).sum () / n_id;
+  torch::Tensor loss_f0 = ((f0 - b.pf0).pow (2) * m).sum () / n_id;
   return { loss_mel, loss_dur, loss_f0 };
 }
 
@@ -820,7 +925,8 @@ VoiceFineTuner::Impl::fingerprint (const std::vector<size_t> &which) const
   std::string head = file_sha256 (model_path) + "|" + card.fine_tune.method +
       "|" + std::to_string (options.rank) + "|" +
       std::to_string (options.learning_rate) + "|" +
-      std::to_string (options.seed) + "|" + std::to_string (options.max_steps);
+      std::to_string (options.seed) + "|" + std::to_string (options.max_steps) +
+      "|envelope " + std::to_string (kEnvelopeCoefficients);
   g_checksum_update (sum, (const guchar *) head.data (), (gssize) head.size ());
   for (size_t i : which) {
     const Item &it = items[i];
@@ -1068,6 +1174,7 @@ VoiceFineTuner::load (const std::string &model_path,
         ": the model cannot be fine-tuned (its card has no \"fine_tune\"; "
         "export it again with models/acoustic/export.py)");
   impl->inventory = PhonemeInventory (card.phonemes);
+  impl->lifter = envelope_lifter (card.mel.n_mels, kEnvelopeCoefficients);
   for (const std::string &s : card.fine_tune.zero_frame_phonemes) {
     int id = impl->inventory.id (s);
     if (id >= 0)
@@ -1244,6 +1351,15 @@ VoiceFineTuner::run (
         std::to_string (which.size ()) + " sentences, " +
             std::to_string ((int) std::lround (total)) + " s of speech");
     im.find_bands (which);
+    const double dropped = im.clean_pitch (which);
+    if (dropped > 0.0) {
+      char buf[128];
+      g_snprintf (buf, sizeof buf,
+          "pitch: %.0f %% of the voiced frames were tracker errors (octave "
+          "jumps), left out",
+          100.0 * dropped);
+      report (FineTuneProgress::Stage::kPreparing, 0.01, buf);
+    }
     /* New phonemes first: the ids depend on them. Whatever happens, the
      * model's own weights are put back at the end. */
     struct Restore {
@@ -1321,6 +1437,7 @@ VoiceFineTuner::run (
     std::vector<Impl::Batch> batches = im.make_batches (which);
     if (batches.empty ())
       throw ModelError ("no sentence could be aligned with its text");
+    im.anchor_batches (batches, st.speaker.detach ());
     std::vector<double> hist;
     const double limit = std::max (1.0, opt.time_limit_s);
     const auto t_run = Clock::now ();
@@ -1347,6 +1464,7 @@ VoiceFineTuner::run (
         batches = im.make_batches (which);
         if (batches.empty ())
           throw ModelError ("no sentence could be aligned with its text");
+        im.anchor_batches (batches, st.speaker.detach ());
         st.realigned = true;
       }
       std::vector<size_t> order (batches.size ());

@@ -97,7 +97,27 @@ def load_utterances(pairs, language, inventory, seconds=None, phonemizer=None):
         total += len(x) / 22050
         if seconds and total >= seconds:
             break
+    clean_speaker_f0([it["f0"] for it in items])
     return items, total
+
+
+def clean_speaker_f0(tracks, max_ratio=1.8):
+    """One speaker's frame F0 tracks (Hz, 0 = unvoiced), in place, without the tracker's octave and range-edge
+    errors: voiced frames further than max_ratio from the speaker's median F0 become unvoiced, and so do voiced
+    frames left alone. Returns how many were unvoiced. (C++: gst/voice/speech-alignment.cpp)"""
+    voiced = [f[f > 0] for f in tracks]
+    if not voiced or sum(len(v) for v in voiced) == 0:
+        return 0
+    median = float(torch.cat(voiced).median())
+    removed = 0
+    for f in tracks:
+        inside = (f >= median / max_ratio) & (f <= median * max_ratio)
+        prev = torch.cat([torch.zeros(1, dtype=torch.bool), inside[:-1]])
+        nxt = torch.cat([inside[1:], torch.zeros(1, dtype=torch.bool)])
+        keep = inside & (prev | nxt)
+        removed += int(((f > 0) & ~keep).sum())
+        f[~keep] = 0.0
+    return removed
 
 
 def band_bins(items):
@@ -252,7 +272,24 @@ def load_base(path, delta=None):
     return model.eval(), state
 
 
-def losses(model, speaker, items, idx, bins):
+ENVELOPE_COEFFICIENTS = 20  # cepstral coefficients of a log-mel counted as its envelope
+FINE_WEIGHT = 1.0  # weight of keeping the base model's own fine structure (harmonics)
+
+
+def envelope_lifter(n=80, keep=ENVELOPE_COEFFICIENTS):
+    """[n, n]: projection of a log-mel onto its first `keep` DCT-II (cepstral) coefficients along the mel axis."""
+    k = torch.arange(n, dtype=torch.float64)[:, None]
+    j = torch.arange(n, dtype=torch.float64)[None, :]
+    dct = torch.cos(math.pi / n * (j + 0.5) * k) * math.sqrt(2.0 / n)
+    dct[0] /= math.sqrt(2.0)
+    low = dct[:keep]
+    return (low.T @ low).float()
+
+
+def losses(model, speaker, items, idx, bins, base_model=None):
+    """Envelope L1 (in the recordings' bands) plus, with `base_model`, L1 of the fine structure against the
+    base model's for the same inputs; duration and pitch losses. As gst/voice/voice-finetune.cpp: small data
+    teaches a decoder to smear harmonics, so only the envelope is learned from the recordings."""
     B = len(idx)
     N = max(items[i]["ids"].shape[0] for i in idx)
     T = max(items[i]["mel"].shape[1] for i in idx)
@@ -276,8 +313,17 @@ def losses(model, speaker, items, idx, bins):
     pf0 = phoneme_f0(durs, lf0, voiced)
     spk = speaker.expand(B, -1)
     mel_pred, log_dur, f0_pred = model.forward_train(ids, id_mask, spk, durs, pf0, T, mel_mask)
-    w = mel_mask * bins.float()[None, :, None]
-    loss_mel = ((mel_pred - mel).abs() * w).sum() / w.sum()
+    lifter = envelope_lifter(mel_pred.shape[1])
+    in_band = bins.float()[None, :, None].expand_as(mel_pred)
+    target = mel * in_band + mel_pred.detach() * (1.0 - in_band)
+    env = lifter @ mel_pred
+    cells = mel_mask.sum() * mel_pred.shape[1]
+    loss_mel = ((env - lifter @ target).abs() * mel_mask).sum() / cells
+    if base_model is not None:
+        with torch.no_grad():
+            anchor = base_model.forward_train(ids, id_mask, spk.detach(), durs, pf0, T, mel_mask)[0]
+            anchor = anchor - lifter @ anchor
+        loss_mel = loss_mel + FINE_WEIGHT * (((mel_pred - env) - anchor).abs() * mel_mask).sum() / cells
     n_id = id_mask.sum()
     loss_dur = (((log_dur - torch.log1p(durs.float())) ** 2) * id_mask[:, 0]).sum() / n_id
     loss_f0 = (((f0_pred - pf0) ** 2) * id_mask[:, 0]).sum() / n_id
@@ -343,6 +389,7 @@ def finetune(items, card, base_path, rank=8, time_limit=480.0, max_steps=2000, l
              max_spread=1.0, progress=None, stop=None):
     torch.manual_seed(seed)
     model, base_state = load_base(base_path)
+    base_model = load_base(base_path)[0]
     zero_ids = {card["phonemes"].index(s) for s in card["fine_tune"]["zero_frame_phonemes"] if s in card["phonemes"]}
     bins = band_bins(items)
     loss0, start_voice, spk0 = choose_start_voice(model, card, items, zero_ids, bins)
@@ -367,7 +414,7 @@ def finetune(items, card, base_path, rank=8, time_limit=480.0, max_steps=2000, l
             frac = min(1.0, max(step / max_steps, (time.time() - t_start) / time_limit))
             for g, base_lr in zip(opt.param_groups, (lr, lr * 5)):
                 g["lr"] = base_lr * min(1.0, (step + 1) / 50) * (0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * frac)))
-            lm, ld, lf = losses(model, speaker, use, bidx, bins)
+            lm, ld, lf = losses(model, speaker, use, bidx, bins, base_model)
             loss = lm + 0.3 * ld + 0.1 * lf
             opt.zero_grad()
             loss.backward()
