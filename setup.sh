@@ -14,6 +14,7 @@ packages=(
   # build
   meson ninja-build pkg-config g++ clang libclang-rt-14-dev
   libglib2.0-dev libgstreamer1.0-dev libgstreamer-plugins-base1.0-dev libass-dev
+  libuchardet-dev  # legacy subtitle encodings: the charset detector
   libjson-glib-dev libtorch-dev libespeak-ng-dev espeak-ng-data
   libsoup-3.0-dev libsqlite3-dev  # the studio server
   # LibTorch's BLAS: the reference BLAS is ~40x slower on Linear layers

@@ -305,6 +305,10 @@ finish_file (GstSubCues *self)
   options.text.keep_annotations = settings.keep_annotations;
   options.text.split_dialogue = settings.split_dialogue;
 
+  /* An empty file never reached the chain function, where the name is
+   * usually asked for: every message names the file. */
+  if (priv->location.empty ())
+    remember_upstream_location (self);
   ganvoice::CueDocument doc =
       ganvoice::parse_cue_document (priv->input, options);
   priv->input.clear ();

@@ -14,6 +14,10 @@
 
 namespace ganvoice {
 
+/* Shorter than this, a cue is too short to say anything in: it is spoken
+ * with a warning. */
+constexpr int64_t kMinSpeakableNs = 100 * INT64_C (1000000);
+
 struct Cue {
   int64_t start_ns = 0;
   int64_t end_ns = 0;

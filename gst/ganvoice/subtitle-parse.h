@@ -72,4 +72,13 @@ GANVOICE_API ParsedSubtitles parse_ssa (
  * when @text is not a timestamp. */
 GANVOICE_API int64_t parse_timestamp (std::string_view text);
 
+/* An SSA/ASS time, H:MM:SS.ff, as libass and other players read it: 1 to 3
+ * fraction digits (".5", ".50", ".500" are all half a second) and ':' as
+ * well as '.' before them ("0:00:04:56"). -1 when @text is not a time. */
+GANVOICE_API int64_t parse_ssa_time (std::string_view text);
+
+/* The warning for a cue whose end is not after its start: zero length, or
+ * ending before it starts. */
+GANVOICE_API std::string cue_time_problem (int64_t start_ns, int64_t end_ns);
+
 } // namespace ganvoice

@@ -19,6 +19,32 @@ turn_weight (const std::string &text)
   return std::max<int64_t> (1, g_utf8_strlen (text.c_str (), text.size ()));
 }
 
+/* The "Language: xx" line of a WebVTT or SSA/ASS header, read from the raw
+ * bytes (ASCII in every encoding that matters here) to help detect the
+ * encoding. */
+std::string
+header_language (std::string_view bytes)
+{
+  std::string_view head = bytes.substr (0, 8192);
+  for (size_t pos = 0; pos < head.size ();) {
+    size_t nl = head.find ('\n', pos);
+    std::string_view line = head.substr (
+        pos, nl == std::string_view::npos ? head.size () - pos : nl - pos);
+    if (line.size () > 9 &&
+        g_ascii_strncasecmp (line.data (), "language:", 9) == 0) {
+      std::string code;
+      for (char c : line.substr (9))
+        if (g_ascii_isalnum (c) || c == '-' || c == '_')
+          code.push_back (c);
+      return code;
+    }
+    if (nl == std::string_view::npos)
+      break;
+    pos = nl + 1;
+  }
+  return "";
+}
+
 } // namespace
 
 std::vector<Cue>
@@ -80,7 +106,10 @@ CueDocument
 parse_cue_document (std::string_view bytes, const DocumentOptions &options)
 {
   CueDocument doc;
-  DecodedText decoded = decode_subtitle_text (bytes, options.legacy_encoding);
+  std::string hint =
+      options.language.empty () ? header_language (bytes) : options.language;
+  DecodedText decoded =
+      decode_subtitle_text (bytes, options.legacy_encoding, hint);
   doc.encoding = decoded.encoding;
   doc.warnings = std::move (decoded.warnings);
   if (!decoded.ok) {
@@ -99,6 +128,19 @@ parse_cue_document (std::string_view bytes, const DocumentOptions &options)
   doc.language = options.language.empty () ? parsed.language : options.language;
   doc.raw_cue_count = parsed.cues.size ();
   doc.cues = make_spoken_cues (parsed.cues, doc.language, options.text);
+  /* A cue too short to say anything in is spoken (squeezed, or late), but
+   * not without saying so. */
+  std::set<unsigned> spoken_lines;
+  for (const Cue &cue : doc.cues)
+    spoken_lines.insert (cue.line);
+  for (const RawCue &rc : parsed.cues) {
+    int64_t ms = (rc.end_ns - rc.start_ns) / 1000000;
+    if (rc.end_ns - rc.start_ns < kMinSpeakableNs &&
+        spoken_lines.count (rc.line))
+      doc.warnings.push_back ({ rc.line,
+          "the cue lasts only " + std::to_string (ms) +
+              " ms, too short to be spoken in its time; spoken anyway" });
+  }
   doc.ok = true;
   return doc;
 }

@@ -7,6 +7,7 @@
 
 #include <glib.h>
 
+#include <algorithm>
 #include <cstring>
 
 namespace ganvoice {
@@ -87,6 +88,56 @@ skip_override_block (std::string_view s, bool &drawing)
   return close + 1;
 }
 
+/* MicroDVD-style codes left in SubRip files by converters: {Y:i},
+ * {y:b,u}, {C:$0000ff}, {F:Arial}, {s:20}, {P:1}, {H:...}. Returns the
+ * length of the code at @s, or 0. */
+size_t
+microdvd_code_length (std::string_view s)
+{
+  if (s.size () < 4 || s[0] != '{' || s[2] != ':' ||
+      !strchr ("YyCcFfSsPpHh", s[1]))
+    return 0;
+  size_t close = s.find ('}');
+  size_t nl = s.find ('\n');
+  if (close == std::string_view::npos || close > nl || close > 64)
+    return 0;
+  return close + 1;
+}
+
+/* The tags of SubRip, WebVTT and the pango markup subparse makes; anything
+ * else between '<' and '>' is text ("2<3,5>1"). */
+bool
+is_known_tag (std::string_view name)
+{
+  static const char *const kTags[] = { "i", "b", "u", "s", "c", "v", "lang",
+    "ruby", "rt", "rp", "font", "br", "span", "em", "strong", "sub", "sup",
+    "small", "big", "tt", "strike", "del", "ins", "p", "div", "q" };
+  for (const char *tag : kTags)
+    if (name.size () == strlen (tag) && starts_with_nocase (name, tag))
+      return true;
+  return false;
+}
+
+/* Name of the tag in "<name.class attr>" or "</name>"; empty for a WebVTT
+ * timestamp "<00:01.000>". Sets @known when it is a tag to remove. */
+std::string_view
+tag_name (std::string_view tag, bool &known)
+{
+  std::string_view body = tag;
+  if (!body.empty () && body[0] == '/')
+    body = body.substr (1);
+  size_t end = 0;
+  while (end < body.size () && g_ascii_isalnum (body[end]))
+    end++;
+  std::string_view name = body.substr (0, end);
+  bool ends_well = end == body.size () || strchr (" \t./", body[end]);
+  if (!name.empty () && g_ascii_isdigit (name[0]))
+    known = tag[0] != '/' && parse_timestamp (tag) >= 0;
+  else
+    known = ends_well && is_known_tag (name);
+  return name;
+}
+
 /* Markup to plain lines: tags, override blocks and entities go; \N and
  * <br> break lines; WebVTT voices are remembered. */
 std::vector<PlainLine>
@@ -109,7 +160,17 @@ to_plain_lines (std::string_view markup, MarkupKind kind)
         continue;
       }
     }
-    if (kind == MarkupKind::Ass && c == '\\' && i + 1 < markup.size ()) {
+    if (c == '{') {
+      size_t len = microdvd_code_length (rest);
+      if (len) {
+        i += len;
+        continue;
+      }
+    }
+    /* \N and \h are ASS, but converters leave them in SubRip files too. */
+    if (c == '\\' && i + 1 < markup.size () &&
+        (kind == MarkupKind::Ass || markup[i + 1] == 'N' ||
+            markup[i + 1] == 'h')) {
       char next = markup[i + 1];
       if (next == 'N' || next == 'n') {
         lines.emplace_back ();
@@ -131,24 +192,35 @@ to_plain_lines (std::string_view markup, MarkupKind kind)
         (g_ascii_isalnum (markup[i + 1]) || markup[i + 1] == '/')) {
       size_t close = rest.find ('>');
       size_t nl = rest.find ('\n');
-      if (close != std::string_view::npos && close < nl) {
-        std::string_view tag = rest.substr (1, close - 1);
+      bool known = false;
+      std::string_view tag = close != std::string_view::npos && close < nl
+          ? rest.substr (1, close - 1)
+          : std::string_view ();
+      std::string_view name = tag.empty () ? tag : tag_name (tag, known);
+      if (known) {
         i += close + 1;
-        if (tag[0] == 'v' &&
-            (tag.size () == 1 || tag[1] == ' ' || tag[1] == '.' ||
-                tag[1] == '\t')) {
-          size_t space = tag.find_first_of (" \t");
-          std::string_view name =
-              space == std::string_view::npos ? "" : trim (tag.substr (space));
-          if (!lines.back ().text.empty () &&
-              !trim (lines.back ().text).empty ())
-            lines.emplace_back ();
-          lines.back ().voice = std::string (name);
-          lines.back ().has_voice = true;
-        } else if (tag == "rt") {
-          size_t end = markup.find ("</rt>", i);
-          i = end == std::string_view::npos ? markup.size () : end + 5;
-        } else if (tag == "br" || tag == "br/" || tag == "br /") {
+        bool opening = tag[0] != '/';
+        if (opening && name == "v") {
+          /* A voice span at the start of a line starts a turn; one in the
+           * middle of a sentence only styles it. */
+          if (trim (lines.back ().text).empty ()) {
+            size_t space = tag.find_first_of (" \t");
+            lines.back ().voice = space == std::string_view::npos
+                ? std::string ()
+                : std::string (trim (tag.substr (space)));
+            lines.back ().has_voice = true;
+          }
+        } else if (opening && (name == "rt" || name == "rp")) {
+          /* Ruby text (a reading aid) and its fallback parentheses: to the
+           * closing tag, or to the end of the ruby. */
+          std::string closing = "</" + std::string (name) + ">";
+          size_t end = markup.find (closing, i);
+          size_t ruby_end = markup.find ("</ruby>", i);
+          if (end == std::string_view::npos || ruby_end < end)
+            i = ruby_end == std::string_view::npos ? markup.size () : ruby_end;
+          else
+            i = end + closing.size ();
+        } else if (name == "br") {
           lines.emplace_back ();
         }
         continue;
@@ -165,6 +237,17 @@ to_plain_lines (std::string_view markup, MarkupKind kind)
     i++;
   }
   return lines;
+}
+
+/* Returns the length of a leading "--" (an interrupted or continued line,
+ * removed without starting a turn), or 0. */
+size_t
+double_dash_length (std::string_view s)
+{
+  size_t len = 0;
+  while (len < s.size () && s[len] == '-')
+    len++;
+  return len >= 2 ? len : 0;
 }
 
 /* Returns the length of a dialogue dash that starts @s, or 0. */
@@ -203,6 +286,21 @@ drop_annotations (std::string_view text)
     { "\u3010", "\u3011" }, { "\uFF3B", "\uFF3D" } };
   std::string out;
   out.reserve (text.size ());
+  /* What was dropped leaves a space, but none before punctuation. */
+  auto after_drop = [&] (size_t &i) {
+    size_t k = i;
+    while (k < text.size () && text[k] == ' ')
+      k++;
+    if (k < text.size () &&
+        (strchr (".,!?;:", text[k]) ||
+            starts_with (text.substr (k), "\u2026"))) {
+      while (!out.empty () && out.back () == ' ')
+        out.pop_back ();
+      i = k;
+    } else {
+      out.push_back (' ');
+    }
+  };
   for (size_t i = 0; i < text.size ();) {
     std::string_view rest = text.substr (i);
     if (is_music_note (rest)) {
@@ -211,18 +309,33 @@ drop_annotations (std::string_view text)
       while (j < text.size () && !is_music_note (text.substr (j)))
         j++;
       i = j < text.size () ? j + 3 : text.size ();
-      out.push_back (' ');
+      after_drop (i);
       continue;
     }
     bool dropped = false;
     for (const auto &pair : kPairs) {
       if (!starts_with (rest, pair.open))
         continue;
-      size_t close = rest.find (pair.close, strlen (pair.open));
-      if (close == std::string_view::npos)
+      /* To the matching close: "(negative \pos())" is one annotation. */
+      size_t open_len = strlen (pair.open), close_len = strlen (pair.close);
+      size_t depth = 1, k = open_len;
+      /* An annotation is short: this bounds the work on hostile input. */
+      size_t limit = std::min<size_t> (rest.size (), 400);
+      while (k < limit && depth > 0) {
+        if (starts_with (rest.substr (k), pair.close)) {
+          depth--;
+          k += close_len;
+        } else if (starts_with (rest.substr (k), pair.open)) {
+          depth++;
+          k += open_len;
+        } else {
+          k++;
+        }
+      }
+      if (depth > 0)
         break;
-      i += close + strlen (pair.close);
-      out.push_back (' ');
+      i += k;
+      after_drop (i);
       dropped = true;
       break;
     }
@@ -306,6 +419,64 @@ take_name_prefix (std::string &text)
   return name;
 }
 
+/* "[Alba] Hi": a speaker label in brackets (Netflix style), a name in
+ * title case of at most three words, followed by what is said. Sound
+ * descriptions ("[door creaks]", "[MUSIC]", "[Laughs]") are not names.
+ * Returns the label and removes it from @text. */
+std::string
+take_bracket_label (std::string &text)
+{
+  static const char *const kSounds[] = { "laughs", "laughing", "laughter",
+    "sighs", "music", "applause", "cheering", "cheers", "chuckles", "gasps",
+    "groans", "screams", "screaming", "crying", "cries", "sobs", "sobbing",
+    "coughs", "sniffs", "grunts", "panting", "whispers", "whispering",
+    "shouting", "shouts", "yells", "silence", "thunder", "explosion", "gunshot",
+    "gunshots", "footsteps", "knocking", "ringing", "beeping", "static",
+    "continues", "inaudible", "indistinct", "echoing", "humming", "singing",
+    "narrator", "sound", "noise", "chatter", "chattering" };
+  if (text.empty () || text[0] != '[')
+    return {};
+  size_t close = text.find (']');
+  if (close == std::string::npos || close < 2 || close > 40)
+    return {};
+  std::string_view label = trim (std::string_view (text).substr (1, close - 1));
+  if (label.empty () ||
+      !has_speakable_char (std::string_view (text).substr (close + 1)))
+    return {};
+  bool is_name = true, word_start = true, has_lower = false;
+  unsigned words = 1;
+  walk_utf8 (label, [&] (gunichar c, std::string_view) {
+    if (c == ' ') {
+      words++;
+      word_start = true;
+    } else if (word_start) {
+      is_name = g_unichar_isupper (c) || g_unichar_istitle (c);
+      word_start = false;
+    } else if (g_unichar_islower (c)) {
+      has_lower = true;
+    } else if (!g_unichar_isalpha (c) && c != '\'' && c != '-' && c != '.') {
+      is_name = false;
+    }
+    return is_name;
+  });
+  if (!is_name || !has_lower || words > 3)
+    return {};
+  for (const char *sound : kSounds) {
+    for (size_t w = 0; w < label.size ();) {
+      size_t e = label.find (' ', w);
+      if (e == std::string_view::npos)
+        e = label.size ();
+      std::string_view word = label.substr (w, e - w);
+      if (word.size () == strlen (sound) && starts_with_nocase (word, sound))
+        return {};
+      w = e + 1;
+    }
+  }
+  std::string name (label);
+  text.erase (0, close + 1);
+  return name;
+}
+
 } // namespace
 
 std::vector<Turn>
@@ -331,6 +502,8 @@ speakable_turns (std::string_view markup, MarkupKind kind,
     }
     if (dash > 0)
       text = text.substr (dash);
+    else
+      text = text.substr (double_dash_length (text));
     if (!raw.back ().text.empty ())
       raw.back ().text.push_back (' ');
     raw.back ().text.append (text);
@@ -338,11 +511,14 @@ speakable_turns (std::string_view markup, MarkupKind kind,
 
   std::vector<Turn> turns;
   for (size_t t = 0; t < raw.size (); t++) {
-    std::string text =
-        options.keep_annotations ? raw[t].text : drop_annotations (raw[t].text);
-    text = collapse_space (text);
+    std::string text = collapse_space (raw[t].text);
     Turn turn;
-    turn.speaker = take_name_prefix (text);
+    turn.speaker = take_bracket_label (text);
+    if (!options.keep_annotations)
+      text = drop_annotations (text);
+    text = collapse_space (text);
+    if (turn.speaker.empty ())
+      turn.speaker = take_name_prefix (text);
     if (turn.speaker.empty () && raw[t].has_voice)
       turn.speaker = raw[t].voice;
     if (turn.speaker.empty () && t == 0)

@@ -3,7 +3,9 @@
 #include <ganvoice/subtitle-encoding.h>
 
 #include <glib.h>
+#include <uchardet.h>
 
+#include <algorithm>
 #include <cstring>
 
 namespace ganvoice {
@@ -183,11 +185,129 @@ line_of_offset (std::string_view bytes, size_t offset)
   return line;
 }
 
+/* The legacy encodings in use for a language, most common first. */
+const std::vector<std::string> &
+encodings_of_language (const std::string &language)
+{
+  static const std::vector<std::string> kNone;
+  static const struct {
+    const char *languages;
+    std::vector<std::string> encodings;
+  } kTable[] = {
+    { " ru be bg mk uk ",
+        { "WINDOWS-1251", "KOI8-R", "KOI8-U", "ISO-8859-5" } },
+    { " pl cs sk hu sl hr bs ro sr sq ", { "WINDOWS-1250", "ISO-8859-2" } },
+    { " el ", { "WINDOWS-1253", "ISO-8859-7" } },
+    { " tr az ", { "WINDOWS-1254", "ISO-8859-9" } },
+    { " he yi ", { "WINDOWS-1255", "ISO-8859-8" } },
+    { " ar fa ur ", { "WINDOWS-1256", "ISO-8859-6" } },
+    { " lt lv et ", { "WINDOWS-1257", "ISO-8859-13" } },
+    { " vi ", { "WINDOWS-1258" } },
+    { " th ", { "CP874" } },
+    { " ko ", { "CP949" } },
+    { " ja ", { "CP932", "EUC-JP" } },
+    { " zh ", { "GB18030", "BIG5" } },
+    { " en fr de es it pt nl sv da no nb nn fi is ca eu gl ga af ms id sw ",
+        { "WINDOWS-1252", "ISO-8859-15" } },
+  };
+  /* "pt-BR", "sr_Latn", "zho": the first two letters of the tag. */
+  std::string code;
+  for (char c : language) {
+    if (!g_ascii_isalpha (c) || code.size () == 2)
+      break;
+    code.push_back (g_ascii_tolower (c));
+  }
+  if (code.size () != 2)
+    return kNone;
+  std::string key = " " + code + " ";
+  for (const auto &row : kTable)
+    if (strstr (row.languages, key.c_str ()))
+      return row.encodings;
+  return kNone;
+}
+
+bool
+starts_with_text (const std::string &s, const char *prefix)
+{
+  return s.compare (0, strlen (prefix), prefix) == 0;
+}
+
+/* uchardet's names to the iconv names of the supersets that files labelled
+ * so really use (Korean files are CP949, Japanese ones CP932). */
+std::string
+iconv_name (std::string name)
+{
+  for (char &c : name)
+    c = g_ascii_toupper (c);
+  if (name == "EUC-KR" || name == "UHC" || name == "CP949")
+    return "CP949";
+  if (name == "SHIFT_JIS" || name == "SJIS" || name == "CP932")
+    return "CP932";
+  if (name == "GB2312" || name == "GBK" || name == "GB18030" ||
+      name == "HZ-GB-2312")
+    return "GB18030";
+  /* Western text: short files fool detectors into rarer Latin sets. */
+  if (name == "ISO-8859-1" || name == "ISO-8859-3" || name == "ISO-8859-4" ||
+      name == "ISO-8859-10" || name == "ISO-8859-13" || name == "ISO-8859-15" ||
+      name == "ISO-8859-16" || starts_with_text (name, "MAC-") ||
+      name == "WINDOWS-1252")
+    return "WINDOWS-1252";
+  /* The Windows code pages are the supersets in use. */
+  if (name == "ISO-8859-7")
+    return "WINDOWS-1253";
+  if (name == "ISO-8859-8")
+    return "WINDOWS-1255";
+  if (name == "ISO-8859-9")
+    return "WINDOWS-1254";
+  return name;
+}
+
+bool
+decodes_cleanly (std::string_view bytes, const std::string &encoding)
+{
+  gsize read = 0, written = 0;
+  gchar *utf8 = g_convert (bytes.data (), bytes.size (), "UTF-8",
+      encoding.c_str (), &read, &written, nullptr);
+  g_free (utf8);
+  return utf8 != nullptr;
+}
+
 } // namespace
 
+std::string
+detect_legacy_encoding (std::string_view bytes, const std::string &language)
+{
+  std::string detected;
+  uchardet_t detector = uchardet_new ();
+  if (detector) {
+    if (uchardet_handle_data (detector, bytes.data (), bytes.size ()) == 0) {
+      uchardet_data_end (detector);
+      const char *charset = uchardet_get_charset (detector);
+      if (charset && *charset && g_ascii_strcasecmp (charset, "ASCII") != 0 &&
+          g_ascii_strncasecmp (charset, "UTF-", 4) != 0)
+        detected = iconv_name (charset);
+    }
+    uchardet_delete (detector);
+  }
+  /* The language, when known, says which encodings are plausible: a
+   * detection outside them (short files fool detectors) gives way to the
+   * language's own first one that reads the file. */
+  const std::vector<std::string> &plausible = encodings_of_language (language);
+  if (!plausible.empty () &&
+      std::find (plausible.begin (), plausible.end (), detected) ==
+          plausible.end ()) {
+    for (const std::string &encoding : plausible)
+      if (decodes_cleanly (bytes, encoding))
+        return encoding;
+  }
+  if (!detected.empty () && decodes_cleanly (bytes, detected))
+    return detected;
+  return "";
+}
+
 DecodedText
-decode_subtitle_text (
-    std::string_view bytes, const std::string &legacy_encoding)
+decode_subtitle_text (std::string_view bytes,
+    const std::string &legacy_encoding, const std::string &language)
 {
   DecodedText result;
   auto starts_with = [&] (const char *bom, size_t len) {
@@ -231,7 +351,12 @@ decode_subtitle_text (
     return result;
   }
 
-  result.encoding = legacy_encoding.empty () ? "WINDOWS-1252" : legacy_encoding;
+  std::string detected;
+  if (legacy_encoding.empty ())
+    detected = detect_legacy_encoding (bytes, language);
+  result.encoding = !legacy_encoding.empty () ? legacy_encoding
+      : !detected.empty ()                    ? detected
+                                              : "WINDOWS-1252";
   gsize read = 0, written = 0;
   GError *err = nullptr;
   gchar *utf8 = g_convert_with_fallback (bytes.data (), bytes.size (), "UTF-8",
@@ -256,7 +381,9 @@ decode_subtitle_text (
   if (legacy_encoding.empty ())
     result.warnings.push_back ({ 0,
         "the file is not UTF-8; read it as " + result.encoding +
-            " (set the encoding property to choose another)" });
+            (detected.empty () ? " (no encoding could be detected;"
+                               : " (detected;") +
+            " set the encoding property to choose another)" });
   append_normalized (result.text, std::string_view (utf8, written));
   g_free (utf8);
   result.ok = true;

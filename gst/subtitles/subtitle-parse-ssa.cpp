@@ -2,11 +2,13 @@
  * SPDX-License-Identifier: LGPL-2.1-or-later */
 #include "subtitles/subtitle-lines.h"
 
+#include <ganvoice/cue-text.h>
 #include <ganvoice/subtitle-parse.h>
 
 #include <ass/ass.h>
 #include <glib.h>
 
+#include <algorithm>
 #include <cstdarg>
 #include <cstdio>
 #include <memory>
@@ -116,6 +118,87 @@ is_sign_or_effect (const ASS_Event &event, std::string_view style)
   return false;
 }
 
+/* The comma-separated fields after "Dialogue:", the last one (the text)
+ * taking the rest of the line. */
+std::vector<std::string_view>
+split_fields (std::string_view line, size_t n_fields)
+{
+  std::vector<std::string_view> fields;
+  size_t colon = line.find (':');
+  std::string_view rest = colon == std::string_view::npos
+      ? std::string_view ()
+      : line.substr (colon + 1);
+  while (fields.size () + 1 < n_fields) {
+    size_t comma = rest.find (',');
+    if (comma == std::string_view::npos)
+      break;
+    fields.push_back (trim (rest.substr (0, comma)));
+    rest = rest.substr (comma + 1);
+  }
+  fields.push_back (rest);
+  return fields;
+}
+
+/* The times of an event as written on its line, read by parse_ssa_time():
+ * libass reads "0:00:03.766" as 3 s + 766 cs and "Invalid" as 0. */
+struct EventTimes {
+  bool known = false; /* false: take libass's */
+  int64_t start_ns = -1, end_ns = -1;
+  std::string start_text, end_text;
+};
+
+/* Frame-by-frame typesetting: a sign drawn as a run of events of one or two
+ * frames each, all with the same text. */
+constexpr int64_t kFrameEventNs = 100 * G_GINT64_CONSTANT (1000000);
+/* Events of a run follow each other within this gap. */
+constexpr int64_t kRunGapNs = 50 * G_GINT64_CONSTANT (1000000);
+
+std::string
+clean_text_of (const RawCue &cue)
+{
+  std::string text;
+  for (const Turn &turn :
+      speakable_turns (cue.markup, cue.kind, "", TextOptions ()))
+    text += turn.text + "\n";
+  return text;
+}
+
+/* Drops the cues that belong to runs of two or more frame-length events
+ * with the same text. */
+void
+drop_frame_runs (std::vector<RawCue> &cues)
+{
+  std::vector<std::pair<std::string, size_t> > shorts;
+  for (size_t i = 0; i < cues.size (); i++)
+    if (cues[i].end_ns - cues[i].start_ns <= kFrameEventNs)
+      shorts.emplace_back (clean_text_of (cues[i]), i);
+  std::stable_sort (
+      shorts.begin (), shorts.end (), [&] (const auto &a, const auto &b) {
+        if (a.first != b.first)
+          return a.first < b.first;
+        return cues[a.second].start_ns < cues[b.second].start_ns;
+      });
+  std::vector<bool> drop (cues.size (), false);
+  for (size_t r = 0; r < shorts.size ();) {
+    size_t e = r + 1;
+    int64_t run_end = cues[shorts[r].second].end_ns;
+    while (e < shorts.size () && shorts[e].first == shorts[r].first &&
+        cues[shorts[e].second].start_ns <= run_end + kRunGapNs) {
+      run_end = std::max (run_end, cues[shorts[e].second].end_ns);
+      e++;
+    }
+    if (e - r >= 2)
+      for (size_t k = r; k < e; k++)
+        drop[shorts[k].second] = true;
+    r = e;
+  }
+  size_t kept = 0;
+  for (size_t i = 0; i < cues.size (); i++)
+    if (!drop[i] && kept++ != i)
+      cues[kept - 1] = std::move (cues[i]);
+  cues.resize (kept);
+}
+
 } // namespace
 
 ParsedSubtitles
@@ -144,6 +227,9 @@ parse_ssa (std::string_view text, const ParseOptions &options)
    * can be tied to its line. */
   Lines lines = split_lines (text);
   std::vector<unsigned> event_lines;
+  std::vector<EventTimes> event_times;
+  /* Where Start and End are among the Format line's fields. */
+  size_t n_fields = 10, start_field = 1, end_field = 2;
   bool in_events = false;
   bool saw_section = false;
   unsigned events_line = 0;
@@ -161,10 +247,35 @@ parse_ssa (std::string_view text, const ParseOptions &options)
     chunk.assign (line.text);
     chunk.push_back ('\n');
     ass_process_data (track.get (), chunk.data (), (int) chunk.size ());
-    for (int e = before; e < track->n_events; e++)
-      event_lines.push_back (line.number);
-
     bool is_dialogue = in_events && starts_with_nocase (content, "dialogue:");
+    if (in_events && starts_with_nocase (content, "format:")) {
+      std::vector<std::string_view> names = split_fields (content, 64);
+      for (size_t f = 0; f < names.size (); f++) {
+        std::string_view name = trim (names[f]);
+        if (starts_with_nocase (name, "start") && name.size () == 5)
+          start_field = f;
+        else if (starts_with_nocase (name, "end") && name.size () == 3)
+          end_field = f;
+      }
+      n_fields = names.size ();
+    }
+    EventTimes times;
+    if (is_dialogue) {
+      std::vector<std::string_view> fields = split_fields (content, n_fields);
+      if (fields.size () > std::max (start_field, end_field) &&
+          fields.size () == n_fields) {
+        times.known = true;
+        times.start_text = std::string (trim (fields[start_field]));
+        times.end_text = std::string (trim (fields[end_field]));
+        times.start_ns = parse_ssa_time (times.start_text);
+        times.end_ns = parse_ssa_time (times.end_text);
+      }
+    }
+    for (int e = before; e < track->n_events; e++) {
+      event_lines.push_back (line.number);
+      event_times.push_back (times);
+    }
+
     if (is_dialogue && track->n_events == before) {
       std::string why = sink.messages.empty () ? std::string ("libass "
                                                               "rejected it")
@@ -194,19 +305,37 @@ parse_ssa (std::string_view text, const ParseOptions &options)
       style = track->styles[event.Style].Name;
     if (!options.keep_signs && is_sign_or_effect (event, style))
       continue;
-    if (event.Duration <= 0) {
-      out.warnings.push_back (
-          { line, "cue ends before it starts; cue skipped" });
-      continue;
+    int64_t start_ns, end_ns;
+    const EventTimes *times =
+        e < (int) event_times.size () && event_times[e].known ? &event_times[e]
+                                                              : nullptr;
+    if (times) {
+      if (times->start_ns < 0 || times->end_ns < 0) {
+        bool bad_start = times->start_ns < 0;
+        out.warnings.push_back ({ line,
+            std::string (bad_start ? "the start" : "the end") + " '" +
+                (bad_start ? times->start_text : times->end_text) +
+                "' is not a time H:MM:SS.cc; cue skipped" });
+        continue;
+      }
+      start_ns = times->start_ns;
+      end_ns = times->end_ns;
+    } else {
+      if (event.Start < 0 ||
+          event.Start / 1000 + event.Duration / 1000 > kMaxTimestampSeconds) {
+        out.warnings.push_back ({ line, "malformed timestamp; cue skipped" });
+        continue;
+      }
+      start_ns = event.Start * G_GINT64_CONSTANT (1000000);
+      end_ns = (event.Start + event.Duration) * G_GINT64_CONSTANT (1000000);
     }
-    if (event.Start < 0 ||
-        event.Start / 1000 + event.Duration / 1000 > kMaxTimestampSeconds) {
-      out.warnings.push_back ({ line, "malformed timestamp; cue skipped" });
+    if (end_ns <= start_ns) {
+      out.warnings.push_back ({ line, cue_time_problem (start_ns, end_ns) });
       continue;
     }
     RawCue cue;
-    cue.start_ns = event.Start * G_GINT64_CONSTANT (1000000);
-    cue.end_ns = (event.Start + event.Duration) * G_GINT64_CONSTANT (1000000);
+    cue.start_ns = start_ns;
+    cue.end_ns = end_ns;
     cue.markup = event.Text ? event.Text : "";
     cue.kind = MarkupKind::Ass;
     cue.speaker = event.Name ? event.Name : "";
@@ -214,6 +343,8 @@ parse_ssa (std::string_view text, const ParseOptions &options)
     cue.line = line;
     out.cues.push_back (std::move (cue));
   }
+  if (!options.keep_signs)
+    drop_frame_runs (out.cues);
   fail_if_nothing_recovered (out);
   return out;
 }

@@ -82,7 +82,7 @@ add_cue (ParsedSubtitles &out, unsigned line, int64_t start, int64_t end,
     return;
   }
   if (end <= start) {
-    out.warnings.push_back ({ line, "cue ends before it starts; cue skipped" });
+    out.warnings.push_back ({ line, cue_time_problem (start, end) });
     return;
   }
   RawCue cue;
@@ -95,6 +95,14 @@ add_cue (ParsedSubtitles &out, unsigned line, int64_t start, int64_t end,
 }
 
 } // namespace
+
+std::string
+cue_time_problem (int64_t start_ns, int64_t end_ns)
+{
+  if (end_ns == start_ns)
+    return "cue has zero length (it ends when it starts); cue skipped";
+  return "cue ends before it starts; cue skipped";
+}
 
 int64_t
 parse_timestamp (std::string_view text)
@@ -151,6 +159,28 @@ parse_timestamp (std::string_view text)
   if (total_seconds > kMaxTimestampSeconds)
     return -1;
   return total_seconds * G_GINT64_CONSTANT (1000000000) + fraction_ns;
+}
+
+int64_t
+parse_ssa_time (std::string_view text)
+{
+  text = trim (text);
+  size_t colons = 0, last_colon = 0;
+  for (size_t i = 0; i < text.size (); i++) {
+    if (text[i] == ':') {
+      colons++;
+      last_colon = i;
+    }
+  }
+  if (colons < 2 || colons > 3)
+    return -1;
+  std::string time (text);
+  if (colons == 3)
+    time[last_colon] = '.'; /* "0:00:04:56" */
+  size_t dot = time.find_first_of (".,");
+  if (dot != std::string::npos && time.size () - dot - 1 > 3)
+    return -1;
+  return parse_timestamp (time);
 }
 
 const char *
@@ -210,8 +240,11 @@ parse_subrip (std::string_view text)
     }
     if (!srt_cue_starts_at (lines, i)) {
       out.warnings.push_back ({ lines[i].number,
-          "expected a cue number or a timing line 'start --> end'; "
-          "skipped up to the next blank line" });
+          is_digits (trim (lines[i].text))
+              ? "a cue number with no timing line 'start --> end' under it; "
+                "block skipped"
+              : "text with no cue number or timing line 'start --> end' "
+                "before it; skipped up to the next blank line" });
       while (i < n && !trim (lines[i].text).empty ())
         i++;
       continue;
@@ -222,23 +255,14 @@ parse_subrip (std::string_view text)
     int64_t start, end;
     split_timing (trim (lines[i].text), start, end);
     i++;
-    /* Text runs to a blank line that is followed by the next cue (or the
-     * end), or straight into the next cue when a blank line is missing. */
+    /* Text runs to a blank line, or straight into the next cue when a
+     * blank line is missing. A block after the blank line that is not a
+     * cue (a cue number with no timing line, a dangling number at the end,
+     * text without times) is reported and skipped by the loop above, never
+     * merged into this cue. */
     size_t text_start = i, text_end = i;
-    while (i < n) {
-      if (trim (lines[i].text).empty ()) {
-        size_t next = i;
-        while (next < n && trim (lines[next].text).empty ())
-          next++;
-        if (next == n || srt_cue_starts_at (lines, next)) {
-          i = next;
-          break;
-        }
-        i = next;
-        continue;
-      }
-      if (srt_cue_starts_at (lines, i))
-        break;
+    while (i < n && !trim (lines[i].text).empty () &&
+        !srt_cue_starts_at (lines, i)) {
       i++;
       text_end = i;
     }
@@ -314,10 +338,19 @@ parse_webvtt (std::string_view text)
         continue;
       }
     }
-    int64_t start, end;
-    split_timing (trim (lines[timing].text), start, end);
-    add_cue (out, lines[timing].number, start, end,
-        join_lines (lines, timing + 1, block_end));
+    /* A timing line inside the text starts the next cue, though no blank
+     * line came before it (YouTube's automatic captions). */
+    while (timing < block_end) {
+      size_t text_end = timing + 1;
+      while (
+          text_end < block_end && !is_timing_line (trim (lines[text_end].text)))
+        text_end++;
+      int64_t start, end;
+      split_timing (trim (lines[timing].text), start, end);
+      add_cue (out, lines[timing].number, start, end,
+          join_lines (lines, timing + 1, text_end));
+      timing = text_end;
+    }
   }
   fail_if_nothing_recovered (out);
   return out;

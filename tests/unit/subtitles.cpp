@@ -189,15 +189,18 @@ GST_START_TEST (test_subrip)
                     "00:00:07,000 --> 00:00:08,000\n"
                     "Cue without a number\n");
   fail_unless (p.ok);
-  fail_unless_equals_int (p.warnings.size (), 0);
+  /* Text after a blank line with no times of its own is not merged into
+   * the cue above: it is skipped with a warning on its line. */
+  fail_unless_equals_int (p.warnings.size (), 1);
+  fail_unless_equals_int (p.warnings[0].line, 14);
   fail_unless_equals_int (p.cues.size (), 4);
   fail_unless_equals_int64 (p.cues[0].start_ns, 1000 * MS);
   fail_unless_equals_int64 (p.cues[0].end_ns, 2500 * MS);
   fail_unless_equals_string (p.cues[0].markup.c_str (), "Hello\nworld");
   fail_unless_equals_int (p.cues[0].line, 2);
   fail_unless_equals_string (p.cues[1].markup.c_str (), "Position cue");
-  fail_unless_equals_string (p.cues[2].markup.c_str (),
-      "No blank line before me\n\n\nA blank line inside a cue");
+  fail_unless_equals_string (
+      p.cues[2].markup.c_str (), "No blank line before me");
   fail_unless_equals_int64 (p.cues[3].start_ns, 7000 * MS);
   fail_unless_equals_int (p.cues[3].line, 16);
 }
@@ -228,7 +231,8 @@ GST_START_TEST (test_subrip_malformed)
   fail_unless_equals_string (p.cues[0].markup.c_str (), "Good");
   fail_unless_equals_int (p.warnings.size (), 3);
   fail_unless_equals_int (p.warnings[0].line, 1);
-  fail_unless (p.warnings[0].message.find ("expected") != std::string::npos);
+  fail_unless (p.warnings[0].message.find ("no cue number or timing line") !=
+      std::string::npos);
   fail_unless_equals_int (p.warnings[1].line, 9);
   fail_unless (p.warnings[1].message.find ("timestamp") != std::string::npos);
   fail_unless_equals_int (p.warnings[2].line, 13);
@@ -399,8 +403,9 @@ GST_START_TEST (test_speakable_turns)
     { "-Hi.\n-JOE: Hello.", MarkupKind::Html, "", false, true,
         "Hi. | JOE> Hello." },
     { "- Only one turn", MarkupKind::Html, "", false, true, "Only one turn" },
+    /* A leading "--" goes like a dash, without starting a turn. */
     { "-- not a turn\n-- either", MarkupKind::Html, "", false, true,
-        "-- not a turn -- either" },
+        "not a turn either" },
     { "<v Bob>Hi!\n<v.loud Ann>Hey!", MarkupKind::Html, "", false, true,
         "Bob> Hi! | Ann> Hey!" },
     { "<ruby>\xE6\xBC\xA2<rt>kan</rt></ruby>", MarkupKind::Html, "", false,
@@ -528,6 +533,239 @@ GST_START_TEST (test_hostile_input_is_bounded)
 }
 GST_END_TEST;
 
+/* Issue 19: times written as other players read them. */
+GST_START_TEST (test_ssa_times)
+{
+  static const struct {
+    const char *text;
+    int64_t ns;
+  } cases[] = {
+    { "0:00:03.766", 3766 * MS },
+    { "0:00:03.76", 3760 * MS },
+    { "0:00:03.7", 3700 * MS },
+    { "0:00:03", 3000 * MS },
+    { "0:00:04:56", 4560 * MS },
+    { "1:02:03.04", 3723040 * MS },
+    { "Invalid", -1 },
+    { "", -1 },
+    { "0:03.76", -1 },
+    { "0:00:03.7666", -1 },
+    { "0:00:4:5:6", -1 },
+  };
+  for (const auto &c : cases)
+    fail_unless (parse_ssa_time (c.text) == c.ns, "'%s': %" G_GINT64_FORMAT,
+        c.text, parse_ssa_time (c.text));
+
+  std::string text = std::string (kAssHeader) +
+      /* line 12 */
+      "Dialogue: 0,0:00:01.500,0:00:03.766,Default,,0,0,0,,Three digits\n"
+      "Dialogue: 0,0:00:04:00,0:00:04:56,Default,,0,0,0,,Colon\n"
+      "Dialogue: 0,Invalid,0:00:06.00,Default,,0,0,0,,Not a start\n"
+      "Dialogue: 0,0:00:07.00,0:00:07.00,Default,,0,0,0,,Zero length\n"
+      "Dialogue: 0,0:00:09.00,0:00:08.00,Default,,0,0,0,,Backwards\n";
+  ParsedSubtitles p = parse_ssa (text);
+  fail_unless (p.ok);
+  fail_unless_equals_int (p.cues.size (), 2);
+  fail_unless_equals_int64 (p.cues[0].start_ns, 1500 * MS);
+  fail_unless_equals_int64 (p.cues[0].end_ns, 3766 * MS);
+  fail_unless_equals_int64 (p.cues[1].start_ns, 4000 * MS);
+  fail_unless_equals_int64 (p.cues[1].end_ns, 4560 * MS);
+  fail_unless_equals_int (p.warnings.size (), 3);
+  fail_unless_equals_int (p.warnings[0].line, 14);
+  fail_unless (p.warnings[0].message.find ("'Invalid' is not a time") !=
+          std::string::npos,
+      "%s", p.warnings[0].message.c_str ());
+  fail_unless_equals_int (p.warnings[1].line, 15);
+  fail_unless (p.warnings[1].message.find ("zero length") != std::string::npos,
+      "%s", p.warnings[1].message.c_str ());
+  fail_unless_equals_int (p.warnings[2].line, 16);
+  fail_unless (p.warnings[2].message.find ("ends before it starts") !=
+      std::string::npos);
+
+  /* SubRip's zero-length cues get the true reason too. */
+  ParsedSubtitles srt = parse_subrip ("1\n00:00:01,000 --> 00:00:01,000\nx\n");
+  fail_unless_equals_int (srt.warnings.size (), 1);
+  fail_unless (
+      srt.warnings[0].message.find ("zero length") != std::string::npos);
+}
+GST_END_TEST;
+
+/* Issue 19: blocks that are not cues are skipped, never spoken. */
+GST_START_TEST (test_orphan_blocks)
+{
+  ParsedSubtitles srt = parse_subrip ("1\n00:00:01,000 --> 00:00:02,000\n"
+                                      "This is the first subtitle.\n"
+                                      "\n"
+                                      "2\n"
+                                      "This is the second, with no times.\n"
+                                      "\n"
+                                      "3\n00:00:05,000 --> 00:00:06,000\n"
+                                      "Third.\n"
+                                      "\n"
+                                      "4\n");
+  fail_unless (srt.ok);
+  fail_unless_equals_int (srt.cues.size (), 2);
+  fail_unless_equals_string (
+      srt.cues[0].markup.c_str (), "This is the first subtitle.");
+  fail_unless_equals_string (srt.cues[1].markup.c_str (), "Third.");
+  fail_unless_equals_int (srt.warnings.size (), 2);
+  fail_unless_equals_int (srt.warnings[0].line, 5);
+  fail_unless (
+      srt.warnings[0].message.find ("no timing line") != std::string::npos);
+  fail_unless_equals_int (srt.warnings[1].line, 12);
+
+  /* WebVTT: a timing line right under text starts the next cue. */
+  ParsedSubtitles vtt =
+      parse_webvtt ("WEBVTT\n\n"
+                    "00:05:02.000 --> 00:05:04.080 align:start position:0%\n"
+                    "words here\n"
+                    "00:05:04.080 --> 00:05:05.069 align:start position:0%\n"
+                    "more words\n");
+  fail_unless (vtt.ok);
+  fail_unless_equals_int (vtt.cues.size (), 2);
+  fail_unless_equals_string (vtt.cues[0].markup.c_str (), "words here");
+  fail_unless_equals_string (vtt.cues[1].markup.c_str (), "more words");
+  fail_unless_equals_int (vtt.cues[1].line, 5);
+}
+GST_END_TEST;
+
+/* Issue 19: only real tags go; what looks like markup but is not stays. */
+GST_START_TEST (test_markup_leftovers)
+{
+  static const struct {
+    const char *markup;
+    MarkupKind kind;
+    const char *turns;
+  } cases[] = {
+    { "2<3,5>1,4<6", MarkupKind::Html, "2<3,5>1,4<6" },
+    { "<I>Loud</I> and <font color=\"red\">red</font>", MarkupKind::Html,
+        "Loud and red" },
+    { "a <b>bold</b> <x-y> tag", MarkupKind::Html, "a bold <x-y> tag" },
+    { "{Y:i}Italic in MicroDVD style", MarkupKind::Html,
+        "Italic in MicroDVD style" },
+    { "{y:b}{C:$0000ff}Blue", MarkupKind::Html, "Blue" },
+    { "Hard\\hspace\\Nnew line", MarkupKind::Html, "Hard space new line" },
+    { "Text (negative \\pos()) after", MarkupKind::Ass, "Text after" },
+    { "Line in {\\c&H0000FF&}RED{\\c} [beep].", MarkupKind::Ass,
+        "Line in RED." },
+    { "<ruby>\xE6\xBC\xA2<rt>kan</rt></ruby>", MarkupKind::Html,
+        "\xE6\xBC\xA2" },
+    { "<ruby>\xE6\xBC\xA2<rt.small>kan</rt></ruby>", MarkupKind::Html,
+        "\xE6\xBC\xA2" },
+    { "<ruby>\xE6\xBC\xA2<rp>(</rp><rt lang=\"ja\">kan</rt><rp>)</rp></ruby>",
+        MarkupKind::Html, "\xE6\xBC\xA2" },
+    { "<ruby>\xE6\xBC\xA2<rt>kan</ruby> ji", MarkupKind::Html,
+        "\xE6\xBC\xA2 ji" },
+    { "<v.loud Esme>This</v> shouldn't be bold. <v Esme>This</v> should be "
+      "bold.",
+        MarkupKind::Html,
+        "Esme> This shouldn't be bold. This should be bold." },
+    { "<v A>Hi there.\n<v B>Hello.", MarkupKind::Html,
+        "A> Hi there. | B> Hello." },
+    { "<i>Laughter</i> Right.", MarkupKind::Html, "Laughter Right." },
+    { "Come in (door creaks) .", MarkupKind::Html, "Come in." },
+    { "Well \xE2\x99\xAA la la \xE2\x99\xAA!", MarkupKind::Html, "Well!" },
+    { "--and then he left.", MarkupKind::Html, "and then he left." },
+    { "[Alba] Where were you?", MarkupKind::Html, "Alba> Where were you?" },
+    { "[Mary Jane] Hi.\n- [Peter] Hey.", MarkupKind::Html,
+        "Mary Jane> Hi. | Peter> Hey." },
+    { "[Laughs] Funny.", MarkupKind::Html, "Funny." },
+    { "[MUSIC PLAYING] Go.", MarkupKind::Html, "Go." },
+    { "[door creaks] Who?", MarkupKind::Html, "Who?" },
+  };
+  for (const auto &c : cases) {
+    std::string got =
+        turns_to_string (speakable_turns (c.markup, c.kind, "", {}));
+    fail_unless (got == c.turns, "'%s': got '%s', want '%s'", c.markup,
+        got.c_str (), c.turns);
+  }
+}
+GST_END_TEST;
+
+/* Issue 19: frame-by-frame typesetting is a sign; a very short cue is
+ * spoken with a warning. */
+GST_START_TEST (test_frame_runs_and_short_cues)
+{
+  std::string text = std::string (kAssHeader);
+  /* 20 events of one frame each, all "Episode 3", as Aegisub's motion
+   * tracking writes them; then a real line. */
+  for (int f = 0; f < 20; f++) {
+    gchar *line = g_strdup_printf (
+        "Dialogue: 0,0:00:01.%02d,0:00:01.%02d,Default,,0,0,0,,"
+        "{\\pos(%d,20)}Episode 3\n",
+        f * 4, f * 4 + 4, 100 + f);
+    text += line;
+    g_free (line);
+  }
+  text += "Dialogue: 0,0:00:03.00,0:00:05.00,Default,,0,0,0,,Episode 3\n";
+  text += "Dialogue: 0,0:00:06.00,0:00:06.04,Default,,0,0,0,,Hey\n";
+  CueDocument doc = parse_cue_document (text, {});
+  fail_unless (doc.ok);
+  fail_unless_equals_int (doc.cues.size (), 2);
+  fail_unless_equals_int64 (doc.cues[0].start_ns, 3000 * MS);
+  fail_unless_equals_string (doc.cues[1].text.c_str (), "Hey");
+  bool warned = false;
+  for (const Diagnostic &d : doc.warnings)
+    warned |= d.line == 33 && d.message.find ("40 ms") != std::string::npos;
+  fail_unless (warned);
+
+  /* keep-signs keeps every event. */
+  DocumentOptions keep;
+  keep.parse.keep_signs = true;
+  CueDocument all = parse_cue_document (text, keep);
+  fail_unless_equals_int (all.raw_cue_count, 22);
+}
+GST_END_TEST;
+
+/* Issue 19: legacy encodings are detected, the language helps. */
+GST_START_TEST (test_detect_legacy_encoding)
+{
+  /* "Đino, dođavola, gdje si bio cijelu noć? Čekali smo te." */
+  std::string sr_utf8 = "\xC4\x90ino, do\xC4\x91"
+                        "avola, gdje si bio cijelu "
+                        "no\xC4\x87? \xC4\x8C"
+                        "ekali smo te.\n";
+  gchar *sr = g_convert (sr_utf8.data (), sr_utf8.size (), "WINDOWS-1250",
+      "UTF-8", NULL, NULL, NULL);
+  std::string srt = std::string ("1\n00:00:01,000 --> 00:00:02,000\n") + sr;
+  g_free (sr);
+  DocumentOptions hr;
+  hr.language = "hr";
+  CueDocument doc = parse_cue_document (srt, hr);
+  fail_unless (doc.ok);
+  fail_unless_equals_string (doc.encoding.c_str (), "WINDOWS-1250");
+  fail_unless (
+      doc.cues[0].text + "\n" == sr_utf8, "%s", doc.cues[0].text.c_str ());
+
+  /* Russian, without a hint. */
+  std::string ru_utf8 =
+      "\xD0\x93\xD0\xB4\xD0\xB5 \xD1\x82\xD1\x8B \xD0\xB1\xD1\x8B\xD0\xBB "
+      "\xD0\xB2\xD1\x87\xD0\xB5\xD1\x80\xD0\xB0 \xD0\xB2\xD0\xB5\xD1\x87"
+      "\xD0\xB5\xD1\x80\xD0\xBE\xD0\xBC? \xD0\x9C\xD1\x8B \xD1\x82\xD0\xB5"
+      "\xD0\xB1\xD1\x8F \xD0\xB6\xD0\xB4\xD0\xB0\xD0\xBB\xD0\xB8 \xD0\xB4"
+      "\xD0\xBE \xD0\xBF\xD0\xBE\xD0\xBB\xD1\x83\xD0\xBD\xD0\xBE\xD1\x87"
+      "\xD0\xB8.";
+  for (const char *encoding : { "WINDOWS-1251", "KOI8-R" }) {
+    gchar *ru = g_convert (
+        ru_utf8.data (), ru_utf8.size (), encoding, "UTF-8", NULL, NULL, NULL);
+    DecodedText d = decode_subtitle_text (ru, "");
+    g_free (ru);
+    fail_unless_equals_string (d.encoding.c_str (), encoding);
+    fail_unless_equals_string (d.text.c_str (), ru_utf8.c_str ());
+    fail_unless_equals_int (d.warnings.size (), 1);
+    fail_unless (d.warnings[0].message.find ("detected") != std::string::npos);
+  }
+
+  /* The encoding property still wins. */
+  DecodedText forced = decode_subtitle_text ("\xCF\xF0\xE8", "KOI8-R", "ru");
+  fail_unless_equals_string (forced.encoding.c_str (), "KOI8-R");
+
+  /* The language decides where the detector is unsure. */
+  fail_unless_equals_string (
+      detect_legacy_encoding ("\xC8\xE4\xE8", "el").c_str (), "WINDOWS-1253");
+}
+GST_END_TEST;
+
 static Suite *
 subtitles_suite (void)
 {
@@ -547,6 +785,11 @@ subtitles_suite (void)
   tcase_add_test (tc, test_interleaved_duplicates);
   tcase_add_test (tc, test_document_language_and_errors);
   tcase_add_test (tc, test_hostile_input_is_bounded);
+  tcase_add_test (tc, test_ssa_times);
+  tcase_add_test (tc, test_orphan_blocks);
+  tcase_add_test (tc, test_markup_leftovers);
+  tcase_add_test (tc, test_frame_runs_and_short_cues);
+  tcase_add_test (tc, test_detect_legacy_encoding);
   return s;
 }
 
