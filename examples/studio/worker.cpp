@@ -183,47 +183,39 @@ cues (const char *path)
     return fail ("the file cannot be read");
   std::string bytes (data, len);
   g_free (data);
-  ganvoice::DecodedText text = ganvoice::decode_subtitle_text (bytes, "");
-  if (!text.ok)
-    return fail (
-        "this is not a subtitle file: " + text.error.message, "unreadable");
-  ganvoice::ParsedSubtitles subs = ganvoice::parse_subtitles (text.text);
-  if (!subs.ok || subs.format == ganvoice::SubtitleFormat::Unknown)
+  /* The pipeline's parser with subcues' defaults, so that the editor shows
+   * the cues a render speaks: one per spoken turn, annotations dropped. */
+  ganvoice::CueDocument doc =
+      ganvoice::parse_cue_document (bytes, ganvoice::DocumentOptions ());
+  if (!doc.ok || doc.format == ganvoice::SubtitleFormat::Unknown)
     return fail ("this is not a subtitle file we can read (SRT, VTT, SSA/ASS)" +
-            (subs.error.message.empty ()
+            (doc.error.message.empty ()
                     ? std::string ()
-                    : ": line " + std::to_string (subs.error.line) + ": " +
-                        subs.error.message),
+                    : ": line " + std::to_string (doc.error.line) + ": " +
+                        doc.error.message),
         "unreadable");
-  if (subs.cues.empty ())
-    return fail ("the subtitle file has no cues", "unreadable");
+  if (doc.cues.empty ())
+    return fail (doc.raw_cue_count == 0
+            ? "the subtitle file has no cues"
+            : "the subtitle file has no cue with anything to say",
+        "unreadable");
   std::string body =
-      "{\"format\": " + q (ganvoice::subtitle_format_name (subs.format)) +
-      ", \"language\": " + q (subs.language) + ", \"cues\": [";
-  ganvoice::TextOptions topt;
-  topt.keep_annotations = true;
-  topt.split_dialogue = false;
+      "{\"format\": " + q (ganvoice::subtitle_format_name (doc.format)) +
+      ", \"language\": " + q (doc.language) +
+      ", \"encoding\": " + q (doc.encoding) + ", \"cues\": [";
   bool first = true;
-  for (const ganvoice::RawCue &c : subs.cues) {
-    std::vector<ganvoice::Turn> turns =
-        ganvoice::speakable_turns (c.markup, c.kind, c.speaker, topt);
-    std::string t, speaker = c.speaker;
-    for (const ganvoice::Turn &tu : turns) {
-      if (!t.empty ())
-        t += " ";
-      t += tu.text;
-      if (speaker.empty ())
-        speaker = tu.speaker;
-    }
-    if (t.empty ())
-      continue;
+  for (const ganvoice::Cue &c : doc.cues) {
     body += std::string (first ? "" : ", ") +
         "{\"start\": " + num (c.start_ns / 1e9) +
-        ", \"end\": " + num (c.end_ns / 1e9) + ", \"text\": " + q (t) +
-        ", \"speaker\": " + q (speaker) + "}";
+        ", \"end\": " + num (c.end_ns / 1e9) + ", \"text\": " + q (c.text) +
+        ", \"speaker\": " + q (c.speaker) + ", \"style\": " + q (c.style) +
+        ", \"line\": " + std::to_string (c.line) +
+        ", \"turn\": " + std::to_string (c.turn) +
+        ", \"n_turns\": " + std::to_string (c.n_turns) +
+        ", \"markup\": " + q (c.markup) + "}";
     first = false;
   }
-  body += "], \"warnings\": " + std::to_string (subs.warnings.size ()) + "}";
+  body += "], \"warnings\": " + std::to_string (doc.warnings.size ()) + "}";
   printf ("%s\n", body.c_str ());
   return 0;
 }

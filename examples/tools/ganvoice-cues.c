@@ -71,16 +71,20 @@ on_handoff (GstElement *sink, GstBuffer *buf, GstPad *pad, gpointer user_data)
   gst_buffer_unmap (buf, &map);
   if (json_output) {
     out ("{\"index\": %u, \"start\": %.3f, \"end\": %.3f, \"line\": %u, "
-         "\"speaker\": ",
+         "\"turn\": %u, \"n_turns\": %u, \"speaker\": ",
         meta->index, GST_BUFFER_PTS (buf) / (double) GST_SECOND,
         (GST_BUFFER_PTS (buf) + GST_BUFFER_DURATION (buf)) /
             (double) GST_SECOND,
-        meta->source_line);
+        meta->source_line, meta->turn, meta->n_turns);
     print_json_string (meta->speaker);
     out (", \"language\": ");
     print_json_string (meta->language);
+    out (", \"style\": ");
+    print_json_string (meta->style);
     out (", \"text\": ");
     print_json_string (text);
+    out (", \"markup\": ");
+    print_json_string (meta->markup);
     out ("}\n");
   } else {
     out ("%4u  ", meta->index);

@@ -341,15 +341,19 @@ parse_webvtt (std::string_view text)
     /* A timing line inside the text starts the next cue, though no blank
      * line came before it (YouTube's automatic captions). */
     while (timing < block_end) {
-      size_t text_end = timing + 1;
-      while (
-          text_end < block_end && !is_timing_line (trim (lines[text_end].text)))
-        text_end++;
+      size_t next = timing + 1;
+      while (next < block_end && !is_timing_line (trim (lines[next].text)))
+        next++;
+      /* A number right above that timing line is its cue identifier. */
+      size_t text_end = next;
+      if (next < block_end && text_end > timing + 1 &&
+          is_digits (trim (lines[text_end - 1].text)))
+        text_end--;
       int64_t start, end;
       split_timing (trim (lines[timing].text), start, end);
       add_cue (out, lines[timing].number, start, end,
           join_lines (lines, timing + 1, text_end));
-      timing = text_end;
+      timing = next;
     }
   }
   fail_if_nothing_recovered (out);

@@ -132,6 +132,24 @@ for i in "${todo[@]}"; do
         tar -xzf "$archive" -C "$x" "$member" ||
             die "cannot extract $member from $archive (source of $name)"
         ;;
+    iconv)
+        # iconv:ENCODING:NAME -- the corpus file NAME (an earlier row),
+        # re-encoded from UTF-8; characters ENCODING lacks are dropped.
+        command -v iconv >/dev/null || die "iconv not found (libc-bin)"
+        [ -f "$files/$member" ] || die "$member (source of $name) must come earlier in the manifest"
+        iconv -c -f UTF-8 -t "$spec" "$files/$member" >"$x/$name" 2>/dev/null || true
+        archive=$source member=$name
+        ;;
+    lines)
+        # lines:3:REPO_PATH -- each line of a text file in this repository
+        # as one SubRip cue of that many seconds (UTF-8, LF).
+        [ -f "$here/../../$member" ] || die "$member missing (source of $name)"
+        awk -v d="$spec" 'NF { s = n * d; e = s + d; n++;
+            printf "%d\n%02d:%02d:%02d,000 --> %02d:%02d:%02d,000\n%s\n\n", n,
+                s / 3600, s % 3600 / 60, s % 60, e / 3600, e % 3600 / 60, e % 60, $0 }' \
+            "$here/../../$member" >"$x/$name"
+        archive=$source member=$name
+        ;;
     *) die "unknown source kind '$kind' for $name in manifest" ;;
     esac
     [ -f "$x/$member" ] || die "$member missing in $archive (source of $name)"

@@ -5,6 +5,7 @@
 
 /* Before gstcheck.h, whose fail() macro clashes with std::ios::fail(). */
 #include <fstream>
+#include <set>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -89,9 +90,8 @@ GST_START_TEST (test_realworld_corpus)
       "warnings", "encoding");
   for (const Entry &e : entries) {
     std::string bytes = read_file (std::string (dir) + "/files/" + e.name);
+    /* Legacy encodings are detected: no encoding named. */
     DocumentOptions options;
-    if (e.encoding == "windows-1256")
-      options.legacy_encoding = "WINDOWS-1256";
     /* Count every timed cue, signs included. */
     options.parse.keep_signs = true;
     CueDocument doc = parse_cue_document (bytes, options);
@@ -140,9 +140,8 @@ GST_START_TEST (test_realworld_specifics)
   fail_unless (karaoke.ok);
   fail_unless_equals_int (karaoke.cues.size (), 0);
 
-  /* Arabic in windows-1256. */
+  /* Arabic in windows-1256, detected. */
   DocumentOptions arabic;
-  arabic.legacy_encoding = "WINDOWS-1256";
   CueDocument ar = parse_cue_document (
       read_file (dir + "/files/forced-ar-cp1256.srt"), arabic);
   fail_unless (ar.ok);
@@ -171,6 +170,64 @@ GST_START_TEST (test_realworld_specifics)
 }
 GST_END_TEST;
 
+/* The iconv name a detection must give for a manifest encoding, "" for
+ * files that are not in a legacy encoding. */
+static std::string
+expected_encoding (const std::string &label)
+{
+  if (label == "ascii" || label.rfind ("utf-", 0) == 0)
+    return "";
+  if (label == "iso-8859-1" || label == "windows-1252")
+    return "WINDOWS-1252";
+  if (label == "euc-kr" || label == "cp949")
+    return "CP949";
+  if (label == "shift_jis")
+    return "CP932";
+  if (label == "tis-620")
+    return "CP874";
+  std::string name = label;
+  for (char &c : name)
+    c = g_ascii_toupper (c);
+  return name;
+}
+
+/* The detector on every legacy-encoded corpus file, without and with the
+ * file's language as the hint; the rates are in docs/subcues.md. */
+GST_START_TEST (test_realworld_encoding_detection)
+{
+  std::string dir = g_getenv ("GANVOICE_REALWORLD_DIR");
+  size_t files = 0, right = 0, right_hinted = 0;
+  std::set<std::string> encodings;
+  for (const Entry &e : read_manifest ()) {
+    std::string want = expected_encoding (e.encoding);
+    if (want.empty ())
+      continue;
+    std::string bytes = read_file (dir + "/files/" + e.name);
+    std::string plain = detect_legacy_encoding (bytes, "");
+    std::string hinted = detect_legacy_encoding (bytes, e.language);
+    /* TIS-620 is CP874 without the Windows additions. */
+    auto same = [&] (const std::string &got) {
+      return got == want || (want == "CP874" && got == "TIS-620");
+    };
+    files++;
+    encodings.insert (want);
+    right += same (plain);
+    right_hinted += same (hinted);
+    GST_INFO ("%-30s %-13s detected %-13s with '%s': %s", e.name.c_str (),
+        want.c_str (), plain.c_str (), e.language.c_str (), hinted.c_str ());
+    /* With the language known, every file is read right. */
+    fail_unless (same (hinted), "%s (%s, %s): detected %s", e.name.c_str (),
+        want.c_str (), e.language.c_str (), hinted.c_str ());
+  }
+  GST_INFO ("encoding detection: %zu of %zu files without a language hint, "
+            "%zu of %zu with it, %zu encodings",
+      right, files, right_hinted, files, encodings.size ());
+  fail_unless (encodings.size () >= 8);
+  /* Without a hint, uchardet still gets most of them. */
+  fail_unless (right * 10 >= files * 8, "%zu of %zu", right, files);
+}
+GST_END_TEST;
+
 static Suite *
 realworld_suite (void)
 {
@@ -180,6 +237,7 @@ realworld_suite (void)
   suite_add_tcase (s, tc);
   tcase_add_test (tc, test_realworld_corpus);
   tcase_add_test (tc, test_realworld_specifics);
+  tcase_add_test (tc, test_realworld_encoding_detection);
   return s;
 }
 

@@ -626,6 +626,15 @@ GST_START_TEST (test_orphan_blocks)
   fail_unless_equals_string (vtt.cues[0].markup.c_str (), "words here");
   fail_unless_equals_string (vtt.cues[1].markup.c_str (), "more words");
   fail_unless_equals_int (vtt.cues[1].line, 5);
+
+  /* ... and a number right above it is that cue's identifier. */
+  ParsedSubtitles ids =
+      parse_webvtt ("WEBVTT\n\n1\n00:00.424 --> 00:01.464\n"
+                    "The end of programming\n2\n"
+                    "00:01.464 --> 00:02.744\nas we know it.\n");
+  fail_unless_equals_int (ids.cues.size (), 2);
+  fail_unless_equals_string (
+      ids.cues[0].markup.c_str (), "The end of programming");
 }
 GST_END_TEST;
 
