@@ -59,6 +59,11 @@ struct DocumentOptions {
 };
 
 /* decode_subtitle_text + parse_subtitles + make_spoken_cues. */
+/* The "Language: xx" line of a WebVTT or SSA/ASS header, read from the raw
+ * bytes (ASCII in every encoding that matters here): parse_cue_document()'s
+ * hint for detecting the encoding when no language is set. Empty if none. */
+GANVOICE_API std::string subtitle_header_language (std::string_view bytes);
+
 GANVOICE_API CueDocument parse_cue_document (
     std::string_view bytes, const DocumentOptions &options);
 

@@ -19,11 +19,10 @@ turn_weight (const std::string &text)
   return std::max<int64_t> (1, g_utf8_strlen (text.c_str (), text.size ()));
 }
 
-/* The "Language: xx" line of a WebVTT or SSA/ASS header, read from the raw
- * bytes (ASCII in every encoding that matters here) to help detect the
- * encoding. */
+} // namespace
+
 std::string
-header_language (std::string_view bytes)
+subtitle_header_language (std::string_view bytes)
 {
   std::string_view head = bytes.substr (0, 8192);
   for (size_t pos = 0; pos < head.size ();) {
@@ -44,8 +43,6 @@ header_language (std::string_view bytes)
   }
   return "";
 }
-
-} // namespace
 
 std::vector<Cue>
 make_spoken_cues (const std::vector<RawCue> &raw, const std::string &language,
@@ -106,8 +103,9 @@ CueDocument
 parse_cue_document (std::string_view bytes, const DocumentOptions &options)
 {
   CueDocument doc;
-  std::string hint =
-      options.language.empty () ? header_language (bytes) : options.language;
+  std::string hint = options.language.empty ()
+      ? subtitle_header_language (bytes)
+      : options.language;
   DecodedText decoded =
       decode_subtitle_text (bytes, options.legacy_encoding, hint);
   doc.encoding = decoded.encoding;

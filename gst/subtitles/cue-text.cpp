@@ -332,8 +332,13 @@ drop_annotations (std::string_view text)
           k++;
         }
       }
-      if (depth > 0)
-        break;
+      if (depth > 0) {
+        /* Unbalanced or long: to the first close, as far as it is. */
+        size_t close = rest.find (pair.close, open_len);
+        if (close == std::string_view::npos)
+          break;
+        k = close + close_len;
+      }
       i += k;
       after_drop (i);
       dropped = true;

@@ -30,6 +30,28 @@ all_tags_well_formed (std::string_view markup)
     size_t nl = markup.find ('\n', i);
     if (close == std::string_view::npos || close > nl)
       return false;
+    /* Only the tags the cleaner knows are markup ("2<3,5>1" is text). */
+    std::string_view tag = markup.substr (i + 1, close - i - 1);
+    if (tag.find ('<') != std::string_view::npos)
+      return false;
+    if (tag[0] == '/')
+      tag = tag.substr (1);
+    size_t end = 0;
+    while (end < tag.size () && g_ascii_isalnum (tag[end]))
+      end++;
+    if (end < tag.size () && !strchr (" \t./", tag[end]))
+      return false;
+    std::string name (tag.substr (0, end));
+    for (char &c : name)
+      c = g_ascii_tolower (c);
+    static const char *const kKnown[] = { "i", "b", "u", "s", "c", "v", "lang",
+      "ruby", "rt", "rp", "font", "br", "span", "em", "strong", "sub", "sup",
+      "small", "big", "tt", "strike", "del", "ins", "p", "div", "q" };
+    bool known = false;
+    for (const char *k : kKnown)
+      known = known || name == k;
+    if (!known)
+      return false;
   }
   return true;
 }

@@ -18,7 +18,10 @@ LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
 
   CueDocument doc = parse_cue_document (bytes, options);
 
-  DecodedText decoded = decode_subtitle_text (bytes, options.legacy_encoding);
+  /* The same language hint as the document: the option, else the header. */
+  DecodedText decoded = decode_subtitle_text (bytes, options.legacy_encoding,
+      options.language.empty () ? subtitle_header_language (bytes)
+                                : options.language);
   FUZZ_CHECK (doc.encoding == decoded.encoding);
   FUZZ_CHECK (decoded.ok); /* automatic decoding never fails */
   unsigned n_lines = count_lines (decoded.text);
