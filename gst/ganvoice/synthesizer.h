@@ -128,6 +128,27 @@ struct SpeakRequest {
   FitRequest fit;
 };
 
+/* Where a Synthesizer's time went: CPU seconds of the calling thread per
+ * stage, summed over every prepare() and render() since it was made (or
+ * reset_times()). The vocoder's figure includes its post-filter, which
+ * runs inside the model; shaping is the cut, fade, limiter and the chunk
+ * callback. */
+struct SynthesisTimes {
+  double frontend = 0.0; /* espeak-ng: text to phonemes */
+  double durations = 0.0; /* the acoustic model's duration predictor */
+  double decode =
+      0.0; /* the acoustic model's mel decoder, stretch, clone map */
+  double vocoder = 0.0; /* mel to waveform, with the post-filter */
+  double shaping = 0.0; /* cut, fade, limiter, and the chunk callback */
+  double audio = 0.0; /* seconds of audio rendered */
+  size_t utterances = 0; /* render() calls that made audio */
+
+  double total () const
+  {
+    return frontend + durations + decode + vocoder + shaping;
+  }
+};
+
 /* Owns a TextFrontend, an AcousticModel and a Vocoder, and runs them for
  * one cue at a time: text -> phonemes -> ids and durations (prepare), the
  * slot plan (plan), then decode at the plan's rate and pitch, vocode, and
@@ -214,6 +235,10 @@ public:
    * vocoder chunk of the first piece), else into result.samples. */
   GANVOICE_API SpeakResult render (const Utterance &utterance,
       const FitPlan &plan, double pitch, const ChunkFunc &on_chunk = {});
+
+  /* The CPU time per stage so far (see SynthesisTimes). */
+  GANVOICE_API const SynthesisTimes &times () const;
+  GANVOICE_API void reset_times ();
 
   /* prepare + plan + render. */
   GANVOICE_API SpeakResult speak (

@@ -10,6 +10,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <ctime>
 #include <iterator>
 #include <map>
 #include <numeric>
@@ -29,6 +30,44 @@ is_silent (const std::string &symbol)
 {
   return is_pause (symbol) || symbol == kWordBreak;
 }
+
+/* CPU seconds of the calling thread. */
+double
+thread_cpu_seconds ()
+{
+  struct timespec ts;
+  if (clock_gettime (CLOCK_THREAD_CPUTIME_ID, &ts) != 0)
+    return 0.0;
+  return (double) ts.tv_sec + (double) ts.tv_nsec * 1e-9;
+}
+
+/* Adds the CPU time from its making to its end (or to stop()) to a
+ * SynthesisTimes field. */
+class StageTimer {
+public:
+  explicit StageTimer (double &into)
+      : into_ (&into), start_ (thread_cpu_seconds ())
+  {
+  }
+  ~StageTimer ()
+  {
+    stop ();
+  }
+  double stop ()
+  {
+    double spent = 0.0;
+    if (into_) {
+      spent = thread_cpu_seconds () - start_;
+      *into_ += spent;
+      into_ = nullptr;
+    }
+    return spent;
+  }
+
+private:
+  double *into_;
+  double start_;
+};
 
 int64_t
 sum_frames (const std::vector<int64_t> &frames)
@@ -165,6 +204,7 @@ struct Synthesizer::Impl {
   std::map<std::string, MelStatistics> measured_mel;
   int sample_rate = 0;
   int hop = 0;
+  SynthesisTimes times;
 
   int64_t frames_to_ns (int64_t frames) const
   {
@@ -311,7 +351,9 @@ Synthesizer::prepare_with (const std::shared_ptr<AcousticModel> &model,
   if (blank)
     return u;
 
+  StageTimer frontend_timer (impl_->times.frontend);
   Phonemes ph = impl_->frontend.phonemize (text, wanted);
+  frontend_timer.stop ();
   u.language = ph.language;
   u.fell_back = ph.fell_back;
   if (ph.fell_back)
@@ -337,8 +379,10 @@ Synthesizer::prepare_with (const std::shared_ptr<AcousticModel> &model,
         u.skipped.push_back (m);
     if (piece.ids.empty ())
       continue;
+    StageTimer durations_timer (impl_->times.durations);
     piece.frames =
         round_durations (acoustic.durations (piece.ids, u.embedding));
+    durations_timer.stop ();
     int64_t total = sum_frames (piece.frames);
     if (total == 0)
       continue;
@@ -670,30 +714,43 @@ Synthesizer::render (const Utterance &u, const FitPlan &plan, double pitch,
   const VoiceConversion *conversion = u.conversion.get ();
   if (conversion)
     pitch += conversion->pitch;
+  SynthesisTimes &times = impl_->times;
   Shaper shaper (
       cut, fade, cut < total, impl_->sample_rate, on_chunk, result.samples);
+  /* The shaper runs inside the vocoder's chunk loop: its time is taken
+   * out of the vocoder's. */
+  auto shape = [&] (const float *samples, size_t n) {
+    StageTimer timer (times.shaping);
+    bool more = shaper.add (samples, n);
+    times.vocoder -= timer.stop ();
+    return more;
+  };
   for (size_t i = 0; i < u.pieces.size (); i++) {
+    StageTimer decode_timer (times.decode);
     Mel mel = (u.acoustic ? *u.acoustic : *impl_->acoustic)
                   .decode (u.pieces[i].ids, u.embedding, frames[i], pitch);
     if (conversion)
       apply_conversion (*conversion, impl_->acoustic->card ().mel, mel);
     if (mel.frames != mel_frames[i])
       mel = stretch_mel (mel, mel_frames[i]);
+    decode_timer.stop ();
+    StageTimer vocoder_timer (times.vocoder);
     bool more;
     if (on_chunk) {
-      impl_->vocoder->vocode_chunked (
-          mel.data.data (), mel.frames, [&] (const float *samples, size_t n) {
-            return shaper.add (samples, n);
-          });
+      impl_->vocoder->vocode_chunked (mel.data.data (), mel.frames, shape);
       more = !shaper.cancelled () && shaper.produced () < cut;
     } else {
       std::vector<float> audio =
           impl_->vocoder->vocode (mel.data.data (), mel.frames);
+      vocoder_timer.stop ();
+      StageTimer shaping_timer (times.shaping);
       more = shaper.add (audio.data (), audio.size ());
     }
     if (!more)
       break;
   }
+  times.utterances++;
+  times.audio += (double) cut / impl_->sample_rate;
   result.cancelled = shaper.cancelled ();
   if (!result.cancelled && shaper.produced () < cut) {
     /* Not expected (the vocoder makes hop samples per frame); keep the
@@ -702,6 +759,18 @@ Synthesizer::render (const Utterance &u, const FitPlan &plan, double pitch,
     shaper.add (silence.data (), silence.size ());
   }
   return result;
+}
+
+const SynthesisTimes &
+Synthesizer::times () const
+{
+  return impl_->times;
+}
+
+void
+Synthesizer::reset_times ()
+{
+  impl_->times = SynthesisTimes ();
 }
 
 SpeakResult
