@@ -260,8 +260,10 @@ synthesize (GstGanvoice *self, ganvoice::Synthesizer &synth, Item &item)
       plan.rate, GST_TIME_ARGS (u.natural));
 
   /* The message goes out when the audio is complete, with its end. */
-  ganvoice::SpeakResult result = synth.render (u, plan, job.pitch,
-      [&] (const float *samples, size_t n) { return on_chunk (samples, n); });
+  ganvoice::SpeakResult result = synth.render (
+      u, plan, job.pitch,
+      [&] (const float *samples, size_t n) { return on_chunk (samples, n); },
+      job.low_latency);
   const GstClockTime speech_end = speech_start +
       gst_util_uint64_scale_round (
           result.n_samples, GST_SECOND, synth.sample_rate ());

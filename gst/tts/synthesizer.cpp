@@ -658,7 +658,7 @@ Synthesizer::plan (const Utterance &utterance, const FitRequest &slot) const
 
 SpeakResult
 Synthesizer::render (const Utterance &u, const FitPlan &plan, double pitch,
-    const ChunkFunc &on_chunk)
+    const ChunkFunc &on_chunk, bool low_latency)
 {
   SpeakResult result;
   result.natural = u.natural;
@@ -737,7 +737,8 @@ Synthesizer::render (const Utterance &u, const FitPlan &plan, double pitch,
     StageTimer vocoder_timer (times.vocoder);
     bool more;
     if (on_chunk) {
-      impl_->vocoder->vocode_chunked (mel.data.data (), mel.frames, shape);
+      impl_->vocoder->vocode_chunked (mel.data.data (), mel.frames, shape,
+          low_latency ? 0 : impl_->vocoder->options ().max_chunk_frames);
       more = !shaper.cancelled () && shaper.produced () < cut;
     } else {
       std::vector<float> audio =
