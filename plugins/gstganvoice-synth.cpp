@@ -129,7 +129,7 @@ load_models (
   }
   GST_INFO_OBJECT (self, "models ready: %d Hz on %s, %zu voices",
       synth->sample_rate (), synth->vocoder ().device ().c_str (),
-      synth->voices ().size ());
+      synth->acoustic ().voices ().size ());
   post_progress (self, GST_PROGRESS_TYPE_COMPLETE, "Voice models loaded");
   return true;
 }
@@ -164,7 +164,8 @@ resolve_voice (
     GstGanvoice *self, ganvoice::Synthesizer &synth, const std::string &spec)
 {
   GanvoicePrivate *priv = self->priv;
-  const std::string name = spec.empty () ? synth.voices ().front ().name : spec;
+  const std::string name =
+      spec.empty () ? synth.acoustic ().voices ().front ().name : spec;
   auto it = priv->work.voice_cache.find (name);
   if (it == priv->work.voice_cache.end ())
     it = priv->work.voice_cache.emplace (name, synth.voice (name)).first;

@@ -167,7 +167,10 @@ public:
   GANVOICE_API const Vocoder &vocoder () const;
   GANVOICE_API const SynthesizerOptions &options () const;
 
-  /* The acoustic model's built-in voices, as profiles. */
+  /* The acoustic model's built-in voices, as profiles. The first call
+   * reads every voice library profile (their weights deltas); voice ()
+   * reads only the one asked for, and acoustic ().voices () lists the
+   * card's without reading any. */
   GANVOICE_API const std::vector<VoiceProfile> &voices () const;
   /* A built-in voice by name, or a voice profile file (a value with a '/'
    * or ending in ".json", or an existing file): its embedding is checked

@@ -13,6 +13,7 @@
 #include <ctime>
 #include <iterator>
 #include <map>
+#include <mutex>
 #include <numeric>
 #include <set>
 
@@ -198,7 +199,24 @@ struct Synthesizer::Impl {
   std::unique_ptr<Vocoder> vocoder;
   /* Deep clones' adapted models, by their delta's digest. */
   std::map<std::string, std::shared_ptr<AcousticModel> > deep;
-  std::vector<VoiceProfile> voices;
+  /* The built-in voices' profiles, made on first use: a voice of the
+   * voice library reads its profile file with its weights delta (about
+   * 2 MB each), so a dub with one voice does not read all of them. */
+  std::mutex voices_lock;
+  std::vector<std::unique_ptr<VoiceProfile> > voice_slots; /* card order */
+  std::vector<VoiceProfile> voices; /* all of them, for voices () */
+  bool all_voices = false;
+  std::string model_sha; /* the acoustic model file's, on first need */
+
+  /* The card's voice @i as a profile, made once. Call with voices_lock. */
+  const VoiceProfile &builtin (size_t i)
+  {
+    if (!voice_slots[i])
+      voice_slots[i] =
+          std::make_unique<VoiceProfile> (builtin_voice (acoustic->voices ()[i],
+              acoustic->card (), options.acoustic_model, model_sha));
+    return *voice_slots[i];
+  }
   std::map<std::string, VoiceTraits> measured; /* measure_voice () */
   /* measure_mel_statistics () */
   std::map<std::string, MelStatistics> measured_mel;
@@ -255,10 +273,7 @@ Synthesizer::load (const SynthesizerOptions &options)
   const ModelCard &card = impl->acoustic->card ();
   impl->sample_rate = card.mel.sample_rate;
   impl->hop = card.mel.hop;
-  std::string model_sha;
-  for (const Voice &v : impl->acoustic->voices ())
-    impl->voices.push_back (
-        builtin_voice (v, card, options.acoustic_model, model_sha));
+  impl->voice_slots.resize (impl->acoustic->voices ().size ());
   return std::unique_ptr<Synthesizer> (new Synthesizer (std::move (impl)));
 }
 
@@ -289,20 +304,30 @@ Synthesizer::options () const
 const std::vector<VoiceProfile> &
 Synthesizer::voices () const
 {
+  std::lock_guard<std::mutex> guard (impl_->voices_lock);
+  if (!impl_->all_voices) {
+    for (size_t i = 0; i < impl_->voice_slots.size (); i++)
+      impl_->voices.push_back (impl_->builtin (i));
+    impl_->all_voices = true;
+  }
   return impl_->voices;
 }
 
 VoiceProfile
 Synthesizer::voice (const std::string &name_or_path) const
 {
-  for (const VoiceProfile &v : impl_->voices)
-    if (v.name == name_or_path)
-      return v;
+  const std::vector<Voice> &card_voices = impl_->acoustic->voices ();
+  for (size_t i = 0; i < card_voices.size (); i++) {
+    if (card_voices[i].name == name_or_path) {
+      std::lock_guard<std::mutex> guard (impl_->voices_lock);
+      return impl_->builtin (i);
+    }
+  }
   if (!name_or_path.empty () && looks_like_path (name_or_path))
     return VoiceProfile::load (
         name_or_path, impl_->acoustic->card ().speaker_embedding_dim);
   std::string names;
-  for (const VoiceProfile &v : impl_->voices)
+  for (const Voice &v : card_voices)
     names += (names.empty () ? "" : ", ") + v.name;
   throw VoiceProfileError ("unknown voice \"" + name_or_path +
       "\": the "
@@ -341,8 +366,9 @@ Synthesizer::prepare_with (const std::shared_ptr<AcousticModel> &model,
   Utterance u;
   u.acoustic = model;
   u.rate = std::isfinite (rate) && rate > 0.0 ? rate : 1.0;
-  u.embedding =
-      embedding.empty () ? impl_->voices.front ().embedding : embedding;
+  u.embedding = embedding.empty ()
+      ? impl_->acoustic->voices ().front ().embedding
+      : embedding;
   const std::string wanted = language.empty () ? std::string ("en") : language;
 
   bool blank = true;
