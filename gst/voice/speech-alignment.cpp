@@ -100,6 +100,35 @@ frame_f0 (const std::vector<float> &x, int rate, int hop, int64_t frames)
   return torch::where (voiced, hz, torch::zeros_like (hz)).to (torch::kFloat32);
 }
 
+int64_t
+clean_speaker_f0 (std::vector<torch::Tensor> &f0, double max_ratio)
+{
+  std::vector<torch::Tensor> voiced;
+  for (const torch::Tensor &f : f0)
+    voiced.push_back (f.masked_select (f > 0));
+  if (voiced.empty ())
+    return 0;
+  torch::Tensor all = torch::cat (voiced);
+  if (all.numel () == 0)
+    return 0;
+  const double median = all.median ().item<double> ();
+  const double lo = median / max_ratio, hi = median * max_ratio;
+  int64_t removed = 0;
+  for (torch::Tensor &f : f0) {
+    const int64_t T = f.size (0);
+    torch::Tensor in = (f >= lo).logical_and (f <= hi).to (torch::kFloat32);
+    torch::Tensor prev =
+        torch::constant_pad_nd (in, { 1, 0 }, 0).narrow (0, 0, T);
+    torch::Tensor next =
+        torch::constant_pad_nd (in, { 0, 1 }, 0).narrow (0, 1, T);
+    torch::Tensor keep = (in > 0).logical_and ((prev + next) > 0);
+    removed +=
+        ((f > 0).logical_and (keep.logical_not ())).sum ().item<int64_t> ();
+    f = torch::where (keep, f, torch::zeros_like (f));
+  }
+  return removed;
+}
+
 /* models/acoustic/align.py features(): log-mel [bins, T] to mean-normalised
  * mel cepstra and their deltas, [T, 2 * C]. */
 torch::Tensor

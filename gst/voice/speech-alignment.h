@@ -27,6 +27,14 @@ GANVOICE_API std::vector<float> trim_silence (const std::vector<float> &x,
 GANVOICE_API torch::Tensor frame_f0 (
     const std::vector<float> &x, int rate, int hop, int64_t frames);
 
+/* One speaker's frame F0 tracks (Hz, 0 = unvoiced) with the tracker's
+ * octave and range-edge errors removed: voiced frames further than
+ * @max_ratio from the speaker's median F0 become unvoiced, and so do
+ * voiced frames left alone. In place; returns how many frames were
+ * unvoiced. (models/acoustic/finetune.py clean_speaker_f0()) */
+GANVOICE_API int64_t clean_speaker_f0 (
+    std::vector<torch::Tensor> &f0, double max_ratio = 1.8);
+
 /* models/acoustic/align.py features(): log-mel [bins, T] to mean-normalised
  * mel cepstra (20, or fewer bins) and their deltas, [T, 2 * C], float64. */
 GANVOICE_API torch::Tensor cepstral_features (const torch::Tensor &mel);

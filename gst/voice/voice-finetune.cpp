@@ -303,7 +303,8 @@ struct VoiceFineTuner::Impl {
     std::vector<std::string> symbols; /* the text's phonemes */
     torch::Tensor ids; /* int64 [N] */
     torch::Tensor mel; /* [n_mels, T] */
-    torch::Tensor lf0; /* [T] normalised log-F0, 0 where unvoiced */
+    torch::Tensor f0; /* [T] Hz as tracked, 0 where unvoiced */
+    torch::Tensor lf0; /* [T] normalised log-F0 (cleaned), 0 where unvoiced */
     torch::Tensor voiced; /* [T] 0/1 */
     torch::Tensor durations; /* int64 [N]: the current alignment, or none */
     double seconds = 0.0;
@@ -330,6 +331,7 @@ struct VoiceFineTuner::Impl {
   struct Batch {
     std::vector<size_t> items;
     torch::Tensor ids, durations, mel, lf0, voiced, id_mask, mel_mask;
+    torch::Tensor pf0; /* [B, N]: mean normalised log-F0 of each phoneme */
     int64_t frames = 0;
   };
 
@@ -355,6 +357,11 @@ struct VoiceFineTuner::Impl {
   /* Reads one take into an Item; false (and a problem in @check) when it
    * cannot be used. */
   bool prepare (const ReadSentence &s, TakeCheck &check, Item &out);
+  /* @it's lf0 and voiced from the F0 track @f0 (Hz). */
+  void set_pitch (Item &it, const torch::Tensor &f0) const;
+  /* Pitch of @which without the tracker's octave errors (the speaker's
+   * median F0 as reference); returns the share of voiced frames dropped. */
+  double clean_pitch (const std::vector<size_t> &which);
 
   torch::Tensor run_durations (
       const torch::Tensor &ids, const torch::Tensor &spk);
@@ -368,6 +375,10 @@ struct VoiceFineTuner::Impl {
   void align_all (const std::vector<size_t> &which, const torch::Tensor &spk,
       const std::atomic<bool> *cancel);
   std::vector<Batch> make_batches (const std::vector<size_t> &which) const;
+  /* Teacher-forced: mel, log durations, per-phoneme pitch. */
+  std::tuple<torch::Tensor, torch::Tensor, torch::Tensor> run_train (
+      const Batch &b, const torch::Tensor &spk);
+  /* Mel L1 in the recordings' bands, durations, pitch. */
   std::tuple<torch::Tensor, torch::Tensor, torch::Tensor> losses (
       const Batch &b, const torch::Tensor &spk);
   void attach_delta (int rank, uint64_t seed);
@@ -411,6 +422,30 @@ struct VoiceFineTuner::Impl {
       const std::function<void (double, const std::string &)> &report);
   AcousticDelta make_delta () const;
 };
+
+void
+VoiceFineTuner::Impl::set_pitch (Item &it, const torch::Tensor &f0) const
+{
+  it.voiced = (f0 > 0).to (torch::kFloat32);
+  it.lf0 = torch::where (f0 > 0,
+      (torch::log (f0.clamp_min (1.0)) - card.log_f0_mean) / card.log_f0_std,
+      torch::zeros_like (f0));
+}
+
+double
+VoiceFineTuner::Impl::clean_pitch (const std::vector<size_t> &which)
+{
+  std::vector<torch::Tensor> f0;
+  int64_t voiced = 0;
+  for (size_t i : which) {
+    f0.push_back (items[i].f0.clone ());
+    voiced += (items[i].f0 > 0).sum ().item<int64_t> ();
+  }
+  const int64_t removed = clean_speaker_f0 (f0);
+  for (size_t k = 0; k < which.size (); k++)
+    set_pitch (items[which[k]], f0[k]);
+  return voiced ? (double) removed / (double) voiced : 0.0;
+}
 
 bool
 VoiceFineTuner::Impl::prepare (
@@ -457,10 +492,8 @@ VoiceFineTuner::Impl::prepare (
                 .clone ();
   torch::Tensor f0 =
       frame_f0 (x, spec.sample_rate, spec.hop, (int64_t) mel.frames);
-  out.voiced = (f0 > 0).to (torch::kFloat32);
-  out.lf0 = torch::where (f0 > 0,
-      (torch::log (f0.clamp_min (1.0)) - card.log_f0_mean) / card.log_f0_std,
-      torch::zeros_like (f0));
+  out.f0 = f0;
+  set_pitch (out, f0);
   out.seconds = (double) x.size () / spec.sample_rate;
   return true;
 }
@@ -569,6 +602,25 @@ VoiceFineTuner::Impl::align_all (const std::vector<size_t> &which,
   }
 }
 
+static torch::Tensor
+phoneme_f0 (const torch::Tensor &durations, const torch::Tensor &lf0,
+    const torch::Tensor &voiced)
+{
+  const int64_t B = durations.size (0), N = durations.size (1),
+                T = lf0.size (1);
+  /* Mean normalised log-F0 over each phoneme's voiced frames (0: none). */
+  torch::Tensor ends = torch::cumsum (durations, 1);
+  torch::Tensor t = torch::arange (T, torch::kInt64)
+                        .unsqueeze (0)
+                        .expand ({ B, T })
+                        .contiguous ();
+  torch::Tensor idx =
+      torch::searchsorted (ends, t, false, true).clamp_max (N - 1);
+  torch::Tensor s = torch::zeros ({ B, N }).scatter_add_ (1, idx, lf0 * voiced);
+  torch::Tensor c = torch::zeros ({ B, N }).scatter_add_ (1, idx, voiced);
+  return torch::where (c > 0, s / c.clamp_min (1.0), torch::zeros_like (s));
+}
+
 std::vector<VoiceFineTuner::Impl::Batch>
 VoiceFineTuner::Impl::make_batches (const std::vector<size_t> &which) const
 {
@@ -627,38 +679,30 @@ VoiceFineTuner::Impl::make_batches (const std::vector<size_t> &which) const
       b.id_mask[k][0].narrow (0, 0, n).fill_ (1.0);
       b.mel_mask[k][0].narrow (0, 0, t).fill_ (1.0);
     }
+    b.pf0 = phoneme_f0 (b.durations, b.lf0, b.voiced);
     out.push_back (std::move (b));
   }
   return out;
 }
 
 std::tuple<torch::Tensor, torch::Tensor, torch::Tensor>
-VoiceFineTuner::Impl::losses (const Batch &b, const torch::Tensor &spk)
+VoiceFineTuner::Impl::run_train (const Batch &b, const torch::Tensor &spk)
 {
-  const int64_t B = b.ids.size (0), N = b.ids.size (1), T = b.frames;
-  /* Mean normalised log-F0 over each phoneme's voiced frames (0: none). */
-  torch::Tensor ends = torch::cumsum (b.durations, 1);
-  torch::Tensor t = torch::arange (T, torch::kInt64)
-                        .unsqueeze (0)
-                        .expand ({ B, T })
-                        .contiguous ();
-  torch::Tensor idx =
-      torch::searchsorted (ends, t, false, true).clamp_max (N - 1);
-  torch::Tensor s =
-      torch::zeros ({ B, N }).scatter_add_ (1, idx, b.lf0 * b.voiced);
-  torch::Tensor c = torch::zeros ({ B, N }).scatter_add_ (1, idx, b.voiced);
-  torch::Tensor pf0 =
-      torch::where (c > 0, s / c.clamp_min (1.0), torch::zeros_like (s));
-
+  const int64_t B = b.ids.size (0), T = b.frames;
   auto out = module.get_method (card.fine_tune.method) ({ b.ids, b.id_mask,
-      spk.expand ({ B, -1 }), b.durations, pf0, T, b.mel_mask });
+      spk.expand ({ B, -1 }), b.durations, b.pf0, T, b.mel_mask });
   auto tuple = out.toTuple ();
   if (tuple->elements ().size () != 3)
     throw ModelError (model_path + ": " + card.fine_tune.method +
         "() must return three tensors (mel, log durations, pitch)");
-  torch::Tensor mel = tuple->elements ()[0].toTensor ();
-  torch::Tensor log_dur = tuple->elements ()[1].toTensor ();
-  torch::Tensor f0 = tuple->elements ()[2].toTensor ();
+  return { tuple->elements ()[0].toTensor (), tuple->elements ()[1].toTensor (),
+    tuple->elements ()[2].toTensor () };
+}
+
+std::tuple<torch::Tensor, torch::Tensor, torch::Tensor>
+VoiceFineTuner::Impl::losses (const Batch &b, const torch::Tensor &spk)
+{
+  auto [mel, log_dur, f0] = run_train (b, spk);
   torch::Tensor w = b.mel_mask * bins.to (torch::kFloat32).view ({ 1, -1, 1 });
   torch::Tensor loss_mel = ((mel - b.mel).abs () * w).sum () / w.sum ();
   torch::Tensor m = b.id_mask.select (1, 0);
@@ -667,7 +711,7 @@ VoiceFineTuner::Impl::losses (const Batch &b, const torch::Tensor &spk)
       ((log_dur - torch::log1p (b.durations.to (torch::kFloat32))).pow (2) * m)
           .sum () /
       n_id;
-  torch::Tensor loss_f0 = ((f0 - pf0).pow (2) * m).sum () / n_id;
+  torch::Tensor loss_f0 = ((f0 - b.pf0).pow (2) * m).sum () / n_id;
   return { loss_mel, loss_dur, loss_f0 };
 }
 
@@ -820,7 +864,8 @@ VoiceFineTuner::Impl::fingerprint (const std::vector<size_t> &which) const
   std::string head = file_sha256 (model_path) + "|" + card.fine_tune.method +
       "|" + std::to_string (options.rank) + "|" +
       std::to_string (options.learning_rate) + "|" +
-      std::to_string (options.seed) + "|" + std::to_string (options.max_steps);
+      std::to_string (options.seed) + "|" + std::to_string (options.max_steps) +
+      "|f0 cleaned";
   g_checksum_update (sum, (const guchar *) head.data (), (gssize) head.size ());
   for (size_t i : which) {
     const Item &it = items[i];
@@ -1244,6 +1289,15 @@ VoiceFineTuner::run (
         std::to_string (which.size ()) + " sentences, " +
             std::to_string ((int) std::lround (total)) + " s of speech");
     im.find_bands (which);
+    const double dropped = im.clean_pitch (which);
+    if (dropped > 0.0) {
+      char buf[128];
+      g_snprintf (buf, sizeof buf,
+          "pitch: %.0f %% of the voiced frames were tracker errors (octave "
+          "jumps), left out",
+          100.0 * dropped);
+      report (FineTuneProgress::Stage::kPreparing, 0.01, buf);
+    }
     /* New phonemes first: the ids depend on them. Whatever happens, the
      * model's own weights are put back at the end. */
     struct Restore {

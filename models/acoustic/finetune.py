@@ -97,7 +97,27 @@ def load_utterances(pairs, language, inventory, seconds=None, phonemizer=None):
         total += len(x) / 22050
         if seconds and total >= seconds:
             break
+    clean_speaker_f0([it["f0"] for it in items])
     return items, total
+
+
+def clean_speaker_f0(tracks, max_ratio=1.8):
+    """One speaker's frame F0 tracks (Hz, 0 = unvoiced), in place, without the tracker's octave and range-edge
+    errors: voiced frames further than max_ratio from the speaker's median F0 become unvoiced, and so do voiced
+    frames left alone. Returns how many were unvoiced. (C++: gst/voice/speech-alignment.cpp)"""
+    voiced = [f[f > 0] for f in tracks]
+    if not voiced or sum(len(v) for v in voiced) == 0:
+        return 0
+    median = float(torch.cat(voiced).median())
+    removed = 0
+    for f in tracks:
+        inside = (f >= median / max_ratio) & (f <= median * max_ratio)
+        prev = torch.cat([torch.zeros(1, dtype=torch.bool), inside[:-1]])
+        nxt = torch.cat([inside[1:], torch.zeros(1, dtype=torch.bool)])
+        keep = inside & (prev | nxt)
+        removed += int(((f > 0) & ~keep).sum())
+        f[~keep] = 0.0
+    return removed
 
 
 def band_bins(items):

@@ -91,6 +91,31 @@ GST_START_TEST (test_trim_and_f0)
 }
 GST_END_TEST;
 
+GST_START_TEST (test_clean_speaker_f0)
+{
+  /* A 100 Hz speaker; the tracker jumped an octave up for a run of frames,
+   * hit its 600 Hz edge once and left a lone voiced frame. */
+  std::vector<torch::Tensor> f0 = {
+    torch::tensor ({ 0.f, 100.f, 105.f, 210.f, 212.f, 110.f, 0.f, 95.f, 0.f }),
+    torch::tensor ({ 90.f, 600.f, 98.f, 120.f, 0.f, 0.f }),
+    torch::zeros ({ 4 }),
+  };
+  fail_unless_equals_int (clean_speaker_f0 (f0), 6);
+  const std::vector<float> want0 = { 0, 100, 105, 0, 0, 0, 0, 0, 0 };
+  const std::vector<float> want1 = { 0, 0, 98, 120, 0, 0 };
+  for (size_t i = 0; i < want0.size (); i++)
+    fail_unless_equals_float (f0[0][(int64_t) i].item<float> (), want0[i]);
+  for (size_t i = 0; i < want1.size (); i++)
+    fail_unless_equals_float (f0[1][(int64_t) i].item<float> (), want1[i]);
+  fail_unless_equals_float (f0[2].abs ().sum ().item<float> (), 0.0f);
+  /* Nothing voiced at all: nothing to do. */
+  std::vector<torch::Tensor> silent = { torch::zeros ({ 3 }) };
+  fail_unless_equals_int (clean_speaker_f0 (silent), 0);
+  std::vector<torch::Tensor> none;
+  fail_unless_equals_int (clean_speaker_f0 (none), 0);
+}
+GST_END_TEST;
+
 GST_START_TEST (test_cepstral_features)
 {
   torch::Tensor mel = torch::randn ({ 80, 30 });
@@ -115,6 +140,7 @@ speech_alignment_suite (void)
   tcase_add_test (tc, test_monotonic_alignment);
   tcase_add_test (tc, test_split_sentences);
   tcase_add_test (tc, test_trim_and_f0);
+  tcase_add_test (tc, test_clean_speaker_f0);
   tcase_add_test (tc, test_cepstral_features);
   return s;
 }
