@@ -40,8 +40,10 @@ test_packages=(chromium nodejs ffmpeg gstreamer1.0-plugins-ugly clang-format
   flake8 python3-torch python3-scipy)
 # only for ./setup.sh --models: Debian's torch for the recipes, the systems
 # and the recogniser the evaluation compares with, and the benchmarks' tools
+# (perf for tests/bench/dub-profile.sh)
 model_packages=(python3-torch python3-numpy python3-scipy python3-matplotlib
-  ffmpeg espeak-ng flite pocketsphinx-en-us python3-pocketsphinx time)
+  ffmpeg espeak-ng flite pocketsphinx-en-us python3-pocketsphinx time
+  linux-perf)
 
 tests=0
 for arg in "$@"; do

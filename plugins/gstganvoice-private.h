@@ -94,6 +94,10 @@ struct Job {
   double max_rate = DEFAULT_MAX_RATE;
   ganvoice::FitPolicy policy = ganvoice::FitPolicy::Default;
   guint64 generation = 0;
+  /* Someone may wait for the first audio (a live upstream, or the text
+   * property): the vocoder streams in small chunks. Else (a file) it
+   * vocodes whole pieces, which costs less CPU. */
+  bool low_latency = true;
 };
 
 /* An entry of the output queue: a serialized event, or a cue with its
@@ -145,6 +149,8 @@ struct SinkStream {
   GstSegment in_segment = time_segment ();
   bool warned_no_pts = false;
   guint next_index = 0; /* cue numbers without a cue meta */
+  /* Whether upstream is live (asked at the first cue): see Job. */
+  std::optional<bool> live;
 };
 
 /* The output as far as one segment goes. */

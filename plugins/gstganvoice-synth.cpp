@@ -16,6 +16,10 @@
 #include <cstring>
 #include <exception>
 
+#ifdef __linux__
+#include <pthread.h>
+#endif
+
 namespace ganvoice_element {
 
 Settings
@@ -125,7 +129,7 @@ load_models (
   }
   GST_INFO_OBJECT (self, "models ready: %d Hz on %s, %zu voices",
       synth->sample_rate (), synth->vocoder ().device ().c_str (),
-      synth->voices ().size ());
+      synth->acoustic ().voices ().size ());
   post_progress (self, GST_PROGRESS_TYPE_COMPLETE, "Voice models loaded");
   return true;
 }
@@ -160,7 +164,8 @@ resolve_voice (
     GstGanvoice *self, ganvoice::Synthesizer &synth, const std::string &spec)
 {
   GanvoicePrivate *priv = self->priv;
-  const std::string name = spec.empty () ? synth.voices ().front ().name : spec;
+  const std::string name =
+      spec.empty () ? synth.acoustic ().voices ().front ().name : spec;
   auto it = priv->work.voice_cache.find (name);
   if (it == priv->work.voice_cache.end ())
     it = priv->work.voice_cache.emplace (name, synth.voice (name)).first;
@@ -256,8 +261,10 @@ synthesize (GstGanvoice *self, ganvoice::Synthesizer &synth, Item &item)
       plan.rate, GST_TIME_ARGS (u.natural));
 
   /* The message goes out when the audio is complete, with its end. */
-  ganvoice::SpeakResult result = synth.render (u, plan, job.pitch,
-      [&] (const float *samples, size_t n) { return on_chunk (samples, n); });
+  ganvoice::SpeakResult result = synth.render (
+      u, plan, job.pitch,
+      [&] (const float *samples, size_t n) { return on_chunk (samples, n); },
+      job.low_latency);
   const GstClockTime speech_end = speech_start +
       gst_util_uint64_scale_round (
           result.n_samples, GST_SECOND, synth.sample_rate ());
@@ -273,16 +280,41 @@ synthesize (GstGanvoice *self, ganvoice::Synthesizer &synth, Item &item)
   priv->cond.notify_all ();
 }
 
+/* The synthesizer's CPU time per stage since the worker started, for
+ * profiling a pipeline (GST_DEBUG=ganvoice:4; docs/benchmarks.md). */
+static void
+log_times (GstGanvoice *self, const ganvoice::Synthesizer &synth)
+{
+  const ganvoice::SynthesisTimes &t = synth.times ();
+  if (t.utterances == 0)
+    return;
+  GST_INFO_OBJECT (self,
+      "synthesis CPU time: %zu utterances, %.2f s of audio; frontend %.3f s, "
+      "durations %.3f s, decoder %.3f s, vocoder (with post-filter) %.3f s, "
+      "shaping %.3f s; total %.3f s, %.4f s per second of audio",
+      t.utterances, t.audio, t.frontend, t.durations, t.decode, t.vocoder,
+      t.shaping, t.total (), t.audio > 0.0 ? t.total () / t.audio : 0.0);
+}
+
 static void
 worker_main (GstGanvoice *self, ModelConfig config, Settings settings)
 {
   GanvoicePrivate *priv = self->priv;
+#ifdef __linux__
+  pthread_setname_np (pthread_self (), "ganvoice-synth");
+#endif
+  gint64 load_start = g_get_monotonic_time ();
   bool ready = load_models (self, config, settings);
+  GST_INFO_OBJECT (self, "models ready after %.3f s (%s)",
+      (g_get_monotonic_time () - load_start) / 1e6,
+      ready ? "loaded or kept" : "failed");
   std::shared_ptr<ganvoice::Synthesizer> synth;
   {
     std::lock_guard<std::mutex> guard (priv->lock);
     synth = priv->synth;
   }
+  if (synth)
+    synth->reset_times ();
 
   for (;;) {
     ItemPtr item;
@@ -319,6 +351,8 @@ worker_main (GstGanvoice *self, ModelConfig config, Settings settings)
     item->done = true;
     priv->cond.notify_all ();
   }
+  if (synth)
+    log_times (self, *synth);
 }
 
 void

@@ -174,6 +174,27 @@ release_before (GstGanvoice *self, GstEvent *event, GstClockTime next_start)
   return false;
 }
 
+/* Whether upstream is live, asked once per stream (from the streaming
+ * thread); a failed query counts as live, as early audio is then the
+ * safe side. */
+static bool
+upstream_is_live (GstGanvoice *self)
+{
+  GanvoicePrivate *priv = self->priv;
+  if (!priv->sink.live) {
+    GstQuery *query = gst_query_new_latency ();
+    gboolean live = TRUE;
+    if (gst_pad_peer_query (self->sinkpad, query))
+      gst_query_parse_latency (query, &live, NULL, NULL);
+    gst_query_unref (query);
+    priv->sink.live = live != FALSE;
+    GST_DEBUG_OBJECT (self, "upstream is %s: the vocoder %s",
+        live ? "live" : "not live",
+        live ? "streams in small chunks" : "vocodes whole pieces");
+  }
+  return *priv->sink.live;
+}
+
 static GstFlowReturn
 gst_ganvoice_chain (GstPad *pad, GstObject *parent, GstBuffer *buf)
 {
@@ -237,6 +258,7 @@ gst_ganvoice_chain (GstPad *pad, GstObject *parent, GstBuffer *buf)
         ? start + GST_BUFFER_DURATION (buf)
         : start;
     Job job = make_job (s, text, start, end);
+    job.low_latency = upstream_is_live (self);
     GanvoiceCueMeta *meta = gst_buffer_get_ganvoice_cue_meta (buf);
     if (meta) {
       job.index = meta->index;

@@ -128,6 +128,27 @@ struct SpeakRequest {
   FitRequest fit;
 };
 
+/* Where a Synthesizer's time went: CPU seconds of the calling thread per
+ * stage, summed over every prepare() and render() since it was made (or
+ * reset_times()). The vocoder's figure includes its post-filter, which
+ * runs inside the model; shaping is the cut, fade, limiter and the chunk
+ * callback. */
+struct SynthesisTimes {
+  double frontend = 0.0; /* espeak-ng: text to phonemes */
+  double durations = 0.0; /* the acoustic model's duration predictor */
+  double decode =
+      0.0; /* the acoustic model's mel decoder, stretch, clone map */
+  double vocoder = 0.0; /* mel to waveform, with the post-filter */
+  double shaping = 0.0; /* cut, fade, limiter, and the chunk callback */
+  double audio = 0.0; /* seconds of audio rendered */
+  size_t utterances = 0; /* render() calls that made audio */
+
+  double total () const
+  {
+    return frontend + durations + decode + vocoder + shaping;
+  }
+};
+
 /* Owns a TextFrontend, an AcousticModel and a Vocoder, and runs them for
  * one cue at a time: text -> phonemes -> ids and durations (prepare), the
  * slot plan (plan), then decode at the plan's rate and pitch, vocode, and
@@ -146,7 +167,10 @@ public:
   GANVOICE_API const Vocoder &vocoder () const;
   GANVOICE_API const SynthesizerOptions &options () const;
 
-  /* The acoustic model's built-in voices, as profiles. */
+  /* The acoustic model's built-in voices, as profiles. The first call
+   * reads every voice library profile (their weights deltas); voice ()
+   * reads only the one asked for, and acoustic ().voices () lists the
+   * card's without reading any. */
   GANVOICE_API const std::vector<VoiceProfile> &voices () const;
   /* A built-in voice by name, or a voice profile file (a value with a '/'
    * or ending in ".json", or an existing file): its embedding is checked
@@ -211,9 +235,18 @@ public:
    * durations cannot shrink below one frame per phoneme, is cut at the
    * window's end with a fade unless the policy lets it run over). With
    * @on_chunk the audio goes there chunk by chunk (the first within one
-   * vocoder chunk of the first piece), else into result.samples. */
+   * vocoder chunk of the first piece), else into result.samples.
+   * @low_latency false: nobody waits for the first audio (a dub made
+   * faster than real time), so each piece is vocoded in as few chunks as
+   * the vocoder allows (max_chunk_frames), which saves the context that
+   * streaming computes twice: about 17 % of a short cue's vocoder time. */
   GANVOICE_API SpeakResult render (const Utterance &utterance,
-      const FitPlan &plan, double pitch, const ChunkFunc &on_chunk = {});
+      const FitPlan &plan, double pitch, const ChunkFunc &on_chunk = {},
+      bool low_latency = true);
+
+  /* The CPU time per stage so far (see SynthesisTimes). */
+  GANVOICE_API const SynthesisTimes &times () const;
+  GANVOICE_API void reset_times ();
 
   /* prepare + plan + render. */
   GANVOICE_API SpeakResult speak (

@@ -22,6 +22,11 @@ struct VocoderOptions {
   size_t chunk_frames = 128; /* the first chunk */
   size_t max_chunk_frames = 1024; /* later chunks double up to this */
   size_t context_frames = 32;
+  /* The iterations of a post-filter inside the model (a submodule "post"
+   * with an int "iters", as models/vocoder/model.py exports it): -1 keeps
+   * the file's; 0 turns it off. For measuring what the filter costs and
+   * buys (docs/benchmarks.md); the shipped voice is the file's. */
+  int post_filter_iterations = -1;
 };
 
 /* A TorchScript vocoder checked against its model card. Input is a log-mel
@@ -48,10 +53,16 @@ public:
 
   /* Chunk by chunk, calling @emit with each chunk's samples as soon as they
    * are ready; @emit returns false to stop (e.g. on a flush), and then
-   * vocode_chunked returns false. */
+   * vocode_chunked returns false. @first_chunk_frames, when not 0, is the
+   * first chunk's size instead of the options' chunk_frames: a caller
+   * that needs no early first audio (an offline dub) passes
+   * max_chunk_frames, and a short utterance is then vocoded in one go,
+   * with no context computed twice. */
   using EmitFunc = std::function<bool (const float *samples, size_t n)>;
-  GANVOICE_API bool vocode_chunked (
-      const float *mel, size_t frames, const EmitFunc &emit);
+  GANVOICE_API bool vocode_chunked (const float *mel, size_t frames,
+      const EmitFunc &emit, size_t first_chunk_frames = 0);
+
+  GANVOICE_API const VocoderOptions &options () const;
 
   struct Impl;
 

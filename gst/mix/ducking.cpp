@@ -64,6 +64,12 @@ EnvelopeFollower::process (float x)
     level = 0.0f;
   float coef = level > env_ ? attack_coef_ : release_coef_;
   env_ = level + coef * (env_ - level);
+  /* A release into silence would decay into subnormal floats, which cost
+   * some 100 cycles each where the thread does not flush them to zero
+   * (the mixer's thread spent more time here than in all the rest of the
+   * mix): below -300 dB it is silence. */
+  if (env_ < 1e-15f)
+    env_ = 0.0f;
   return env_;
 }
 

@@ -8,6 +8,7 @@
 #include <torch/csrc/jit/runtime/graph_executor.h>
 
 #include <glib.h>
+#include <gst/gst.h>
 
 #ifdef __GLIBC__
 #include <dlfcn.h>
@@ -64,11 +65,66 @@ match_blas_threads (int threads)
     set (threads);
   dlclose (blas);
 }
+
+/* OpenBLAS picks its kernels from the CPU's family and model. A model
+ * newer than the library (0.3.21 in Debian 12 does not know family 6
+ * model 207, say, or a VM's masked one) falls back to its oldest 64-bit
+ * kernels, "Prescott" (SSE3), which do the vocoder's and the acoustic
+ * model's products 5–7x slower than the AVX2 ones. Where that happened on
+ * a CPU with AVX2 and FMA, and nobody chose a core type
+ * (OPENBLAS_CORETYPE), this selects "Haswell" (AVX2/FMA, the most widely
+ * proven of the modern ones) through OpenBLAS's own dynamic-arch entry
+ * points, before any model runs. GANVOICE_KEEP_BLAS_CORE=1 opts out. */
+static void
+select_blas_kernels ()
+{
+  if (g_getenv ("GANVOICE_KEEP_BLAS_CORE") != nullptr ||
+      g_getenv ("OPENBLAS_CORETYPE") != nullptr)
+    return;
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+  __builtin_cpu_init ();
+  if (!__builtin_cpu_supports ("avx2") || !__builtin_cpu_supports ("fma"))
+    return;
+  void *blas = dlopen ("libopenblas.so.0", RTLD_LAZY | RTLD_NOLOAD);
+  if (blas == nullptr)
+    return;
+  using CoreName = char *(*) ();
+  using Hook = void (*) ();
+  auto corename =
+      reinterpret_cast<CoreName> (dlsym (blas, "openblas_get_corename"));
+  auto quit = reinterpret_cast<Hook> (dlsym (blas, "gotoblas_dynamic_quit"));
+  auto init = reinterpret_cast<Hook> (dlsym (blas, "gotoblas_dynamic_init"));
+  const char *core = corename ? corename () : nullptr;
+  if (core != nullptr && quit != nullptr && init != nullptr &&
+      g_ascii_strcasecmp (core, "prescott") == 0) {
+    /* gotoblas_dynamic_init reads the variable; it stays set, so that
+     * child processes (Python recipes, say) get the same kernels. */
+    g_setenv ("OPENBLAS_CORETYPE", "Haswell", FALSE);
+    quit ();
+    init ();
+    core = corename ();
+    if (gst_is_initialized ()) {
+      GST_DEBUG_CATEGORY_STATIC (runtime_debug);
+      GST_DEBUG_CATEGORY_INIT (
+          runtime_debug, "ganvoice-runtime", 0, "ganvoice model runtime");
+      GST_CAT_INFO (runtime_debug,
+          "OpenBLAS had fallen back to its Prescott kernels on a CPU with "
+          "AVX2: now %s",
+          core ? core : "?");
+    }
+  }
+  dlclose (blas);
+#endif
+}
 #endif
 
 void
 configure_torch (int threads)
 {
+#ifdef __GLIBC__
+  static std::once_flag blas_once;
+  std::call_once (blas_once, select_blas_kernels);
+#endif
   if (threads > 0) {
     at::set_num_threads (threads);
 #ifdef __GLIBC__

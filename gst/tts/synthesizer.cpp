@@ -10,8 +10,10 @@
 
 #include <algorithm>
 #include <cmath>
+#include <ctime>
 #include <iterator>
 #include <map>
+#include <mutex>
 #include <numeric>
 #include <set>
 
@@ -29,6 +31,44 @@ is_silent (const std::string &symbol)
 {
   return is_pause (symbol) || symbol == kWordBreak;
 }
+
+/* CPU seconds of the calling thread. */
+double
+thread_cpu_seconds ()
+{
+  struct timespec ts;
+  if (clock_gettime (CLOCK_THREAD_CPUTIME_ID, &ts) != 0)
+    return 0.0;
+  return (double) ts.tv_sec + (double) ts.tv_nsec * 1e-9;
+}
+
+/* Adds the CPU time from its making to its end (or to stop()) to a
+ * SynthesisTimes field. */
+class StageTimer {
+public:
+  explicit StageTimer (double &into)
+      : into_ (&into), start_ (thread_cpu_seconds ())
+  {
+  }
+  ~StageTimer ()
+  {
+    stop ();
+  }
+  double stop ()
+  {
+    double spent = 0.0;
+    if (into_) {
+      spent = thread_cpu_seconds () - start_;
+      *into_ += spent;
+      into_ = nullptr;
+    }
+    return spent;
+  }
+
+private:
+  double *into_;
+  double start_;
+};
 
 int64_t
 sum_frames (const std::vector<int64_t> &frames)
@@ -159,12 +199,30 @@ struct Synthesizer::Impl {
   std::unique_ptr<Vocoder> vocoder;
   /* Deep clones' adapted models, by their delta's digest. */
   std::map<std::string, std::shared_ptr<AcousticModel> > deep;
-  std::vector<VoiceProfile> voices;
+  /* The built-in voices' profiles, made on first use: a voice of the
+   * voice library reads its profile file with its weights delta (about
+   * 2 MB each), so a dub with one voice does not read all of them. */
+  std::mutex voices_lock;
+  std::vector<std::unique_ptr<VoiceProfile> > voice_slots; /* card order */
+  std::vector<VoiceProfile> voices; /* all of them, for voices () */
+  bool all_voices = false;
+  std::string model_sha; /* the acoustic model file's, on first need */
+
+  /* The card's voice @i as a profile, made once. Call with voices_lock. */
+  const VoiceProfile &builtin (size_t i)
+  {
+    if (!voice_slots[i])
+      voice_slots[i] =
+          std::make_unique<VoiceProfile> (builtin_voice (acoustic->voices ()[i],
+              acoustic->card (), options.acoustic_model, model_sha));
+    return *voice_slots[i];
+  }
   std::map<std::string, VoiceTraits> measured; /* measure_voice () */
   /* measure_mel_statistics () */
   std::map<std::string, MelStatistics> measured_mel;
   int sample_rate = 0;
   int hop = 0;
+  SynthesisTimes times;
 
   int64_t frames_to_ns (int64_t frames) const
   {
@@ -215,10 +273,7 @@ Synthesizer::load (const SynthesizerOptions &options)
   const ModelCard &card = impl->acoustic->card ();
   impl->sample_rate = card.mel.sample_rate;
   impl->hop = card.mel.hop;
-  std::string model_sha;
-  for (const Voice &v : impl->acoustic->voices ())
-    impl->voices.push_back (
-        builtin_voice (v, card, options.acoustic_model, model_sha));
+  impl->voice_slots.resize (impl->acoustic->voices ().size ());
   return std::unique_ptr<Synthesizer> (new Synthesizer (std::move (impl)));
 }
 
@@ -249,20 +304,30 @@ Synthesizer::options () const
 const std::vector<VoiceProfile> &
 Synthesizer::voices () const
 {
+  std::lock_guard<std::mutex> guard (impl_->voices_lock);
+  if (!impl_->all_voices) {
+    for (size_t i = 0; i < impl_->voice_slots.size (); i++)
+      impl_->voices.push_back (impl_->builtin (i));
+    impl_->all_voices = true;
+  }
   return impl_->voices;
 }
 
 VoiceProfile
 Synthesizer::voice (const std::string &name_or_path) const
 {
-  for (const VoiceProfile &v : impl_->voices)
-    if (v.name == name_or_path)
-      return v;
+  const std::vector<Voice> &card_voices = impl_->acoustic->voices ();
+  for (size_t i = 0; i < card_voices.size (); i++) {
+    if (card_voices[i].name == name_or_path) {
+      std::lock_guard<std::mutex> guard (impl_->voices_lock);
+      return impl_->builtin (i);
+    }
+  }
   if (!name_or_path.empty () && looks_like_path (name_or_path))
     return VoiceProfile::load (
         name_or_path, impl_->acoustic->card ().speaker_embedding_dim);
   std::string names;
-  for (const VoiceProfile &v : impl_->voices)
+  for (const Voice &v : card_voices)
     names += (names.empty () ? "" : ", ") + v.name;
   throw VoiceProfileError ("unknown voice \"" + name_or_path +
       "\": the "
@@ -301,8 +366,9 @@ Synthesizer::prepare_with (const std::shared_ptr<AcousticModel> &model,
   Utterance u;
   u.acoustic = model;
   u.rate = std::isfinite (rate) && rate > 0.0 ? rate : 1.0;
-  u.embedding =
-      embedding.empty () ? impl_->voices.front ().embedding : embedding;
+  u.embedding = embedding.empty ()
+      ? impl_->acoustic->voices ().front ().embedding
+      : embedding;
   const std::string wanted = language.empty () ? std::string ("en") : language;
 
   bool blank = true;
@@ -311,7 +377,9 @@ Synthesizer::prepare_with (const std::shared_ptr<AcousticModel> &model,
   if (blank)
     return u;
 
+  StageTimer frontend_timer (impl_->times.frontend);
   Phonemes ph = impl_->frontend.phonemize (text, wanted);
+  frontend_timer.stop ();
   u.language = ph.language;
   u.fell_back = ph.fell_back;
   if (ph.fell_back)
@@ -337,8 +405,10 @@ Synthesizer::prepare_with (const std::shared_ptr<AcousticModel> &model,
         u.skipped.push_back (m);
     if (piece.ids.empty ())
       continue;
+    StageTimer durations_timer (impl_->times.durations);
     piece.frames =
         round_durations (acoustic.durations (piece.ids, u.embedding));
+    durations_timer.stop ();
     int64_t total = sum_frames (piece.frames);
     if (total == 0)
       continue;
@@ -614,7 +684,7 @@ Synthesizer::plan (const Utterance &utterance, const FitRequest &slot) const
 
 SpeakResult
 Synthesizer::render (const Utterance &u, const FitPlan &plan, double pitch,
-    const ChunkFunc &on_chunk)
+    const ChunkFunc &on_chunk, bool low_latency)
 {
   SpeakResult result;
   result.natural = u.natural;
@@ -670,30 +740,44 @@ Synthesizer::render (const Utterance &u, const FitPlan &plan, double pitch,
   const VoiceConversion *conversion = u.conversion.get ();
   if (conversion)
     pitch += conversion->pitch;
+  SynthesisTimes &times = impl_->times;
   Shaper shaper (
       cut, fade, cut < total, impl_->sample_rate, on_chunk, result.samples);
+  /* The shaper runs inside the vocoder's chunk loop: its time is taken
+   * out of the vocoder's. */
+  auto shape = [&] (const float *samples, size_t n) {
+    StageTimer timer (times.shaping);
+    bool more = shaper.add (samples, n);
+    times.vocoder -= timer.stop ();
+    return more;
+  };
   for (size_t i = 0; i < u.pieces.size (); i++) {
+    StageTimer decode_timer (times.decode);
     Mel mel = (u.acoustic ? *u.acoustic : *impl_->acoustic)
                   .decode (u.pieces[i].ids, u.embedding, frames[i], pitch);
     if (conversion)
       apply_conversion (*conversion, impl_->acoustic->card ().mel, mel);
     if (mel.frames != mel_frames[i])
       mel = stretch_mel (mel, mel_frames[i]);
+    decode_timer.stop ();
+    StageTimer vocoder_timer (times.vocoder);
     bool more;
     if (on_chunk) {
-      impl_->vocoder->vocode_chunked (
-          mel.data.data (), mel.frames, [&] (const float *samples, size_t n) {
-            return shaper.add (samples, n);
-          });
+      impl_->vocoder->vocode_chunked (mel.data.data (), mel.frames, shape,
+          low_latency ? 0 : impl_->vocoder->options ().max_chunk_frames);
       more = !shaper.cancelled () && shaper.produced () < cut;
     } else {
       std::vector<float> audio =
           impl_->vocoder->vocode (mel.data.data (), mel.frames);
+      vocoder_timer.stop ();
+      StageTimer shaping_timer (times.shaping);
       more = shaper.add (audio.data (), audio.size ());
     }
     if (!more)
       break;
   }
+  times.utterances++;
+  times.audio += (double) cut / impl_->sample_rate;
   result.cancelled = shaper.cancelled ();
   if (!result.cancelled && shaper.produced () < cut) {
     /* Not expected (the vocoder makes hop samples per frame); keep the
@@ -702,6 +786,18 @@ Synthesizer::render (const Utterance &u, const FitPlan &plan, double pitch,
     shaper.add (silence.data (), silence.size ());
   }
   return result;
+}
+
+const SynthesisTimes &
+Synthesizer::times () const
+{
+  return impl_->times;
+}
+
+void
+Synthesizer::reset_times ()
+{
+  impl_->times = SynthesisTimes ();
 }
 
 SpeakResult

@@ -100,6 +100,17 @@ Vocoder::load (const std::string &model_path, const std::string &card_path,
    * fuse them. (optimize_for_inference's MKLDNN layouts measured slower on
    * this model: see docs/benchmarks.md.) A model exported frozen already
    * is used as it is. */
+  if (options.post_filter_iterations >= 0) {
+    bool has_filter = module.hasattr ("post") &&
+        module.attr ("post").isModule () &&
+        module.attr ("post").toModule ().hasattr ("iters");
+    if (!has_filter)
+      throw ModelError (model_path +
+          ": post_filter_iterations was given, but the model has no "
+          "post-filter (a submodule \"post\" with \"iters\")");
+    module.attr ("post").toModule ().setattr (
+        "iters", (int64_t) options.post_filter_iterations);
+  }
   impl->module = module;
   impl->has_chunk_method = module.find_method ("forward_chunk").has_value ();
   try {
@@ -163,10 +174,18 @@ Vocoder::vocode (const float *mel, size_t frames)
   }
 }
 
-bool
-Vocoder::vocode_chunked (const float *mel, size_t frames, const EmitFunc &emit)
+const VocoderOptions &
+Vocoder::options () const
 {
-  const size_t chunk = impl_->options.chunk_frames;
+  return impl_->options;
+}
+
+bool
+Vocoder::vocode_chunked (const float *mel, size_t frames, const EmitFunc &emit,
+    size_t first_chunk_frames)
+{
+  const size_t chunk =
+      first_chunk_frames > 0 ? first_chunk_frames : impl_->options.chunk_frames;
   const size_t context = impl_->options.context_frames;
   const int64_t n_mels = impl_->card.mel.n_mels;
   const int64_t hop = impl_->card.mel.hop;

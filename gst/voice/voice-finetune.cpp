@@ -32,10 +32,6 @@ constexpr double kPi = 3.14159265358979323846;
 constexpr int kBatchFrames = 3000; /* padded frames per training batch */
 constexpr size_t kVoiceSample = 12; /* sentences that pick the start voice */
 constexpr int kWarmupSteps = 50;
-/* Cepstral coefficients of a log-mel counted as its envelope. */
-constexpr int kEnvelopeCoefficients = 20;
-/* Weight of keeping the model's own fine structure. */
-constexpr double kFineWeight = 1.0;
 
 /* Take checks. */
 constexpr double kFrameSeconds = 0.02;
@@ -335,9 +331,6 @@ struct VoiceFineTuner::Impl {
   struct Batch {
     std::vector<size_t> items;
     torch::Tensor ids, durations, mel, lf0, voiced, id_mask, mel_mask;
-    /* [B, n_mels, T]: the model's own fine structure (harmonics) for these
-     * inputs, before any update; undefined until anchor_batches (). */
-    torch::Tensor anchor;
     torch::Tensor pf0; /* [B, N]: mean normalised log-F0 of each phoneme */
     int64_t frames = 0;
   };
@@ -356,8 +349,6 @@ struct VoiceFineTuner::Impl {
 
   torch::Tensor bins; /* bool [n_mels]: bands the recordings have */
   torch::Tensor bin_index; /* int64 indices of bins */
-  /* [n_mels, n_mels]: keeps a log-mel's low quefrencies (its envelope). */
-  torch::Tensor lifter;
 
   std::vector<LowRank> low_rank;
   std::vector<Full> full;
@@ -384,13 +375,10 @@ struct VoiceFineTuner::Impl {
   void align_all (const std::vector<size_t> &which, const torch::Tensor &spk,
       const std::atomic<bool> *cancel);
   std::vector<Batch> make_batches (const std::vector<size_t> &which) const;
-  /* Fills each batch's anchor: the fine structure the model's own weights
-   * give (the trained ones are put back after). */
-  void anchor_batches (std::vector<Batch> &batches, const torch::Tensor &spk);
   /* Teacher-forced: mel, log durations, per-phoneme pitch. */
   std::tuple<torch::Tensor, torch::Tensor, torch::Tensor> run_train (
       const Batch &b, const torch::Tensor &spk);
-  /* Envelope (+ fine structure against the anchor), durations, pitch. */
+  /* Mel L1 in the recordings' bands, durations, pitch. */
   std::tuple<torch::Tensor, torch::Tensor, torch::Tensor> losses (
       const Batch &b, const torch::Tensor &spk);
   void attach_delta (int rank, uint64_t seed);
@@ -614,20 +602,6 @@ VoiceFineTuner::Impl::align_all (const std::vector<size_t> &which,
   }
 }
 
-/* [n, n]: a log-mel's projection onto its first @keep DCT-II (cepstral)
- * coefficients, along the mel axis: its smooth envelope. */
-static torch::Tensor
-envelope_lifter (int64_t n, int64_t keep)
-{
-  torch::Tensor k = torch::arange (n, torch::kFloat64).unsqueeze (1);
-  torch::Tensor j = torch::arange (n, torch::kFloat64).unsqueeze (0);
-  torch::Tensor dct = torch::cos (kPi / (double) n * (j + 0.5) * k) *
-      std::sqrt (2.0 / (double) n);
-  dct[0] /= std::sqrt (2.0);
-  torch::Tensor low = dct.narrow (0, 0, std::min (keep, n));
-  return torch::mm (low.t (), low).to (torch::kFloat32);
-}
-
 static torch::Tensor
 phoneme_f0 (const torch::Tensor &durations, const torch::Tensor &lf0,
     const torch::Tensor &voiced)
@@ -711,28 +685,6 @@ VoiceFineTuner::Impl::make_batches (const std::vector<size_t> &which) const
   return out;
 }
 
-void
-VoiceFineTuner::Impl::anchor_batches (
-    std::vector<Batch> &batches, const torch::Tensor &spk)
-{
-  torch::NoGradGuard no_grad;
-  std::vector<torch::Tensor> trained;
-  for (LowRank &lr : low_rank)
-    lr.owner.setattr ("weight", lr.base);
-  for (Full &f : full) {
-    trained.push_back (f.param.detach ().clone ());
-    f.param.copy_ (f.base);
-  }
-  for (Batch &b : batches) {
-    b.anchor = torch::Tensor ();
-    torch::Tensor out = std::get<0> (run_train (b, spk));
-    b.anchor = (out - torch::matmul (lifter, out)) * b.mel_mask;
-  }
-  for (size_t k = 0; k < full.size (); k++)
-    full[k].param.copy_ (trained[k]);
-  set_low_rank_weights ();
-}
-
 std::tuple<torch::Tensor, torch::Tensor, torch::Tensor>
 VoiceFineTuner::Impl::run_train (const Batch &b, const torch::Tensor &spk)
 {
@@ -751,21 +703,8 @@ std::tuple<torch::Tensor, torch::Tensor, torch::Tensor>
 VoiceFineTuner::Impl::losses (const Batch &b, const torch::Tensor &spk)
 {
   auto [mel, log_dur, f0] = run_train (b, spk);
-  /* The envelope (what carries the person's timbre) is learned from the
-   * recordings, in the bands they have; the fine structure (harmonics)
-   * stays the model's own: small data teaches a decoder to smear them. */
-  torch::Tensor in_band =
-      bins.to (torch::kFloat32).view ({ 1, -1, 1 }).expand_as (mel);
-  torch::Tensor target = b.mel * in_band + mel.detach () * (1.0 - in_band);
-  torch::Tensor env = torch::matmul (lifter, mel);
-  torch::Tensor env_target = torch::matmul (lifter, target);
-  torch::Tensor n_cells = b.mel_mask.sum () * (double) mel.size (1);
-  torch::Tensor loss_mel =
-      ((env - env_target).abs () * b.mel_mask).sum () / n_cells;
-  if (b.anchor.defined ())
-    loss_mel = loss_mel +
-        kFineWeight * (((mel - env) - b.anchor).abs () * b.mel_mask).sum () /
-            n_cells;
+  torch::Tensor w = b.mel_mask * bins.to (torch::kFloat32).view ({ 1, -1, 1 });
+  torch::Tensor loss_mel = ((mel - b.mel).abs () * w).sum () / w.sum ();
   torch::Tensor m = b.id_mask.select (1, 0);
   torch::Tensor n_id = m.sum ();
   torch::Tensor loss_dur =
@@ -926,7 +865,7 @@ VoiceFineTuner::Impl::fingerprint (const std::vector<size_t> &which) const
       "|" + std::to_string (options.rank) + "|" +
       std::to_string (options.learning_rate) + "|" +
       std::to_string (options.seed) + "|" + std::to_string (options.max_steps) +
-      "|envelope " + std::to_string (kEnvelopeCoefficients);
+      "|f0 cleaned";
   g_checksum_update (sum, (const guchar *) head.data (), (gssize) head.size ());
   for (size_t i : which) {
     const Item &it = items[i];
@@ -1174,7 +1113,6 @@ VoiceFineTuner::load (const std::string &model_path,
         ": the model cannot be fine-tuned (its card has no \"fine_tune\"; "
         "export it again with models/acoustic/export.py)");
   impl->inventory = PhonemeInventory (card.phonemes);
-  impl->lifter = envelope_lifter (card.mel.n_mels, kEnvelopeCoefficients);
   for (const std::string &s : card.fine_tune.zero_frame_phonemes) {
     int id = impl->inventory.id (s);
     if (id >= 0)
@@ -1437,7 +1375,6 @@ VoiceFineTuner::run (
     std::vector<Impl::Batch> batches = im.make_batches (which);
     if (batches.empty ())
       throw ModelError ("no sentence could be aligned with its text");
-    im.anchor_batches (batches, st.speaker.detach ());
     std::vector<double> hist;
     const double limit = std::max (1.0, opt.time_limit_s);
     const auto t_run = Clock::now ();
@@ -1464,7 +1401,6 @@ VoiceFineTuner::run (
         batches = im.make_batches (which);
         if (batches.empty ())
           throw ModelError ("no sentence could be aligned with its text");
-        im.anchor_batches (batches, st.speaker.detach ());
         st.realigned = true;
       }
       std::vector<size_t> order (batches.size ());

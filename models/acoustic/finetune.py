@@ -272,24 +272,7 @@ def load_base(path, delta=None):
     return model.eval(), state
 
 
-ENVELOPE_COEFFICIENTS = 20  # cepstral coefficients of a log-mel counted as its envelope
-FINE_WEIGHT = 1.0  # weight of keeping the base model's own fine structure (harmonics)
-
-
-def envelope_lifter(n=80, keep=ENVELOPE_COEFFICIENTS):
-    """[n, n]: projection of a log-mel onto its first `keep` DCT-II (cepstral) coefficients along the mel axis."""
-    k = torch.arange(n, dtype=torch.float64)[:, None]
-    j = torch.arange(n, dtype=torch.float64)[None, :]
-    dct = torch.cos(math.pi / n * (j + 0.5) * k) * math.sqrt(2.0 / n)
-    dct[0] /= math.sqrt(2.0)
-    low = dct[:keep]
-    return (low.T @ low).float()
-
-
-def losses(model, speaker, items, idx, bins, base_model=None):
-    """Envelope L1 (in the recordings' bands) plus, with `base_model`, L1 of the fine structure against the
-    base model's for the same inputs; duration and pitch losses. As gst/voice/voice-finetune.cpp: small data
-    teaches a decoder to smear harmonics, so only the envelope is learned from the recordings."""
+def losses(model, speaker, items, idx, bins):
     B = len(idx)
     N = max(items[i]["ids"].shape[0] for i in idx)
     T = max(items[i]["mel"].shape[1] for i in idx)
@@ -313,17 +296,8 @@ def losses(model, speaker, items, idx, bins, base_model=None):
     pf0 = phoneme_f0(durs, lf0, voiced)
     spk = speaker.expand(B, -1)
     mel_pred, log_dur, f0_pred = model.forward_train(ids, id_mask, spk, durs, pf0, T, mel_mask)
-    lifter = envelope_lifter(mel_pred.shape[1])
-    in_band = bins.float()[None, :, None].expand_as(mel_pred)
-    target = mel * in_band + mel_pred.detach() * (1.0 - in_band)
-    env = lifter @ mel_pred
-    cells = mel_mask.sum() * mel_pred.shape[1]
-    loss_mel = ((env - lifter @ target).abs() * mel_mask).sum() / cells
-    if base_model is not None:
-        with torch.no_grad():
-            anchor = base_model.forward_train(ids, id_mask, spk.detach(), durs, pf0, T, mel_mask)[0]
-            anchor = anchor - lifter @ anchor
-        loss_mel = loss_mel + FINE_WEIGHT * (((mel_pred - env) - anchor).abs() * mel_mask).sum() / cells
+    w = mel_mask * bins.float()[None, :, None]
+    loss_mel = ((mel_pred - mel).abs() * w).sum() / w.sum()
     n_id = id_mask.sum()
     loss_dur = (((log_dur - torch.log1p(durs.float())) ** 2) * id_mask[:, 0]).sum() / n_id
     loss_f0 = (((f0_pred - pf0) ** 2) * id_mask[:, 0]).sum() / n_id
@@ -389,7 +363,6 @@ def finetune(items, card, base_path, rank=8, time_limit=480.0, max_steps=2000, l
              max_spread=1.0, progress=None, stop=None):
     torch.manual_seed(seed)
     model, base_state = load_base(base_path)
-    base_model = load_base(base_path)[0]
     zero_ids = {card["phonemes"].index(s) for s in card["fine_tune"]["zero_frame_phonemes"] if s in card["phonemes"]}
     bins = band_bins(items)
     loss0, start_voice, spk0 = choose_start_voice(model, card, items, zero_ids, bins)
@@ -414,7 +387,7 @@ def finetune(items, card, base_path, rank=8, time_limit=480.0, max_steps=2000, l
             frac = min(1.0, max(step / max_steps, (time.time() - t_start) / time_limit))
             for g, base_lr in zip(opt.param_groups, (lr, lr * 5)):
                 g["lr"] = base_lr * min(1.0, (step + 1) / 50) * (0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * frac)))
-            lm, ld, lf = losses(model, speaker, use, bidx, bins, base_model)
+            lm, ld, lf = losses(model, speaker, use, bidx, bins)
             loss = lm + 0.3 * ld + 0.1 * lf
             opt.zero_grad()
             loss.backward()

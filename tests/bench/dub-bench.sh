@@ -1,31 +1,38 @@
 #!/usr/bin/env bash
-# Dubbing benchmark (not a test): the cost of ganvoice-dub on a long video,
-# its linearity in the number of cues, and the naive way for comparison.
+# Dubbing benchmark (not a test): ganvoice-dub on a long video against the
+# naive way, run alternately in one run, several rounds.
 #
-#   tests/bench/dub-bench.sh [--minutes M] [--cues "50 100 150"] [--work DIR]
+#   tests/bench/dub-bench.sh [--minutes M] [--cues "1 150"] [--rounds N]
+#                            [--work DIR]
 #
 # 1. Makes (once, cached in DIR, default build/dub-bench) an M-minute
 #    (default 10) 1280x720 25 fps VP8 video with a stereo Vorbis soundtrack
 #    (videotestsrc + audiotestsrc, vp8enc at its fastest realtime setting),
-#    and SRT files of 50, 100 and 150 cues spread over it.
-# 2. Dubs it with build/examples/tools/ganvoice-dub (the shipped models, or
-#    $GANVOICE_MODEL_DIR) for each cue count, under /usr/bin/time -v: wall
-#    time, real-time factor (wall / video length) and peak RSS.
-# 3. Does the same job the naive way: one `espeak-ng -w` call per cue, then
-#    one ffmpeg run that delays each clip to its cue (adelay), mixes them over
-#    the programme (amix) and copies the video.
-# Prints a Markdown table; pin it for numbers worth keeping (taskset -c 0).
-# Needs: gstreamer1.0-plugins-good (vp8enc), time, espeak-ng, ffmpeg.
+#    and SRT files of the given cue counts (2.5 s cues spread over it).
+# 2. For each cue count, N rounds (default 3), each round running first the
+#    naive way, then build/examples/tools/ganvoice-dub (the shipped models,
+#    or $GANVOICE_MODEL_DIR), each under /usr/bin/time -v: wall time, CPU
+#    time (user + system) and peak RSS. The naive way: one `espeak-ng -w`
+#    call per cue, then one ffmpeg run that delays each clip to its cue
+#    (adelay), mixes them over the programme (amix), encodes Opus and copies
+#    the video.
+# 3. Prints every round, then a Markdown table of the medians and the ratio
+#    ganvoice-dub / naive of the median wall times (and, per round, of the
+#    two runs side by side).
+# Needs: gstreamer1.0-plugins-good (vp8enc), time, espeak-ng, ffmpeg
+# (./setup.sh --models installs them).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
 build=${GANVOICE_BUILD_DIR:-$root/build}
 minutes=10
-cue_counts="50 100 150"
+cue_counts="1 150"
+rounds=3
 work="$build/dub-bench"
 while [ $# -gt 0 ]; do
   case "$1" in
     --minutes) minutes=$2; shift 2 ;;
     --cues) cue_counts=$2; shift 2 ;;
+    --rounds) rounds=$2; shift 2 ;;
     --work) work=$2; shift 2 ;;
     *) echo "dub-bench: unknown option $1" >&2; exit 2 ;;
   esac
@@ -72,14 +79,18 @@ make_srt() {  # make_srt N FILE: N cues of 2.5 s, evenly spread
   done
 }
 
-measure() {  # measure LOG CMD...: runs CMD under time -v; prints "wall rss_mb"
+measure() {  # measure LOG CMD...: runs CMD under time -v; prints "wall cpu rss_mb"
   local log=$1; shift
   /usr/bin/time -v "$@" > /dev/null 2> "$log" || { tail -20 "$log" >&2; return 1; }
-  local wall rss
-  wall=$(awk -F': ' '/Elapsed \(wall clock\)/ {print $2}' "$log" |
-    awk -F: '{ if (NF == 3) print $1 * 3600 + $2 * 60 + $3; else print $1 * 60 + $2 }')
-  rss=$(awk -F': ' '/Maximum resident set size/ {printf "%.0f", $2 / 1024}' "$log")
-  echo "$wall $rss"
+  awk -F': ' '
+    /Elapsed \(wall clock\)/ { n = split($2, p, ":"); wall = n == 3 ? p[1] * 3600 + p[2] * 60 + p[3] : p[1] * 60 + p[2] }
+    /User time/ { cpu += $2 } /System time/ { cpu += $2 }
+    /Maximum resident set size/ { rss = $2 / 1024 }
+    END { printf "%.2f %.2f %.0f\n", wall, cpu, rss }' "$log"
+}
+
+median() {  # median of the arguments
+  printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
 }
 
 naive() {  # naive SRT OUT: espeak-ng per cue + ffmpeg mixing
@@ -106,17 +117,29 @@ naive() {  # naive SRT OUT: espeak-ng per cue + ffmpeg mixing
 export -f naive
 export video work
 
-echo "| run | cues | wall (s) | RTF | peak RSS (MB) | s per cue |"
-echo "|---|---:|---:|---:|---:|---:|"
+summary=()
 for n in $cue_counts; do
   srt="$work/cues-$n.srt"
   make_srt "$n" "$srt"
-  read -r wall rss < <(measure "$work/ganvoice-$n.log" "$dub" "$video" "$srt" \
-    -o "$work/dubbed-$n.mkv" --lang en --quiet)
-  awk -v n="$n" -v w="$wall" -v r="$rss" -v s="$seconds" \
-    'BEGIN { printf "| ganvoice-dub | %d | %.1f | %.3f | %d | %.3f |\n", n, w, w / s, r, w / n }'
-  read -r wall rss < <(measure "$work/naive-$n.log" bash -c 'naive "$0" "$1"' "$srt" \
-    "$work/naive-$n.mkv")
-  awk -v n="$n" -v w="$wall" -v r="$rss" -v s="$seconds" \
-    'BEGIN { printf "| espeak-ng + ffmpeg | %d | %.1f | %.3f | %d | %.3f |\n", n, w, w / s, r, w / n }'
+  gw=(); gc=(); gr=(); nw=(); nc=(); nr=()
+  for ((r = 1; r <= rounds; r++)); do
+    read -r w c m < <(measure "$work/naive-$n.log" bash -c 'naive "$0" "$1"' "$srt" \
+      "$work/naive-$n.mkv")
+    nw+=("$w"); nc+=("$c"); nr+=("$m")
+    read -r w c m < <(measure "$work/ganvoice-$n.log" "$dub" "$video" "$srt" \
+      -o "$work/dubbed-$n.mkv" --lang en --quiet)
+    gw+=("$w"); gc+=("$c"); gr+=("$m")
+    awk -v n="$n" -v r="$r" -v a="${nw[-1]}" -v ac="${nc[-1]}" -v b="$w" -v bc="$c" \
+      'BEGIN { printf "dub-bench: %d cues, round %d: naive %.1f s (CPU %.1f s), ganvoice-dub %.1f s (CPU %.1f s), ratio %.2f\n", n, r, a, ac, b, bc, b / a }' >&2
+  done
+  summary+=("$(awk -v n="$n" -v s="$seconds" -v k="$rounds" \
+    -v gw="$(median "${gw[@]}")" -v gc="$(median "${gc[@]}")" -v gr="$(median "${gr[@]}")" \
+    -v nw="$(median "${nw[@]}")" -v nc="$(median "${nc[@]}")" -v nr="$(median "${nr[@]}")" \
+    -v gall="${gw[*]}" -v nall="${nw[*]}" 'BEGIN {
+      printf "| ganvoice-dub | %d | %d | %.1f | %.1f | %.3f | %d | %s |\n", n, k, gw, gc, gw / s, gr, gall
+      printf "| espeak-ng + ffmpeg | %d | %d | %.1f | %.1f | %.3f | %d | %s |\n", n, k, nw, nc, nw / s, nr, nall
+      printf "| **ratio** ganvoice-dub / naive | %d | | **%.2f** | %.2f | | | |\n", n, gw / nw, gc / nc }')")
 done
+echo "| run | cues | rounds | median wall (s) | median CPU (s) | RTF (wall / video) | peak RSS (MB) | wall per round (s) |"
+echo "|---|---:|---:|---:|---:|---:|---:|---|"
+printf '%s\n' "${summary[@]}"

@@ -12,6 +12,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <ctime>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -37,6 +38,16 @@ median (std::vector<double> v)
   return v[v.size () / 2];
 }
 
+/* CPU seconds of the whole process (all threads): user + system. */
+static double
+process_cpu_seconds ()
+{
+  struct timespec ts;
+  if (clock_gettime (CLOCK_PROCESS_CPUTIME_ID, &ts) != 0)
+    return 0.0;
+  return (double) ts.tv_sec + (double) ts.tv_nsec * 1e-9;
+}
+
 int
 main (int argc, char **argv)
 {
@@ -45,7 +56,7 @@ main (int argc, char **argv)
   std::string model = root + "/models/vocoder/vocoder.ts";
   std::string card = root + "/models/vocoder/vocoder.json";
   double seconds = 10.0;
-  int threads = 2, repeats = 5;
+  int threads = 2, repeats = 5, post_filter = -1;
   std::vector<std::string> positional;
   for (int i = 1; i < argc; i++) {
     std::string arg = argv[i];
@@ -55,6 +66,8 @@ main (int argc, char **argv)
       threads = std::atoi (argv[++i]);
     else if (arg == "--repeats" && i + 1 < argc)
       repeats = std::max (1, std::atoi (argv[++i]));
+    else if (arg == "--post-filter" && i + 1 < argc)
+      post_filter = std::atoi (argv[++i]);
     else
       positional.push_back (arg);
   }
@@ -64,13 +77,15 @@ main (int argc, char **argv)
   } else if (!positional.empty ()) {
     std::fprintf (stderr,
         "usage: vocoder-bench [MODEL.ts CARD.json] "
-        "[--seconds S] [--threads N] [--repeats N]\n");
+        "[--seconds S] [--threads N] [--repeats N] [--post-filter "
+        "ITERATIONS]\n");
     return 2;
   }
 
   long rss_before = peak_rss_kib ();
   ganvoice::VocoderOptions options;
   options.threads = threads;
+  options.post_filter_iterations = post_filter;
   std::unique_ptr<ganvoice::Vocoder> vocoder;
   try {
     vocoder = ganvoice::Vocoder::load (model, card, options);
@@ -91,15 +106,18 @@ main (int argc, char **argv)
           1.5 * std::sin (0.05 * t + 0.3 * m) * std::sin (0.011 * t));
 
   vocoder->vocode (mel.data (), std::min<size_t> (frames, 200)); /* warm-up */
-  std::vector<double> one_shot, chunked, first_chunk;
+  std::vector<double> one_shot, chunked, first_chunk, one_shot_cpu, chunked_cpu;
   for (int r = 0; r < repeats; r++) {
+    double c0 = process_cpu_seconds ();
     gint64 t0 = g_get_monotonic_time ();
     std::vector<float> audio = vocoder->vocode (mel.data (), frames);
     one_shot.push_back ((g_get_monotonic_time () - t0) / 1e6);
+    one_shot_cpu.push_back (process_cpu_seconds () - c0);
     if (audio.size () != frames * spec.hop)
       return 1;
 
     gint64 first = -1;
+    c0 = process_cpu_seconds ();
     t0 = g_get_monotonic_time ();
     vocoder->vocode_chunked (mel.data (), frames, [&] (const float *, size_t) {
       if (first < 0)
@@ -107,17 +125,21 @@ main (int argc, char **argv)
       return true;
     });
     chunked.push_back ((g_get_monotonic_time () - t0) / 1e6);
+    chunked_cpu.push_back (process_cpu_seconds () - c0);
     first_chunk.push_back ((first - t0) / 1e3);
   }
 
   std::printf (
       "{\"runtime\": \"c++\", \"threads\": %d, \"audio_seconds\": %.3f, "
       "\"rtf\": %.5f, \"rtf_best\": %.5f, \"rtf_chunked\": %.5f, "
-      "\"first_chunk_ms\": %.1f, \"peak_rss_mib\": %.1f, "
-      "\"model_rss_mib\": %.1f}\n",
+      "\"first_chunk_ms\": %.1f, \"cpu_rtf\": %.5f, "
+      "\"cpu_rtf_chunked\": %.5f, \"post_filter\": %d, "
+      "\"peak_rss_mib\": %.1f, \"model_rss_mib\": %.1f}\n",
       threads, audio_seconds, median (one_shot) / audio_seconds,
       *std::min_element (one_shot.begin (), one_shot.end ()) / audio_seconds,
       median (chunked) / audio_seconds, median (first_chunk),
+      median (one_shot_cpu) / audio_seconds,
+      median (chunked_cpu) / audio_seconds, post_filter,
       peak_rss_kib () / 1024.0, (peak_rss_kib () - rss_before) / 1024.0);
   return 0;
 }
