@@ -39,6 +39,12 @@ while [ $# -gt 0 ]; do
 done
 export GST_PLUGIN_PATH="$build/plugins${GST_PLUGIN_PATH:+:$GST_PLUGIN_PATH}"
 export GANVOICE_MODEL_DIR=${GANVOICE_MODEL_DIR:-$root/models}
+# A registry of the bench's own, made before anything is timed: the shared
+# one (~/.cache/gstreamer-1.0) is rescanned whenever another checkout's
+# GST_PLUGIN_PATH ran last, which loads LibTorch in the scanner (about 1 s
+# of CPU) and is no part of a dub.
+export GST_REGISTRY=${GST_REGISTRY:-$build/dub-bench-registry.bin}
+gst-inspect-1.0 dubbin > /dev/null
 dub="$build/examples/tools/ganvoice-dub"
 for tool in "$dub" /usr/bin/time espeak-ng ffmpeg gst-launch-1.0; do
   command -v "$tool" >/dev/null || { echo "dub-bench: $tool is missing" >&2; exit 1; }

@@ -29,6 +29,12 @@ while [ $# -gt 0 ]; do
 done
 export GST_PLUGIN_PATH="$build/plugins${GST_PLUGIN_PATH:+:$GST_PLUGIN_PATH}"
 export GANVOICE_MODEL_DIR=${GANVOICE_MODEL_DIR:-$root/models}
+# A registry of the bench's own, made before anything is timed: the shared
+# one (~/.cache/gstreamer-1.0) is rescanned whenever another checkout's
+# GST_PLUGIN_PATH ran last, which loads LibTorch in the scanner (about 1 s
+# of CPU) and is no part of a dub.
+export GST_REGISTRY=${GST_REGISTRY:-$build/dub-bench-registry.bin}
+gst-inspect-1.0 dubbin > /dev/null
 video=$(ls "$work"/video-*m.mkv 2>/dev/null | head -1)
 srt="$work/cues-$cues.srt"
 [ -n "$video" ] && [ -f "$srt" ] ||

@@ -499,12 +499,14 @@ build_pipeline (App *app, GstDiscovererInfo *info,
   {
     /* The queue before the encoder gives the encode a thread of its own,
      * beside the mix: on two cores they overlap. It holds up to 2 s of
-     * the dub's 100 ms blocks, and is the muxer's decoupling too. */
-    GstElement *q = make (app, "queue", "dub-queue");
+     * the dub's 100 ms blocks, and is the muxer's decoupling too. The
+     * conversion to the encoder's format runs before it, in the mix
+     * thread: the encode is the longer of the two. */
     GstElement *conv = make (app, "audioconvert", "dub-convert");
+    GstElement *q = make (app, "queue", "dub-queue");
     GstElement *enc = make_encoder (app, "dub-encode");
     GstElement *tags = make_tagger (app);
-    if (!link_many (app, { app->dub, q, conv, enc, tags }) ||
+    if (!link_many (app, { app->dub, conv, q, enc, tags }) ||
         !link_to_mux (app, tags, "audio_%u"))
       goto out;
     g_object_set (q, "max-size-buffers", 0, "max-size-bytes", 0,
