@@ -31,6 +31,9 @@ struct RenderJob {
   std::vector<std::string>
       voices; /* VOICE or SPEAKER=VOICE (names or profile files) */
   std::string log_path; /* the worker's stderr */
+  /* The provenance note of the result's tags (ganvoice-dub --provenance):
+   * synthetic speech, its voices by name, built-in or clone. */
+  std::string provenance;
 };
 
 struct JobProgress {

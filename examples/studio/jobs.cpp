@@ -165,6 +165,8 @@ private:
       argv.insert (argv.end (), { "--lang", job.language });
     for (const std::string &v : job.voices)
       argv.insert (argv.end (), { "--voice", v });
+    if (!job.provenance.empty ())
+      argv.insert (argv.end (), { "--provenance", job.provenance });
     GSubprocessLauncher *l =
         make_launcher (env_, G_SUBPROCESS_FLAGS_STDOUT_PIPE);
     if (!job.log_path.empty ())

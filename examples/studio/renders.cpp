@@ -85,6 +85,34 @@ fit_message (const CueFit &f)
 
 } // namespace
 
+/* The render's provenance note: synthetic speech, each voice by the name
+ * the user sees, built-in or a clone (with when its consent was given),
+ * and the studio's version. Written in the result's tags. */
+std::string
+Server::provenance_note (const std::string &pid, const std::string &voice,
+    const std::vector<std::pair<std::string, std::string> > &speakers)
+{
+  auto describe = [&] (const std::string &v) -> std::string {
+    if (v.empty ())
+      return "the model's default voice (built-in)";
+    if (!g_str_has_prefix (v.c_str (), "profile:"))
+      return v + " (built-in)";
+    Row p = db.one ("SELECT * FROM profiles WHERE id = ? AND project = ?",
+        { v.substr (8), pid });
+    return p["name"] + " (" + (p["reading"].empty () ? "clone" : "deep clone") +
+        (p["consent_at"].empty () ? std::string ()
+                                  : ", consent given " + p["consent_at"]) +
+        ")";
+  };
+  std::string voices = describe (voice);
+  for (const auto &sv : speakers)
+    if (!sv.second.empty ())
+      voices += "; " + sv.first + ": " + describe (sv.second);
+  return "Synthetic speech: dubbed with AI voices by ganvoice-studio " +
+      std::string (GANVOICE_VERSION) + " (ganvoice-dub). Voices: " + voices +
+      ".";
+}
+
 std::string
 Server::job_json (const Row &r)
 {
@@ -285,6 +313,7 @@ Server::submit_job (const Row &job, std::string *error)
     *error = "A chosen voice no longer exists. Choose the voices again.";
     return false;
   }
+  rj.provenance = provenance_note (pid, voice, speakers);
   make_dirs (project_dir (pid) + "/results");
   job_project[rj.id] = pid;
   queue->submit (rj);

@@ -103,6 +103,8 @@ public:
       const std::string &pid, const std::string &voice, std::string *arg);
   /* renders.cpp */
   bool submit_job (const Row &job, std::string *error);
+  std::string provenance_note (const std::string &pid, const std::string &voice,
+      const std::vector<std::pair<std::string, std::string> > &speakers);
   /* reading.cpp: trainings a restart finds queued or cut off; and those of
    * a project being deleted. */
   void recover_readings ();
