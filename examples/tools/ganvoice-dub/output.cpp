@@ -129,33 +129,37 @@ unquote_matroska_tag (App *app, const std::string &value)
   for (size_t at = 0; ok && !patched && at + n <= tail.size (); at++) {
     if (memcmp (tail.data () + at, quoted.data (), n) != 0)
       continue;
-    /* TagString (0x4487), its size, then the text. */
+    /* TagString (0x4487), its size, then the text (with the NUL that
+     * GStreamer's EBML writer ends strings with, or without). */
     for (int w = 1; w <= 8 && !patched; w++) {
       if (at < (size_t) w + 2)
         break;
       guchar *id = tail.data () + at - w - 2;
-      if (id[0] != 0x44 || id[1] != 0x87 || ebml_size (id + 2, w) != (gint64) n)
+      gint64 total = ebml_size (id + 2, w);
+      if (id[0] != 0x44 || id[1] != 0x87 ||
+          (total != (gint64) n && total != (gint64) n + 1))
         continue;
-      /* The plain text, then a Void (0xEC) over the bytes left. */
-      size_t rest = n - m; /* >= 2 */
-      std::vector<guchar> out (n);
+      const size_t nul = (size_t) total - n;
+      /* The plain text (and its NUL), then a Void (0xEC) over the bytes
+       * left. */
+      const size_t rest = n - m; /* >= 2 */
+      std::vector<guchar> out (n + nul, 0);
       memcpy (out.data (), value.data (), m);
       std::vector<guchar> size_field (w);
-      put_ebml_size (size_field.data (), w, m);
+      put_ebml_size (size_field.data (), w, m + nul);
+      guchar *pad = out.data () + m + nul;
       if (rest - 2 < 127) {
-        out[m] = 0xEC;
-        out[m + 1] = (guchar) (0x80 | (rest - 2));
-        memset (out.data () + m + 2, 0, rest - 2);
+        pad[0] = 0xEC;
+        pad[1] = (guchar) (0x80 | (rest - 2));
       } else if (rest >= 9) {
-        out[m] = 0xEC;
-        put_ebml_size (out.data () + m + 1, 8, rest - 9);
-        memset (out.data () + m + 9, 0, rest - 9);
+        pad[0] = 0xEC;
+        put_ebml_size (pad + 1, 8, rest - 9);
       } else {
         break;
       }
       ok = fseek (f, from + (long) (at - w), SEEK_SET) == 0 &&
           fwrite (size_field.data (), 1, w, f) == (size_t) w &&
-          fwrite (out.data (), 1, n, f) == n;
+          fwrite (out.data (), 1, out.size (), f) == out.size ();
       patched = ok;
     }
   }
