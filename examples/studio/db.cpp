@@ -42,7 +42,10 @@ CREATE TABLE IF NOT EXISTS profiles (
   error TEXT NOT NULL DEFAULT '',
   created INTEGER NOT NULL,
   adapt INTEGER NOT NULL DEFAULT 0, -- 1: made with the opt-in adapt step
-  reading TEXT NOT NULL DEFAULT ''  -- a deep clone: the reading it was trained on
+  reading TEXT NOT NULL DEFAULT '', -- a deep clone: the reading it was trained on
+  consent_by TEXT NOT NULL DEFAULT '',       -- who confirmed the consent statement
+  consent_at TEXT NOT NULL DEFAULT '',       -- when (UTC, ISO 8601)
+  consent_statement TEXT NOT NULL DEFAULT '' -- the statement they confirmed
 );
 CREATE TABLE IF NOT EXISTS jobs (
   id TEXT PRIMARY KEY,
@@ -54,6 +57,7 @@ CREATE TABLE IF NOT EXISTS jobs (
   output TEXT NOT NULL DEFAULT '',   -- file name of the result in results/
   error TEXT NOT NULL DEFAULT '',
   warnings TEXT NOT NULL DEFAULT '[]',
+  fits TEXT NOT NULL DEFAULT '[]',   -- cues whose speech did not fit, and what was done
   created INTEGER NOT NULL,
   updated INTEGER NOT NULL
 );
@@ -70,7 +74,10 @@ CREATE TABLE IF NOT EXISTS readings (  -- "Read to me": deep clones
   profile TEXT NOT NULL DEFAULT '',    -- the voice it made
   error TEXT NOT NULL DEFAULT '',
   created INTEGER NOT NULL,
-  updated INTEGER NOT NULL
+  updated INTEGER NOT NULL,
+  consent_by TEXT NOT NULL DEFAULT '',       -- as for profiles
+  consent_at TEXT NOT NULL DEFAULT '',
+  consent_statement TEXT NOT NULL DEFAULT ''
 );
 CREATE TABLE IF NOT EXISTS takes (
   reading TEXT NOT NULL REFERENCES readings(id) ON DELETE CASCADE,
@@ -111,22 +118,32 @@ Db::open (const std::string &path, std::string *error)
     sqlite3_free (msg);
     return false;
   }
-  /* Databases from before the adapt option (and deep clones) lack their
-   * columns. */
-  std::vector<Row> columns;
-  exec ("PRAGMA table_info(profiles)", {}, &columns);
-  for (const char *column : { "adapt", "reading" }) {
+  /* Databases from before a column was added lack it. */
+  struct Added {
+    const char *table, *column, *type;
+  };
+  static const Added kAdded[] = {
+    { "profiles", "adapt", "INTEGER NOT NULL DEFAULT 0" },
+    { "profiles", "reading", "TEXT NOT NULL DEFAULT ''" },
+    { "profiles", "consent_by", "TEXT NOT NULL DEFAULT ''" },
+    { "profiles", "consent_at", "TEXT NOT NULL DEFAULT ''" },
+    { "profiles", "consent_statement", "TEXT NOT NULL DEFAULT ''" },
+    { "readings", "consent_by", "TEXT NOT NULL DEFAULT ''" },
+    { "readings", "consent_at", "TEXT NOT NULL DEFAULT ''" },
+    { "readings", "consent_statement", "TEXT NOT NULL DEFAULT ''" },
+    { "jobs", "fits", "TEXT NOT NULL DEFAULT '[]'" },
+  };
+  for (const Added &a : kAdded) {
+    std::vector<Row> columns;
+    exec (std::string ("PRAGMA table_info(") + a.table + ")", {}, &columns);
     bool has = false;
     for (const Row &c : columns)
-      has = has || c.at ("name") == column;
-    std::string type = std::string (column) == "adapt"
-        ? "INTEGER NOT NULL DEFAULT 0"
-        : "TEXT NOT NULL DEFAULT ''";
+      has = has || c.at ("name") == a.column;
     if (!has &&
-        !exec (std::string ("ALTER TABLE profiles ADD COLUMN ") + column + " " +
-                type,
+        !exec (std::string ("ALTER TABLE ") + a.table + " ADD COLUMN " +
+                a.column + " " + a.type,
             {})) {
-      *error = path + ": cannot add the profiles." + column +
+      *error = path + ": cannot add the " + a.table + "." + a.column +
           " column: " + sqlite3_errmsg (db_);
       return false;
     }

@@ -31,6 +31,9 @@ struct RenderJob {
   std::vector<std::string>
       voices; /* VOICE or SPEAKER=VOICE (names or profile files) */
   std::string log_path; /* the worker's stderr */
+  /* The provenance note of the result's tags (ganvoice-dub --provenance):
+   * synthetic speech, its voices by name, built-in or clone. */
+  std::string provenance;
 };
 
 struct JobProgress {
@@ -40,6 +43,19 @@ struct JobProgress {
   double duration = 0;
 };
 
+/* A cue whose speech did not fit its slot at the natural rate, as the
+ * ganvoice element reported it (a `cue` line of ganvoice-dub --json; see
+ * docs/ganvoice.md and docs/ganvoice-fit.md). Times in seconds. */
+struct CueFit {
+  gint64 index = 0; /* the cue's index in the subtitles, from 0 */
+  double start = 0, end = 0;
+  double natural = 0; /* the speech at the natural rate */
+  double rate = 1; /* the speed-up applied (1: none) */
+  double stretch = 1; /* then time-stretched by this (1: none) */
+  double overflow = 0; /* longer than its window at that rate */
+  std::string step; /* rate, clipped, stretched, overflowed */
+};
+
 class JobListener {
 public:
   virtual ~JobListener () = default;
@@ -47,6 +63,8 @@ public:
   virtual void job_progress (const std::string &id, const JobProgress &p) = 0;
   virtual void job_warning (
       const std::string &id, const std::string &message) = 0;
+  /* A cue that was sped up, clipped, stretched or ran over. */
+  virtual void job_fit (const std::string &id, const CueFit &fit) = 0;
   /* ok: the result is at RenderJob::output (complete, renamed into place). */
   virtual void job_finished (
       const std::string &id, bool ok, const std::string &error) = 0;

@@ -165,6 +165,8 @@ private:
       argv.insert (argv.end (), { "--lang", job.language });
     for (const std::string &v : job.voices)
       argv.insert (argv.end (), { "--voice", v });
+    if (!job.provenance.empty ())
+      argv.insert (argv.end (), { "--provenance", job.provenance });
     GSubprocessLauncher *l =
         make_launcher (env_, G_SUBPROCESS_FLAGS_STDOUT_PIPE);
     if (!job.log_path.empty ())
@@ -287,6 +289,19 @@ private:
       } else if (type == "warning" && listener_) {
         listener_->job_warning (
             r->job.id, Json::optional_string (o, "message", origin));
+      } else if (type == "cue" && listener_) {
+        CueFit f;
+        f.step = Json::optional_string (o, "step", origin);
+        if (f.step != "" && f.step != "natural" && f.step != "free-time") {
+          f.index = Json::optional_integer (o, "index", origin, 0);
+          f.start = Json::optional_number (o, "start", origin, 0);
+          f.end = Json::optional_number (o, "end", origin, 0);
+          f.natural = Json::optional_number (o, "natural-duration", origin, 0);
+          f.rate = Json::optional_number (o, "applied-rate", origin, 1);
+          f.stretch = Json::optional_number (o, "stretch", origin, 1);
+          f.overflow = Json::optional_number (o, "overflow", origin, 0);
+          listener_->job_fit (r->job.id, f);
+        }
       } else if (type == "error") {
         r->error = Json::optional_string (o, "message", origin);
       } else if (type == "done" || type == "result") {

@@ -309,6 +309,7 @@ Server::reading_json (const Row &r)
       ", \"profile\": " + json_quote (profile) + ", \"voice\": " +
       json_quote (profile.empty () ? "" : "profile:" + profile) +
       ", \"error\": " + json_quote (r.at ("error")) +
+      ", \"consent\": " + consent_json (r) +
       ", \"created\": " + r.at ("created") +
       ", \"updated\": " + r.at ("updated") + "}";
 }
@@ -337,6 +338,10 @@ create_reading (Server *s, SoupServerMessage *msg, const RouteMatch &m)
   std::string name =
       clean_name (Json::optional_string (o, "name", kRequest), 60);
   std::string gender = Json::optional_string (o, "gender", kRequest);
+  /* Asked before the first sentence is read: the voice is a clone. */
+  Consent consent;
+  if (!read_consent (msg, o, pid, &consent))
+    return;
   node.reset ();
   if (!s->prompts.count (lang)) {
     std::string known;
@@ -368,9 +373,11 @@ create_reading (Server *s, SoupServerMessage *msg, const RouteMatch &m)
   std::string rid = new_id ();
   long long now = (long long) now_s ();
   s->db.exec ("INSERT INTO readings (id, project, language, name, gender, "
-              "state, created, updated) VALUES (?, ?, ?, ?, ?, 'reading', ?, "
-              "?)",
-      { rid, pid, lang, name, gender, now, now });
+              "state, created, updated, consent_by, consent_at, "
+              "consent_statement) VALUES (?, ?, ?, ?, ?, 'reading', ?, ?, ?, "
+              "?, ?)",
+      { rid, pid, lang, name, gender, now, now, consent.by, consent.at,
+          consent.statement });
   make_dirs (reading_dir (s, pid, rid));
   reply_reading (s, msg, SOUP_STATUS_CREATED, rid);
   broadcast_reading (s, rid);
@@ -681,6 +688,16 @@ start_training (Server *s, SoupServerMessage *msg, const RouteMatch &m)
       Json::optional_number (o, "time_limit", kRequest, s->cfg.train_seconds);
   gint64 steps =
       Json::optional_integer (o, "max_steps", kRequest, s->cfg.train_steps);
+  /* A reading started before consent was asked for asks for it now. */
+  if (r["consent_by"].empty ()) {
+    Consent consent;
+    if (!read_consent (msg, o, pid, &consent))
+      return;
+    s->db.exec ("UPDATE readings SET consent_by = ?, consent_at = ?, "
+                "consent_statement = ? WHERE id = ?",
+        { consent.by, consent.at, consent.statement, rid });
+    r["consent_by"] = consent.by;
+  }
   node.reset ();
   if (!std::isfinite (limit) || limit <= 0 || steps <= 0) {
     reply_error (msg, SOUP_STATUS_BAD_REQUEST,
@@ -1146,13 +1163,18 @@ Trainer::finish (Run *r)
     } else {
       if (prid.empty ())
         s->db.exec ("INSERT INTO profiles (id, project, name, upload, state, "
-                    "created, adapt, reading) VALUES (?, ?, ?, '', 'ready', "
-                    "?, 0, ?)",
-            { id, pid, row["name"], (long long) now_s (), rid });
+                    "created, adapt, reading, consent_by, consent_at, "
+                    "consent_statement) VALUES (?, ?, ?, '', 'ready', ?, 0, "
+                    "?, ?, ?, ?)",
+            { id, pid, row["name"], (long long) now_s (), rid,
+                row["consent_by"], row["consent_at"],
+                row["consent_statement"] });
       else
         s->db.exec ("UPDATE profiles SET name = ?, state = 'ready', error = "
-                    "'' WHERE id = ?",
-            { row["name"], id });
+                    "'', consent_by = ?, consent_at = ?, consent_statement = "
+                    "? WHERE id = ?",
+            { row["name"], row["consent_by"], row["consent_at"],
+                row["consent_statement"], id });
       /* The voice changed: spoken previews of the old one go. */
       remove_tree (s->project_dir (pid) + "/previews");
       /* Trained: a new training starts afresh. */

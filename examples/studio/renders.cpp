@@ -38,7 +38,80 @@ speaker_voices (JsonObject *speakers, const std::string &origin)
   return out;
 }
 
+/* Seconds with @decimals, for JSON and messages. */
+std::string
+seconds (double v, const char *format = "%.2f")
+{
+  char buf[G_ASCII_DTOSTR_BUF_SIZE];
+  g_ascii_formatd (buf, sizeof buf, format, std::isfinite (v) ? v : 0.0);
+  return buf;
+}
+
+/* 75.2 -> "1:15.2" */
+std::string
+clock_time (double s)
+{
+  if (!std::isfinite (s) || s < 0)
+    s = 0;
+  int minutes = (int) (s / 60);
+  std::string rest = seconds (s - minutes * 60.0, "%04.1f");
+  return std::to_string (minutes) + ":" + rest;
+}
+
+/* What was done to a cue that did not fit, in plain words. */
+std::string
+fit_message (const CueFit &f)
+{
+  std::string m = "Line at " + clock_time (f.start) + "–" + clock_time (f.end) +
+      " (" + seconds (f.natural, "%.1f") + " s of speech for " +
+      seconds (f.end - f.start, "%.1f") + " s): ";
+  std::string speed = seconds (f.rate * f.stretch, "%.2f") + "×";
+  if (f.step == "clipped")
+    m += (f.rate > 1.005 ? "sped up " + seconds (f.rate, "%.2f") + "× and " +
+                     "the last "
+                         : std::string ("the last ")) +
+        seconds (f.overflow, "%.1f") + " s cut.";
+  else if (f.step == "stretched")
+    m += "sped up " + speed + " (time-stretched).";
+  else if (f.step == "overflowed")
+    m += (f.rate > 1.005
+                 ? "sped up " + seconds (f.rate, "%.2f") + "×, " + "still "
+                 : std::string ()) +
+        "runs " + seconds (f.overflow, "%.1f") + " s into the next line.";
+  else
+    m += "sped up " + speed + ".";
+  return m;
+}
+
 } // namespace
+
+/* The render's provenance note: synthetic speech, each voice by the name
+ * the user sees, built-in or a clone (with when its consent was given),
+ * and the studio's version. Written in the result's tags. */
+std::string
+Server::provenance_note (const std::string &pid, const std::string &voice,
+    const std::vector<std::pair<std::string, std::string> > &speakers)
+{
+  auto describe = [&] (const std::string &v) -> std::string {
+    if (v.empty ())
+      return "the model's default voice (built-in)";
+    if (!g_str_has_prefix (v.c_str (), "profile:"))
+      return v + " (built-in)";
+    Row p = db.one ("SELECT * FROM profiles WHERE id = ? AND project = ?",
+        { v.substr (8), pid });
+    return p["name"] + " (" + (p["reading"].empty () ? "clone" : "deep clone") +
+        (p["consent_at"].empty () ? std::string ()
+                                  : ", consent given " + p["consent_at"]) +
+        ")";
+  };
+  std::string voices = describe (voice);
+  for (const auto &sv : speakers)
+    if (!sv.second.empty ())
+      voices += "; " + sv.first + ": " + describe (sv.second);
+  return "Synthetic speech: dubbed with AI voices by ganvoice-studio " +
+      std::string (GANVOICE_VERSION) + " (ganvoice-dub). Voices: " + voices +
+      ".";
+}
 
 std::string
 Server::job_json (const Row &r)
@@ -48,7 +121,7 @@ Server::job_json (const Row &r)
       ", \"percent\": " + r.at ("percent") + ", \"eta\": " + r.at ("eta") +
       ", \"options\": " + r.at ("options") +
       ", \"error\": " + json_quote (r.at ("error")) +
-      ", \"warnings\": " + r.at ("warnings") +
+      ", \"warnings\": " + r.at ("warnings") + ", \"fits\": " + r.at ("fits") +
       ", \"created\": " + r.at ("created") +
       ", \"updated\": " + r.at ("updated");
   if (r.at ("state") == "done")
@@ -64,7 +137,9 @@ Server::job_json (const Row &r)
 void
 Server::job_started (const std::string &id)
 {
-  db.exec ("UPDATE jobs SET state = 'running', updated = ? WHERE id = ?",
+  /* A job put back in the queue by a clean stop starts its list afresh. */
+  db.exec ("UPDATE jobs SET state = 'running', fits = '[]', updated = ? "
+           "WHERE id = ?",
       { (long long) now_s (), id });
   Row r = db.one ("SELECT * FROM jobs WHERE id = ?", { id });
   if (!r.empty ())
@@ -112,6 +187,43 @@ Server::job_warning (const std::string &id, const std::string &message)
   broadcast (r["project"], "warning",
       "{\"id\": " + json_quote (id) + ", \"message\": " + json_quote (message) +
           "}");
+}
+
+/* A cue that did not fit: kept with the job (its result lists them) and
+ * sent to the page as a "fit" event. */
+void
+Server::job_fit (const std::string &id, const CueFit &f)
+{
+  Row r = db.one ("SELECT fits, project FROM jobs WHERE id = ?", { id });
+  if (r.empty ())
+    return;
+  const double clipped = f.step == "clipped" ? f.overflow : 0.0;
+  const double overrun = f.step == "overflowed" ? f.overflow : 0.0;
+  std::string item = "{\"index\": " + std::to_string (f.index) +
+      ", \"start\": " + seconds (f.start, "%.3f") +
+      ", \"end\": " + seconds (f.end, "%.3f") +
+      ", \"natural\": " + seconds (f.natural, "%.3f") +
+      ", \"step\": " + json_quote (f.step) +
+      ", \"speed\": " + seconds (f.rate * f.stretch, "%.3f") +
+      ", \"rate\": " + seconds (f.rate, "%.3f") +
+      ", \"stretch\": " + seconds (f.stretch, "%.3f") +
+      ", \"clipped\": " + seconds (clipped, "%.3f") +
+      ", \"overrun\": " + seconds (overrun, "%.3f") +
+      ", \"message\": " + json_quote (fit_message (f)) + "}";
+  JsonNode *n = parse_json (r["fits"], nullptr);
+  if (!n || !JSON_NODE_HOLDS_ARRAY (n)) {
+    if (n)
+      json_node_unref (n);
+    n = json_node_new (JSON_NODE_ARRAY);
+    json_node_take_array (n, json_array_new ());
+  }
+  JsonArray *a = json_node_get_array (n);
+  if (json_array_get_length (a) < 5000) /* the most cues a project has */
+    json_array_add_element (a, parse_json (item, nullptr));
+  db.exec ("UPDATE jobs SET fits = ? WHERE id = ?", { to_json (n), id });
+  json_node_unref (n);
+  broadcast (r["project"], "fit",
+      "{\"id\": " + json_quote (id) + ", \"fit\": " + item + "}");
 }
 
 void
@@ -201,6 +313,7 @@ Server::submit_job (const Row &job, std::string *error)
     *error = "A chosen voice no longer exists. Choose the voices again.";
     return false;
   }
+  rj.provenance = provenance_note (pid, voice, speakers);
   make_dirs (project_dir (pid) + "/results");
   job_project[rj.id] = pid;
   queue->submit (rj);

@@ -235,7 +235,7 @@ get_config (Server *s, SoupServerMessage *msg, const RouteMatch &)
           ", \"max_recording_bytes\": " +
           std::to_string (s->cfg.max_recording_bytes) +
           ", \"max_chunk_bytes\": " + std::to_string (s->cfg.max_chunk_bytes) +
-          "}");
+          ", \"consent_statement\": " + json_quote (kConsentStatement) + "}");
 }
 
 Row

@@ -86,6 +86,7 @@ public:
   void job_started (const std::string &id) override;
   void job_progress (const std::string &id, const JobProgress &p) override;
   void job_warning (const std::string &id, const std::string &message) override;
+  void job_fit (const std::string &id, const CueFit &fit) override;
   void job_finished (
       const std::string &id, bool ok, const std::string &error) override;
 
@@ -102,6 +103,8 @@ public:
       const std::string &pid, const std::string &voice, std::string *arg);
   /* renders.cpp */
   bool submit_job (const Row &job, std::string *error);
+  std::string provenance_note (const std::string &pid, const std::string &voice,
+      const std::vector<std::pair<std::string, std::string> > &speakers);
   /* reading.cpp: trainings a restart finds queued or cut off; and those of
    * a project being deleted. */
   void recover_readings ();
@@ -109,6 +112,28 @@ public:
   /* server.cpp: what a restart finds half done. */
   void recover ();
 };
+
+/* ---- consent for cloned voices (voices.cpp) ---- */
+
+/* What a person confirms before a voice is cloned from their audio; the
+ * page shows it (GET /api/config) and sends it back as "consent". */
+extern const char *const kConsentStatement;
+
+/* Who confirmed the statement, when, and its text: kept with the voice. */
+struct Consent {
+  std::string by; /* "project:PID" */
+  std::string at; /* UTC, ISO 8601 */
+  std::string statement;
+};
+
+/* Reads the request's "consent" field (the statement, as shown) into
+ * @consent; answers 400 {error, code: "consent_required"} and returns false
+ * when it is missing or is not the statement. */
+bool read_consent (SoupServerMessage *msg, JsonObject *request,
+    const std::string &pid, Consent *consent);
+
+/* A row's consent_* columns as JSON ({by, at, statement}), or null. */
+std::string consent_json (const Row &r);
 
 /* A speaker name that fits in an ASS Name field and in ganvoice-dub's
  * --voice NAME=VOICE (projects.cpp). */

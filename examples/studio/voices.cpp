@@ -102,6 +102,51 @@ find_profile (Server *s, SoupServerMessage *msg, const RouteMatch &m)
 
 } // namespace
 
+/* ---- consent -------------------------------------------------------- */
+
+const char *const kConsentStatement =
+    "This is my own voice, or the person whose voice this is has given me "
+    "permission to make a synthetic copy of it and to use it for dubbing.";
+
+bool
+read_consent (SoupServerMessage *msg, JsonObject *request,
+    const std::string &pid, Consent *consent)
+{
+  std::string statement = Json::optional_string (request, "consent", kRequest);
+  if (statement != kConsentStatement) {
+    reply_json (msg, SOUP_STATUS_BAD_REQUEST,
+        std::string ("{\"error\": ") +
+            json_quote (statement.empty ()
+                    ? "Before a voice is cloned, confirm that it is your "
+                      "own voice or that you have the speaker's "
+                      "permission."
+                    : "The consent statement is not the one this studio "
+                      "asks for: reload the page and confirm it again.") +
+            ", \"code\": \"consent_required\", \"statement\": " +
+            json_quote (kConsentStatement) + "}");
+    return false;
+  }
+  GDateTime *now = g_date_time_new_now_utc ();
+  gchar *at = g_date_time_format (now, "%Y-%m-%dT%H:%M:%SZ");
+  consent->by = "project:" + pid;
+  consent->at = at;
+  consent->statement = statement;
+  g_free (at);
+  g_date_time_unref (now);
+  return true;
+}
+
+std::string
+consent_json (const Row &r)
+{
+  auto by = r.find ("consent_by");
+  if (by == r.end () || by->second.empty ())
+    return "null";
+  return "{\"by\": " + json_quote (by->second) +
+      ", \"at\": " + json_quote (r.at ("consent_at")) +
+      ", \"statement\": " + json_quote (r.at ("consent_statement")) + "}";
+}
+
 /* ---- built-in voices -------------------------------------------------- */
 
 void
@@ -245,6 +290,7 @@ Server::profile_json (const Row &r)
       ", \"adapt\": " + (r.at ("adapt") == "1" ? "true" : "false") +
       ", \"deep\": " + (r.at ("reading").empty () ? "false" : "true") +
       ", \"reading\": " + json_quote (r.at ("reading")) +
+      ", \"consent\": " + consent_json (r) +
       ", \"created\": " + r.at ("created") + "}";
 }
 
@@ -300,6 +346,9 @@ create_profile (Server *s, SoupServerMessage *msg, const RouteMatch &m)
       clean_name (Json::optional_string (o, "name", kRequest), 60);
   /* The opt-in adapt step: a better clone, about half a minute more. */
   const bool adapt = Json::optional_boolean (o, "adapt", kRequest, false);
+  Consent consent;
+  if (!read_consent (msg, o, pid, &consent))
+    return;
   node.reset ();
   Row u = valid_id (uid)
       ? s->db.one (
@@ -324,10 +373,10 @@ create_profile (Server *s, SoupServerMessage *msg, const RouteMatch &m)
   }
   std::string prid = new_id ();
   s->db.exec ("INSERT INTO profiles (id, project, name, upload, state, "
-              "created, adapt) VALUES "
-              "(?, ?, ?, ?, 'making', ?, ?)",
-      { prid, pid, name, uid, (long long) now_s (),
-          (long long) (adapt ? 1 : 0) });
+              "created, adapt, consent_by, consent_at, consent_statement) "
+              "VALUES (?, ?, ?, ?, 'making', ?, ?, ?, ?, ?)",
+      { prid, pid, name, uid, (long long) now_s (), (long long) (adapt ? 1 : 0),
+          consent.by, consent.at, consent.statement });
   s->make_profile (pid, prid);
   reply_json (msg, SOUP_STATUS_CREATED,
       s->profile_json (
@@ -386,6 +435,17 @@ retry_profile (Server *s, SoupServerMessage *msg, const RouteMatch &m)
         "This voice was trained on your reading: train it again in “Read to "
         "me”.");
     return;
+  }
+  /* A voice made before consent was asked for asks for it now. */
+  if (r["consent_by"].empty ()) {
+    JsonNodePtr node;
+    JsonObject *o = body_object (msg, &node);
+    Consent consent;
+    if (!o || !read_consent (msg, o, pid, &consent))
+      return;
+    s->db.exec ("UPDATE profiles SET consent_by = ?, consent_at = ?, "
+                "consent_statement = ? WHERE id = ?",
+        { consent.by, consent.at, consent.statement, prid });
   }
   s->db.exec ("UPDATE profiles SET state = 'making', error = '' WHERE id = ?",
       { prid });

@@ -284,6 +284,16 @@ class Dub(unittest.TestCase):
         tags = stream_tags(audios[1])
         self.assertEqual(tags.get(Gst.TAG_LANGUAGE_CODE), "en")
         self.assertEqual(tags.get(Gst.TAG_TITLE), "Dub test")
+        # Other readers see the title and the provenance note as plain text
+        # (matroskamux alone would store them quoted and escaped).
+        probe = json.loads(subprocess.run(
+            ["ffprobe", "-v", "error", "-show_entries", "format_tags:stream_tags", "-of", "json", out],
+            check=True, capture_output=True, text=True, timeout=60).stdout)
+        titles = [v for st in probe["streams"] for k, v in st.get("tags", {}).items() if k.lower() == "title"]
+        self.assertIn("Dub test", titles)
+        note = {k.lower(): v for k, v in probe["format"].get("tags", {}).items()}.get("comments", "")
+        self.assertTrue(note.startswith("Synthetic speech: dubbed with AI voices by ganvoice-dub "), note)
+        self.assertTrue(note.endswith(" (built-in)."), note)
         original, _ = decode_audio(out, 0)
         self.assertAlmostEqual(len(original) / RATE, DURATION, delta=0.05)
         self.assertEqual(video_packets(self.prog), video_packets(out))

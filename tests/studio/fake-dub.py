@@ -1,7 +1,9 @@
 #!/usr/bin/env python3
 """A stand-in for `ganvoice-dub --json` in the studio's API tests: speaks
 the same JSON-lines protocol, copies INPUT to OUTPUT (temp file, then
-rename), and fails when the subtitles contain the word FAILME."""
+rename), and fails when the subtitles contain the word FAILME. It reports
+one cue that fits and one that was sped up and clipped, as ganvoice-dub's
+`cue` lines do, and writes its arguments on stderr (the job's log)."""
 import json
 import os
 import shutil
@@ -11,7 +13,7 @@ import time
 args = sys.argv[1:]
 out = args[args.index("-o") + 1]
 pos = [a for i, a in enumerate(args) if not a.startswith(
-    "-") and (i == 0 or args[i - 1] not in ("-o", "--mode", "--lang", "--voice"))]
+    "-") and (i == 0 or args[i - 1] not in ("-o", "--mode", "--lang", "--voice", "--provenance"))]
 inp, subs = pos[0], pos[1]
 
 
@@ -29,8 +31,15 @@ for i in range(1, steps + 1):
     time.sleep(float(os.environ.get("FAKE_DUB_DELAY", "0.2")))
     line(type="progress", position=2.0 * i / steps, duration=2.0,
          percent=100.0 * i / steps, eta=0.2 * (steps - i), elapsed=0.2 * i)
+line(type="cue", index=0, speaker="", voice="ben", start=1.0, end=2.5, **{
+    "next-start": 3.0, "natural-duration": 1.2, "applied-rate": 1.0, "stretch": 1.0, "overflow": 0.0,
+    "step": "natural", "speech-start": 1.0, "speech-end": 2.2})
+line(type="cue", index=1, speaker="Tom", voice="ben", start=3.0, end=5.5, **{
+    "next-start": 5.9, "natural-duration": 12.0, "applied-rate": 1.4, "stretch": 1.0, "overflow": 5.671,
+    "step": "clipped", "speech-start": 3.0, "speech-end": 5.9})
 line(type="warning", message="cue 2: speech 0.3 s longer than its slot, compressed")
 line(type="args", argv=args)
+print(json.dumps({"argv": args}), file=sys.stderr, flush=True)
 tmp = out + ".partfake"
 shutil.copyfile(inp, tmp)
 os.rename(tmp, out)

@@ -5,6 +5,7 @@ bad requests included, and restarts the server to check persistence.
 
     test_studio_api.py STUDIO_BINARY WORKER_BINARY SOURCE_DIR
 """
+import calendar
 import http.client
 import json
 import os
@@ -78,6 +79,13 @@ class Studio:
                 if line.startswith("VmRSS:"):
                     return int(line.split()[1])
         return 0
+
+
+def consent(s):
+    """The statement a clone needs (GET /api/config), as the page sends it."""
+    st, c = s.request("GET", "/api/config")
+    assert st == 200, c
+    return c["consent_statement"]
 
 
 def upload(s, pid, tok, path, kind, chunk=300000, name=None):
@@ -184,8 +192,9 @@ class ApiTest(unittest.TestCase):
         st, e = self.s.request("PUT", base + "/cues",
                                {"cues": [{"start": 0, "end": 1, "text": "x", "speaker": "a=b"}]}, token=tok)
         self.assertEqual(st, 400)
-        st, e = self.s.request("POST", base + "/profiles", {"recording": "0123456789abcdef"}, token=tok)
-        self.assertEqual(st, 400)
+        st, e = self.s.request("POST", base + "/profiles", {"recording": "0123456789abcdef",
+                                                            "consent": consent(self.s)}, token=tok)
+        self.assertEqual((st, e["error"]), (400, "Record or upload your voice first."))
         st, e = self.s.request("POST", base + "/preview", {"voice": "../../etc/passwd", "text": "hi"}, token=tok)
         self.assertEqual(st, 400)
         st, e = self.s.request("POST", base + "/preview", {"voice": "ana", "text": ""}, token=tok)
@@ -402,6 +411,22 @@ class ApiTest(unittest.TestCase):
         st, j = self.s.request("GET", base + "/jobs/" + job["id"], token=tok)
         self.assertEqual((j["state"], j["percent"]), ("done", 100))
         self.assertEqual(len(j["warnings"]), 1)
+        # The cue that was sped up and cut is listed with what was done; the
+        # one that fitted is not.
+        self.assertEqual(len(j["fits"]), 1, j["fits"])
+        f = j["fits"][0]
+        self.assertEqual((f["index"], f["start"], f["end"], f["step"], f["rate"], f["speed"], f["clipped"]),
+                         (1, 3.0, 5.5, "clipped", 1.4, 1.4, 5.671))
+        self.assertEqual(f["message"], "Line at 0:03.0–0:05.5 (12.0 s of speech for 2.5 s): "
+                                       "sped up 1.40× and the last 5.7 s cut.")
+        self.assertEqual([e[1]["fit"] for e in events if e[0] == "fit"], [f])
+        # The render was told the provenance of its voices, by their names.
+        with open(os.path.join(self.s.data, "projects", pid, "results", job["id"] + ".log")) as log:
+            argv = json.loads(log.readline())["argv"]
+        note = argv[argv.index("--provenance") + 1]
+        self.assertTrue(note.startswith("Synthetic speech: dubbed with AI voices by ganvoice-studio "), note)
+        self.assertTrue(note.endswith(" (ganvoice-dub). Voices: ben (built-in); Tom: ben (built-in); "
+                                      "Mara: ana (built-in)."), note)
         st, body, resp = self.s.request("GET", j["result"] + "?download=1&token=" + tok, raw=True)
         self.assertEqual(st, 200)
         self.assertEqual(body, open(VIDEO, "rb").read())
@@ -484,10 +509,11 @@ class ApiTest(unittest.TestCase):
         base = "/api/projects/%s" % pid
         st, rec = upload(self.s, pid, tok, VIDEO, "recording", name="me.webm")
         self.assertEqual(st, 200)
-        st, prof = self.s.request("POST", base + "/profiles", {"recording": rec["id"], "adapt": True},
-                                  token=tok)
+        st, prof = self.s.request("POST", base + "/profiles", {"recording": rec["id"], "adapt": True,
+                                                               "consent": consent(self.s)}, token=tok)
         self.assertEqual((st, prof["adapt"]), (201, True))
-        st, plain = self.s.request("POST", base + "/profiles", {"recording": rec["id"]}, token=tok)
+        st, plain = self.s.request("POST", base + "/profiles", {"recording": rec["id"], "consent": consent(self.s)},
+                                   token=tok)
         self.assertEqual((st, plain["adapt"]), (201, False))
         for p in (prof, plain):
             for _ in range(600):
@@ -537,7 +563,8 @@ class ApiTest(unittest.TestCase):
         st, rec = upload(self.s, pid, tok, VIDEO, "recording", name="me.webm")
         self.assertEqual(st, 200)
         st, prof = self.s.request("POST", base + "/profiles", {"recording": rec["id"], "name": "Me",
-                                                               "adapt": False}, token=tok)
+                                                               "adapt": False, "consent": consent(self.s)},
+                                  token=tok)
         self.assertEqual(st, 201)
         self.assertEqual(prof["state"], "making")
         for _ in range(100):
@@ -566,6 +593,72 @@ class ApiTest(unittest.TestCase):
         self.assertEqual(lst["profiles"], [])
         st, p = self.s.request("GET", base, token=tok)
         self.assertEqual(len(p["recordings"]), 1)
+
+    def test_clone_needs_consent_and_keeps_it(self):
+        pid, tok = self.project()
+        base = "/api/projects/%s" % pid
+        st, rec = upload(self.s, pid, tok, VIDEO, "recording", name="me.webm")
+        self.assertEqual(st, 200)
+        statement = consent(self.s)
+        self.assertIn("permission", statement)
+        # Without the statement, or with another text, no voice is made.
+        for body in ({"recording": rec["id"]}, {"recording": rec["id"], "consent": ""},
+                     {"recording": rec["id"], "consent": "yes"}, {"recording": rec["id"], "consent": None}):
+            st, e = self.s.request("POST", base + "/profiles", body, token=tok)
+            self.assertEqual((st, e["code"], e["statement"]), (400, "consent_required", statement), body)
+            self.assertTrue(e["error"].startswith("Before a voice is cloned" if not body.get("consent")
+                                                  else "The consent statement is not the one"), e)
+        st, e = self.s.request("POST", base + "/profiles", {"recording": rec["id"], "consent": True}, token=tok)
+        self.assertEqual(st, 400)
+        self.assertIn('"consent"', e["error"])
+        st, lst = self.s.request("GET", base + "/profiles", token=tok)
+        self.assertEqual(lst["profiles"], [])
+        # With it, the voice keeps who confirmed it, when (UTC) and what.
+        before = time.time()
+        st, prof = self.s.request("POST", base + "/profiles", {"recording": rec["id"], "name": "Mine",
+                                                               "consent": statement}, token=tok)
+        self.assertEqual(st, 201, prof)
+        c = prof["consent"]
+        self.assertEqual((c["by"], c["statement"]), ("project:" + pid, statement))
+        at = calendar.timegm(time.strptime(c["at"], "%Y-%m-%dT%H:%M:%SZ"))
+        self.assertTrue(int(before) - 1 <= at <= time.time() + 1, (before, c["at"]))
+        st, lst = self.s.request("GET", base + "/profiles", token=tok)
+        self.assertEqual(lst["profiles"][0]["consent"], c)
+        st, p = self.s.request("GET", base, token=tok)
+        self.assertEqual(p["profiles"][0]["consent"], c)
+
+    def test_old_database_gains_consent_columns_and_asks_for_consent(self):
+        # A voice made before consent was asked for has none, and making it
+        # again asks for it.
+        import sqlite3
+        tmp = tempfile.mkdtemp(prefix="studio-olddb-")
+        self.addCleanup(shutil.rmtree, tmp, True)
+        s = Studio(os.path.join(tmp, "data"))
+        st, p = s.request("POST", "/api/projects", {"name": "Old"})
+        pid, tok = p["id"], p["token"]
+        base = "/api/projects/%s" % pid
+        st, rec = upload(s, pid, tok, VIDEO, "recording", name="me.webm")
+        s.stop()
+        db = sqlite3.connect(os.path.join(s.data, "studio.db"))
+        db.executescript("""
+            ALTER TABLE profiles DROP COLUMN consent_by; ALTER TABLE profiles DROP COLUMN consent_at;
+            ALTER TABLE profiles DROP COLUMN consent_statement; ALTER TABLE jobs DROP COLUMN fits;
+        """)
+        db.execute("INSERT INTO profiles (id, project, name, upload, state, created) "
+                   "VALUES ('0123456789abcdef', ?, 'Old', ?, 'failed', 1)", (pid, rec["id"]))
+        db.commit()
+        db.close()
+        s = Studio(s.data)
+        self.addCleanup(s.stop)
+        st, lst = s.request("GET", base + "/profiles", token=tok)
+        self.assertEqual(lst["profiles"][0]["consent"], None)
+        st, e = s.request("POST", base + "/profiles/0123456789abcdef/retry", token=tok)
+        self.assertEqual((st, e["code"]), (400, "consent_required"))
+        st, again = s.request("POST", base + "/profiles/0123456789abcdef/retry", {"consent": consent(s)},
+                              token=tok)
+        self.assertEqual((st, again["consent"]["by"]), (202, "project:" + pid))
+        st, jobs = s.request("GET", base + "/jobs", token=tok)
+        self.assertEqual((st, jobs["jobs"]), (200, []))
 
     def test_preview_reports_missing_engine_or_returns_wav(self):
         pid, tok = self.project()

@@ -26,7 +26,7 @@ import unittest
 import wave
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from test_studio_api import SOURCE, SRT, VIDEO, Studio, upload  # noqa: E402
+from test_studio_api import SOURCE, SRT, VIDEO, Studio, consent, upload  # noqa: E402
 
 TINY = os.path.join(SOURCE, "tests", "models")
 RATE = 16000
@@ -117,6 +117,10 @@ class ReadingTest(unittest.TestCase):
         # The card's library voice (eve) names its profile beside the card.
         os.symlink(os.path.join(TINY, "voices"), os.path.join(models, "acoustic", "voices"))
         cls.env = {"GANVOICE_MODEL_DIR": models}
+        # Renders with the real ganvoice-dub (meson test sets its path), so
+        # that the file and the cues' fitting are the real ones.
+        if os.environ.get("GANVOICE_DUB_PATH"):
+            cls.env["GANVOICE_STUDIO_DUB"] = os.environ["GANVOICE_DUB_PATH"]
         cls.s = Studio(os.path.join(cls.tmp, "data"), cls.env)
         st, p = cls.s.request("GET", "/api/prompts/en")
         assert st == 200, p
@@ -134,7 +138,7 @@ class ReadingTest(unittest.TestCase):
         return "/api/projects/%s" % p["id"], p["token"]
 
     def reading(self, base, tok, **kw):
-        body = {"language": "en", "name": "Me, read", "gender": "female"}
+        body = {"language": "en", "name": "Me, read", "gender": "female", "consent": consent(self.s)}
         body.update(kw)
         st, r = self.s.request("POST", base + "/readings", body, token=tok)
         self.assertEqual(st, 201, r)
@@ -190,6 +194,33 @@ class ReadingTest(unittest.TestCase):
             time.sleep(0.1)
         self.fail("timed out; last: %s" % json.dumps(r)[:2000])
 
+    def check_render(self, base, tok, jid, prof):
+        """The real render of test_train_…: the cue that did not fit is listed
+        with what was done, and the file carries its provenance."""
+        for _ in range(1200):
+            st, j = self.s.request("GET", base + "/jobs/" + jid, token=tok)
+            if j["state"] not in ("queued", "running"):
+                break
+            time.sleep(0.1)
+        self.assertEqual(j["state"], "done", j)
+        # Default overflow: sped up to 1.4×, then cut at the next line.
+        self.assertEqual([f["start"] for f in j["fits"]], [1.0], j["fits"])
+        f = j["fits"][0]
+        self.assertEqual((f["end"], f["step"]), (1.05, "clipped"), f)
+        self.assertAlmostEqual(f["rate"], 1.4, places=2)
+        self.assertGreater(f["natural"], 1.4 * 0.1)
+        self.assertGreater(f["clipped"], 0)
+        self.assertAlmostEqual(f["clipped"], f["natural"] / f["rate"] - 0.1, delta=0.02)
+        self.assertIn(" s cut.", f["message"])
+        st, body, _ = self.s.request("GET", j["result"] + "?token=" + tok, raw=True)
+        self.assertEqual(st, 200)
+        path = os.path.join(self.tmp, "result-" + os.path.basename(j["file"]))
+        with open(path, "wb") as out:
+            out.write(body)
+        note = next((v for k, v in format_tags(path).items() if k.startswith("comment")), "")
+        self.assertTrue(note.startswith("Synthetic speech: dubbed with AI voices by ganvoice-studio "), note)
+        self.assertIn("Voices: Deep me (deep clone, consent given %s)." % prof["consent"]["at"], note)
+
     def test_prompt_lists(self):
         st, p = self.s.request("GET", "/api/prompts")
         self.assertEqual(st, 200)
@@ -205,11 +236,22 @@ class ReadingTest(unittest.TestCase):
 
     def test_bad_requests(self):
         base, tok = self.project()
-        st, e = self.s.request("POST", base + "/readings", {"language": "xx", "name": "A"}, token=tok)
+        ok = consent(self.s)
+        st, e = self.s.request("POST", base + "/readings", {"language": "xx", "name": "A", "consent": ok},
+                               token=tok)
         self.assertEqual(st, 400)
+        self.assertIn("(there are: ", e["error"])
         self.assertIn("en", e["error"])
-        st, e = self.s.request("POST", base + "/readings", {"language": "en", "gender": "robot"}, token=tok)
+        st, e = self.s.request("POST", base + "/readings", {"language": "en", "gender": "robot", "consent": ok},
+                               token=tok)
         self.assertEqual(st, 400)
+        self.assertIn("gender", e["error"])
+        # A deep clone starts only with the consent statement confirmed.
+        for body in ({"language": "en"}, {"language": "en", "consent": "It is fine."}):
+            st, e = self.s.request("POST", base + "/readings", body, token=tok)
+            self.assertEqual((st, e["code"]), (400, "consent_required"), body)
+        st, lst = self.s.request("GET", base + "/readings", token=tok)
+        self.assertEqual(lst["readings"], [])
         st, e = self.s.request("POST", base + "/readings", {"language": 5}, token=tok)
         self.assertEqual(st, 400)
         self.assertIn('"language"', e["error"])
@@ -395,14 +437,35 @@ class ReadingTest(unittest.TestCase):
         self.assertEqual(st, 200, body[:300])
         st, e = self.s.request("POST", base + "/profiles/%s/retry" % prof["id"], token=tok)
         self.assertEqual(st, 409)
+        # Its consent record came from the reading.
+        st, rr = self.s.request("GET", url, token=tok)
+        self.assertEqual(prof["consent"], rr["consent"])
+        self.assertEqual((prof["consent"]["by"], prof["consent"]["statement"]),
+                         ("project:" + base.split("/")[-1], consent(self.s)))
         upload(self.s, base.split("/")[-1], tok, VIDEO, "video")
         upload(self.s, base.split("/")[-1], tok, SRT, "subtitles")
-        st, job = self.s.request("POST", base + "/jobs", {"voice": prof["voice"]}, token=tok)
+        # A line far too long for its slot (0.1 s to the next line: the tiny
+        # model speaks fast), then one that fits.
+        long_line = ("The lighthouse keeper climbed the stairs every morning, and from the top he could see "
+                     "the harbour, the boats, the market and the long grey line of the sea beyond them all. ") * 2
+        st, _ = self.s.request("PUT", base + "/cues", {"lang": "en", "cues": [
+            {"start": 1.0, "end": 1.05, "text": long_line.strip()}, {"start": 1.1, "end": 4.0, "text": "Yes."}]},
+            token=tok)
+        self.assertEqual(st, 200)
+        st, job = self.s.request("POST", base + "/jobs", {"voice": prof["voice"], "mode": "replace"}, token=tok)
         self.assertEqual(st, 201, job)
         self.assertEqual(job["options"]["voice"], prof["voice"])
+        if "GANVOICE_STUDIO_DUB" in self.env:
+            self.check_render(base, tok, job["id"], prof)
         # A project deleted while its reading waits or trains goes quietly.
         st, _ = self.s.request("DELETE", base2, token=tok2)
         self.assertEqual(st, 200)
+
+
+def format_tags(path):
+    out = subprocess.run(["ffprobe", "-v", "error", "-show_entries", "format_tags", "-of", "json", path],
+                         check=True, capture_output=True, text=True, timeout=60).stdout
+    return {k.lower(): v for k, v in json.loads(out)["format"].get("tags", {}).items()}
 
 
 if __name__ == "__main__":

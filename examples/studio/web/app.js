@@ -117,6 +117,10 @@ function listen() {
     const w = JSON.parse(e.data); const j = S.project.jobs.find((x) => x.id === w.id);
     if (j) { j.warnings = [...(j.warnings || []), w.message]; renderJobs(); }
   });
+  es.addEventListener('fit', (e) => {
+    const f = JSON.parse(e.data); const j = S.project.jobs.find((x) => x.id === f.id);
+    if (j) { j.fits = [...(j.fits || []), f.fit]; renderJobs(); }
+  });
   es.addEventListener('peaks', () => loadPeaks());
   es.addEventListener('reading', (e) => mergeReading(JSON.parse(e.data)));
   es.addEventListener('training', (e) => {
@@ -230,9 +234,34 @@ async function dropUpload(zone, kind, file) {
 }
 setupDrop($('#drop-video'), (f) => dropUpload($('#drop-video'), 'video', f));
 setupDrop($('#drop-subtitles'), (f) => dropUpload($('#drop-subtitles'), 'subtitles', f));
+// ---------- consent for cloned voices ----------
+// The statement is the server's (GET /api/config); a clone is asked for only
+// with it confirmed, and the server keeps it with the voice.
+function consent() { return $('#consent-check').checked ? $('#consent-text').textContent : ''; }
+function applyConsent() {
+  const ok = !!consent();
+  $('#rec-start').disabled = !ok || !!rec;
+  $('#read-begin').disabled = !ok;
+  $('#profile-make').disabled = !ok || !S.recording;
+  $('#drop-recording').classList.toggle('disabled', !ok);
+}
+function needConsent() {
+  if (consent()) return false;
+  notify('First confirm that it is your own voice, or that you have the speaker’s permission.');
+  $('#consent-check').focus();
+  return true;
+}
+$('#consent-check').addEventListener('change', applyConsent);
+async function loadConsent() {
+  const c = await api('GET', '/api/config');
+  if (c.consent_statement) $('#consent-text').textContent = c.consent_statement;
+  applyConsent();
+}
+
 setupDrop($('#drop-recording'), async (f) => {
+  if (needConsent()) return;
   const u = await dropUpload($('#drop-recording'), 'recording', f);
-  if (u) { S.recording = u.id; $('#profile-make').disabled = false; }
+  if (u) { S.recording = u.id; applyConsent(); }
 });
 
 function renderUploads() {
@@ -320,6 +349,7 @@ function renderGallery() {
 // ---------- your voice: recording ----------
 let rec = null;
 $('#rec-start').addEventListener('click', async () => {
+  if (needConsent()) return;
   let stream;
   try {
     stream = await navigator.mediaDevices.getUserMedia({ audio: { echoCancellation: false, noiseSuppression: true } });
@@ -357,12 +387,12 @@ $('#rec-start').addEventListener('click', async () => {
     ctx.close();
     $('#rec-level').style.width = '0';
     cd.textContent = '';
-    $('#rec-start').disabled = false; $('#rec-stop').disabled = true;
+    $('#rec-start').disabled = !consent(); $('#rec-stop').disabled = true;
     const blob = new Blob(chunks, { type: mr.mimeType || 'audio/webm' });
     const a = $('#rec-playback'); a.src = URL.createObjectURL(blob); a.hidden = false;
     const file = new File([blob], `recording-${new Date().toISOString().slice(0, 19).replace(/[:T]/g, '-')}.webm`, { type: blob.type, lastModified: Date.now() });
     const u = await dropUpload($('#drop-recording'), 'recording', file);
-    if (u) { S.recording = u.id; $('#profile-make').disabled = false; }
+    if (u) { S.recording = u.id; applyConsent(); }
   });
   mr.start(1000);
   tick();
@@ -372,8 +402,9 @@ $('#rec-stop').addEventListener('click', () => { if (rec && rec.mr.state === 're
 
 $('#profile-make').addEventListener('click', async () => {
   if (!S.recording) { notify('Record or upload your voice first.'); return; }
+  if (needConsent()) return;
   try {
-    const p = await api('POST', P('/profiles'), { recording: S.recording, name: $('#profile-name').value.trim() || 'My voice', adapt: $('#profile-adapt').checked });
+    const p = await api('POST', P('/profiles'), { recording: S.recording, name: $('#profile-name').value.trim() || 'My voice', adapt: $('#profile-adapt').checked, consent: consent() });
     if (!S.project.profiles.find((x) => x.id === p.id)) S.project.profiles.push(p);
     renderProfiles();
     notify('Making your voice… this can take a minute.', 'info');
@@ -391,10 +422,11 @@ function renderProfiles() {
       el('span', { class: 'pname', text: p.name }),
       el('span', { class: `state ${p.state}`, text: stateText }),
       p.deep ? el('span', { class: 'muted', text: 'trained on your reading' }) : null,
+      p.consent ? el('span', { class: 'muted', title: p.consent.statement, text: `consent given ${new Date(p.consent.at).toLocaleDateString()}` }) : null,
       p.state === 'ready' ? el('button', { type: 'button', class: 'button secondary', text: '▶ Listen',
         onclick: (e) => playPreview(() => fetch(withToken(P(`/profiles/${p.id}/preview`))), e.currentTarget) }) : null,
       p.state === 'failed' ? el('button', { type: 'button', class: 'button secondary', text: 'Try again',
-        onclick: () => api('POST', P(`/profiles/${p.id}/retry`)).then((x) => { Object.assign(p, x); renderProfiles(); }).catch((e) => notify(plain(e))) }) : null,
+        onclick: () => api('POST', P(`/profiles/${p.id}/retry`), { consent: consent() }).then((x) => { Object.assign(p, x); renderProfiles(); }).catch((e) => notify(plain(e))) }) : null,
       el('button', { type: 'button', class: 'button secondary', text: 'Rename', onclick: async () => {
         const name = prompt('New name for this voice', p.name);
         if (!name) return;
@@ -540,7 +572,8 @@ function mergeReading(r) {
 
 $('#read-begin').addEventListener('click', async () => {
   try {
-    const r = await api('POST', P('/readings'), { language: $('#read-lang').value, name: $('#read-name').value.trim() || 'My deep voice', gender: $('#read-gender').value });
+    if (needConsent()) return;
+    const r = await api('POST', P('/readings'), { language: $('#read-lang').value, name: $('#read-name').value.trim() || 'My deep voice', gender: $('#read-gender').value, consent: consent() });
     R.reading = null;
     mergeReading(r);
   } catch (e) { notify(plain(e)); }
@@ -613,7 +646,7 @@ $('#read-stop').addEventListener('click', () => { if (R.rec && R.rec.mr.state ==
 $('#read-prev').addEventListener('click', () => { R.index = Math.max(0, R.index - 1); renderReading(); });
 $('#read-next').addEventListener('click', () => { R.index = Math.min(R.sentences.length - 1, R.index + 1); renderReading(); });
 $('#read-train').addEventListener('click', async () => {
-  try { mergeReading(await api('POST', P(`/readings/${R.reading.id}/train`), {})); } catch (e) { notify(plain(e)); }
+  try { mergeReading(await api('POST', P(`/readings/${R.reading.id}/train`), { consent: consent() })); } catch (e) { notify(plain(e)); }
 });
 $('#read-cancel').addEventListener('click', async () => {
   try { mergeReading(await api('POST', P(`/readings/${R.reading.id}/cancel`))); } catch (e) { notify(plain(e)); }
@@ -964,9 +997,23 @@ function renderJobs() {
       j.state === 'running' ? el('span', { class: 'muted', text: `${Math.floor(j.percent || 0)}%` }) : null,
       j.error && j.state === 'failed' ? el('div', { class: 'err', text: j.error }) : null,
       ...(j.warnings || []).slice(0, 5).map((w) => el('div', { class: 'warn', text: `⚠ ${w}` })),
-      (j.warnings || []).length > 5 ? el('div', { class: 'warn', text: `…and ${j.warnings.length - 5} more notes` }) : null);
+      (j.warnings || []).length > 5 ? el('div', { class: 'warn', text: `…and ${j.warnings.length - 5} more notes` }) : null,
+      fitList(j));
     list.append(li);
   }
+}
+
+// The lines whose speech did not fit their time, and what the render did.
+function fitList(j) {
+  const fits = j.fits || [];
+  if (!fits.length) return null;
+  const cut = fits.filter((f) => f.clipped > 0).length;
+  return el('details', { class: 'fits-box', open: cut > 0 },
+    el('summary', { class: 'warn', text: `⚠ ${fits.length} ${fits.length === 1 ? 'line was' : 'lines were'} too long for ${fits.length === 1 ? 'its' : 'their'} time${cut ? ` (${cut} cut short)` : ''}: shorten the text or give ${fits.length === 1 ? 'it' : 'them'} more time` }),
+    el('ul', { class: 'fits' }, ...fits.map((f) => {
+      const cue = (S.cues || []).find((c) => Math.abs(c.start - f.start) < 0.01);
+      return el('li', { 'data-start': String(f.start), text: cue ? `${f.message} “${cue.text.slice(0, 60)}”` : f.message });
+    })));
 }
 
 function renderAll() {
@@ -983,6 +1030,7 @@ function renderAll() {
     const v = await api('GET', '/api/voices');
     S.voices = v.voices;
     await loadReadingLanguages();
+    await loadConsent();
     renderAll();
     await loadCues();
     listen();

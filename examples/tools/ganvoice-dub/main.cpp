@@ -68,6 +68,8 @@ main (int argc, char **argv)
     return app.exit_code;
   if (app.opt.language.empty ())
     app.opt.language = language_from_name (app.opt.subtitles);
+  if (app.opt.provenance.empty ())
+    app.opt.provenance = provenance_note (app.opt);
   if (!read_subtitles (&app, &raw, &spoken) ||
       !resolve_voices (&app, &voice, &speaker_map)) {
     gst_discoverer_info_unref (info);

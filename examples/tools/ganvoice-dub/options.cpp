@@ -14,7 +14,7 @@ parse_args (Options *opt, int argc, char **argv)
   Options &o = *opt;
   gchar *output = NULL, *lang = NULL, *mode = NULL, *overflow = NULL;
   gchar *acoustic = NULL, *vocoder = NULL, *device = NULL, *title = NULL,
-        *encoder = NULL;
+        *encoder = NULL, *provenance = NULL;
   gchar **voices = NULL;
   gboolean json = FALSE, embed = FALSE, quiet = FALSE;
   GOptionEntry entries[] = {
@@ -41,6 +41,10 @@ parse_args (Options *opt, int argc, char **argv)
         "EBU R128 target of the dub in LUFS (default -16; 0: off)", "LUFS" },
     { "title", 0, 0, G_OPTION_ARG_STRING, &title,
         "Title of the dub's audio track", "TITLE" },
+    { "provenance", 0, 0, G_OPTION_ARG_STRING, &provenance,
+        "The provenance note in the file's tags (default: synthetic speech, "
+        "the voices, built-in or cloned, and ganvoice-dub's version)",
+        "TEXT" },
     { "embed-subtitles", 0, 0, G_OPTION_ARG_NONE, &embed,
         "Also store the subtitles as a track (.mkv only)", NULL },
     { "acoustic-model", 0, 0, G_OPTION_ARG_FILENAME, &acoustic,
@@ -106,6 +110,8 @@ parse_args (Options *opt, int argc, char **argv)
       o.device = device;
     if (title)
       o.title = title;
+    if (provenance)
+      o.provenance = provenance;
     for (gchar **v = voices; v && *v; v++)
       o.voices.push_back (*v);
     if (!mode || g_str_equal (mode, "duck")) {
@@ -137,6 +143,7 @@ parse_args (Options *opt, int argc, char **argv)
   g_free (encoder);
   g_free (device);
   g_free (title);
+  g_free (provenance);
   g_strfreev (voices);
   return ok;
 }

@@ -21,6 +21,9 @@ struct Options {
   std::string language, overflow, acoustic_model, vocoder_model, device;
   std::string speaker_encoder; /* for --voice AUDIO */
   std::string title;
+  /* The provenance note of the file's tags; "": made from the voices
+   * (provenance_note ()). */
+  std::string provenance;
   Mode mode = Mode::Duck;
   double duck_level = -12.0;
   double loudness_target = -16.0;

@@ -7,6 +7,8 @@
 #include <glib/gstdio.h>
 
 #include <cerrno>
+#include <cstdio>
+#include <cstring>
 #include <string>
 #include <vector>
 
@@ -68,6 +70,105 @@ choose_container (App *app)
     ok = false;
   }
   return ok;
+}
+
+namespace {
+
+/* An EBML size of @width bytes at @p, or -1 when it is not one. */
+gint64
+ebml_size (const guchar *p, int width)
+{
+  if (width < 1 || width > 8 || (p[0] & (0x80 >> (width - 1))) == 0 ||
+      (p[0] >> (8 - width + 1)) != 0)
+    return -1;
+  guint64 v = p[0] & (0xFF >> width);
+  for (int i = 1; i < width; i++)
+    v = (v << 8) | p[i];
+  return (gint64) v;
+}
+
+/* @v as an EBML size of @width bytes. */
+void
+put_ebml_size (guchar *p, int width, guint64 v)
+{
+  for (int i = width - 1; i > 0; i--, v >>= 8)
+    p[i] = (guchar) (v & 0xFF);
+  p[0] = (guchar) ((0x80 >> (width - 1)) | v);
+}
+
+} // namespace
+
+bool
+unquote_matroska_tag (App *app, const std::string &value)
+{
+  if (app->container == Container::Mp4 || value.empty ())
+    return true;
+  GValue v = G_VALUE_INIT;
+  g_value_init (&v, G_TYPE_STRING);
+  g_value_set_string (&v, value.c_str ());
+  gchar *ser = gst_value_serialize (&v);
+  g_value_unset (&v);
+  std::string quoted = ser ? ser : "";
+  g_free (ser);
+  if (quoted == value)
+    return true; /* written as is */
+  const size_t n = quoted.size (), m = value.size ();
+  if (n < m + 2)
+    return false;
+  /* matroskamux writes the tags at the end: the last 4 MiB hold them. */
+  FILE *f = fopen (app->temp.c_str (), "r+b");
+  if (!f)
+    return false;
+  fseek (f, 0, SEEK_END);
+  long size = ftell (f);
+  long from = size > 4 * 1024 * 1024 ? size - 4 * 1024 * 1024 : 0;
+  std::vector<guchar> tail ((size_t) (size - from));
+  fseek (f, from, SEEK_SET);
+  bool ok = fread (tail.data (), 1, tail.size (), f) == tail.size ();
+  bool patched = false;
+  for (size_t at = 0; ok && !patched && at + n <= tail.size (); at++) {
+    if (memcmp (tail.data () + at, quoted.data (), n) != 0)
+      continue;
+    /* TagString (0x4487), its size, then the text (with the NUL that
+     * GStreamer's EBML writer ends strings with, or without). */
+    for (int w = 1; w <= 8 && !patched; w++) {
+      if (at < (size_t) w + 2)
+        break;
+      guchar *id = tail.data () + at - w - 2;
+      gint64 total = ebml_size (id + 2, w);
+      if (id[0] != 0x44 || id[1] != 0x87 ||
+          (total != (gint64) n && total != (gint64) n + 1))
+        continue;
+      const size_t nul = (size_t) total - n;
+      /* The plain text (and its NUL), then a Void (0xEC) over the bytes
+       * left. */
+      const size_t rest = n - m; /* >= 2 */
+      std::vector<guchar> out (n + nul, 0);
+      memcpy (out.data (), value.data (), m);
+      std::vector<guchar> size_field (w);
+      put_ebml_size (size_field.data (), w, m + nul);
+      guchar *pad = out.data () + m + nul;
+      if (rest - 2 < 127) {
+        pad[0] = 0xEC;
+        pad[1] = (guchar) (0x80 | (rest - 2));
+      } else if (rest >= 9) {
+        pad[0] = 0xEC;
+        put_ebml_size (pad + 1, 8, rest - 9);
+      } else {
+        break;
+      }
+      ok = fseek (f, from + (long) (at - w), SEEK_SET) == 0 &&
+          fwrite (size_field.data (), 1, w, f) == (size_t) w &&
+          fwrite (out.data (), 1, out.size (), f) == out.size ();
+      patched = ok;
+    }
+  }
+  if (fclose (f) != 0)
+    ok = false;
+  if (!patched)
+    warn (app, "%s: could not write the tag \"%s\" in plain text",
+        app->opt.output.c_str (), value.c_str ());
+  return ok && patched;
 }
 
 } // namespace dub

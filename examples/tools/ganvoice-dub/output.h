@@ -16,4 +16,12 @@ bool make_temp (App *app);
 /* Removes app->temp, if any: nothing half-written is kept. */
 void remove_temp (App *app);
 
+/* GStreamer 1.22's matroskamux stores string tags as gst_value_serialize ()
+ * writes them ("\"Dub\\ test\"" for Dub test), which other players show
+ * as is. Rewrites the TagString of @value in app->temp (written, not yet
+ * renamed) as the plain text, in the same bytes: a shorter TagString and an
+ * EBML Void after it. Nothing to do for MP4 or text that needs no quotes;
+ * returns false (and leaves the file) when the tag is not found. */
+bool unquote_matroska_tag (App *app, const std::string &value);
+
 } // namespace dub

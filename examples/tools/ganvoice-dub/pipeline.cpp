@@ -370,6 +370,11 @@ build_pipeline (App *app, GstDiscovererInfo *info,
     goto out;
   if (app->container != Container::Mp4)
     g_object_set (app->mux, "writing-app", "ganvoice-dub", NULL);
+  /* Provenance: the file says that its dub is synthetic speech, in which
+   * voices, made by what (a COMMENT in Matroska and WebM, ©cmt in MP4).
+   * The muxer keeps its own over the input's tags. */
+  gst_tag_setter_add_tags (GST_TAG_SETTER (app->mux), GST_TAG_MERGE_REPLACE,
+      GST_TAG_COMMENT, opt.provenance.c_str (), NULL);
   g_object_set (sink, "location", app->temp.c_str (), NULL);
   if (!gst_element_link (app->mux, sink))
     goto out;

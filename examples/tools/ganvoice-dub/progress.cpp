@@ -277,6 +277,9 @@ on_bus (GstBus *bus, GstMessage *msg, gpointer user_data)
             app->opt.input.c_str (), cue_time (app->position.load ()).c_str (),
             cue_time (app->duration).c_str ());
       clear_progress (app);
+      /* The provenance note and the dub's title, readable by any player. */
+      unquote_matroska_tag (app, app->opt.provenance);
+      unquote_matroska_tag (app, app->opt.title);
       if (g_rename (app->temp.c_str (), app->opt.output.c_str ()) != 0) {
         fail (app, "%s: cannot rename %s to it: %s", app->opt.output.c_str (),
             app->temp.c_str (), g_strerror (errno));

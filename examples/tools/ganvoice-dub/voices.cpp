@@ -7,6 +7,7 @@
 #include <ganvoice/model-paths.h>
 #include <ganvoice/pipeline-watchdog.h>
 #include <ganvoice/speaker-map.h>
+#include <ganvoice/voice-profile.h>
 
 #include <gio/gio.h>
 #include <gst/gst.h>
@@ -152,7 +153,53 @@ profile_from_audio (App *app, const std::string &media, std::string *profile)
   return ok;
 }
 
+/* A --voice target in words: "Allison (built-in)", "Jo (clone)". */
+std::string
+describe_voice (const std::string &target)
+{
+  if (!g_file_test (target.c_str (), G_FILE_TEST_IS_REGULAR))
+    return target + " (built-in)";
+  gchar *base = g_path_get_basename (target.c_str ());
+  std::string name = base;
+  g_free (base);
+  if (looks_like_media (target))
+    return name + " (clone of this recording)";
+  try {
+    std::string n = ganvoice::VoiceProfile::load (target).name;
+    if (!n.empty ())
+      name = n;
+  } catch (const ganvoice::VoiceProfileError &) {
+    /* resolve_voices () and the element say what is wrong with it */
+  }
+  return name + " (clone)";
+}
+
 } // namespace
+
+std::string
+provenance_note (const Options &opt)
+{
+  std::string voices;
+  bool has_default = false;
+  for (const std::string &v : opt.voices) {
+    std::string speaker, target = v;
+    size_t eq = v.find ('=');
+    if (eq != std::string::npos &&
+        !g_file_test (v.c_str (), G_FILE_TEST_EXISTS)) {
+      speaker = v.substr (0, eq);
+      target = v.substr (eq + 1);
+    }
+    has_default = has_default || speaker.empty ();
+    voices += (voices.empty () ? "" : "; ") +
+        (speaker.empty () ? std::string () : speaker + ": ") +
+        describe_voice (target);
+  }
+  if (!has_default)
+    voices += std::string (voices.empty () ? "" : "; ") +
+        "the model's default voice (built-in)";
+  return "Synthetic speech: dubbed with AI voices by ganvoice-dub " +
+      std::string (GANVOICE_VERSION) + ". Voices: " + voices + ".";
+}
 
 /* Splits --voice values into one voice and a speaker map (its text
  * form, for dubbin's speaker-map). */

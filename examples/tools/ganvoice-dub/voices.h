@@ -14,4 +14,10 @@ namespace dub {
  * form); audio files are cloned first. */
 bool resolve_voices (App *app, std::string *voice, std::string *speaker_map);
 
+/* The provenance note written in the output's container tags (a comment):
+ * that the dub is synthetic speech, each voice's name and whether it is
+ * built-in or a clone (a profile file, or audio cloned here), and the tool
+ * and its version. Reads the --voice values, before resolve_voices (). */
+std::string provenance_note (const Options &opt);
+
 } // namespace dub

@@ -149,6 +149,11 @@ try {
 
   await step('records a voice with the fake microphone and asks for a profile', async () => {
     await tab('myvoice');
+    // Nothing is recorded or cloned before the consent statement is confirmed.
+    expect(await page.isDisabled('#rec-start'), 'recording waits for consent');
+    expect(await page.isDisabled('#read-begin'), 'reading waits for consent');
+    expect((await page.textContent('#consent-text')).includes('permission'), 'the consent statement is shown');
+    await page.check('#consent-check');
     await page.click('#rec-start');
     await page.waitForFunction(() => document.querySelector('#rec-countdown').textContent.includes('REC'), null, { timeout: 5000 });
     await page.waitForTimeout(1500);
@@ -268,6 +273,11 @@ try {
     expect(probe.video.length === 1, `video tracks: ${probe.video.length}`);
     expect(probe.audio.length >= 1, `audio tracks: ${probe.audio.length}`);
     expect(Math.abs(probe.duration - 27) < 1.5, `duration ${probe.duration}`);
+    // The file says that its speech is synthetic (ffprobe's format tags).
+    const tags = JSON.parse(execFileSync('ffprobe', ['-v', 'error', '-show_entries', 'format_tags', '-of', 'json', file],
+      { encoding: 'utf8' })).format.tags || {};
+    const note = Object.entries(tags).find(([k]) => /^comment/i.test(k))?.[1] || '';
+    expect(note.startsWith('Synthetic speech: dubbed with AI voices by ganvoice-studio'), `provenance tag: ${JSON.stringify(tags)}`);
     // The render used the edited cues.
     const data = fs.readdirSync(path.join(tmp, 'data/projects'));
     const ass = fs.readFileSync(path.join(tmp, 'data/projects', data[0], 'edited.ass'), 'utf8');
