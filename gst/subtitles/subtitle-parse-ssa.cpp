@@ -321,8 +321,11 @@ parse_ssa (std::string_view text, const ParseOptions &options)
       start_ns = times->start_ns;
       end_ns = times->end_ns;
     } else {
-      if (event.Start < 0 ||
-          event.Start / 1000 + event.Duration / 1000 > kMaxTimestampSeconds) {
+      /* Each bounded on its own: a huge start with a huge negative
+       * duration must not pass as a small end, nor overflow in ns. */
+      const long long max_ms = kMaxTimestampSeconds * 1000LL;
+      if (event.Start < 0 || event.Start > max_ms || event.Duration > max_ms ||
+          event.Duration < -max_ms || event.Start + event.Duration > max_ms) {
         out.warnings.push_back ({ line, "malformed timestamp; cue skipped" });
         continue;
       }
