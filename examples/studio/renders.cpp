@@ -166,19 +166,27 @@ Server::job_progress (const std::string &id, const JobProgress &p)
   broadcast (it->second, "progress", buf);
 }
 
-void
-Server::job_warning (const std::string &id, const std::string &message)
+/* @text parsed as a JSON array, or a new empty one. */
+static JsonNode *
+json_array_node (const std::string &text)
 {
-  Row r = db.one ("SELECT warnings, project FROM jobs WHERE id = ?", { id });
-  if (r.empty ())
-    return;
-  JsonNode *n = parse_json (r["warnings"], nullptr);
+  JsonNode *n = parse_json (text, nullptr);
   if (!n || !JSON_NODE_HOLDS_ARRAY (n)) {
     if (n)
       json_node_unref (n);
     n = json_node_new (JSON_NODE_ARRAY);
     json_node_take_array (n, json_array_new ());
   }
+  return n;
+}
+
+void
+Server::job_warning (const std::string &id, const std::string &message)
+{
+  Row r = db.one ("SELECT warnings, project FROM jobs WHERE id = ?", { id });
+  if (r.empty ())
+    return;
+  JsonNode *n = json_array_node (r["warnings"]);
   JsonArray *a = json_node_get_array (n);
   if (json_array_get_length (a) < 100)
     json_array_add_string_element (a, message.c_str ());
@@ -210,13 +218,7 @@ Server::job_fit (const std::string &id, const CueFit &f)
       ", \"clipped\": " + seconds (clipped, "%.3f") +
       ", \"overrun\": " + seconds (overrun, "%.3f") +
       ", \"message\": " + json_quote (fit_message (f)) + "}";
-  JsonNode *n = parse_json (r["fits"], nullptr);
-  if (!n || !JSON_NODE_HOLDS_ARRAY (n)) {
-    if (n)
-      json_node_unref (n);
-    n = json_node_new (JSON_NODE_ARRAY);
-    json_node_take_array (n, json_array_new ());
-  }
+  JsonNode *n = json_array_node (r["fits"]);
   JsonArray *a = json_node_get_array (n);
   if (json_array_get_length (a) < 5000) /* the most cues a project has */
     json_array_add_element (a, parse_json (item, nullptr));

@@ -176,19 +176,30 @@ describe_voice (const std::string &target)
 
 } // namespace
 
+/* A --voice value: SPEAKER=VOICE (true; unless it names an existing
+ * file) or VOICE alone (false, @speaker empty). */
+static bool
+split_voice (const std::string &v, std::string *speaker, std::string *target)
+{
+  size_t eq = v.find ('=');
+  if (eq == std::string::npos || g_file_test (v.c_str (), G_FILE_TEST_EXISTS)) {
+    speaker->clear ();
+    *target = v;
+    return false;
+  }
+  *speaker = v.substr (0, eq);
+  *target = v.substr (eq + 1);
+  return true;
+}
+
 std::string
 provenance_note (const Options &opt)
 {
   std::string voices;
   bool has_default = false;
   for (const std::string &v : opt.voices) {
-    std::string speaker, target = v;
-    size_t eq = v.find ('=');
-    if (eq != std::string::npos &&
-        !g_file_test (v.c_str (), G_FILE_TEST_EXISTS)) {
-      speaker = v.substr (0, eq);
-      target = v.substr (eq + 1);
-    }
+    std::string speaker, target;
+    split_voice (v, &speaker, &target);
     has_default = has_default || speaker.empty ();
     voices += (voices.empty () ? "" : "; ") +
         (speaker.empty () ? std::string () : speaker + ": ") +
@@ -208,12 +219,8 @@ resolve_voices (App *app, std::string *voice, std::string *speaker_map)
 {
   ganvoice::SpeakerMap speakers;
   for (const std::string &v : app->opt.voices) {
-    std::string speaker, target = v;
-    size_t eq = v.find ('=');
-    if (eq != std::string::npos &&
-        !g_file_test (v.c_str (), G_FILE_TEST_EXISTS)) {
-      speaker = v.substr (0, eq);
-      target = v.substr (eq + 1);
+    std::string speaker, target;
+    if (split_voice (v, &speaker, &target)) {
       if (speaker.empty () || target.empty ()) {
         fail (app, "--voice %s: expected SPEAKER=VOICE", v.c_str ());
         return false;
