@@ -2,6 +2,8 @@
  * SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <ganvoice/cue-list.h>
 
+#include "subtitle-lines.h"
+
 #include <glib.h>
 
 #include <algorithm>
@@ -24,22 +26,14 @@ turn_weight (const std::string &text)
 std::string
 subtitle_header_language (std::string_view bytes)
 {
-  std::string_view head = bytes.substr (0, 8192);
-  for (size_t pos = 0; pos < head.size ();) {
-    size_t nl = head.find ('\n', pos);
-    std::string_view line = head.substr (
-        pos, nl == std::string_view::npos ? head.size () - pos : nl - pos);
-    if (line.size () > 9 &&
-        g_ascii_strncasecmp (line.data (), "language:", 9) == 0) {
+  for (const Line &line : split_lines (bytes.substr (0, 8192))) {
+    if (line.text.size () > 9 && starts_with_nocase (line.text, "language:")) {
       std::string code;
-      for (char c : line.substr (9))
+      for (char c : line.text.substr (9))
         if (g_ascii_isalnum (c) || c == '-' || c == '_')
           code.push_back (c);
       return code;
     }
-    if (nl == std::string_view::npos)
-      break;
-    pos = nl + 1;
   }
   return "";
 }

@@ -2,6 +2,8 @@
  * SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <ganvoice/subtitle-encoding.h>
 
+#include "subtitle-lines.h"
+
 #include <glib.h>
 #include <uchardet.h>
 
@@ -226,12 +228,6 @@ encodings_of_language (const std::string &language)
   return kNone;
 }
 
-bool
-starts_with_text (const std::string &s, const char *prefix)
-{
-  return s.compare (0, strlen (prefix), prefix) == 0;
-}
-
 /* uchardet's names to the iconv names of the supersets that files labelled
  * so really use (Korean files are CP949, Japanese ones CP932). */
 std::string
@@ -249,7 +245,7 @@ iconv_name (std::string name)
   /* Western text: short files fool detectors into rarer Latin sets. */
   if (name == "ISO-8859-1" || name == "ISO-8859-3" || name == "ISO-8859-4" ||
       name == "ISO-8859-10" || name == "ISO-8859-13" || name == "ISO-8859-15" ||
-      name == "ISO-8859-16" || starts_with_text (name, "MAC-") ||
+      name == "ISO-8859-16" || starts_with (name, "MAC-") ||
       name == "WINDOWS-1252")
     return "WINDOWS-1252";
   /* The Windows code pages are the supersets in use. */
