@@ -174,11 +174,9 @@ describe_voice (const std::string &target)
   return name + " (clone)";
 }
 
-} // namespace
-
 /* A --voice value: SPEAKER=VOICE (true; unless it names an existing
  * file) or VOICE alone (false, @speaker empty). */
-static bool
+bool
 split_voice (const std::string &v, std::string *speaker, std::string *target)
 {
   size_t eq = v.find ('=');
@@ -191,6 +189,8 @@ split_voice (const std::string &v, std::string *speaker, std::string *target)
   *target = v.substr (eq + 1);
   return true;
 }
+
+} // namespace
 
 std::string
 provenance_note (const Options &opt)
