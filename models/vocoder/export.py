@@ -41,15 +41,22 @@ PACKAGES = {
 }
 # Mel-consistency post-filter (model.MelConsistencyFilter), chosen by evaluate_vocoder.py on the held-out
 # sets (docs/vocoder.md, sweep_post_filter.py): 16 iterations with step 1.8 and momentum 0.5 gave the
-# lowest MCD and F0 RMSE of the settings the speed targets allow.
-POST_ITERS = 16
+# lowest MCD and F0 RMSE of the settings the speed targets allow. 10, not those 16: on the TTS
+# evaluation (models/acoustic/evaluate_tts.py) 10 iterations changed MCD-DTW by +0.000 dB (paired 95 %
+# interval -0.003..+0.004), F0 RMSE by +0.14 Hz (-0.06..+0.38) and WER not at all, for 6 fewer
+# iterations per cue; 8 added 7 recogniser errors (docs/benchmarks.md, issue 18).
+POST_ITERS = 10
 POST_ALPHA = 1.8
 POST_MAX_DB = 40.0
 POST_MOMENTUM = 0.5
 # Context a chunked caller should give each side: the generator sees 27 frames, and every
 # post-filter iteration reaches 4 more (one n_fft analysis plus one synthesis window).
 CONTEXT_FRAMES = 32
-EDGE_PAD = 32  # replicate-pad frames around the input inside the exported forward (no clicks at edges)
+# Replicate-pad frames around the input inside the exported forward (no clicks at edges). 16, not
+# the first export's 32: on 24 TTS sentences the output differs from 32's by at most 1.5e-5 inside
+# and 9.4e-4 in the outer 32 frames (SNR >= 69 dB; 8 frames: 36 dB), and every cue vocodes 32 fewer
+# frames through the generator and the post-filter (docs/benchmarks.md, issue 18).
+EDGE_PAD = 16
 HELDOUT = ["asterisk-prompt-es-co", "asterisk-prompt-fr-armelle", "asterisk-prompt-it-menardi(-wav)",
            "fillets-ng-data-cs", "pocketsphinx-testdata", "asterisk-core-sounds-en-g722: conf-*"]
 
@@ -66,6 +73,7 @@ def main():
     ap.add_argument("--post-alpha", type=float, default=POST_ALPHA)
     ap.add_argument("--post-max-db", type=float, default=POST_MAX_DB)
     ap.add_argument("--post-momentum", type=float, default=POST_MOMENTUM)
+    ap.add_argument("--edge-pad", type=int, default=EDGE_PAD, help="replicate-pad frames each side in forward()")
     a = ap.parse_args()
     torch.set_num_threads(1)
     G = build_generator()
@@ -80,7 +88,7 @@ def main():
         G.load_state_dict(torch.load(os.path.join(a.ckpt_dir, "gen.pt"), map_location="cpu"))
         meta = json.load(open(os.path.join(a.ckpt_dir, "meta.json")))
     G.eval()
-    G.edge_pad = EDGE_PAD
+    G.edge_pad = a.edge_pad
     G.set_post_filter(mel_filterbank(CFG), a.post_iters, a.post_alpha, a.post_max_db, a.post_momentum)
     sm = torch.jit.script(G)
     # Saved unfrozen: the weights stay parameters, so train.py --init-shipped
@@ -103,8 +111,8 @@ def main():
         "version": "0.1.0",
         "file": "vocoder.ts",
         "format": f"TorchScript (torch.jit.script{' + torch.jit.freeze' if frozen else ''}), exported with torch {torch.__version__}",
-        "architecture": dict(GENERATOR_HPARAMS, parameters=nparam, edge_pad_frames=EDGE_PAD,
-                             edge_pad_note="forward() replicate-pads the mel by 32 frames each side and trims the output; the generator's receptive field is 27 frames each side"),
+        "architecture": dict(GENERATOR_HPARAMS, parameters=nparam, edge_pad_frames=a.edge_pad,
+                             edge_pad_note=f"forward() replicate-pads the mel by {a.edge_pad} frames each side and trims the output; the generator's receptive field is 27 frames each side"),
         "post_filter": {"type": "mel-consistency", "iterations": a.post_iters, "alpha": a.post_alpha,
                         "max_db": a.post_max_db, "momentum": a.post_momentum,
                         "description": "inside forward(): the generator's waveform is re-analysed with the front-end below, and each iteration scales every STFT bin by alpha times the log-mel error of its bands (spread over the triangles, limited to +-max_db), then resynthesises by weighted overlap-add; phase and harmonic structure stay the generator's, bins above fmax are untouched (models/vocoder/model.py MelConsistencyFilter)"},

@@ -71,7 +71,7 @@ def main():
     state = torch.jit.load(a.model, map_location="cpu").state_dict()
     gen.load_state_dict({k: v for k, v in state.items() if k in gen.state_dict()})
     gen.eval()
-    pad = 32  # the exported model's edge padding
+    pad = torch.jit.load(a.model, map_location="cpu").edge_pad  # the exported model's edge padding
     raw = {}
     with torch.inference_mode():
         for name, utts in sets.items():
