@@ -121,6 +121,9 @@ select_blas_kernels ()
 void
 configure_torch (int threads)
 {
+  /* Models may load on two threads at once (Synthesizer::load). */
+  static std::mutex configure_lock;
+  std::lock_guard<std::mutex> guard (configure_lock);
 #ifdef __GLIBC__
   static std::once_flag blas_once;
   std::call_once (blas_once, select_blas_kernels);

@@ -11,6 +11,7 @@
 #include <algorithm>
 #include <cmath>
 #include <ctime>
+#include <future>
 #include <iterator>
 #include <map>
 #include <mutex>
@@ -255,19 +256,29 @@ Synthesizer::load (const SynthesizerOptions &options)
       throw ModelError ("model file not found: " +
           (path->empty () ? std::string ("(none given)") : *path));
 
-  AcousticOptions ao;
-  ao.threads = options.threads;
-  ao.device = options.device;
-  impl->acoustic =
-      AcousticModel::load (options.acoustic_model, options.acoustic_card, ao);
-
+  /* The two models load side by side (each is read, compiled, frozen and
+   * run once): at start-up nothing else has the second core yet. */
   VocoderOptions vo;
   vo.threads = options.threads;
   vo.device = options.device;
   vo.chunk_frames = std::max<size_t> (options.chunk_frames, 1);
   vo.context_frames = options.context_frames;
-  impl->vocoder =
-      Vocoder::load (options.vocoder_model, options.vocoder_card, vo);
+  std::future<std::unique_ptr<Vocoder> > vocoder =
+      std::async (std::launch::async, [&options, vo] () {
+        return Vocoder::load (options.vocoder_model, options.vocoder_card, vo);
+      });
+
+  AcousticOptions ao;
+  ao.threads = options.threads;
+  ao.device = options.device;
+  try {
+    impl->acoustic =
+        AcousticModel::load (options.acoustic_model, options.acoustic_card, ao);
+  } catch (...) {
+    vocoder.wait ();
+    throw;
+  }
+  impl->vocoder = vocoder.get ();
   impl->acoustic->check_compatible (impl->vocoder->card ());
 
   const ModelCard &card = impl->acoustic->card ();
