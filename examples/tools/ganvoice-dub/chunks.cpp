@@ -363,7 +363,7 @@ start_chunk (App *app)
 }
 
 void
-finish_chunk (App *app, bool at_eos)
+finish_chunk (App *app)
 {
   stop_pipeline (app);
   ChunkRender *c = app->chunk.get ();
@@ -385,7 +385,11 @@ finish_chunk (App *app, bool at_eos)
     error = "the dub ends at frame " + std::to_string (dub_end) + " (" +
         seconds (dub_end) + "), before the chunk's end " +
         std::to_string (c->end) + ": the last chunk's range is START:end";
-  else if (c->first_voice >= 0 && c->first_voice < c->start + lookahead)
+  else if ((guint64) (end - c->start) * c->channels * sizeof (float) > kMaxData)
+    error = "the range is too long for one WAV file (4 GiB): use chunks of "
+            "minutes (--plan)";
+  else if (c->start > 0 && c->first_voice >= 0 &&
+      c->first_voice < c->start + lookahead)
     error = "speech at " + seconds (c->first_voice) + " (frame " +
         std::to_string (c->first_voice) +
         ") reaches back over the chunk's start " + std::to_string (c->start) +
@@ -407,7 +411,6 @@ finish_chunk (App *app, bool at_eos)
       g_free (s);
     }
   }
-  (void) at_eos;
   int channels = c->channels;
   if (error.empty ()) {
     std::vector<guint8> h = chunk_header (channels, c->start, end, last);

@@ -29,7 +29,7 @@ bool start_chunk (App *app);
 /* --chunk, on the bus: the range is complete (or the dub ended): checks
  * that nothing crosses the cuts, writes the header and renames the file.
  * Stops the pipeline. */
-void finish_chunk (App *app, bool at_eos);
+void finish_chunk (App *app);
 /* The name of the application message that says the range is written. */
 extern const char *const kChunkDone;
 

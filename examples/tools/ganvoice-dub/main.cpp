@@ -63,8 +63,7 @@ main (int argc, char **argv)
   std::vector<ganvoice::Cue> spoken;
   std::string voice, speaker_map;
   const Task task = app.opt.task;
-  if ((task == Task::Dub || task == Task::Assemble) &&
-      !choose_container (&app))
+  if ((task == Task::Dub || task == Task::Assemble) && !choose_container (&app))
     return app.exit_code;
   GstDiscovererInfo *info = probe_input (&app);
   if (!info)

@@ -264,14 +264,14 @@ on_bus (GstBus *bus, GstMessage *msg, gpointer user_data)
     case GST_MESSAGE_APPLICATION:
       if (app->opt.task == Task::Chunk &&
           gst_message_has_name (msg, kChunkDone) && !app->finished) {
-        finish_chunk (app, false);
+        finish_chunk (app);
         finish (app);
       }
       break;
     case GST_MESSAGE_EOS: {
       if (app->opt.task == Task::Chunk) {
         if (!app->finished)
-          finish_chunk (app, true);
+          finish_chunk (app);
         finish (app);
         break;
       }
