@@ -270,6 +270,12 @@ class Chunks(unittest.TestCase):
         r = self.run_dub("--chunk", "0:%d" % int((start + 0.5) * RATE), "-o", out)
         self.assertEqual(r.returncode, 1, r.stderr)
         self.assertIn("at rest at the cut", r.stderr)
+        # A cut 1 s after the end of a group of cues: the speech is over (or
+        # nearly), but the ducker is not at rest yet.
+        group_end = next(a[1] for a, b in zip(self.cues, self.cues[1:]) if b[0] - a[1] > 5)
+        r = self.run_dub("--chunk", "0:%d" % int((group_end + 1.0) * RATE), "-o", out)
+        self.assertEqual(r.returncode, 1, r.stderr)
+        self.assertIn("at rest at the cut", r.stderr)
         # A chunk that starts just before a cue: its speech reaches back.
         r = self.run_dub("--chunk", "%d:end" % int((self.cues[1][0] - 0.05) * RATE),
                          "-o", out)
