@@ -221,6 +221,25 @@ link_chain (GstElement **chain, size_t n)
  * MOV files) is given the standard layout for its count: the caps are
  * relabelled, the samples stay as they are. audioconvert cannot position
  * them, and encoders (AAC, Opus) refuse unpositioned surround. */
+/* ganvoice's silence comes as GAP buffers, and audioresample does not
+ * keep its phase over GAP buffers (it drops or adds samples there, so the
+ * speech after them moves by a few ms, depending on what came before).
+ * The voice is resampled as plain zeros instead: every cue lands where
+ * ganvoice put it, whatever came before (ganvoice-dub --chunk relies on
+ * it). */
+static GstPadProbeReturn
+on_voice_gap (GstPad *pad, GstPadProbeInfo *info, gpointer user_data)
+{
+  GstBuffer *buf = GST_PAD_PROBE_INFO_BUFFER (info);
+  if (!GST_BUFFER_FLAG_IS_SET (buf, GST_BUFFER_FLAG_GAP))
+    return GST_PAD_PROBE_OK;
+  buf = gst_buffer_make_writable (buf);
+  GST_BUFFER_FLAG_UNSET (buf, GST_BUFFER_FLAG_GAP);
+  gst_buffer_memset (buf, 0, 0, gst_buffer_get_size (buf));
+  GST_PAD_PROBE_INFO_DATA (info) = buf;
+  return GST_PAD_PROBE_OK;
+}
+
 static GstPadProbeReturn
 on_programme_caps (GstPad *pad, GstPadProbeInfo *info, gpointer user_data)
 {
@@ -284,6 +303,13 @@ build (GstDubBin *self)
       !gst_element_link_pads (voice_caps, "src", priv->duckmix, "voice")) {
     if (priv->missing.empty ())
       priv->missing = "(a link between the children failed)";
+  }
+
+  if (voice_convert) {
+    GstPad *pad = gst_element_get_static_pad (voice_convert, "sink");
+    gst_pad_add_probe (
+        pad, GST_PAD_PROBE_TYPE_BUFFER, on_voice_gap, NULL, NULL);
+    gst_object_unref (pad);
   }
 
   GstPad *target =

@@ -21,7 +21,8 @@
  * `replace` mutes the programme while the voice speaks, `add` sums.
  * #GstDuckMix:dialogue-suppression lowers only the centre (mid) of a stereo
  * programme. The mix is then brought to #GstDuckMix:loudness-target (EBU
- * R128) and limited to #GstDuckMix:limit.
+ * R128) and limited to #GstDuckMix:limit (unless #GstDuckMix:mastering is
+ * false).
  *
  * When the voice ends first, the programme goes on unducked; the output
  * ends where the programme ends. See docs/duckmix.md.
@@ -60,6 +61,7 @@ enum
   PROP_DIALOGUE_SUPPRESSION,
   PROP_LOUDNESS_TARGET,
   PROP_LIMIT,
+  PROP_MASTERING,
 };
 
 #define DEFAULT_MODE GST_DUCK_MIX_MODE_DUCK
@@ -71,6 +73,7 @@ enum
 #define DEFAULT_DIALOGUE_SUPPRESSION FALSE
 #define DEFAULT_LOUDNESS_TARGET -16.0
 #define DEFAULT_LIMIT -1.0
+#define DEFAULT_MASTERING TRUE
 
 typedef enum
 {
@@ -735,6 +738,9 @@ gst_duck_mix_set_property (
     case PROP_LIMIT:
       priv->config.limit_db = g_value_get_double (value);
       break;
+    case PROP_MASTERING:
+      priv->config.mastering = g_value_get_boolean (value);
+      break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
       break;
@@ -782,6 +788,9 @@ gst_duck_mix_get_property (
       break;
     case PROP_LIMIT:
       g_value_set_double (value, priv->config.limit_db);
+      break;
+    case PROP_MASTERING:
+      g_value_set_boolean (value, priv->config.mastering);
       break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
@@ -859,6 +868,12 @@ gst_duck_mix_class_init (GstDuckMixClass *klass)
       g_param_spec_double ("limit", "Limit",
           "Peak limiter ceiling: no output sample goes above it, in dBFS",
           -30.0, 0.0, DEFAULT_LIMIT, playing));
+  g_object_class_install_property (gobject_class, PROP_MASTERING,
+      g_param_spec_boolean ("mastering", "Mastering",
+          "Normalise (loudness-target) and limit (limit) the mix; false: the "
+          "plain ducked mix, for a film rendered in chunks and mastered once "
+          "at assembly",
+          DEFAULT_MASTERING, playing));
 
   gst_element_class_add_static_pad_template_with_gtype (
       element_class, &src_template, GST_TYPE_AUDIO_AGGREGATOR_PAD);

@@ -60,6 +60,10 @@ public:
   {
     follower_.reset ();
   }
+  float envelope () const
+  {
+    return follower_.value ();
+  }
 
 private:
   EnvelopeFollower follower_;
@@ -131,6 +135,25 @@ public:
   {
     return active_;
   }
+  /* Frames of the delay line filled since the last reset (at most the
+   * look-ahead): until it is full, the output is the empty line's zeros. */
+  size_t filled () const
+  {
+    return filled_;
+  }
+  /* Whether the gain and the gate are at rest (gain 1, envelope 0): from
+   * here on the output depends only on the inputs of the last look-ahead,
+   * exactly as after a reset. */
+  bool at_rest () const
+  {
+    return gain_ == 1.0f && gate_.envelope () == 0.0f;
+  }
+  /* Frames of digital silence on the voice after which the gate and gain
+   * are at rest, for a voice whose peak was @peak (the gate's envelope
+   * decays to exactly 0, which takes longest; the gain's release is inside
+   * that). Exact for this implementation: it runs the envelope. */
+  GANVOICE_API static size_t frames_to_rest (
+      const DuckerConfig &config, float peak);
 
 private:
   DuckerConfig config_;
@@ -142,6 +165,7 @@ private:
   float attack_step_ = 1.0f;
   float release_step_ = 1.0f;
   float gain_ = 1.0f;
+  size_t filled_ = 0;
   bool active_ = false;
   bool configured_ = false;
   std::vector<float> frame_;
@@ -188,6 +212,12 @@ public:
   {
     return blocks_.size ();
   }
+  /* Frames until the current 100 ms sub-block is complete (blocks complete
+   * only there). */
+  size_t frames_to_sub_block_end () const
+  {
+    return sub_frames_ - sub_count_;
+  }
 
 private:
   double gated (size_t first) const;
@@ -207,7 +237,9 @@ private:
  * gated loudness of the last @window_s seconds gives the wanted gain,
  * clamped to +-max_gain_db, which the applied gain follows with a time
  * constant of @time_constant_s. Silence (nothing above the absolute gate)
- * holds the gain. */
+ * holds the gain. The wanted gain changes at the frame that completes a
+ * block, so the output does not depend on how the frames are split into
+ * process() calls. */
 class LoudnessNormaliser {
 public:
   GANVOICE_API void configure (int rate, int channels, double target_lufs,
@@ -262,14 +294,45 @@ private:
   float gain_ = 1.0f;
 };
 
+/* The last stage of a dub: LoudnessNormaliser (when @loudness_target < 0)
+ * then PeakLimiter, over the mix from its first frame. Every part is
+ * sample by sample or cut at exact frames, so the output does not depend
+ * on how the frames are split into calls: a film mixed in chunks and
+ * mastered once comes out as one mixed and mastered in one go. */
+class Mastering {
+public:
+  GANVOICE_API void configure (
+      int rate, int channels, double loudness_target, double limit_db);
+  GANVOICE_API void reset ();
+  GANVOICE_API void process (float *interleaved, size_t frames);
+  bool normalising () const
+  {
+    return normalise_;
+  }
+  const LoudnessNormaliser &normaliser () const
+  {
+    return normaliser_;
+  }
+
+private:
+  LoudnessNormaliser normaliser_;
+  PeakLimiter limiter_;
+  bool normalise_ = false;
+};
+
 struct DuckMixConfig {
   DuckerConfig ducker;
   double loudness_target = -16.0; /* LUFS; >= 0 disables normalisation */
   double limit_db = -1.0; /* limiter ceiling, dBFS */
+  /* false: the plain ducked mix, neither normalised nor limited (a chunk
+   * of a film that is mastered once, at assembly). */
+  bool mastering = true;
 };
 
-/* The whole duckmix chain: Ducker, then LoudnessNormaliser (when enabled),
- * then PeakLimiter. */
+/* The whole duckmix chain: Ducker, then Mastering (LoudnessNormaliser when
+ * enabled, then PeakLimiter). Mastering starts at the ducker's first
+ * content frame: the look-ahead's empty delay line after a reset (zeros,
+ * which duckmix drops) is not measured. */
 class DuckMix {
 public:
   GANVOICE_API void configure (const DuckMixConfig &config);
@@ -286,19 +349,17 @@ public:
   }
   const LoudnessNormaliser &normaliser () const
   {
-    return normaliser_;
+    return mastering_.normaliser ();
   }
   bool normalising () const
   {
-    return normalise_;
+    return config_.mastering && mastering_.normalising ();
   }
 
 private:
   DuckMixConfig config_;
   Ducker ducker_;
-  LoudnessNormaliser normaliser_;
-  PeakLimiter limiter_;
-  bool normalise_ = false;
+  Mastering mastering_;
 };
 
 } // namespace ganvoice

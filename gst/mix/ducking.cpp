@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdint>
 
 namespace ganvoice {
 
@@ -169,7 +170,39 @@ Ducker::reset ()
   programme_delay_.reset ();
   voice_delay_.reset ();
   gain_ = 1.0f;
+  filled_ = 0;
   active_ = false;
+}
+
+size_t
+Ducker::frames_to_rest (const DuckerConfig &config, float peak)
+{
+  const int rate = std::max (1, config.rate);
+  VoiceGate gate;
+  gate.configure (rate, config.voice_threshold_db);
+  peak = std::fabs (peak);
+  if (!std::isfinite (peak))
+    return SIZE_MAX;
+  /* The envelope at its highest: the peak held until it settles. */
+  for (int i = 0; i < rate; i++)
+    gate.process (peak);
+  const size_t release =
+      (size_t) std::ceil (std::max (1.0, config.release_ms * 1e-3 * rate));
+  size_t closed =
+      gate.envelope () >= (float) db_to_gain (config.voice_threshold_db)
+      ? SIZE_MAX
+      : 0;
+  size_t n = 0;
+  while (gate.envelope () != 0.0f) {
+    bool open = gate.process (0.0f);
+    n++;
+    if (!open && closed == SIZE_MAX)
+      closed = n;
+  }
+  if (closed == SIZE_MAX)
+    closed = n;
+  /* The gain needs the release after the gate closed. */
+  return std::max (n, closed + release + 1);
 }
 
 void
@@ -203,6 +236,8 @@ Ducker::process (
     }
     float dv;
     voice_delay_.process (&v, &dv);
+    if (filled_ < lookahead_)
+      filled_++;
 
     if (suppress) {
       float mid = 0.5f * (o[0] + o[1]);
@@ -422,13 +457,19 @@ LoudnessNormaliser::reset ()
 void
 LoudnessNormaliser::process (float *interleaved, size_t frames)
 {
-  /* Measure and apply in slices, so that each new 400 ms block updates the
-   * wanted gain right away. */
-  const size_t slice = 256;
+  /* Measure and apply up to each sub-block's end, where a 400 ms block may
+   * complete, so that a new block updates the wanted gain at that very
+   * frame, however the frames come in. */
   for (size_t done = 0; done < frames;) {
-    size_t n = std::min (slice, frames - done);
+    size_t n = std::min (meter_.frames_to_sub_block_end (), frames - done);
     float *x = interleaved + done * channels_;
     meter_.process (x, n);
+    for (size_t i = 0; i < n; i++) {
+      gain_ = wanted_ + coef_ * (gain_ - wanted_);
+      float g = (float) gain_;
+      for (int c = 0; c < channels_; c++)
+        x[i * channels_ + c] *= g;
+    }
     if (meter_.blocks () != seen_blocks_) {
       seen_blocks_ = meter_.blocks ();
       double loudness = meter_.recent (window_s_);
@@ -437,12 +478,6 @@ LoudnessNormaliser::process (float *interleaved, size_t frames)
             std::clamp (target_lufs_ - loudness, -max_gain_db_, max_gain_db_);
         wanted_ = db_to_gain (db);
       }
-    }
-    for (size_t i = 0; i < n; i++) {
-      gain_ = wanted_ + coef_ * (gain_ - wanted_);
-      float g = (float) gain_;
-      for (int c = 0; c < channels_; c++)
-        x[i * channels_ + c] *= g;
     }
     done += n;
   }
@@ -479,6 +514,32 @@ PeakLimiter::process (float *interleaved, size_t frames)
   }
 }
 
+/* Mastering */
+
+void
+Mastering::configure (
+    int rate, int channels, double loudness_target, double limit_db)
+{
+  normalise_ = loudness_target < 0.0;
+  normaliser_.configure (rate, channels, normalise_ ? loudness_target : -16.0);
+  limiter_.configure (rate, channels, limit_db);
+}
+
+void
+Mastering::reset ()
+{
+  normaliser_.reset ();
+  limiter_.reset ();
+}
+
+void
+Mastering::process (float *interleaved, size_t frames)
+{
+  if (normalise_)
+    normaliser_.process (interleaved, frames);
+  limiter_.process (interleaved, frames);
+}
+
 /* DuckMix */
 
 void
@@ -487,28 +548,30 @@ DuckMix::configure (const DuckMixConfig &config)
   config_ = config;
   ducker_.configure (config.ducker);
   const DuckerConfig &d = ducker_.config ();
-  normalise_ = config.loudness_target < 0.0;
-  normaliser_.configure (
-      d.rate, d.channels, normalise_ ? config.loudness_target : -16.0);
-  limiter_.configure (d.rate, d.channels, config.limit_db);
+  mastering_.configure (
+      d.rate, d.channels, config.loudness_target, config.limit_db);
 }
 
 void
 DuckMix::reset ()
 {
   ducker_.reset ();
-  normaliser_.reset ();
-  limiter_.reset ();
+  mastering_.reset ();
 }
 
 void
 DuckMix::process (
     const float *programme, const float *voice, float *out, size_t frames)
 {
+  /* The frames that still come from the empty delay line are not mastered:
+   * mastering sees the mix from its first content frame. */
+  const size_t empty = std::min (frames,
+      ducker_.latency_frames () -
+          std::min (ducker_.latency_frames (), ducker_.filled ()));
   ducker_.process (programme, voice, out, frames);
-  if (normalise_)
-    normaliser_.process (out, frames);
-  limiter_.process (out, frames);
+  if (config_.mastering)
+    mastering_.process (
+        out + empty * ducker_.config ().channels, frames - empty);
 }
 
 } // namespace ganvoice

@@ -33,8 +33,13 @@ struct TempFiles {
   }
 };
 
+struct ChunkRender; /* chunks.cpp: --chunk */
+struct Assembly; /* chunks.cpp: --assemble */
+
 struct App {
   Options opt;
+  std::shared_ptr<ChunkRender> chunk;
+  std::shared_ptr<Assembly> assembly;
   TempFiles temp_profiles;
   Container container = Container::Matroska;
   GMainLoop *loop = nullptr;

@@ -19,6 +19,7 @@
  * report writes the messages (warnings, errors, JSON lines).
  */
 #include "app.h"
+#include "chunks.h"
 #include "input.h"
 #include "options.h"
 #include "output.h"
@@ -61,7 +62,8 @@ main (int argc, char **argv)
   std::vector<ganvoice::RawCue> raw;
   std::vector<ganvoice::Cue> spoken;
   std::string voice, speaker_map;
-  if (!choose_container (&app))
+  const Task task = app.opt.task;
+  if ((task == Task::Dub || task == Task::Assemble) && !choose_container (&app))
     return app.exit_code;
   GstDiscovererInfo *info = probe_input (&app);
   if (!info)
@@ -70,12 +72,23 @@ main (int argc, char **argv)
     app.opt.language = language_from_name (app.opt.subtitles);
   if (app.opt.provenance.empty ())
     app.opt.provenance = provenance_note (app.opt);
+  /* --plan needs the cues alone; --assemble no voices (the chunks were
+   * spoken), but the chunk files. */
   if (!read_subtitles (&app, &raw, &spoken) ||
-      !resolve_voices (&app, &voice, &speaker_map)) {
+      (task == Task::Plan && !print_plan (&app, spoken)) ||
+      ((task == Task::Dub || task == Task::Chunk) &&
+          !resolve_voices (&app, &voice, &speaker_map)) ||
+      (task == Task::Assemble && !open_chunks (&app))) {
     gst_discoverer_info_unref (info);
     return app.exit_code;
   }
+  if (task == Task::Plan) {
+    gst_discoverer_info_unref (info);
+    return 0;
+  }
   app.cues_total = spoken.size ();
+  if (task == Task::Assemble)
+    app.cues_spoken = app.cues_total; /* in the chunks */
   if (app.opt.title.empty ())
     app.opt.title = app.opt.language.empty ()
         ? "Dub (ganvoice)"
@@ -99,7 +112,8 @@ main (int argc, char **argv)
   guint sigint = g_unix_signal_add (SIGINT, on_signal, &app);
   guint sigterm = g_unix_signal_add (SIGTERM, on_sigterm, &app);
 
-  bool built = build_pipeline (&app, info, raw, voice, speaker_map);
+  bool built = build_pipeline (&app, info, raw, voice, speaker_map) &&
+      (task != Task::Chunk || start_chunk (&app));
   gst_discoverer_info_unref (info);
   if (built) {
     app.loop = g_main_loop_new (NULL, FALSE);

@@ -5,8 +5,38 @@
 #include <glib.h>
 
 #include <cstdio>
+#include <cstring>
+#include <string>
 
 namespace dub {
+
+bool
+parse_chunk_range (const char *text, gint64 *start, gint64 *end)
+{
+  const char *colon = strchr (text, ':');
+  bool ok = colon != NULL;
+  guint64 a = 0, b = 0;
+  if (ok) {
+    std::string first (text, colon - text);
+    ok = g_ascii_string_to_unsigned (
+        first.c_str (), 10, 0, G_MAXINT64, &a, NULL);
+    if (ok && g_str_equal (colon + 1, "end"))
+      *end = -1;
+    else if (ok)
+      ok =
+          g_ascii_string_to_unsigned (colon + 1, 10, 0, G_MAXINT64, &b, NULL) &&
+          b > a;
+    if (ok && !g_str_equal (colon + 1, "end"))
+      *end = (gint64) b;
+    *start = (gint64) a;
+  }
+  if (!ok)
+    fprintf (stderr,
+        "ganvoice-dub: --chunk %s: expected START:END, frame indices at "
+        "48 kHz with START < END (END may be 'end'), e.g. 0:4320000\n",
+        text);
+  return ok;
+}
 
 bool
 parse_args (Options *opt, int argc, char **argv)
@@ -16,7 +46,9 @@ parse_args (Options *opt, int argc, char **argv)
   gchar *acoustic = NULL, *vocoder = NULL, *device = NULL, *title = NULL,
         *encoder = NULL, *provenance = NULL;
   gchar **voices = NULL;
-  gboolean json = FALSE, embed = FALSE, quiet = FALSE;
+  gchar *chunk = NULL;
+  gboolean json = FALSE, embed = FALSE, quiet = FALSE, plan = FALSE,
+           assemble = FALSE;
   GOptionEntry entries[] = {
     { "output", 'o', 0, G_OPTION_ARG_FILENAME, &output,
         "Where to write the dubbed video (.mkv, .webm or .mp4)", "OUTPUT" },
@@ -69,9 +101,26 @@ parse_args (Options *opt, int argc, char **argv)
         "Progress, per-cue reports and warnings as JSON lines on stdout",
         NULL },
     { "quiet", 'q', 0, G_OPTION_ARG_NONE, &quiet, "No progress bar", NULL },
+    { "plan", 0, 0, G_OPTION_ARG_NONE, &plan,
+        "Print where to cut the film into chunks, as JSON (no -o)", NULL },
+    { "chunk-target", 0, 0, G_OPTION_ARG_DOUBLE, &o.chunk_target,
+        "--plan: the chunks' target length (default 90: 60 to 120 s)",
+        "SECONDS" },
+    { "chunk", 0, 0, G_OPTION_ARG_STRING, &chunk,
+        "Render only frames START to END (48 kHz; END may be 'end') of the "
+        "mix, neither normalised nor encoded, into -o CHUNK.wav",
+        "START:END" },
+    { "assemble", 0, 0, G_OPTION_ARG_NONE, &assemble,
+        "Join the chunk files given after SUBTITLES, normalise, encode and "
+        "mux them with the video into -o OUTPUT",
+        NULL },
     { NULL },
   };
-  GOptionContext *ctx = g_option_context_new ("INPUT SUBTITLES -o OUTPUT");
+  GOptionContext *ctx = g_option_context_new (
+      "INPUT SUBTITLES -o OUTPUT | INPUT SUBTITLES --plan | INPUT SUBTITLES "
+      "--chunk START:END -o CHUNK.wav | --assemble INPUT SUBTITLES "
+      "CHUNK.wav... "
+      "-o OUTPUT");
   g_option_context_set_summary (ctx,
       "Dubs a video from its subtitles: the "
       "video is copied, the subtitles are spoken and mixed into the "
@@ -82,7 +131,12 @@ parse_args (Options *opt, int argc, char **argv)
   if (!ok) {
     fprintf (stderr, "ganvoice-dub: %s\n", err->message);
     g_clear_error (&err);
-  } else if (argc != 3 || !output) {
+  } else if ((plan ? 1 : 0) + (chunk ? 1 : 0) + (assemble ? 1 : 0) > 1) {
+    fprintf (stderr,
+        "ganvoice-dub: --plan, --chunk and --assemble are "
+        "separate runs: give one\n");
+    ok = false;
+  } else if ((assemble ? argc < 4 : argc != 3) || (!output && !plan)) {
     gchar *help = g_option_context_get_help (ctx, TRUE, NULL);
     fprintf (stderr, "%s", help);
     g_free (help);
@@ -92,7 +146,27 @@ parse_args (Options *opt, int argc, char **argv)
   if (ok) {
     o.input = argv[1];
     o.subtitles = argv[2];
-    o.output = output;
+    o.output = output ? output : "";
+    for (int i = 3; i < argc; i++)
+      o.chunks.push_back (argv[i]);
+    if (plan)
+      o.task = Task::Plan;
+    else if (assemble)
+      o.task = Task::Assemble;
+    else if (chunk) {
+      o.task = Task::Chunk;
+      ok = parse_chunk_range (chunk, &o.chunk_start, &o.chunk_end);
+      if (ok && !g_str_has_suffix (o.output.c_str (), ".wav")) {
+        fprintf (
+            stderr, "ganvoice-dub: --chunk writes a WAV file: name it .wav\n");
+        ok = false;
+      }
+    }
+    if (!(o.chunk_target >= 3.0 && o.chunk_target <= 86400.0)) {
+      fprintf (
+          stderr, "ganvoice-dub: --chunk-target must be 3 to 86400 seconds\n");
+      ok = false;
+    }
     o.json = json;
     o.embed_subtitles = embed;
     o.quiet = quiet;
@@ -145,6 +219,7 @@ parse_args (Options *opt, int argc, char **argv)
   g_free (title);
   g_free (provenance);
   g_strfreev (voices);
+  g_free (chunk);
   return ok;
 }
 

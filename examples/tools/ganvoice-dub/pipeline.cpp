@@ -2,6 +2,7 @@
  * SPDX-License-Identifier: LGPL-2.1-or-later */
 #include "pipeline.h"
 
+#include "chunks.h"
 #include "programme.h"
 #include "progress.h"
 #include "report.h"
@@ -328,6 +329,187 @@ set_model (GstElement *dub, const char *kind, const std::string &model)
     g_object_set (dub, prop.c_str (), card.c_str (), NULL);
 }
 
+/* add-track: the input's audio kept as a track of its own, copied when
+ * the container takes its codec (@caps), re-encoded otherwise. Returns
+ * the pad that takes the demuxed stream. */
+GstPad *
+keep_original (App *app, GstCaps *caps)
+{
+  if (mux_accepts (app->mux, "audio_%u", caps))
+    return queue_to_mux (app, "audio_%u");
+  GstElement *odec = make (app, "decodebin", "original-decode");
+  GstElement *conv = make (app, "audioconvert", "original-convert");
+  GstElement *res = make (app, "audioresample", "original-resample");
+  GstElement *enc = make_encoder (app, "original-encode");
+  GstElement *oq = make (app, "queue", "original-encoded-queue");
+  if (!odec || !link_many (app, { conv, res, enc, oq }) ||
+      !link_to_mux (app, oq, "audio_%u"))
+    return NULL;
+  g_signal_connect (odec, "pad-added", G_CALLBACK (on_decoded_pad), conv);
+  return queue_to_element (app, odec);
+}
+
+/* The muxer into the temporary file, with the provenance tag; fails on a
+ * video codec that the container cannot hold. */
+bool
+make_output (App *app, bool has_video, GstCaps *video_caps)
+{
+  const Options &opt = app->opt;
+  const char *mux_factory = app->container == Container::Mp4 ? "mp4mux"
+      : app->container == Container::WebM                    ? "webmmux"
+                                                             : "matroskamux";
+  app->mux = make (app, mux_factory, "mux");
+  GstElement *sink = make (app, "filesink", "output");
+  if (!app->mux || !sink)
+    return false;
+  if (app->container != Container::Mp4)
+    g_object_set (app->mux, "writing-app", "ganvoice-dub", NULL);
+  /* Provenance: the file says that its dub is synthetic speech, in which
+   * voices, made by what (a COMMENT in Matroska and WebM, ©cmt in MP4).
+   * The muxer keeps its own over the input's tags. */
+  gst_tag_setter_add_tags (GST_TAG_SETTER (app->mux), GST_TAG_MERGE_REPLACE,
+      GST_TAG_COMMENT, opt.provenance.c_str (), NULL);
+  g_object_set (sink, "location", app->temp.c_str (), NULL);
+  if (!gst_element_link (app->mux, sink))
+    return false;
+
+  if (has_video && !mux_accepts (app->mux, "video_%u", video_caps)) {
+    gchar *desc = gst_pb_utils_get_codec_description (video_caps);
+    fail (app,
+        "%s: its video is %s, which %s cannot hold without "
+        "re-encoding (ganvoice-dub copies the video): write .mkv instead",
+        opt.input.c_str (), desc ? desc : "of an unknown kind",
+        app->container == Container::Mp4 ? ".mp4" : ".webm");
+    g_free (desc);
+    return false;
+  }
+  return true;
+}
+
+/* filesrc ! parsebin into the multiqueue; its pads are linked as they
+ * come (on_parsebin_pad). */
+bool
+make_input (App *app)
+{
+  GstElement *src = make (app, "filesrc", "input");
+  GstElement *parse = make (app, "parsebin", "parse");
+  if (!link_many (app, { src, parse }))
+    return false;
+  g_object_set (src, "location", app->opt.input.c_str (), NULL);
+  g_signal_connect (parse, "pad-added", G_CALLBACK (on_parsebin_pad), app);
+  /* Limits in buffers alone: the multiqueue lets a full stream grow
+   * while another is empty, which time and byte limits forbid. The
+   * growth is bounded by how far the file's streams are apart. */
+  app->demux_queue = make (app, "multiqueue", "demux-queue");
+  if (!app->demux_queue)
+    return false;
+  g_object_set (app->demux_queue, "max-size-buffers", 64, "max-size-bytes", 0,
+      "max-size-time", (guint64) 0, NULL);
+  return true;
+}
+
+/* dubbin, set from the options, in 100 ms blocks. */
+bool
+make_dubbin (App *app, const std::string &voice, const std::string &speaker_map)
+{
+  const Options &opt = app->opt;
+  app->dub = make (app, "dubbin", "dub");
+  if (!app->dub)
+    return false;
+  g_object_set (app->dub, "subtitle-location", opt.subtitles.c_str (),
+      "duck-level", opt.duck_level, "loudness-target", opt.loudness_target,
+      NULL);
+  gst_util_set_object_arg (G_OBJECT (app->dub), "mode",
+      opt.mode == Mode::Replace ? "replace" : "duck");
+  if (!voice.empty ())
+    g_object_set (app->dub, "voice", voice.c_str (), NULL);
+  if (!speaker_map.empty ())
+    g_object_set (app->dub, "speaker-map", speaker_map.c_str (), NULL);
+  if (!opt.language.empty ())
+    g_object_set (app->dub, "language", opt.language.c_str (), NULL);
+  if (!opt.overflow.empty ())
+    gst_util_set_object_arg (
+        G_OBJECT (app->dub), "overflow", opt.overflow.c_str ());
+  set_model (app->dub, "acoustic", opt.acoustic_model);
+  set_model (app->dub, "vocoder", opt.vocoder_model);
+  if (!opt.device.empty ())
+    g_object_set (app->dub, "device", opt.device.c_str (), NULL);
+  if (opt.threads > 0)
+    g_object_set (app->dub, "threads", opt.threads, NULL);
+  /* The mixer's blocks: 100 ms rather than the aggregator's 10 ms, a
+   * tenth of the per-buffer work in the mix, convert and encode
+   * (latency does not matter in a file-to-file dub). */
+  GstElement *mix = gst_bin_get_by_name (GST_BIN (app->dub), "duckmix");
+  if (mix) {
+    g_object_set (
+        mix, "output-buffer-duration", (guint64) 100 * GST_MSECOND, NULL);
+    gst_object_unref (mix);
+  }
+  return true;
+}
+
+/* The input's first audio track, decoded, into dubbin; with
+ * @keep_track and add-track, also kept as a track of its own. */
+bool
+feed_programme (App *app, GstCaps *audio_caps, bool keep_track)
+{
+  GstElement *dec = make (app, "decodebin", "programme-decode");
+  GstPad *programme = dec ? queue_to_element (app, dec) : NULL;
+  if (!programme)
+    return false;
+  g_signal_connect (dec, "pad-added", G_CALLBACK (on_decoded_pad), app->dub);
+  if (app->opt.mode != Mode::AddTrack || !keep_track) {
+    app->audio_sink = programme;
+    return true;
+  }
+  /* The original track is kept: copied when the container takes it,
+   * re-encoded otherwise. The tee feeds two multiqueue streams. */
+  GstElement *tee = make (app, "tee", "audio-tee");
+  if (!tee)
+    return false;
+  GstPad *tee_src = gst_element_request_pad_simple (tee, "src_%u");
+  bool linked = gst_pad_link (tee_src, programme) == GST_PAD_LINK_OK;
+  gst_object_unref (tee_src);
+  if (!linked)
+    return false;
+  GstPad *original = keep_original (app, audio_caps);
+  tee_src = gst_element_request_pad_simple (tee, "src_%u");
+  linked = original && gst_pad_link (tee_src, original) == GST_PAD_LINK_OK;
+  gst_object_unref (tee_src);
+  if (!linked)
+    return false;
+  app->audio_sink = gst_element_get_static_pad (tee, "sink");
+  gst_object_unref (app->audio_sink); /* the tee keeps it */
+  return true;
+}
+
+/* No audio: the dub alone, over silence as long as the video. */
+bool
+feed_silence (App *app)
+{
+  GstElement *silence = make (app, "audiotestsrc", "silence");
+  GstElement *caps = make (app, "capsfilter", "silence-caps");
+  if (!link_many (app, { silence, caps, app->dub }))
+    return false;
+  guint64 frames = GST_CLOCK_TIME_IS_VALID (app->duration)
+      ? gst_util_uint64_scale_ceil (app->duration, 48000, GST_SECOND)
+      : 0;
+  g_object_set (silence, "wave", 4 /* silence */, "samplesperbuffer", 480,
+      "num-buffers", (gint) ((frames + 479) / 480), NULL);
+  GstCaps *c = gst_caps_from_string (
+      "audio/x-raw, format=(string)F32LE, "
+      "rate=(int)48000, channels=(int)2, layout=(string)interleaved");
+  g_object_set (caps, "caps", c, NULL);
+  gst_caps_unref (c);
+  /* Silence comes as GAP buffers, and a programme of GAPs does not end
+   * duckmix's output at its end: make them plain zeros. */
+  GstPad *pad = gst_element_get_static_pad (caps, "src");
+  gst_pad_add_probe (
+      pad, GST_PAD_PROBE_TYPE_BUFFER, on_silence_buffer, NULL, NULL);
+  gst_object_unref (pad);
+  return true;
+}
+
 } // namespace
 
 bool
@@ -358,150 +540,42 @@ build_pipeline (App *app, GstDiscovererInfo *info,
         opt.input.c_str (), g_list_length (audios));
   gst_discoverer_stream_info_list_free (videos);
   gst_discoverer_stream_info_list_free (audios);
+  /* --chunk: the mix alone, into a fakesink whose probe writes the range;
+   * --assemble: the dub track from the chunk files instead of dubbin. */
+  const bool chunk = opt.task == Task::Chunk;
+  const bool assemble = opt.task == Task::Assemble;
   bool ok = false;
 
   app->pipeline = gst_pipeline_new ("ganvoice-dub");
-  const char *mux_factory = app->container == Container::Mp4 ? "mp4mux"
-      : app->container == Container::WebM                    ? "webmmux"
-                                                             : "matroskamux";
-  app->mux = make (app, mux_factory, "mux");
-  GstElement *sink = make (app, "filesink", "output");
-  if (!app->mux || !sink)
+  if (!chunk && !make_output (app, has_video, video_caps))
     goto out;
-  if (app->container != Container::Mp4)
-    g_object_set (app->mux, "writing-app", "ganvoice-dub", NULL);
-  /* Provenance: the file says that its dub is synthetic speech, in which
-   * voices, made by what (a COMMENT in Matroska and WebM, ©cmt in MP4).
-   * The muxer keeps its own over the input's tags. */
-  gst_tag_setter_add_tags (GST_TAG_SETTER (app->mux), GST_TAG_MERGE_REPLACE,
-      GST_TAG_COMMENT, opt.provenance.c_str (), NULL);
-  g_object_set (sink, "location", app->temp.c_str (), NULL);
-  if (!gst_element_link (app->mux, sink))
-    goto out;
-
-  if (has_video && !mux_accepts (app->mux, "video_%u", video_caps)) {
-    gchar *desc = gst_pb_utils_get_codec_description (video_caps);
-    fail (app,
-        "%s: its video is %s, which %s cannot hold without "
-        "re-encoding (ganvoice-dub copies the video): write .mkv instead",
-        opt.input.c_str (), desc ? desc : "of an unknown kind",
-        app->container == Container::Mp4 ? ".mp4" : ".webm");
-    g_free (desc);
-    goto out;
-  }
-
   /* The dubbed track first gets its mux pad requested in track order. */
-  if (has_video || has_audio) {
-    GstElement *src = make (app, "filesrc", "input");
-    GstElement *parse = make (app, "parsebin", "parse");
-    if (!link_many (app, { src, parse }))
+  if ((has_video || has_audio) && !make_input (app))
+    goto out;
+  if (has_video && !chunk &&
+      !(app->video_sink = queue_to_mux (app, "video_%u")))
+    goto out;
+
+  if (assemble) {
+    app->dub = make_assembled_source (app);
+    if (!app->dub)
       goto out;
-    g_object_set (src, "location", opt.input.c_str (), NULL);
-    g_signal_connect (parse, "pad-added", G_CALLBACK (on_parsebin_pad), app);
-    /* Limits in buffers alone: the multiqueue lets a full stream grow
-     * while another is empty, which time and byte limits forbid. The
-     * growth is bounded by how far the file's streams are apart. */
-    app->demux_queue = make (app, "multiqueue", "demux-queue");
-    if (!app->demux_queue)
+    if (has_audio && opt.mode == Mode::AddTrack &&
+        !(app->audio_sink = keep_original (app, audio_caps)))
       goto out;
-    g_object_set (app->demux_queue, "max-size-buffers", 64, "max-size-bytes", 0,
-        "max-size-time", (guint64) 0, NULL);
+  } else if (!make_dubbin (app, voice, speaker_map) ||
+      !(has_audio ? feed_programme (app, audio_caps, !chunk)
+                  : feed_silence (app))) {
+    goto out;
   }
-  if (has_video && !(app->video_sink = queue_to_mux (app, "video_%u")))
-    goto out;
 
-  app->dub = make (app, "dubbin", "dub");
-  if (!app->dub)
-    goto out;
-  g_object_set (app->dub, "subtitle-location", opt.subtitles.c_str (),
-      "duck-level", opt.duck_level, "loudness-target", opt.loudness_target,
-      NULL);
-  gst_util_set_object_arg (G_OBJECT (app->dub), "mode",
-      opt.mode == Mode::Replace ? "replace" : "duck");
-  if (!voice.empty ())
-    g_object_set (app->dub, "voice", voice.c_str (), NULL);
-  if (!speaker_map.empty ())
-    g_object_set (app->dub, "speaker-map", speaker_map.c_str (), NULL);
-  if (!opt.language.empty ())
-    g_object_set (app->dub, "language", opt.language.c_str (), NULL);
-  if (!opt.overflow.empty ())
-    gst_util_set_object_arg (
-        G_OBJECT (app->dub), "overflow", opt.overflow.c_str ());
-  set_model (app->dub, "acoustic", opt.acoustic_model);
-  set_model (app->dub, "vocoder", opt.vocoder_model);
-  if (!opt.device.empty ())
-    g_object_set (app->dub, "device", opt.device.c_str (), NULL);
-  if (opt.threads > 0)
-    g_object_set (app->dub, "threads", opt.threads, NULL);
-
-  /* The programme into dubbin. */
-  if (has_audio) {
-    GstElement *dec = make (app, "decodebin", "programme-decode");
-    GstPad *programme = dec ? queue_to_element (app, dec) : NULL;
-    if (!programme)
+  if (chunk) {
+    /* The mix's frames go to the chunk file from a probe on dubbin's src. */
+    GstElement *fake = make (app, "fakesink", "chunk-sink");
+    if (!link_many (app, { app->dub, fake }))
       goto out;
-    g_signal_connect (dec, "pad-added", G_CALLBACK (on_decoded_pad), app->dub);
-    if (opt.mode == Mode::AddTrack) {
-      /* The original track is kept: copied when the container takes it,
-       * re-encoded otherwise. The tee feeds two multiqueue streams. */
-      GstElement *tee = make (app, "tee", "audio-tee");
-      if (!tee)
-        goto out;
-      GstPad *tee_src = gst_element_request_pad_simple (tee, "src_%u");
-      bool linked = gst_pad_link (tee_src, programme) == GST_PAD_LINK_OK;
-      gst_object_unref (tee_src);
-      if (!linked)
-        goto out;
-      GstPad *original;
-      if (mux_accepts (app->mux, "audio_%u", audio_caps)) {
-        original = queue_to_mux (app, "audio_%u");
-      } else {
-        GstElement *odec = make (app, "decodebin", "original-decode");
-        GstElement *conv = make (app, "audioconvert", "original-convert");
-        GstElement *res = make (app, "audioresample", "original-resample");
-        GstElement *enc = make_encoder (app, "original-encode");
-        GstElement *oq = make (app, "queue", "original-encoded-queue");
-        if (!link_many (app, { conv, res, enc, oq }) ||
-            !link_to_mux (app, oq, "audio_%u"))
-          goto out;
-        original = odec ? queue_to_element (app, odec) : NULL;
-        g_signal_connect (odec, "pad-added", G_CALLBACK (on_decoded_pad), conv);
-      }
-      tee_src = gst_element_request_pad_simple (tee, "src_%u");
-      linked = original && gst_pad_link (tee_src, original) == GST_PAD_LINK_OK;
-      gst_object_unref (tee_src);
-      if (!linked)
-        goto out;
-      app->audio_sink = gst_element_get_static_pad (tee, "sink");
-      gst_object_unref (app->audio_sink); /* the tee keeps it */
-    } else {
-      app->audio_sink = programme;
-    }
+    g_object_set (fake, "sync", FALSE, "async", FALSE, NULL);
   } else {
-    /* No audio: the dub alone, over silence as long as the video. */
-    GstElement *silence = make (app, "audiotestsrc", "silence");
-    GstElement *caps = make (app, "capsfilter", "silence-caps");
-    if (!link_many (app, { silence, caps, app->dub }))
-      goto out;
-    guint64 frames = GST_CLOCK_TIME_IS_VALID (app->duration)
-        ? gst_util_uint64_scale_ceil (app->duration, 48000, GST_SECOND)
-        : 0;
-    g_object_set (silence, "wave", 4 /* silence */, "samplesperbuffer", 480,
-        "num-buffers", (gint) ((frames + 479) / 480), NULL);
-    GstCaps *c = gst_caps_from_string (
-        "audio/x-raw, format=(string)F32LE, "
-        "rate=(int)48000, channels=(int)2, layout=(string)interleaved");
-    g_object_set (caps, "caps", c, NULL);
-    gst_caps_unref (c);
-    /* Silence comes as GAP buffers, and a programme of GAPs does not end
-     * duckmix's output at its end: make them plain zeros. */
-    GstPad *pad = gst_element_get_static_pad (caps, "src");
-    gst_pad_add_probe (
-        pad, GST_PAD_PROBE_TYPE_BUFFER, on_silence_buffer, NULL, NULL);
-    gst_object_unref (pad);
-  }
-
-  {
     /* The queue before the encoder gives the encode a thread of its own,
      * beside the mix: on two cores they overlap. It holds up to 2 s of
      * the dub's 100 ms blocks, and is the muxer's decoupling too. The
@@ -516,20 +590,13 @@ build_pipeline (App *app, GstDiscovererInfo *info,
       goto out;
     g_object_set (q, "max-size-buffers", 0, "max-size-bytes", 0,
         "max-size-time", (guint64) 2 * GST_SECOND, NULL);
-    /* The mixer's blocks: 100 ms rather than the aggregator's 10 ms, a
-     * tenth of the per-buffer work in the mix, convert and encode
-     * (latency does not matter in a file-to-file dub). */
-    GstElement *mix = gst_bin_get_by_name (GST_BIN (app->dub), "duckmix");
-    if (mix) {
-      g_object_set (
-          mix, "output-buffer-duration", (guint64) 100 * GST_MSECOND, NULL);
-      gst_object_unref (mix);
-    }
+  }
+  {
     GstPad *pad = gst_element_get_static_pad (app->dub, "src");
     gst_pad_add_probe (
         pad, GST_PAD_PROBE_TYPE_BUFFER, on_dub_buffer, app, NULL);
     gst_object_unref (pad);
-    if (has_audio) {
+    if (has_audio && !assemble) {
       pad = gst_element_get_static_pad (app->dub, "sink");
       gst_pad_add_probe (pad,
           (GstPadProbeType) (GST_PAD_PROBE_TYPE_BUFFER |
@@ -539,7 +606,7 @@ build_pipeline (App *app, GstDiscovererInfo *info,
     }
   }
 
-  if (opt.embed_subtitles && !add_subtitle_track (app, raw_cues))
+  if (opt.embed_subtitles && !chunk && !add_subtitle_track (app, raw_cues))
     goto out;
   ok = true;
 

@@ -2,6 +2,7 @@
  * SPDX-License-Identifier: LGPL-2.1-or-later */
 #include "progress.h"
 
+#include "chunks.h"
 #include "output.h"
 #include "report.h"
 
@@ -260,7 +261,20 @@ on_bus (GstBus *bus, GstMessage *msg, gpointer user_data)
       }
       break;
     }
+    case GST_MESSAGE_APPLICATION:
+      if (app->opt.task == Task::Chunk &&
+          gst_message_has_name (msg, kChunkDone) && !app->finished) {
+        finish_chunk (app);
+        finish (app);
+      }
+      break;
     case GST_MESSAGE_EOS: {
+      if (app->opt.task == Task::Chunk) {
+        if (!app->finished)
+          finish_chunk (app);
+        finish (app);
+        break;
+      }
       stop_pipeline (app);
       on_progress (app);
       if (GST_CLOCK_TIME_IS_VALID (app->programme_padded_from.load ()))

@@ -1,0 +1,316 @@
+#!/usr/bin/python3
+"""Rendering one film in chunks (ganvoice-dub --plan, --chunk, --assemble;
+docs/dubbing.md, "Rendering in chunks").
+
+    test_chunks.py BUILD/examples/tools/ganvoice-dub [unittest args]
+
+A 3-minute programme (VP8 + Vorbis, made with gst-launch-1.0) with groups
+of cues and longer gaps between them is planned with a 30 s target, each
+chunk rendered by its own process, and the chunks assembled. Checked:
+- the plan: contiguous, cuts 0.5 s before a cue and 5 s after every
+  earlier cue's end;
+- the chunk files, concatenated, are sample for sample the plain mix that
+  one process renders (--chunk 0:end);
+- the assembled film's dub track, decoded, is sample for sample that of a
+  normal single-process dub (mastering once over the whole film), and its
+  video packets are the input's;
+- a chunk rendered again is bit-identical (deterministic synthesis);
+- bad ranges, cuts through speech and bad chunk sets fail clearly and
+  leave no file.
+Uses the tiny test models. Exits 77 (skipped) when ganvoice is not built.
+"""
+import hashlib
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+import unittest
+
+import gi
+
+gi.require_version("Gst", "1.0")
+from gi.repository import Gst  # noqa: E402
+import numpy as np  # noqa: E402
+
+from dubtest import dub_path, tiny_model_args  # noqa: E402
+
+DUB = dub_path()
+VOICE_ARGS = tiny_model_args()
+DURATION = 180.0
+RATE = 48000
+TARGET = 30.0
+
+
+def make_cues():
+    """Groups of 3 to 5 cues (1.5 s long, 1 s apart) with 7 s gaps
+    between the groups."""
+    cues, t, n = [], 1.0, 0
+    words = ["Hello there.", "Where are you going?", "Not far from here.",
+             "Come back soon.", "It is late already."]
+    while t < DURATION - 4.0:
+        for _ in range(3 + n % 3):
+            if t + 1.5 > DURATION - 1.0:
+                break
+            cues.append((t, t + 1.5, words[n % len(words)]))
+            n += 1
+            t += 2.5
+        t += 7.0
+    return cues
+
+
+def srt(cues):
+    def ts(t):
+        ms = int(round(t * 1000))
+        return "%02d:%02d:%02d,%03d" % (ms // 3600000, ms // 60000 % 60, ms // 1000 % 60, ms % 1000)
+    return "".join("%d\n%s --> %s\n%s\n\n" % (i + 1, ts(a), ts(b), text)
+                   for i, (a, b, text) in enumerate(cues))
+
+
+def read_chunk(path):
+    """(samples [frames, channels] float32, start, end, last) of a chunk file."""
+    with open(path, "rb") as f:
+        data = f.read()
+    assert data[:4] == b"RIFF" and data[8:12] == b"WAVE", path
+    at, info, samples, channels = 12, None, None, None
+    while at < len(data):
+        tag, size = data[at:at + 4], int.from_bytes(data[at + 4:at + 8], "little")
+        body = data[at + 8:at + 8 + size]
+        if tag == b"fmt ":
+            assert int.from_bytes(body[0:2], "little") == 3  # IEEE float
+            channels = int.from_bytes(body[2:4], "little")
+            assert int.from_bytes(body[4:8], "little") == RATE
+        elif tag == b"gvck":
+            info = dict(kv.split("=") for kv in body.decode().split())
+        elif tag == b"data":
+            samples = np.frombuffer(body, dtype="<f4").reshape(-1, channels)
+        at += 8 + size + (size & 1)
+    return samples, int(info["start"]), int(info["end"]), info["last"] == "1"
+
+
+def pull(description):
+    pipeline = Gst.parse_launch(description)
+    sink = pipeline.get_by_name("s")
+    pipeline.set_state(Gst.State.PLAYING)
+    out = []
+    while True:
+        sample = sink.emit("pull-sample")
+        if sample is None:
+            break
+        buf = sample.get_buffer()
+        ok, info = buf.map(Gst.MapFlags.READ)
+        out.append((buf.pts, bytes(info.data)))
+        buf.unmap(info)
+    msg = pipeline.get_bus().pop_filtered(Gst.MessageType.ERROR)
+    pipeline.set_state(Gst.State.NULL)
+    if msg:
+        raise AssertionError("pipeline error: %s" % msg.parse_error()[0].message)
+    return out
+
+
+def decode_dub(path):
+    """The dub track, decoded to F32 stereo 48 kHz."""
+    chunks = pull("filesrc location=%s ! matroskademux name=d d.audio_0 ! queue ! "
+                  "decodebin ! audioconvert ! "
+                  "audio/x-raw,format=F32LE,rate=48000,channels=2,layout=interleaved ! "
+                  "appsink name=s sync=false" % path)
+    return np.frombuffer(b"".join(c for _, c in chunks), dtype=np.float32).reshape(-1, 2)
+
+
+def video_packets(path):
+    return [(pts, hashlib.sha256(data).hexdigest()) for pts, data in
+            pull("filesrc location=%s ! matroskademux ! video/x-vp8 ! "
+                 "appsink name=s sync=false" % path)]
+
+
+def sha256(path):
+    with open(path, "rb") as f:
+        return hashlib.sha256(f.read()).hexdigest()
+
+
+class Chunks(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.tmp = tempfile.TemporaryDirectory(prefix="ganvoice-chunks-test-")
+        d = cls.dir = cls.tmp.name
+        cls.film = os.path.join(d, "film.mkv")
+        subprocess.run(
+            ["gst-launch-1.0", "-q", "-e",
+             "videotestsrc", "pattern=ball", "num-buffers=%d" % int(DURATION * 5), "!",
+             "video/x-raw,width=64,height=48,framerate=5/1", "!",
+             "vp8enc", "deadline=1", "keyframe-max-dist=10", "!", "queue", "!", "mux.video_0",
+             "audiotestsrc", "wave=sine", "freq=330", "volume=0.05", "samplesperbuffer=960",
+             "num-buffers=%d" % int(DURATION * 50), "!",
+             "audio/x-raw,format=F32LE,rate=48000,channels=2", "!",
+             "vorbisenc", "quality=0.3", "!", "queue", "!", "mux.audio_0",
+             "matroskamux", "name=mux", "!", "filesink", "location=" + cls.film],
+            check=True, timeout=300)
+        cls.cues = make_cues()
+        cls.subs = os.path.join(d, "film.en.srt")
+        with open(cls.subs, "w") as f:
+            f.write(srt(cls.cues))
+        r = cls.run_dub("--plan", "--chunk-target", str(TARGET))
+        assert r.returncode == 0, r.stderr
+        cls.plan = json.loads(r.stdout)
+        # Every chunk in a process of its own, timed.
+        cls.chunk_files, cls.chunk_seconds = [], []
+        for c in cls.plan["chunks"]:
+            path = os.path.join(d, "chunk%02d.wav" % c["index"])
+            t0 = time.monotonic()
+            r = cls.run_dub("--chunk", c["range"], "-o", path)
+            cls.chunk_seconds.append(time.monotonic() - t0)
+            assert r.returncode == 0, r.stderr
+            cls.chunk_files.append(path)
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.tmp.cleanup()
+
+    @classmethod
+    def run_dub(cls, *args, inputs=None):
+        inputs = inputs if inputs is not None else [cls.film, cls.subs]
+        return subprocess.run([DUB] + inputs + VOICE_ARGS + list(args),
+                              capture_output=True, text=True, timeout=600)
+
+    def assertNoLeftovers(self):
+        left = [f for f in os.listdir(self.dir) if ".part" in f]
+        self.assertEqual(left, [], "temporary files left")
+
+    def test_plan(self):
+        plan = self.plan
+        chunks = plan["chunks"]
+        self.assertEqual(plan["rate"], RATE)
+        self.assertAlmostEqual(plan["frames"], DURATION * RATE, delta=0.05 * RATE)
+        self.assertGreaterEqual(len(chunks), 4)
+        self.assertEqual(chunks[0]["start"], 0)
+        self.assertEqual(chunks[-1]["end"], plan["frames"])
+        self.assertTrue(chunks[-1]["last"])
+        self.assertTrue(chunks[-1]["range"].endswith(":end"))
+        self.assertEqual(sum(c["cues"] for c in chunks), len(self.cues))
+        for a, b in zip(chunks, chunks[1:]):
+            self.assertEqual(a["end"], b["start"])
+            self.assertEqual(a["range"], "%d:%d" % (a["start"], a["end"]))
+            self.assertLessEqual(a["end"] - a["start"], TARGET * 4 / 3 * RATE)
+            cut = b["start"] / RATE
+            for start, end, _ in self.cues:
+                if start >= cut:
+                    self.assertGreaterEqual(start - cut, 0.5 - 1e-6)
+                else:
+                    self.assertGreaterEqual(cut - end, 5.0 - 1e-6)
+
+    def test_chunks_concatenate_to_the_single_mix(self):
+        """The chunks, end to end, are the plain mix of one process."""
+        whole = os.path.join(self.dir, "whole.wav")
+        r = self.run_dub("--chunk", "0:end", "-o", whole)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        single, start, end, last = read_chunk(whole)
+        self.assertEqual((start, last), (0, True))
+        parts, at = [], 0
+        for path, c in zip(self.chunk_files, self.plan["chunks"]):
+            x, s, e, is_last = read_chunk(path)
+            self.assertEqual((s, is_last), (at, c["last"]))
+            self.assertEqual(len(x), e - s)
+            parts.append(x)
+            at = e
+        joined = np.concatenate(parts)
+        self.assertEqual(joined.shape, single.shape)
+        self.assertGreater(np.abs(single).max(), 0.06, "no speech in the mix")
+        diff = np.nonzero(np.any(joined != single, axis=1))[0]
+        self.assertEqual(len(diff), 0, "chunks differ from the single mix from frame %s"
+                         % (diff[:1],))
+        print("\nchunk render times (s): %s; the whole mix in one: see test output"
+              % ", ".join("%.1f" % t for t in self.chunk_seconds), file=sys.stderr)
+
+    def test_assembled_equals_single_dub(self):
+        """The assembled film's dub is, decoded, the normal dub's."""
+        single = os.path.join(self.dir, "single.mkv")
+        assembled = os.path.join(self.dir, "assembled.mkv")
+        r = self.run_dub("-o", single)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        # Chunks in any order: they are sorted by their start.
+        r = self.run_dub("-o", assembled, "--assemble", "--json",
+                         inputs=[self.film, self.subs] + self.chunk_files[::-1])
+        self.assertEqual(r.returncode, 0, r.stderr)
+        done = [json.loads(x) for x in r.stdout.splitlines() if '"done"' in x]
+        self.assertEqual(len(done), 1)
+        a, b = decode_dub(single), decode_dub(assembled)
+        self.assertEqual(a.shape, b.shape)
+        self.assertGreater(np.abs(a).max(), 0.05)
+        self.assertTrue(np.array_equal(a, b), "the assembled dub differs from the single one")
+        self.assertEqual(video_packets(assembled), video_packets(self.film))
+        self.assertNoLeftovers()
+
+    def test_retried_chunk_is_identical(self):
+        c = self.plan["chunks"][len(self.plan["chunks"]) // 2]
+        again = os.path.join(self.dir, "again.wav")
+        r = self.run_dub("--chunk", c["range"], "-o", again)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertEqual(sha256(again), sha256(self.chunk_files[c["index"]]))
+
+    def test_bad_ranges(self):
+        out = os.path.join(self.dir, "bad.wav")
+        frames = self.plan["frames"]
+        for rng in ["10:5", "7", "a:b", "5:5", "-1:10"]:
+            r = self.run_dub("--chunk", rng, "-o", out)
+            self.assertEqual(r.returncode, 2, rng)
+            self.assertIn("--chunk", r.stderr)
+        r = self.run_dub("--chunk", "0:100", "-o", os.path.join(self.dir, "bad.mkv"))
+        self.assertEqual(r.returncode, 2)
+        self.assertIn(".wav", r.stderr)
+        r = self.run_dub("--chunk", "%d:end" % (frames + 10), "-o", out)
+        self.assertEqual(r.returncode, 1)
+        self.assertIn("starts at or after the end", r.stderr)
+        # Past the dub's end: the last chunk is START:end.
+        r = self.run_dub("--chunk", "%d:%d" % (frames - RATE, frames + RATE), "-o", out)
+        self.assertEqual(r.returncode, 1, r.stderr)
+        self.assertIn("before the chunk's end", r.stderr)
+        # A cut in the middle of the first cue's speech.
+        start, end, _ = self.cues[0]
+        r = self.run_dub("--chunk", "0:%d" % int((start + 0.5) * RATE), "-o", out)
+        self.assertEqual(r.returncode, 1, r.stderr)
+        self.assertIn("at rest at the cut", r.stderr)
+        # A cut 1 s after the end of a group of cues: the speech is over (or
+        # nearly), but the ducker is not at rest yet.
+        group_end = next(a[1] for a, b in zip(self.cues, self.cues[1:]) if b[0] - a[1] > 5)
+        r = self.run_dub("--chunk", "0:%d" % int((group_end + 1.0) * RATE), "-o", out)
+        self.assertEqual(r.returncode, 1, r.stderr)
+        self.assertIn("at rest at the cut", r.stderr)
+        # A chunk that starts just before a cue: its speech reaches back.
+        r = self.run_dub("--chunk", "%d:end" % int((self.cues[1][0] - 0.05) * RATE),
+                         "-o", out)
+        self.assertEqual(r.returncode, 1, r.stderr)
+        self.assertIn("look-ahead", r.stderr)
+        self.assertFalse(os.path.exists(out))
+        self.assertNoLeftovers()
+
+    def test_bad_chunk_sets(self):
+        out = os.path.join(self.dir, "bad.mkv")
+        files = self.chunk_files
+        cases = [
+            (files[:1] + files[2:], "are missing"),
+            (files[:-1], "not the last chunk"),
+            (files + files[1:2], "inside the chunk before"),
+            (files[:1] + [self.subs], "not a WAV file"),
+            (files[:1] + [os.path.join(self.dir, "nope.wav")], "cannot be read"),
+        ]
+        for chunks, message in cases:
+            r = self.run_dub("-o", out, "--assemble", inputs=[self.film, self.subs] + chunks)
+            self.assertEqual(r.returncode, 1, message)
+            self.assertIn(message, r.stderr)
+            self.assertFalse(os.path.exists(out))
+        r = self.run_dub("--plan", "--chunk", "0:10")
+        self.assertEqual(r.returncode, 2)
+        self.assertNoLeftovers()
+
+
+if __name__ == "__main__":
+    Gst.init(None)
+    if not DUB or not os.access(DUB, os.X_OK):
+        print("usage: test_chunks.py PATH/TO/ganvoice-dub", file=sys.stderr)
+        sys.exit(2)
+    for name in ("ganvoice", "dubbin", "vp8enc", "vorbisenc", "opusenc", "matroskamux"):
+        if not Gst.ElementFactory.find(name):
+            print("SKIP: no %s element" % name)
+            sys.exit(77)
+    unittest.main(verbosity=2)
