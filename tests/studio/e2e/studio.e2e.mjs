@@ -314,7 +314,7 @@ try {
   await step('flags a line too long for its time before rendering', async () => {
     const cue = '#cue-list .cue[data-i="2"]';
     const verdict = (v) => page.waitForSelector(`${cue} .fit${v}:not(.stale)`, { timeout: 90000 });
-    await verdict('[data-verdict]');
+    await verdict(':not([data-verdict=""])[data-verdict]');
     await page.fill(`${cue} textarea`, longLine);
     await verdict('[data-verdict="too-long"]');
     longStart = await page.evaluate(() => window.studio.cues[2].start);
