@@ -31,16 +31,17 @@ export function languageName(code) {
   const tag = bcp47(code);
   try {
     const name = languageNames && languageNames.of(tag);
-    if (name && name.toLowerCase() !== tag.toLowerCase()) return name;
+    const base = tag.split('-')[0];
+    if (name && name !== base && !name.startsWith(`${base} `) && name.toLowerCase() !== tag.toLowerCase()) return name;
   } catch { /* not a language tag */ }
   return code;
 }
 
 const baseLanguage = (code) => String(code || '').toLowerCase().split(/[-_]/)[0];
 
-// "allison-es" -> "Allison", "tuxpaint-en" -> "Tuxpaint",
-// "en_US-amy" -> "En US Amy": the model card's names, readable. The
-// language or region at the end is left out (the card shows the language).
+// "allison-es" -> "Allison", "tuxpaint-en" -> "Tuxpaint": the model card's
+// names, readable. A language or region at the end is left out (the card
+// shows the language).
 export function voiceName(name) {
   const n = String(name || '');
   const bare = n.replace(/[-_][a-z]{2}$/i, '') || n;
