@@ -29,11 +29,11 @@ spoken_text (const std::string &text)
    * parentheses: projects.cpp), which the render parses back. */
   std::string ass;
   for (char ch : text)
-    ass += ch == '\n'  ? std::string ("\\N")
-        : ch == '\r'   ? std::string ()
-        : ch == '{'    ? std::string ("(")
-        : ch == '}'    ? std::string (")")
-                       : std::string (1, ch);
+    ass += ch == '\n' ? std::string ("\\N")
+        : ch == '\r'  ? std::string ()
+        : ch == '{'   ? std::string ("(")
+        : ch == '}'   ? std::string (")")
+                      : std::string (1, ch);
   std::string out;
   for (const ganvoice::Turn &t : ganvoice::speakable_turns (
            ass, ganvoice::MarkupKind::Ass, "", ganvoice::TextOptions ()))
@@ -87,8 +87,8 @@ plan_cues (const std::vector<FitCue> &cues, ganvoice::FitPolicy policy,
     r.previous_end = previous_end;
     CueFitPlan &p = out[order[k]];
     p.plan = ganvoice::fit_slot (r);
-    p.next_start = r.next_start == ganvoice::kFitNoTime ? -1
-                                                        : r.next_start / 1e9;
+    p.next_start =
+        r.next_start == ganvoice::kFitNoTime ? -1 : r.next_start / 1e9;
     p.verdict = fit_verdict (p.plan.step);
     previous_end = p.plan.end;
   }

@@ -84,11 +84,11 @@ plan_fits (Server *s, SoupServerMessage *msg, const RouteMatch &m)
   std::string lang = Json::optional_string (o, "lang", kRequest);
   std::string overflow =
       Json::optional_string (o, "overflow", kRequest, "default");
-  JsonNode *cn =
-      json_object_has_member (o, "cues") ? json_object_get_member (o, "cues")
-                                         : nullptr;
-  JsonArray *a = cn && JSON_NODE_HOLDS_ARRAY (cn) ? json_node_get_array (cn)
-                                                  : nullptr;
+  JsonNode *cn = json_object_has_member (o, "cues")
+      ? json_object_get_member (o, "cues")
+      : nullptr;
+  JsonArray *a =
+      cn && JSON_NODE_HOLDS_ARRAY (cn) ? json_node_get_array (cn) : nullptr;
   std::string error, voice_arg;
   if (!a)
     error = "Send {\"cues\": [...]}.";
@@ -110,8 +110,8 @@ plan_fits (Server *s, SoupServerMessage *msg, const RouteMatch &m)
     if (!JSON_NODE_HOLDS_OBJECT (sp))
       error = "speakers must map speaker names to voices.";
     else
-      for (const auto &sv :
-          speaker_voices (json_node_get_object (sp), "The request's speakers")) {
+      for (const auto &sv : speaker_voices (
+               json_node_get_object (sp), "The request's speakers")) {
         std::string arg;
         if (sv.second.empty ())
           continue;
@@ -136,8 +136,7 @@ plan_fits (Server *s, SoupServerMessage *msg, const RouteMatch &m)
   json_builder_begin_array (b);
   std::vector<std::string> keys;
   size_t known = 0;
-  for (guint i = 0; a && error.empty () && i < json_array_get_length (a);
-       i++) {
+  for (guint i = 0; a && error.empty () && i < json_array_get_length (a); i++) {
     JsonNode *e = json_array_get_element (a, i);
     JsonObject *c =
         JSON_NODE_HOLDS_OBJECT (e) ? json_node_get_object (e) : nullptr;
@@ -203,82 +202,86 @@ plan_fits (Server *s, SoupServerMessage *msg, const RouteMatch &m)
   }
   g_object_ref (msg);
   soup_server_message_pause (msg);
-  s->helpers->run ({ "fit", file }, [s, msg, file, keys, known] (
-                                        WorkerResult &r) {
-    g_unlink (file.c_str ());
-    JsonObject *ro = r.ok && r.result && JSON_NODE_HOLDS_OBJECT (r.result)
-        ? json_node_get_object (r.result)
-        : nullptr;
-    JsonNode *rc = ro && json_object_has_member (ro, "cues")
-        ? json_object_get_member (ro, "cues")
-        : nullptr;
-    JsonArray *plans =
-        rc && JSON_NODE_HOLDS_ARRAY (rc) ? json_node_get_array (rc) : nullptr;
-    if (!plans || json_array_get_length (plans) != keys.size ()) {
-      reply_json (msg,
-          r.code == "unavailable" ? SOUP_STATUS_SERVICE_UNAVAILABLE
-                                  : SOUP_STATUS_UNPROCESSABLE_ENTITY,
-          "{\"error\": " +
-              json_quote (r.ok ? "The speech lengths could not be measured."
-                               : r.error) +
-              ", \"code\": " + json_quote (r.code) + "}");
-      soup_server_message_unpause (msg);
-      g_object_unref (msg);
-      return;
-    }
-    if (s->natural_lengths.size () > kMaxKeptLengths)
-      s->natural_lengths.clear ();
-    std::string out = "[";
-    size_t measured = 0;
-    for (guint i = 0; i < keys.size (); i++) {
-      JsonNode *e = json_array_get_element (plans, i);
-      JsonObject *p =
-          JSON_NODE_HOLDS_OBJECT (e) ? json_node_get_object (e) : nullptr;
-      const bool spoken = p && json_object_get_boolean_member_with_default (
-                                   p, "spoken", FALSE);
-      if (p && json_object_get_boolean_member_with_default (
-                   p, "measured", FALSE)) {
-        s->natural_lengths[keys[i]] =
-            json_object_get_double_member_with_default (p, "natural", 0);
-        measured++;
-      }
-      out += std::string (i ? ", " : "") + "{\"index\": " +
-          std::to_string (i) + ", \"spoken\": " + (spoken ? "true" : "false");
-      if (spoken) {
-        const std::string step =
-            json_object_get_string_member_with_default (p, "step", "");
-        const double rate =
-            json_object_get_double_member_with_default (p, "rate", 1);
-        const double stretch =
-            json_object_get_double_member_with_default (p, "stretch", 1);
-        const double over =
-            json_object_get_double_member_with_default (p, "overflow", 0);
-        out += ", \"natural\": " + number_or_null (p, "natural") +
-            ", \"step\": " + json_quote (step) + ", \"verdict\": " +
-            json_quote (json_object_get_string_member_with_default (
-                p, "verdict", "")) +
-            ", \"rate\": " + secs (rate) + ", \"stretch\": " + secs (stretch) +
-            ", \"speed\": " + secs (rate * stretch) +
-            ", \"clipped\": " + secs (step == "clipped" ? over : 0) +
-            ", \"overrun\": " + secs (step == "overflowed" ? over : 0) +
-            ", \"speech_end\": " + number_or_null (p, "speech_end") +
-            ", \"allowed_end\": " + number_or_null (p, "allowed_end") +
-            ", \"next_start\": " + number_or_null (p, "next_start");
-      }
-      out += "}";
-    }
-    out += "]";
-    reply_json (msg, SOUP_STATUS_OK,
-        "{\"overflow\": " +
-            json_quote (json_object_get_string_member_with_default (
-                ro, "overflow", "default")) +
-            ", \"max_rate\": " + number_or_null (ro, "max_rate") +
-            ", \"measured\": " + std::to_string (measured) +
-            ", \"known\": " + std::to_string (known) + ", \"cues\": " + out +
-            "}");
-    soup_server_message_unpause (msg);
-    g_object_unref (msg);
-  });
+  s->helpers->run (
+      { "fit", file }, [s, msg, file, keys, known] (WorkerResult &r) {
+        g_unlink (file.c_str ());
+        JsonObject *ro = r.ok && r.result && JSON_NODE_HOLDS_OBJECT (r.result)
+            ? json_node_get_object (r.result)
+            : nullptr;
+        JsonNode *rc = ro && json_object_has_member (ro, "cues")
+            ? json_object_get_member (ro, "cues")
+            : nullptr;
+        JsonArray *plans = rc && JSON_NODE_HOLDS_ARRAY (rc)
+            ? json_node_get_array (rc)
+            : nullptr;
+        if (!plans || json_array_get_length (plans) != keys.size ()) {
+          reply_json (msg,
+              r.code == "unavailable" ? SOUP_STATUS_SERVICE_UNAVAILABLE
+                                      : SOUP_STATUS_UNPROCESSABLE_ENTITY,
+              "{\"error\": " +
+                  json_quote (r.ok ? "The speech lengths could not be measured."
+                                   : r.error) +
+                  ", \"code\": " + json_quote (r.code) + "}");
+          soup_server_message_unpause (msg);
+          g_object_unref (msg);
+          return;
+        }
+        if (s->natural_lengths.size () > kMaxKeptLengths)
+          s->natural_lengths.clear ();
+        std::string out = "[";
+        size_t measured = 0;
+        for (guint i = 0; i < keys.size (); i++) {
+          JsonNode *e = json_array_get_element (plans, i);
+          JsonObject *p =
+              JSON_NODE_HOLDS_OBJECT (e) ? json_node_get_object (e) : nullptr;
+          const bool spoken = p &&
+              json_object_get_boolean_member_with_default (p, "spoken", FALSE);
+          if (p &&
+              json_object_get_boolean_member_with_default (
+                  p, "measured", FALSE)) {
+            s->natural_lengths[keys[i]] =
+                json_object_get_double_member_with_default (p, "natural", 0);
+            measured++;
+          }
+          out += std::string (i ? ", " : "") +
+              "{\"index\": " + std::to_string (i) +
+              ", \"spoken\": " + (spoken ? "true" : "false");
+          if (spoken) {
+            const std::string step =
+                json_object_get_string_member_with_default (p, "step", "");
+            const double rate =
+                json_object_get_double_member_with_default (p, "rate", 1);
+            const double stretch =
+                json_object_get_double_member_with_default (p, "stretch", 1);
+            const double over =
+                json_object_get_double_member_with_default (p, "overflow", 0);
+            out += ", \"natural\": " + number_or_null (p, "natural") +
+                ", \"step\": " + json_quote (step) + ", \"verdict\": " +
+                json_quote (json_object_get_string_member_with_default (
+                    p, "verdict", "")) +
+                ", \"rate\": " + secs (rate) +
+                ", \"stretch\": " + secs (stretch) +
+                ", \"speed\": " + secs (rate * stretch) +
+                ", \"clipped\": " + secs (step == "clipped" ? over : 0) +
+                ", \"overrun\": " + secs (step == "overflowed" ? over : 0) +
+                ", \"speech_end\": " + number_or_null (p, "speech_end") +
+                ", \"allowed_end\": " + number_or_null (p, "allowed_end") +
+                ", \"next_start\": " + number_or_null (p, "next_start");
+          }
+          out += "}";
+        }
+        out += "]";
+        reply_json (msg, SOUP_STATUS_OK,
+            "{\"overflow\": " +
+                json_quote (json_object_get_string_member_with_default (
+                    ro, "overflow", "default")) +
+                ", \"max_rate\": " + number_or_null (ro, "max_rate") +
+                ", \"measured\": " + std::to_string (measured) +
+                ", \"known\": " + std::to_string (known) +
+                ", \"cues\": " + out + "}");
+        soup_server_message_unpause (msg);
+        g_object_unref (msg);
+      });
 }
 
 } // namespace studio

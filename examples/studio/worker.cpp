@@ -500,8 +500,8 @@ fit (const char *path)
   std::vector<std::string> voices;
   for (guint i = 0; i < json_array_get_length (a); i++) {
     JsonNode *n = json_array_get_element (a, i);
-    JsonObject *c = JSON_NODE_HOLDS_OBJECT (n) ? json_node_get_object (n)
-                                               : nullptr;
+    JsonObject *c =
+        JSON_NODE_HOLDS_OBJECT (n) ? json_node_get_object (n) : nullptr;
     studio::FitCue cue;
     cue.start = number (c, "start", 0);
     cue.end = number (c, "end", 0);
@@ -541,8 +541,8 @@ fit (const char *path)
       measured[i] = true;
     }
   } catch (const std::exception &e) {
-    return fail (std::string ("The speech lengths cannot be measured: ") +
-        e.what ());
+    return fail (
+        std::string ("The speech lengths cannot be measured: ") + e.what ());
   }
 
   const double max_rate = ganvoice::FitRequest ().max_rate;
@@ -566,8 +566,10 @@ fit (const char *path)
           ", \"stretch\": " + num (p.plan.stretch) +
           ", \"speech_end\": " + secs (p.plan.end) +
           ", \"allowed_end\": " + secs (p.plan.allowed_end) +
-          ", \"next_start\": " + (p.next_start < 0 ? "null" : num (p.next_start)) +
-          ", \"overflow\": " + num (std::max<int64_t> (p.plan.overflow, 0) / 1e9);
+          ", \"next_start\": " +
+          (p.next_start < 0 ? "null" : num (p.next_start)) +
+          ", \"overflow\": " +
+          num (std::max<int64_t> (p.plan.overflow, 0) / 1e9);
     body += "}";
   }
   body += "]}";

@@ -32,17 +32,17 @@ cue (double start, double end, const char *text, double natural)
 void
 test_spoken_text ()
 {
-  g_assert_cmpstr (studio::spoken_text ("Hello there.").c_str (), ==,
-      "Hello there.");
+  g_assert_cmpstr (
+      studio::spoken_text ("Hello there.").c_str (), ==, "Hello there.");
   /* A newline is a line break, not a word glued to the next. */
-  g_assert_cmpstr (studio::spoken_text ("Hello\nthere.").c_str (), ==,
-      "Hello there.");
+  g_assert_cmpstr (
+      studio::spoken_text ("Hello\nthere.").c_str (), ==, "Hello there.");
   /* Annotations are not spoken, as in a render. */
   g_assert_cmpstr (studio::spoken_text ("[music]").c_str (), ==, "");
   g_assert_cmpstr (studio::spoken_text ("  ").c_str (), ==, "");
   /* Dialogue turns are all spoken. */
-  g_assert_cmpstr (studio::spoken_text ("- Hi.\n- Hello.").c_str (), ==,
-      "Hi. Hello.");
+  g_assert_cmpstr (
+      studio::spoken_text ("- Hi.\n- Hello.").c_str (), ==, "Hi. Hello.");
 }
 
 void
