@@ -12,8 +12,8 @@ const F = {
   maxRate: null,
   sent: '', // the last request's body, to skip repeats
   timer: 0,
-  abort: null,
-  busy: false,
+  busy: false, // a question is out: the next waits for its answer
+  again: false,
   error: '',
 };
 const DEBOUNCE_MS = 450;
@@ -87,6 +87,7 @@ export function scheduleFit() {
 async function measure() {
   const { S, api, P } = ctx;
   if (!S.pid || !S.project) return;
+  if (F.busy) { F.again = true; return; } // one question at a time
   const cues = renderedCues();
   const speakers = Object.fromEntries(Object.entries(S.settings.speakers || {}).filter(([, v]) => v));
   const body = {
@@ -94,16 +95,12 @@ async function measure() {
     cues: cues.map((c) => ({ start: c.start, end: c.end, text: c.text, speaker: c.speaker || '' })),
   };
   const key = JSON.stringify(body);
-  if (key === F.sent) return;
+  if (key === F.sent) { refresh(); return; }
   F.sent = key;
-  if (F.abort) F.abort.abort();
-  const abort = new AbortController();
-  F.abort = abort;
   const sigs = cues.map(sig);
   F.busy = true; refresh();
   try {
-    const r = cues.length ? await api('POST', P('/fit'), body, { signal: abort.signal }) : { cues: [], max_rate: F.maxRate };
-    if (abort.signal.aborted) return;
+    const r = cues.length ? await api('POST', P('/fit'), body) : { cues: [], max_rate: F.maxRate };
     r.cues.forEach((plan, i) => F.plans.set(cues[i], { sig: sigs[i], plan }));
     if (r.max_rate && r.max_rate !== F.maxRate) {
       F.maxRate = r.max_rate;
@@ -111,11 +108,11 @@ async function measure() {
     }
     F.error = '';
   } catch (e) {
-    if (abort.signal.aborted) return;
     F.error = e.message || String(e);
     F.sent = ''; // try again on the next change
   } finally {
-    if (F.abort === abort) { F.busy = false; F.abort = null; refresh(); }
+    F.busy = false;
+    if (F.again) { F.again = false; measure(); } else refresh();
   }
 }
 
