@@ -532,8 +532,13 @@ fit (const char *path)
           ? synth->acoustic ().voices ().front ().name
           : voices[i];
       auto it = voice_cache.find (name);
-      if (it == voice_cache.end ())
-        it = voice_cache.emplace (name, synth->voice (name)).first;
+      if (it == voice_cache.end ()) {
+        /* A clone's mel statistics change its sound, not its timing: left
+         * out, they are not measured (the traits' speaking rate is kept). */
+        ganvoice::VoiceProfile v = synth->voice (name);
+        v.mel_statistics = ganvoice::MelStatistics ();
+        it = voice_cache.emplace (name, std::move (v)).first;
+      }
       ganvoice::Utterance u = synth->prepare_voice (text,
           ganvoice::Synthesizer::spoken_language (lang, it->second.language),
           it->second);
