@@ -399,10 +399,11 @@ try {
     const phone = await context.newPage();
     await phone.setViewportSize({ width: 390, height: 844 });
     const wide = [];
+    await phone.goto(`${base}/#upload`);
+    await phone.waitForFunction(() => window.studio && window.studio.project);
     for (const [n, name] of [[1, 'upload'], [2, 'voices'], [3, 'myvoice'], [5, 'render']]) {
-      await phone.goto(`${base}/#${name}`);
+      await phone.click(`.steps a[data-tab=${name}]`);
       await phone.waitForSelector(`#tab-${name}:not([hidden])`);
-      await phone.waitForFunction(() => window.studio && window.studio.project);
       await phone.waitForTimeout(400);
       if (shots) await phone.screenshot({ path: path.join(imgDir, `studio-phone-${n}-${name === 'myvoice' ? 'your-voice' : name}.png`) });
       const over = await phone.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
