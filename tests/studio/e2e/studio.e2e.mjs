@@ -404,6 +404,9 @@ try {
     for (const [n, name] of [[1, 'upload'], [2, 'voices'], [3, 'myvoice'], [5, 'render']]) {
       await phone.click(`.steps a[data-tab=${name}]`);
       await phone.waitForSelector(`#tab-${name}:not([hidden])`);
+      if (name === 'render') {
+        await phone.waitForFunction(() => /fits|too long/.test(document.querySelector('#fit-render-summary').textContent), null, { timeout: 90000 });
+      }
       await phone.waitForTimeout(400);
       if (shots) await phone.screenshot({ path: path.join(imgDir, `studio-phone-${n}-${name === 'myvoice' ? 'your-voice' : name}.png`) });
       const over = await phone.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
