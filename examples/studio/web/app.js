@@ -742,7 +742,7 @@ const speakers = () => [...new Set(S.cues.map((c) => c.speaker).filter(Boolean))
 function voiceSelect(value, onchange, allowDefault) {
   const s = el('select');
   if (allowDefault) s.append(el('option', { value: '', text: `Default (${voiceLabel(S.settings.voice)})` }));
-  for (const v of allVoices()) s.append(el('option', { value: v.value, text: `${v.name}${v.language ? ` (${langName(v.language)})` : v.profile ? ' (your voice)' : ''}` }));
+  for (const v of allVoices()) s.append(el('option', { value: v.value, text: `${v.name}${v.language ? ` · ${langName(v.language)}` : v.profile ? ' · your voice' : ''}` }));
   s.value = value || '';
   s.addEventListener('change', () => onchange(s.value));
   return s;
