@@ -383,7 +383,7 @@ try {
   await step('phone layout', async () => {
     const phone = await context.newPage();
     await phone.setViewportSize({ width: 390, height: 844 });
-    await phone.goto(`${base}/#editor`);
+    await phone.goto(`${base}/#editor`, { waitUntil: 'domcontentloaded' });
     await phone.waitForSelector('#cue-list .cue');
     await phone.waitForTimeout(300);
     if (shots) await phone.screenshot({ path: path.join(imgDir, 'studio-phone-editor.png') });
@@ -399,7 +399,7 @@ try {
     const phone = await context.newPage();
     await phone.setViewportSize({ width: 390, height: 844 });
     const wide = [];
-    await phone.goto(`${base}/#upload`);
+    await phone.goto(`${base}/#upload`, { waitUntil: 'domcontentloaded' });
     await phone.waitForFunction(() => window.studio && window.studio.project);
     for (const [n, name] of [[1, 'upload'], [2, 'voices'], [3, 'myvoice'], [5, 'render']]) {
       await phone.click(`.steps a[data-tab=${name}]`);
