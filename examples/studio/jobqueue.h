@@ -28,6 +28,9 @@ struct RenderJob {
   std::string output; /* final path; written as a temp file, then renamed */
   std::string mode; /* duck, replace, add-track */
   std::string language; /* "" = from the subtitles */
+  /* What to do with speech too long for its slot: a fit policy's nick
+   * (ganvoice-dub --overflow; docs/ganvoice-fit.md); "" = the default. */
+  std::string overflow;
   std::vector<std::string>
       voices; /* VOICE or SPEAKER=VOICE (names or profile files) */
   std::string log_path; /* the worker's stderr */

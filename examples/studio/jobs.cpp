@@ -163,6 +163,8 @@ private:
       argv.insert (argv.end (), { "--mode", job.mode });
     if (!job.language.empty ())
       argv.insert (argv.end (), { "--lang", job.language });
+    if (!job.overflow.empty ())
+      argv.insert (argv.end (), { "--overflow", job.overflow });
     for (const std::string &v : job.voices)
       argv.insert (argv.end (), { "--voice", v });
     if (!job.provenance.empty ())

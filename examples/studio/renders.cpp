@@ -23,21 +23,6 @@ find_job (Server *s, SoupServerMessage *msg, const RouteMatch &m)
   return find_in_project (s, msg, m, "job", "jobs", "There is no such render.");
 }
 
-/* A render's speakers option, {"Tom": "ben", …}: names and voices in its
- * order. */
-std::vector<std::pair<std::string, std::string> >
-speaker_voices (JsonObject *speakers, const std::string &origin)
-{
-  std::vector<std::pair<std::string, std::string> > out;
-  GList *names = json_object_get_members (speakers);
-  for (GList *l = names; l; l = l->next)
-    out.emplace_back ((const char *) l->data, std::string ());
-  g_list_free (names);
-  for (auto &sv : out)
-    sv.second = Json::optional_string (speakers, sv.first.c_str (), origin);
-  return out;
-}
-
 /* Seconds with @decimals, for JSON and messages. */
 std::string
 seconds (double v, const char *format = "%.2f")
@@ -84,6 +69,19 @@ fit_message (const CueFit &f)
 }
 
 } // namespace
+
+std::vector<std::pair<std::string, std::string> >
+speaker_voices (JsonObject *speakers, const std::string &origin)
+{
+  std::vector<std::pair<std::string, std::string> > out;
+  GList *names = json_object_get_members (speakers);
+  for (GList *l = names; l; l = l->next)
+    out.emplace_back ((const char *) l->data, std::string ());
+  g_list_free (names);
+  for (auto &sv : out)
+    sv.second = Json::optional_string (speakers, sv.first.c_str (), origin);
+  return out;
+}
 
 /* The render's provenance note: synthetic speech, each voice by the name
  * the user sees, built-in or a clone (with when its consent was given),
@@ -263,6 +261,7 @@ Server::submit_job (const Row &job, std::string *error)
     const char *origin = "The render's options";
     rj.mode = Json::optional_string (o, "mode", origin, "duck");
     rj.language = Json::optional_string (o, "lang", origin);
+    rj.overflow = Json::optional_string (o, "overflow", origin);
     voice = Json::optional_string (o, "voice", origin);
     JsonNode *sp = o && json_object_has_member (o, "speakers")
         ? json_object_get_member (o, "speakers")
@@ -349,6 +348,7 @@ create_job (Server *s, SoupServerMessage *msg, const RouteMatch &m)
   std::string mode = Json::optional_string (o, "mode", kRequest, "duck");
   std::string lang = Json::optional_string (o, "lang", kRequest);
   std::string voice = Json::optional_string (o, "voice", kRequest);
+  std::string overflow = Json::optional_string (o, "overflow", kRequest);
   std::string error;
   guint status = SOUP_STATUS_BAD_REQUEST;
   std::string arg;
@@ -363,6 +363,8 @@ create_job (Server *s, SoupServerMessage *msg, const RouteMatch &m)
       lang.find_first_not_of ("abcdefghijklmnopqrstuvwxyz-") !=
           std::string::npos)
     error = "The language must be a code such as en or es.";
+  else if (!overflow.empty () && !overflow_ok (overflow))
+    error = kOverflowError;
   else if (!voice.empty () && !s->voice_ok (pid, voice, &arg))
     error = "There is no voice called \"" + clean_name (voice, 40) + "\".";
   JsonNode *speakers = json_object_has_member (o, "speakers")
@@ -413,6 +415,8 @@ create_job (Server *s, SoupServerMessage *msg, const RouteMatch &m)
   json_object_set_string_member (opts, "mode", mode.c_str ());
   json_object_set_string_member (opts, "lang", lang.c_str ());
   json_object_set_string_member (opts, "voice", voice.c_str ());
+  if (!overflow.empty ())
+    json_object_set_string_member (opts, "overflow", overflow.c_str ());
   if (speakers && JSON_NODE_HOLDS_OBJECT (speakers))
     json_object_set_member (opts, "speakers", json_node_copy (speakers));
   JsonNode *on = json_node_new (JSON_NODE_OBJECT);

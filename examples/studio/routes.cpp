@@ -55,6 +55,7 @@ const std::vector<Route> kRoutes = {
   { "GET", "/api/projects/{project}/cues", get_cues, kToken },
   { "PUT", "/api/projects/{project}/cues", put_cues, kToken },
   { "POST", "/api/projects/{project}/preview", preview_line, kToken },
+  { "POST", "/api/projects/{project}/fit", plan_fits, kToken },
 
   { "GET", "/api/projects/{project}/profiles", list_profiles, kToken },
   { "POST", "/api/projects/{project}/profiles", create_profile, kToken },

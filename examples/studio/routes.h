@@ -85,6 +85,9 @@ void delete_take (Server *s, SoupServerMessage *msg, const RouteMatch &m);
 void start_training (Server *s, SoupServerMessage *msg, const RouteMatch &m);
 void cancel_training (Server *s, SoupServerMessage *msg, const RouteMatch &m);
 
+/* ---- fits.cpp: how the cues will fit their slots, before a render ---- */
+void plan_fits (Server *s, SoupServerMessage *msg, const RouteMatch &m);
+
 /* ---- renders.cpp: render jobs ---- */
 void list_jobs (Server *s, SoupServerMessage *msg, const RouteMatch &m);
 void create_job (Server *s, SoupServerMessage *msg, const RouteMatch &m);

@@ -50,6 +50,8 @@ public:
   std::map<std::string, std::string> peaks_errors;
   std::map<std::string, std::string>
       job_project; /* running/queued job -> project */
+  /* Natural speech lengths (s) by "voice\nlang\ntext" (fits.cpp). */
+  std::map<std::string, double> natural_lengths;
   bool shutting_down = false;
 
   bool start (std::string *error); /* server.cpp */
@@ -112,6 +114,18 @@ public:
   /* server.cpp: what a restart finds half done. */
   void recover ();
 };
+
+/* A render's speakers option, {"Tom": "ben", …}: names and voices in its
+ * order (renders.cpp). Throws JsonError for a voice that is not a string. */
+std::vector<std::pair<std::string, std::string> > speaker_voices (
+    JsonObject *speakers, const std::string &origin);
+
+/* ---- fitting speech into its slot (fits.cpp) ---- */
+
+/* Whether @nick is one of the fit policies (ganvoice-dub --overflow,
+ * ganvoice::fit_policies()); the error that names them. */
+bool overflow_ok (const std::string &nick);
+extern const char *const kOverflowError;
 
 /* ---- consent for cloned voices (voices.cpp) ---- */
 

@@ -11,6 +11,10 @@
  *   ganvoice-studio-worker take -o OUT.wav AUDIO LANG TEXT   a take of "Read
  *                                                 to me": decoded, checked
  *                                                 against TEXT, kept as WAV
+ *   ganvoice-studio-worker fit REQUEST.json      how each cue will fit its slot:
+ *                                                 natural speech lengths from the
+ *                                                 duration predictor (no audio)
+ *                                                 and the library's fit plan
  *   ganvoice-studio-worker finetune -o OUT TAKES.tsv --language L --name N
  *       [--gender G] [--checkpoint F] [--time-limit S] [--max-steps N]
  *       [--threads N]                             a deep clone from the takes
@@ -21,6 +25,8 @@
  * instead (progress, then done, cancelled or error; see finetune ()). Outputs are written to a temp
  * file and renamed. Keeping decoders and models out of the server process
  * means a bad file or a model crash costs one worker, not the server. */
+#include "fit-plan.h"
+
 #include <ganvoice/model-paths.h>
 #include <ganvoice/pipeline-watchdog.h>
 #include <ganvoice/subtitles.h>
@@ -41,6 +47,8 @@
 #include <cstdint>
 #include <cstdio>
 #include <cstring>
+#include <map>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -424,6 +432,153 @@ say (
   if (!rename_into_place (tmp, out))
     return fail ("cannot write the sound");
   printf ("{\"ok\": true}\n");
+  return 0;
+}
+
+/* ---- fit ---- */
+
+/* REQUEST.json: {"lang", "overflow" (a policy nick), "cues": [{"start",
+ * "end", "text", "voice" (a built-in name or a profile file), "natural"
+ * (seconds, optional: known from an earlier answer)}]}. Measures the
+ * natural length of each spoken cue that has none with the duration
+ * predictor only (Synthesizer::prepare_voice: the frontend and the
+ * acoustic model's durations, no decoding or vocoding), then plans every
+ * cue with plan_cues(). Prints {"max_rate", "overflow", "cues": [{"spoken",
+ * "natural", "measured", "step", "verdict", "rate", "stretch", "speech_end",
+ * "allowed_end", "next_start", "overflow"}]} (times in seconds, null for
+ * none). */
+int
+fit (const char *path)
+{
+  JsonParser *parser = json_parser_new ();
+  GError *err = nullptr;
+  if (!json_parser_load_from_file (parser, path, &err)) {
+    std::string m = err ? err->message : "?";
+    g_clear_error (&err);
+    g_object_unref (parser);
+    return fail ("the request cannot be read: " + m, "bad_request");
+  }
+  JsonNode *root = json_parser_get_root (parser);
+  JsonObject *o = root && JSON_NODE_HOLDS_OBJECT (root)
+      ? json_node_get_object (root)
+      : nullptr;
+  JsonArray *a = o && json_object_has_member (o, "cues") &&
+          JSON_NODE_HOLDS_ARRAY (json_object_get_member (o, "cues"))
+      ? json_object_get_array_member (o, "cues")
+      : nullptr;
+  if (!a) {
+    g_object_unref (parser);
+    return fail ("the request has no cues", "bad_request");
+  }
+  auto str = [] (JsonObject *obj, const char *name) {
+    JsonNode *n = obj ? json_object_get_member (obj, name) : nullptr;
+    return n && JSON_NODE_HOLDS_VALUE (n) &&
+            json_node_get_value_type (n) == G_TYPE_STRING
+        ? std::string (json_node_get_string (n))
+        : std::string ();
+  };
+  auto number = [] (JsonObject *obj, const char *name, double fallback) {
+    JsonNode *n = obj ? json_object_get_member (obj, name) : nullptr;
+    return n && JSON_NODE_HOLDS_VALUE (n) &&
+            (json_node_get_value_type (n) == G_TYPE_DOUBLE ||
+                json_node_get_value_type (n) == G_TYPE_INT64)
+        ? json_node_get_double (n)
+        : fallback;
+  };
+  const std::string lang = str (o, "lang");
+  const std::string overflow =
+      str (o, "overflow").empty () ? "default" : str (o, "overflow");
+  const ganvoice::FitPolicyInfo *policy = nullptr;
+  for (const ganvoice::FitPolicyInfo &p : ganvoice::fit_policies ())
+    if (overflow == p.nick)
+      policy = &p;
+  if (!policy) {
+    g_object_unref (parser);
+    return fail ("unknown overflow mode \"" + overflow + "\"", "bad_request");
+  }
+  std::vector<studio::FitCue> cues;
+  std::vector<std::string> voices;
+  for (guint i = 0; i < json_array_get_length (a); i++) {
+    JsonNode *n = json_array_get_element (a, i);
+    JsonObject *c =
+        JSON_NODE_HOLDS_OBJECT (n) ? json_node_get_object (n) : nullptr;
+    studio::FitCue cue;
+    cue.start = number (c, "start", 0);
+    cue.end = number (c, "end", 0);
+    cue.text = str (c, "text");
+    cue.natural = number (c, "natural", -1);
+    cues.push_back (cue);
+    voices.push_back (str (c, "voice"));
+  }
+  g_object_unref (parser);
+
+  std::vector<bool> measured (cues.size (), false);
+  try {
+    std::unique_ptr<ganvoice::Synthesizer> synth;
+    std::map<std::string, ganvoice::VoiceProfile> voice_cache;
+    for (size_t i = 0; i < cues.size (); i++) {
+      if (cues[i].natural >= 0)
+        continue;
+      const std::string text = studio::spoken_text (cues[i].text);
+      if (text.empty ())
+        continue;
+      if (!synth) {
+        ganvoice::SynthesizerOptions so;
+        so.threads = 1;
+        synth =
+            ganvoice::Synthesizer::load (ganvoice::require_model_options (so));
+      }
+      const std::string name = voices[i].empty ()
+          ? synth->acoustic ().voices ().front ().name
+          : voices[i];
+      auto it = voice_cache.find (name);
+      if (it == voice_cache.end ()) {
+        /* A clone's mel statistics change its sound, not its timing: left
+         * out, they are not measured (the traits' speaking rate is kept). */
+        ganvoice::VoiceProfile v = synth->voice (name);
+        v.mel_statistics = ganvoice::MelStatistics ();
+        it = voice_cache.emplace (name, std::move (v)).first;
+      }
+      ganvoice::Utterance u = synth->prepare_voice (text,
+          ganvoice::Synthesizer::spoken_language (lang, it->second.language),
+          it->second);
+      cues[i].natural = u.natural / 1e9;
+      measured[i] = true;
+    }
+  } catch (const std::exception &e) {
+    return fail (
+        std::string ("The speech lengths cannot be measured: ") + e.what ());
+  }
+
+  const double max_rate = ganvoice::FitRequest ().max_rate;
+  std::vector<studio::CueFitPlan> plans =
+      studio::plan_cues (cues, policy->policy, max_rate);
+  auto secs = [] (int64_t ns) {
+    return ns == ganvoice::kFitNoTime ? std::string ("null") : num (ns / 1e9);
+  };
+  std::string body = "{\"max_rate\": " + num (max_rate) +
+      ", \"overflow\": " + q (policy->nick) + ", \"cues\": [";
+  for (size_t i = 0; i < plans.size (); i++) {
+    const studio::CueFitPlan &p = plans[i];
+    body += std::string (i ? ", " : "") +
+        "{\"spoken\": " + (p.spoken ? "true" : "false") + ", \"natural\": " +
+        (p.spoken ? num (std::max (cues[i].natural, 0.0)) : "null") +
+        ", \"measured\": " + (measured[i] ? "true" : "false");
+    if (p.spoken)
+      body += ", \"step\": " + q (ganvoice::fit_step_name (p.plan.step)) +
+          ", \"verdict\": " + q (p.verdict) +
+          ", \"rate\": " + num (p.plan.rate) +
+          ", \"stretch\": " + num (p.plan.stretch) +
+          ", \"speech_end\": " + secs (p.plan.end) +
+          ", \"allowed_end\": " + secs (p.plan.allowed_end) +
+          ", \"next_start\": " +
+          (p.next_start < 0 ? "null" : num (p.next_start)) +
+          ", \"overflow\": " +
+          num (std::max<int64_t> (p.plan.overflow, 0) / 1e9);
+    body += "}";
+  }
+  body += "]}";
+  printf ("%s\n", body.c_str ());
   return 0;
 }
 
@@ -852,6 +1007,8 @@ main (int argc, char **argv)
     rc = probe (args[1].c_str ());
   else if (args.size () == 2 && args[0] == "cues")
     rc = cues (args[1].c_str ());
+  else if (args.size () == 2 && args[0] == "fit")
+    rc = fit (args[1].c_str ());
   else if (args.size () == 2 && args[0] == "peaks" && !out.empty ())
     rc = peaks (args[1].c_str (), out.c_str ());
   else if (args.size () == 4 && args[0] == "say" && !out.empty ())
@@ -872,7 +1029,7 @@ main (int argc, char **argv)
     rc = finetune (args, out);
   else {
     fprintf (stderr,
-        "usage: ganvoice-studio-worker probe|cues FILE | peaks FILE -o OUT"
+        "usage: ganvoice-studio-worker probe|cues|fit FILE | peaks FILE -o OUT"
         " | say TEXTFILE VOICE LANG -o OUT | profile AUDIO [--adapt] -o OUT"
         " | take -o OUT.wav AUDIO LANG TEXT | finetune -o OUT TAKES.tsv"
         " --language L --name N [--gender G] [--checkpoint F]"

@@ -1,5 +1,7 @@
 // ganvoice studio: the page. Plain modules, no build step, nothing from a CDN.
 // SPDX-License-Identifier: LGPL-2.1-or-later
+import { setupFit, scheduleFit, fitCell } from './fit.js';
+import { setupVoices, decorateGallery, languageName, voiceName, playPreview, showRecording, voiceRequested, voiceReady } from './voices.js';
 
 const $ = (sel, root = document) => root.querySelector(sel);
 const $$ = (sel, root = document) => [...root.querySelectorAll(sel)];
@@ -107,6 +109,7 @@ function listen() {
     renderProfiles(); renderGallery(); renderSpeakers();
     if (p.state === 'failed') notify(`Your voice “${p.name}”: ${p.error}`);
     if (p.state === 'ready') notify(`Your voice “${p.name}” is ready.`, 'info');
+    voiceReady(p);
   });
   es.addEventListener('job', (e) => { const j = JSON.parse(e.data); mergeJob(j); });
   es.addEventListener('progress', (e) => {
@@ -290,36 +293,13 @@ function renderUploads() {
 function allVoices() {
   const profiles = (S.project.profiles || []).filter((p) => p.state === 'ready')
     .map((p) => ({ name: p.name, value: p.voice, language: '', gender: 'your voice', profile: p }));
-  return [...S.voices.map((v) => ({ ...v, value: v.name })), ...profiles];
+  return [...S.voices.map((v) => ({ ...v, name: voiceName(v.name), value: v.name })), ...profiles];
 }
 const voiceLabel = (value) => {
   const v = allVoices().find((x) => x.value === value);
   return v ? v.name : value || 'the default voice';
 };
-const langName = (c) => ({ en: 'English', es: 'Spanish', fr: 'French', de: 'German', it: 'Italian', pt: 'Portuguese' }[c] || c || '');
-
-let playing = null;
-async function playPreview(fetcher, button) {
-  if (playing) { playing.pause(); playing = null; }
-  const label = button.textContent;
-  button.disabled = true; button.textContent = '… preparing';
-  try {
-    const r = await fetcher();
-    if (!r.ok) {
-      let msg = `The preview failed (${r.status}).`;
-      try { msg = (await r.json()).error || msg; } catch { /* keep */ }
-      throw new Error(msg);
-    }
-    const url = URL.createObjectURL(await r.blob());
-    playing = new Audio(url);
-    playing.addEventListener('ended', () => URL.revokeObjectURL(url));
-    await playing.play();
-  } catch (e) {
-    notify(plain(e));
-  } finally {
-    button.disabled = false; button.textContent = label;
-  }
-}
+const langName = languageName;
 
 function renderGallery() {
   const g = $('#voice-gallery');
@@ -332,19 +312,21 @@ function renderGallery() {
       el('div', { class: 'name', text: v.name }),
       el('div', { class: 'meta', text: [langName(v.language), v.gender].filter(Boolean).join(' · ') }),
       el('div', { class: 'actions' },
-        el('button', { type: 'button', class: 'button secondary', text: '▶ Listen', onclick: (e) => {
+        el('button', { type: 'button', class: 'button secondary listen', text: '▶ Listen', 'data-play': v.value, 'aria-label': `Listen to ${v.name}`, onclick: (e) => {
           e.stopPropagation();
           const url = v.profile ? withToken(P(`/profiles/${v.profile.id}/preview`)) : v.preview;
           playPreview(() => fetch(url), e.currentTarget);
         } }),
         el('span', { class: 'muted', text: S.settings.voice === v.value ? 'Chosen' : '' })));
-    const choose = () => { S.settings.voice = v.value; saveSettings(); renderGallery(); renderSpeakers(); renderSummary(); };
+    const choose = () => chooseVoice(v.value);
     card.addEventListener('click', choose);
     card.addEventListener('keydown', (e) => { if (e.key === 'Enter' || e.key === ' ') { e.preventDefault(); choose(); } });
     g.append(card);
   }
   if (!voices.length) g.append(el('p', { class: 'muted', text: 'No voices are installed on this server.' }));
+  decorateGallery();
 }
+function chooseVoice(value) { S.settings.voice = value; saveSettings(); renderGallery(); renderSpeakers(); renderSummary(); }
 
 // ---------- your voice: recording ----------
 let rec = null;
@@ -389,7 +371,7 @@ $('#rec-start').addEventListener('click', async () => {
     cd.textContent = '';
     $('#rec-start').disabled = !consent(); $('#rec-stop').disabled = true;
     const blob = new Blob(chunks, { type: mr.mimeType || 'audio/webm' });
-    const a = $('#rec-playback'); a.src = URL.createObjectURL(blob); a.hidden = false;
+    showRecording($('#rec-playback'), blob);
     const file = new File([blob], `recording-${new Date().toISOString().slice(0, 19).replace(/[:T]/g, '-')}.webm`, { type: blob.type, lastModified: Date.now() });
     const u = await dropUpload($('#drop-recording'), 'recording', file);
     if (u) { S.recording = u.id; applyConsent(); }
@@ -405,6 +387,7 @@ $('#profile-make').addEventListener('click', async () => {
   if (needConsent()) return;
   try {
     const p = await api('POST', P('/profiles'), { recording: S.recording, name: $('#profile-name').value.trim() || 'My voice', adapt: $('#profile-adapt').checked, consent: consent() });
+    voiceRequested(p.id);
     if (!S.project.profiles.find((x) => x.id === p.id)) S.project.profiles.push(p);
     renderProfiles();
     notify('Making your voice… this can take a minute.', 'info');
@@ -736,7 +719,7 @@ function renderCues() {
       el('span', { class: 'cue-actions' },
         el('button', { type: 'button', class: 'button secondary', title: 'Hear this line in its voice', text: '▶ Hear', 'aria-label': `Hear cue ${i + 1}`,
           onclick: (e) => previewCue(c, e.currentTarget) })),
-      ta);
+      ta, fitCell(c, i));
     li.addEventListener('click', (e) => { if (e.target === li) select(i); });
     list.append(li);
   });
@@ -759,7 +742,7 @@ const speakers = () => [...new Set(S.cues.map((c) => c.speaker).filter(Boolean))
 function voiceSelect(value, onchange, allowDefault) {
   const s = el('select');
   if (allowDefault) s.append(el('option', { value: '', text: `Default (${voiceLabel(S.settings.voice)})` }));
-  for (const v of allVoices()) s.append(el('option', { value: v.value, text: `${v.name}${v.language ? ` (${langName(v.language)})` : v.profile ? ' (your voice)' : ''}` }));
+  for (const v of allVoices()) s.append(el('option', { value: v.value, text: `${v.name}${v.language ? ` · ${langName(v.language)}` : v.profile ? ' · your voice' : ''}` }));
   s.value = value || '';
   s.addEventListener('change', () => onchange(s.value));
   return s;
@@ -960,6 +943,7 @@ function renderSummary() {
     ? `Still needed: ${missing.join(' and ')}.`
     : `${S.cues.length} cues, read by ${voiceLabel(S.settings.voice)}${sp.length ? `; ${sp.map(([n, v]) => `${n}: ${voiceLabel(v)}`).join(', ')}` : ''}.`;
   $('#render-start').disabled = missing.length > 0;
+  scheduleFit();
   for (const r of $$('input[name=mode]')) r.checked = r.value === S.settings.mode;
   $('#render-lang').value = S.settings.lang || '';
 }
@@ -969,7 +953,7 @@ $('#render-start').addEventListener('click', async () => {
   await saveCues();
   const speakersNow = Object.fromEntries(Object.entries(S.settings.speakers).filter(([n, v]) => v && speakers().includes(n)));
   try {
-    const j = await api('POST', P('/jobs'), { mode: S.settings.mode || 'duck', lang: S.settings.lang || '', voice: S.settings.voice || '', speakers: speakersNow });
+    const j = await api('POST', P('/jobs'), { mode: S.settings.mode || 'duck', lang: S.settings.lang || '', voice: S.settings.voice || '', speakers: speakersNow, overflow: S.settings.overflow || '' });
     mergeJob(j);
   } catch (e) { notify(plain(e)); }
 });
@@ -1027,6 +1011,8 @@ function renderAll() {
 (async () => {
   try {
     await openProject();
+    setupFit({ S, api, P, $, $$, el, saveSettings });
+    setupVoices({ S, $, $$, el, notify, choose: chooseVoice });
     const v = await api('GET', '/api/voices');
     S.voices = v.voices;
     await loadReadingLanguages();

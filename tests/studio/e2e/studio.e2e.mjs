@@ -147,6 +147,47 @@ try {
     if (!(await page.isHidden('#notice'))) console.log(`     preview: ${await page.textContent('#notice-text')}`);
   });
 
+  await step('voices: languages and names in words, preview stop, arrow keys, language warning', async () => {
+    const cards = await page.$$eval('#voice-gallery .voice', (x) => x.map((c) => ({
+      name: c.querySelector('.name').textContent, meta: c.querySelector('.meta').textContent,
+      voice: c.dataset.voice, tab: c.tabIndex })));
+    // No language codes ("en-us"), no raw names ("allison-es").
+    for (const c of cards) {
+      expect(!/\b[a-z]{2,3}-[a-z0-9]{2,3}\b/i.test(c.meta), `language in words: ${c.meta}`);
+      expect(/^[A-Z]/.test(c.name) && !/[-_]/.test(c.name), `readable name: ${c.name} (${c.voice})`);
+    }
+    const voices = await page.evaluate(() => window.studio.voices);
+    const us = voices.findIndex((v) => v.language === 'en-us');
+    if (us >= 0) expect(cards[us].meta.startsWith('English (US)'), `en-us in words: ${cards[us].meta}`);
+    // One tab stop in the radio group; arrows move the choice.
+    expect(cards.filter((c) => c.tab === 0).length === 1, 'one tab stop in the gallery');
+    await page.focus('#voice-gallery .voice[aria-checked=true]');
+    await page.keyboard.press('ArrowRight');
+    const third = await page.evaluate(() => [document.activeElement.dataset.voice, window.studio.settings.voice]);
+    expect(third[0] === cards[2].voice && third[1] === cards[2].voice, `ArrowRight chooses the next voice: ${third}`);
+    await page.keyboard.press('ArrowLeft');
+    expect(await page.getAttribute('#voice-gallery .voice:nth-child(2)', 'aria-checked') === 'true', 'ArrowLeft goes back');
+    // The subtitles are English: a voice of another language is flagged.
+    const second = voices[1];
+    if (second && !second.language.startsWith('en')) {
+      await page.waitForSelector('#voices-warn:not([hidden])');
+      expect((await page.textContent('#voices-warn')).includes('English'), await page.textContent('#voices-warn'));
+      expect(await page.$('#voice-gallery .voice:nth-child(2) .lang-warn'), 'the card says it');
+    }
+    if (us >= 0) expect(!(await page.$(`#voice-gallery .voice:nth-child(${us + 1}) .lang-warn`)), 'an English voice is not flagged');
+    // A preview shows that it plays, and stops.
+    const listen = '#voice-gallery .voice:nth-child(1) button.listen';
+    await page.click(listen);
+    await page.waitForFunction((s) => !document.querySelector(s).disabled, listen, { timeout: 120000 });
+    if (await page.isHidden('#notice')) {
+      await page.waitForFunction((s) => document.querySelector(s).getAttribute('aria-pressed') === 'true', listen, { timeout: 5000 });
+      expect((await page.textContent(listen)).includes('Stop'), 'a stop button while it plays');
+      await page.click(listen);
+      await page.waitForFunction((s) => document.querySelector(s).getAttribute('aria-pressed') === 'false', listen);
+      expect((await page.textContent(listen)).includes('Listen'), 'stopped');
+    }
+  });
+
   await step('records a voice with the fake microphone and asks for a profile', async () => {
     await tab('myvoice');
     // Nothing is recorded or cloned before the consent statement is confirmed.
@@ -162,6 +203,17 @@ try {
     await shot('3-recording');
     await page.waitForTimeout(3000);
     await page.click('#rec-stop');
+    // The recording plays back with its length, and can be sought.
+    await page.waitForFunction(() => document.querySelector('.rec-info')?.dataset.seconds, null, { timeout: 10000 });
+    const info = await page.textContent('.rec-info');
+    expect(/Your recording: 0:0[3-6]\.\d long/.test(info), `recording length shown: ${info}`);
+    const sought = await page.$eval('#rec-playback', async (a) => {
+      if (a.readyState < 1) await new Promise((r) => a.addEventListener('loadedmetadata', r, { once: true }));
+      a.currentTime = 1.5;
+      await new Promise((r) => a.addEventListener('seeked', r, { once: true }));
+      return [a.duration, a.currentTime];
+    });
+    expect(Number.isFinite(sought[0]) && Math.abs(sought[1] - 1.5) < 0.1, `seekable recording: ${sought}`);
     await page.waitForSelector('#drop-recording.done', { timeout: 30000 });
     expect(!(await page.isDisabled('#profile-make')), 'can make a voice');
     await page.fill('#profile-name', 'Test voice');
@@ -172,6 +224,11 @@ try {
       const err = await page.textContent('#profile-list li .perr');
       expect(!realModels, `a spoken recording makes a voice: ${err}`);
       expect(/not available yet|could not be made from this recording/.test(err), `clear reason: ${err}`);
+    } else {
+      // The new voice is chosen, and the next step is offered.
+      await page.waitForSelector('#made-next a[data-tab=editor]');
+      const chosen = await page.evaluate(() => [window.studio.settings.voice, window.studio.project.profiles[0].voice]);
+      expect(chosen[0] === chosen[1], `the new voice is chosen: ${chosen}`);
     }
     page.once('dialog', (d) => d.accept('Renamed voice'));
     await page.click('#profile-list li button:text("Rename")');
@@ -251,6 +308,39 @@ try {
     await page.waitForFunction(() => !document.querySelector('#cue-list .cue[data-i="1"] .cue-actions button').disabled, null, { timeout: 120000 });
   });
 
+  const longLine = 'The lighthouse keeper climbed the stairs every morning, and from the top he could see the harbour, '
+    + 'the boats, the market and the long grey line of the sea beyond them all, every single day of the year.';
+  let longStart = -1;
+  await step('flags a line too long for its time before rendering', async () => {
+    const cue = '#cue-list .cue[data-i="2"]';
+    const verdict = (v) => page.waitForSelector(`${cue} .fit${v}:not(.stale)`, { timeout: 90000 });
+    await verdict(':not([data-verdict=""])[data-verdict]');
+    await page.fill(`${cue} textarea`, longLine);
+    await verdict('[data-verdict="too-long"]');
+    longStart = await page.evaluate(() => window.studio.cues[2].start);
+    const detail = await page.textContent(`${cue} .fit-detail`);
+    expect(/s of speech for .* cut\./.test(detail), `what the render will do: ${detail}`);
+    expect(/too long/.test(await page.textContent('#fit-summary')), await page.textContent('#fit-summary'));
+    // The engine's other choices, for the whole project.
+    expect((await page.$$eval('#fit-overflow option', (o) => o.length)) === 5, 'overflow modes');
+    await page.selectOption('#fit-overflow', 'compress');
+    await page.waitForFunction((c) => /time-stretched/.test(document.querySelector(`${c} .fit:not(.stale) .fit-detail`)?.textContent), cue, { timeout: 60000 });
+    expect(await page.$eval('#render-overflow', (s) => s.value) === 'compress', 'the render uses the same mode');
+    await page.selectOption('#fit-overflow', 'default');
+    await verdict('[data-verdict="too-long"]');
+    // "Shorten the text" goes to the text; a short text fits.
+    await page.click(`${cue} .fit-shorten`);
+    expect(await page.evaluate((c) => document.activeElement === document.querySelector(`${c} textarea`), cue), 'the text has the focus');
+    await page.fill(`${cue} textarea`, 'Yes.');
+    await verdict(':is([data-verdict="fits"], [data-verdict="tight"])');
+    // Long again, for the render to list it.
+    await page.fill(`${cue} textarea`, longLine);
+    await verdict('[data-verdict="too-long"]');
+    await page.waitForFunction(() => document.querySelector('#ed-saved').textContent === 'All changes saved', null, { timeout: 10000 });
+    await page.$eval(cue, (li) => li.scrollIntoView({ block: 'center' }));
+    await shot('4-editor-fit');
+  });
+
   await step('renders, previews and downloads the dubbed video', async () => {
     await tab('render');
     await page.click('input[name=mode][value=replace]');
@@ -284,10 +374,16 @@ try {
     expect(ass.includes('Did you see that ship last night?') && ass.includes('The end.'), 'edited subtitles rendered');
   });
 
+  await step('lists the line that was too long after rendering', async () => {
+    const items = await page.$$eval('#job-list li .fits li', (x) => x.map((li) => [Number(li.dataset.start), li.textContent]));
+    const mine = items.find(([s]) => Math.abs(s - longStart) < 0.01);
+    expect(mine && /cut/.test(mine[1]), `the long line is listed with what was done: ${JSON.stringify(items)}`);
+  });
+
   await step('phone layout', async () => {
     const phone = await context.newPage();
     await phone.setViewportSize({ width: 390, height: 844 });
-    await phone.goto(`${base}/#editor`);
+    await phone.goto(`${base}/#editor`, { waitUntil: 'domcontentloaded' });
     await phone.waitForSelector('#cue-list .cue');
     await phone.waitForTimeout(300);
     if (shots) await phone.screenshot({ path: path.join(imgDir, 'studio-phone-editor.png') });
@@ -296,6 +392,27 @@ try {
       .filter((e) => e.getBoundingClientRect().right > window.innerWidth + 1 && e.getClientRects().length)
       .slice(0, 4).map((e) => `${e.tagName.toLowerCase()}${e.id ? '#' + e.id : ''}.${[...e.classList].join('.')}`).join(', '));
     expect(overflow <= 1, `no sideways scrolling on a phone (${overflow}px; too wide: ${wide})`);
+    await phone.close();
+  });
+
+  await step('every screen on a phone', async () => {
+    const phone = await context.newPage();
+    await phone.setViewportSize({ width: 390, height: 844 });
+    const wide = [];
+    await phone.goto(`${base}/#upload`, { waitUntil: 'domcontentloaded' });
+    await phone.waitForFunction(() => window.studio && window.studio.project);
+    for (const [n, name] of [[1, 'upload'], [2, 'voices'], [3, 'myvoice'], [5, 'render']]) {
+      await phone.click(`.steps a[data-tab=${name}]`);
+      await phone.waitForSelector(`#tab-${name}:not([hidden])`);
+      if (name === 'render') {
+        await phone.waitForFunction(() => /fits|too long/.test(document.querySelector('#fit-render-summary').textContent), null, { timeout: 90000 });
+      }
+      await phone.waitForTimeout(400);
+      if (shots) await phone.screenshot({ path: path.join(imgDir, `studio-phone-${n}-${name === 'myvoice' ? 'your-voice' : name}.png`) });
+      const over = await phone.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+      if (over > 1) wide.push(`${name}: ${over}px`);
+    }
+    expect(!wide.length, `no sideways scrolling on a phone: ${wide.join(', ')}`);
     await phone.close();
   });
 
