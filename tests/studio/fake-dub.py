@@ -1,7 +1,9 @@
 #!/usr/bin/env python3
 """A stand-in for `ganvoice-dub --json` in the studio's API tests: speaks
 the same JSON-lines protocol, copies INPUT to OUTPUT (temp file, then
-rename), and fails when the subtitles contain the word FAILME. It reports
+rename), and fails when the subtitles contain the word FAILME. With
+FAKE_DUB_APPEND set, its value is appended to the copy (which worker made
+it, in the PostgreSQL queue's test). It reports
 one cue that fits and one that was sped up and clipped, as ganvoice-dub's
 `cue` lines do, and writes its arguments on stderr (the job's log)."""
 import json
@@ -42,5 +44,8 @@ line(type="args", argv=args)
 print(json.dumps({"argv": args}), file=sys.stderr, flush=True)
 tmp = out + ".partfake"
 shutil.copyfile(inp, tmp)
+if os.environ.get("FAKE_DUB_APPEND"):
+    with open(tmp, "ab") as f:
+        f.write(os.environ["FAKE_DUB_APPEND"].encode())
 os.rename(tmp, out)
 line(type="done", output=out, elapsed=1.0)
