@@ -48,8 +48,7 @@ struct Options {
   int job_timeout_s = 3 * 3600;
 };
 
-void
-say (const char *format, ...) G_GNUC_PRINTF (1, 2);
+void say (const char *format, ...) G_GNUC_PRINTF (1, 2);
 
 void
 say (const char *format, ...)
@@ -206,8 +205,8 @@ public:
           id.c_str (), attempt_);
     } else if (stopping_) {
       std::string err;
-      pg_.exec (pgsql::kRelease, { id, std::to_string (attempt_) }, nullptr,
-          &err);
+      pg_.exec (
+          pgsql::kRelease, { id, std::to_string (attempt_) }, nullptr, &err);
       say ("job %s attempt %ld: given back to the queue (stopping)",
           id.c_str (), attempt_);
     } else {
@@ -281,8 +280,8 @@ private:
     std::string error;
     std::vector<PgRow> rows;
     if (!pg_.exec (pgsql::kExpire, {}, nullptr, &error) ||
-        !pg_.exec (pgsql::kClaim, { o_.name, number (o_.lease_s) }, &rows,
-            &error)) {
+        !pg_.exec (
+            pgsql::kClaim, { o_.name, number (o_.lease_s) }, &rows, &error)) {
       if (error != last_error_)
         say ("%s", error.c_str ());
       last_error_ = error;
@@ -313,8 +312,8 @@ private:
     RenderJob rj;
     if (!prepare (job["spec"], &rj, &why)) {
       if (is_lost ())
-        say ("job %s attempt %ld: no longer current; stopped",
-            job_id_.c_str (), attempt_);
+        say ("job %s attempt %ld: no longer current; stopped", job_id_.c_str (),
+            attempt_);
       else
         fail (why);
       end_job ();
@@ -392,17 +391,16 @@ private:
   {
     std::unique_lock<std::mutex> lock (mu_);
     while (!quit_beat_) {
-      cv_.wait_for (lock,
-          std::chrono::milliseconds ((long) (o_.lease_s * 1000 / 3)));
+      cv_.wait_for (
+          lock, std::chrono::milliseconds ((long) (o_.lease_s * 1000 / 3)));
       if (quit_beat_ || beat_id_.empty () || lost_)
         continue;
       std::string id = beat_id_, attempt = std::to_string (beat_attempt_);
       lock.unlock ();
       std::vector<PgRow> rows;
       std::string error;
-      bool ok = beat_pg_.exec (
-          pgsql::kHeartbeat, { id, attempt, number (o_.lease_s) }, &rows,
-          &error);
+      bool ok = beat_pg_.exec (pgsql::kHeartbeat,
+          { id, attempt, number (o_.lease_s) }, &rows, &error);
       lock.lock ();
       if (!ok) {
         say ("job %s: heartbeat failed: %s", id.c_str (), error.c_str ());
@@ -474,7 +472,8 @@ private:
     for (;;) {
       gint64 have = std::max<gint64> (0, file_size (part));
       if (have == size) {
-        if (file_sha256 (part) == sha256 && g_rename (part.c_str (), path.c_str ()) == 0)
+        if (file_sha256 (part) == sha256 &&
+            g_rename (part.c_str (), path.c_str ()) == 0)
           return true;
         g_unlink (part.c_str ());
         if (++mismatches > 1) {
@@ -497,7 +496,8 @@ private:
       if (!in) {
         problem = std::string ("cannot reach the studio: ") + err->message;
         g_clear_error (&err);
-      } else if (status == SOUP_STATUS_OK || status == SOUP_STATUS_PARTIAL_CONTENT) {
+      } else if (status == SOUP_STATUS_OK ||
+          status == SOUP_STATUS_PARTIAL_CONTENT) {
         int fd = open (part.c_str (),
             O_WRONLY | O_CREAT | O_CLOEXEC |
                 (status == SOUP_STATUS_OK ? O_TRUNC : O_APPEND),
@@ -511,7 +511,8 @@ private:
         char buf[65536];
         gssize n;
         bool wrote = true;
-        while ((n = g_input_stream_read (in, buf, sizeof buf, nullptr, &err)) > 0)
+        while (
+            (n = g_input_stream_read (in, buf, sizeof buf, nullptr, &err)) > 0)
           if (write (fd, buf, (size_t) n) != n) {
             wrote = false;
             break;
@@ -524,14 +525,15 @@ private:
           return false;
         }
         if (n < 0) {
-          problem = std::string ("the download of ") + name + " broke off: " +
-              err->message;
+          problem = std::string ("the download of ") + name +
+              " broke off: " + err->message;
           g_clear_error (&err);
         }
       } else if (status == SOUP_STATUS_CONFLICT) {
         std::lock_guard<std::mutex> lock (mu_);
         lost_ = true;
-      } else if (status >= 500 || status == SOUP_STATUS_REQUESTED_RANGE_NOT_SATISFIABLE) {
+      } else if (status >= 500 ||
+          status == SOUP_STATUS_REQUESTED_RANGE_NOT_SATISFIABLE) {
         if (status == SOUP_STATUS_REQUESTED_RANGE_NOT_SATISFIABLE)
           g_unlink (part.c_str ());
         problem = "the studio answered " + std::to_string (status);
@@ -579,8 +581,9 @@ private:
         JsonObject *f = json_array_get_object_element (files, i);
         std::string name = Json::optional_string (f, "name", origin);
         std::string file = Json::optional_string (f, "file", origin);
-        if (name.empty () || file.empty () || file.find ('/') != std::string::npos ||
-            file[0] == '.' || !valid_name (name)) {
+        if (name.empty () || file.empty () ||
+            file.find ('/') != std::string::npos || file[0] == '.' ||
+            !valid_name (name)) {
           *why = "The job's spec names an input badly.";
           return false;
         }
@@ -614,7 +617,8 @@ private:
         std::string voice = Json::optional_string (v, "voice", origin);
         if (!voice.empty () && voice[0] == '@') {
           if (!local.count (voice.substr (1))) {
-            *why = "The job's voice profile " + voice + " is not among its inputs.";
+            *why = "The job's voice profile " + voice +
+                " is not among its inputs.";
             return false;
           }
           voice = local[voice.substr (1)];
@@ -665,8 +669,9 @@ private:
           fail ("The worker cannot read the result it rendered.");
           return;
         }
-        m = request ("PUT", job_url ("/result?attempt=" + attempt +
-                                "&offset=" + std::to_string (offset)));
+        m = request ("PUT",
+            job_url ("/result?attempt=" + attempt +
+                "&offset=" + std::to_string (offset)));
         GBytes *body = g_bytes_new (buf.data (), (gsize) len);
         soup_message_set_request_body_from_bytes (
             m, "application/octet-stream", body);
@@ -694,11 +699,12 @@ private:
           ? json_node_get_object (reply.get ())
           : nullptr;
       auto member = [&] (const char *k) -> JsonNode * {
-        return r && json_object_has_member (r, k) ? json_object_get_member (r, k)
-                                                  : nullptr;
+        return r && json_object_has_member (r, k)
+            ? json_object_get_member (r, k)
+            : nullptr;
       };
-      std::string message = member ("error") &&
-              JSON_NODE_HOLDS_VALUE (member ("error"))
+      std::string message =
+          member ("error") && JSON_NODE_HOLDS_VALUE (member ("error"))
           ? json_node_get_string (member ("error"))
           : text;
       if (err) {
@@ -733,7 +739,8 @@ private:
         sent = false;
         continue;
       } else if (status >= 500 || status == SOUP_STATUS_REQUEST_TIMEOUT) {
-        problem = "the studio answered " + std::to_string (status) + ": " + message;
+        problem =
+            "the studio answered " + std::to_string (status) + ": " + message;
       } else {
         close (fd);
         fail ("The studio did not take the result (HTTP " +
@@ -742,7 +749,8 @@ private:
       }
       if (!backoff (start, &round, problem)) {
         if (!is_lost () && !stopping_)
-          fail ("The result could not be sent to the studio (" + problem + ").");
+          fail (
+              "The result could not be sent to the studio (" + problem + ").");
         break;
       }
     }
@@ -804,9 +812,11 @@ main (int argc, char **argv)
   o.queue = env_or ("GANVOICE_WORKER_QUEUE", "");
   o.studio = env_or ("GANVOICE_WORKER_STUDIO", "");
   std::string token_file = env_or ("GANVOICE_WORKER_TOKEN_FILE", "");
-  std::string dub_default = build.empty () ? "" : build + "/examples/tools/ganvoice-dub";
+  std::string dub_default =
+      build.empty () ? "" : build + "/examples/tools/ganvoice-dub";
   o.dub = env_or ("GANVOICE_WORKER_DUB",
-      !dub_default.empty () && g_file_test (dub_default.c_str (), G_FILE_TEST_EXISTS)
+      !dub_default.empty () &&
+              g_file_test (dub_default.c_str (), G_FILE_TEST_EXISTS)
           ? dub_default
           : "ganvoice-dub");
   o.plugin_dir = env_or ("GANVOICE_WORKER_PLUGIN_DIR", "");
@@ -881,21 +891,24 @@ main (int argc, char **argv)
   if (!is_postgres_url (o.queue) ||
       !(g_str_has_prefix (o.studio.c_str (), "http://") ||
           g_str_has_prefix (o.studio.c_str (), "https://"))) {
-    fprintf (stderr, "ganvoice-worker: needs --queue postgresql://… and "
-                     "--studio http://…\n");
+    fprintf (stderr,
+        "ganvoice-worker: needs --queue postgresql://… and "
+        "--studio http://…\n");
     return 2;
   }
   if (token_file.empty () || !read_file (token_file, &o.token, 4096)) {
-    fprintf (stderr, "ganvoice-worker: needs the workers' token: --token-file FILE\n");
+    fprintf (stderr,
+        "ganvoice-worker: needs the workers' token: --token-file FILE\n");
     return 2;
   }
   while (!o.token.empty () && g_ascii_isspace (o.token.back ()))
     o.token.pop_back ();
   if (!(o.lease_s >= 1) || !(o.poll_s > 0) || !(o.listen_retry_s > 0) ||
       o.job_timeout_s < 1 || o.name.empty () || o.name.size () > 200) {
-    fprintf (stderr, "ganvoice-worker: --lease must be at least 1 s, "
-                     "--poll, --listen-retry and --job-timeout above 0, "
-                     "--name 1 to 200 characters\n");
+    fprintf (stderr,
+        "ganvoice-worker: --lease must be at least 1 s, "
+        "--poll, --listen-retry and --job-timeout above 0, "
+        "--name 1 to 200 characters\n");
     return 2;
   }
   if (!o.models.empty ()) {
@@ -908,7 +921,8 @@ main (int argc, char **argv)
     say ("%d model files match %s", count, o.models.c_str ());
   }
   if (!make_dirs (o.work_dir)) {
-    fprintf (stderr, "ganvoice-worker: cannot create %s\n", o.work_dir.c_str ());
+    fprintf (
+        stderr, "ganvoice-worker: cannot create %s\n", o.work_dir.c_str ());
     return 1;
   }
   Worker w (o);

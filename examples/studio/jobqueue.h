@@ -133,7 +133,8 @@ struct PgQueueOptions {
 inline bool
 is_postgres_url (const std::string &url)
 {
-  return url.rfind ("postgresql://", 0) == 0 || url.rfind ("postgres://", 0) == 0;
+  return url.rfind ("postgresql://", 0) == 0 ||
+      url.rfind ("postgres://", 0) == 0;
 }
 
 /* The PostgreSQL queue; nullptr with *error set when it cannot start (or the

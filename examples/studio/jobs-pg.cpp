@@ -68,8 +68,8 @@ public:
     if (!pg_create_schema (pg_, error))
       return false;
     listen ();
-    poll_timer_ = g_timeout_add ((guint) std::max (50.0, opt_.poll_s * 1000),
-        on_poll, this);
+    poll_timer_ = g_timeout_add (
+        (guint) std::max (50.0, opt_.poll_s * 1000), on_poll, this);
     return true;
   }
 
@@ -102,8 +102,8 @@ public:
     }
     if (rows.empty ()) {
       /* Submitted again after a restart: it carries on where it is. */
-      PgRow r = pg_.one ("SELECT state, error FROM ganvoice_jobs WHERE id = $1",
-          { job.id });
+      PgRow r = pg_.one (
+          "SELECT state, error FROM ganvoice_jobs WHERE id = $1", { job.id });
       if (r["state"] == "done")
         report_later (job.id, true, "");
       else if (r["state"] == "failed" || r["state"] == "cancelled")
@@ -561,8 +561,10 @@ private:
                      "FROM ganvoice_jobs WHERE state IN ('queued', 'running')",
             {}, &rows, &error) &&
         !rows.empty ()) {
-      q->running_ = (size_t) g_ascii_strtoull (rows[0]["r"].c_str (), nullptr, 10);
-      q->queued_ = (size_t) g_ascii_strtoull (rows[0]["q"].c_str (), nullptr, 10);
+      q->running_ =
+          (size_t) g_ascii_strtoull (rows[0]["r"].c_str (), nullptr, 10);
+      q->queued_ =
+          (size_t) g_ascii_strtoull (rows[0]["q"].c_str (), nullptr, 10);
     }
     gint64 now = g_get_monotonic_time ();
     if (now > q->cleaned_ + 600 * G_USEC_PER_SEC) {

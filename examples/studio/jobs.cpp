@@ -411,8 +411,9 @@ number (double v)
 std::string
 progress_json (const JobProgress &p)
 {
-  return "{\"percent\": " + number (p.percent) + ", \"eta\": " +
-      number (p.eta) + ", \"position\": " + number (p.position) +
+  return "{\"percent\": " + number (p.percent) +
+      ", \"eta\": " + number (p.eta) +
+      ", \"position\": " + number (p.position) +
       ", \"duration\": " + number (p.duration) + "}";
 }
 

@@ -44,7 +44,8 @@ PgConn::connect (std::string *error)
     return false;
   }
   /* "already exists, skipping" and the like are not worth a line. */
-  PQsetNoticeProcessor (conn_, [] (void *, const char *) {}, nullptr);
+  PQsetNoticeProcessor (
+      conn_, [] (void *, const char *) {}, nullptr);
   return true;
 }
 
@@ -97,8 +98,8 @@ PgConn::exec (const std::string &sql, const std::vector<std::string> &params,
 }
 
 PgRow
-PgConn::one (const std::string &sql, const std::vector<std::string> &params,
-    bool *ok)
+PgConn::one (
+    const std::string &sql, const std::vector<std::string> &params, bool *ok)
 {
   std::vector<PgRow> rows;
   std::string error;

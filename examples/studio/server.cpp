@@ -436,7 +436,8 @@ main (int argc, char **argv)
       fprintf (stderr,
           "ganvoice-studio: a postgresql queue needs the workers' token: "
           "--worker-token-file FILE%s%s\n",
-          token_file.empty () ? "" : " (cannot read ", token_file.empty () ? "" : (token_file + ")").c_str ());
+          token_file.empty () ? "" : " (cannot read ",
+          token_file.empty () ? "" : (token_file + ")").c_str ());
       return 2;
     }
     while (!token.empty () && g_ascii_isspace (token.back ()))

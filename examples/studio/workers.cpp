@@ -49,21 +49,21 @@ check_attempt (Server *s, SoupServerMessage *msg, const RouteMatch &m,
   }
   *state = s->remote->check_attempt (jid, attempt);
   switch (*state) {
-  case RemoteJobQueue::Attempt::current:
-  case RemoteJobQueue::Attempt::delivered:
-    return true;
-  case RemoteJobQueue::Attempt::stale:
-    reply_error (msg, SOUP_STATUS_CONFLICT,
-        "Attempt " + std::to_string (attempt) +
-            " of this job is over; another attempt holds it or it ended.");
-    return false;
-  case RemoteJobQueue::Attempt::unknown:
-    reply_error (msg, SOUP_STATUS_NOT_FOUND, "There is no such job.");
-    return false;
-  default:
-    reply_error (msg, SOUP_STATUS_SERVICE_UNAVAILABLE,
-        "The job queue is not available; try again.");
-    return false;
+    case RemoteJobQueue::Attempt::current:
+    case RemoteJobQueue::Attempt::delivered:
+      return true;
+    case RemoteJobQueue::Attempt::stale:
+      reply_error (msg, SOUP_STATUS_CONFLICT,
+          "Attempt " + std::to_string (attempt) +
+              " of this job is over; another attempt holds it or it ended.");
+      return false;
+    case RemoteJobQueue::Attempt::unknown:
+      reply_error (msg, SOUP_STATUS_NOT_FOUND, "There is no such job.");
+      return false;
+    default:
+      reply_error (msg, SOUP_STATUS_SERVICE_UNAVAILABLE,
+          "The job queue is not available; try again.");
+      return false;
   }
 }
 
@@ -203,8 +203,8 @@ put_worker_result (Server *s, SoupServerMessage *msg, const RouteMatch &m)
     return;
   }
   reply_json (msg, SOUP_STATUS_OK,
-      "{\"offset\": " + std::to_string (std::max<gint64> (0, file_size (part))) +
-          "}");
+      "{\"offset\": " +
+          std::to_string (std::max<gint64> (0, file_size (part))) + "}");
 }
 
 /* {"sha256": HEX}: the whole result has arrived; deliver it. */
@@ -230,25 +230,25 @@ deliver_worker_result (Server *s, SoupServerMessage *msg, const RouteMatch &m)
   }
   std::string why;
   switch (s->remote->deliver (jid, attempt, sha, &why)) {
-  case RemoteJobQueue::Attempt::current:
-    reply_json (msg, SOUP_STATUS_OK, "{\"delivered\": true}");
-    break;
-  case RemoteJobQueue::Attempt::delivered:
-    reply_json (msg, SOUP_STATUS_OK,
-        "{\"delivered\": true, \"duplicate\": true}");
-    break;
-  case RemoteJobQueue::Attempt::stale:
-    reply_error (msg, SOUP_STATUS_CONFLICT, why);
-    break;
-  case RemoteJobQueue::Attempt::unknown:
-    reply_error (msg, SOUP_STATUS_NOT_FOUND, why);
-    break;
-  case RemoteJobQueue::Attempt::mismatch:
-    reply_error (msg, (guint) 422, why);
-    break;
-  default:
-    reply_error (msg, SOUP_STATUS_SERVICE_UNAVAILABLE, why);
-    break;
+    case RemoteJobQueue::Attempt::current:
+      reply_json (msg, SOUP_STATUS_OK, "{\"delivered\": true}");
+      break;
+    case RemoteJobQueue::Attempt::delivered:
+      reply_json (
+          msg, SOUP_STATUS_OK, "{\"delivered\": true, \"duplicate\": true}");
+      break;
+    case RemoteJobQueue::Attempt::stale:
+      reply_error (msg, SOUP_STATUS_CONFLICT, why);
+      break;
+    case RemoteJobQueue::Attempt::unknown:
+      reply_error (msg, SOUP_STATUS_NOT_FOUND, why);
+      break;
+    case RemoteJobQueue::Attempt::mismatch:
+      reply_error (msg, (guint) 422, why);
+      break;
+    default:
+      reply_error (msg, SOUP_STATUS_SERVICE_UNAVAILABLE, why);
+      break;
   }
 }
 

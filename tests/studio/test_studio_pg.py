@@ -18,6 +18,7 @@ import re
 import shutil
 import signal
 import socket
+import sqlite3
 import subprocess
 import sys
 import tempfile
@@ -136,7 +137,7 @@ class Studio:
         threading.Thread(target=drain, daemon=True).start()
 
     def request(self, method, path, body=None, headers=None, token=None):
-        c = http.client.HTTPConnection("127.0.0.1", self.port, timeout=30)
+        c = http.client.HTTPConnection("127.0.0.1", self.port, timeout=60)
         h = dict(headers or {})
         if token:
             h["X-Studio-Token"] = token
@@ -293,6 +294,26 @@ class PgQueueTest(unittest.TestCase):
         self.assertEqual(body[len(video):].decode(), "|" + worker)
         self.assertIn("job %s attempt 1: delivered" % jid, self.workers[worker].log())
         self.__class__.done_job = (pid, tok, jid, worker)
+
+    def test_ab_voice_profile_travels_with_the_job(self):
+        pid, tok = self.project()
+        prid = "0123456789abcdef"
+        profile = os.urandom(3000)
+        os.makedirs(os.path.join(self.data, "projects", pid, "profiles"))
+        with open(os.path.join(self.data, "projects", pid, "profiles", prid + ".voice"), "wb") as f:
+            f.write(profile)
+        db = sqlite3.connect(os.path.join(self.data, "studio.db"), timeout=10)
+        with db:
+            db.execute("INSERT INTO profiles (id, project, name, upload, state, created) "
+                       "VALUES (?, ?, 'Mine', 'none', 'ready', 0)", (prid, pid))
+        db.close()
+        st, job = self.s.request("POST", "/api/projects/%s/jobs" % pid,
+                                 {"voice": "ben", "speakers": {"Tom": "profile:" + prid}}, token=tok)
+        self.assertEqual(st, 201, job)
+        j = self.wait_state(pid, tok, job["id"])
+        self.assertEqual(j["state"], "done", j)
+        # The worker fetched the profile, checked it, and passed it on.
+        self.assertIn("voice profile Tom: sha256 " + hashlib.sha256(profile).hexdigest(), j["warnings"])
 
     def test_b_same_upload_twice_is_a_no_op(self):
         pid, tok, jid, worker = self.done_job
