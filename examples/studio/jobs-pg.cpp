@@ -321,8 +321,17 @@ private:
       json_builder_end_object (b);
     };
     add_file ("video", job.input, "video");
+    /* The subtitles as they are now: the editor may change edited.ass
+     * while the job waits (the spec holds the checksum). A job submitted
+     * again after a restart keeps the copy it had. */
     gchar *sub = g_path_get_basename (job.subtitles.c_str ());
-    add_file ("subtitles", job.subtitles, sub);
+    std::string copy = subtitles_copy (job);
+    std::string text;
+    if (!file_exists (copy) &&
+        !(read_file (job.subtitles, &text, 64LL * 1024 * 1024) &&
+            write_file_atomic (copy, text)))
+      g_warning ("%s: cannot copy the subtitles", copy.c_str ());
+    add_file ("subtitles", copy, sub);
     g_free (sub);
     std::vector<std::pair<std::string, std::string> > voices;
     for (const std::string &v : job.voices) {
@@ -354,6 +363,11 @@ private:
     json_node_unref (root);
     g_object_unref (b);
     return s;
+  }
+
+  static std::string subtitles_copy (const RenderJob &job)
+  {
+    return job.output + ".subtitles";
   }
 
   /* Uploads do not change once checked: their checksum is kept. */
@@ -416,6 +430,7 @@ private:
       g_free (dir);
       g_free (base);
     }
+    g_unlink (subtitles_copy (it->second.job).c_str ());
     jobs_.erase (it);
     if (listener_)
       listener_->job_finished (id, ok, error);

@@ -403,6 +403,21 @@ class PgQueueTest(unittest.TestCase):
         self.assertEqual(j["state"], "done", j)
         self.assertEqual(self.row(jid)[:2], ["done", "1"])
 
+    def test_ea_cancelled_while_running(self):
+        pid, tok = self.project()
+        jid = self.render(pid, tok)
+        name = self.running_on(pid, tok, jid)
+        st, r = self.s.request("DELETE", "/api/projects/%s/jobs/%s" % (pid, jid), token=tok)
+        self.assertEqual((st, r), (200, {"cancelled": True}))
+        j = self.wait_state(pid, tok, jid)
+        self.assertEqual((j["state"], j["error"]), ("cancelled", "Cancelled."))
+        self.assertEqual(self.row(jid)[0], "cancelled")
+        # The worker's heartbeat finds the attempt over and stops the render.
+        self.wait("the worker to stop", lambda: "job %s attempt 1: the attempt is no longer current" % jid
+                  in self.workers[name].log())
+        self.assertEqual([f for f in os.listdir(os.path.join(self.data, "projects", pid, "results"))
+                          if f.startswith(jid)], [])
+
     def test_f_failing_job_retried_then_failed(self):
         pid, tok = self.project("FAILME now")
         jid = self.render(pid, tok)
