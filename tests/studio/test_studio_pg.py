@@ -407,6 +407,16 @@ class PgQueueTest(unittest.TestCase):
         pid, tok = self.project()
         jid = self.render(pid, tok)
         name = self.running_on(pid, tok, jid)
+        # A running attempt's inputs, with ranges; another attempt gets none.
+        attempt = int(self.row(jid)[1])
+        auth = {"Authorization": "Bearer " + TOKEN}
+        url = "/api/worker/jobs/%s/files/video?attempt=%d" % (jid, attempt)
+        st, body = self.s.request("GET", url, headers=dict(auth, Range="bytes=100-199"))
+        self.assertEqual((st, body), (206, read(VIDEO)[100:200]))
+        st, r = self.s.request("GET", url.replace("video", "nothing"), headers=auth)
+        self.assertEqual(st, 404, r)
+        st, r = self.s.request("GET", url[:-1] + str(attempt + 1), headers=auth)
+        self.assertEqual(st, 409, r)
         st, r = self.s.request("DELETE", "/api/projects/%s/jobs/%s" % (pid, jid), token=tok)
         self.assertEqual((st, r), (200, {"cancelled": True}))
         j = self.wait_state(pid, tok, jid)
