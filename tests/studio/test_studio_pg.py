@@ -215,16 +215,20 @@ class PgQueueTest(unittest.TestCase):
     # ---- helpers ----
 
     def project(self, text="Hello there."):
+        """The test's project (its video checked once), with one cue."""
         s = self.s
-        st, p = s.request("POST", "/api/projects", {"name": "PG"})
-        self.assertEqual(st, 201)
-        pid, tok = p["id"], p["token"]
-        data = read(VIDEO)
-        st, u = s.request("POST", "/api/projects/%s/uploads" % pid,
-                          {"kind": "video", "name": "sample.mkv", "size": len(data)}, token=tok)
-        self.assertEqual(st, 201, u)
-        st, r = s.request("PUT", "/api/projects/%s/uploads/%s?offset=0" % (pid, u["id"]), data, token=tok)
-        self.assertEqual((st, r["state"]), (200, "ready"), r)
+        if not getattr(PgQueueTest, "the_project", None):
+            st, p = s.request("POST", "/api/projects", {"name": "PG"})
+            self.assertEqual(st, 201)
+            pid, tok = p["id"], p["token"]
+            data = read(VIDEO)
+            st, u = s.request("POST", "/api/projects/%s/uploads" % pid,
+                              {"kind": "video", "name": "sample.mkv", "size": len(data)}, token=tok)
+            self.assertEqual(st, 201, u)
+            st, r = s.request("PUT", "/api/projects/%s/uploads/%s?offset=0" % (pid, u["id"]), data, token=tok)
+            self.assertEqual((st, r["state"]), (200, "ready"), r)
+            PgQueueTest.the_project = (pid, tok)
+        pid, tok = PgQueueTest.the_project
         st, r = s.request("PUT", "/api/projects/%s/cues" % pid,
                           {"cues": [{"start": 1, "end": 2.5, "text": text}], "lang": "en"}, token=tok)
         self.assertEqual(st, 200, r)
@@ -299,7 +303,7 @@ class PgQueueTest(unittest.TestCase):
         pid, tok = self.project()
         prid = "0123456789abcdef"
         profile = os.urandom(3000)
-        os.makedirs(os.path.join(self.data, "projects", pid, "profiles"))
+        os.makedirs(os.path.join(self.data, "projects", pid, "profiles"), exist_ok=True)
         with open(os.path.join(self.data, "projects", pid, "profiles", prid + ".voice"), "wb") as f:
             f.write(profile)
         db = sqlite3.connect(os.path.join(self.data, "studio.db"), timeout=10)
@@ -367,6 +371,22 @@ class PgQueueTest(unittest.TestCase):
         del self.workers[victim]
         self.add_worker(victim + "b")
 
+    def test_ca_stopped_worker_gives_its_job_back(self):
+        pid, tok = self.project()
+        jid = self.render(pid, tok)
+        name = self.running_on(pid, tok, jid)
+        w = self.workers.pop(name)
+        w.proc.terminate()
+        self.assertEqual(w.proc.wait(timeout=20), 0)
+        self.assertIn("job %s attempt 1: given back to the queue (stopping)" % jid, w.log())
+        j = self.wait_state(pid, tok, jid)
+        self.assertEqual(j["state"], "done", j)
+        # Another worker took it at once; the given-back attempt did not count.
+        rows = self.pg.sql("SELECT attempt, max_attempts, worker FROM ganvoice_jobs WHERE id = '%s'" % jid)
+        self.assertEqual(rows[0][:2], ["2", "4"])
+        self.assertNotEqual(rows[0][2], name)
+        self.add_worker(name + "c")
+
     def test_d_paused_worker_late_upload_refused(self):
         pid, tok = self.project()
         jid = self.render(pid, tok)
@@ -394,10 +414,11 @@ class PgQueueTest(unittest.TestCase):
     def test_e_studio_restarted_mid_job(self):
         pid, tok = self.project()
         jid = self.render(pid, tok)
-        self.running_on(pid, tok, jid)
+        name = self.running_on(pid, tok, jid)
         self.s.stop(signal.SIGKILL)
-        time.sleep(1.5)
-        # Meanwhile the worker renders, and its delivery waits for the studio.
+        # The worker finishes its render meanwhile, and its delivery waits.
+        self.wait("the worker to wait for the studio",
+                  lambda: "job %s: cannot reach the studio" % jid in self.workers[name].log())
         type(self).s = Studio(self.data, self.pg.url, self.token_file, self.s.port)
         j = self.wait_state(pid, tok, jid, timeout=60)
         self.assertEqual(j["state"], "done", j)
@@ -454,6 +475,28 @@ class PgQueueTest(unittest.TestCase):
         # Nobody listens again for 120 s: the job went by polling.
         self.assertEqual(self.pg.sql("SELECT count(*) FROM pg_stat_activity "
                                      "WHERE application_name LIKE '%listen%'"), [["0"]])
+
+    def test_i_queue_option(self):
+        data = os.path.join(self.tmp, "data-sqlite")
+        db = os.path.join(self.tmp, "elsewhere.db")
+        r = subprocess.run([STUDIO, "--port", "0", "--data-dir", data, "--queue", "sqlite:" + db],
+                           stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, timeout=10,
+                           preexec_fn=lambda: signal.alarm(3))
+        self.assertIn("listening on", r.stdout)
+        self.assertTrue(os.path.exists(db))
+        self.assertFalse(os.path.exists(os.path.join(data, "studio.db")))
+        for args, message in ((["--queue", "mysql://x"], "--queue must be sqlite:PATH or postgresql://"),
+                              (["--queue", self.pg.url], "needs the workers' token"),
+                              (["--queue", self.pg.url, "--worker-token-file", self.token_file,
+                                "--max-attempts", "0"], "--max-attempts must be above 0")):
+            r = subprocess.run([STUDIO, "--port", "0", "--data-dir", data] + args,
+                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, timeout=10)
+            self.assertEqual(r.returncode, 2, r.stdout)
+            self.assertIn(message, r.stdout)
+        r = subprocess.run([WORKER, "--queue", self.pg.url, "--studio", "http://127.0.0.1:1"],
+                           stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, timeout=10)
+        self.assertEqual(r.returncode, 2, r.stdout)
+        self.assertIn("needs the workers' token", r.stdout)
 
     def test_h_worker_checks_model_checksums(self):
         models = os.path.join(self.tmp, "models")
