@@ -17,6 +17,7 @@ packages=(
   libuchardet-dev  # legacy subtitle encodings: the charset detector
   libjson-glib-dev libtorch-dev libespeak-ng-dev espeak-ng-data
   libsoup-3.0-dev libsqlite3-dev  # the studio server
+  libpq-dev  # the studio's PostgreSQL job queue and ganvoice-worker
   # LibTorch's BLAS: the reference BLAS is ~40x slower on Linear layers
   libopenblas0-pthread
   # run and test
@@ -35,9 +36,11 @@ packages=(
 # Chromium with playwright-core from npm; the input matrix
 # (tests/integration/test_matrix.py) makes media with ffmpeg and x264enc;
 # the format checks run clang-format and flake8; the recipes' check
-# (tests/models/test_recipes.py) imports them with Debian's torch and scipy
+# (tests/models/test_recipes.py) imports them with Debian's torch and scipy;
+# the studio's PostgreSQL queue test (tests/studio/test_studio_pg.py) starts
+# a throwaway server of its own
 test_packages=(chromium nodejs ffmpeg gstreamer1.0-plugins-ugly clang-format
-  flake8 python3-torch python3-scipy)
+  flake8 python3-torch python3-scipy postgresql-15)
 # only for ./setup.sh --models: Debian's torch for the recipes, the systems
 # and the recogniser the evaluation compares with, and the benchmarks' tools
 # (perf for tests/bench/dub-profile.sh)

@@ -239,4 +239,29 @@ parse_json (const std::string &text, std::string *error)
   return root;
 }
 
+std::string
+file_sha256 (const std::string &path)
+{
+  int fd = open (path.c_str (), O_RDONLY | O_CLOEXEC);
+  if (fd < 0)
+    return "";
+  GChecksum *sum = g_checksum_new (G_CHECKSUM_SHA256);
+  std::vector<guchar> buf (1 << 20);
+  bool ok = true;
+  for (;;) {
+    ssize_t n = read (fd, buf.data (), buf.size ());
+    if (n < 0 && errno == EINTR)
+      continue;
+    if (n < 0)
+      ok = false;
+    if (n <= 0)
+      break;
+    g_checksum_update (sum, buf.data (), (gssize) n);
+  }
+  close (fd);
+  std::string hex = ok ? g_checksum_get_string (sum) : "";
+  g_checksum_free (sum);
+  return hex;
+}
+
 } // namespace studio

@@ -40,6 +40,14 @@ struct Config {
   int train_steps = 2000;
   int train_threads = 0; /* LibTorch threads of the training worker */
   int train_stall_s = 900; /* a worker silent this long is stopped */
+  /* The job queue: "sqlite:PATH" (the database, local render processes) or
+   * postgresql://… (ganvoice-worker on other machines). */
+  std::string queue = "";
+  std::string worker_token_hash; /* SHA-256 of the workers' token */
+  double queue_poll_s = 5;
+  double queue_listen_retry_s = 10;
+  int max_attempts = 3;
+  double retry_delay_s = 30;
 };
 
 /* A fresh random ID: 16 lowercase hex digits from the system's CSPRNG. */
@@ -63,6 +71,8 @@ bool read_file (const std::string &path, std::string *out, gint64 max_bytes);
 /* Writes PATH.tmpXXXXXX then renames it over PATH. */
 bool write_file_atomic (const std::string &path, const std::string &data);
 void remove_tree (const std::string &path);
+/* The SHA-256 of a file's content, in hex; "" when it cannot be read. */
+std::string file_sha256 (const std::string &path);
 
 /* JSON. */
 std::string json_quote (const std::string &s);

@@ -3,9 +3,10 @@
  *
  * The server describes a render by its files and choices (RenderJob) and
  * hears back through a JobListener. LocalJobQueue runs `ganvoice-dub --json`
- * as worker subprocesses on this machine, at most N at once. A queue that
- * hands jobs to workers on other machines (copying the inputs and the result)
- * implements the same interface; nothing else in the server changes. */
+ * as worker subprocesses on this machine, at most N at once. PgJobQueue
+ * (jobs-pg.cpp) hands them to ganvoice-worker processes on other machines
+ * through PostgreSQL; they fetch the inputs and deliver the result over HTTP
+ * (workers.cpp). */
 #pragma once
 
 #include "common.h"
@@ -84,7 +85,73 @@ public:
   virtual size_t queued () const = 0;
   /* Stops everything (server shutdown); no listener calls afterwards. */
   virtual void shutdown () = 0;
+  /* Whether jobs outlive the studio (their workers run elsewhere): after a
+   * restart, running jobs are submitted again and carry on. */
+  virtual bool durable () const
+  {
+    return false;
+  }
 };
+
+/* A queue whose workers run on other machines and fetch their inputs and
+ * deliver their result over HTTP (the /api/worker/ routes, workers.cpp).
+ * @attempt is the claim's fencing token: only the job's current attempt may
+ * fetch or deliver. */
+class RemoteJobQueue : public JobQueue {
+public:
+  enum class Attempt
+  {
+    current, /* running, and this is its attempt */
+    delivered, /* done, delivered by this attempt */
+    stale, /* another attempt holds it, or it ended */
+    unknown, /* no such job here */
+    mismatch, /* the result received is not the one announced */
+    error, /* the queue cannot say (database down) */
+  };
+  virtual Attempt check_attempt (const std::string &id, long attempt) = 0;
+  /* The file behind input @name of job @id ("" when it has none). */
+  virtual std::string input_path (
+      const std::string &id, const std::string &name) = 0;
+  /* Where attempt @attempt's result is received before it is delivered. */
+  virtual std::string part_path (const std::string &id, long attempt) = 0;
+  /* The result of @attempt, whole at part_path(): checked against @sha256
+   * (hex) and renamed to the job's output, and the job done, when the
+   * attempt is current. current: accepted; delivered: the same result was
+   * already delivered (nothing changes); stale, unknown or error: refused
+   * (*why says why); mismatch: the part file's checksum is not @sha256 (it
+   * is deleted: send it again). */
+  virtual Attempt deliver (const std::string &id, long attempt,
+      const std::string &sha256, std::string *why) = 0;
+};
+
+struct PgQueueOptions {
+  std::string url; /* postgresql://… */
+  double poll_s = 5; /* how often events and expired leases are checked */
+  double listen_retry_s = 10; /* before a lost LISTEN connection is redone */
+  int max_attempts = 3;
+  double retry_delay_s = 30; /* before the 2nd attempt; doubles after */
+};
+
+/* A queue URL of the form postgresql://… or postgres://…. */
+inline bool
+is_postgres_url (const std::string &url)
+{
+  return url.rfind ("postgresql://", 0) == 0 ||
+      url.rfind ("postgres://", 0) == 0;
+}
+
+/* The PostgreSQL queue; nullptr with *error set when it cannot start (or the
+ * studio was built without libpq). */
+std::unique_ptr<RemoteJobQueue> make_pg_job_queue (
+    const PgQueueOptions &options, std::string *error);
+
+/* The JSON of a progress report and of a cue that did not fit, as a worker
+ * stores them in the queue's events (jobs.cpp); read back with
+ * read_progress() and read_fit(), false on a malformed one. */
+std::string progress_json (const JobProgress &p);
+std::string fit_json (const CueFit &f);
+bool read_progress (JsonObject *o, JobProgress *p);
+bool read_fit (JsonObject *o, CueFit *f);
 
 /* Runs ganvoice-dub --json locally, max_running at a time. */
 std::unique_ptr<JobQueue> make_local_job_queue (const std::string &dub_command,

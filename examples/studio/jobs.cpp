@@ -8,6 +8,8 @@
 #include <cmath>
 #include <csignal>
 
+#include <sys/prctl.h>
+
 namespace studio {
 
 namespace {
@@ -171,6 +173,11 @@ private:
       argv.insert (argv.end (), { "--provenance", job.provenance });
     GSubprocessLauncher *l =
         make_launcher (env_, G_SUBPROCESS_FLAGS_STDOUT_PIPE);
+    /* A render does not outlive the process that runs it (SIGTERM: it
+     * removes its temp file). */
+    g_subprocess_launcher_set_child_setup (
+        l, [] (gpointer) { prctl (PR_SET_PDEATHSIG, SIGTERM); }, nullptr,
+        nullptr);
     if (!job.log_path.empty ())
       g_subprocess_launcher_set_stderr_file_path (l, job.log_path.c_str ());
     GError *err = nullptr;
@@ -378,6 +385,86 @@ make_local_job_queue (const std::string &dub_command,
 {
   return std::make_unique<LocalJobQueue> (
       dub_command, extra_env, max_running, timeout_s);
+}
+
+#ifndef STUDIO_HAVE_PG
+std::unique_ptr<RemoteJobQueue>
+make_pg_job_queue (const PgQueueOptions &, std::string *error)
+{
+  *error = "this ganvoice-studio was built without PostgreSQL (libpq-dev)";
+  return nullptr;
+}
+#endif
+
+/* ---- events of remote workers ------------------------------------------- */
+
+namespace {
+
+std::string
+number (double v)
+{
+  char buf[G_ASCII_DTOSTR_BUF_SIZE];
+  g_ascii_dtostr (buf, sizeof buf, std::isfinite (v) ? v : 0.0);
+  return buf;
+}
+
+} // namespace
+
+std::string
+progress_json (const JobProgress &p)
+{
+  return "{\"percent\": " + number (p.percent) +
+      ", \"eta\": " + number (p.eta) +
+      ", \"position\": " + number (p.position) +
+      ", \"duration\": " + number (p.duration) + "}";
+}
+
+std::string
+fit_json (const CueFit &f)
+{
+  return "{\"index\": " + std::to_string (f.index) +
+      ", \"start\": " + number (f.start) + ", \"end\": " + number (f.end) +
+      ", \"natural\": " + number (f.natural) +
+      ", \"rate\": " + number (f.rate) +
+      ", \"stretch\": " + number (f.stretch) +
+      ", \"overflow\": " + number (f.overflow) +
+      ", \"step\": " + json_quote (f.step) + "}";
+}
+
+bool
+read_progress (JsonObject *o, JobProgress *p)
+{
+  const char *origin = "A worker's progress";
+  try {
+    p->percent = Json::optional_number (o, "percent", origin, 0);
+    p->eta = Json::optional_number (o, "eta", origin, -1);
+    p->position = Json::optional_number (o, "position", origin, 0);
+    p->duration = Json::optional_number (o, "duration", origin, 0);
+  } catch (const JsonError &e) {
+    g_warning ("%s", e.what ());
+    return false;
+  }
+  return true;
+}
+
+bool
+read_fit (JsonObject *o, CueFit *f)
+{
+  const char *origin = "A worker's cue report";
+  try {
+    f->index = Json::optional_integer (o, "index", origin, 0);
+    f->start = Json::optional_number (o, "start", origin, 0);
+    f->end = Json::optional_number (o, "end", origin, 0);
+    f->natural = Json::optional_number (o, "natural", origin, 0);
+    f->rate = Json::optional_number (o, "rate", origin, 1);
+    f->stretch = Json::optional_number (o, "stretch", origin, 1);
+    f->overflow = Json::optional_number (o, "overflow", origin, 0);
+    f->step = Json::optional_string (o, "step", origin);
+  } catch (const JsonError &e) {
+    g_warning ("%s", e.what ());
+    return false;
+  }
+  return true;
 }
 
 /* ---- HelperPool ---------------------------------------------------------- */

@@ -26,6 +26,8 @@ enum class Auth
   /* {project} names a project and the request carries its token
    * (X-Studio-Token or ?token=). */
   project_token,
+  /* The workers' token (Authorization: Bearer …), not a project's. */
+  worker_token,
 };
 
 using RouteHandler = void (*) (

@@ -12,6 +12,7 @@ namespace {
 
 const Auth kOpen = Auth::none;
 const Auth kToken = Auth::project_token;
+const Auth kWorker = Auth::worker_token;
 
 /* Every route of the studio. The first route whose method and pattern fit
  * a request handles it. See docs/studio.md for what each one does. */
@@ -98,6 +99,13 @@ const std::vector<Route> kRoutes = {
       kToken },
   { "HEAD", "/api/projects/{project}/jobs/{job}/result", get_job_result,
       kToken },
+
+  /* Remote workers (ganvoice-worker): a job's inputs and its result. */
+  { "GET", "/api/worker/jobs/{job}/files/{file}", get_worker_file, kWorker },
+  { "HEAD", "/api/worker/jobs/{job}/files/{file}", get_worker_file, kWorker },
+  { "PUT", "/api/worker/jobs/{job}/result", put_worker_result, kWorker,
+      begin_worker_result },
+  { "POST", "/api/worker/jobs/{job}/result", deliver_worker_result, kWorker },
 };
 
 /* Whether a path is under /api/ (its 404 speaks of the API, not the page). */
@@ -186,6 +194,8 @@ dispatch (SoupServer *, SoupServerMessage *msg, const char *path,
     if (!check_token (s, msg, m))
       return;
   }
+  if (m.route->auth == Auth::worker_token && !check_worker_token (s, msg))
+    return;
   try {
     m.route->handler (s, msg, m);
   } catch (const JsonError &e) {

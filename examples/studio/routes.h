@@ -28,6 +28,9 @@ void dispatch (SoupServer *, SoupServerMessage *msg, const char *path,
 /* Whether the request carries the token of project {project}; answers 404
  * or 403 when not. */
 bool check_token (Server *s, SoupServerMessage *msg, const RouteMatch &m);
+/* Whether the request carries the workers' token (remote queues only);
+ * answers 404 (no remote queue) or 401 when not. */
+bool check_worker_token (Server *s, SoupServerMessage *msg);
 /* The row of @table whose id is the path parameter @param, if it belongs
  * to project {project}; otherwise an empty row, after answering 404
  * ("There is nothing here." for a malformed id, else @missing). */
@@ -94,5 +97,14 @@ void create_job (Server *s, SoupServerMessage *msg, const RouteMatch &m);
 void get_job (Server *s, SoupServerMessage *msg, const RouteMatch &m);
 void delete_job (Server *s, SoupServerMessage *msg, const RouteMatch &m);
 void get_job_result (Server *s, SoupServerMessage *msg, const RouteMatch &m);
+
+/* ---- workers.cpp: what remote workers fetch and deliver ---- */
+void get_worker_file (Server *s, SoupServerMessage *msg, const RouteMatch &m);
+/* Early: checks the attempt and opens the file a result's chunk goes to. */
+void begin_worker_result (
+    Server *s, SoupServerMessage *msg, const RouteMatch &m);
+void put_worker_result (Server *s, SoupServerMessage *msg, const RouteMatch &m);
+void deliver_worker_result (
+    Server *s, SoupServerMessage *msg, const RouteMatch &m);
 
 } // namespace studio

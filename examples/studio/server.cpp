@@ -64,15 +64,17 @@ Server::broadcast (const std::string &project, const std::string &type,
 void
 Server::recover ()
 {
-  /* A job that was running when the server died cannot be trusted. */
-  db.exec (
-      "UPDATE jobs SET state = 'failed', error = 'The server stopped while "
-      "this "
-      "video was being rendered. Render it again.', updated = ? WHERE state = "
-      "'running'",
-      { (long long) now_s () });
-  for (const Row &j : db.all (
-           "SELECT * FROM jobs WHERE state = 'queued' ORDER BY created", {})) {
+  /* A job that was running on this machine when the server died cannot be
+   * trusted; one on a remote worker carries on. */
+  if (!queue->durable ())
+    db.exec ("UPDATE jobs SET state = 'failed', error = 'The server stopped "
+             "while this video was being rendered. Render it again.', "
+             "updated = ? WHERE state = 'running'",
+        { (long long) now_s () });
+  for (const Row &j :
+      db.all ("SELECT * FROM jobs WHERE state IN ('queued', 'running') "
+              "ORDER BY created",
+          {})) {
     std::string err;
     if (!submit_job (j, &err))
       db.exec ("UPDATE jobs SET state = 'failed', error = ? WHERE id = ?",
@@ -125,7 +127,10 @@ Server::start (std::string *error)
     *error = cfg.data_dir + ": cannot create the data directory";
     return false;
   }
-  if (!db.open (cfg.data_dir + "/studio.db", error))
+  std::string db_path = cfg.data_dir + "/studio.db";
+  if (g_str_has_prefix (cfg.queue.c_str (), "sqlite:"))
+    db_path = cfg.queue.substr (7);
+  if (!db.open (db_path, error))
     return false;
   load_voices ();
   prompts = load_prompt_lists (cfg.prompts_dir, &prompts_source);
@@ -137,8 +142,22 @@ Server::start (std::string *error)
     env.push_back ("GST_PLUGIN_PATH_1_0=" + cfg.plugin_dir +
         (old ? std::string (":") + old : ""));
   }
-  queue =
-      make_local_job_queue (cfg.dub_command, env, cfg.jobs, cfg.job_timeout_s);
+  if (is_postgres_url (cfg.queue)) {
+    PgQueueOptions o;
+    o.url = cfg.queue;
+    o.poll_s = cfg.queue_poll_s;
+    o.listen_retry_s = cfg.queue_listen_retry_s;
+    o.max_attempts = cfg.max_attempts;
+    o.retry_delay_s = cfg.retry_delay_s;
+    std::unique_ptr<RemoteJobQueue> q = make_pg_job_queue (o, error);
+    if (!q)
+      return false;
+    remote = q.get ();
+    queue = std::move (q);
+  } else {
+    queue = make_local_job_queue (
+        cfg.dub_command, env, cfg.jobs, cfg.job_timeout_s);
+  }
   queue->set_listener (this);
   helpers = std::make_unique<HelperPool> (
       cfg.worker_command, env, cfg.helpers, cfg.helper_timeout_s);
@@ -187,10 +206,12 @@ void
 Server::stop ()
 {
   shutting_down = true;
-  /* A clean stop puts running jobs back in the queue for the next start. */
-  db.exec (
-      "UPDATE jobs SET state = 'queued', percent = 0 WHERE state = 'running'",
-      {});
+  /* A clean stop puts running local jobs back in the queue for the next
+   * start; remote ones go on without the studio. */
+  if (!queue->durable ())
+    db.exec ("UPDATE jobs SET state = 'queued', percent = 0 WHERE state = "
+             "'running'",
+        {});
   queue->shutdown ();
   if (soup) {
     soup_server_disconnect (soup);
@@ -275,7 +296,9 @@ main (int argc, char **argv)
 
   gchar *address = nullptr, *data = nullptr, *web = nullptr, *dub = nullptr,
         *worker = nullptr, *card = nullptr, *plugins = nullptr,
-        *prompts = nullptr;
+        *prompts = nullptr, *queue = nullptr, *worker_token_file = nullptr;
+  cfg.queue = env_or ("GANVOICE_STUDIO_QUEUE", "");
+  std::string token_file = env_or ("GANVOICE_STUDIO_WORKER_TOKEN_FILE", "");
   double train_seconds = cfg.train_seconds;
   GOptionEntry entries[] = {
     { "address", 'a', 0, G_OPTION_ARG_STRING, &address,
@@ -330,6 +353,31 @@ main (int argc, char **argv)
         "N" },
     { "train-threads", 0, 0, G_OPTION_ARG_INT, &cfg.train_threads,
         "CPU threads of a deep-clone training (default: half the cores)", "N" },
+    { "queue", 0, 0, G_OPTION_ARG_STRING, &queue,
+        "The job queue: sqlite:PATH (default DATA/studio.db, renders on this "
+        "machine) or postgresql://… (renders by ganvoice-worker; "
+        "$GANVOICE_STUDIO_QUEUE)",
+        "URL" },
+    { "worker-token-file", 0, 0, G_OPTION_ARG_FILENAME, &worker_token_file,
+        "File holding the token of ganvoice-worker processes (with a "
+        "postgresql queue; $GANVOICE_STUDIO_WORKER_TOKEN_FILE)",
+        "FILE" },
+    { "queue-poll", 0, 0, G_OPTION_ARG_DOUBLE, &cfg.queue_poll_s,
+        "Seconds between looks at the postgresql queue besides LISTEN "
+        "(default 5)",
+        "S" },
+    { "queue-listen-retry", 0, 0, G_OPTION_ARG_DOUBLE,
+        &cfg.queue_listen_retry_s,
+        "Seconds before a lost LISTEN connection is made again (default 10)",
+        "S" },
+    { "max-attempts", 0, 0, G_OPTION_ARG_INT, &cfg.max_attempts,
+        "Attempts at a render on the postgresql queue before it fails "
+        "(default 3)",
+        "N" },
+    { "retry-delay", 0, 0, G_OPTION_ARG_DOUBLE, &cfg.retry_delay_s,
+        "Seconds before a failed render is tried again, doubled each time "
+        "(default 30)",
+        "S" },
     { nullptr },
   };
   GOptionContext *ctx = g_option_context_new ("- the ganvoice dubbing studio");
@@ -353,6 +401,8 @@ main (int argc, char **argv)
   take (card, &cfg.acoustic_card);
   take (plugins, &cfg.plugin_dir);
   take (prompts, &cfg.prompts_dir);
+  take (queue, &cfg.queue);
+  take (worker_token_file, &token_file);
   cfg.train_seconds = train_seconds;
   if (!(cfg.train_seconds > 0) || cfg.train_steps < 1 ||
       cfg.train_threads < 1) {
@@ -372,6 +422,40 @@ main (int argc, char **argv)
     gchar *cwd = g_get_current_dir ();
     cfg.data_dir = std::string (cwd) + "/" + cfg.data_dir;
     g_free (cwd);
+  }
+  if (!cfg.queue.empty () && !is_postgres_url (cfg.queue) &&
+      !(g_str_has_prefix (cfg.queue.c_str (), "sqlite:") &&
+          cfg.queue.size () > 7)) {
+    fprintf (stderr,
+        "ganvoice-studio: --queue must be sqlite:PATH or postgresql://…\n");
+    return 2;
+  }
+  if (is_postgres_url (cfg.queue)) {
+    std::string token;
+    if (token_file.empty () || !read_file (token_file, &token, 4096)) {
+      fprintf (stderr,
+          "ganvoice-studio: a postgresql queue needs the workers' token: "
+          "--worker-token-file FILE%s%s\n",
+          token_file.empty () ? "" : " (cannot read ",
+          token_file.empty () ? "" : (token_file + ")").c_str ());
+      return 2;
+    }
+    while (!token.empty () && g_ascii_isspace (token.back ()))
+      token.pop_back ();
+    if (token.size () < 16) {
+      fprintf (stderr,
+          "ganvoice-studio: the workers' token must have at least 16 "
+          "characters\n");
+      return 2;
+    }
+    cfg.worker_token_hash = hash_token (token);
+    if (!(cfg.queue_poll_s > 0) || !(cfg.queue_listen_retry_s > 0) ||
+        cfg.max_attempts < 1 || !(cfg.retry_delay_s >= 0)) {
+      fprintf (stderr,
+          "ganvoice-studio: --queue-poll, --queue-listen-retry and "
+          "--max-attempts must be above 0, --retry-delay not below\n");
+      return 2;
+    }
   }
 
   Server server;

@@ -37,6 +37,7 @@ public:
   Db db;
   SoupServer *soup = nullptr;
   std::unique_ptr<JobQueue> queue;
+  RemoteJobQueue *remote = nullptr; /* the queue, when its workers are remote */
   std::unique_ptr<HelperPool> helpers;
   std::unique_ptr<Trainer> trainer; /* deep clones, one at a time */
   std::map<std::string, PromptList> prompts; /* by code */

@@ -1,9 +1,13 @@
 #!/usr/bin/env python3
 """A stand-in for `ganvoice-dub --json` in the studio's API tests: speaks
 the same JSON-lines protocol, copies INPUT to OUTPUT (temp file, then
-rename), and fails when the subtitles contain the word FAILME. It reports
+rename), and fails when the subtitles contain the word FAILME. With
+FAKE_DUB_APPEND set, its value is appended to the copy (which worker made
+it, in the PostgreSQL queue's test), and each --voice that is a profile
+file is reported in a warning with its SHA-256. It reports
 one cue that fits and one that was sped up and clipped, as ganvoice-dub's
 `cue` lines do, and writes its arguments on stderr (the job's log)."""
+import hashlib
 import json
 import os
 import shutil
@@ -38,9 +42,20 @@ line(type="cue", index=1, speaker="Tom", voice="ben", start=3.0, end=5.5, **{
     "next-start": 5.9, "natural-duration": 12.0, "applied-rate": 1.4, "stretch": 1.0, "overflow": 5.671,
     "step": "clipped", "speech-start": 3.0, "speech-end": 5.9})
 line(type="warning", message="cue 2: speech 0.3 s longer than its slot, compressed")
+for i, a in enumerate(args[:-1]):
+    if a == "--voice":
+        v = args[i + 1]
+        speaker, _, path = v.partition("=") if "=" in v and not v.startswith("/") else ("", "", v)
+        if os.path.isfile(path):
+            with open(path, "rb") as f:
+                line(type="warning", message="voice profile %s: sha256 %s"
+                     % (speaker or "default", hashlib.sha256(f.read()).hexdigest()))
 line(type="args", argv=args)
 print(json.dumps({"argv": args}), file=sys.stderr, flush=True)
 tmp = out + ".partfake"
 shutil.copyfile(inp, tmp)
+if os.environ.get("FAKE_DUB_APPEND"):
+    with open(tmp, "ab") as f:
+        f.write(os.environ["FAKE_DUB_APPEND"].encode())
 os.rename(tmp, out)
 line(type="done", output=out, elapsed=1.0)
