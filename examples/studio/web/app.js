@@ -1,6 +1,6 @@
 // ganvoice studio: the page. Plain modules, no build step, nothing from a CDN.
 // SPDX-License-Identifier: LGPL-2.1-or-later
-import { History, LIMITS, checkTime, layoutLanes, cueStats, displayText, parseAss, exportAss } from './editor.js';
+import { History, LIMITS, checkTime, layoutLanes, cueStats, displayText, parseAss, exportAss, untouched } from './editor.js';
 
 const $ = (sel, root = document) => root.querySelector(sel);
 const $$ = (sel, root = document) => [...root.querySelectorAll(sel)];
@@ -682,11 +682,12 @@ async function loadCues() {
 // that an export keeps the styles, tags and lines the user did not edit.
 async function loadOrigin(r) {
   const origin = new Map();
-  S.assSource = null;
+  S.assSource = null; S.subtitleFormat = '';
   const sub = S.project.subtitles;
   if (r.source === 'none' || !sub || sub.state !== 'ready') return origin;
   try {
     const parsed = r.source === 'upload' ? r : await api('GET', P(`/media/${sub.id}/cues`));
+    S.subtitleFormat = parsed.format || '';
     for (const c of parsed.cues) {
       origin.set(`${c.line}:${c.turn || 0}`, Object.freeze({ line: c.line, turn: c.turn || 0, n_turns: c.n_turns || 1, start: c.start, end: c.end,
         text: displayText(c, parsed.format), speaker: c.speaker || '', style: c.style || '', markup: c.markup || '' }));
@@ -830,7 +831,7 @@ function refreshCueRow(i, overlaps) {
     if (input && document.activeElement !== input && !input.classList.contains('bad')) input.value = fmt(c[which]);
   }
   const st = cueStats(c), stats = $('.stats', li);
-  stats.textContent = `${st.cps.toFixed(1)} cps · ${st.longest}/${LIMITS.lineChars}${st.lines > LIMITS.lines ? ` · ${st.lines} lines` : ''}`;
+  stats.textContent = `${st.cps.toFixed(1)} cps · line ${st.longest}/${LIMITS.lineChars}${st.lines > LIMITS.lines ? ` · ${st.lines} lines` : ''}`;
   stats.className = `stats lvl-${st.level}`;
   stats.title = st.notes.length ? `Hard to read: ${st.notes.join('; ')}.` : `Characters a second and the longest line (limits: ${LIMITS.cpsWarn} cps, ${LIMITS.lineChars} characters, ${LIMITS.lines} lines)`;
   li.dataset.level = String(st.level);
@@ -1142,7 +1143,9 @@ function exportAs(kind) {
   };
   let text = '';
   if (kind === 'srt') {
-    text = cues.map((c, i) => `${i + 1}\n${ts(c.start, ',')} --> ${ts(c.end, ',')}\n${c.text}\n`).join('\n');
+    // A cue of an uploaded SRT file that was not edited keeps its markup.
+    const keep = (c) => /subrip/i.test(S.subtitleFormat) && c.src && c.src.n_turns <= 1 && untouched(c);
+    text = cues.map((c, i) => `${i + 1}\n${ts(c.start, ',')} --> ${ts(c.end, ',')}\n${keep(c) ? c.src.markup : c.text}\n`).join('\n');
   } else if (kind === 'vtt') {
     const esc = (s) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
     text = `WEBVTT\n\n${cues.map((c) => `${ts(c.start, '.')} --> ${ts(c.end, '.')}\n${c.speaker ? `<v ${esc(c.speaker)}>` : ''}${esc(c.text)}\n`).join('\n')}`;

@@ -110,7 +110,7 @@ export function displayText(cue, format) {
     t = t.replace(/\{[^}]*\}/g, '').replace(/\\[Nn]/g, '\n').replace(/\\h/g, ' ');
   } else {
     t = t.replace(/<[^>]*>/g, '').replace(/\{\\[^}]*\}/g, '')
-      .replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&nbsp;/g, ' ').replace(/&amp;/g, '&');
+      .replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&nbsp;/g, ' ').replace(/&quot;/g, '"').replace(/&#39;|&apos;/g, "'").replace(/&amp;/g, '&');
   }
   const lines = t.split('\n').map((l) => l.replace(/[ \t]+/g, ' ').trim()).filter(Boolean);
   // Only when it says the same words as the parser's text (else trust the parser).
@@ -165,13 +165,16 @@ export function reapplyTags(markup, text) {
     else { pieces.push({ tags, words: m[2] }); tags = ''; }
   }
   const trailing = tags;
-  let result = '', pos = 0;
+  let result = '', pos = 0, dropped = false;
+  const closing = /^(\{(\\([ibus]0|r)\s*)+\})+$/; // only ends italics, bold...
   pieces.forEach((p, k) => {
     if (!p.tags) return;
     if (k === 0 && markup.startsWith(p.tags)) { result += p.tags; return; }
     const word = p.words.replace(/\\N/g, ' ').trim().split(/\s+/)[0];
     const at = word ? out.indexOf(word, pos) : -1;
-    if (at < 0) return; // its words are gone, and so is the tag
+    // Its words are gone, and so is the tag (and the one that ends it).
+    if (at < 0 || (dropped && closing.test(p.tags))) { dropped = true; return; }
+    dropped = false;
     result += out.slice(pos, at) + p.tags; pos = at;
   });
   return result + out.slice(pos) + trailing;
