@@ -775,6 +775,7 @@ function renderCues() {
           onclick: (e) => previewCue(c, e.currentTarget) })),
       ta,
       el('span', { class: 'cue-marks' }, el('span', { class: 'stats' }), el('span', { class: 'overlap' }),
+        c.src?.style && c.src.style !== 'Default' ? el('span', { class: 'style', title: 'The style of this line in your ASS file (kept in the ASS export)', text: `style ${c.src.style}` }) : null,
         el('span', { class: 'cue-err', role: 'alert', id: `cue-err-${i}` })));
     li.addEventListener('click', (e) => { if (e.target === li) select(i); });
     list.append(li);
@@ -837,7 +838,7 @@ function refreshCueRow(i, overlaps) {
   li.dataset.level = String(st.level);
   if (overlaps) {
     const ov = $('.overlap', li);
-    ov.textContent = overlaps.length ? `⚠ overlaps ${overlaps.map((j) => j + 1).join(', ')}` : '';
+    ov.textContent = overlaps.length ? `⚠ overlaps ${[...overlaps].sort((a, b) => a - b).map((j) => j + 1).join(', ')}` : '';
     li.classList.toggle('overlapping', overlaps.length > 0);
   }
 }
