@@ -432,6 +432,14 @@ try {
     expect(await page.$eval('#ed-keys', (d) => d.open), 'the shortcuts open with ?');
     expect(/Ctrl\+Enter/.test(await page.textContent('#ed-keys')) && /Ctrl\+Z/.test(await page.textContent('#ed-keys')), 'the keys are listed');
     await page.keyboard.press('?');
+    // A key for a new cue that laptops have, also while typing.
+    const n = (await cues()).length;
+    await page.click(`${row(0)} textarea`);
+    await page.keyboard.press('Control+Enter');
+    expect((await cues()).length === n + 1, 'Ctrl+Enter adds a cue while typing');
+    expect(await page.evaluate(() => document.activeElement.getAttribute('aria-label')) === `Text of cue ${(await page.evaluate(() => window.studio.sel)) + 1}`, 'the new cue has the focus');
+    await page.keyboard.press('Control+z');
+    expect((await cues()).length === n, 'and its undo');
     await page.waitForFunction(() => document.querySelector('#ed-saved').textContent === 'All changes saved', null, { timeout: 10000 });
   });
 
