@@ -673,7 +673,7 @@ async function loadCues() {
     });
     S.cuesSource = r.source;
     S.sel = S.cues.length ? 0 : -1;
-    undoHistory.clear(); renderUndo();
+    undoHistory.clear(); renderUndo(); renderWarnings();
     renderCues(); renderSpeakers(); drawTimeline(); renderSummary(); onTime();
   } catch (e) { notify(plain(e)); }
 }
