@@ -116,6 +116,20 @@ check('ASS: line breaks shown, the file kept as written when nothing was edited'
   assert.ok(added > out.findIndex((l) => l.includes('nobody is ever lost')) && added < out.findIndex((l) => l.includes('There it is')), 'a new cue in time order');
 });
 
+check('ASS: an edited dialogue turn keeps its tags, the other turn its own', () => {
+  const markup = '- {\\i1}Did you{\\i0} see it?\\N- Only its lights.';
+  const text = 'Dialogue: 0,0:00:01.00,0:00:04.00,Main,,0,0,0,,' + markup;
+  const ass = E.parseAss(`[Script Info]\n\n[Events]\nFormat: Layer, Start, End, Style, Name, MarginL, MarginR, MarginV, Effect, Text\n${text}\n`);
+  ass.spoken = new Set([5]);
+  const turn = (k, start, end, t) => ({ start, end, text: t, speaker: '', src: { line: 5, turn: k, n_turns: 2, start, end, text: t, speaker: '', markup } });
+  const cues = [turn(0, 1, 2.452, 'Did you see it?'), turn(1, 2.452, 4, 'Only its lights.')];
+  assert.ok(E.exportAss(cues, ass, '').includes(`\n${text}\n`), 'untouched: as written');
+  cues[1].text = 'Only its bright lights.';
+  const out = E.exportAss(cues, ass, '').split('\n');
+  assert.ok(out.includes('Dialogue: 0,0:00:01.00,0:00:02.45,Main,,0,0,0,,{\\i1}Did you{\\i0} see it?'), out.join('\n'));
+  assert.ok(out.includes('Dialogue: 0,0:00:02.45,0:00:04.00,Main,,0,0,0,,Only its bright lights.'), out.join('\n'));
+});
+
 check('SRT markup: line breaks and entities, the parser\'s text when words differ', () => {
   assert.equal(E.displayText({ text: '"Keep it," he said, "on."', markup: '&quot;Keep it,&quot; he said,\n&quot;on.&quot;', n_turns: 1 }, 'SubRip'), '"Keep it," he said,\n"on."');
   assert.equal(E.displayText({ text: 'The storm. We go.', markup: 'MARA: The storm.\nWe go.', n_turns: 1 }, 'SubRip'), 'The storm. We go.');

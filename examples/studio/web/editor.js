@@ -171,7 +171,9 @@ export function reapplyTags(markup, text) {
     if (!p.tags) return;
     if (k === 0 && markup.startsWith(p.tags)) { result += p.tags; return; }
     const word = p.words.replace(/\\N/g, ' ').trim().split(/\s+/)[0];
-    const at = word ? out.indexOf(word, pos) : -1;
+    let at = word ? out.indexOf(word, pos) : -1;
+    const lead = p.words.match(/^\s*/)[0].length; // the tag went before the space
+    if (at - lead >= pos && /^\s*$/.test(out.slice(at - lead, at))) at -= lead;
     // Its words are gone, and so is the tag (and the one that ends it).
     if (at < 0 || (dropped && closing.test(p.tags))) { dropped = true; return; }
     dropped = false;
@@ -207,7 +209,7 @@ export function exportAss(cues, source, defaultHeader) {
     const set = (name, value) => { const i = fieldAt(name); if (i >= 0) v[i] = value; };
     if (!ev) set('style', style);
     set('start', assTime(c.start)); set('end', assTime(c.end)); set('name', c.speaker || '');
-    v[v.length - 1] = ev && c.src.n_turns <= 1 ? reapplyTags(c.src.markup, c.text) : assText(c.text);
+    v[v.length - 1] = ev ? reapplyTags(turnMarkup(c.src), c.text) : assText(c.text);
     return `${ev ? ev.kind : 'Dialogue'}: ${v.join(',')}`;
   };
   const items = []; // {start, text}, in file order
@@ -227,6 +229,12 @@ export function exportAss(cues, source, defaultHeader) {
     items.splice(at, 0, { start: c.start, text: write(c, null) });
   }
   return `${source.head}\n${source.format}\n${items.map((x) => x.text).join('\n')}\n${source.tail ? `\n${source.tail}\n` : ''}`;
+}
+// The markup of one dialogue turn: its line of a "- Hi\N- Hello" event.
+function turnMarkup(src) {
+  if ((src.n_turns || 1) <= 1) return src.markup;
+  const lines = (src.markup || '').split(/\\N/);
+  return lines.length === src.n_turns ? lines[src.turn].replace(/^((?:\{[^}]*\})*)\s*[-‐–—]\s*/, '$1') : '';
 }
 function parseAssTime(s) {
   const m = String(s || '').trim().match(/^(\d+):(\d+):(\d+(?:\.\d+)?)$/);
