@@ -136,5 +136,22 @@ check('SRT markup: line breaks and entities, the parser\'s text when words diffe
   assert.equal(E.displayText({ text: 'One.', markup: '- One.\n- Two.', n_turns: 2 }, 'SubRip'), 'One.');
 });
 
+check('SRT: a cue that was not edited keeps the file\'s markup', () => {
+  const srtFile = path.join(source, 'examples/media/sample.en.srt');
+  const srt = JSON.parse(execFileSync(worker, ['cues', srtFile], { encoding: 'utf8' }));
+  const cues = srt.cues.map((c) => {
+    const src = { line: c.line, turn: c.turn, n_turns: c.n_turns, start: c.start, end: c.end, text: E.displayText(c, srt.format), speaker: c.speaker || '', markup: c.markup };
+    return { start: c.start, end: c.end, text: src.text, speaker: src.speaker, src };
+  });
+  const first = cues[0];
+  assert.equal(first.src.n_turns, 1);
+  let out = E.exportSrt(cues, true);
+  assert.ok(out.startsWith(`1\n${out.split('\n')[1]}\n${first.src.markup}\n\n2\n`), out.slice(0, 200));
+  assert.ok(!E.exportSrt(cues, false).includes(first.src.markup), 'from another format: the text');
+  first.text = 'Every morning he climbed.';
+  out = E.exportSrt(cues, true);
+  assert.match(out, /^1\n00:00:00,500 --> 00:00:03,200\nEvery morning he climbed\.\n/);
+});
+
 console.log(failures ? `${failures} failed` : 'all passed');
 process.exit(failures ? 1 : 0);

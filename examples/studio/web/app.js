@@ -1,6 +1,6 @@
 // ganvoice studio: the page. Plain modules, no build step, nothing from a CDN.
 // SPDX-License-Identifier: LGPL-2.1-or-later
-import { History, LIMITS, checkTime, layoutLanes, cueStats, displayText, parseAss, exportAss, untouched } from './editor.js';
+import { History, LIMITS, checkTime, layoutLanes, cueStats, displayText, parseAss, exportAss, exportSrt } from './editor.js';
 
 const $ = (sel, root = document) => root.querySelector(sel);
 const $$ = (sel, root = document) => [...root.querySelectorAll(sel)];
@@ -1144,9 +1144,7 @@ function exportAs(kind) {
   };
   let text = '';
   if (kind === 'srt') {
-    // A cue of an uploaded SRT file that was not edited keeps its markup.
-    const keep = (c) => /subrip/i.test(S.subtitleFormat) && c.src && c.src.n_turns <= 1 && untouched(c);
-    text = cues.map((c, i) => `${i + 1}\n${ts(c.start, ',')} --> ${ts(c.end, ',')}\n${keep(c) ? c.src.markup : c.text}\n`).join('\n');
+    text = exportSrt(cues, /subrip/i.test(S.subtitleFormat));
   } else if (kind === 'vtt') {
     const esc = (s) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
     text = `WEBVTT\n\n${cues.map((c) => `${ts(c.start, '.')} --> ${ts(c.end, '.')}\n${c.speaker ? `<v ${esc(c.speaker)}>` : ''}${esc(c.text)}\n`).join('\n')}`;

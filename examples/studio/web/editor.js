@@ -182,6 +182,17 @@ export function reapplyTags(markup, text) {
   return result + out.slice(pos) + trailing;
 }
 
+const srtTime = (t) => {
+  const ms = Math.round(t * 1000), p2 = (n) => String(n).padStart(2, '0');
+  return `${p2(Math.floor(ms / 3600000))}:${p2(Math.floor(ms / 60000) % 60)}:${p2(Math.floor(ms / 1000) % 60)},${String(ms % 1000).padStart(3, '0')}`;
+};
+// The cues as SRT. With @fromSrt (the upload was SRT), a cue that was not
+// edited keeps the file's text and markup.
+export function exportSrt(cues, fromSrt) {
+  const keep = (c) => fromSrt && c.src && (c.src.n_turns || 1) <= 1 && untouched(c);
+  return cues.map((c, i) => `${i + 1}\n${srtTime(c.start)} --> ${srtTime(c.end)}\n${keep(c) ? c.src.markup : c.text}\n`).join('\n');
+}
+
 // Whether @cue still says and times what the file had.
 export function untouched(cue) {
   const o = cue.src;
