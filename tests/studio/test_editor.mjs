@@ -92,11 +92,19 @@ check('ASS: line breaks shown, the file kept as written when nothing was edited'
   const ass = E.parseAss(assText);
   ass.spoken = new Set(parsed.cues.map((c) => c.line));
   const cues = parsed.cues.map((c) => {
-    const src = { line: c.line, turn: c.turn, n_turns: c.n_turns, start: c.start, end: c.end, text: E.displayText(c, parsed.format), speaker: c.speaker, markup: c.markup };
+    const src = { line: c.line, turn: c.turn, n_turns: c.n_turns, start: c.start, end: c.end, text: E.displayText(c, parsed.format), speaker: c.speaker, style: c.style, markup: c.markup };
     return { start: c.start, end: c.end, text: src.text, speaker: c.speaker, src };
   });
   const storm = cues.find((c) => c.text.startsWith('The storm'));
   assert.equal(storm.text, 'The storm is coming closer.\nWe should light the lamp early.');
+  // Over the video: italics from the tag, and from the Narration style.
+  assert.deepEqual(E.captionRuns(storm, ass.styleLook.get('Default')).map((r) => [r.text, r.italic]),
+    [['The storm is coming ', false], ['closer', true], ['.\nWe should light the lamp early.', false]]);
+  assert.deepEqual(ass.styleLook.get('Narration'), { italic: true, bold: false });
+  assert.deepEqual(ass.styleLook.get('Sign'), { italic: false, bold: true });
+  const narration = cues.find((c) => c.src.style === 'Narration');
+  assert.deepEqual(E.captionRuns(narration, ass.styleLook.get('Narration')).map((r) => r.italic), [true]);
+  assert.deepEqual(E.captionRuns({ ...storm, text: 'Edited.' }).map((r) => [r.text, r.italic]), [['Edited.', false]]);
   const events = (t) => t.slice(t.indexOf('[Events]')).trim();
   const same = E.exportAss(cues, ass, '');
   assert.equal(events(same), events(assText.replace(/\r/g, '')));

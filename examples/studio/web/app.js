@@ -1,6 +1,6 @@
 // ganvoice studio: the page. Plain modules, no build step, nothing from a CDN.
 // SPDX-License-Identifier: LGPL-2.1-or-later
-import { History, LIMITS, checkTime, layoutLanes, cueStats, displayText, parseAss, exportAss, exportSrt } from './editor.js';
+import { History, LIMITS, checkTime, layoutLanes, cueStats, displayText, parseAss, exportAss, exportSrt, captionRuns } from './editor.js';
 
 const $ = (sel, root = document) => root.querySelector(sel);
 const $$ = (sel, root = document) => [...root.querySelectorAll(sel)];
@@ -1117,6 +1117,18 @@ canvas.addEventListener('pointerup', (e) => {
 canvas.addEventListener('pointercancel', () => { scrubbing = false; if (drag?.moved) retimed(drag.c); drag = null; });
 $('#ed-zoom').addEventListener('input', drawTimeline);
 
+// The cues under the playhead over the video, in italics and bold as the
+// ASS file has them; rebuilt only when they change.
+let captionKey = '';
+function showCaption(cues) {
+  const look = (c) => S.assSource?.styleLook.get(c.src?.style) || {};
+  const lines = cues.map((c) => captionRuns(c, look(c)));
+  const key = JSON.stringify(lines);
+  if (key === captionKey) return;
+  captionKey = key;
+  $('#ed-caption').replaceChildren(...lines.flatMap((runs, k) => [k ? '\n' : null,
+    ...runs.map((r) => (r.italic || r.bold ? el(r.bold ? 'b' : 'i', { class: r.italic && r.bold ? 'both' : '', text: r.text }) : r.text))].filter((x) => x !== null)));
+}
 let lastNow = -2;
 function onTime() {
   const t = video.currentTime;
@@ -1124,7 +1136,7 @@ function onTime() {
   if (S.loop && cur && !video.paused && (t >= cur.end || t < cur.start - 0.5)) { video.currentTime = cur.start; return; }
   $('#ed-time').textContent = fmt(t);
   const i = cueAt(t);
-  $('#ed-caption').textContent = S.cues.filter((c) => t >= c.start && t < c.end).map((c) => c.text).join('\n');
+  showCaption(S.cues.filter((c) => t >= c.start && t < c.end));
   if (i !== lastNow) {
     for (const li of $$('#cue-list .cue')) li.classList.toggle('now', Number(li.dataset.i) === i);
     lastNow = i;

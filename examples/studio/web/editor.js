@@ -138,9 +138,19 @@ export function parseAss(text) {
     events.set(i + 1, { kind: m[1], values, raw: lines[i], line: i + 1 });
   }
   const styles = lines.filter((l) => /^style\s*:/i.test(l)).map((l) => l.replace(/^style\s*:\s*/i, '').split(',')[0].trim());
+  // Whether each style is italic or bold (-1 or 1 in its Italic, Bold fields).
+  const styleFormat = lines.slice(0, ev).find((l) => /^format\s*:/i.test(l));
+  const styleFields = styleFormat ? styleFormat.replace(/^format\s*:/i, '').split(',').map((f) => f.trim().toLowerCase()) : [];
+  const styleLook = new Map();
+  for (const l of lines.slice(0, ev)) {
+    if (!/^style\s*:/i.test(l)) continue;
+    const v = l.replace(/^style\s*:\s*/i, '').split(',').map((x) => x.trim());
+    const on = (f) => styleFields.includes(f) && /^-?1$/.test(v[styleFields.indexOf(f)] || '');
+    styleLook.set(v[0], { italic: on('italic'), bold: on('bold') });
+  }
   return {
     head: lines.slice(0, ev + 1).join('\n').replace(/\n+$/, ''), // through "[Events]"
-    format: fmtLine, fields, events, styles,
+    format: fmtLine, fields, events, styles, styleLook,
     tail: lines.slice(end).join('\n').replace(/\n+$/, ''),
   };
 }
@@ -191,6 +201,31 @@ const srtTime = (t) => {
 export function exportSrt(cues, fromSrt) {
   const keep = (c) => fromSrt && c.src && (c.src.n_turns || 1) <= 1 && untouched(c);
   return cues.map((c, i) => `${i + 1}\n${srtTime(c.start)} --> ${srtTime(c.end)}\n${keep(c) ? c.src.markup : c.text}\n`).join('\n');
+}
+
+// How a cue looks over the video: runs of text, italic or bold, from the
+// ASS file's style and, while the cue is as the file had it, its \i and \b
+// tags. @look: the style's {italic, bold}, if known.
+export function captionRuns(cue, look = {}) {
+  const base = { italic: !!look.italic, bold: !!look.bold };
+  const markup = cue.src && (cue.src.n_turns || 1) <= 1 && untouched(cue) ? cue.src.markup : null;
+  if (!markup || !markup.includes('{')) return [{ text: cue.text, ...base }];
+  const runs = [];
+  let cur = { ...base };
+  const re = /\{([^}]*)\}|([^{]+)/g;
+  let m;
+  while ((m = re.exec(markup))) {
+    if (m[2]) {
+      const text = m[2].replace(/\\[Nn]/g, '\n').replace(/\\h/g, ' ');
+      if (text) runs.push({ text, ...cur });
+      continue;
+    }
+    for (const t of m[1].matchAll(/\\(i|b|r)(\d*)/g)) {
+      if (t[1] === 'r') cur = { ...base };
+      else cur = { ...cur, [t[1] === 'i' ? 'italic' : 'bold']: t[2] !== '' && t[2] !== '0' };
+    }
+  }
+  return runs.length ? runs : [{ text: cue.text, ...base }];
 }
 
 // Whether @cue still says and times what the file had.

@@ -264,6 +264,11 @@ try {
     const storm = (await cues()).findIndex((c) => c.text.startsWith('The storm'));
     expect(storm >= 0, 'the storm cue');
     expect(await page.inputValue(`${row(storm)} textarea`) === 'The storm is coming closer.\nWe should light the lamp early.', 'the line break is in the text box');
+    // Over the video: the file's italics, from a tag and from a style.
+    await page.$eval('#video-editor', (v) => { v.currentTime = 7.5; });
+    await page.waitForFunction(() => document.querySelector('#ed-caption i')?.textContent === 'closer', null, { timeout: 5000 });
+    await page.$eval('#video-editor', (v) => { v.currentTime = 14; });
+    await page.waitForFunction(() => document.querySelector('#ed-caption i')?.textContent.startsWith('"Keep the light burning," my father said,\n'), null, { timeout: 5000 });
     let ass = await exportFile('ass');
     const lines = () => ass.split('\n');
     for (const kept of ['Title: The lighthouse', 'Style: Narration,DejaVu Sans,44,&H00E0E0FF,&H000000FF,&H00000000,&H64000000,0,1,0,0,100,100,0,0,1,2,1,2,40,40,40,1',
