@@ -229,10 +229,12 @@ class ApiTest(unittest.TestCase):
         st, e = self.s.request("PUT", base + "/cues", {"cues": [{"start": "0", "end": 1, "text": "x"}]}, token=tok)
         self.assertEqual(st, 400)
         self.assertIn('Cue 1: "start" must be a number', e["error"])
-        st, e = self.s.request("PUT", base + "/cues", {"cues": [{"start": 0, "end": 1, "text": "x", "line": "3"}]}, token=tok)
+        st, e = self.s.request("PUT", base + "/cues",
+                               {"cues": [{"start": 0, "end": 1, "text": "x", "line": "3"}]}, token=tok)
         self.assertEqual(st, 400)
         self.assertIn('Cue 1: "line" must be a number', e["error"])
-        st, e = self.s.request("PUT", base + "/cues", {"cues": [{"start": 0, "end": 1, "text": "x", "line": -2}]}, token=tok)
+        st, e = self.s.request("PUT", base + "/cues",
+                               {"cues": [{"start": 0, "end": 1, "text": "x", "line": -2}]}, token=tok)
         self.assertEqual(st, 400)
         self.assertIn("out of range", e["error"])
         # null reads as a missing field.
