@@ -448,20 +448,28 @@ try {
     await page.waitForFunction(() => document.querySelector('#ed-saved').textContent === 'All changes saved', null, { timeout: 10000 });
   });
 
-  await step('after a reload: the edits are kept, and the export still keeps the untouched lines', async () => {
+  // In a browser of its own (a reload here would share the connections that
+  // this page's players and event stream hold).
+  await step('opened again: the edits are kept, and the export still keeps the untouched lines', async () => {
     expect(!(await page.evaluate(() => window.studio.dirty)), 'everything saved');
-    let asked = '';
-    const onDialog = (d) => { asked = d.type(); d.accept(); };
-    page.once('dialog', onDialog);
-    await page.reload();
-    page.off('dialog', onDialog);
-    expect(!asked, `no question on leaving: ${asked}`);
-    await tab('editor');
-    await page.waitForSelector('#cue-list .cue');
-    await page.waitForFunction(() => window.studio.cuesSource === 'edited');
-    const ass = await exportFile('ass');
-    expect(ass.includes('Dialogue: 0,0:00:06.90,0:00:09.80,Default,Mara,0,0,0,,The storm is coming {\\i1}closer{\\i0}.\\NWe should light the lamp early.\n')
-      && ass.includes('Style: Narration,') && ass.includes('The end.'), `export after a reload:\n${ass}`);
+    const saved = await page.evaluate(() => localStorage.getItem('ganvoice.studio'));
+    const other = await browser.newContext({ viewport: { width: 1366, height: 800 }, acceptDownloads: true });
+    try {
+      await other.addInitScript((v) => localStorage.setItem('ganvoice.studio', v), saved);
+      const again = await other.newPage();
+      again.on('pageerror', (e) => pageErrors.push(String(e)));
+      await again.goto(`${base}/#editor`);
+      await again.waitForSelector('#cue-list .cue');
+      await again.waitForFunction(() => window.studio.cuesSource === 'edited' && window.studio.assSource);
+      expect(JSON.stringify(await again.evaluate(() => window.studio.cues.map((c) => ({ start: c.start, end: c.end, text: c.text, speaker: c.speaker }))))
+        === JSON.stringify(await cues()), 'the same cues');
+      const [download] = await Promise.all([again.waitForEvent('download'), again.click('[data-export=ass]')]);
+      const ass = fs.readFileSync(await download.path(), 'utf8');
+      expect(ass.includes('Dialogue: 0,0:00:06.90,0:00:09.80,Default,Mara,0,0,0,,The storm is coming {\\i1}closer{\\i0}.\\NWe should light the lamp early.\n')
+        && ass.includes('Style: Narration,') && ass.includes('The end.'), `export after opening again:\n${ass}`);
+    } finally {
+      await other.close();
+    }
   });
 
   await step('renders, previews and downloads the dubbed video', async () => {
@@ -497,9 +505,13 @@ try {
     expect(ass.includes('Did you see that ship last night?') && ass.includes('The end.'), 'edited subtitles rendered');
   });
 
+  // A phone is a browser of its own (it does not share this page's connections).
   await step('phone layout', async () => {
-    const phone = await context.newPage();
-    await phone.setViewportSize({ width: 390, height: 844 });
+    const saved = await page.evaluate(() => localStorage.getItem('ganvoice.studio'));
+    const phoneContext = await browser.newContext({ viewport: { width: 390, height: 844 } });
+    await phoneContext.addInitScript((v) => localStorage.setItem('ganvoice.studio', v), saved);
+    const phone = await phoneContext.newPage();
+    phone.on('pageerror', (e) => pageErrors.push(String(e)));
     await phone.goto(`${base}/#editor`);
     await phone.waitForSelector('#cue-list .cue');
     await phone.waitForTimeout(300);
@@ -524,7 +536,7 @@ try {
     expect(v.top >= 0 && v.bottom <= 844 / 2 && v.height > 100, `the video is pinned while typing: ${JSON.stringify(v)}`);
     expect(ta.y >= v.bottom - 1 && ta.y + ta.height <= 844, `the text box is below the video and on screen: ${JSON.stringify(ta)} video ${JSON.stringify(v)}`);
     if (shots) await phone.screenshot({ path: path.join(imgDir, 'studio-phone-typing.png') });
-    await phone.close();
+    await phoneContext.close();
   });
 
   await step('no script errors in the page', async () => {
