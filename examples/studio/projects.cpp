@@ -268,6 +268,10 @@ put_cues (Server *s, SoupServerMessage *msg, const RouteMatch &m)
            end = Json::optional_number (c, "end", cue, -1);
     std::string text = Json::optional_string (c, "text", cue),
                 speaker = Json::optional_string (c, "speaker", cue);
+    /* Where the cue came from in the uploaded file (its line and dialogue
+     * turn), kept so that an export can keep what was not edited. */
+    std::int64_t line = Json::optional_integer (c, "line", cue, 0),
+                 turn = Json::optional_integer (c, "turn", cue, 0);
     if (!c || !std::isfinite (start) || !std::isfinite (end) || start < 0 ||
         end > 48 * 3600)
       error = where + "its times are not valid.";
@@ -278,6 +282,8 @@ put_cues (Server *s, SoupServerMessage *msg, const RouteMatch &m)
       error = where + "its text is too long.";
     else if (!speaker_ok (speaker))
       error = where + "a speaker name may not contain , ; = or braces.";
+    else if (line < 0 || line > (1 << 30) || turn < 0 || turn > 1000)
+      error = where + "its \"line\" or \"turn\" is out of range.";
     if (!error.empty ())
       break;
     std::string t;
@@ -293,7 +299,11 @@ put_cues (Server *s, SoupServerMessage *msg, const RouteMatch &m)
     g_snprintf (buf, sizeof buf, "%.3f, \"end\": %.3f", start, end);
     clean += std::string (i ? ", " : "") + "{\"start\": " + buf +
         ", \"text\": " + json_quote (text) +
-        ", \"speaker\": " + json_quote (speaker) + "}";
+        ", \"speaker\": " + json_quote (speaker) +
+        (line > 0 ? ", \"line\": " + std::to_string (line) +
+                    ", \"turn\": " + std::to_string (turn)
+                  : std::string ()) +
+        "}";
   }
   guint count = a ? json_array_get_length (a) : 0;
   n.reset ();

@@ -229,6 +229,14 @@ class ApiTest(unittest.TestCase):
         st, e = self.s.request("PUT", base + "/cues", {"cues": [{"start": "0", "end": 1, "text": "x"}]}, token=tok)
         self.assertEqual(st, 400)
         self.assertIn('Cue 1: "start" must be a number', e["error"])
+        st, e = self.s.request("PUT", base + "/cues",
+                               {"cues": [{"start": 0, "end": 1, "text": "x", "line": "3"}]}, token=tok)
+        self.assertEqual(st, 400)
+        self.assertIn('Cue 1: "line" must be a number', e["error"])
+        st, e = self.s.request("PUT", base + "/cues",
+                               {"cues": [{"start": 0, "end": 1, "text": "x", "line": -2}]}, token=tok)
+        self.assertEqual(st, 400)
+        self.assertIn("out of range", e["error"])
         # null reads as a missing field.
         st, p = self.s.request("POST", "/api/projects", {"name": None})
         self.assertEqual((st, p["name"]), (201, "Untitled"))
@@ -361,6 +369,11 @@ class ApiTest(unittest.TestCase):
         st, cues2 = self.s.request("GET", base + "/cues", token=tok)
         self.assertEqual(cues2["source"], "edited")
         self.assertEqual(cues2["cues"][1]["text"], "Did you see the big ship last night?")
+        # Where each cue came from in the file (its line and turn) is kept,
+        # so that the page's export can keep what was not edited.
+        self.assertEqual([(c.get("line"), c.get("turn")) for c in cues2["cues"]],
+                         [(c["line"], c["turn"]) for c in cues["cues"][:-1]] + [(None, None)])
+        self.assertGreater(cues2["cues"][1]["line"], 0)
         ass = open(os.path.join(self.s.data, "projects", pid, "edited.ass"), encoding="utf-8").read()
         self.assertIn("Dialogue: 0,0:00:26.00,0:00:26.80,Default,Tom,0,0,0,,The end, (really).\\NBye", ass)
         # Bad voices are refused.

@@ -2,6 +2,7 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 import { setupFit, scheduleFit, fitCell } from './fit.js';
 import { setupVoices, decorateGallery, languageName, voiceName, playPreview, showRecording, voiceRequested, voiceReady } from './voices.js';
+import { History, LIMITS, checkTime, layoutLanes, cueStats, displayText, parseAss, exportAss, exportSrt, captionRuns } from './editor.js';
 
 const $ = (sel, root = document) => root.querySelector(sel);
 const $$ = (sel, root = document) => [...root.querySelectorAll(sel)];
@@ -647,11 +648,43 @@ const fmt = (t, sep = '.') => {
 async function loadCues() {
   try {
     const r = await api('GET', P('/cues'));
-    S.cues = r.cues.map((c) => ({ start: c.start, end: c.end, text: c.text, speaker: c.speaker || '' }));
+    const origin = await loadOrigin(r);
+    S.cues = r.cues.map((c) => {
+      const src = c.line ? origin.get(`${c.line}:${c.turn || 0}`) : undefined;
+      const text = r.source === 'upload' && src ? src.text : c.text;
+      return { start: c.start, end: c.end, text, speaker: c.speaker || '', ...(src ? { src } : {}) };
+    });
     S.cuesSource = r.source;
     S.sel = S.cues.length ? 0 : -1;
-    renderCues(); renderSpeakers(); drawTimeline(); renderSummary();
+    undoHistory.clear(); renderUndo(); renderWarnings();
+    renderCues(); renderSpeakers(); drawTimeline(); renderSummary(); onTime();
   } catch (e) { notify(plain(e)); }
+}
+// What the uploaded subtitle file said, by file line and dialogue turn:
+// the cues as parsed (line breaks kept) and, for ASS, the file itself, so
+// that an export keeps the styles, tags and lines the user did not edit.
+async function loadOrigin(r) {
+  const origin = new Map();
+  S.assSource = null; S.subtitleFormat = '';
+  const sub = S.project.subtitles;
+  if (r.source === 'none' || !sub || sub.state !== 'ready') return origin;
+  try {
+    const parsed = r.source === 'upload' ? r : await api('GET', P(`/media/${sub.id}/cues`));
+    S.subtitleFormat = parsed.format || '';
+    for (const c of parsed.cues) {
+      origin.set(`${c.line}:${c.turn || 0}`, Object.freeze({ line: c.line, turn: c.turn || 0, n_turns: c.n_turns || 1, start: c.start, end: c.end,
+        text: displayText(c, parsed.format), speaker: c.speaker || '', style: c.style || '', markup: c.markup || '' }));
+    }
+    if (/ass|ssa/i.test(parsed.format || '')) {
+      const f = await api('GET', P(`/media/${sub.id}`), null, { raw: true });
+      let decoder;
+      try { decoder = new TextDecoder(parsed.encoding || 'utf-8'); } catch { decoder = new TextDecoder('utf-8'); }
+      const ass = f.ok ? parseAss(decoder.decode(await f.arrayBuffer())) : null;
+      const lines = new Set(parsed.cues.map((c) => c.line));
+      if (ass && [...lines].every((l) => ass.events.has(l))) S.assSource = Object.assign(ass, { spoken: lines });
+    }
+  } catch { /* without it, exports are written from the cues alone */ }
+  return origin;
 }
 async function loadPeaks() {
   const v = S.project.video;
@@ -668,12 +701,14 @@ function changed() {
   $('#ed-saved').textContent = 'Saving…';
   clearTimeout(saveTimer);
   saveTimer = setTimeout(saveCues, 600);
-  drawTimeline(); renderSummary();
+  renderSummary(); renderUndo(); renderWarnings();
+  onTime(); // the caption and the timeline show the edit at once
 }
 async function saveCues() {
   clearTimeout(saveTimer);
   if (!S.dirty) return;
-  const cues = S.cues.filter((c) => c.end > c.start).sort((a, b) => a.start - b.start);
+  const cues = S.cues.filter((c) => c.end > c.start).sort((a, b) => a.start - b.start)
+    .map((c) => ({ start: c.start, end: c.end, text: c.text, speaker: c.speaker, ...(c.src ? { line: c.src.line, turn: c.src.turn } : {}) }));
   try {
     await api('PUT', P('/cues'), { cues });
     S.dirty = false; S.project.edited = true; S.cuesSource = 'edited';
@@ -702,34 +737,109 @@ function cueAt(t) { return S.cues.findIndex((c) => t >= c.start && t < c.end); }
 function renderCues() {
   const list = $('#cue-list');
   list.replaceChildren();
+  lastNow = -2;
   $('#cue-empty').hidden = S.cues.length > 0;
   $('#ed-source').textContent = S.cuesSource === 'upload' ? 'From your subtitle file' : S.cuesSource === 'edited' ? '' : 'New subtitles';
   S.cues.forEach((c, i) => {
     const ta = el('textarea', { rows: '2', 'aria-label': `Text of cue ${i + 1}` });
     ta.value = c.text;
-    ta.addEventListener('input', () => { c.text = ta.value; changed(); });
+    ta.addEventListener('input', () => { edit(`text:${i}`); c.text = ta.value; changed(); refreshCueRow(i); });
     ta.addEventListener('focus', () => select(i, false));
+    ta.addEventListener('blur', () => undoHistory.cut());
     const sp = el('input', { class: 'speaker', type: 'text', value: c.speaker, placeholder: 'Speaker', list: 'speaker-names', maxlength: '60', 'aria-label': `Speaker of cue ${i + 1}` });
-    sp.addEventListener('change', () => { c.speaker = sp.value.replace(/[,;={}]/g, ' ').trim(); sp.value = c.speaker; changed(); renderSpeakers(); });
+    sp.addEventListener('change', () => { edit(); c.speaker = sp.value.replace(/[,;={}]/g, ' ').trim(); sp.value = c.speaker; changed(); renderSpeakers(); });
     sp.addEventListener('focus', () => select(i, false));
     const li = el('li', { class: `cue${i === S.sel ? ' sel' : ''}`, 'data-i': String(i) },
       el('span', { class: 'num', text: String(i + 1) }),
-      el('span', { class: 'times', title: 'Go to this cue', text: `${fmt(c.start)} → ${fmt(c.end)}`, onclick: () => { video.currentTime = c.start; select(i); } }),
+      el('span', { class: 'times' }, timeInput(c, i, 'start'), el('span', { 'aria-hidden': 'true', text: '→' }), timeInput(c, i, 'end')),
       sp,
       el('span', { class: 'cue-actions' },
         el('button', { type: 'button', class: 'button secondary', title: 'Hear this line in its voice', text: '▶ Hear', 'aria-label': `Hear cue ${i + 1}`,
           onclick: (e) => previewCue(c, e.currentTarget) })),
-      ta, fitCell(c, i));
+      ta,
+      el('span', { class: 'cue-marks' }, el('span', { class: 'stats' }), el('span', { class: 'overlap' }),
+        c.src?.style && c.src.style !== 'Default' ? el('span', { class: 'style', title: 'The style of this line in your ASS file (kept in the ASS export)', text: `style ${c.src.style}` }) : null,
+        el('span', { class: 'cue-err', role: 'alert', id: `cue-err-${i}` })),
+      fitCell(c, i));
     li.addEventListener('click', (e) => { if (e.target === li) select(i); });
     list.append(li);
   });
+  refreshMarks();
   const names = el('datalist', { id: 'speaker-names' }, ...speakers().map((s) => el('option', { value: s })));
   $('#speaker-names')?.remove();
   document.body.append(names);
 }
-function refreshCueRow(i) {
+// A start or end time to type: checked when it is left or Enter is pressed.
+function timeInput(c, i, which) {
+  const input = el('input', { type: 'text', class: `t-${which}`, inputmode: 'decimal', spellcheck: 'false', autocomplete: 'off',
+    'aria-label': `${which === 'start' ? 'Start' : 'End'} of cue ${i + 1}`, 'aria-describedby': `cue-err-${i}`, value: fmt(c[which]) });
+  const showError = (msg) => {
+    const err = $(`#cue-err-${i}`);
+    if (err) err.textContent = msg ? `${which === 'start' ? 'Start' : 'End'}: ${msg}` : '';
+    input.classList.toggle('bad', !!msg);
+    input.setAttribute('aria-invalid', String(!!msg));
+  };
+  input.addEventListener('focus', () => { select(i, false); video.currentTime = c[which]; });
+  input.addEventListener('keydown', (e) => {
+    if (e.key === 'Enter') { e.preventDefault(); input.dispatchEvent(new Event('change')); }
+    if (e.key === 'Escape') { input.value = fmt(c[which]); showError(''); }
+  });
+  input.addEventListener('change', () => {
+    if (input.value.trim() === fmt(c[which])) { showError(''); return; }
+    const r = checkTime(c, which, input.value, video.duration);
+    if (r.error) { showError(r.error); return; }
+    showError('');
+    edit();
+    c[which] = r.value;
+    retimed(c);
+    video.currentTime = c[which];
+  });
+  return input;
+}
+// After times changed: the list is rebuilt only when the order changed.
+function retimed(c) {
+  const before = S.cues.indexOf(c);
+  sortCues();
+  if (S.cues.indexOf(c) !== before) renderCues(); else refreshMarks();
+  changed();
+}
+// Times, reading speed and overlaps of every row, without rebuilding them.
+function refreshMarks() {
+  const { overlaps } = layoutLanes(S.cues);
+  S.cues.forEach((c, i) => refreshCueRow(i, overlaps[i]));
+}
+function refreshCueRow(i, overlaps) {
   const li = $(`#cue-list .cue[data-i="${i}"]`), c = S.cues[i];
-  if (li && c) $('.times', li).textContent = `${fmt(c.start)} → ${fmt(c.end)}`;
+  if (!li || !c) return;
+  for (const which of ['start', 'end']) {
+    const input = $(`.t-${which}`, li);
+    if (input && document.activeElement !== input && !input.classList.contains('bad')) input.value = fmt(c[which]);
+  }
+  const st = cueStats(c), stats = $('.stats', li);
+  stats.textContent = `${st.cps.toFixed(1)} cps · line ${st.longest}/${LIMITS.lineChars}${st.lines > LIMITS.lines ? ` · ${st.lines} lines` : ''}`;
+  stats.className = `stats lvl-${st.level}`;
+  stats.title = st.notes.length ? `Hard to read: ${st.notes.join('; ')}.` : `Characters a second and the longest line (limits: ${LIMITS.cpsWarn} cps, ${LIMITS.lineChars} characters, ${LIMITS.lines} lines)`;
+  li.dataset.level = String(st.level);
+  if (overlaps) {
+    const ov = $('.overlap', li);
+    ov.textContent = overlaps.length ? `⚠ overlaps ${[...overlaps].sort((a, b) => a - b).map((j) => j + 1).join(', ')}` : '';
+    li.classList.toggle('overlapping', overlaps.length > 0);
+  }
+}
+// The counts of cues that overlap or are hard to read, over the list.
+function renderWarnings() {
+  const { overlaps } = layoutLanes(S.cues);
+  const over = overlaps.filter((o) => o.length).length;
+  const stats = S.cues.map(cueStats);
+  const fast = stats.filter((s) => s.cps > LIMITS.cpsWarn).length, long = stats.filter((s) => s.longest > LIMITS.lineChars || s.lines > LIMITS.lines).length;
+  const parts = [];
+  if (over) parts.push(`${over} overlapping`);
+  if (fast) parts.push(`${fast} too fast to read`);
+  if (long) parts.push(`${long} with lines too long`);
+  const w = $('#ed-warnings');
+  w.textContent = parts.length ? `⚠ ${parts.join(' · ')}` : '';
+  w.dataset.overlapping = String(over);
+  w.dataset.fast = String(fast);
 }
 function previewCue(c, button) {
   const voice = (c.speaker && S.settings.speakers[c.speaker]) || S.settings.voice;
@@ -758,12 +868,29 @@ function renderSpeakers() {
   }
 }
 
-// Edits
+// Edits. Each one first records the cues as they were (undo, redo).
+const undoHistory = new History();
+function edit(key = null) { undoHistory.record({ cues: S.cues, sel: S.sel }, key); }
+function renderUndo() {
+  $('#ed-undo').disabled = !undoHistory.canUndo;
+  $('#ed-redo').disabled = !undoHistory.canRedo;
+}
+function undoRedo(redo) {
+  const typing = document.activeElement?.tagName === 'TEXTAREA';
+  const st = redo ? undoHistory.redo({ cues: S.cues, sel: S.sel }) : undoHistory.undo({ cues: S.cues, sel: S.sel });
+  if (!st) { notify(redo ? 'Nothing to redo.' : 'Nothing to undo.', 'info'); return; }
+  S.cues = st.cues; S.sel = Math.min(st.sel, S.cues.length - 1);
+  renderCues(); renderSpeakers(); changed(); select(S.sel);
+  if (typing) $(`#cue-list .cue[data-i="${S.sel}"] textarea`)?.focus();
+}
+$('#ed-undo').addEventListener('click', () => undoRedo(false));
+$('#ed-redo').addEventListener('click', () => undoRedo(true));
 function addCue() {
   const t = video.currentTime || 0;
   const next = S.cues.find((c) => c.start > t);
   const end = Math.min(t + 2, next ? next.start : t + 2, video.duration || t + 2);
   const c = { start: +t.toFixed(3), end: +Math.max(end, t + 0.3).toFixed(3), text: '', speaker: S.cues[S.sel]?.speaker || '' };
+  edit();
   S.cues.push(c); sortCues(); S.sel = S.cues.indexOf(c);
   renderCues(); changed();
   $(`#cue-list .cue[data-i="${S.sel}"] textarea`)?.focus();
@@ -772,6 +899,7 @@ function setEdge(which) {
   const c = S.cues[S.sel];
   if (!c) { notify('Select a cue first (click it in the list).', 'info'); return; }
   const t = +video.currentTime.toFixed(3);
+  edit();
   if (which === 'start') { c.start = t; if (c.end <= t) c.end = t + 1; } else { c.end = t; if (c.start >= t) c.start = Math.max(0, t - 1); }
   sortCues(); renderCues(); changed(); select(S.sel);
 }
@@ -781,6 +909,7 @@ function splitCue() {
   const t = video.currentTime > c.start + 0.05 && video.currentTime < c.end - 0.05 ? video.currentTime : (c.start + c.end) / 2;
   const words = c.text.split(/\s+/); const half = Math.ceil(words.length * (t - c.start) / (c.end - c.start));
   const b = { start: +t.toFixed(3), end: c.end, text: words.slice(half).join(' '), speaker: c.speaker };
+  edit();
   c.end = +t.toFixed(3); c.text = words.slice(0, half).join(' ');
   S.cues.splice(i + 1, 0, b); S.sel = i;
   renderCues(); changed();
@@ -788,12 +917,14 @@ function splitCue() {
 function mergeCue() {
   const i = S.sel, a = S.cues[i], b = S.cues[i + 1];
   if (!a || !b) { notify('Select a cue that has another one after it.', 'info'); return; }
+  edit();
   a.end = Math.max(a.end, b.end); a.text = `${a.text} ${b.text}`.trim();
   S.cues.splice(i + 1, 1);
   renderCues(); changed();
 }
 function deleteCue() {
   if (S.sel < 0) return;
+  edit();
   S.cues.splice(S.sel, 1); S.sel = Math.min(S.sel, S.cues.length - 1);
   renderCues(); changed(); renderSpeakers();
 }
@@ -807,11 +938,28 @@ $('#ed-play').addEventListener('click', () => (video.paused ? video.play() : vid
 video.addEventListener('play', () => { $('#ed-play').textContent = '❚❚'; });
 video.addEventListener('pause', () => { $('#ed-play').textContent = '▶'; });
 video.addEventListener('click', () => (video.paused ? video.play() : video.pause()));
+function toggleLoop() {
+  S.loop = !S.loop;
+  $('#ed-loop').setAttribute('aria-pressed', String(S.loop));
+  const c = S.cues[S.sel];
+  if (S.loop && c) { video.currentTime = c.start; video.play().catch(() => {}); }
+}
+$('#ed-loop').addEventListener('click', toggleLoop);
+$('#ed-speed').addEventListener('change', (e) => { video.playbackRate = Number(e.target.value) || 1; });
+$('#ed-volume').addEventListener('input', (e) => { video.volume = Number(e.target.value); video.muted = false; });
+function toggleKeys() { const d = $('#ed-keys'); d.open = !d.open; if (d.open) d.scrollIntoView({ block: 'nearest' }); }
+$('#ed-keys-button').addEventListener('click', toggleKeys);
+// On a phone the video sticks under the header (style.css): its height.
+const setTopHeight = () => document.documentElement.style.setProperty('--top-h', `${$('header.top').offsetHeight}px`);
+window.addEventListener('resize', setTopHeight);
+setTopHeight();
 
 document.addEventListener('keydown', (e) => {
   if ($('#tab-editor').hidden) return;
   const typing = /^(TEXTAREA|INPUT|SELECT)$/.test(document.activeElement?.tagName);
-  const k = e.key;
+  const k = e.key, ctrl = e.ctrlKey || e.metaKey;
+  if (ctrl && !e.altKey && (k.toLowerCase() === 'z' || k.toLowerCase() === 'y')) { e.preventDefault(); undoRedo(k.toLowerCase() === 'y' || e.shiftKey); return; }
+  if (ctrl && k === 'Enter') { e.preventDefault(); addCue(); return; }
   if (e.ctrlKey && (k === '3' || k === '4')) { e.preventDefault(); setEdge(k === '3' ? 'start' : 'end'); return; }
   if (e.ctrlKey && k.toLowerCase() === 'k') { e.preventDefault(); splitCue(); return; }
   if (e.ctrlKey && k.toLowerCase() === 'j') { e.preventDefault(); mergeCue(); return; }
@@ -823,27 +971,39 @@ document.addEventListener('keydown', (e) => {
   }
   if (k === 'Insert') { e.preventDefault(); addCue(); return; }
   if (typing) { if (k === 'Escape') document.activeElement.blur(); return; }
+  if (e.ctrlKey || e.metaKey || e.altKey) return;
+  if (k === 'n' || k === 'N') { e.preventDefault(); addCue(); return; }
+  if (k === 'l' || k === 'L') { toggleLoop(); return; }
+  if (k === '?') { toggleKeys(); return; }
   if (k === ' ') { e.preventDefault(); video.paused ? video.play() : video.pause(); } else if (k === '[') setEdge('start');
   else if (k === ']') setEdge('end');
   else if (k === 'ArrowLeft' || k === 'ArrowRight') { e.preventDefault(); video.currentTime = Math.max(0, video.currentTime + (k === 'ArrowLeft' ? -0.1 : 0.1)); }
 });
 
-// Timeline: waveform, cues, playhead; drag to scrub.
+// Timeline: waveform, cues in lanes (overlapping ones side by side),
+// playhead. Drag on the ruler or between cues to scrub; drag a cue's edge
+// to retime it, its middle to move it.
 const canvas = $('#timeline');
+const RULER = 18, LANE_MIN = 22, TL_MIN = 110; // CSS pixels
 let view0 = 0;
-function sizeTimeline() {
+function sizeTimeline(lanes = 1) {
   const w = canvas.clientWidth;
-  if (w && canvas.width !== Math.round(w * devicePixelRatio)) { canvas.width = Math.round(w * devicePixelRatio); canvas.height = Math.round(110 * devicePixelRatio); }
+  const h = Math.max(TL_MIN, RULER + 4 + lanes * LANE_MIN);
+  if (canvas.style.height !== `${h}px`) canvas.style.height = `${h}px`;
+  if (w && (canvas.width !== Math.round(w * devicePixelRatio) || canvas.height !== Math.round(h * devicePixelRatio))) {
+    canvas.width = Math.round(w * devicePixelRatio); canvas.height = Math.round(h * devicePixelRatio);
+  }
 }
 window.addEventListener('resize', () => { sizeTimeline(); drawTimeline(); });
+const pps = () => Number($('#ed-zoom').value); // CSS pixels per second
 function drawTimeline() {
   if (!canvas.clientWidth) return;
-  sizeTimeline();
+  const lay = layoutLanes(S.cues);
+  sizeTimeline(lay.count);
   const g = canvas.getContext('2d'), dpr = devicePixelRatio, W = canvas.width, H = canvas.height;
-  const pps = Number($('#ed-zoom').value) * dpr; // pixels per second
-  const span = W / pps, t = video.currentTime || 0;
-  if (t < view0 || t > view0 + span * 0.85) view0 = Math.max(0, t - span * 0.25);
-  const x = (s) => (s - view0) * pps;
+  const span = canvas.clientWidth / pps(), t = video.currentTime || 0;
+  if (!drag && (t < view0 || t > view0 + span * 0.85)) view0 = Math.max(0, t - span * 0.25);
+  const x = (s) => (s - view0) * pps() * dpr;
   g.fillStyle = '#0f172a'; g.fillRect(0, 0, W, H);
   // seconds grid
   g.fillStyle = '#64748b'; g.font = `${10 * dpr}px system-ui, sans-serif`;
@@ -852,12 +1012,12 @@ function drawTimeline() {
     g.fillRect(x(s), 0, 1, 6 * dpr); g.fillText(fmt(s).replace(/\.\d+$/, ''), x(s) + 3 * dpr, 14 * dpr);
   }
   // waveform
-  const top = 18 * dpr, wh = H - top - 4 * dpr, mid = top + wh / 2;
+  const top = RULER * dpr, wh = H - top - 4 * dpr, mid = top + wh / 2;
   if (S.peaks && S.peaks.peaks.length) {
-    const pk = S.peaks.peaks, rate = S.peaks.rate;
+    const pk = S.peaks.peaks, rate = S.peaks.rate, ppsd = pps() * dpr;
     g.fillStyle = '#38bdf8';
     for (let px = 0; px < W; px += dpr) {
-      const a = Math.floor((view0 + px / pps) * rate), b = Math.max(a + 1, Math.floor((view0 + (px + dpr) / pps) * rate));
+      const a = Math.floor((view0 + px / ppsd) * rate), b = Math.max(a + 1, Math.floor((view0 + (px + dpr) / ppsd) * rate));
       let m = 0; for (let i = a; i < b && i < pk.length; i++) m = Math.max(m, pk[i]);
       const h = (m / 255) * wh / 2;
       g.fillRect(px, mid - h, dpr, h * 2 || 1);
@@ -865,39 +1025,102 @@ function drawTimeline() {
   } else {
     g.fillStyle = '#334155'; g.fillRect(0, mid, W, 1);
   }
-  // cues
+  // cues, one lane each where they overlap
+  const laneH = (H / dpr - RULER - 4) / lay.count;
+  S.timelineBoxes = [];
   S.cues.forEach((c, i) => {
     if (c.end < view0 || c.start > view0 + span) return;
-    g.fillStyle = i === S.sel ? 'rgba(250, 204, 21, .35)' : 'rgba(147, 197, 253, .25)';
-    g.fillRect(x(c.start), top, (c.end - c.start) * pps, wh);
-    g.fillStyle = i === S.sel ? '#facc15' : '#93c5fd';
-    g.fillRect(x(c.start), top, 2 * dpr, wh); g.fillRect(x(c.end) - 2 * dpr, top, 2 * dpr, wh);
+    const box = { i, x: (c.start - view0) * pps(), y: RULER + lay.lanes[i] * laneH + 1, w: (c.end - c.start) * pps(), h: laneH - 2 };
+    S.timelineBoxes.push(box);
+    const bx = box.x * dpr, by = box.y * dpr, bw = box.w * dpr, bh = box.h * dpr;
+    const over = lay.overlaps[i].length > 0, sel = i === S.sel;
+    g.fillStyle = sel ? 'rgba(250, 204, 21, .35)' : over ? 'rgba(251, 146, 60, .3)' : 'rgba(147, 197, 253, .25)';
+    g.fillRect(bx, by, bw, bh);
+    g.fillStyle = sel ? '#facc15' : over ? '#fb923c' : '#93c5fd';
+    g.fillRect(bx, by, 2 * dpr, bh); g.fillRect(bx + bw - 2 * dpr, by, 2 * dpr, bh);
     g.fillStyle = '#e2e8f0';
-    g.save(); g.beginPath(); g.rect(x(c.start), top, (c.end - c.start) * pps, wh); g.clip();
-    g.fillText(`${i + 1} ${c.speaker ? `${c.speaker}: ` : ''}${c.text}`, x(c.start) + 5 * dpr, top + 13 * dpr);
+    g.save(); g.beginPath(); g.rect(bx, by, bw, bh); g.clip();
+    g.fillText(`${over ? '⚠ ' : ''}${i + 1} ${c.speaker ? `${c.speaker}: ` : ''}${c.text.replace(/\n/g, ' ')}`, bx + 5 * dpr, by + Math.min(13, box.h - 3) * dpr);
     g.restore();
   });
   // playhead
   g.fillStyle = '#f43f5e'; g.fillRect(x(t) - dpr, 0, 2 * dpr, H);
 }
-let scrubbing = false;
-const timeAt = (e) => view0 + ((e.clientX - canvas.getBoundingClientRect().left) * devicePixelRatio) / (Number($('#ed-zoom').value) * devicePixelRatio);
+const pointer = (e) => { const r = canvas.getBoundingClientRect(); return { x: e.clientX - r.left, y: e.clientY - r.top }; };
+const timeAt = (e) => view0 + pointer(e).x / pps();
+// The cue under the pointer and which part of it: an edge (6 px, less on
+// short cues) or the middle.
+function hitCue(e) {
+  const { x, y } = pointer(e);
+  const b = (S.timelineBoxes || []).find((k) => x >= k.x - 3 && x <= k.x + k.w + 3 && y >= k.y && y <= k.y + k.h);
+  if (!b) return null;
+  const edge = Math.min(6, b.w / 3);
+  return { i: b.i, part: x <= b.x + edge ? 'start' : x >= b.x + b.w - edge ? 'end' : 'move' };
+}
+let scrubbing = false, drag = null;
 canvas.addEventListener('pointerdown', (e) => {
-  scrubbing = true; canvas.setPointerCapture(e.pointerId);
+  canvas.setPointerCapture(e.pointerId);
+  const hit = hitCue(e);
+  if (hit) {
+    const c = S.cues[hit.i];
+    drag = { c, part: hit.part, t0: timeAt(e), x0: e.clientX, start: c.start, end: c.end, moved: false };
+    select(hit.i);
+    return;
+  }
+  scrubbing = true;
   const t = Math.max(0, timeAt(e)); video.currentTime = t;
   const i = cueAt(t); if (i >= 0) select(i);
   drawTimeline();
 });
-canvas.addEventListener('pointermove', (e) => { if (scrubbing) { video.currentTime = Math.max(0, timeAt(e)); drawTimeline(); } });
-canvas.addEventListener('pointerup', () => { scrubbing = false; });
+canvas.addEventListener('pointermove', (e) => {
+  if (scrubbing) { video.currentTime = Math.max(0, timeAt(e)); drawTimeline(); return; }
+  if (!drag) {
+    const hit = hitCue(e);
+    canvas.style.cursor = !hit ? 'crosshair' : hit.part === 'move' ? 'grab' : 'ew-resize';
+    return;
+  }
+  if (!drag.moved && Math.abs(e.clientX - drag.x0) < 3) return;
+  if (!drag.moved) { drag.moved = true; edit(); }
+  const c = drag.c, dur = video.duration || Infinity, dt = timeAt(e) - drag.t0, ms = (v) => Math.round(v * 1000) / 1000;
+  if (drag.part === 'start') c.start = ms(Math.min(Math.max(0, drag.start + dt), c.end - 0.1));
+  else if (drag.part === 'end') c.end = ms(Math.max(Math.min(dur, drag.end + dt), c.start + 0.1));
+  else {
+    const d = Math.min(Math.max(dt, -drag.start), dur - drag.end);
+    c.start = ms(drag.start + d); c.end = ms(drag.end + d);
+  }
+  refreshCueRow(S.cues.indexOf(c));
+  drawTimeline(); onTime();
+});
+canvas.addEventListener('pointerup', (e) => {
+  scrubbing = false;
+  const d = drag; drag = null;
+  if (!d) return;
+  if (d.moved) { retimed(d.c); select(S.cues.indexOf(d.c)); return; }
+  video.currentTime = Math.max(0, timeAt(e)); // a click: the playhead goes there
+});
+canvas.addEventListener('pointercancel', () => { scrubbing = false; if (drag?.moved) retimed(drag.c); drag = null; });
 $('#ed-zoom').addEventListener('input', drawTimeline);
 
+// The cues under the playhead over the video, in italics and bold as the
+// ASS file has them; rebuilt only when they change.
+let captionKey = '';
+function showCaption(cues) {
+  const look = (c) => S.assSource?.styleLook.get(c.src?.style) || {};
+  const lines = cues.map((c) => captionRuns(c, look(c)));
+  const key = JSON.stringify(lines);
+  if (key === captionKey) return;
+  captionKey = key;
+  $('#ed-caption').replaceChildren(...lines.flatMap((runs, k) => [k ? '\n' : null,
+    ...runs.map((r) => (r.italic || r.bold ? el(r.bold ? 'b' : 'i', { class: r.italic && r.bold ? 'both' : '', text: r.text }) : r.text))].filter((x) => x !== null)));
+}
 let lastNow = -2;
 function onTime() {
   const t = video.currentTime;
+  const cur = S.cues[S.sel];
+  if (S.loop && cur && !video.paused && (t >= cur.end || t < cur.start - 0.5)) { video.currentTime = cur.start; return; }
   $('#ed-time').textContent = fmt(t);
   const i = cueAt(t);
-  $('#ed-caption').textContent = i >= 0 ? S.cues[i].text : '';
+  showCaption(S.cues.filter((c) => t >= c.start && t < c.end));
   if (i !== lastNow) {
     for (const li of $$('#cue-list .cue')) li.classList.toggle('now', Number(li.dataset.i) === i);
     lastNow = i;
@@ -917,13 +1140,12 @@ function exportAs(kind) {
   };
   let text = '';
   if (kind === 'srt') {
-    text = cues.map((c, i) => `${i + 1}\n${ts(c.start, ',')} --> ${ts(c.end, ',')}\n${c.text}\n`).join('\n');
+    text = exportSrt(cues, /subrip/i.test(S.subtitleFormat));
   } else if (kind === 'vtt') {
     const esc = (s) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
     text = `WEBVTT\n\n${cues.map((c) => `${ts(c.start, '.')} --> ${ts(c.end, '.')}\n${c.speaker ? `<v ${esc(c.speaker)}>` : ''}${esc(c.text)}\n`).join('\n')}`;
   } else {
-    const at = (t) => { const cs = Math.round(t * 100); return `${Math.floor(cs / 360000)}:${String(Math.floor(cs / 6000) % 60).padStart(2, '0')}:${String(Math.floor(cs / 100) % 60).padStart(2, '0')}.${String(cs % 100).padStart(2, '0')}`; };
-    text = `[Script Info]\nScriptType: v4.00+\nPlayResX: 1280\nPlayResY: 720\n\n[V4+ Styles]\nFormat: Name, Fontname, Fontsize, PrimaryColour, SecondaryColour, OutlineColour, BackColour, Bold, Italic, Underline, StrikeOut, ScaleX, ScaleY, Spacing, Angle, BorderStyle, Outline, Shadow, Alignment, MarginL, MarginR, MarginV, Encoding\nStyle: Default,DejaVu Sans,48,&H00FFFFFF,&H000000FF,&H00000000,&H64000000,0,0,0,0,100,100,0,0,1,2,1,2,40,40,40,1\n\n[Events]\nFormat: Layer, Start, End, Style, Name, MarginL, MarginR, MarginV, Effect, Text\n${cues.map((c) => `Dialogue: 0,${at(c.start)},${at(c.end)},Default,${c.speaker},0,0,0,,${c.text.replace(/\n/g, '\\N').replace(/[{}]/g, (m) => (m === '{' ? '(' : ')'))}`).join('\n')}\n`;
+    text = exportAss(cues, S.assSource, '[Script Info]\nScriptType: v4.00+\nPlayResX: 1280\nPlayResY: 720\n\n[V4+ Styles]\nFormat: Name, Fontname, Fontsize, PrimaryColour, SecondaryColour, OutlineColour, BackColour, Bold, Italic, Underline, StrikeOut, ScaleX, ScaleY, Spacing, Angle, BorderStyle, Outline, Shadow, Alignment, MarginL, MarginR, MarginV, Encoding\nStyle: Default,DejaVu Sans,48,&H00FFFFFF,&H000000FF,&H00000000,&H64000000,0,0,0,0,100,100,0,0,1,2,1,2,40,40,40,1\n\n[Events]\nFormat: Layer, Start, End, Style, Name, MarginL, MarginR, MarginV, Effect, Text\n');
   }
   const base = (S.project.video?.name || 'subtitles').replace(/\.[^.]+$/, '');
   const a = el('a', { href: URL.createObjectURL(new Blob([text], { type: 'text/plain;charset=utf-8' })), download: `${base}.${kind}` });

@@ -265,8 +265,8 @@ try {
     expect(n0 === 8, `cues from the ASS file: ${n0}`);
     // Scrub on the timeline.
     const box = await page.locator('#timeline').boundingBox();
-    await page.mouse.move(box.x + box.width * 0.3, box.y + 50);
-    await page.mouse.down(); await page.mouse.move(box.x + box.width * 0.35, box.y + 50); await page.mouse.up();
+    await page.mouse.move(box.x + box.width * 0.3, box.y + 8);
+    await page.mouse.down(); await page.mouse.move(box.x + box.width * 0.35, box.y + 8); await page.mouse.up();
     const t = await page.$eval('#video-editor', (v) => v.currentTime);
     expect(t > 0, `scrubbed to ${t}`);
     // Edit the second cue's text.
@@ -306,6 +306,227 @@ try {
     // Per-cue preview answers (a sound, or a plain reason).
     await page.click('#cue-list .cue[data-i="1"] .cue-actions button');
     await page.waitForFunction(() => !document.querySelector('#cue-list .cue[data-i="1"] .cue-actions button').disabled, null, { timeout: 120000 });
+  });
+
+  // The editor's timing work, on the cues as the step above left them.
+  const cues = () => page.evaluate(() => window.studio.cues.map((c) => ({ start: c.start, end: c.end, text: c.text, speaker: c.speaker })));
+  const row = (i) => `#cue-list .cue[data-i="${i}"]`;
+  const fmtT = (t) => { const ms = Math.round(t * 1000); return `${Math.floor(ms / 60000)}:${String(Math.floor(ms / 1000) % 60).padStart(2, '0')}.${String(ms % 1000).padStart(3, '0').slice(0, 2)}`; };
+  const exportFile = async (kind) => {
+    const [download] = await Promise.all([page.waitForEvent('download'), page.click(`[data-export=${kind}]`)]);
+    return fs.readFileSync(await download.path(), 'utf8');
+  };
+
+  await step('ASS import keeps line breaks; export keeps what was not edited', async () => {
+    const storm = (await cues()).findIndex((c) => c.text.startsWith('The storm'));
+    expect(storm >= 0, 'the storm cue');
+    expect(await page.inputValue(`${row(storm)} textarea`) === 'The storm is coming closer.\nWe should light the lamp early.', 'the line break is in the text box');
+    // Over the video: the file's italics, from a tag and from a style.
+    await page.$eval('#video-editor', (v) => { v.currentTime = 7.5; });
+    await page.waitForFunction(() => document.querySelector('#ed-caption i')?.textContent === 'closer', null, { timeout: 5000 });
+    await page.$eval('#video-editor', (v) => { v.currentTime = 14; });
+    await page.waitForFunction(() => document.querySelector('#ed-caption i')?.textContent.startsWith('"Keep the light burning," my father said,\n'), null, { timeout: 5000 });
+    let ass = await exportFile('ass');
+    const lines = () => ass.split('\n');
+    for (const kept of ['Title: The lighthouse', 'Style: Narration,DejaVu Sans,44,&H00E0E0FF,&H000000FF,&H00000000,&H64000000,0,1,0,0,100,100,0,0,1,2,1,2,40,40,40,1',
+      'Style: Sign,DejaVu Sans,40,&H0000FFFF,&H000000FF,&H00000000,&H64000000,1,0,0,0,100,100,0,0,1,2,1,8,40,40,40,1',
+      'Comment: 0,0:00:01.00,0:00:02.00,Default,,0,0,0,,Translator note: keep this line short.',
+      'Dialogue: 1,0:00:00.50,0:00:03.00,Sign,,0,0,0,,{\\pos(640,80)}THE NORTH LIGHT',
+      'Dialogue: 0,0:00:06.90,0:00:09.80,Default,Mara,0,0,0,,The storm is coming {\\i1}closer{\\i0}.\\NWe should light the lamp early.',
+      'Dialogue: 0,0:00:13.50,0:00:16.50,Narration,Narrator,0,0,0,,"Keep the light burning," my father said,\\N"and nobody is ever lost."',
+      'Dialogue: 0,0:00:03.60,0:00:06.40,Default,Tom,0,0,0,,Did you see that ship last night?']) {
+      expect(lines().includes(kept), `the export keeps ${kept}:\n${ass}`);
+    }
+    // An edited line keeps its style, speaker and the tags whose words are still there.
+    await page.fill(`${row(storm)} textarea`, 'The storm is coming closer now.\nWe light the lamp.');
+    ass = await exportFile('ass');
+    expect(ass.includes('Dialogue: 0,0:00:06.90,0:00:09.80,Default,Mara,0,0,0,,The storm is coming {\\i1}closer now{\\i0}.\\NWe light the lamp.\n'), `edited line with its tags:\n${ass}`);
+    // The text edit is one undo step.
+    await page.click('#ed-time');
+    await page.keyboard.press('Control+z');
+    expect((await cues())[storm].text === 'The storm is coming closer.\nWe should light the lamp early.', `undo of typing: ${(await cues())[storm].text}`);
+  });
+
+  await step('typed times: checked, with errors in words', async () => {
+    const i = (await cues()).findIndex((c) => c.text.startsWith('I will fetch'));
+    await page.fill(`${row(i)} input.t-end`, '0:09.00');
+    await page.press(`${row(i)} input.t-end`, 'Enter');
+    expect(/end must be after the start/.test(await page.textContent(`${row(i)} .cue-err`)), `end before start refused: ${await page.textContent(`${row(i)} .cue-err`)}`);
+    expect(await page.getAttribute(`${row(i)} input.t-end`, 'aria-invalid') === 'true', 'the box is marked invalid');
+    await page.fill(`${row(i)} input.t-end`, '5:00');
+    await page.press(`${row(i)} input.t-end`, 'Enter');
+    expect(/only 0:27/.test(await page.textContent(`${row(i)} .cue-err`)), `past the video refused: ${await page.textContent(`${row(i)} .cue-err`)}`);
+    await page.fill(`${row(i)} input.t-end`, 'soon');
+    await page.press(`${row(i)} input.t-end`, 'Enter');
+    expect(/Write a time like/.test(await page.textContent(`${row(i)} .cue-err`)), 'not a time');
+    expect((await cues())[i].end === 13, 'nothing changed by bad times');
+    await page.fill(`${row(i)} input.t-end`, '0:12.50');
+    await page.press(`${row(i)} input.t-end`, 'Enter');
+    await page.fill(`${row(i)} input.t-start`, '10.1');
+    await page.press(`${row(i)} input.t-start`, 'Tab');
+    const c = (await cues())[i];
+    expect(c.start === 10.1 && c.end === 12.5, `typed times ${JSON.stringify(c)}`);
+    expect((await page.textContent(`${row(i)} .cue-err`)) === '', 'the error is gone');
+  });
+
+  await step('dragged times on the timeline: an edge, then the whole cue; undo and redo', async () => {
+    await page.$eval('#ed-zoom', (z) => { z.value = '80'; z.dispatchEvent(new Event('input')); });
+    await page.$eval('#video-editor', (v) => { v.currentTime = 10.5; });
+    await page.waitForTimeout(300);
+    const box = await page.locator('#timeline').boundingBox();
+    const find = (text) => page.evaluate((t) => {
+      const i = window.studio.cues.findIndex((c) => c.text.startsWith(t));
+      return { i, box: window.studio.timelineBoxes.find((b) => b.i === i) };
+    }, text);
+    let { i, box: b } = await find('I will fetch');
+    expect(b, 'the cue is on the timeline');
+    const before = (await cues())[i];
+    // Its end edge, half a second (40 px) to the right.
+    await page.mouse.move(box.x + b.x + b.w - 2, box.y + b.y + b.h / 2);
+    await page.mouse.down(); await page.mouse.move(box.x + b.x + b.w + 20, box.y + b.y + b.h / 2, { steps: 4 });
+    await page.mouse.move(box.x + b.x + b.w + 38, box.y + b.y + b.h / 2, { steps: 4 }); await page.mouse.up();
+    let c = (await cues())[i];
+    expect(Math.abs(c.end - (before.end + 0.5)) < 0.05 && c.start === before.start, `dragged end ${JSON.stringify(before)} -> ${JSON.stringify(c)}`);
+    expect(await page.inputValue(`${row(i)} input.t-end`) === fmtT(c.end), `the list shows the new end: ${await page.inputValue(`${row(i)} input.t-end`)}`);
+    // The whole cue, 0.2 s to the left.
+    ({ i, box: b } = await find('I will fetch'));
+    await page.mouse.move(box.x + b.x + b.w / 2, box.y + b.y + b.h / 2);
+    await page.mouse.down(); await page.mouse.move(box.x + b.x + b.w / 2 - 16, box.y + b.y + b.h / 2, { steps: 5 }); await page.mouse.up();
+    const moved = (await cues())[i];
+    expect(Math.abs(moved.start - (c.start - 0.2)) < 0.05 && Math.abs((moved.end - moved.start) - (c.end - c.start)) < 0.002, `moved ${JSON.stringify(c)} -> ${JSON.stringify(moved)}`);
+    await page.click('#ed-time');
+    await page.keyboard.press('Control+z');
+    expect(JSON.stringify((await cues())[i]) === JSON.stringify(c), 'undo of the move');
+    await page.keyboard.press('Control+z');
+    expect((await cues())[i].end === before.end, 'undo of the edge');
+    await page.keyboard.press('Control+Shift+z');
+    await page.keyboard.press('Control+y');
+    expect(JSON.stringify((await cues())[i]) === JSON.stringify(moved), 'redo of both');
+  });
+
+  await step('undo and redo of split, merge and delete; the caption follows a split', async () => {
+    const n = (await cues()).length;
+    const orig = await cues();
+    await page.$eval('#video-editor', (v) => { v.currentTime = 1.5; });
+    await page.waitForFunction(() => document.querySelector('#ed-caption').textContent.startsWith('Every morning'));
+    await page.click('#ed-split');
+    // The caption shows the new text at once (the playhead, at the split, is
+    // at the start of the second half), without the playhead moving.
+    const second = (await cues())[1].text;
+    expect(second && !orig[0].text.startsWith(second) && (await page.textContent('#ed-caption')) === second, `caption after a split: "${await page.textContent('#ed-caption')}" vs "${second}"`);
+    await page.click('#ed-time');
+    await page.keyboard.press('Control+z');
+    expect(JSON.stringify(await cues()) === JSON.stringify(orig), 'undo of split');
+    expect((await page.textContent('#ed-caption')) === orig[0].text, 'the caption after undo');
+    await page.keyboard.press('Control+Shift+Z');
+    expect((await cues()).length === n + 1, 'redo of split');
+    await page.keyboard.press('Control+z');
+    await page.evaluate(() => { window.studio.sel = 1; });
+    await page.click('#ed-merge');
+    expect((await cues()).length === n - 1, 'merge');
+    await page.keyboard.press('Control+z');
+    expect(JSON.stringify(await cues()) === JSON.stringify(orig), 'undo of merge');
+    await page.evaluate(() => { window.studio.sel = 2; });
+    await page.click('#ed-delete');
+    expect((await cues()).length === n - 1 && !(await cues()).some((c) => c.text === orig[2].text), 'delete');
+    await page.click('#ed-undo');
+    expect(JSON.stringify(await cues()) === JSON.stringify(orig), 'undo of delete (button)');
+    await page.click('#ed-redo');
+    expect((await cues()).length === n - 1, 'redo of delete (button)');
+    await page.click('#ed-undo');
+    expect(await page.$$eval('#cue-list .cue', (x) => x.length) === n, 'the list follows');
+  });
+
+  await step('overlapping cues in lanes, with a warning; reading speed limits', async () => {
+    // Tom and Mara overlap in the file (5.0-6.4 s); add a third one over both.
+    await page.$eval('#video-editor', (v) => { v.currentTime = 5.5; });
+    await page.waitForTimeout(200);
+    await page.click('#ed-time');
+    await page.keyboard.press('n');
+    await page.keyboard.type('Look, over there! The ship is much closer to the rocks than we thought!');
+    await page.keyboard.press('Escape');
+    const i = (await cues()).findIndex((c) => c.text.startsWith('Look, over there'));
+    await page.fill(`${row(i)} input.t-end`, '0:06.20');
+    await page.press(`${row(i)} input.t-end`, 'Enter');
+    await page.waitForTimeout(200);
+    const boxes = await page.evaluate(() => window.studio.timelineBoxes.filter((b) => { const c = window.studio.cues[b.i]; return c.start < 6.4 && c.end > 5.0; }));
+    expect(boxes.length === 3, `three overlapping cues on the timeline: ${JSON.stringify(boxes)}`);
+    for (const a of boxes) for (const b of boxes) {
+      if (a === b) continue;
+      const apart = a.x + a.w <= b.x || b.x + b.w <= a.x || a.y + a.h <= b.y || b.y + b.h <= a.y;
+      expect(apart, `boxes overlap: ${JSON.stringify(a)} ${JSON.stringify(b)}`);
+    }
+    expect(/3 overlapping/.test(await page.textContent('#ed-warnings')), `overlap count: ${await page.textContent('#ed-warnings')}`);
+    for (const b of boxes) expect(/overlaps/.test(await page.textContent(`${row(b.i)} .overlap`)), `cue ${b.i + 1} marked`);
+    // 72 characters in 0.7 s: far over 20 a second.
+    const stats = page.locator(`${row(i)} .stats`);
+    expect(await stats.getAttribute('class') === 'stats lvl-2' && /cps/.test(await stats.textContent()), `too fast: ${await stats.textContent()}`);
+    expect(/too fast/.test(await page.textContent('#ed-warnings')), 'counted as too fast');
+    await page.fill(`${row(i)} textarea`, 'Look!');
+    expect(await stats.getAttribute('class') === 'stats lvl-0', `readable once short: ${await stats.textContent()}`);
+    await page.fill(`${row(i)} textarea`, 'Look, a ship!'); // 13 characters in 0.7 s: 18.6 a second
+    expect(await stats.getAttribute('class') === 'stats lvl-1', `fast: ${await stats.textContent()}`);
+    await shot('4-editor-lanes');
+    await page.click(`${row(i)} textarea`);
+    await page.keyboard.press('Control+Delete');
+    expect(!(await cues()).some((c) => c.text.startsWith('Look')), 'removed again');
+  });
+
+  await step('loop, speed, volume and the keys help', async () => {
+    await page.selectOption('#ed-speed', '1.5');
+    expect(await page.$eval('#video-editor', (v) => v.playbackRate) === 1.5, 'speed');
+    await page.$eval('#ed-volume', (r) => { r.value = '0.4'; r.dispatchEvent(new Event('input')); });
+    expect(Math.abs(await page.$eval('#video-editor', (v) => v.volume) - 0.4) < 0.01, 'volume');
+    const i = (await cues()).findIndex((c) => c.text.startsWith('I will fetch'));
+    await page.click(`${row(i)} .num`);
+    await page.evaluate((k) => { window.studio.sel = k; }, i);
+    await page.click('#ed-time');
+    await page.keyboard.press('l');
+    expect(await page.getAttribute('#ed-loop', 'aria-pressed') === 'true', 'loop on');
+    const c = (await cues())[i];
+    await page.waitForTimeout((c.end - c.start) / 1.5 * 1000 + 900);
+    const t = await page.$eval('#video-editor', (v) => v.currentTime);
+    expect(t >= c.start - 0.05 && t <= c.end + 0.1, `the playhead stays in the looped cue: ${t} in ${c.start}-${c.end}`);
+    await page.keyboard.press('l');
+    await page.$eval('#video-editor', (v) => v.pause());
+    await page.selectOption('#ed-speed', '1');
+    await page.keyboard.press('?');
+    expect(await page.$eval('#ed-keys', (d) => d.open), 'the shortcuts open with ?');
+    expect(/Ctrl\+Enter/.test(await page.textContent('#ed-keys')) && /Ctrl\+Z/.test(await page.textContent('#ed-keys')), 'the keys are listed');
+    await page.keyboard.press('?');
+    // A key for a new cue that laptops have, also while typing.
+    const n = (await cues()).length;
+    await page.click(`${row(0)} textarea`);
+    await page.keyboard.press('Control+Enter');
+    expect((await cues()).length === n + 1, 'Ctrl+Enter adds a cue while typing');
+    expect(await page.evaluate(() => document.activeElement.getAttribute('aria-label')) === `Text of cue ${(await page.evaluate(() => window.studio.sel)) + 1}`, 'the new cue has the focus');
+    await page.keyboard.press('Control+z');
+    expect((await cues()).length === n, 'and its undo');
+    await page.waitForFunction(() => document.querySelector('#ed-saved').textContent === 'All changes saved', null, { timeout: 10000 });
+  });
+
+  // In a browser of its own (a reload here would share the connections that
+  // this page's players and event stream hold).
+  await step('opened again: the edits are kept, and the export still keeps the untouched lines', async () => {
+    expect(!(await page.evaluate(() => window.studio.dirty)), 'everything saved');
+    const saved = await page.evaluate(() => localStorage.getItem('ganvoice.studio'));
+    const other = await browser.newContext({ viewport: { width: 1366, height: 800 }, acceptDownloads: true });
+    try {
+      await other.addInitScript((v) => localStorage.setItem('ganvoice.studio', v), saved);
+      const again = await other.newPage();
+      again.on('pageerror', (e) => pageErrors.push(String(e)));
+      await again.goto(`${base}/#editor`);
+      await again.waitForSelector('#cue-list .cue');
+      await again.waitForFunction(() => window.studio.cuesSource === 'edited' && window.studio.assSource);
+      expect(JSON.stringify(await again.evaluate(() => window.studio.cues.map((c) => ({ start: c.start, end: c.end, text: c.text, speaker: c.speaker }))))
+        === JSON.stringify(await cues()), 'the same cues');
+      const [download] = await Promise.all([again.waitForEvent('download'), again.click('[data-export=ass]')]);
+      const ass = fs.readFileSync(await download.path(), 'utf8');
+      expect(ass.includes('Dialogue: 0,0:00:06.90,0:00:09.80,Default,Mara,0,0,0,,The storm is coming {\\i1}closer{\\i0}.\\NWe should light the lamp early.\n')
+        && ass.includes('Style: Narration,') && ass.includes('The end.'), `export after opening again:\n${ass}`);
+    } finally {
+      await other.close();
+    }
   });
 
   const longLine = 'The lighthouse keeper climbed the stairs every morning, and from the top he could see the harbour, '
@@ -380,9 +601,13 @@ try {
     expect(mine && /cut/.test(mine[1]), `the long line is listed with what was done: ${JSON.stringify(items)}`);
   });
 
+  // A phone is a browser of its own (it does not share this page's connections).
   await step('phone layout', async () => {
-    const phone = await context.newPage();
-    await phone.setViewportSize({ width: 390, height: 844 });
+    const saved = await page.evaluate(() => localStorage.getItem('ganvoice.studio'));
+    const phoneContext = await browser.newContext({ viewport: { width: 390, height: 844 } });
+    await phoneContext.addInitScript((v) => localStorage.setItem('ganvoice.studio', v), saved);
+    const phone = await phoneContext.newPage();
+    phone.on('pageerror', (e) => pageErrors.push(String(e)));
     await phone.goto(`${base}/#editor`, { waitUntil: 'domcontentloaded' });
     await phone.waitForSelector('#cue-list .cue');
     await phone.waitForTimeout(300);
@@ -392,7 +617,22 @@ try {
       .filter((e) => e.getBoundingClientRect().right > window.innerWidth + 1 && e.getClientRects().length)
       .slice(0, 4).map((e) => `${e.tagName.toLowerCase()}${e.id ? '#' + e.id : ''}.${[...e.classList].join('.')}`).join(', '));
     expect(overflow <= 1, `no sideways scrolling on a phone (${overflow}px; too wide: ${wide})`);
-    await phone.close();
+    // Long voice names do not push the speakers' voice lists past the edge.
+    await phone.$$eval('#speaker-map select', (list) => { for (const s of list) { s.append(new Option('Someone with a very long voice name indeed (English, United Kingdom)', 'long')); s.value = 'long'; } });
+    const right = await phone.$$eval('#speaker-map select', (list) => Math.max(...list.map((s) => s.getBoundingClientRect().right)));
+    expect(right <= 390, `voice lists end at ${right}px on a 390px screen`);
+    expect(await phone.evaluate(() => document.documentElement.scrollWidth - window.innerWidth) <= 1, 'no sideways scrolling with long voice names');
+    // Typing in a cue far down the list: the video stays in view above it.
+    const last = phone.locator('#cue-list .cue textarea').last();
+    await last.scrollIntoViewIfNeeded();
+    await last.click();
+    await phone.waitForTimeout(300);
+    const v = await phone.$eval('#video-editor', (e) => e.getBoundingClientRect().toJSON());
+    const ta = await last.boundingBox();
+    expect(v.top >= 0 && v.bottom <= 844 / 2 && v.height > 100, `the video is pinned while typing: ${JSON.stringify(v)}`);
+    expect(ta.y >= v.bottom - 1 && ta.y + ta.height <= 844, `the text box is below the video and on screen: ${JSON.stringify(ta)} video ${JSON.stringify(v)}`);
+    if (shots) await phone.screenshot({ path: path.join(imgDir, 'studio-phone-typing.png') });
+    await phoneContext.close();
   });
 
   await step('every screen on a phone', async () => {
