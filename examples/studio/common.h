@@ -40,6 +40,11 @@ struct Config {
   int train_steps = 2000;
   int train_threads = 0; /* LibTorch threads of the training worker */
   int train_stall_s = 900; /* a worker silent this long is stopped */
+  /* The clean-up (owners.cpp): projects unused this many days go, and the
+   * least recently used ones while the data is over the quota (0: no
+   * limit for either). */
+  int keep_days = 30;
+  gint64 max_disk_bytes = 0;
 };
 
 /* A fresh random ID: 16 lowercase hex digits from the system's CSPRNG. */

@@ -29,6 +29,8 @@ const std::vector<Route> kRoutes = {
   { "GET", "/api/prompts", list_prompts, kOpen },
   { "GET", "/api/prompts/{language}", get_prompts, kOpen },
   { "POST", "/api/projects", create_project, kOpen },
+  { "GET", "/api/projects", list_projects, kOpen },
+  { "GET", "/api/library", list_library, kOpen },
 
   { "GET", "/api/projects/{project}", get_project, kToken },
   { "PATCH", "/api/projects/{project}", update_project, kToken },
@@ -66,6 +68,8 @@ const std::vector<Route> kRoutes = {
       kToken },
   { "GET", "/api/projects/{project}/profiles/{profile}/preview",
       preview_profile, kToken },
+  { "POST", "/api/projects/{project}/profiles/{profile}/cancel", cancel_profile,
+      kToken },
 
   { "GET", "/api/projects/{project}/readings", list_readings, kToken },
   { "POST", "/api/projects/{project}/readings", create_reading, kToken },
@@ -96,6 +100,10 @@ const std::vector<Route> kRoutes = {
   { "GET", "/api/projects/{project}/jobs/{job}/result", get_job_result,
       kToken },
   { "HEAD", "/api/projects/{project}/jobs/{job}/result", get_job_result,
+      kToken },
+  { "GET", "/api/projects/{project}/jobs/{job}/preview", get_job_preview,
+      kToken },
+  { "HEAD", "/api/projects/{project}/jobs/{job}/preview", get_job_preview,
       kToken },
 };
 
@@ -184,6 +192,7 @@ dispatch (SoupServer *, SoupServerMessage *msg, const char *path,
     }
     if (!check_token (s, msg, m))
       return;
+    s->touch_project (pid);
   }
   try {
     m.route->handler (s, msg, m);
@@ -235,7 +244,10 @@ get_config (Server *s, SoupServerMessage *msg, const RouteMatch &)
           ", \"max_recording_bytes\": " +
           std::to_string (s->cfg.max_recording_bytes) +
           ", \"max_chunk_bytes\": " + std::to_string (s->cfg.max_chunk_bytes) +
-          ", \"consent_statement\": " + json_quote (kConsentStatement) + "}");
+          ", \"consent_statement\": " + json_quote (kConsentStatement) +
+          ", \"keep_days\": " + std::to_string (s->cfg.keep_days) +
+          ", \"max_disk_bytes\": " + std::to_string (s->cfg.max_disk_bytes) +
+          "}");
 }
 
 Row

@@ -13,7 +13,7 @@ import time
 args = sys.argv[1:]
 out = args[args.index("-o") + 1]
 pos = [a for i, a in enumerate(args) if not a.startswith(
-    "-") and (i == 0 or args[i - 1] not in ("-o", "--mode", "--lang", "--voice", "--provenance"))]
+    "-") and (i == 0 or args[i - 1] not in ("-o", "--mode", "--lang", "--voice", "--provenance", "--title"))]
 inp, subs = pos[0], pos[1]
 
 
