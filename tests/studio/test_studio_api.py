@@ -942,13 +942,13 @@ class OwnersAndCleanUp(unittest.TestCase):
 
     def test_clean_up_by_age_and_disk_quota(self):
         import sqlite3
-        s = self.studio({"GANVOICE_STUDIO_KEEP_DAYS": "7", "GANVOICE_STUDIO_MAX_DISK_MB": "2"})
+        s = self.studio({"GANVOICE_STUDIO_KEEP_DAYS": "7", "GANVOICE_STUDIO_MAX_DISK_MB": "1"})
         st, c = s.request("GET", "/api/config")
-        self.assertEqual((c["keep_days"], c["max_disk_bytes"]), (7, 2 * 1024 * 1024))
+        self.assertEqual((c["keep_days"], c["max_disk_bytes"]), (7, 1024 * 1024))
         a = owner_key()
         old, lru, recent = (self.new_project(s, a, n) for n in ("Old", "Least recent", "Recent"))
         for pid, tok in (old, lru, recent):
-            st, u = upload(s, pid, tok, VIDEO, "video")  # 1 MB each: 3 MB in all
+            st, u = upload(s, pid, tok, VIDEO, "video")  # 1 MB each: 3 MB in all, over the 1 MB quota
             self.assertEqual(st, 200)
         gone_owner = "f" * 64
         s.stop()
@@ -965,8 +965,8 @@ class OwnersAndCleanUp(unittest.TestCase):
         db.close()
         with open(os.path.join(s.data, "library", "00000000000000aa.voice"), "w") as f:
             f.write("{}")
-        s = self.studio({"GANVOICE_STUDIO_KEEP_DAYS": "7", "GANVOICE_STUDIO_MAX_DISK_MB": "2"}, data=s.data)
-        # Unused for 8 days: gone. Then over 2 MB: the least recently used.
+        s = self.studio({"GANVOICE_STUDIO_KEEP_DAYS": "7", "GANVOICE_STUDIO_MAX_DISK_MB": "1"}, data=s.data)
+        # Unused for 8 days: gone. Then over 1 MB: the least recently used.
         for pid, tok in (old, lru):
             self.assertEqual(s.request("GET", "/api/projects/" + pid, token=tok)[0], 404)
             self.assertFalse(os.path.exists(os.path.join(s.data, "projects", pid)))

@@ -1025,6 +1025,7 @@ function fitList(j) {
 }
 
 function renderAll() {
+  projects.showLabel();
   renderUploads(); renderGallery(); renderProfiles(); renderSpeakers(); renderJobs(); renderSummary();
   const readings = S.project.readings || [];
   const cur = readings.find((r) => r.id === R.reading?.id) || readings[readings.length - 1];
