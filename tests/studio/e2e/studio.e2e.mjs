@@ -407,7 +407,7 @@ try {
       page.click(`#project-list li[data-project="${first.pid}"] button:text("Open")`)]);
     await page.waitForFunction(() => window.studio && window.studio.project && window.studio.project.video);
     expect(await page.evaluate(() => window.studio.pid) === first.pid && page.url().includes(`?project=${first.pid}`), 'the first project is open again');
-    await page.waitForSelector('#cue-list .cue');
+    await page.waitForFunction(() => window.studio.cues.length > 0);
     expect((await page.evaluate(() => window.studio.cues.map((c) => c.text))).includes('Did you see that ship last night?'), 'with its edits');
     // A copied link opens it in a browser that never saw it.
     const link = `${base}/?project=${first.pid}#token=${await page.evaluate(() => window.studio.token)}`;
