@@ -182,7 +182,7 @@ Server::delete_project (const std::string &pid)
     if (t != profile_tasks.end ()) {
       guint64 task = t->second;
       profile_tasks.erase (t);
-      helpers->cancel (task);
+      voice_makers->cancel (task);
     }
   }
   for (const Row &r : db.all ("SELECT * FROM profiles WHERE project = ? AND "

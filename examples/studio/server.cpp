@@ -151,6 +151,8 @@ Server::start (std::string *error)
   queue->set_listener (this);
   helpers = std::make_unique<HelperPool> (
       cfg.worker_command, env, cfg.helpers, cfg.helper_timeout_s);
+  voice_makers = std::make_unique<HelperPool> (
+      cfg.worker_command, env, 1, cfg.helper_timeout_s);
   trainer = std::make_unique<Trainer> (this, env);
   soup = soup_server_new ("server-header", "ganvoice-studio", nullptr);
   soup_server_add_early_handler (soup, nullptr, dispatch_early, this, nullptr);

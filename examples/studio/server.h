@@ -38,6 +38,9 @@ public:
   SoupServer *soup = nullptr;
   std::unique_ptr<JobQueue> queue;
   std::unique_ptr<HelperPool> helpers;
+  /* Voices being made (minutes with the adapt step), one at a time, so that
+   * the quick helpers (checks, previews) never wait behind them. */
+  std::unique_ptr<HelperPool> voice_makers;
   std::unique_ptr<Trainer> trainer; /* deep clones, one at a time */
   std::map<std::string, PromptList> prompts; /* by code */
   std::string prompts_source;
@@ -50,7 +53,7 @@ public:
   std::map<std::string, std::string> peaks_errors;
   std::map<std::string, std::string>
       job_project; /* running/queued job -> project */
-  /* Voices being made: profile -> its helper task, and its progress. */
+  /* Voices being made: profile -> its voice_makers task, and its progress. */
   std::map<std::string, guint64> profile_tasks;
   std::map<std::string, std::string> profile_progress; /* JSON */
   std::map<std::string, gint64> profile_progress_sent; /* µs */

@@ -342,7 +342,7 @@ Server::make_profile (const std::string &pid, const std::string &prid)
   if (adapt)
     args.push_back ("--adapt");
   profile_progress[prid] = "{\"stage\": \"waiting\", \"fraction\": 0}";
-  profile_tasks[prid] = helpers->run (
+  profile_tasks[prid] = voice_makers->run (
       args,
       [this, prid, broadcast_profile] (WorkerResult &res) {
         profile_tasks.erase (prid);
@@ -491,7 +491,7 @@ delete_profile (Server *s, SoupServerMessage *msg, const RouteMatch &m)
   if (task != s->profile_tasks.end ()) {
     guint64 id = task->second;
     s->profile_tasks.erase (task);
-    s->helpers->cancel (id);
+    s->voice_makers->cancel (id);
   }
   s->db.exec ("DELETE FROM profiles WHERE id = ?", { prid });
   g_unlink (s->profile_path (r).c_str ());
@@ -567,7 +567,7 @@ cancel_profile (Server *s, SoupServerMessage *msg, const RouteMatch &m)
     return;
   }
   /* The task's end marks it failed ("You stopped making this voice."). */
-  s->helpers->cancel (task->second);
+  s->voice_makers->cancel (task->second);
   reply_json (msg, SOUP_STATUS_OK,
       s->profile_json (
           s->db.one ("SELECT * FROM profiles WHERE id = ?", { prid })));
