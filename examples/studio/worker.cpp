@@ -469,6 +469,7 @@ adapt_profile (const std::string &path)
           progress_line ("adapting", done, total);
           return true;
         });
+    progress_line ("adapting", options.evaluations, options.evaluations);
     profile.save (path);
     return "";
   } catch (const std::exception &e) {
