@@ -48,6 +48,11 @@ struct Config {
   double queue_listen_retry_s = 10;
   int max_attempts = 3;
   double retry_delay_s = 30;
+  /* The clean-up (owners.cpp): projects unused this many days go, and the
+   * least recently used ones while the data is over the quota (0: no
+   * limit for either). */
+  int keep_days = 30;
+  gint64 max_disk_bytes = 0;
 };
 
 /* A fresh random ID: 16 lowercase hex digits from the system's CSPRNG. */

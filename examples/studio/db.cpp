@@ -20,7 +20,13 @@ CREATE TABLE IF NOT EXISTS projects (
   subtitles TEXT,        -- upload id of the subtitle file
   edited INTEGER NOT NULL DEFAULT 0,   -- cues edited in the page (edited.json)
   settings TEXT NOT NULL DEFAULT '{}', -- default voice, speaker voices, mode
-  created INTEGER NOT NULL
+  created INTEGER NOT NULL,
+  owner TEXT NOT NULL DEFAULT '',      -- SHA-256 of the owner key ('' none)
+  updated INTEGER NOT NULL DEFAULT 0   -- last use (the clean-up's age)
+);
+CREATE TABLE IF NOT EXISTS owners (   -- owner keys seen (SHA-256)
+  id TEXT PRIMARY KEY,
+  seen INTEGER NOT NULL
 );
 CREATE TABLE IF NOT EXISTS uploads (
   id TEXT PRIMARY KEY,
@@ -35,7 +41,8 @@ CREATE TABLE IF NOT EXISTS uploads (
 );
 CREATE TABLE IF NOT EXISTS profiles (
   id TEXT PRIMARY KEY,
-  project TEXT NOT NULL REFERENCES projects(id) ON DELETE CASCADE,
+  project TEXT NOT NULL, -- where it was made; an owned voice outlives it
+  owner TEXT NOT NULL DEFAULT '', -- the owner's voice library ('' none)
   name TEXT NOT NULL,
   upload TEXT NOT NULL,  -- the recording
   state TEXT NOT NULL,   -- making, ready, failed
@@ -91,6 +98,7 @@ CREATE TABLE IF NOT EXISTS takes (
 CREATE INDEX IF NOT EXISTS uploads_project ON uploads(project);
 CREATE INDEX IF NOT EXISTS readings_project ON readings(project);
 CREATE INDEX IF NOT EXISTS profiles_project ON profiles(project);
+
 CREATE INDEX IF NOT EXISTS jobs_project ON jobs(project);
 CREATE INDEX IF NOT EXISTS jobs_state ON jobs(state);
 )SQL";
@@ -132,6 +140,9 @@ Db::open (const std::string &path, std::string *error)
     { "readings", "consent_at", "TEXT NOT NULL DEFAULT ''" },
     { "readings", "consent_statement", "TEXT NOT NULL DEFAULT ''" },
     { "jobs", "fits", "TEXT NOT NULL DEFAULT '[]'" },
+    { "projects", "owner", "TEXT NOT NULL DEFAULT ''" },
+    { "projects", "updated", "INTEGER NOT NULL DEFAULT 0" },
+    { "profiles", "owner", "TEXT NOT NULL DEFAULT ''" },
   };
   for (const Added &a : kAdded) {
     std::vector<Row> columns;
@@ -148,6 +159,41 @@ Db::open (const std::string &path, std::string *error)
       return false;
     }
   }
+  /* Projects from before the clean-up count as used now. */
+  exec ("UPDATE projects SET updated = ? WHERE updated = 0",
+      { (long long) (g_get_real_time () / G_USEC_PER_SEC) });
+  /* Voices were deleted with their project (a foreign key); an owner's
+   * voice now outlives it: the table is rebuilt without the key. */
+  Row profiles =
+      one ("SELECT sql FROM sqlite_master WHERE name = 'profiles'", {});
+  if (profiles["sql"].find ("REFERENCES") != std::string::npos) {
+    std::vector<Row> columns;
+    exec ("PRAGMA table_info(profiles)", {}, &columns);
+    std::string names;
+    for (const Row &c : columns)
+      names += (names.empty () ? "" : ", ") + c.at ("name");
+    std::string table = profiles["sql"];
+    size_t at = table.find ("REFERENCES");
+    size_t comma = table.find (',', at);
+    table.erase (at, comma - at);
+    table.replace (table.find ("profiles"), 8, "profiles_new");
+    if (!exec ("PRAGMA foreign_keys = OFF") || !exec ("BEGIN") ||
+        !exec (table) ||
+        !exec ("INSERT INTO profiles_new (" + names + ") SELECT " + names +
+            " FROM profiles") ||
+        !exec ("DROP TABLE profiles") ||
+        !exec ("ALTER TABLE profiles_new RENAME TO profiles") ||
+        !exec ("CREATE INDEX IF NOT EXISTS profiles_project ON "
+               "profiles(project)") ||
+        !exec ("COMMIT") || !exec ("PRAGMA foreign_keys = ON")) {
+      exec ("ROLLBACK");
+      exec ("PRAGMA foreign_keys = ON");
+      *error = path + ": cannot update the profiles table";
+      return false;
+    }
+  }
+  exec ("CREATE INDEX IF NOT EXISTS profiles_owner ON profiles(owner)");
+  exec ("CREATE INDEX IF NOT EXISTS projects_owner ON projects(owner)");
   return true;
 }
 

@@ -38,6 +38,8 @@ struct RenderJob {
   /* The provenance note of the result's tags (ganvoice-dub --provenance):
    * synthetic speech, its voices by name, built-in or clone. */
   std::string provenance;
+  /* The dub track's title ("Dub — voice Allison"); "" for the default. */
+  std::string title;
 };
 
 struct JobProgress {
@@ -165,10 +167,20 @@ std::unique_ptr<JobQueue> make_local_job_queue (const std::string &dub_command,
 class HelperPool {
 public:
   using Done = std::function<void (WorkerResult &result)>;
+  /* A {"type": "progress", ...} line of a long task. */
+  using Progress = std::function<void (JsonObject *line)>;
   HelperPool (std::string command, std::vector<std::string> env,
       int max_running, int timeout_s);
   ~HelperPool ();
-  void run (const std::vector<std::string> &args, Done done);
+  /* Returns the task's number, for cancel(). With @progress, the worker
+   * prints JSON lines: each progress line goes to @progress as it comes,
+   * and the last other line is the answer; the time limit is then on
+   * silence between lines, not on the whole task. */
+  guint64 run (
+      const std::vector<std::string> &args, Done done, Progress progress = {});
+  /* Stops a waiting or running task: its Done hears code "cancelled".
+   * False when there is no such task (any more). */
+  bool cancel (guint64 task);
   size_t busy () const
   {
     return running_;
@@ -178,13 +190,17 @@ private:
   struct Task;
   void start_next ();
   static void on_communicate (GObject *src, GAsyncResult *res, gpointer data);
+  static void on_line (GObject *src, GAsyncResult *res, gpointer data);
+  static void on_exit (GObject *src, GAsyncResult *res, gpointer data);
   static gboolean on_timeout (gpointer data);
-  void finish (Task *t, GBytes *out, GError *err);
+  void finish (Task *t, const std::string &text, GError *err);
   std::string command_;
   std::vector<std::string> env_;
   int max_running_, timeout_s_;
   size_t running_ = 0;
+  guint64 next_id_ = 1;
   std::deque<Task *> pending_;
+  std::map<guint64, Task *> started_;
 };
 
 } // namespace studio

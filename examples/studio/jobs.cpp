@@ -171,6 +171,8 @@ private:
       argv.insert (argv.end (), { "--voice", v });
     if (!job.provenance.empty ())
       argv.insert (argv.end (), { "--provenance", job.provenance });
+    if (!job.title.empty ())
+      argv.insert (argv.end (), { "--title", job.title });
     GSubprocessLauncher *l =
         make_launcher (env_, G_SUBPROCESS_FLAGS_STDOUT_PIPE);
     /* A render does not outlive the process that runs it (SIGTERM: it
@@ -471,11 +473,15 @@ read_fit (JsonObject *o, CueFit *f)
 
 struct HelperPool::Task {
   HelperPool *pool = nullptr;
+  guint64 id = 0;
   std::vector<std::string> args;
   Done done;
+  Progress progress; /* set: JSON lines */
   GSubprocess *proc = nullptr;
+  GDataInputStream *lines = nullptr;
+  std::string answer; /* the last line that is not progress */
   guint timer = 0;
-  bool timed_out = false;
+  bool timed_out = false, cancelled = false;
 };
 
 HelperPool::HelperPool (std::string command, std::vector<std::string> env,
@@ -491,15 +497,44 @@ HelperPool::~HelperPool ()
     delete t;
 }
 
-void
-HelperPool::run (const std::vector<std::string> &args, Done done)
+guint64
+HelperPool::run (
+    const std::vector<std::string> &args, Done done, Progress progress)
 {
   Task *t = new Task;
   t->pool = this;
+  t->id = next_id_++;
   t->args = args;
   t->done = std::move (done);
+  t->progress = std::move (progress);
   pending_.push_back (t);
+  guint64 id = t->id;
   start_next ();
+  return id;
+}
+
+bool
+HelperPool::cancel (guint64 task)
+{
+  for (auto it = pending_.begin (); it != pending_.end (); ++it) {
+    if ((*it)->id != task)
+      continue;
+    Task *t = *it;
+    pending_.erase (it);
+    WorkerResult r;
+    r.error = "Cancelled.";
+    r.code = "cancelled";
+    Done done = std::move (t->done);
+    delete t;
+    done (r);
+    return true;
+  }
+  auto it = started_.find (task);
+  if (it == started_.end () || it->second->cancelled)
+    return false;
+  it->second->cancelled = true;
+  g_subprocess_force_exit (it->second->proc);
+  return true;
 }
 
 void
@@ -527,9 +562,17 @@ HelperPool::start_next ()
       continue;
     }
     running_++;
+    started_[t->id] = t;
     t->timer = g_timeout_add_seconds ((guint) timeout_s_, on_timeout, t);
-    g_subprocess_communicate_async (
-        t->proc, nullptr, nullptr, on_communicate, t);
+    if (t->progress) {
+      t->lines =
+          g_data_input_stream_new (g_subprocess_get_stdout_pipe (t->proc));
+      g_data_input_stream_read_line_async (
+          t->lines, G_PRIORITY_DEFAULT, nullptr, on_line, t);
+    } else {
+      g_subprocess_communicate_async (
+          t->proc, nullptr, nullptr, on_communicate, t);
+    }
   }
 }
 
@@ -551,25 +594,77 @@ HelperPool::on_communicate (GObject *src, GAsyncResult *res, gpointer data)
   GError *err = nullptr;
   g_subprocess_communicate_finish (
       G_SUBPROCESS (src), res, &out, nullptr, &err);
-  t->pool->finish (t, out, err);
+  gsize len = 0;
+  const char *bytes = out ? (const char *) g_bytes_get_data (out, &len) : "";
+  std::string text (bytes ? bytes : "", len);
+  if (out)
+    g_bytes_unref (out);
+  t->pool->finish (t, text, err);
+}
+
+/* A line of a task with progress: progress, or (the last one) the answer. */
+void
+HelperPool::on_line (GObject *src, GAsyncResult *res, gpointer data)
+{
+  Task *t = (Task *) data;
+  gsize len = 0;
+  gchar *line = g_data_input_stream_read_line_finish (
+      G_DATA_INPUT_STREAM (src), res, &len, nullptr);
+  if (!line) {
+    /* The end of its output: the answer once it has exited. */
+    g_subprocess_wait_async (t->proc, nullptr, on_exit, t);
+    return;
+  }
+  JsonNode *n = *line ? parse_json (line, nullptr) : nullptr;
+  JsonObject *o =
+      n && JSON_NODE_HOLDS_OBJECT (n) ? json_node_get_object (n) : nullptr;
+  if (o && json_object_has_member (o, "type") &&
+      g_strcmp0 (json_object_get_string_member_with_default (o, "type", ""),
+          "progress") == 0) {
+    /* Alive: the time limit starts again. */
+    if (t->timer) {
+      g_source_remove (t->timer);
+      t->timer =
+          g_timeout_add_seconds ((guint) t->pool->timeout_s_, on_timeout, t);
+    }
+    if (!t->cancelled)
+      t->progress (o);
+  } else if (*line) {
+    t->answer = line;
+  }
+  if (n)
+    json_node_unref (n);
+  g_free (line);
+  g_data_input_stream_read_line_async (
+      t->lines, G_PRIORITY_DEFAULT, nullptr, on_line, t);
 }
 
 void
-HelperPool::finish (Task *t, GBytes *out, GError *err)
+HelperPool::on_exit (GObject *src, GAsyncResult *res, gpointer data)
+{
+  Task *t = (Task *) data;
+  g_subprocess_wait_finish (G_SUBPROCESS (src), res, nullptr);
+  t->pool->finish (t, t->answer, nullptr);
+}
+
+void
+HelperPool::finish (Task *t, const std::string &text, GError *err)
 {
   WorkerResult r;
   if (t->timer)
     g_source_remove (t->timer);
-  if (t->timed_out) {
-    r.error = "This took too long (over " + std::to_string (timeout_s_) +
-        " seconds) and was stopped.";
+  if (t->cancelled) {
+    r.error = "Cancelled.";
+    r.code = "cancelled";
+  } else if (t->timed_out) {
+    r.error = t->progress ? "This stopped making progress (nothing for " +
+            std::to_string (timeout_s_) + " seconds) and was stopped."
+                          : "This took too long (over " +
+            std::to_string (timeout_s_) + " seconds) and was stopped.";
     r.code = "timeout";
   } else if (err) {
     r.error = std::string ("The helper program failed: ") + err->message;
   } else {
-    gsize len = 0;
-    const char *data = out ? (const char *) g_bytes_get_data (out, &len) : "";
-    std::string text (data ? data : "", len);
     std::string perr;
     JsonNode *n = text.empty () ? nullptr : parse_json (text, &perr);
     r.exit_status = g_subprocess_get_if_exited (t->proc)
@@ -597,9 +692,9 @@ HelperPool::finish (Task *t, GBytes *out, GError *err)
       json_node_unref (n);
   }
   g_clear_error (&err);
-  if (out)
-    g_bytes_unref (out);
+  g_clear_object (&t->lines);
   g_clear_object (&t->proc);
+  started_.erase (t->id);
   running_--;
   Done done = std::move (t->done);
   delete t;

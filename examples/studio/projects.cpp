@@ -56,6 +56,8 @@ Server::project_json (const std::string &pid)
       ", \"name\": " + json_quote (p["name"]) +
       ", \"created\": " + p["created"] +
       ", \"edited\": " + (p["edited"] == "1" ? "true" : "false") +
+      ", \"updated\": " + p["updated"] +
+      ", \"owned\": " + (p["owner"].empty () ? "false" : "true") +
       ", \"settings\": " + p["settings"];
   for (const char *k : { "video", "subtitles" }) {
     Row u = p[k].empty ()
@@ -75,9 +77,7 @@ Server::project_json (const std::string &pid)
   }
   s += "], \"profiles\": [";
   first = true;
-  for (const Row &r :
-      db.all ("SELECT * FROM profiles WHERE project = ? ORDER BY created",
-          { pid })) {
+  for (const Row &r : usable_profiles (pid)) {
     s += (first ? "" : ", ") + profile_json (r);
     first = false;
   }
@@ -113,6 +113,9 @@ create_project (Server *s, SoupServerMessage *msg, const RouteMatch &)
   std::string name =
       clean_name (Json::optional_string (o, "name", kRequest, "Untitled"), 100);
   node.reset ();
+  std::string owner = request_owner (s, msg);
+  if (owner == "!")
+    return;
   Row count = s->db.one ("SELECT COUNT(*) AS n FROM projects", {});
   if (atoi (count["n"].c_str ()) >= s->cfg.max_projects) {
     reply_error (msg, SOUP_STATUS_SERVICE_UNAVAILABLE,
@@ -120,18 +123,25 @@ create_project (Server *s, SoupServerMessage *msg, const RouteMatch &)
     return;
   }
   std::string pid = new_id (), token = new_token ();
-  s->db.exec ("INSERT INTO projects (id, token_hash, name, created) VALUES "
-              "(?, ?, ?, ?)",
-      { pid, hash_token (token), name, (long long) now_s () });
+  s->db.exec ("INSERT INTO projects (id, token_hash, name, created, owner, "
+              "updated) VALUES (?, ?, ?, ?, ?, ?)",
+      { pid, hash_token (token), name, (long long) now_s (), owner,
+          (long long) now_s () });
   make_dirs (s->project_dir (pid));
   std::string j = s->project_json (pid);
   j.insert (j.size () - 1, ", \"token\": " + json_quote (token));
   reply_json (msg, SOUP_STATUS_CREATED, j);
 }
 
+/* A project from before owners, opened by a page with an owner key (and
+ * the project's token), becomes that owner's, with its voices. */
 void
 get_project (Server *s, SoupServerMessage *msg, const RouteMatch &m)
 {
+  std::string owner = request_owner (s, msg);
+  if (owner == "!")
+    return;
+  s->claim_project (m.param ("project"), owner);
   reply_json (msg, SOUP_STATUS_OK, s->project_json (m.param ("project")));
 }
 
@@ -163,15 +173,7 @@ update_project (Server *s, SoupServerMessage *msg, const RouteMatch &m)
 void
 delete_project (Server *s, SoupServerMessage *msg, const RouteMatch &m)
 {
-  const std::string &pid = m.param ("project");
-  for (const Row &j :
-      s->db.all ("SELECT id FROM jobs WHERE project = ? AND state IN "
-                 "('queued', 'running')",
-          { pid }))
-    s->queue->cancel (j.at ("id"));
-  s->forget_readings (pid);
-  s->db.exec ("DELETE FROM projects WHERE id = ?", { pid });
-  remove_tree (s->project_dir (pid));
+  s->delete_project (m.param ("project"));
   reply_json (msg, SOUP_STATUS_OK, "{\"deleted\": true}");
 }
 

@@ -1155,18 +1155,23 @@ Trainer::finish (Run *r)
     if (prid.empty () ||
         s->db.one ("SELECT id FROM profiles WHERE id = ?", { prid }).empty ())
       prid.clear ();
-    make_dirs (s->project_dir (pid) + "/profiles");
     std::string id = prid.empty () ? new_id () : prid;
-    std::string dest = s->project_dir (pid) + "/profiles/" + id + ".voice";
+    /* A new voice goes to the owner's library (see owners.cpp). */
+    Row where = prid.empty ()
+        ? Row{ { "id", id }, { "project", pid },
+            { "owner", s->project_owner (pid) } }
+        : s->db.one ("SELECT * FROM profiles WHERE id = ?", { prid });
+    std::string dest = s->profile_path (where);
+    make_dirs (dest.substr (0, dest.rfind ('/')));
     if (g_rename (r->output.c_str (), dest.c_str ()) != 0) {
       fail (rid, "The server could not store the new voice.");
     } else {
       if (prid.empty ())
-        s->db.exec ("INSERT INTO profiles (id, project, name, upload, state, "
-                    "created, adapt, reading, consent_by, consent_at, "
-                    "consent_statement) VALUES (?, ?, ?, '', 'ready', ?, 0, "
-                    "?, ?, ?, ?)",
-            { id, pid, row["name"], (long long) now_s (), rid,
+        s->db.exec ("INSERT INTO profiles (id, project, owner, name, upload, "
+                    "state, created, adapt, reading, consent_by, consent_at, "
+                    "consent_statement) VALUES (?, ?, ?, ?, '', 'ready', ?, "
+                    "0, ?, ?, ?, ?)",
+            { id, pid, where["owner"], row["name"], (long long) now_s (), rid,
                 row["consent_by"], row["consent_at"],
                 row["consent_statement"] });
       else

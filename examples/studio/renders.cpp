@@ -95,8 +95,7 @@ Server::provenance_note (const std::string &pid, const std::string &voice,
       return "the model's default voice (built-in)";
     if (!g_str_has_prefix (v.c_str (), "profile:"))
       return v + " (built-in)";
-    Row p = db.one ("SELECT * FROM profiles WHERE id = ? AND project = ?",
-        { v.substr (8), pid });
+    Row p = usable_profile (pid, v.substr (8));
     return p["name"] + " (" + (p["reading"].empty () ? "clone" : "deep clone") +
         (p["consent_at"].empty () ? std::string ()
                                   : ", consent given " + p["consent_at"]) +
@@ -109,6 +108,50 @@ Server::provenance_note (const std::string &pid, const std::string &voice,
   return "Synthetic speech: dubbed with AI voices by ganvoice-studio " +
       std::string (GANVOICE_VERSION) + " (ganvoice-dub). Voices: " + voices +
       ".";
+}
+
+/* The language of the project's subtitles, for "from the subtitles": what
+ * their file says (an ASS Language header, a VTT one), else their name's
+ * NAME.LL.srt; "" when neither says. */
+std::string
+Server::subtitles_language (const std::string &pid)
+{
+  Row p = db.one ("SELECT subtitles FROM projects WHERE id = ?", { pid });
+  Row u = db.one (
+      "SELECT name, info FROM uploads WHERE id = ?", { p["subtitles"] });
+  if (u.empty ())
+    return "";
+  std::string lang;
+  JsonNodePtr n (parse_json (u["info"], nullptr));
+  if (n && JSON_NODE_HOLDS_OBJECT (n.get ()))
+    lang = json_object_get_string_member_with_default (
+        json_node_get_object (n.get ()), "language", "");
+  if (lang.empty ()) {
+    gchar **parts = g_strsplit (u["name"].c_str (), ".", -1);
+    guint count = g_strv_length (parts);
+    if (count >= 3)
+      lang = parts[count - 2];
+    g_strfreev (parts);
+  }
+  bool ok = lang.size () >= 2 && lang.size () <= 8 &&
+      lang.find_first_not_of (
+          "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ-_") ==
+          std::string::npos &&
+      g_ascii_isalpha (lang[0]);
+  return ok ? lang : "";
+}
+
+/* The dub track's title: "Dub — voice NAME" (the default voice's name as
+ * the user knows it). */
+std::string
+Server::dub_title (const std::string &pid, const std::string &voice)
+{
+  std::string name = voice;
+  if (voice.empty ())
+    return "Dub — the model's default voice";
+  if (g_str_has_prefix (voice.c_str (), "profile:"))
+    name = usable_profile (pid, voice.substr (8))["name"];
+  return "Dub — voice " + name;
 }
 
 std::string
@@ -127,6 +170,12 @@ Server::job_json (const Row &r)
         json_quote ("/api/projects/" + r.at ("project") + "/jobs/" +
             r.at ("id") + "/result") +
         ", \"file\": " + json_quote (r.at ("output"));
+  /* An extra track: what the page plays, with the dub as its only sound. */
+  if (r.at ("state") == "done" &&
+      file_exists (preview_path (r.at ("project"), r.at ("output"))))
+    s += ", \"preview\": " +
+        json_quote ("/api/projects/" + r.at ("project") + "/jobs/" +
+            r.at ("id") + "/preview");
   return s + "}";
 }
 
@@ -240,8 +289,29 @@ Server::job_finished (const std::string &id, bool ok, const std::string &error)
       { state, ok ? "" : error, (long long) ok, (long long) now_s (), id });
   job_project.erase (id);
   Row r = db.one ("SELECT * FROM jobs WHERE id = ?", { id });
-  if (!r.empty ())
-    broadcast (r["project"], "job", job_json (r));
+  if (r.empty ())
+    return;
+  if (ok && r["options"].find ("\"add-track\"") != std::string::npos) {
+    /* A browser plays a file's first audio track: the page gets a copy
+     * with the dub alone, made before the job says it is done. */
+    std::string pid = r["project"], output = r["output"];
+    std::string result = project_dir (pid) + "/results/" + output;
+    helpers->run (
+        { "dubonly", result, "-o", preview_path (pid, output) },
+        [this, id] (WorkerResult &res) {
+          if (!res.ok)
+            job_warning (id,
+                "The page plays the original sound of this render (the "
+                "copy with the dub alone failed: " +
+                    res.error + "); the downloaded file has both tracks.");
+          Row r2 = db.one ("SELECT * FROM jobs WHERE id = ?", { id });
+          if (!r2.empty ())
+            broadcast (r2["project"], "job", job_json (r2));
+        },
+        [] (JsonObject *) {});
+    return;
+  }
+  broadcast (r["project"], "job", job_json (r));
 }
 
 bool
@@ -275,6 +345,8 @@ Server::submit_job (const Row &job, std::string *error)
   n.reset ();
   rj.id = job.at ("id");
   rj.input = upload_path (pid, p["video"]);
+  if (rj.language.empty ())
+    rj.language = subtitles_language (pid);
   rj.subtitles = p["edited"] == "1" ? project_dir (pid) + "/edited.ass"
                                     : upload_path (pid, p["subtitles"]);
   if (p["edited"] != "1") {
@@ -315,6 +387,7 @@ Server::submit_job (const Row &job, std::string *error)
     return false;
   }
   rj.provenance = provenance_note (pid, voice, speakers);
+  rj.title = dub_title (pid, voice);
   make_dirs (project_dir (pid) + "/results");
   job_project[rj.id] = pid;
   queue->submit (rj);
@@ -460,6 +533,7 @@ delete_job (Server *s, SoupServerMessage *msg, const RouteMatch &m)
     reply_json (msg, SOUP_STATUS_OK, "{\"cancelled\": true}");
   } else {
     g_unlink ((s->project_dir (pid) + "/results/" + r["output"]).c_str ());
+    g_unlink (s->preview_path (pid, r["output"]).c_str ());
     s->db.exec ("DELETE FROM jobs WHERE id = ?", { jid });
     reply_json (msg, SOUP_STATUS_OK, "{\"deleted\": true}");
   }
@@ -498,6 +572,24 @@ get_job_result (Server *s, SoupServerMessage *msg, const RouteMatch &m)
     name = safe + ".dubbed" + ext;
   }
   serve_file (msg, file, mime_for (r["output"]), name);
+}
+
+/* What the page plays of an extra-track render: the video with the dub as
+ * its only sound (a browser plays a file's first audio track, the
+ * original). */
+void
+get_job_preview (Server *s, SoupServerMessage *msg, const RouteMatch &m)
+{
+  Row r = find_job (s, msg, m);
+  if (r.empty ())
+    return;
+  std::string file = s->preview_path (m.param ("project"), r["output"]);
+  if (r["state"] != "done" || !file_exists (file)) {
+    reply_error (msg, SOUP_STATUS_NOT_FOUND,
+        "This render has no copy with the dub alone.");
+    return;
+  }
+  serve_file (msg, file, mime_for (r["output"]));
 }
 
 } // namespace studio

@@ -30,6 +30,8 @@ const std::vector<Route> kRoutes = {
   { "GET", "/api/prompts", list_prompts, kOpen },
   { "GET", "/api/prompts/{language}", get_prompts, kOpen },
   { "POST", "/api/projects", create_project, kOpen },
+  { "GET", "/api/projects", list_projects, kOpen },
+  { "GET", "/api/library", list_library, kOpen },
 
   { "GET", "/api/projects/{project}", get_project, kToken },
   { "PATCH", "/api/projects/{project}", update_project, kToken },
@@ -68,6 +70,8 @@ const std::vector<Route> kRoutes = {
       kToken },
   { "GET", "/api/projects/{project}/profiles/{profile}/preview",
       preview_profile, kToken },
+  { "POST", "/api/projects/{project}/profiles/{profile}/cancel", cancel_profile,
+      kToken },
 
   { "GET", "/api/projects/{project}/readings", list_readings, kToken },
   { "POST", "/api/projects/{project}/readings", create_reading, kToken },
@@ -106,6 +110,10 @@ const std::vector<Route> kRoutes = {
   { "PUT", "/api/worker/jobs/{job}/result", put_worker_result, kWorker,
       begin_worker_result },
   { "POST", "/api/worker/jobs/{job}/result", deliver_worker_result, kWorker },
+  { "GET", "/api/projects/{project}/jobs/{job}/preview", get_job_preview,
+      kToken },
+  { "HEAD", "/api/projects/{project}/jobs/{job}/preview", get_job_preview,
+      kToken },
 };
 
 /* Whether a path is under /api/ (its 404 speaks of the API, not the page). */
@@ -193,6 +201,7 @@ dispatch (SoupServer *, SoupServerMessage *msg, const char *path,
     }
     if (!check_token (s, msg, m))
       return;
+    s->touch_project (pid);
   }
   if (m.route->auth == Auth::worker_token && !check_worker_token (s, msg))
     return;
@@ -246,7 +255,10 @@ get_config (Server *s, SoupServerMessage *msg, const RouteMatch &)
           ", \"max_recording_bytes\": " +
           std::to_string (s->cfg.max_recording_bytes) +
           ", \"max_chunk_bytes\": " + std::to_string (s->cfg.max_chunk_bytes) +
-          ", \"consent_statement\": " + json_quote (kConsentStatement) + "}");
+          ", \"consent_statement\": " + json_quote (kConsentStatement) +
+          ", \"keep_days\": " + std::to_string (s->cfg.keep_days) +
+          ", \"max_disk_bytes\": " + std::to_string (s->cfg.max_disk_bytes) +
+          "}");
 }
 
 Row

@@ -47,6 +47,10 @@ void update_project (Server *s, SoupServerMessage *msg, const RouteMatch &m);
 void delete_project (Server *s, SoupServerMessage *msg, const RouteMatch &m);
 void project_events (Server *s, SoupServerMessage *msg, const RouteMatch &m);
 void get_cues (Server *s, SoupServerMessage *msg, const RouteMatch &m);
+
+/* ---- owners.cpp: an owner's projects and voice library ---- */
+void list_projects (Server *s, SoupServerMessage *msg, const RouteMatch &m);
+void list_library (Server *s, SoupServerMessage *msg, const RouteMatch &m);
 void put_cues (Server *s, SoupServerMessage *msg, const RouteMatch &m);
 
 /* ---- uploads.cpp: uploads in chunks, and their media ---- */
@@ -71,6 +75,7 @@ void rename_profile (Server *s, SoupServerMessage *msg, const RouteMatch &m);
 void delete_profile (Server *s, SoupServerMessage *msg, const RouteMatch &m);
 void retry_profile (Server *s, SoupServerMessage *msg, const RouteMatch &m);
 void preview_profile (Server *s, SoupServerMessage *msg, const RouteMatch &m);
+void cancel_profile (Server *s, SoupServerMessage *msg, const RouteMatch &m);
 
 /* ---- reading.cpp: "Read to me", deep clones from read sentences ---- */
 void list_prompts (Server *s, SoupServerMessage *msg, const RouteMatch &m);
@@ -97,6 +102,8 @@ void create_job (Server *s, SoupServerMessage *msg, const RouteMatch &m);
 void get_job (Server *s, SoupServerMessage *msg, const RouteMatch &m);
 void delete_job (Server *s, SoupServerMessage *msg, const RouteMatch &m);
 void get_job_result (Server *s, SoupServerMessage *msg, const RouteMatch &m);
+/* Extra-track renders: the result with the dub as its only sound. */
+void get_job_preview (Server *s, SoupServerMessage *msg, const RouteMatch &m);
 
 /* ---- workers.cpp: what remote workers fetch and deliver ---- */
 void get_worker_file (Server *s, SoupServerMessage *msg, const RouteMatch &m);

@@ -108,6 +108,14 @@ sse_ping (gpointer data)
   return G_SOURCE_CONTINUE;
 }
 
+/* The clean-up policy, now and then (owners.cpp). */
+gboolean
+clean_up_now (gpointer data)
+{
+  ((Server *) data)->clean_up ();
+  return G_SOURCE_CONTINUE;
+}
+
 void
 on_request_started (SoupServer *, SoupServerMessage *msg, gpointer data)
 {
@@ -123,7 +131,8 @@ bool
 Server::start (std::string *error)
 {
   if (!make_dirs (cfg.data_dir + "/projects") ||
-      !make_dirs (cfg.data_dir + "/voices")) {
+      !make_dirs (cfg.data_dir + "/voices") ||
+      !make_dirs (cfg.data_dir + "/library")) {
     *error = cfg.data_dir + ": cannot create the data directory";
     return false;
   }
@@ -161,6 +170,8 @@ Server::start (std::string *error)
   queue->set_listener (this);
   helpers = std::make_unique<HelperPool> (
       cfg.worker_command, env, cfg.helpers, cfg.helper_timeout_s);
+  voice_makers = std::make_unique<HelperPool> (
+      cfg.worker_command, env, 1, cfg.helper_timeout_s);
   trainer = std::make_unique<Trainer> (this, env);
   soup = soup_server_new ("server-header", "ganvoice-studio", nullptr);
   soup_server_add_early_handler (soup, nullptr, dispatch_early, this, nullptr);
@@ -198,6 +209,10 @@ Server::start (std::string *error)
   printf ("ganvoice-studio: %zu lists of sentences to read from %s\n",
       prompts.size (),
       prompts_source.empty () ? "(none)" : prompts_source.c_str ());
+  fflush (stdout);
+  /* After the lines above: the first says where the studio listens. */
+  clean_up ();
+  g_timeout_add_seconds (600, clean_up_now, this);
   fflush (stdout);
   return true;
 }
@@ -291,6 +306,10 @@ main (int argc, char **argv)
       env_or ("GANVOICE_STUDIO_TRAIN_SECONDS", "480").c_str (), nullptr);
   cfg.train_steps =
       atoi (env_or ("GANVOICE_STUDIO_TRAIN_STEPS", "2000").c_str ());
+  cfg.keep_days =
+      atoi (env_or ("GANVOICE_STUDIO_KEEP_DAYS", std::to_string (cfg.keep_days))
+                .c_str ());
+  int max_disk_mb = atoi (env_or ("GANVOICE_STUDIO_MAX_DISK_MB", "0").c_str ());
   /* Half the cores: renders and the page go on while a voice trains. */
   cfg.train_threads = std::max (1, (int) g_get_num_processors () / 2);
 
@@ -378,6 +397,15 @@ main (int argc, char **argv)
         "Seconds before a failed render is tried again, doubled each time "
         "(default 30)",
         "S" },
+    { "keep-days", 0, 0, G_OPTION_ARG_INT, &cfg.keep_days,
+        "Delete projects unused for this many days (default 30, 0: never; "
+        "$GANVOICE_STUDIO_KEEP_DAYS)",
+        "DAYS" },
+    { "max-disk-mb", 0, 0, G_OPTION_ARG_INT, &max_disk_mb,
+        "Disk quota of the projects and voices: the least recently used "
+        "projects are deleted above it (default 0: none; "
+        "$GANVOICE_STUDIO_MAX_DISK_MB)",
+        "MB" },
     { nullptr },
   };
   GOptionContext *ctx = g_option_context_new ("- the ganvoice dubbing studio");
@@ -412,6 +440,12 @@ main (int argc, char **argv)
     return 2;
   }
   cfg.max_upload_bytes = (gint64) std::max (1, max_upload_mb) * 1024 * 1024;
+  if (cfg.keep_days < 0 || max_disk_mb < 0) {
+    fprintf (stderr,
+        "ganvoice-studio: --keep-days and --max-disk-mb must be 0 or more\n");
+    return 2;
+  }
+  cfg.max_disk_bytes = (gint64) max_disk_mb * 1024 * 1024;
   cfg.jobs = std::max (1, cfg.jobs);
   cfg.helpers = std::max (1, cfg.helpers);
   if (cfg.port < 0 || cfg.port > 65535) {

@@ -39,6 +39,9 @@ public:
   std::unique_ptr<JobQueue> queue;
   RemoteJobQueue *remote = nullptr; /* the queue, when its workers are remote */
   std::unique_ptr<HelperPool> helpers;
+  /* Voices being made (minutes with the adapt step), one at a time, so that
+   * the quick helpers (checks, previews) never wait behind them. */
+  std::unique_ptr<HelperPool> voice_makers;
   std::unique_ptr<Trainer> trainer; /* deep clones, one at a time */
   std::map<std::string, PromptList> prompts; /* by code */
   std::string prompts_source;
@@ -53,6 +56,10 @@ public:
       job_project; /* running/queued job -> project */
   /* Natural speech lengths (s) by "voice\nlang\ntext" (fits.cpp). */
   std::map<std::string, double> natural_lengths;
+  /* Voices being made: profile -> its voice_makers task, and its progress. */
+  std::map<std::string, guint64> profile_tasks;
+  std::map<std::string, std::string> profile_progress; /* JSON */
+  std::map<std::string, gint64> profile_progress_sent; /* µs */
   bool shutting_down = false;
 
   bool start (std::string *error); /* server.cpp */
@@ -70,6 +77,15 @@ public:
   std::string part_path (const std::string &p, const std::string &u)
   {
     return upload_path (p, u) + ".part";
+  }
+  /* A voice's file: in the owner's library (DATA/library/) when it has an
+   * owner, else in its project's profiles/. */
+  std::string profile_path (const Row &profile)
+  {
+    return profile.at ("owner").empty ()
+        ? project_dir (profile.at ("project")) + "/profiles/" +
+            profile.at ("id") + ".voice"
+        : cfg.data_dir + "/library/" + profile.at ("id") + ".voice";
   }
 
   /* ---- JSON views ---- */
@@ -108,12 +124,40 @@ public:
   bool submit_job (const Row &job, std::string *error);
   std::string provenance_note (const std::string &pid, const std::string &voice,
       const std::vector<std::pair<std::string, std::string> > &speakers);
+  std::string dub_title (const std::string &pid, const std::string &voice);
+  std::string subtitles_language (const std::string &pid);
+  /* An extra-track result's copy with the dub alone (renders.cpp). */
+  std::string preview_path (const std::string &pid, const std::string &output)
+  {
+    size_t dot = output.rfind ('.');
+    return project_dir (pid) + "/results/" + output.substr (0, dot) +
+        ".dub-only" + (dot == std::string::npos ? "" : output.substr (dot));
+  }
   /* reading.cpp: trainings a restart finds queued or cut off; and those of
    * a project being deleted. */
   void recover_readings ();
   void forget_readings (const std::string &pid);
   /* server.cpp: what a restart finds half done. */
   void recover ();
+
+  /* ---- owners, their projects and voices; the clean-up (owners.cpp) ---- */
+  /* The owner of project @pid ('' for none). */
+  std::string project_owner (const std::string &pid);
+  /* The profiles a project can use: its own, and its owner's library. */
+  std::vector<Row> usable_profiles (const std::string &pid);
+  /* Profile @prid if project @pid can use it, else an empty row. */
+  Row usable_profile (const std::string &pid, const std::string &prid);
+  /* Gives project @pid (and its voices) to @owner when it has none. */
+  void claim_project (const std::string &pid, const std::string &owner);
+  /* Deletes project @pid: stops its work, removes its rows and files; the
+   * owner's voices made in it stay in the library. */
+  void delete_project (const std::string &pid);
+  /* Removes the video and subtitle uploads of @pid that newer ones replaced. */
+  void remove_replaced_uploads (const std::string &pid);
+  /* The clean-up policy: age, then the disk quota. Returns what it did. */
+  std::string clean_up ();
+  /* Notes that project @pid is in use (for the clean-up's age). */
+  void touch_project (const std::string &pid);
 };
 
 /* A render's speakers option, {"Tom": "ben", …}: names and voices in its
@@ -127,6 +171,10 @@ std::vector<std::pair<std::string, std::string> > speaker_voices (
  * ganvoice::fit_policies()); the error that names them. */
 bool overflow_ok (const std::string &nick);
 extern const char *const kOverflowError;
+/* The request's owner key (X-Studio-Owner) as stored: its SHA-256, and
+ * notes when the owner was last seen. "" when it has none; "!" after
+ * answering 400 for a malformed one (owners.cpp). */
+std::string request_owner (Server *s, SoupServerMessage *msg);
 
 /* ---- consent for cloned voices (voices.cpp) ---- */
 

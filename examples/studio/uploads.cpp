@@ -407,6 +407,21 @@ Server::check_upload (
                 { uid, pid });
           if (kind == "video")
             make_peaks (pid, uid);
+          /* A project named by default takes its video's name (the list of
+           * projects shows it). */
+          if (kind == "video") {
+            std::string name = db.one (
+                "SELECT name FROM uploads WHERE id = ?", { uid })["name"];
+            size_t dot = name.rfind ('.');
+            if (dot != std::string::npos && dot > 0)
+              name = name.substr (0, dot);
+            db.exec ("UPDATE projects SET name = ? WHERE id = ? AND name IN "
+                     "('My video', 'Untitled', '')",
+                { clean_name (name, 100), pid });
+          }
+          /* The video or subtitles this one replaces leave the disk. */
+          if (kind != "recording")
+            remove_replaced_uploads (pid);
         }
         Row u2 = db.one ("SELECT * FROM uploads WHERE id = ?", { uid });
         if (!u2.empty ())

@@ -8,6 +8,8 @@
 
 #include <glib/gstdio.h>
 
+#include <algorithm>
+
 #ifndef STUDIO_SOURCE_DIR
 #define STUDIO_SOURCE_DIR ""
 #endif
@@ -92,13 +94,25 @@ sample_sentence (const std::string &lang)
   return "Hello! This is how I will sound when I read your subtitles.";
 }
 
-/* Profile {profile} of project {project}; an empty row after answering 404. */
+/* Profile {profile}, if project {project} can use it (its own, or its
+ * owner's library); an empty row after answering 404. */
 Row
 find_profile (Server *s, SoupServerMessage *msg, const RouteMatch &m)
 {
-  return find_in_project (
-      s, msg, m, "profile", "profiles", "There is no such voice.");
+  const std::string &prid = m.param ("profile");
+  if (!valid_id (prid)) {
+    reply_error (msg, SOUP_STATUS_NOT_FOUND, "There is nothing here.");
+    return Row ();
+  }
+  Row r = s->usable_profile (m.param ("project"), prid);
+  if (r.empty ())
+    reply_error (msg, SOUP_STATUS_NOT_FOUND, "There is no such voice.");
+  return r;
 }
+
+/* The most voices of one project, and of one owner's library. */
+const int kMaxProjectVoices = 20;
+const int kMaxLibraryVoices = 50;
 
 } // namespace
 
@@ -217,11 +231,10 @@ Server::voice_ok (
     std::string prid = voice.substr (8);
     if (!valid_id (prid))
       return false;
-    Row r = db.one ("SELECT state FROM profiles WHERE id = ? AND project = ?",
-        { prid, pid });
+    Row r = usable_profile (pid, prid);
     if (r.empty () || r["state"] != "ready")
       return false;
-    *arg = project_dir (pid) + "/profiles/" + prid + ".voice";
+    *arg = profile_path (r);
     return true;
   }
   for (const Voice &v : voices)
@@ -281,6 +294,10 @@ preview_line (Server *s, SoupServerMessage *msg, const RouteMatch &m)
 std::string
 Server::profile_json (const Row &r)
 {
+  auto p = profile_progress.find (r.at ("id"));
+  std::string progress =
+      r.at ("state") == "making" && p != profile_progress.end () ? p->second
+                                                                 : "null";
   return "{\"id\": " + json_quote (r.at ("id")) +
       ", \"name\": " + json_quote (r.at ("name")) +
       ", \"state\": " + json_quote (r.at ("state")) +
@@ -291,7 +308,10 @@ Server::profile_json (const Row &r)
       ", \"deep\": " + (r.at ("reading").empty () ? "false" : "true") +
       ", \"reading\": " + json_quote (r.at ("reading")) +
       ", \"consent\": " + consent_json (r) +
-      ", \"created\": " + r.at ("created") + "}";
+      ", \"project\": " + json_quote (r.at ("project")) +
+      ", \"library\": " + (r.at ("owner").empty () ? "false" : "true") +
+      ", \"progress\": " + progress + ", \"created\": " + r.at ("created") +
+      "}";
 }
 
 void
@@ -301,32 +321,73 @@ Server::make_profile (const std::string &pid, const std::string &prid)
   if (r.empty () || !r["reading"].empty ()) /* deep clones: reading.cpp */
     return;
   const bool adapt = r["adapt"] == "1";
-  make_dirs (project_dir (pid) + "/profiles");
-  std::string out = project_dir (pid) + "/profiles/" + prid + ".voice";
-  std::vector<std::string> args = { "profile", upload_path (pid, r["upload"]),
-    "-o", out };
-  if (adapt)
-    args.push_back ("--adapt");
-  helpers->run (args, [this, pid, prid] (WorkerResult &res) {
-    if (res.ok)
-      db.exec ("UPDATE profiles SET state = 'ready', error = '' WHERE id = ?",
-          { prid });
-    else
-      db.exec ("UPDATE profiles SET state = 'failed', error = ? WHERE id = ?",
-          { res.error, prid });
+  std::string out = profile_path (r);
+  make_dirs (out.substr (0, out.rfind ('/')));
+  /* The recording is in the project the voice was made in. */
+  std::string recording = upload_path (r["project"], r["upload"]);
+  auto broadcast_profile = [this, pid, prid] () {
     Row r2 = db.one ("SELECT * FROM profiles WHERE id = ?", { prid });
     if (!r2.empty ())
       broadcast (pid, "profile", profile_json (r2));
-  });
+  };
+  if (!file_exists (recording)) {
+    db.exec ("UPDATE profiles SET state = 'failed', error = ? WHERE id = ?",
+        { "The recording of this voice was deleted with its project: record "
+          "the voice again.",
+            prid });
+    broadcast_profile ();
+    return;
+  }
+  std::vector<std::string> args = { "profile", recording, "-o", out };
+  if (adapt)
+    args.push_back ("--adapt");
+  profile_progress[prid] = "{\"stage\": \"waiting\", \"fraction\": 0}";
+  profile_tasks[prid] = voice_makers->run (
+      args,
+      [this, prid, broadcast_profile] (WorkerResult &res) {
+        profile_tasks.erase (prid);
+        profile_progress.erase (prid);
+        profile_progress_sent.erase (prid);
+        if (res.ok)
+          db.exec (
+              "UPDATE profiles SET state = 'ready', error = '' WHERE id = ?",
+              { prid });
+        else
+          db.exec (
+              "UPDATE profiles SET state = 'failed', error = ? WHERE id = ?",
+              { res.code == "cancelled" ? "You stopped making this voice."
+                                        : res.error,
+                  prid });
+        broadcast_profile ();
+      },
+      /* The worker's stages and, while it adapts, its tries. */
+      [this, prid, broadcast_profile] (JsonObject *line) {
+        const char *stage =
+            json_object_get_string_member_with_default (line, "stage", "");
+        gint64 done = json_object_get_int_member_with_default (line, "done", 0),
+               total =
+                   json_object_get_int_member_with_default (line, "total", 0);
+        char fraction[32];
+        g_ascii_formatd (fraction, sizeof fraction, "%.3f",
+            total > 0 ? std::clamp ((double) done / total, 0.0, 1.0) : 0.0);
+        profile_progress[prid] = "{\"stage\": " + json_quote (stage) +
+            ", \"done\": " + std::to_string (done) +
+            ", \"total\": " + std::to_string (total) +
+            ", \"fraction\": " + fraction + "}";
+        /* At most twice a second to the pages. */
+        gint64 now = g_get_monotonic_time ();
+        if (now - profile_progress_sent[prid] >= 500000) {
+          profile_progress_sent[prid] = now;
+          broadcast_profile ();
+        }
+      });
 }
 
 void
 list_profiles (Server *s, SoupServerMessage *msg, const RouteMatch &m)
 {
   std::string out = "[";
-  for (const Row &r :
-      s->db.all ("SELECT * FROM profiles WHERE project = ? ORDER BY created",
-          { m.param ("project") }))
+  for (const Row &r : s->usable_profiles (m.param ("project")))
     out += (out.size () > 1 ? ", " : "") + s->profile_json (r);
   reply_json (msg, SOUP_STATUS_OK, "{\"profiles\": " + out + "]}");
 }
@@ -365,18 +426,31 @@ create_profile (Server *s, SoupServerMessage *msg, const RouteMatch &m)
   }
   if (name.empty ())
     name = "My voice";
-  Row count = s->db.one (
-      "SELECT COUNT(*) AS n FROM profiles WHERE project = ?", { pid });
-  if (atoi (count["n"].c_str ()) >= 20) {
-    reply_error (msg, (guint) 429, "A project can hold at most 20 voices.");
+  /* A voice goes to the owner's library, usable in all its projects. */
+  std::string owner = s->project_owner (pid);
+  Row count = owner.empty ()
+      ? s->db.one ("SELECT COUNT(*) AS n FROM profiles WHERE project = ? AND "
+                   "owner = ''",
+            { pid })
+      : s->db.one (
+            "SELECT COUNT(*) AS n FROM profiles WHERE owner = ?", { owner });
+  if (atoi (count["n"].c_str ()) >=
+      (owner.empty () ? kMaxProjectVoices : kMaxLibraryVoices)) {
+    reply_error (msg, (guint) 429,
+        owner.empty () ? "A project can hold at most " +
+                std::to_string (kMaxProjectVoices) + " voices."
+                       : "Your voice library can hold at most " +
+                std::to_string (kMaxLibraryVoices) +
+                " voices: delete one first.");
     return;
   }
   std::string prid = new_id ();
-  s->db.exec ("INSERT INTO profiles (id, project, name, upload, state, "
+  s->db.exec ("INSERT INTO profiles (id, project, owner, name, upload, state, "
               "created, adapt, consent_by, consent_at, consent_statement) "
-              "VALUES (?, ?, ?, ?, 'making', ?, ?, ?, ?, ?)",
-      { prid, pid, name, uid, (long long) now_s (), (long long) (adapt ? 1 : 0),
-          consent.by, consent.at, consent.statement });
+              "VALUES (?, ?, ?, ?, ?, 'making', ?, ?, ?, ?, ?)",
+      { prid, pid, owner, name, uid, (long long) now_s (),
+          (long long) (adapt ? 1 : 0), consent.by, consent.at,
+          consent.statement });
   s->make_profile (pid, prid);
   reply_json (msg, SOUP_STATUS_CREATED,
       s->profile_json (
@@ -409,11 +483,18 @@ rename_profile (Server *s, SoupServerMessage *msg, const RouteMatch &m)
 void
 delete_profile (Server *s, SoupServerMessage *msg, const RouteMatch &m)
 {
-  const std::string &pid = m.param ("project"), &prid = m.param ("profile");
-  if (find_profile (s, msg, m).empty ())
+  const std::string &prid = m.param ("profile");
+  Row r = find_profile (s, msg, m);
+  if (r.empty ())
     return;
+  auto task = s->profile_tasks.find (prid);
+  if (task != s->profile_tasks.end ()) {
+    guint64 id = task->second;
+    s->profile_tasks.erase (task);
+    s->voice_makers->cancel (id);
+  }
   s->db.exec ("DELETE FROM profiles WHERE id = ?", { prid });
-  g_unlink ((s->project_dir (pid) + "/profiles/" + prid + ".voice").c_str ());
+  g_unlink (s->profile_path (r).c_str ());
   reply_json (msg, SOUP_STATUS_OK, "{\"deleted\": true}");
 }
 
@@ -469,6 +550,27 @@ preview_profile (Server *s, SoupServerMessage *msg, const RouteMatch &m)
   std::string lang = m.query_value ("lang");
   answer_preview (s, msg, m.param ("project"), "profile:" + r["id"],
       sample_sentence (lang), lang);
+}
+
+/* Stops making a voice (the adapt step can take minutes); it can be made
+ * again with retry. */
+void
+cancel_profile (Server *s, SoupServerMessage *msg, const RouteMatch &m)
+{
+  const std::string &prid = m.param ("profile");
+  Row r = find_profile (s, msg, m);
+  if (r.empty ())
+    return;
+  auto task = s->profile_tasks.find (prid);
+  if (r["state"] != "making" || task == s->profile_tasks.end ()) {
+    reply_error (msg, SOUP_STATUS_CONFLICT, "This voice is not being made.");
+    return;
+  }
+  /* The task's end marks it failed ("You stopped making this voice."). */
+  s->voice_makers->cancel (task->second);
+  reply_json (msg, SOUP_STATUS_OK,
+      s->profile_json (
+          s->db.one ("SELECT * FROM profiles WHERE id = ?", { prid })));
 }
 
 } // namespace studio

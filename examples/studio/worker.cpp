@@ -8,6 +8,9 @@
  *   ganvoice-studio-worker profile AUDIO [--adapt] -o OUT   a voice profile
  *                                                 (speakerembed; --adapt: then
  *                                                 the opt-in adapt step)
+ *   ganvoice-studio-worker dubonly FILE -o OUT    FILE (an extra-track
+ *                                                 render) with its last audio
+ *                                                 track as its only sound
  *   ganvoice-studio-worker take -o OUT.wav AUDIO LANG TEXT   a take of "Read
  *                                                 to me": decoded, checked
  *                                                 against TEXT, kept as WAV
@@ -21,8 +24,10 @@
  *                                                 ("path<TAB>text" lines)
  *
  * Each prints one JSON object on stdout: the result, or {"error": "...",
- * "code": "..."} with a non-zero exit status; finetune prints JSON lines
- * instead (progress, then done, cancelled or error; see finetune ()). Outputs are written to a temp
+ * "code": "..."} with a non-zero exit status; profile and dubonly print
+ * {"type": "progress", "stage", "done", "total"} lines before it, and
+ * finetune prints JSON lines instead (progress, then done, cancelled or
+ * error; see finetune ()). Outputs are written to a temp
  * file and renamed. Keeping decoders and models out of the server process
  * means a bad file or a model crash costs one worker, not the server. */
 #include "fit-plan.h"
@@ -50,6 +55,7 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <thread>
 #include <vector>
 
 namespace {
@@ -81,6 +87,16 @@ num (double v)
   char buf[G_ASCII_DTOSTR_BUF_SIZE];
   g_ascii_formatd (buf, sizeof buf, "%.3f", std::isfinite (v) ? v : 0.0);
   return buf;
+}
+
+/* A progress line of a long task (profile, dubonly). */
+void
+progress_line (const char *stage, gint64 done, gint64 total)
+{
+  printf ("{\"type\": \"progress\", \"stage\": %s, \"done\": %" G_GINT64_FORMAT
+          ", \"total\": %" G_GINT64_FORMAT "}\n",
+      q (stage).c_str (), done, total);
+  fflush (stdout);
 }
 
 bool
@@ -590,6 +606,7 @@ std::string
 adapt_profile (const std::string &path)
 {
   try {
+    progress_line ("loading", 0, 1);
     ganvoice::SynthesizerOptions so;
     so.threads = 1;
     auto synth =
@@ -600,7 +617,14 @@ adapt_profile (const std::string &path)
         ganvoice::SpeakerEncoder::load (enc, ganvoice::card_beside (enc), 1);
     ganvoice::VoiceProfile profile = ganvoice::VoiceProfile::load (
         path, synth->acoustic ().card ().speaker_embedding_dim);
-    ganvoice::adapt_voice (*synth, *encoder, profile);
+    ganvoice::AdaptOptions options;
+    progress_line ("adapting", 0, options.evaluations);
+    ganvoice::adapt_voice (
+        *synth, *encoder, profile, options, [] (int done, int total) {
+          progress_line ("adapting", done, total);
+          return true;
+        });
+    progress_line ("adapting", options.evaluations, options.evaluations);
     profile.save (path);
     return "";
   } catch (const std::exception &e) {
@@ -620,6 +644,7 @@ profile (const char *audio, const char *out, bool adapt)
         "unavailable");
   gst_object_unref (f);
   /* speakerembed consumes audio and writes the voice profile file. */
+  progress_line ("listening", 0, 1);
   std::string tmp = std::string (out) + ".tmp";
   gchar *desc =
       g_strdup_printf ("filesrc name=src ! decodebin ! audioconvert ! "
@@ -656,6 +681,131 @@ profile (const char *audio, const char *out, bool adapt)
   }
   if (!rename_into_place (tmp, out))
     return fail ("cannot write the voice profile");
+  printf ("{\"ok\": true}\n");
+  return 0;
+}
+
+/* ---- dubonly: an extra-track render with the dub as its only sound ---- */
+
+struct DubOnly {
+  GstElement *pipeline = nullptr, *mux = nullptr;
+  guint audios = 0; /* in the file */
+  guint audio_seen = 0, video_seen = 0;
+  std::string error;
+};
+
+/* Video (the first) and the last audio track go to the muxer, the rest
+ * to a fakesink. */
+void
+on_dubonly_pad (GstElement *, GstPad *pad, gpointer data)
+{
+  DubOnly *d = (DubOnly *) data;
+  GstCaps *caps = gst_pad_get_current_caps (pad);
+  if (!caps)
+    caps = gst_pad_query_caps (pad, nullptr);
+  std::string kind =
+      caps ? gst_structure_get_name (gst_caps_get_structure (caps, 0)) : "";
+  if (caps)
+    gst_caps_unref (caps);
+  const char *mux_pad = nullptr;
+  if (g_str_has_prefix (kind.c_str (), "video/") && d->video_seen++ == 0)
+    mux_pad = "video_%u";
+  else if (g_str_has_prefix (kind.c_str (), "audio/") &&
+      ++d->audio_seen == d->audios)
+    mux_pad = "audio_%u";
+  GstElement *q =
+      gst_element_factory_make (mux_pad ? "queue" : "fakesink", nullptr);
+  if (!mux_pad)
+    g_object_set (q, "sync", FALSE, nullptr);
+  gst_bin_add (GST_BIN (d->pipeline), q);
+  gst_element_sync_state_with_parent (q);
+  GstPad *sink = gst_element_get_static_pad (q, "sink");
+  bool ok = gst_pad_link (pad, sink) == GST_PAD_LINK_OK;
+  gst_object_unref (sink);
+  if (ok && mux_pad) {
+    GstPad *src = gst_element_get_static_pad (q, "src");
+    GstPad *to = gst_element_request_pad_simple (d->mux, mux_pad);
+    ok = to && gst_pad_link (src, to) == GST_PAD_LINK_OK;
+    gst_object_unref (src);
+    if (to)
+      gst_object_unref (to);
+  }
+  if (!ok && d->error.empty ())
+    d->error = "cannot copy its " + kind + " track";
+}
+
+int
+dubonly (const char *path, const char *out)
+{
+  GError *err = nullptr;
+  gchar *uri = gst_filename_to_uri (path, &err);
+  GstDiscoverer *disc =
+      uri ? gst_discoverer_new (20 * GST_SECOND, &err) : nullptr;
+  GstDiscovererInfo *info =
+      disc ? gst_discoverer_discover_uri (disc, uri, &err) : nullptr;
+  g_free (uri);
+  if (disc)
+    g_object_unref (disc);
+  if (!info || gst_discoverer_info_get_result (info) != GST_DISCOVERER_OK) {
+    std::string why = err ? err->message : "it cannot be read";
+    g_clear_error (&err);
+    if (info)
+      gst_discoverer_info_unref (info);
+    return fail ("The render cannot be read: " + why);
+  }
+  DubOnly d;
+  GList *audios = gst_discoverer_info_get_audio_streams (info);
+  d.audios = g_list_length (audios);
+  GstClockTime duration = gst_discoverer_info_get_duration (info);
+  gst_discoverer_stream_info_list_free (audios);
+  gst_discoverer_info_unref (info);
+  if (d.audios < 2)
+    return fail ("The render has no extra audio track.");
+  std::string o = out;
+  auto ends = [&o] (const char *ext) {
+    return g_str_has_suffix (o.c_str (), ext);
+  };
+  d.pipeline = gst_pipeline_new ("dubonly");
+  GstElement *src = make (d.pipeline, "filesrc");
+  GstElement *parse = make (d.pipeline, "parsebin");
+  d.mux = make (d.pipeline,
+      ends (".mp4")        ? "mp4mux"
+          : ends (".webm") ? "webmmux"
+                           : "matroskamux");
+  GstElement *sink = make (d.pipeline, "filesink");
+  std::string tmp = o + ".tmp";
+  if (!src || !parse || !d.mux || !sink || !gst_element_link (src, parse) ||
+      !gst_element_link (d.mux, sink)) {
+    gst_object_unref (d.pipeline);
+    return fail ("cannot build the pipeline");
+  }
+  g_object_set (src, "location", path, nullptr);
+  g_object_set (sink, "location", tmp.c_str (), nullptr);
+  g_signal_connect (parse, "pad-added", G_CALLBACK (on_dubonly_pad), &d);
+  /* Where the copy is, once a second. */
+  std::atomic<bool> finished (false);
+  GstElement *pipeline = d.pipeline;
+  std::thread progress ([&finished, pipeline, duration] () {
+    while (!finished) {
+      gint64 pos = 0;
+      if (gst_element_query_position (pipeline, GST_FORMAT_TIME, &pos))
+        progress_line (
+            "copying", pos / GST_MSECOND, (gint64) (duration / GST_MSECOND));
+      for (int i = 0; i < 10 && !finished; i++)
+        g_usleep (100000);
+    }
+  });
+  std::string error = run_pipeline (d.pipeline);
+  finished = true;
+  progress.join ();
+  gst_object_unref (d.pipeline);
+  if (error.empty ())
+    error = d.error;
+  if (!error.empty () || !rename_into_place (tmp, out)) {
+    g_unlink (tmp.c_str ());
+    return fail ("The copy with the dub alone failed: " +
+        (error.empty () ? std::string ("cannot write it") : error));
+  }
   printf ("{\"ok\": true}\n");
   return 0;
 }
@@ -1014,6 +1164,8 @@ main (int argc, char **argv)
   else if (args.size () == 4 && args[0] == "say" && !out.empty ())
     rc = say (
         args[1].c_str (), args[2].c_str (), args[3].c_str (), out.c_str ());
+  else if (args.size () == 2 && args[0] == "dubonly" && !out.empty ())
+    rc = dubonly (args[1].c_str (), out.c_str ());
   else if (args.size () == 2 && args[0] == "profile" && !out.empty ())
     rc = profile (args[1].c_str (), out.c_str (), false);
   else if (args.size () == 3 && args[0] == "profile" && args[2] == "--adapt" &&
@@ -1031,6 +1183,7 @@ main (int argc, char **argv)
     fprintf (stderr,
         "usage: ganvoice-studio-worker probe|cues|fit FILE | peaks FILE -o OUT"
         " | say TEXTFILE VOICE LANG -o OUT | profile AUDIO [--adapt] -o OUT"
+        " | dubonly FILE -o OUT"
         " | take -o OUT.wav AUDIO LANG TEXT | finetune -o OUT TAKES.tsv"
         " --language L --name N [--gender G] [--checkpoint F]"
         " [--time-limit S] [--max-steps N] [--threads N]\n");

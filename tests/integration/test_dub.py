@@ -275,7 +275,8 @@ class Dub(unittest.TestCase):
 
     def test_add_track(self):
         out = os.path.join(self.dir, "added.mkv")
-        self.dub_ok(self.prog, self.subs, out, "--mode", "add-track", "--title", "Dub test")
+        # Not ASCII: read as UTF-8 whatever the locale (a service's is C).
+        self.dub_ok(self.prog, self.subs, out, "--mode", "add-track", "--title", "Dub — test")
         info = discover(out)
         audios = info.get_audio_streams()
         self.assertEqual(len(audios), 2)
@@ -283,14 +284,18 @@ class Dub(unittest.TestCase):
         self.assertEqual(audios[1].get_caps().get_structure(0).get_name(), "audio/x-opus")
         tags = stream_tags(audios[1])
         self.assertEqual(tags.get(Gst.TAG_LANGUAGE_CODE), "en")
-        self.assertEqual(tags.get(Gst.TAG_TITLE), "Dub test")
+        self.assertEqual(tags.get(Gst.TAG_TITLE), "Dub — test")
         # Other readers see the title and the provenance note as plain text
         # (matroskamux alone would store them quoted and escaped).
         probe = json.loads(subprocess.run(
-            ["ffprobe", "-v", "error", "-show_entries", "format_tags:stream_tags", "-of", "json", out],
+            ["ffprobe", "-v", "error", "-show_entries", "format_tags:stream_tags:stream=codec_type:"
+             "stream_disposition=default", "-of", "json", out],
             check=True, capture_output=True, text=True, timeout=60).stdout)
         titles = [v for st in probe["streams"] for k, v in st.get("tags", {}).items() if k.lower() == "title"]
-        self.assertIn("Dub test", titles)
+        self.assertIn("Dub — test", titles)
+        # The dub is the default audio track, the original not.
+        defaults = [st["disposition"]["default"] for st in probe["streams"] if st["codec_type"] == "audio"]
+        self.assertEqual(defaults, [0, 1])
         note = {k.lower(): v for k, v in probe["format"].get("tags", {}).items()}.get("comments", "")
         self.assertTrue(note.startswith("Synthetic speech: dubbed with AI voices by ganvoice-dub "), note)
         self.assertTrue(note.endswith(" (built-in)."), note)
@@ -307,7 +312,12 @@ class Dub(unittest.TestCase):
 
     def test_mp4_output(self):
         out = os.path.join(self.dir, "audio.mp4")
-        self.dub_ok(self.audioonly, self.subs, out)
+        self.dub_ok(self.audioonly, self.subs, out, "--title", "Dub test")
+        # mp4mux has no track titles: the dub's is not made the file's.
+        probe = json.loads(subprocess.run(
+            ["ffprobe", "-v", "error", "-show_entries", "format_tags", "-of", "json", out],
+            check=True, capture_output=True, text=True, timeout=60).stdout)
+        self.assertNotIn("Dub test", probe["format"].get("tags", {}).values())
         info = discover(out)
         audios = info.get_audio_streams()
         self.assertEqual(len(audios), 1)

@@ -501,7 +501,14 @@ class ApiTest(unittest.TestCase):
                        check=True, timeout=120)
         r = subprocess.run([WORKER, "profile", wav, "--adapt", "-o", out], capture_output=True,
                            text=True, timeout=240)
-        self.assertEqual(json.loads(r.stdout), {"ok": True}, r.stderr)
+        # Progress lines (what the page shows while it adapts), then the answer.
+        lines = [json.loads(x) for x in r.stdout.splitlines()]
+        self.assertEqual(lines[-1], {"ok": True}, r.stderr)
+        stages = [x["stage"] for x in lines[:-1] if x.get("type") == "progress"]
+        self.assertEqual(stages[:2], ["listening", "loading"], lines)
+        tries = [x for x in lines if x.get("stage") == "adapting"]
+        self.assertEqual((tries[0]["done"], tries[-1]["done"]), (0, tries[-1]["total"]), tries)
+        self.assertGreater(tries[-1]["total"], 1)
         with open(out) as f:
             prof = json.load(f)
         self.assertEqual(len(prof["speaker_embedding"]), 128)
@@ -511,7 +518,7 @@ class ApiTest(unittest.TestCase):
         r = subprocess.run([WORKER, "profile", VIDEO, "--adapt", "-o",
                             out + "2"], capture_output=True, text=True, timeout=120)
         self.assertNotEqual(r.returncode, 0)
-        self.assertTrue(json.loads(r.stdout)["error"].startswith(
+        self.assertTrue(json.loads(r.stdout.splitlines()[-1])["error"].startswith(
             "The voice could not be made from this recording: "), r.stdout)
         self.assertFalse(os.path.exists(out + "2"))
 
@@ -727,6 +734,265 @@ class ApiTest(unittest.TestCase):
         self.assertEqual(st, 200)
         self.assertFalse(os.path.exists(os.path.join(self.s.data, "projects", pid)))
         self.assertEqual(self.s.request("GET", base, token=tok)[0], 404)
+
+
+def owner_key():
+    """A fresh owner key, as the page makes one."""
+    return os.urandom(24).hex()
+
+
+def make_speech(path, text="Bonjour, je m'appelle Marie. J'habite à Lyon depuis dix ans, et j'aime me "
+                           "promener le long du Rhône le dimanche matin."):
+    subprocess.run(["gst-launch-1.0", "-q", "ganvoice", "voice=june", "language=fr", "text=" + text,
+                    "!", "audioconvert", "!", "wavenc", "!", "filesink", "location=" + path],
+                   check=True, timeout=120)
+
+
+def wait_profile(s, base, tok, prid, owner=None, gone=("making",)):
+    for _ in range(1200):
+        st, r = s.request("GET", base + "/profiles", token=tok, headers=owner and {"X-Studio-Owner": owner})
+        cur = [x for x in r["profiles"] if x["id"] == prid][0]
+        if cur["state"] not in gone:
+            return cur
+        time.sleep(0.1)
+    return cur
+
+
+class OwnersAndCleanUp(unittest.TestCase):
+    """Owner keys: the list of an owner's projects, deletion, replaced
+    uploads leaving the disk, the voice library shared by an owner's
+    projects (and old projects joining it), stopping a voice being made,
+    and the clean-up policy (age and disk quota)."""
+
+    def studio(self, extra_env=None, data=None):
+        if data is None:
+            tmp = tempfile.mkdtemp(prefix="studio-owner-")
+            self.addCleanup(shutil.rmtree, tmp, True)
+            data = os.path.join(tmp, "data")
+        s = Studio(data, extra_env)
+        self.addCleanup(lambda: s.proc.poll() is not None or s.stop())
+        return s
+
+    def new_project(self, s, owner, name="Test"):
+        st, p = s.request("POST", "/api/projects", {"name": name},
+                          headers={"X-Studio-Owner": owner} if owner else None)
+        self.assertEqual(st, 201, p)
+        return p["id"], p["token"]
+
+    def test_owner_lists_its_projects_and_deletes_one(self):
+        s = self.studio()
+        a, b = owner_key(), owner_key()
+        st, e = s.request("GET", "/api/projects")
+        self.assertEqual(st, 400)
+        self.assertIn("owner key", e["error"])
+        for bad in ("xyz", "A" * 48, "a" * 31, "a" * 65):
+            st, e = s.request("GET", "/api/projects", headers={"X-Studio-Owner": bad})
+            self.assertEqual(st, 400, bad)
+            st, e = s.request("POST", "/api/projects", {}, headers={"X-Studio-Owner": bad})
+            self.assertEqual(st, 400, bad)
+        one = self.new_project(s, a, "One")
+        two = self.new_project(s, a, "My video")
+        self.new_project(s, b, "Theirs")
+        self.new_project(s, None, "Nobody's")
+        # The default name becomes the video's.
+        st, u = upload(s, two[0], two[1], VIDEO, "video", name="holiday.mkv")
+        self.assertEqual(st, 200, u)
+        st, lst = s.request("GET", "/api/projects", headers={"X-Studio-Owner": a})
+        self.assertEqual(st, 200)
+        names = {p["id"]: p for p in lst["projects"]}
+        self.assertEqual(set(names), {one[0], two[0]})
+        self.assertEqual((names[two[0]]["name"], names[two[0]]["video"]), ("holiday", "holiday.mkv"))
+        self.assertEqual((names[one[0]]["video"], names[one[0]]["renders"]), (None, 0))
+        st, lst = s.request("GET", "/api/projects", headers={"X-Studio-Owner": b})
+        self.assertEqual([p["name"] for p in lst["projects"]], ["Theirs"])
+        # A project still needs its token, owner or not.
+        st, e = s.request("GET", "/api/projects/" + one[0], headers={"X-Studio-Owner": a})
+        self.assertEqual(st, 403)
+        st, p = s.request("GET", "/api/projects/" + one[0], token=one[1])
+        self.assertEqual((st, p["owned"]), (200, True))
+        st, r = s.request("DELETE", "/api/projects/" + two[0], token=two[1])
+        self.assertEqual(st, 200)
+        self.assertFalse(os.path.exists(os.path.join(s.data, "projects", two[0])))
+        st, lst = s.request("GET", "/api/projects", headers={"X-Studio-Owner": a})
+        self.assertEqual([p["id"] for p in lst["projects"]], [one[0]])
+
+    def test_replaced_uploads_leave_the_disk(self):
+        s = self.studio()
+        pid, tok = self.new_project(s, owner_key())
+        uploads = os.path.join(s.data, "projects", pid, "uploads")
+        st, first = upload(s, pid, tok, VIDEO, "video")
+        st, subs = upload(s, pid, tok, SRT, "subtitles")
+        self.assertTrue(os.path.exists(os.path.join(uploads, first["id"])))
+        st, second = upload(s, pid, tok, VIDEO, "video", name="again.mkv")
+        self.assertEqual((st, second["state"]), (200, "ready"))
+        st, p = s.request("GET", "/api/projects/" + pid, token=tok)
+        self.assertEqual((p["video"]["id"], p["subtitles"]["id"]), (second["id"], subs["id"]))
+        self.assertEqual(s.request("GET", "/api/projects/%s/uploads/%s" % (pid, first["id"]), token=tok)[0], 404)
+        left = sorted(f for f in os.listdir(uploads) if f.startswith(first["id"]))
+        self.assertEqual(left, [])
+        self.assertTrue(os.path.exists(os.path.join(uploads, second["id"])))
+        st, again = upload(s, pid, tok, ASS, "subtitles")
+        self.assertEqual(sorted(f for f in os.listdir(uploads) if f.startswith(subs["id"])), [])
+
+    def test_voices_belong_to_the_owner_in_all_its_projects(self):
+        s = self.studio()
+        a = owner_key()
+        one, two = self.new_project(s, a, "One"), self.new_project(s, a, "Two")
+        other = self.new_project(s, owner_key(), "Other owner")
+        wav = os.path.join(s.data, "..", "me.wav")
+        make_speech(wav)
+        st, rec = upload(s, one[0], one[1], wav, "recording", name="me.wav")
+        self.assertEqual(st, 200, rec)
+        base1, base2 = "/api/projects/%s" % one[0], "/api/projects/%s" % two[0]
+        st, prof = s.request("POST", base1 + "/profiles", {"recording": rec["id"], "name": "Marie",
+                                                           "consent": consent(s)}, token=one[1])
+        self.assertEqual((st, prof["library"], prof["project"]), (201, True, one[0]))
+        prof = wait_profile(s, base1, one[1], prof["id"])
+        self.assertEqual(prof["state"], "ready", prof)
+        self.assertTrue(os.path.exists(os.path.join(s.data, "library", prof["id"] + ".voice")))
+        # The other project of the owner has it, and can use it.
+        st, lst = s.request("GET", base2 + "/profiles", token=two[1])
+        self.assertEqual([p["id"] for p in lst["profiles"]], [prof["id"]])
+        st, p = s.request("GET", base2, token=two[1])
+        self.assertEqual([x["name"] for x in p["profiles"]], ["Marie"])
+        st, lib = s.request("GET", "/api/library", headers={"X-Studio-Owner": a})
+        self.assertEqual([x["id"] for x in lib["profiles"]], [prof["id"]])
+        st, body, r = s.request("POST", base2 + "/preview", json.dumps(
+            {"voice": prof["voice"], "text": "Bonjour.", "lang": "fr"}).encode(), token=two[1], raw=True)
+        self.assertNotEqual(st, 400, body)
+        st, r = s.request("PATCH", base2 + "/profiles/" + prof["id"], {"name": "Marie B"}, token=two[1])
+        self.assertEqual((st, r["name"]), (200, "Marie B"))
+        # Another owner's project does not.
+        base3 = "/api/projects/%s" % other[0]
+        st, lst = s.request("GET", base3 + "/profiles", token=other[1])
+        self.assertEqual(lst["profiles"], [])
+        st, e = s.request("POST", base3 + "/preview", {"voice": prof["voice"], "text": "Bonjour."}, token=other[1])
+        self.assertEqual(st, 400)
+        self.assertEqual(s.request("GET", base3 + "/profiles/%s/preview" % prof["id"], token=other[1])[0], 404)
+        self.assertEqual(s.request("DELETE", base3 + "/profiles/" + prof["id"], token=other[1])[0], 404)
+        # Deleting the project it was made in keeps the voice.
+        self.assertEqual(s.request("DELETE", base1, token=one[1])[0], 200)
+        st, lst = s.request("GET", base2 + "/profiles", token=two[1])
+        self.assertEqual([(p["id"], p["state"]) for p in lst["profiles"]], [(prof["id"], "ready")])
+        # Its recording went with that project: making it again says so.
+        st, again = s.request("POST", base2 + "/profiles/%s/retry" % prof["id"], token=two[1])
+        self.assertEqual(st, 202, again)
+        again = wait_profile(s, base2, two[1], prof["id"])
+        self.assertEqual(again["state"], "failed")
+        self.assertIn("deleted with its project", again["error"])
+        st, r = s.request("DELETE", base2 + "/profiles/" + prof["id"], token=two[1])
+        self.assertEqual(st, 200)
+        self.assertFalse(os.path.exists(os.path.join(s.data, "library", prof["id"] + ".voice")))
+
+    def test_old_project_and_its_voices_join_the_owner(self):
+        # A project and voice from before owners (a foreign key deleted a
+        # voice with its project): opened with an owner key, both are the
+        # owner's, and the voice outlives the project.
+        import sqlite3
+        s = self.studio()
+        pid, tok = self.new_project(s, None, "Old")
+        st, rec = upload(s, pid, tok, VIDEO, "recording", name="me.webm")
+        s.stop()
+        db = sqlite3.connect(os.path.join(s.data, "studio.db"))
+        db.executescript("""
+            DROP TABLE profiles;
+            CREATE TABLE profiles (id TEXT PRIMARY KEY,
+              project TEXT NOT NULL REFERENCES projects(id) ON DELETE CASCADE,
+              name TEXT NOT NULL, upload TEXT NOT NULL, state TEXT NOT NULL,
+              error TEXT NOT NULL DEFAULT '', created INTEGER NOT NULL);
+        """)
+        db.execute("INSERT INTO profiles VALUES ('0123456789abcdef', ?, 'Old voice', ?, 'ready', '', 1)",
+                   (pid, rec["id"]))
+        db.commit()
+        db.close()
+        os.makedirs(os.path.join(s.data, "projects", pid, "profiles"))
+        with open(os.path.join(s.data, "projects", pid, "profiles", "0123456789abcdef.voice"), "w") as f:
+            f.write("{}")
+        s = self.studio(data=s.data)
+        a = owner_key()
+        base = "/api/projects/" + pid
+        st, p = s.request("GET", base, token=tok)
+        self.assertEqual((st, p["owned"], p["profiles"][0]["library"]), (200, False, False))
+        st, p = s.request("GET", base, token=tok, headers={"X-Studio-Owner": a})
+        self.assertEqual((st, p["owned"], p["profiles"][0]["library"]), (200, True, True))
+        self.assertTrue(os.path.exists(os.path.join(s.data, "library", "0123456789abcdef.voice")))
+        st, lst = s.request("GET", "/api/projects", headers={"X-Studio-Owner": a})
+        self.assertEqual([x["id"] for x in lst["projects"]], [pid])
+        self.assertEqual(s.request("DELETE", base, token=tok)[0], 200)
+        st, lib = s.request("GET", "/api/library", headers={"X-Studio-Owner": a})
+        self.assertEqual([(x["name"], x["state"]) for x in lib["profiles"]], [("Old voice", "ready")])
+
+    def test_adapt_shows_progress_and_can_be_stopped(self):
+        s = self.studio()
+        a = owner_key()
+        pid, tok = self.new_project(s, a)
+        base = "/api/projects/" + pid
+        wav = os.path.join(s.data, "..", "me.wav")
+        make_speech(wav)
+        st, rec = upload(s, pid, tok, wav, "recording", name="me.wav")
+        st, prof = s.request("POST", base + "/profiles", {"recording": rec["id"], "adapt": True,
+                                                          "consent": consent(s)}, token=tok)
+        self.assertEqual(st, 201, prof)
+        self.assertEqual(prof["progress"]["stage"], "waiting")
+        seen = set()
+        for _ in range(1200):
+            cur = wait_profile(s, base, tok, prof["id"], gone=())
+            if cur["state"] != "making":
+                break
+            seen.add(cur["progress"]["stage"])
+            if cur["progress"]["stage"] in ("loading", "adapting"):
+                break
+            time.sleep(0.1)
+        self.assertEqual(cur["state"], "making", cur)
+        self.assertTrue(seen & {"listening", "loading", "adapting"}, seen)
+        st, r = s.request("POST", base + "/profiles/%s/cancel" % prof["id"], token=tok)
+        self.assertEqual(st, 200, r)
+        cur = wait_profile(s, base, tok, prof["id"])
+        self.assertEqual((cur["state"], cur["error"], cur["progress"]),
+                         ("failed", "You stopped making this voice.", None))
+        self.assertEqual(s.request("POST", base + "/profiles/%s/cancel" % prof["id"], token=tok)[0], 409)
+        self.assertFalse(os.path.exists(os.path.join(s.data, "library", prof["id"] + ".voice")))
+
+    def test_clean_up_by_age_and_disk_quota(self):
+        import sqlite3
+        s = self.studio({"GANVOICE_STUDIO_KEEP_DAYS": "7", "GANVOICE_STUDIO_MAX_DISK_MB": "1"})
+        st, c = s.request("GET", "/api/config")
+        self.assertEqual((c["keep_days"], c["max_disk_bytes"]), (7, 1024 * 1024))
+        a = owner_key()
+        old, lru, recent = (self.new_project(s, a, n) for n in ("Old", "Least recent", "Recent"))
+        for pid, tok in (old, lru, recent):
+            st, u = upload(s, pid, tok, VIDEO, "video")  # 1 MB each: 3 MB in all, over the 1 MB quota
+            self.assertEqual(st, 200)
+        gone_owner = "f" * 64
+        s.stop()
+        now = int(time.time())
+        db = sqlite3.connect(os.path.join(s.data, "studio.db"))
+        db.execute("UPDATE projects SET updated = ? WHERE id = ?", (now - 8 * 86400, old[0]))
+        db.execute("UPDATE projects SET updated = ? WHERE id = ?", (now - 3600, lru[0]))
+        db.execute("UPDATE projects SET updated = ? WHERE id = ?", (now - 60, recent[0]))
+        # An owner not seen for 8 days, with no project left, and its voice.
+        db.execute("INSERT INTO owners VALUES (?, ?)", (gone_owner, now - 8 * 86400))
+        db.execute("INSERT INTO profiles (id, project, owner, name, upload, state, created) "
+                   "VALUES ('00000000000000aa', 'ffffffffffffffff', ?, 'Gone', '', 'ready', 1)", (gone_owner,))
+        db.commit()
+        db.close()
+        with open(os.path.join(s.data, "library", "00000000000000aa.voice"), "w") as f:
+            f.write("{}")
+        s = self.studio({"GANVOICE_STUDIO_KEEP_DAYS": "7", "GANVOICE_STUDIO_MAX_DISK_MB": "1"}, data=s.data)
+        # Unused for 8 days: gone. Then over 1 MB: the least recently used.
+        for pid, tok in (old, lru):
+            self.assertEqual(s.request("GET", "/api/projects/" + pid, token=tok)[0], 404)
+            self.assertFalse(os.path.exists(os.path.join(s.data, "projects", pid)))
+        st, p = s.request("GET", "/api/projects/" + recent[0], token=recent[1])
+        self.assertEqual((st, p["video"]["state"]), (200, "ready"))
+        self.assertFalse(os.path.exists(os.path.join(s.data, "library", "00000000000000aa.voice")))
+        db = sqlite3.connect(os.path.join(s.data, "studio.db"))
+        self.assertEqual(db.execute("SELECT COUNT(*) FROM profiles WHERE owner = ?", (gone_owner,)).fetchone(), (0,))
+        db.close()
+        # Nothing is deleted without limits.
+        s.stop()
+        s = self.studio({"GANVOICE_STUDIO_KEEP_DAYS": "0"}, data=s.data)
+        self.assertEqual(s.request("GET", "/api/projects/" + recent[0], token=recent[1])[0], 200)
 
 
 class StalledRender(unittest.TestCase):

@@ -3,6 +3,7 @@
 import { setupFit, scheduleFit, fitCell } from './fit.js';
 import { setupVoices, decorateGallery, languageName, voiceName, playPreview, showRecording, voiceRequested, voiceReady } from './voices.js';
 import { History, LIMITS, checkTime, layoutLanes, cueStats, displayText, parseAss, exportAss, exportSrt, captionRuns } from './editor.js';
+import { setupProjects, ownerKey } from './projects.js';
 
 const $ = (sel, root = document) => root.querySelector(sel);
 const $$ = (sel, root = document) => [...root.querySelectorAll(sel)];
@@ -37,6 +38,8 @@ function notify(text, kind = 'error') {
   if (kind !== 'error') noticeTimer = setTimeout(() => { n.hidden = true; }, 4000);
 }
 $('#notice-close').addEventListener('click', () => { $('#notice').hidden = true; });
+// An error that something later went right past (an upload that worked).
+function clearError() { if (!$('#notice').classList.contains('info')) $('#notice').hidden = true; }
 window.addEventListener('unhandledrejection', (e) => notify(plain(e.reason)));
 function plain(err) {
   if (!err) return 'Something went wrong.';
@@ -46,7 +49,10 @@ function plain(err) {
 
 // ---------- API ----------
 async function api(method, path, body, opts = {}) {
-  const headers = {};
+  // No project yet (projects.js): the first request that needs one makes it.
+  const none = '/api/projects/null';
+  if (!S.pid && path.startsWith(none)) { await projects.ensure(); path = P() + path.slice(none.length); }
+  const headers = { 'X-Studio-Owner': ownerKey() };
   if (S.token) headers['X-Studio-Token'] = S.token;
   let payload = body;
   if (body && !(body instanceof Blob) && !(body instanceof ArrayBuffer)) {
@@ -68,29 +74,12 @@ async function api(method, path, body, opts = {}) {
 const P = (rest = '') => `/api/projects/${S.pid}${rest}`;
 const withToken = (url) => `${url}${url.includes('?') ? '&' : '?'}token=${S.token}`;
 
-// ---------- project ----------
+// ---------- project (projects.js) ----------
+const projects = setupProjects({ S, api, notify, plain, el, $, onCreated: () => listen() });
 async function openProject() {
-  const saved = JSON.parse(localStorage.getItem('ganvoice.studio') || 'null');
-  if (saved) {
-    S.pid = saved.id; S.token = saved.token;
-    try { S.project = await api('GET', P()); } catch (e) { if (e.status !== 403 && e.status !== 404) throw e; S.project = null; }
-  }
-  if (!S.project) {
-    S.token = null;
-    const p = await api('POST', '/api/projects', { name: 'My video' });
-    S.pid = p.id; S.token = p.token;
-    localStorage.setItem('ganvoice.studio', JSON.stringify({ id: p.id, token: p.token }));
-    S.project = p;
-  }
+  await projects.open();
   Object.assign(S.settings, S.project.settings || {});
-  $('#project-label').textContent = `Project ${S.pid}`;
 }
-$('#new-project').addEventListener('click', () => {
-  if (!confirm('Start a new, empty project? The current one stays on the server.')) return;
-  localStorage.removeItem('ganvoice.studio');
-  location.hash = '';
-  location.reload();
-});
 
 let settingsTimer = 0;
 function saveSettings() {
@@ -100,6 +89,7 @@ function saveSettings() {
 
 // ---------- live events ----------
 function listen() {
+  if (!S.pid) return; // no project yet
   const es = new EventSource(withToken(P('/events')));
   es.addEventListener('project', (e) => { S.project = JSON.parse(e.data); renderAll(); });
   es.addEventListener('upload', (e) => { const u = JSON.parse(e.data); mergeUpload(u); });
@@ -108,7 +98,7 @@ function listen() {
     const list = S.project.profiles; const i = list.findIndex((x) => x.id === p.id);
     if (i >= 0) list[i] = p; else list.push(p);
     renderProfiles(); renderGallery(); renderSpeakers();
-    if (p.state === 'failed') notify(`Your voice “${p.name}”: ${p.error}`);
+    if (p.state === 'failed' && !/You stopped/.test(p.error)) notify(`Your voice “${p.name}”: ${p.error}`);
     if (p.state === 'ready') notify(`Your voice “${p.name}” is ready.`, 'info');
     voiceReady(p);
   });
@@ -167,6 +157,7 @@ document.addEventListener('click', (e) => {
 
 // ---------- chunked, resumable uploads ----------
 async function uploadFile(file, kind, onProgress) {
+  await projects.ensure();
   const key = `ganvoice.upload.${S.pid}.${kind}.${file.name}.${file.size}.${file.lastModified}`;
   let u = null;
   const known = localStorage.getItem(key);
@@ -226,6 +217,7 @@ async function dropUpload(zone, kind, file) {
     bar.hidden = true;
     zone.classList.add('done');
     status.textContent = `✓ ${u.name}`;
+    clearError();
     mergeUpload(u);
     return u;
   } catch (e) {
@@ -406,6 +398,8 @@ function renderProfiles() {
       el('span', { class: 'pname', text: p.name }),
       el('span', { class: `state ${p.state}`, text: stateText }),
       p.deep ? el('span', { class: 'muted', text: 'trained on your reading' }) : null,
+      p.state === 'making' ? profileProgress(p) : null,
+      p.library && p.project !== S.pid ? el('span', { class: 'muted', text: 'from another project' }) : null,
       p.consent ? el('span', { class: 'muted', title: p.consent.statement, text: `consent given ${new Date(p.consent.at).toLocaleDateString()}` }) : null,
       p.state === 'ready' ? el('button', { type: 'button', class: 'button secondary', text: '▶ Listen',
         onclick: (e) => playPreview(() => fetch(withToken(P(`/profiles/${p.id}/preview`))), e.currentTarget) }) : null,
@@ -423,6 +417,19 @@ function renderProfiles() {
       p.error ? el('span', { class: 'perr', text: p.error }) : null);
     list.append(li);
   }
+}
+
+// What making a voice is doing now (the adapt step takes minutes on a slow
+// machine), with a button to stop it.
+function profileProgress(p) {
+  const g = p.progress || {};
+  const what = { waiting: 'Waiting for its turn…', listening: 'Listening to the recording…', loading: 'Loading the voice models…',
+    adapting: `Adapting to your recording: ${g.done || 0} of ${g.total || '?'} tries` }[g.stage] || 'Starting…';
+  return el('span', { class: 'making' },
+    el('progress', { max: '100', value: String(Math.round((g.stage === 'adapting' ? g.fraction || 0 : 0) * 100)), 'aria-label': 'Progress' }),
+    el('span', { class: 'muted', text: what }),
+    el('button', { type: 'button', class: 'button secondary', text: 'Stop',
+      onclick: () => api('POST', P(`/profiles/${p.id}/cancel`)).catch((e) => notify(plain(e))) }));
 }
 
 // ---------- your voice: Read to me (a deep clone) ----------
@@ -646,6 +653,7 @@ const fmt = (t, sep = '.') => {
 };
 
 async function loadCues() {
+  if (!S.pid) return; // no project yet
   try {
     const r = await api('GET', P('/cues'));
     const origin = await loadOrigin(r);
@@ -1194,7 +1202,7 @@ function renderJobs() {
         el('span', { class: 'muted', text: `${new Date(j.created * 1000).toLocaleString()} · ${j.options?.mode || 'duck'}${eta}` }),
         el('span', { class: 'spacer' }),
         j.state === 'done' ? el('button', { type: 'button', class: 'button secondary', text: '▶ Watch', onclick: () => {
-          const v = $('#video-result'); v.src = withToken(j.result); $('#result-player').hidden = false; v.play().catch(() => {});
+          const v = $('#video-result'); v.src = withToken(j.preview || j.result); $('#result-player').hidden = false; v.play().catch(() => {});
         } }) : null,
         j.state === 'done' ? el('a', { class: 'button', href: withToken(`${j.result}?download=1`), download: '', text: '↓ Download' }) : null,
         j.state === 'queued' || j.state === 'running' ? el('button', { type: 'button', class: 'button secondary', text: 'Cancel',
@@ -1223,6 +1231,7 @@ function fitList(j) {
 }
 
 function renderAll() {
+  projects.showLabel();
   renderUploads(); renderGallery(); renderProfiles(); renderSpeakers(); renderJobs(); renderSummary();
   const readings = S.project.readings || [];
   const cur = readings.find((r) => r.id === R.reading?.id) || readings[readings.length - 1];

@@ -49,10 +49,14 @@ parse_args (Options *opt, int argc, char **argv)
   gchar *chunk = NULL;
   gboolean json = FALSE, embed = FALSE, quiet = FALSE, plan = FALSE,
            assemble = FALSE;
+  /* Text that may not be ASCII (a title, a note, a voice or speaker's name)
+   * is read as bytes (the FILENAME kinds: not converted from the locale's
+   * charset, which is ASCII in a service's C locale) and checked as UTF-8
+   * below. */
   GOptionEntry entries[] = {
     { "output", 'o', 0, G_OPTION_ARG_FILENAME, &output,
         "Where to write the dubbed video (.mkv, .webm or .mp4)", "OUTPUT" },
-    { "voice", 'v', 0, G_OPTION_ARG_STRING_ARRAY, &voices,
+    { "voice", 'v', 0, G_OPTION_ARG_FILENAME_ARRAY, &voices,
         "A built-in voice name or a voice-profile file; SPEAKER=VOICE for "
         "one speaker (repeatable)",
         "VOICE" },
@@ -71,9 +75,9 @@ parse_args (Options *opt, int argc, char **argv)
         "Programme gain under the voice in dB (default -12)", "DB" },
     { "loudness", 0, 0, G_OPTION_ARG_DOUBLE, &o.loudness_target,
         "EBU R128 target of the dub in LUFS (default -16; 0: off)", "LUFS" },
-    { "title", 0, 0, G_OPTION_ARG_STRING, &title,
+    { "title", 0, 0, G_OPTION_ARG_FILENAME, &title,
         "Title of the dub's audio track", "TITLE" },
-    { "provenance", 0, 0, G_OPTION_ARG_STRING, &provenance,
+    { "provenance", 0, 0, G_OPTION_ARG_FILENAME, &provenance,
         "The provenance note in the file's tags (default: synthetic speech, "
         "the voices, built-in or cloned, and ganvoice-dub's version)",
         "TEXT" },
@@ -143,6 +147,19 @@ parse_args (Options *opt, int argc, char **argv)
     ok = false;
   }
   g_option_context_free (ctx);
+  for (const gchar *text :
+      { (const gchar *) title, (const gchar *) provenance })
+    if (ok && text && !g_utf8_validate (text, -1, NULL)) {
+      fprintf (stderr,
+          "ganvoice-dub: --title and --provenance must be UTF-8 "
+          "text\n");
+      ok = false;
+    }
+  for (gchar **v = voices; ok && v && *v; v++)
+    if (!g_utf8_validate (*v, -1, NULL)) {
+      fprintf (stderr, "ganvoice-dub: --voice %s: not UTF-8 text\n", *v);
+      ok = false;
+    }
   if (ok) {
     o.input = argv[1];
     o.subtitles = argv[2];

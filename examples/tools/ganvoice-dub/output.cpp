@@ -8,6 +8,7 @@
 
 #include <cerrno>
 #include <cstdio>
+#include <algorithm>
 #include <cstring>
 #include <string>
 #include <vector>
@@ -169,6 +170,151 @@ unquote_matroska_tag (App *app, const std::string &value)
     warn (app, "%s: could not write the tag \"%s\" in plain text",
         app->opt.output.c_str (), value.c_str ());
   return ok && patched;
+}
+
+namespace {
+
+/* An EBML element's head at @at of @d: its ID (with the length marker),
+ * the width of its size and the size (-1: unknown). False past @end. */
+bool
+ebml_head (const std::vector<guchar> &d, size_t at, size_t end, guint32 *id,
+    int *width, gint64 *size)
+{
+  if (at >= end)
+    return false;
+  int idw = 1;
+  while (idw <= 4 && !(d[at] & (0x80 >> (idw - 1))))
+    idw++;
+  if (idw > 4 || at + idw >= end)
+    return false;
+  *id = 0;
+  for (int i = 0; i < idw; i++)
+    *id = (*id << 8) | d[at + i];
+  int w = 1;
+  while (w <= 8 && !(d[at + idw] & (0x80 >> (w - 1))))
+    w++;
+  if (w > 8 || at + idw + w > end)
+    return false;
+  *width = idw * 16 + w; /* both widths: ID in the high part */
+  *size = ebml_size (&d[at + idw], w);
+  guint64 all_ones = (1ULL << (7 * w)) - 1;
+  if ((guint64) *size == all_ones)
+    *size = -1;
+  return true;
+}
+
+} // namespace
+
+bool
+mark_dub_default (App *app)
+{
+  if (app->container == Container::Mp4)
+    return true;
+  FILE *f = fopen (app->temp.c_str (), "r+b");
+  if (!f)
+    return false;
+  /* The track list is near the start. */
+  std::vector<guchar> d (1 << 20);
+  d.resize (fread (d.data (), 1, d.size (), f));
+  const size_t n = d.size ();
+  guint32 id;
+  int w;
+  gint64 size;
+  size_t at = 0;
+  int patched = 0, others = 0;
+  bool ok = true;
+  /* The EBML header, then the Segment's children up to Tracks. */
+  if (!ebml_head (d, 0, n, &id, &w, &size) || id != 0x1A45DFA3 || size < 0)
+    ok = false;
+  at = ok ? (w >> 4) + (w & 15) + (size_t) size : 0;
+  if (ok && (!ebml_head (d, at, n, &id, &w, &size) || id != 0x18538067))
+    ok = false;
+  at += (w >> 4) + (w & 15);
+  size_t tracks = 0, tracks_end = 0;
+  while (ok && !tracks && ebml_head (d, at, n, &id, &w, &size) && size >= 0) {
+    size_t body = at + (w >> 4) + (w & 15);
+    if (id == 0x1654AE6B) {
+      tracks = body;
+      tracks_end = std::min (n, body + (size_t) size);
+    }
+    if (id == 0x1F43B675) /* a Cluster: no Tracks before it */
+      break;
+    at = body + (size_t) size;
+  }
+  /* Each audio TrackEntry that is not the dub (named by its title) gets
+   * FlagDefault 0: written over its FlagDefault, or in the bytes its Audio
+   * element's 8-byte size wastes (the size in 1 byte, then FlagDefault and
+   * an EBML Void), so the file keeps its length and offsets. */
+  for (at = tracks; ok && tracks && at < tracks_end;) {
+    if (!ebml_head (d, at, tracks_end, &id, &w, &size) || size < 0)
+      break;
+    size_t body = at + (w >> 4) + (w & 15), end = body + (size_t) size;
+    at = end;
+    if (id != 0xAE || end > tracks_end)
+      continue;
+    guint64 type = 0;
+    std::string name;
+    size_t flag = 0, flag_size = 0, audio = 0;
+    int audio_w = 0;
+    gint64 audio_size = 0;
+    for (size_t c = body; c < end;) {
+      guint32 cid;
+      int cw;
+      gint64 cs;
+      if (!ebml_head (d, c, end, &cid, &cw, &cs) || cs < 0)
+        break;
+      size_t cb = c + (cw >> 4) + (cw & 15);
+      if (cb + (size_t) cs > end)
+        break;
+      if (cid == 0x83)
+        for (gint64 i = 0; i < cs; i++)
+          type = (type << 8) | d[cb + i];
+      else if (cid == 0x536E)
+        name.assign ((const char *) &d[cb], (size_t) cs);
+      else if (cid == 0x88)
+        flag = cb, flag_size = (size_t) cs;
+      else if (cid == 0xE1)
+        audio = c, audio_w = cw, audio_size = cs;
+      c = cb + (size_t) cs;
+    }
+    while (!name.empty () && name.back () == '\0')
+      name.pop_back ();
+    if (type != 2 || name == app->opt.title)
+      continue;
+    others++;
+    std::vector<guchar> out;
+    long where = 0;
+    int saved = (audio_w & 15) - 1; /* bytes a 1-byte size frees */
+    if (flag) {
+      out.assign (flag_size, 0);
+      where = (long) flag;
+    } else if (audio && audio_w >> 4 == 1 && audio_size < 127 &&
+        (saved == 3 || saved >= 5)) {
+      out = { 0x88, 0x81, 0x00 };
+      if (saved > 3)
+        out.insert (out.end (), { 0xEC, (guchar) (0x80 | (saved - 5)) });
+      out.resize (3 + (saved > 3 ? saved - 3 : 0), 0);
+      out.push_back (0xE1);
+      out.push_back ((guchar) (0x80 | audio_size));
+      size_t children = audio + 1 + (audio_w & 15);
+      out.insert (out.end (), d.begin () + children,
+          d.begin () + children + audio_size);
+      where = (long) audio;
+    } else {
+      continue;
+    }
+    if (fseek (f, where, SEEK_SET) != 0 ||
+        fwrite (out.data (), 1, out.size (), f) != out.size ())
+      ok = false;
+    else
+      patched++;
+  }
+  if (fclose (f) != 0)
+    ok = false;
+  if (!ok || patched < others || !tracks)
+    warn (app, "%s: could not mark the dub as the default audio track",
+        app->opt.output.c_str ());
+  return ok && patched == others && tracks;
 }
 
 } // namespace dub

@@ -24,4 +24,12 @@ void remove_temp (App *app);
  * returns false (and leaves the file) when the tag is not found. */
 bool unquote_matroska_tag (App *app, const std::string &value);
 
+/* An extra track (--mode add-track) in Matroska or WebM: makes the dub the
+ * default audio track. matroskamux writes no FlagDefault (every track is
+ * then a default one), so each other audio track gets FlagDefault 0 in
+ * app->temp, in the same bytes (the 8-byte size of its Audio element
+ * written in 1, with an EBML Void over the rest). The dub's track is the
+ * one named app->opt.title. Nothing to do for MP4. */
+bool mark_dub_default (App *app);
+
 } // namespace dub

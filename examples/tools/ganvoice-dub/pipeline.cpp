@@ -293,7 +293,8 @@ add_subtitle_track (App *app, const std::vector<ganvoice::RawCue> &cues)
   return true;
 }
 
-/* The dub's track tags: language and title. */
+/* The dub's track tags: language and title. mp4mux has no track titles:
+ * it would make the dub's title the whole file's, so MP4 gets none. */
 GstElement *
 make_tagger (App *app)
 {
@@ -301,8 +302,9 @@ make_tagger (App *app)
   if (!tagger)
     return NULL;
   GstTagList *tags = gst_tag_list_new_empty ();
-  gst_tag_list_add (tags, GST_TAG_MERGE_REPLACE, GST_TAG_TITLE,
-      app->opt.title.c_str (), NULL);
+  if (app->container != Container::Mp4)
+    gst_tag_list_add (tags, GST_TAG_MERGE_REPLACE, GST_TAG_TITLE,
+        app->opt.title.c_str (), NULL);
   if (!app->opt.language.empty ())
     gst_tag_list_add (tags, GST_TAG_MERGE_REPLACE, GST_TAG_LANGUAGE_CODE,
         app->opt.language.c_str (), NULL);

@@ -294,6 +294,8 @@ on_bus (GstBus *bus, GstMessage *msg, gpointer user_data)
       /* The provenance note and the dub's title, readable by any player. */
       unquote_matroska_tag (app, app->opt.provenance);
       unquote_matroska_tag (app, app->opt.title);
+      if (app->opt.mode == Mode::AddTrack)
+        mark_dub_default (app);
       if (g_rename (app->temp.c_str (), app->opt.output.c_str ()) != 0) {
         fail (app, "%s: cannot rename %s to it: %s", app->opt.output.c_str (),
             app->temp.c_str (), g_strerror (errno));

@@ -83,7 +83,8 @@ const browser = await chromium.launch({
   executablePath: chromiumPath,
   args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update',
     '--disable-sync', '--no-first-run', '--use-fake-device-for-media-stream', '--use-fake-ui-for-media-stream',
-    `--use-file-for-fake-audio-capture=${micWav}`, '--autoplay-policy=no-user-gesture-required'],
+    `--use-file-for-fake-audio-capture=${micWav}`, '--autoplay-policy=no-user-gesture-required',
+    '--enable-blink-features=AudioVideoTracks'],
 });
 const context = await browser.newContext({ viewport: { width: 1366, height: 800 }, acceptDownloads: true, permissions: ['microphone'] });
 const page = await context.newPage();
@@ -105,15 +106,21 @@ async function dropFile(selector, file, mime) {
 }
 
 try {
-  await step('opens a project', async () => {
+  await step('opens without making a project; the first upload makes one', async () => {
     await page.goto(base);
-    await page.waitForFunction(() => window.studio && window.studio.pid && window.studio.project);
+    await page.waitForFunction(() => window.studio && window.studio.project);
+    expect(await page.evaluate(() => window.studio.pid) === null, 'no project before the user does something');
+    await page.reload();
+    await page.waitForFunction(() => window.studio && window.studio.project);
+    expect(fs.readdirSync(path.join(tmp, 'data/projects')).length === 0, 'visits make no projects on the server');
     await shot('1-upload-empty');
   });
 
   await step('uploads video and subtitles by drag and drop; video plays with ranges', async () => {
     await dropFile('#drop-video', path.join(media, 'sample.mkv'), 'video/x-matroska');
     await page.waitForSelector('#drop-video.done', { timeout: 30000 });
+    const pid = await page.evaluate(() => window.studio.pid);
+    expect(/^[0-9a-f]{16}$/.test(pid) && page.url().includes(`?project=${pid}`), `the project is made and in the address: ${page.url()}`);
     await dropFile('#drop-subtitles', path.join(media, 'sample.en.ass'), 'text/plain');
     await page.waitForSelector('#drop-subtitles.done', { timeout: 30000 });
     expect((await page.textContent('#drop-subtitles .drop-status')).includes('cues'), 'cue count shown');
@@ -130,7 +137,16 @@ try {
     await page.waitForSelector('#drop-video.bad', { timeout: 20000 });
     const msg = await page.textContent('#notice-text');
     expect(/refused/.test(msg), `error in plain words: ${msg}`);
-    await page.click('#notice-close');
+    // The next upload that works takes the red banner away.
+    await dropFile('#drop-video', path.join(media, 'sample.mkv'), 'video/x-matroska');
+    await page.waitForSelector('#drop-video:is(.done, .bad)', { timeout: 90000 });
+    expect(await page.$('#drop-video.done'), `the upload: ${await page.textContent('#drop-video .drop-status')}`);
+    expect(await page.isHidden('#notice'), 'the error banner is gone after a good upload');
+    // The video it replaced is not kept on the server.
+    const pid = await page.evaluate(() => window.studio.pid);
+    const ups = fs.readdirSync(path.join(tmp, 'data/projects', pid, 'uploads')).filter((f) => /^[0-9a-f]{16}$/.test(f));
+    const subs = await page.evaluate(() => window.studio.project.subtitles.id);
+    expect(ups.length === 2 && ups.includes(subs), `one video and the subtitles on disk: ${ups}`);
   });
 
   await step('voices gallery with previews', async () => {
@@ -599,6 +615,132 @@ try {
     const items = await page.$$eval('#job-list li .fits li', (x) => x.map((li) => [Number(li.dataset.start), li.textContent]));
     const mine = items.find(([s]) => Math.abs(s - longStart) < 0.01);
     expect(mine && /cut/.test(mine[1]), `the long line is listed with what was done: ${JSON.stringify(items)}`);
+  });
+
+  // Extra-track mode: the file keeps the original first and adds the dub;
+  // the page plays a copy with the dub alone (a browser plays the first
+  // audio track), and the dub's level is measured as it plays.
+  await step('extra track: the page plays the dub; the file marks it default', async () => {
+    await tab('render');
+    await page.click('input[name=mode][value=add-track]');
+    const before = await page.evaluate(() => window.studio.project.jobs.length);
+    await page.click('#render-start');
+    await page.waitForFunction((n) => {
+      const j = window.studio.project.jobs[0];
+      return window.studio.project.jobs.length > n && (j.state === 'failed' || (j.state === 'done' && j.preview));
+    }, before, { timeout: 600000 });
+    const job = await page.evaluate(() => window.studio.project.jobs[0]);
+    expect(job.state === 'done' && job.preview, `render ${job.state}: ${job.error} ${JSON.stringify(job.warnings)}`);
+    const cueStart = await page.evaluate(() => window.studio.cues[0].start);
+    await page.click(`#job-list li[data-job="${job.id}"] button:text("Watch")`);
+    const played = await page.evaluate(async (start) => {
+      const v = document.querySelector('#video-result');
+      if (v.readyState < 1) await new Promise((r) => v.addEventListener('loadedmetadata', r, { once: true }));
+      const tracks = v.audioTracks ? [...v.audioTracks].map((t) => ({ label: t.label, enabled: t.enabled })) : null;
+      const ctx = new AudioContext();
+      const analyser = ctx.createAnalyser();
+      analyser.fftSize = 2048;
+      ctx.createMediaElementSource(v).connect(analyser);
+      analyser.connect(ctx.destination);
+      v.pause(); v.currentTime = start; v.muted = false; v.volume = 1;
+      await Promise.race([new Promise((r) => v.addEventListener('seeked', r, { once: true })), new Promise((r) => setTimeout(r, 3000))]);
+      await ctx.resume(); await v.play();
+      const buf = new Float32Array(analyser.fftSize);
+      let sum = 0, n = 0, peak = 0;
+      const t0 = performance.now();
+      while (performance.now() - t0 < 2000) {
+        await new Promise((r) => setTimeout(r, 40));
+        analyser.getFloatTimeDomainData(buf);
+        for (const x of buf) { sum += x * x; n++; peak = Math.max(peak, Math.abs(x)); }
+      }
+      v.pause(); ctx.close();
+      return { src: v.currentSrc, tracks, dbfs: 10 * Math.log10(sum / Math.max(1, n) + 1e-12), peak };
+    }, cueStart);
+    expect(played.src.includes(`/jobs/${job.id}/preview`), `the page plays the copy with the dub: ${played.src}`);
+    if (played.tracks) expect(played.tracks.length === 1 && played.tracks[0].enabled,
+      `the one track the page plays is the dub: ${JSON.stringify(played.tracks)}`);
+    expect(played.dbfs > -45 && played.peak > 0.01, `the dub is audible in the page: ${played.dbfs.toFixed(1)} dBFS, peak ${played.peak}`);
+    // The downloaded file: both tracks, the dub titled, in its language and
+    // the default one, the original's tags kept, and the provenance note.
+    const [download] = await Promise.all([page.waitForEvent('download'),
+      page.click(`#job-list li[data-job="${job.id}"] a:text("Download")`)]);
+    const file = path.join(tmp, `extra-${download.suggestedFilename()}`);
+    await download.saveAs(file);
+    const info = JSON.parse(execFileSync('ffprobe', ['-v', 'error', '-show_entries',
+      'stream=index,codec_type:stream_tags:stream_disposition=default:format_tags', '-of', 'json', file], { encoding: 'utf8' }));
+    const audio = info.streams.filter((x) => x.codec_type === 'audio');
+    // A tag's values (ffprobe gives a track's name as "title", and its
+    // Matroska tags as written: "TITLE", maybe quoted and escaped).
+    const tag = (x, k) => Object.entries(x.tags || {}).filter(([n]) => n.toLowerCase() === k)
+      .map(([, v]) => v.replace(/^"|"$/g, '').replace(/\\(.)/g, '$1')).join(' | ');
+    expect(audio.length === 2, `two audio tracks: ${JSON.stringify(audio)}`);
+    const [orig, dubbed] = audio;
+    expect(/(^|\| )Dub — voice /.test(tag(dubbed, 'title')) && tag(dubbed, 'language') === 'eng', `the dub's title and language: ${JSON.stringify(dubbed.tags)}`);
+    expect(dubbed.disposition.default === 1 && orig.disposition.default === 0, `the dub is the default track: ${JSON.stringify(audio.map((x) => x.disposition))}`);
+    expect(/Trip on the Funny Boat/.test(tag(orig, 'title')) && /Karjalainen/.test(tag(orig, 'artist')), `the original's tags kept: ${JSON.stringify(orig.tags)}`);
+    expect(/^Synthetic speech: dubbed with AI voices by ganvoice-studio/.test(tag(info.format, 'comment') || tag(info.format, 'comments')),
+      `provenance: ${JSON.stringify(info.format.tags)}`);
+    const preview = JSON.parse(execFileSync('ffprobe', ['-v', 'error', '-show_entries', 'stream=codec_type:stream_tags', '-of', 'json',
+      path.join(tmp, 'data/projects', await page.evaluate(() => window.studio.pid), 'results', job.file.replace(/(\.[a-z0-9]+)$/, '.dub-only$1'))],
+    { encoding: 'utf8' })).streams;
+    expect(preview.filter((x) => x.codec_type === 'audio').length === 1 && /Dub.*voice/.test(tag(preview.find((x) => x.codec_type === 'audio'), 'title')),
+      `the page's copy has the dub alone: ${JSON.stringify(preview)}`);
+  });
+
+  // Projects: a new one from the list, the voice of the first one in it,
+  // the link, and back to the first one from the list.
+  await step('projects: a new one, a voice reused in it, back to the first from the list', async () => {
+    const first = await page.evaluate(() => ({ pid: window.studio.pid, name: window.studio.project.name }));
+    const voice = await page.evaluate(() => window.studio.project.profiles.find((p) => p.name === 'Renamed voice'));
+    expect(voice && voice.library, `the recorded voice is in the owner's library: ${JSON.stringify(voice)}`);
+    await page.click('#projects-open');
+    await page.waitForSelector(`#project-list li[data-project="${first.pid}"].current`);
+    expect((await page.inputValue('#project-link-text')).endsWith(`/?project=${first.pid}#token=${await page.evaluate(() => window.studio.token)}`), 'the link is shown');
+    await shot('6-projects');
+    await Promise.all([page.waitForURL(`${base}/`, { waitUntil: 'domcontentloaded' }), page.click('#project-new')]);
+    await page.waitForFunction(() => window.studio && window.studio.project);
+    expect(await page.evaluate(() => window.studio.pid) === null, 'a new project starts empty, and only when used');
+    // The voice is there before the project exists, and in it afterwards.
+    await tab('myvoice');
+    await page.waitForSelector(`#profile-list li[data-profile="${voice.id}"]`);
+    await tab('upload');
+    await dropFile('#drop-subtitles', path.join(media, 'sample.es.srt'), 'text/plain');
+    await page.waitForSelector('#drop-subtitles.done', { timeout: 30000 });
+    const second = await page.evaluate(() => window.studio.pid);
+    expect(second && second !== first.pid, `a second project: ${second}`);
+    await tab('myvoice');
+    await page.waitForSelector(`#profile-list li[data-profile="${voice.id}"]`);
+    expect((await page.textContent(`#profile-list li[data-profile="${voice.id}"]`)).includes('from another project'), 'marked as from another project');
+    if (voice.state === 'ready') {
+      await tab('voices');
+      await page.click(`#voice-gallery .voice[data-voice="${voice.voice}"]`);
+      await page.waitForFunction((v) => window.studio.settings.voice === v, voice.voice);
+    }
+    // Back to the first project from the list.
+    await page.click('#projects-open');
+    await page.waitForSelector(`#project-list li[data-project="${first.pid}"] button:text("Open")`);
+    expect(await page.$$eval('#project-list li', (x) => x.length) === 2, 'both projects listed');
+    await Promise.all([page.waitForURL(`${base}/?project=${first.pid}`, { waitUntil: 'domcontentloaded' }),
+      page.click(`#project-list li[data-project="${first.pid}"] button:text("Open")`)]);
+    await page.waitForFunction(() => window.studio && window.studio.project && window.studio.project.video);
+    expect(await page.evaluate(() => window.studio.pid) === first.pid && page.url().includes(`?project=${first.pid}`), 'the first project is open again');
+    await page.waitForFunction(() => window.studio.cues.length > 0);
+    expect((await page.evaluate(() => window.studio.cues.map((c) => c.text))).includes('Did you see that ship last night?'), 'with its edits');
+    // A copied link opens it in a browser that never saw it.
+    const link = `${base}/?project=${first.pid}#token=${await page.evaluate(() => window.studio.token)}`;
+    const other = await browser.newContext();
+    const p2 = await other.newPage();
+    await p2.goto(link);
+    await p2.waitForFunction((id) => window.studio && window.studio.project && window.studio.pid === id, first.pid);
+    expect(!p2.url().includes('token='), 'the key leaves the address bar');
+    await other.close();
+    // Deleting the second project from the list.
+    await page.click('#projects-open');
+    page.once('dialog', (d) => d.accept());
+    await page.click(`#project-list li[data-project="${second}"] button:text("Delete")`);
+    await page.waitForFunction((id) => !document.querySelector(`#project-list li[data-project="${id}"]`), second);
+    expect(!fs.existsSync(path.join(tmp, 'data/projects', second)), 'its files are gone');
+    await page.click('#projects-close');
   });
 
   // A phone is a browser of its own (it does not share this page's connections).
