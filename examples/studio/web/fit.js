@@ -95,7 +95,9 @@ async function measure() {
     cues: cues.map((c) => ({ start: c.start, end: c.end, text: c.text, speaker: c.speaker || '' })),
   };
   const key = JSON.stringify(body);
-  if (key === F.sent) { refresh(); return; }
+  // The same question again is skipped, unless a cue has no answer: an
+  // undo or a reload of the cues makes new cue objects with the same text.
+  if (key === F.sent && cues.every((c) => F.plans.get(c)?.sig === sig(c))) { refresh(); return; }
   F.sent = key;
   const sigs = cues.map(sig);
   F.busy = true; refresh();

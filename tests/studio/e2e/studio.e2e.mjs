@@ -549,12 +549,15 @@ try {
     + 'the boats, the market and the long grey line of the sea beyond them all, every single day of the year.';
   let longStart = -1;
   await step('flags a line too long for its time before rendering', async () => {
-    const cue = '#cue-list .cue[data-i="2"]';
+    // A spoken line that the editor's steps above left alone.
+    const at = await page.evaluate(() => window.studio.cues.findIndex((c) => c.text.startsWith('I will fetch')));
+    expect(at >= 0, 'the line to lengthen');
+    const cue = `#cue-list .cue[data-i="${at}"]`;
     const verdict = (v) => page.waitForSelector(`${cue} .fit${v}:not(.stale)`, { timeout: 90000 });
     await verdict(':not([data-verdict=""])[data-verdict]');
     await page.fill(`${cue} textarea`, longLine);
     await verdict('[data-verdict="too-long"]');
-    longStart = await page.evaluate(() => window.studio.cues[2].start);
+    longStart = await page.evaluate((i) => window.studio.cues[i].start, at);
     const detail = await page.textContent(`${cue} .fit-detail`);
     expect(/s of speech for .* cut\./.test(detail), `what the render will do: ${detail}`);
     expect(/too long/.test(await page.textContent('#fit-summary')), await page.textContent('#fit-summary'));
