@@ -16,8 +16,8 @@ import time
 
 args = sys.argv[1:]
 out = args[args.index("-o") + 1]
-pos = [a for i, a in enumerate(args) if not a.startswith(
-    "-") and (i == 0 or args[i - 1] not in ("-o", "--mode", "--lang", "--voice", "--provenance", "--overflow", "--title"))]
+VALUED = ("-o", "--mode", "--lang", "--voice", "--provenance", "--overflow", "--title")
+pos = [a for i, a in enumerate(args) if not a.startswith("-") and (i == 0 or args[i - 1] not in VALUED)]
 inp, subs = pos[0], pos[1]
 
 
