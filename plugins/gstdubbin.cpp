@@ -217,10 +217,6 @@ link_chain (GstElement **chain, size_t n)
       F32) ", layout = (string) " \
            "interleaved, rate = (int) 48000, channels = (int) [ 1, 8 ]"
 
-/* A programme of more than two channels without positions (PCM from some
- * MOV files) is given the standard layout for its count: the caps are
- * relabelled, the samples stay as they are. audioconvert cannot position
- * them, and encoders (AAC, Opus) refuse unpositioned surround. */
 /* ganvoice's silence comes as GAP buffers, and audioresample does not
  * keep its phase over GAP buffers (it drops or adds samples there, so the
  * speech after them moves by a few ms, depending on what came before).
@@ -240,6 +236,10 @@ on_voice_gap (GstPad *pad, GstPadProbeInfo *info, gpointer user_data)
   return GST_PAD_PROBE_OK;
 }
 
+/* A programme of more than two channels without positions (PCM from some
+ * MOV files) is given the standard layout for its count: the caps are
+ * relabelled, the samples stay as they are. audioconvert cannot position
+ * them, and encoders (AAC, Opus) refuse unpositioned surround. */
 static GstPadProbeReturn
 on_programme_caps (GstPad *pad, GstPadProbeInfo *info, gpointer user_data)
 {

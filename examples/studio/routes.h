@@ -60,6 +60,12 @@ void get_upload (Server *s, SoupServerMessage *msg, const RouteMatch &m);
 void begin_upload_chunk (
     Server *s, SoupServerMessage *msg, const RouteMatch &m);
 void put_upload_chunk (Server *s, SoupServerMessage *msg, const RouteMatch &m);
+/* Opens @part for appending and lets the request's body stream into it
+ * (at @offset, @length bytes; @key marks it as being written), or answers
+ * 500 with @cannot_store. For uploads and for workers' results. */
+void append_request_body (Server *s, SoupServerMessage *msg,
+    const std::string &part, const std::string &key, gint64 offset,
+    gint64 length, const char *cannot_store);
 void delete_upload (Server *s, SoupServerMessage *msg, const RouteMatch &m);
 void get_media (Server *s, SoupServerMessage *msg, const RouteMatch &m);
 void get_media_peaks (Server *s, SoupServerMessage *msg, const RouteMatch &m);

@@ -190,20 +190,28 @@ begin_upload_chunk (Server *s, SoupServerMessage *msg, const RouteMatch &m)
         "This chunk goes past the end of the file.");
     return;
   }
+  append_request_body (
+      s, msg, part, uid, offset, length, "The server cannot store the upload.");
+}
+
+void
+append_request_body (Server *s, SoupServerMessage *msg, const std::string &part,
+    const std::string &key, gint64 offset, gint64 length,
+    const char *cannot_store)
+{
   int fd =
       open (part.c_str (), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
   if (fd < 0) {
-    reply_error (msg, SOUP_STATUS_INTERNAL_SERVER_ERROR,
-        "The server cannot store the upload.");
+    reply_error (msg, SOUP_STATUS_INTERNAL_SERVER_ERROR, cannot_store);
     return;
   }
   RequestCtx *ctx = request_ctx (msg);
   ctx->fd = fd;
-  ctx->upload_id = uid;
+  ctx->upload_id = key;
   ctx->offset = offset;
   ctx->expected = length;
   ctx->writing = &s->writing;
-  s->writing.insert (uid);
+  s->writing.insert (key);
 }
 
 /* The chunk has arrived: keep it, and check the file once it is whole. */

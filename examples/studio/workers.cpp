@@ -164,20 +164,8 @@ begin_worker_result (Server *s, SoupServerMessage *msg, const RouteMatch &m)
             std::to_string (have) + "}");
     return;
   }
-  int fd =
-      open (part.c_str (), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
-  if (fd < 0) {
-    reply_error (msg, SOUP_STATUS_INTERNAL_SERVER_ERROR,
-        "The studio cannot store the result.");
-    return;
-  }
-  RequestCtx *ctx = request_ctx (msg);
-  ctx->fd = fd;
-  ctx->upload_id = key;
-  ctx->offset = offset;
-  ctx->expected = length;
-  ctx->writing = &s->writing;
-  s->writing.insert (key);
+  append_request_body (
+      s, msg, part, key, offset, length, "The studio cannot store the result.");
 }
 
 void
