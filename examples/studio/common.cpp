@@ -187,6 +187,22 @@ remove_file_tree (GFile *file)
 }
 
 void
+remove_partial_files (const std::string &path)
+{
+  gchar *dir = g_path_get_dirname (path.c_str ());
+  gchar *base = g_path_get_basename (path.c_str ());
+  std::string prefix = std::string (base) + ".part";
+  if (GDir *d = g_dir_open (dir, 0, nullptr)) {
+    while (const char *name = g_dir_read_name (d))
+      if (g_str_has_prefix (name, prefix.c_str ()))
+        g_unlink ((std::string (dir) + "/" + name).c_str ());
+    g_dir_close (d);
+  }
+  g_free (dir);
+  g_free (base);
+}
+
+void
 remove_tree (const std::string &path)
 {
   GFile *f = g_file_new_for_path (path.c_str ());

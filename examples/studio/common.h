@@ -76,6 +76,8 @@ bool read_file (const std::string &path, std::string *out, gint64 max_bytes);
 /* Writes PATH.tmpXXXXXX then renames it over PATH. */
 bool write_file_atomic (const std::string &path, const std::string &data);
 void remove_tree (const std::string &path);
+/* Removes the half-written files of @path (PATH.part*) beside it. */
+void remove_partial_files (const std::string &path);
 /* The SHA-256 of a file's content, in hex; "" when it cannot be read. */
 std::string file_sha256 (const std::string &path);
 

@@ -418,17 +418,7 @@ private:
       return;
     if (!ok) {
       /* Nothing half-received stays behind. */
-      gchar *dir = g_path_get_dirname (it->second.job.output.c_str ());
-      gchar *base = g_path_get_basename (it->second.job.output.c_str ());
-      std::string prefix = std::string (base) + ".part";
-      if (GDir *d = g_dir_open (dir, 0, nullptr)) {
-        while (const char *name = g_dir_read_name (d))
-          if (g_str_has_prefix (name, prefix.c_str ()))
-            g_unlink ((std::string (dir) + "/" + name).c_str ());
-        g_dir_close (d);
-      }
-      g_free (dir);
-      g_free (base);
+      remove_partial_files (it->second.job.output);
     }
     g_unlink (subtitles_copy (it->second.job).c_str ());
     jobs_.erase (it);

@@ -352,17 +352,7 @@ private:
     if (!ok) {
       /* Never a partial result, nor a worker's leftover temp file. */
       g_unlink (r->job.output.c_str ());
-      gchar *dir = g_path_get_dirname (r->job.output.c_str ());
-      gchar *base = g_path_get_basename (r->job.output.c_str ());
-      std::string prefix = std::string (base) + ".part";
-      if (GDir *d = g_dir_open (dir, 0, nullptr)) {
-        while (const char *name = g_dir_read_name (d))
-          if (g_str_has_prefix (name, prefix.c_str ()))
-            g_unlink ((std::string (dir) + "/" + name).c_str ());
-        g_dir_close (d);
-      }
-      g_free (dir);
-      g_free (base);
+      remove_partial_files (r->job.output);
     }
     running_.erase (id);
     delete r;
