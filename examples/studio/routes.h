@@ -60,6 +60,9 @@ void get_upload (Server *s, SoupServerMessage *msg, const RouteMatch &m);
 void begin_upload_chunk (
     Server *s, SoupServerMessage *msg, const RouteMatch &m);
 void put_upload_chunk (Server *s, SoupServerMessage *msg, const RouteMatch &m);
+/* The Content-Length of a chunk's request, or -1 after answering 411 (none)
+ * or 413 (over --max-chunk). */
+goffset chunk_length (Server *s, SoupServerMessage *msg);
 /* Opens @part for appending and lets the request's body stream into it
  * (at @offset, @length bytes; @key marks it as being written), or answers
  * 500 with @cannot_store. For uploads and for workers' results. */

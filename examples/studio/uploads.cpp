@@ -148,22 +148,9 @@ begin_upload_chunk (Server *s, SoupServerMessage *msg, const RouteMatch &m)
             s->upload_json (u) + "}");
     return;
   }
-  SoupMessageHeaders *req = soup_server_message_get_request_headers (msg);
-  goffset length =
-      soup_message_headers_get_encoding (req) == SOUP_ENCODING_CONTENT_LENGTH
-      ? soup_message_headers_get_content_length (req)
-      : -1;
-  if (length < 0) {
-    reply_error (
-        msg, SOUP_STATUS_LENGTH_REQUIRED, "A chunk needs a Content-Length.");
+  goffset length = chunk_length (s, msg);
+  if (length < 0)
     return;
-  }
-  if (length > s->cfg.max_chunk_bytes) {
-    reply_error (msg, SOUP_STATUS_REQUEST_ENTITY_TOO_LARGE,
-        "A chunk may hold at most " + std::to_string (s->cfg.max_chunk_bytes) +
-            " bytes.");
-    return;
-  }
   if (s->writing.count (uid)) {
     reply_error (msg, SOUP_STATUS_CONFLICT,
         "Another part of this upload is being received; wait for it.");
@@ -192,6 +179,28 @@ begin_upload_chunk (Server *s, SoupServerMessage *msg, const RouteMatch &m)
   }
   append_request_body (
       s, msg, part, uid, offset, length, "The server cannot store the upload.");
+}
+
+goffset
+chunk_length (Server *s, SoupServerMessage *msg)
+{
+  SoupMessageHeaders *req = soup_server_message_get_request_headers (msg);
+  goffset length =
+      soup_message_headers_get_encoding (req) == SOUP_ENCODING_CONTENT_LENGTH
+      ? soup_message_headers_get_content_length (req)
+      : -1;
+  if (length < 0) {
+    reply_error (
+        msg, SOUP_STATUS_LENGTH_REQUIRED, "A chunk needs a Content-Length.");
+    return -1;
+  }
+  if (length > s->cfg.max_chunk_bytes) {
+    reply_error (msg, SOUP_STATUS_REQUEST_ENTITY_TOO_LARGE,
+        "A chunk may hold at most " + std::to_string (s->cfg.max_chunk_bytes) +
+            " bytes.");
+    return -1;
+  }
+  return length;
 }
 
 void

@@ -128,22 +128,9 @@ begin_worker_result (Server *s, SoupServerMessage *msg, const RouteMatch &m)
     reply_json (msg, SOUP_STATUS_OK, "{\"delivered\": true}");
     return;
   }
-  SoupMessageHeaders *req = soup_server_message_get_request_headers (msg);
-  goffset length =
-      soup_message_headers_get_encoding (req) == SOUP_ENCODING_CONTENT_LENGTH
-      ? soup_message_headers_get_content_length (req)
-      : -1;
-  if (length < 0) {
-    reply_error (
-        msg, SOUP_STATUS_LENGTH_REQUIRED, "A chunk needs a Content-Length.");
+  goffset length = chunk_length (s, msg);
+  if (length < 0)
     return;
-  }
-  if (length > s->cfg.max_chunk_bytes) {
-    reply_error (msg, SOUP_STATUS_REQUEST_ENTITY_TOO_LARGE,
-        "A chunk may hold at most " + std::to_string (s->cfg.max_chunk_bytes) +
-            " bytes.");
-    return;
-  }
   std::string key = "result:" + jid;
   if (s->writing.count (key)) {
     reply_error (msg, SOUP_STATUS_CONFLICT,
