@@ -60,6 +60,10 @@ void get_upload (Server *s, SoupServerMessage *msg, const RouteMatch &m);
 void begin_upload_chunk (
     Server *s, SoupServerMessage *msg, const RouteMatch &m);
 void put_upload_chunk (Server *s, SoupServerMessage *msg, const RouteMatch &m);
+/* The chunk's ?offset=, which must be where @part ends; else -1 after
+ * answering 409 "@what continues at another offset." with that end. */
+gint64 chunk_offset (SoupServerMessage *msg, const RouteMatch &m,
+    const std::string &part, const std::string &what);
 /* The Content-Length of a chunk's request, or -1 after answering 411 (none)
  * or 413 (over --max-chunk). */
 goffset chunk_length (Server *s, SoupServerMessage *msg);

@@ -157,21 +157,10 @@ begin_upload_chunk (Server *s, SoupServerMessage *msg, const RouteMatch &m)
     return;
   }
   std::string part = s->part_path (pid, uid);
-  gint64 have = std::max<gint64> (0, file_size (part));
   gint64 size = g_ascii_strtoll (u["size"].c_str (), nullptr, 10);
-  std::string off = m.query_value ("offset");
-  gint64 offset = off.empty () ||
-          off.find_first_not_of ("0123456789") != std::string::npos ||
-          off.size () > 18
-      ? -1
-      : g_ascii_strtoll (off.c_str (), nullptr, 10);
-  if (offset != have) {
-    reply_json (msg, SOUP_STATUS_CONFLICT,
-        "{\"error\": \"The upload continues at another offset.\", "
-        "\"offset\": " +
-            std::to_string (have) + "}");
+  gint64 offset = chunk_offset (msg, m, part, "The upload");
+  if (offset < 0)
     return;
-  }
   if (offset + length > size) {
     reply_error (msg, SOUP_STATUS_BAD_REQUEST,
         "This chunk goes past the end of the file.");
@@ -179,6 +168,25 @@ begin_upload_chunk (Server *s, SoupServerMessage *msg, const RouteMatch &m)
   }
   append_request_body (
       s, msg, part, uid, offset, length, "The server cannot store the upload.");
+}
+
+gint64
+chunk_offset (SoupServerMessage *msg, const RouteMatch &m,
+    const std::string &part, const std::string &what)
+{
+  gint64 have = std::max<gint64> (0, file_size (part));
+  std::string off = m.query_value ("offset");
+  gint64 offset = off.empty () || off.size () > 18 ||
+          off.find_first_not_of ("0123456789") != std::string::npos
+      ? -1
+      : g_ascii_strtoll (off.c_str (), nullptr, 10);
+  if (offset != have) {
+    reply_json (msg, SOUP_STATUS_CONFLICT,
+        "{\"error\": \"" + what + " continues at another offset.\", " +
+            "\"offset\": " + std::to_string (have) + "}");
+    return -1;
+  }
+  return offset;
 }
 
 goffset

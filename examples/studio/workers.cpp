@@ -138,19 +138,9 @@ begin_worker_result (Server *s, SoupServerMessage *msg, const RouteMatch &m)
     return;
   }
   std::string part = s->remote->part_path (jid, attempt_of (m));
-  gint64 have = std::max<gint64> (0, file_size (part));
-  std::string off = m.query_value ("offset");
-  gint64 offset = off.empty () || off.size () > 18 ||
-          off.find_first_not_of ("0123456789") != std::string::npos
-      ? -1
-      : g_ascii_strtoll (off.c_str (), nullptr, 10);
-  if (offset != have) {
-    reply_json (msg, SOUP_STATUS_CONFLICT,
-        "{\"error\": \"The result continues at another offset.\", "
-        "\"offset\": " +
-            std::to_string (have) + "}");
+  gint64 offset = chunk_offset (msg, m, part, "The result");
+  if (offset < 0)
     return;
-  }
   append_request_body (
       s, msg, part, key, offset, length, "The studio cannot store the result.");
 }
