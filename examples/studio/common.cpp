@@ -78,6 +78,17 @@ same_secret (const std::string &a, const std::string &b)
 }
 
 bool
+valid_job_id (const std::string &id)
+{
+  if (id.size () <= 16)
+    return valid_id (id);
+  const std::string k = id.substr (16);
+  return valid_id (id.substr (0, 16)) && k.size () >= 3 && k.size () <= 8 &&
+      k.compare (0, 2, "-c") == 0 &&
+      k.find_first_not_of ("0123456789", 2) == std::string::npos;
+}
+
+bool
 valid_id (const std::string &s)
 {
   if (s.size () != 16)

@@ -48,6 +48,7 @@ struct Config {
   double queue_listen_retry_s = 10;
   int max_attempts = 3;
   double retry_delay_s = 30;
+  double chunk_target_s = 90; /* a split render's parts (postgresql) */
   /* The clean-up (owners.cpp): projects unused this many days go, and the
    * least recently used ones while the data is over the quota (0: no
    * limit for either). */
@@ -65,6 +66,9 @@ std::string hash_token (const std::string &token);
 bool same_secret (const std::string &a, const std::string &b);
 /* True for IDs that new_id() could have made (anything else is a 404). */
 bool valid_id (const std::string &s);
+/* A job id as the queue hands it to workers: a render's (16 hex digits), or
+ * a chunk's (the render's, then -cN). */
+bool valid_job_id (const std::string &id);
 
 gint64 now_s ();
 

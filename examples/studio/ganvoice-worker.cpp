@@ -303,7 +303,7 @@ private:
     cv_.notify_all ();
     say ("job %s: attempt %ld of %s (%s)", job_id_.c_str (), attempt_,
         job["max_attempts"].c_str (), job["kind"].c_str ());
-    if (job["kind"] != "render") {
+    if (job["kind"] != "render" && job["kind"] != "chunk") {
       fail ("This worker cannot do jobs of kind \"" + job["kind"] + "\".");
       end_job ();
       return;
@@ -593,20 +593,35 @@ private:
           return false;
         local[name] = path;
       }
-      if (!local.count ("video") || !local.count ("subtitles")) {
-        *why = "The job's spec lacks the video or the subtitles.";
+      /* A chunk of a split render: its programme audio, never the video
+       * (ganvoice-dub --chunk; docs/dubbing.md). */
+      rj->chunk = Json::optional_string (o, "chunk", origin);
+      const char *input = rj->chunk.empty () ? "video" : "programme";
+      if (!local.count (input) || !local.count ("subtitles")) {
+        *why = std::string ("The job's spec lacks the ") + input +
+            " or the subtitles.";
+        return false;
+      }
+      if (!rj->chunk.empty () &&
+          (rj->chunk.size () > 40 ||
+              rj->chunk.find_first_not_of ("0123456789:end") !=
+                  std::string::npos)) {
+        *why = "The job's chunk range is not START:END.";
         return false;
       }
       rj->id = job_id_;
-      rj->input = local["video"];
+      rj->input = local[input];
       rj->subtitles = local["subtitles"];
-      std::string out = Json::optional_string (o, "output", origin, "out.mkv");
+      std::string out = rj->chunk.empty ()
+          ? Json::optional_string (o, "output", origin, "out.mkv")
+          : "chunk.wav";
       if (out.find ('/') != std::string::npos || out[0] == '.')
         out = "out.mkv";
       rj->output = dir_ + "/" + out;
       rj->log_path = dir_ + "/dub.log";
       rj->mode = Json::optional_string (o, "mode", origin);
       rj->language = Json::optional_string (o, "lang", origin);
+      rj->overflow = Json::optional_string (o, "overflow", origin);
       rj->provenance = Json::optional_string (o, "provenance", origin);
       JsonArray *voices = json_object_has_member (o, "voices")
           ? json_object_get_array_member (o, "voices")

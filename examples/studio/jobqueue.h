@@ -40,6 +40,12 @@ struct RenderJob {
   std::string provenance;
   /* The dub track's title ("Dub — voice Allison"); "" for the default. */
   std::string title;
+  /* A chunk of a split render (ganvoice-dub --chunk): "START:END" frames;
+   * input is then the chunk's programme file and output a chunk file. */
+  std::string chunk;
+  /* The assembly of a split render (ganvoice-dub --assemble): the chunk
+   * files in order; input is the video, output the final file. */
+  std::vector<std::string> assemble;
 };
 
 struct JobProgress {
@@ -132,6 +138,12 @@ struct PgQueueOptions {
   double listen_retry_s = 10; /* before a lost LISTEN connection is redone */
   int max_attempts = 3;
   double retry_delay_s = 30; /* before the 2nd attempt; doubles after */
+  /* The studio's own runs: the programme files of a split render
+   * (ganvoice-dub --programme) and its assembly (--assemble). */
+  std::string dub_command;
+  std::vector<std::string> env;
+  double chunk_target_s = 90; /* ganvoice-dub --chunk-target */
+  int job_timeout_s = 0; /* longest assembly; 0: none */
 };
 
 /* A queue URL of the form postgresql://… or postgres://…. */
@@ -154,6 +166,12 @@ std::string progress_json (const JobProgress &p);
 std::string fit_json (const CueFit &f);
 bool read_progress (JsonObject *o, JobProgress *p);
 bool read_fit (JsonObject *o, CueFit *f);
+
+/* A launcher with @env (NAME=VALUE) set; argv for g_subprocess_launcher_spawnv
+ * (pointers into @v, null-terminated). */
+GSubprocessLauncher *make_launcher (
+    const std::vector<std::string> &env, GSubprocessFlags flags);
+std::vector<const char *> to_argv (const std::vector<std::string> &v);
 
 /* Runs ganvoice-dub --json locally, max_running at a time. */
 std::unique_ptr<JobQueue> make_local_job_queue (const std::string &dub_command,

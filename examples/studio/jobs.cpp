@@ -12,8 +12,6 @@
 
 namespace studio {
 
-namespace {
-
 GSubprocessLauncher *
 make_launcher (const std::vector<std::string> &env, GSubprocessFlags flags)
 {
@@ -36,6 +34,8 @@ to_argv (const std::vector<std::string> &v)
   a.push_back (nullptr);
   return a;
 }
+
+namespace {
 
 /* The last non-empty lines of a log file, for an error message. */
 std::string
@@ -159,8 +159,14 @@ private:
 
   void start (const RenderJob &job)
   {
-    std::vector<std::string> argv = { dub_, job.input, job.subtitles, "-o",
-      job.output, "--json", "--quiet" };
+    std::vector<std::string> argv = { dub_ };
+    if (!job.assemble.empty ())
+      argv.push_back ("--assemble");
+    argv.insert (argv.end (), { job.input, job.subtitles });
+    argv.insert (argv.end (), job.assemble.begin (), job.assemble.end ());
+    argv.insert (argv.end (), { "-o", job.output, "--json", "--quiet" });
+    if (!job.chunk.empty ())
+      argv.insert (argv.end (), { "--chunk", job.chunk });
     if (!job.mode.empty ())
       argv.insert (argv.end (), { "--mode", job.mode });
     if (!job.language.empty ())

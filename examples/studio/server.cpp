@@ -158,6 +158,10 @@ Server::start (std::string *error)
     o.listen_retry_s = cfg.queue_listen_retry_s;
     o.max_attempts = cfg.max_attempts;
     o.retry_delay_s = cfg.retry_delay_s;
+    o.dub_command = cfg.dub_command;
+    o.env = env;
+    o.chunk_target_s = cfg.chunk_target_s;
+    o.job_timeout_s = cfg.job_timeout_s;
     std::unique_ptr<RemoteJobQueue> q = make_pg_job_queue (o, error);
     if (!q)
       return false;
@@ -397,6 +401,11 @@ main (int argc, char **argv)
         "Seconds before a failed render is tried again, doubled each time "
         "(default 30)",
         "S" },
+    { "chunk-target", 0, 0, G_OPTION_ARG_DOUBLE, &cfg.chunk_target_s,
+        "With a postgresql queue, a render is split into parts of about "
+        "this many seconds of film, cut between cues (default 90: 60 to "
+        "120 s)",
+        "S" },
     { "keep-days", 0, 0, G_OPTION_ARG_INT, &cfg.keep_days,
         "Delete projects unused for this many days (default 30, 0: never; "
         "$GANVOICE_STUDIO_KEEP_DAYS)",
@@ -484,10 +493,12 @@ main (int argc, char **argv)
     }
     cfg.worker_token_hash = hash_token (token);
     if (!(cfg.queue_poll_s > 0) || !(cfg.queue_listen_retry_s > 0) ||
-        cfg.max_attempts < 1 || !(cfg.retry_delay_s >= 0)) {
+        cfg.max_attempts < 1 || !(cfg.retry_delay_s >= 0) ||
+        !(cfg.chunk_target_s >= 1)) {
       fprintf (stderr,
           "ganvoice-studio: --queue-poll, --queue-listen-retry and "
-          "--max-attempts must be above 0, --retry-delay not below\n");
+          "--max-attempts must be above 0, --retry-delay not below, "
+          "--chunk-target at least 1\n");
       return 2;
     }
   }

@@ -38,7 +38,7 @@ check_attempt (Server *s, SoupServerMessage *msg, const RouteMatch &m,
 {
   const std::string &jid = m.param ("job");
   long attempt = attempt_of (m);
-  if (!valid_id (jid)) {
+  if (!valid_job_id (jid)) {
     reply_error (msg, SOUP_STATUS_NOT_FOUND, "There is no such job.");
     return false;
   }
@@ -189,7 +189,7 @@ deliver_worker_result (Server *s, SoupServerMessage *msg, const RouteMatch &m)
   }
   const std::string &jid = m.param ("job");
   long attempt = attempt_of (m);
-  if (!valid_id (jid) || attempt < 1) {
+  if (!valid_job_id (jid) || attempt < 1) {
     reply_error (msg, SOUP_STATUS_NOT_FOUND, "There is no such job.");
     return;
   }

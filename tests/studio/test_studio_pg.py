@@ -2,9 +2,12 @@
 """The studio's PostgreSQL queue: a throwaway PostgreSQL (initdb and pg_ctl
 in a temporary directory, as the postgres user when run as root), the studio
 with --queue postgresql://..., and three ganvoice-worker processes running
-the fake dubbing command (fake-dub.py; each appends its name to the copy it
-makes, so the test can tell whose result was kept). Everything talks over
-127.0.0.1. Skipped (77) only when the PostgreSQL server binaries are missing.
+the fake dubbing command (fake-dub.py). Every render is split: the studio's
+fake --programme cuts the video into two parts (the chunks' "programme"),
+each worker appends its name to the part it renders, so the test can tell
+whose result was kept, and the studio's fake --assemble joins them.
+Everything talks over 127.0.0.1. Skipped (77) only when the PostgreSQL
+server binaries are missing.
 
     test_studio_pg.py STUDIO STUDIO_HELPER GANVOICE_WORKER SOURCE_DIR
 """
@@ -116,6 +119,8 @@ class Studio:
             "GANVOICE_STUDIO_WORKER": HELPER,
             "GANVOICE_STUDIO_ACOUSTIC_CARD": os.path.join(SOURCE, "tests", "models", "tiny-acoustic.json"),
             "GANVOICE_STUDIO_WEB": os.path.join(SOURCE, "examples", "studio", "web"),
+            "GANVOICE_STUDIO_DUB": os.path.join(HERE, "fake-dub.py"),
+            "FAKE_DUB_CHUNKS": "2",
         })
         self.log = open(os.path.join(os.path.dirname(data), "studio.log"), "a")
         self.proc = subprocess.Popen([STUDIO, "--port", str(port), "--data-dir", data, "--queue", url,
@@ -262,19 +267,26 @@ class PgQueueTest(unittest.TestCase):
         rows = self.pg.sql("SELECT state, attempt, worker, error FROM ganvoice_jobs WHERE id = '%s'" % jid)
         return rows[0] if rows else None
 
-    def running_on(self, pid, tok, jid):
-        """The worker rendering the job, once its progress has been heard."""
+    def running_on(self, pid, tok, jid, part=0):
+        """The worker rendering a part of the job, once its progress has been heard."""
         def check():
             j = self.job(pid, tok, jid)
-            r = self.row(jid)
+            r = self.row("%s-c%d" % (jid, part))
             if j["state"] == "running" and j["percent"] > 0 and r and r[0] == "running":
                 return r[2]
             return None
         return self.wait("job %s to run" % jid, check)
 
+    def expected(self, jid):
+        """The joined parts, each with the name of the worker whose result was kept."""
+        video = read(VIDEO)
+        half = len(video) // 2
+        w0, w1 = self.row(jid + "-c0")[2], self.row(jid + "-c1")[2]
+        return video[:half] + ("|" + w0).encode() + video[half:] + ("|" + w1).encode()
+
     def result(self, pid, jid):
         j = [f for f in os.listdir(os.path.join(self.data, "projects", pid, "results"))
-             if f.startswith(jid) and ".part" not in f]
+             if f.startswith(jid) and ".part" not in f and not f.endswith(".log")]
         self.assertEqual(len(j), 1, j)
         path = os.path.join(self.data, "projects", pid, "results", j[0])
         return path, read(path)
@@ -291,13 +303,20 @@ class PgQueueTest(unittest.TestCase):
         self.assertEqual(len(j["warnings"]), 1, j["warnings"])
         self.assertEqual([f["step"] for f in j["fits"]], ["clipped"])
         path, body = self.result(pid, jid)
-        video = read(VIDEO)
-        self.assertTrue(body.startswith(video))
-        state, attempt, worker, _ = self.row(jid)
-        self.assertEqual((state, attempt), ("done", "1"))
-        self.assertEqual(body[len(video):].decode(), "|" + worker)
-        self.assertIn("job %s attempt 1: delivered" % jid, self.workers[worker].log())
-        self.__class__.done_job = (pid, tok, jid, worker)
+        self.assertEqual(body, self.expected(jid))
+        # Two parts, each done at its first attempt; the studio joined them.
+        self.assertEqual(self.row(jid)[:3], ["done", "1", "studio"])
+        for k in (0, 1):
+            state, attempt, worker, _ = self.row("%s-c%d" % (jid, k))
+            self.assertEqual((state, attempt), ("done", "1"))
+            self.assertIn("job %s-c%d attempt 1: delivered" % (jid, k), self.workers[worker].log())
+        # The workers got the parts' audio, never the video; the chunks and their audio are gone.
+        specs = self.pg.sql("SELECT spec FROM ganvoice_jobs WHERE parent = '%s' ORDER BY id" % jid)
+        names = [sorted(f["name"] for f in json.loads(r[0])["files"]) for r in specs]
+        self.assertEqual(names, [["programme", "subtitles"]] * 2)
+        self.assertEqual([json.loads(r[0])["chunk"] for r in specs], ["0:4800", "4800:end"])
+        self.assertFalse(os.path.exists(os.path.join(os.path.dirname(path), ".chunks-" + jid)))
+        self.__class__.done_job = (pid, tok, jid, self.row(jid + "-c0")[2])
 
     def test_ab_voice_profile_travels_with_the_job(self):
         pid, tok = self.project()
@@ -321,10 +340,14 @@ class PgQueueTest(unittest.TestCase):
 
     def test_b_same_upload_twice_is_a_no_op(self):
         pid, tok, jid, worker = self.done_job
-        path, body = self.result(pid, jid)
+        path, _ = self.result(pid, jid)
         before = os.stat(path)
+        # The first part's result, as its worker sent it.
+        video = read(VIDEO)
+        body = video[:len(video) // 2] + ("|" + worker).encode()
         sha = hashlib.sha256(body).hexdigest()
-        base = "/api/worker/jobs/%s/result" % jid
+        part = jid + "-c0"
+        base = "/api/worker/jobs/%s/result" % part
         auth = {"Authorization": "Bearer " + TOKEN}
         events = self.pg.sql("SELECT count(*) FROM ganvoice_job_events")[0][0]
         # The chunk and the delivery again: both answer delivered, nothing moves.
@@ -345,13 +368,16 @@ class PgQueueTest(unittest.TestCase):
         self.assertEqual(st, 409, r)
         st, r = self.s.request("POST", base + "?attempt=1", {"sha256": sha})
         self.assertEqual(st, 401, r)
-        st, r = self.s.request("GET", "/api/worker/jobs/%s/files/video?attempt=1" % jid,
+        st, r = self.s.request("GET", "/api/worker/jobs/%s/files/programme?attempt=1" % part,
                                headers={"Authorization": "Bearer nope"})
         self.assertEqual(st, 401, r)
         st, r = self.s.request("POST", base + "?attempt=1", {"sha256": "xyz"}, headers=auth)
         self.assertEqual(st, 400, r)
-        st, r = self.s.request("GET", "/api/worker/jobs/%s/files/video?attempt=1" % jid, headers=auth)
+        st, r = self.s.request("GET", "/api/worker/jobs/%s/files/programme?attempt=1" % part, headers=auth)
         self.assertEqual(st, 409, r)  # done: its inputs are no longer handed out
+        for bad in (jid + "-c", jid + "-x1", jid + "-c1234567", jid[:15] + "-c0"):
+            st, r = self.s.request("GET", "/api/worker/jobs/%s/files/programme?attempt=1" % bad, headers=auth)
+            self.assertEqual(st, 404, (bad, r))
         self.assertEqual(os.stat(path).st_mtime_ns, before.st_mtime_ns)
 
     def test_c_worker_killed_mid_job(self):
@@ -362,12 +388,12 @@ class PgQueueTest(unittest.TestCase):
         self.workers[victim].proc.wait()
         j = self.wait_state(pid, tok, jid)
         self.assertEqual(j["state"], "done", j)
-        state, attempt, worker, _ = self.row(jid)
+        state, attempt, worker, _ = self.row(jid + "-c0")
         self.assertEqual(state, "done")
         self.assertEqual(attempt, "2")
         self.assertNotEqual(worker, victim)
         _, body = self.result(pid, jid)
-        self.assertTrue(body.endswith(("|" + worker).encode()))
+        self.assertEqual(body, self.expected(jid))
         del self.workers[victim]
         self.add_worker(victim + "b")
 
@@ -378,11 +404,11 @@ class PgQueueTest(unittest.TestCase):
         w = self.workers.pop(name)
         w.proc.terminate()
         self.assertEqual(w.proc.wait(timeout=20), 0)
-        self.assertIn("job %s attempt 1: given back to the queue (stopping)" % jid, w.log())
+        self.assertIn("job %s-c0 attempt 1: given back to the queue (stopping)" % jid, w.log())
         j = self.wait_state(pid, tok, jid)
         self.assertEqual(j["state"], "done", j)
         # Another worker took it at once; the given-back attempt did not count.
-        rows = self.pg.sql("SELECT attempt, max_attempts, worker FROM ganvoice_jobs WHERE id = '%s'" % jid)
+        rows = self.pg.sql("SELECT attempt, max_attempts, worker FROM ganvoice_jobs WHERE id = '%s-c0'" % jid)
         self.assertEqual(rows[0][:2], ["2", "4"])
         self.assertNotEqual(rows[0][2], name)
         self.add_worker(name + "c")
@@ -397,18 +423,20 @@ class PgQueueTest(unittest.TestCase):
             # Its lease runs out; another worker takes attempt 2 and finishes.
             j = self.wait_state(pid, tok, jid)
             self.assertEqual(j["state"], "done", j)
-            state, attempt, worker, _ = self.row(jid)
+            state, attempt, worker, _ = self.row(jid + "-c0")
             self.assertEqual((state, attempt), ("done", "2"))
             self.assertNotEqual(worker, paused)
+            _, body = self.result(pid, jid)
             # The paused worker's render has finished meanwhile.
             time.sleep(1.0)
         finally:
             w.proc.send_signal(signal.SIGCONT)
         self.wait("the late result to be refused",
-                  lambda: "job %s attempt 1: the studio refused the result" % jid in w.log())
-        _, body = self.result(pid, jid)
-        self.assertTrue(body.endswith(("|" + worker).encode()), body[-20:])
-        self.assertEqual(self.row(jid)[:2], ["done", "2"])
+                  lambda: "job %s-c0 attempt 1: the studio refused the result" % jid in w.log())
+        path, after = self.result(pid, jid)
+        self.assertEqual(after, body)
+        self.assertEqual(after, self.expected(jid))
+        self.assertEqual(self.row(jid + "-c0")[:2], ["done", "2"])
         self.assertEqual(self.job(pid, tok, jid)["state"], "done")
 
     def test_e_studio_restarted_mid_job(self):
@@ -418,23 +446,26 @@ class PgQueueTest(unittest.TestCase):
         self.s.stop(signal.SIGKILL)
         # The worker finishes its render meanwhile, and its delivery waits.
         self.wait("the worker to wait for the studio",
-                  lambda: "job %s: cannot reach the studio" % jid in self.workers[name].log())
+                  lambda: "job %s-c0: cannot reach the studio" % jid in self.workers[name].log())
         type(self).s = Studio(self.data, self.pg.url, self.token_file, self.s.port)
         j = self.wait_state(pid, tok, jid, timeout=60)
         self.assertEqual(j["state"], "done", j)
         self.assertEqual(self.row(jid)[:2], ["done", "1"])
+        self.assertEqual(self.row(jid + "-c0")[:2], ["done", "1"])
+        _, body = self.result(pid, jid)
+        self.assertEqual(body, self.expected(jid))
 
     def test_ea_cancelled_while_running(self):
         pid, tok = self.project()
         jid = self.render(pid, tok)
         name = self.running_on(pid, tok, jid)
         # A running attempt's inputs, with ranges; another attempt gets none.
-        attempt = int(self.row(jid)[1])
+        attempt = int(self.row(jid + "-c0")[1])
         auth = {"Authorization": "Bearer " + TOKEN}
-        url = "/api/worker/jobs/%s/files/video?attempt=%d" % (jid, attempt)
+        url = "/api/worker/jobs/%s-c0/files/programme?attempt=%d" % (jid, attempt)
         st, body = self.s.request("GET", url, headers=dict(auth, Range="bytes=100-199"))
         self.assertEqual((st, body), (206, read(VIDEO)[100:200]))
-        st, r = self.s.request("GET", url.replace("video", "nothing"), headers=auth)
+        st, r = self.s.request("GET", url.replace("programme", "video"), headers=auth)
         self.assertEqual(st, 404, r)
         st, r = self.s.request("GET", url[:-1] + str(attempt + 1), headers=auth)
         self.assertEqual(st, 409, r)
@@ -443,11 +474,12 @@ class PgQueueTest(unittest.TestCase):
         j = self.wait_state(pid, tok, jid)
         self.assertEqual((j["state"], j["error"]), ("cancelled", "Cancelled."))
         self.assertEqual(self.row(jid)[0], "cancelled")
+        self.assertEqual(self.row(jid + "-c0")[0], "cancelled")
         # The worker's heartbeat finds the attempt over and stops the render.
-        self.wait("the worker to stop", lambda: "job %s attempt 1: the attempt is no longer current" % jid
+        self.wait("the worker to stop", lambda: "job %s-c0 attempt 1: the attempt is no longer current" % jid
                   in self.workers[name].log())
         self.assertEqual([f for f in os.listdir(os.path.join(self.data, "projects", pid, "results"))
-                          if f.startswith(jid)], [])
+                          if jid in f], [])
 
     def test_f_failing_job_retried_then_failed(self):
         pid, tok = self.project("FAILME now")
@@ -455,12 +487,16 @@ class PgQueueTest(unittest.TestCase):
         j = self.wait_state(pid, tok, jid)
         self.assertEqual(j["state"], "failed", j)
         self.assertIn("could not be loaded (fake)", j["error"])
-        retries = [w for w in j["warnings"] if w.startswith("Attempt ")]
+        # The part that failed for good was tried three times.
+        m = re.match(r"Part (\d) of 2: ", j["error"])
+        self.assertTrue(m, j["error"])
+        retries = [w for w in j["warnings"] if w.startswith(m.group(0) + "Attempt ")]
         self.assertEqual(len(retries), 2, j["warnings"])
         self.assertIn("Attempt 1 of 3 failed: the voice model could not be loaded (fake)", retries[0])
-        state, attempt, _, error = self.row(jid)
+        state, attempt, _, error = self.row("%s-c%d" % (jid, int(m.group(1)) - 1))
         self.assertEqual((state, attempt), ("failed", "3"))
         self.assertIn("could not be loaded", error)
+        self.assertEqual(self.row(jid)[0], "failed")
         self.assertNotIn("result", j)
 
     def test_g_listen_connections_killed_polling_goes_on(self):
