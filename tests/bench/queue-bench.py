@@ -26,8 +26,6 @@
 Prints Markdown tables. Needs what `setup.sh --tests` installs (PostgreSQL).
 """
 import argparse
-import http.client
-import json
 import os
 import re
 import shutil
@@ -40,7 +38,7 @@ import time
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 sys.path.insert(0, os.path.join(ROOT, "tests", "studio"))
-from pg_harness import Postgres, pg_bin  # noqa: E402
+from pg_harness import Postgres, StudioProcess, pg_bin  # noqa: E402
 
 TOKEN = "queue-bench-worker-token-0123456789"
 LINES = ["The lighthouse keeper climbed the stairs again tonight.",
@@ -107,57 +105,6 @@ def runs(log):
     return out
 
 
-class Studio:
-    def __init__(self, exe, data, url, token_file, env, chunk_target):
-        self.log = open(os.path.join(os.path.dirname(data), "studio.log"), "a")
-        self.proc = subprocess.Popen([exe, "--port", "0", "--data-dir", data, "--queue", url,
-                                      "--worker-token-file", token_file, "--queue-poll", "1",
-                                      "--chunk-target", str(chunk_target)],
-                                     stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=env, text=True)
-        line = self.proc.stdout.readline()
-        m = re.search(r"listening on http://[^:]+:(\d+)/", line)
-        if not m:
-            raise RuntimeError("studio did not start: " + line + self.proc.stdout.read())
-        self.port = int(m.group(1))
-
-    def request(self, method, path, body=None, token=None):
-        c = http.client.HTTPConnection("127.0.0.1", self.port, timeout=300)
-        h = {"X-Studio-Token": token} if token else {}
-        if isinstance(body, dict):
-            body = json.dumps(body).encode()
-            h["Content-Type"] = "application/json"
-        c.request(method, path, body=body, headers=h)
-        r = c.getresponse()
-        data = r.read()
-        c.close()
-        return r.status, json.loads(data) if data else None
-
-    def upload(self, pid, tok, kind, path):
-        size = os.path.getsize(path)
-        st, u = self.request("POST", "/api/projects/%s/uploads" % pid,
-                             {"kind": kind, "name": os.path.basename(path), "size": size}, tok)
-        assert st == 201, u
-        offset = 0
-        with open(path, "rb") as f:
-            while True:
-                f.seek(offset)
-                data = f.read(4 * 1024 * 1024)
-                st, r = self.request("PUT", "/api/projects/%s/uploads/%s?offset=%d" % (pid, u["id"], offset),
-                                     data, tok)
-                assert st == 200, r
-                if r.get("state") == "ready":
-                    return
-                if r.get("state") == "failed" or not data:
-                    raise RuntimeError("upload failed: %s" % r)
-                if offset >= size:  # checking: wait
-                    time.sleep(0.5)
-                offset = r.get("offset", offset + len(data))
-
-    def stop(self):
-        self.proc.send_signal(signal.SIGTERM)
-        self.proc.wait(timeout=30)
-
-
 def lpt(durations, machines):
     """The makespan of durations scheduled longest first onto machines."""
     ends = [0.0] * machines
@@ -204,8 +151,9 @@ def main():
     studio_log = os.path.join(tmp, "studio-dub.log")
     wrapper(os.path.join(tmp, "dub-studio"), studio_log, dub)
     senv = dict(env, GANVOICE_STUDIO_DUB=os.path.join(tmp, "dub-studio"))
-    studio = Studio(os.path.join(build, "examples", "studio", "ganvoice-studio"), os.path.join(tmp, "data"),
-                    pg.url, token_file, senv, a.chunk_target)
+    studio = StudioProcess(os.path.join(build, "examples", "studio", "ganvoice-studio"), os.path.join(tmp, "data"),
+                           pg.url, token_file, env=senv,
+                           extra=["--queue-poll", "1", "--chunk-target", str(a.chunk_target)])
     table = []
     try:
         st, p = studio.request("POST", "/api/projects", {"name": "queue-bench"})
@@ -226,10 +174,10 @@ def main():
             time.sleep(1)
             before = len(runs(studio_log))
             t0 = time.time()
-            st, job = studio.request("POST", "/api/projects/%s/jobs" % pid, {}, tok)
+            st, job = studio.request("POST", "/api/projects/%s/jobs" % pid, {}, token=tok)
             assert st == 201, job
             while True:
-                st, j = studio.request("GET", "/api/projects/%s/jobs/%s" % (pid, job["id"]), None, tok)
+                st, j = studio.request("GET", "/api/projects/%s/jobs/%s" % (pid, job["id"]), token=tok)
                 if j["state"] in ("done", "failed", "cancelled"):
                     break
                 time.sleep(0.5)

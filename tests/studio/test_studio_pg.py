@@ -12,7 +12,6 @@ server binaries are missing.
     test_studio_pg.py STUDIO STUDIO_HELPER GANVOICE_WORKER SOURCE_DIR
 """
 import hashlib
-import http.client
 import json
 import os
 import re
@@ -22,11 +21,10 @@ import sqlite3
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 import unittest
 
-from pg_harness import Postgres, pg_bin
+from pg_harness import Postgres, StudioProcess, pg_bin
 
 STUDIO, HELPER, WORKER, SOURCE = sys.argv[1:5]
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -41,57 +39,16 @@ def read(path):
         return f.read()
 
 
-class Studio:
+class Studio(StudioProcess):
     def __init__(self, data, url, token_file, port=0):
-        env = dict(os.environ)
-        env.update({
+        super().__init__(STUDIO, data, url, token_file, port=port, env={
             "GANVOICE_STUDIO_WORKER": HELPER,
             "GANVOICE_STUDIO_ACOUSTIC_CARD": os.path.join(SOURCE, "tests", "models", "tiny-acoustic.json"),
             "GANVOICE_STUDIO_WEB": os.path.join(SOURCE, "examples", "studio", "web"),
             "GANVOICE_STUDIO_DUB": os.path.join(HERE, "fake-dub.py"),
             "FAKE_DUB_CHUNKS": "2",
-        })
-        self.log = open(os.path.join(os.path.dirname(data), "studio.log"), "a")
-        self.proc = subprocess.Popen([STUDIO, "--port", str(port), "--data-dir", data, "--queue", url,
-                                      "--worker-token-file", token_file, "--queue-poll", str(POLL),
-                                      "--queue-listen-retry", "120", "--max-attempts", "3",
-                                      "--retry-delay", "0.3", "--idle-timeout", "5"],
-                                     stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=env, text=True,
-                                     errors="replace")
-        line = self.proc.stdout.readline()
-        m = re.search(r"listening on http://[^:]+:(\d+)/", line)
-        if not m:
-            raise RuntimeError("studio did not start: " + line + self.proc.stdout.read())
-        self.port = int(m.group(1))
-
-        def drain():
-            for line in self.proc.stdout:
-                self.log.write(line)
-                self.log.flush()
-        threading.Thread(target=drain, daemon=True).start()
-
-    def request(self, method, path, body=None, headers=None, token=None):
-        c = http.client.HTTPConnection("127.0.0.1", self.port, timeout=60)
-        h = dict(headers or {})
-        if token:
-            h["X-Studio-Token"] = token
-        if isinstance(body, (dict, list)):
-            body = json.dumps(body).encode()
-            h.setdefault("Content-Type", "application/json")
-        c.request(method, path, body=body, headers=h)
-        r = c.getresponse()
-        data = r.read()
-        c.close()
-        try:
-            return r.status, json.loads(data) if data else None
-        except ValueError:
-            return r.status, data
-
-    def stop(self, sig=signal.SIGTERM):
-        self.proc.send_signal(sig)
-        self.proc.wait(timeout=20)
-        self.proc.stdout.close()
-        self.log.close()
+        }, extra=["--queue-poll", str(POLL), "--queue-listen-retry", "120", "--max-attempts", "3",
+                  "--retry-delay", "0.3", "--idle-timeout", "5"])
 
 
 class Worker:
