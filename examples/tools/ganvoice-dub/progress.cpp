@@ -246,6 +246,10 @@ on_bus (GstBus *bus, GstMessage *msg, gpointer user_data)
       break;
     }
     case GST_MESSAGE_WARNING: {
+      /* --programme runs dubbin without subtitles on purpose. */
+      if (app->opt.task == Task::Programme &&
+          GST_MESSAGE_SRC (msg) == GST_OBJECT (app->dub))
+        break;
       GError *err = NULL;
       gst_message_parse_warning (msg, &err, NULL);
       warn (app, "%s%s", blame (app, msg).c_str (), err->message);
@@ -269,6 +273,12 @@ on_bus (GstBus *bus, GstMessage *msg, gpointer user_data)
       }
       break;
     case GST_MESSAGE_EOS: {
+      if (app->opt.task == Task::Programme) {
+        if (!app->finished)
+          finish_programme (app);
+        finish (app);
+        break;
+      }
       if (app->opt.task == Task::Chunk) {
         if (!app->finished)
           finish_chunk (app);
