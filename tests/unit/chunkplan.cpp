@@ -161,16 +161,16 @@ GST_START_TEST (test_plan_grid)
     { sec (100.5103), sec (102) }, { sec (140), sec (141) } };
   ChunkPlanOptions opt;
   opt.grid = 1;
-  std::vector<Chunk> plan = plan_chunks (cues, frames (150), opt);
+  std::vector<Chunk> plan = plan_chunks (cues, frames (200), opt);
   fail_unless_equals_int (plan.size (), 2);
   const int64_t exact = frame_of (sec (100.5103), RATE) - frames (0.5);
   fail_unless_equals_int64 (plan[1].start, exact);
   opt.grid = 960;
-  plan = plan_chunks (cues, frames (150), opt);
+  plan = plan_chunks (cues, frames (200), opt);
   fail_unless_equals_int (plan.size (), 2);
   fail_unless_equals_int64 (plan[1].start, exact / 960 * 960);
   fail_unless (exact % 960 != 0);
-  check_plan (plan, cues, frames (150), opt, "grid");
+  check_plan (plan, cues, frames (200), opt, "grid");
   /* A gap narrower than the grid step holds no cut. */
   opt.grid = frames (30);
   plan = plan_chunks (
