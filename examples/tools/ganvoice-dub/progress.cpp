@@ -274,6 +274,13 @@ on_bus (GstBus *bus, GstMessage *msg, gpointer user_data)
       break;
     case GST_MESSAGE_EOS: {
       if (app->opt.task == Task::Programme) {
+        if (GST_CLOCK_TIME_IS_VALID (app->programme_padded_from.load ()))
+          warn (app,
+              "%s: its audio track ends early: the programme goes on as "
+              "silence from %s to the end (%s)",
+              app->opt.input.c_str (),
+              cue_time (app->programme_padded_from.load ()).c_str (),
+              cue_time (app->duration).c_str ());
         if (!app->finished)
           finish_programme (app);
         finish (app);
