@@ -79,7 +79,7 @@ constexpr gint64 kBlock = kMixRate / 10;
 
 } // namespace
 
-/* ---- --plan -------------------------------------------------------- */
+/* ---- --plan --------------------------------------------------------- */
 
 namespace {
 
@@ -1149,6 +1149,31 @@ on_voice_segment (GstPad *, GstPadProbeInfo *info, gpointer user_data)
   return GST_PAD_PROBE_OK;
 }
 
+/* START must fall on a whole sample of the voice's rate (the model's):
+ * otherwise its resampler would not start in phase with a render from the
+ * film's start. 960 frames are whole at 8, 16, 22.05, 24, 44.1 kHz... */
+GstPadProbeReturn
+on_voice_caps (GstPad *, GstPadProbeInfo *info, gpointer user_data)
+{
+  App *app = (App *) user_data;
+  GstEvent *event = GST_PAD_PROBE_INFO_EVENT (info);
+  if (GST_EVENT_TYPE (event) != GST_EVENT_CAPS)
+    return GST_PAD_PROBE_OK;
+  GstCaps *caps;
+  gst_event_parse_caps (event, &caps);
+  gint rate = 0;
+  const gint64 start = app->programme_input->file.start;
+  if (gst_structure_get_int (gst_caps_get_structure (caps, 0), "rate", &rate) &&
+      rate > 0 && (start * rate) % kMixRate != 0)
+    post_error (app,
+        "the voice runs at " + std::to_string (rate) + " Hz, where frame " +
+            std::to_string (start) +
+            " (the chunk's start) falls between two samples: a chunk from "
+            "a programme file cannot match the film's render there; render "
+            "it from the film");
+  return GST_PAD_PROBE_OK;
+}
+
 } // namespace
 
 GstElement *
@@ -1201,6 +1226,14 @@ start_programme_chunk (App *app)
       pad, GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM, on_voice_segment, app, NULL);
   gst_object_unref (pad);
   gst_object_unref (cues);
+  GstElement *voice = gst_bin_get_by_name (GST_BIN (app->dub), "ganvoice");
+  if (voice) {
+    pad = gst_element_get_static_pad (voice, "src");
+    gst_pad_add_probe (
+        pad, GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM, on_voice_caps, app, NULL);
+    gst_object_unref (pad);
+    gst_object_unref (voice);
+  }
   return true;
 }
 
