@@ -62,6 +62,7 @@ enum
   PROP_LOUDNESS_TARGET,
   PROP_LIMIT,
   PROP_MASTERING,
+  PROP_BYPASS,
 };
 
 #define DEFAULT_MODE GST_DUCK_MIX_MODE_DUCK
@@ -128,6 +129,8 @@ struct DuckMixPrivate {
 
   /* Set from any thread, acted on by the src streaming thread. */
   std::atomic<bool> reset_pending{ true };
+  /* The programme out as it was staged: no voice, delay or mastering. */
+  std::atomic<bool> bypass{ false };
 
   /* The src pad's streaming thread (aggregate and its vfuncs) owns the
    * rest. */
@@ -548,14 +551,20 @@ mix_block (GstDuckMix *self, GstBuffer *buffer)
     return NULL;
   }
   float *out = (float *) map.data;
-  priv->dsp.process (priv->programme.data (), priv->voice.data (), out, frames);
+  const bool bypass = priv->bypass;
+  if (bypass)
+    std::copy (priv->programme.begin (),
+        priv->programme.begin () + (size_t) frames * channels, out);
+  else
+    priv->dsp.process (
+        priv->programme.data (), priv->voice.data (), out, frames);
   bool silent = std::all_of (out, out + (size_t) frames * channels,
       [] (float s) { return s == 0.0f; });
   gst_buffer_unmap (buffer, &map);
   priv->next_offset = offset + frames;
 
   /* Content frames [c0, c1) of this block, in aggregator offsets. */
-  const gint64 latency = (gint64) priv->dsp.latency_frames ();
+  const gint64 latency = bypass ? 0 : (gint64) priv->dsp.latency_frames ();
   gint64 c0 = offset - latency;
   gint64 c1 = offset + frames - latency;
   gint64 keep0 = std::max<gint64> (c0, 0);
@@ -624,7 +633,8 @@ drain (GstDuckMix *self)
   if (priv->finished || priv->data_end < 0 || priv->next_offset < 0 ||
       priv->channels <= 0)
     return GST_FLOW_OK;
-  gint64 want = priv->data_end + (gint64) priv->dsp.latency_frames ();
+  gint64 want = priv->data_end +
+      (priv->bypass ? 0 : (gint64) priv->dsp.latency_frames ());
   if (want <= priv->next_offset)
     return GST_FLOW_OK;
   guint frames = (guint) (want - priv->next_offset);
@@ -741,6 +751,9 @@ gst_duck_mix_set_property (
     case PROP_MASTERING:
       priv->config.mastering = g_value_get_boolean (value);
       break;
+    case PROP_BYPASS:
+      priv->bypass = g_value_get_boolean (value);
+      break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
       break;
@@ -791,6 +804,9 @@ gst_duck_mix_get_property (
       break;
     case PROP_MASTERING:
       g_value_set_boolean (value, priv->config.mastering);
+      break;
+    case PROP_BYPASS:
+      g_value_set_boolean (value, priv->bypass);
       break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
@@ -874,6 +890,14 @@ gst_duck_mix_class_init (GstDuckMixClass *klass)
           "plain ducked mix, for a film rendered in chunks and mastered once "
           "at assembly",
           DEFAULT_MASTERING, playing));
+  g_object_class_install_property (gobject_class, PROP_BYPASS,
+      g_param_spec_boolean ("bypass", "Bypass",
+          "Output the programme exactly as it is staged for the mix, frame "
+          "for frame at the mix's positions: no voice, no look-ahead delay, "
+          "no ducking or mastering (ganvoice-dub --programme)",
+          FALSE,
+          (GParamFlags) (G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
+              GST_PARAM_MUTABLE_READY)));
 
   gst_element_class_add_static_pad_template_with_gtype (
       element_class, &src_template, GST_TYPE_AUDIO_AGGREGATOR_PAD);

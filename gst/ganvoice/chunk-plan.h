@@ -31,6 +31,12 @@ struct ChunkPlanOptions {
    * speech's tail past its cue (up to 1.5 s) and the ducker's return to
    * rest after the voice (3.5 s), so that no state crosses the cut. */
   double clearance_s = 5.0;
+  /* Cuts fall on multiples of this many frames. 960 at 48 kHz is 20 ms,
+   * where a frame at 48 kHz, a sample at 22.05 kHz (the voice's rate) and
+   * a time in ns are all whole: a chunk that starts there from a programme
+   * file (ganvoice-dub --programme) puts the voice's resampler and every
+   * timestamp exactly where a render from the film's start has them. */
+  int64_t grid = 960;
 };
 
 /* Frames [start, end) of the mix, and the cues that start inside (indices
@@ -48,8 +54,9 @@ struct Chunk {
 GANVOICE_API int64_t frame_of (int64_t ns, int rate);
 
 /* Cuts @frames frames of programme with @cues into chunks: contiguous,
- * from 0 to @frames, each cut in a gap between cues where it lies
- * lead_s before the next start and clearance_s after every earlier end.
+ * from 0 to @frames, each cut on the grid in a gap between cues where it
+ * lies lead_s before the next start and clearance_s after every earlier
+ * end.
  * A programme no longer than 4/3 of the target, or one without such gaps,
  * is one chunk. @frames <= 0 gives no chunk. */
 GANVOICE_API std::vector<Chunk> plan_chunks (const std::vector<ChunkCue> &cues,

@@ -56,6 +56,9 @@ plan_chunks (const std::vector<ChunkCue> &cues, int64_t frames,
   const int64_t max_len = std::max (min_len, seconds (target_s * 4 / 3));
   const int64_t lead = seconds (options.lead_s);
   const int64_t clearance = seconds (options.clearance_s);
+  const int64_t grid = std::max<int64_t> (1, options.grid);
+  auto grid_up = [grid] (int64_t f) { return (f + grid - 1) / grid * grid; };
+  auto grid_down = [grid] (int64_t f) { return f / grid * grid; };
 
   std::vector<size_t> order (cues.size ());
   std::iota (order.begin (), order.end (), 0);
@@ -73,6 +76,8 @@ plan_chunks (const std::vector<ChunkCue> &cues, int64_t frames,
     g.hi = before_cue ? next_start - lead : frames - 1;
     g.hi = std::min (g.hi, frames - 1);
     g.size = (before_cue ? next_start : frames) - (after_cue ? reach : 0);
+    g.lo = grid_up (g.lo);
+    g.hi = grid_down (g.hi);
     if (g.lo <= g.hi)
       gaps.push_back (g);
   };
@@ -91,10 +96,11 @@ plan_chunks (const std::vector<ChunkCue> &cues, int64_t frames,
 
   int64_t pos = 0;
   while (frames - pos > max_len) {
-    const int64_t window_lo = pos + min_len;
+    const int64_t window_lo = grid_up (pos + min_len);
     int64_t window_hi = pos + max_len;
     if (frames - min_len >= window_lo)
       window_hi = std::min (window_hi, frames - min_len);
+    window_hi = grid_down (window_hi);
     /* The largest gap in the window (ties: the one nearer the target),
      * cut as late as it allows: the most room after the speech before. */
     const Gap *best = nullptr;

@@ -321,6 +321,34 @@ GST_START_TEST (test_programme_of_gaps)
 }
 GST_END_TEST;
 
+GST_START_TEST (test_bypass)
+{
+  /* bypass: the programme out as staged, bit for bit, with no delay and
+   * no voice, to the programme's end; loud voice and mastering ignored. */
+  MixSetup s = { 2 * RATE + 55, 3 * RATE, RATE / 2, RATE, FALSE, FALSE,
+    "bypass=true loudness-target=-23" };
+  gsize frames, i;
+  GstClockTime pts;
+  gfloat *out = run_mix (&s, &frames, &pts);
+
+  fail_unless_equals_int (frames, 2 * RATE + 55);
+  fail_unless_equals_uint64 (pts, 0);
+  for (i = 0; i < frames; i++)
+    fail_unless (out[i * 2] == programme_sample (i) &&
+            out[i * 2 + 1] == programme_sample (i),
+        "frame %zu", i);
+  g_free (out);
+
+  /* A programme of GAPs comes out as silence, as long. */
+  s.programme_gaps = TRUE;
+  out = run_mix (&s, &frames, &pts);
+  fail_unless_equals_int (frames, 2 * RATE + 55);
+  for (i = 0; i < frames * 2; i++)
+    fail_unless (out[i] == 0.0f, "sample %zu", i);
+  g_free (out);
+}
+GST_END_TEST;
+
 GST_START_TEST (test_modes)
 {
   MixSetup s = { 2 * RATE, 2 * RATE, RATE / 2, RATE, FALSE, FALSE,
@@ -509,6 +537,7 @@ duckmix_suite (void)
   tcase_add_test (tc, test_voice_ends_first);
   tcase_add_test (tc, test_programme_ends_first);
   tcase_add_test (tc, test_programme_of_gaps);
+  tcase_add_test (tc, test_bypass);
   tcase_add_test (tc, test_modes);
   tcase_add_test (tc, test_latency);
   tcase_add_test (tc, test_flush);

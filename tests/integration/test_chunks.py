@@ -15,8 +15,13 @@ chunk rendered by its own process, and the chunks assembled. Checked:
   normal single-process dub (mastering once over the whole film), and its
   video packets are the input's;
 - a chunk rendered again is bit-identical (deterministic synthesis);
-- bad ranges, cuts through speech and bad chunk sets fail clearly and
-  leave no file.
+- --programme: one pass writes each chunk's programme (the decoded audio,
+  as it enters the mix) with the plan of --plan; a chunk rendered from its
+  programme file is bit for bit the chunk rendered from the film, so their
+  assembly is the single dub too;
+- bad ranges, cuts through speech, programme files given another range,
+  --programme on bad input and bad chunk sets fail clearly and leave no
+  file.
 Uses the tiny test models. Exits 77 (skipped) when ganvoice is not built.
 """
 import hashlib
@@ -162,6 +167,23 @@ class Chunks(unittest.TestCase):
             cls.chunk_seconds.append(time.monotonic() - t0)
             assert r.returncode == 0, r.stderr
             cls.chunk_files.append(path)
+        # The programme of every chunk in one pass, then every chunk from
+        # its programme file (the film is not read).
+        cls.programme_dir = os.path.join(d, "programme")
+        t0 = time.monotonic()
+        r = cls.run_dub("--programme", cls.programme_dir, "--chunk-target", str(TARGET))
+        cls.programme_seconds = time.monotonic() - t0
+        assert r.returncode == 0, r.stderr
+        cls.programme_plan = json.loads(r.stdout)
+        cls.programme_chunks, cls.programme_chunk_seconds = [], []
+        for c in cls.programme_plan["chunks"]:
+            path = os.path.join(d, "pchunk%02d.wav" % c["index"])
+            t0 = time.monotonic()
+            r = cls.run_dub("--chunk", c["range"], "-o", path,
+                            inputs=[os.path.join(cls.programme_dir, c["programme"]), cls.subs])
+            cls.programme_chunk_seconds.append(time.monotonic() - t0)
+            assert r.returncode == 0, r.stderr
+            cls.programme_chunks.append(path)
 
     @classmethod
     def tearDownClass(cls):
@@ -223,22 +245,125 @@ class Chunks(unittest.TestCase):
               % ", ".join("%.1f" % t for t in self.chunk_seconds), file=sys.stderr)
 
     def test_assembled_equals_single_dub(self):
-        """The assembled film's dub is, decoded, the normal dub's."""
+        """The assembled film's dub is, decoded, the normal dub's: from
+        chunks rendered from the film and from the programme files."""
         single = os.path.join(self.dir, "single.mkv")
-        assembled = os.path.join(self.dir, "assembled.mkv")
         r = self.run_dub("-o", single)
         self.assertEqual(r.returncode, 0, r.stderr)
-        # Chunks in any order: they are sorted by their start.
-        r = self.run_dub("-o", assembled, "--assemble", "--json",
-                         inputs=[self.film, self.subs] + self.chunk_files[::-1])
-        self.assertEqual(r.returncode, 0, r.stderr)
-        done = [json.loads(x) for x in r.stdout.splitlines() if '"done"' in x]
-        self.assertEqual(len(done), 1)
-        a, b = decode_dub(single), decode_dub(assembled)
-        self.assertEqual(a.shape, b.shape)
+        a = decode_dub(single)
         self.assertGreater(np.abs(a).max(), 0.05)
-        self.assertTrue(np.array_equal(a, b), "the assembled dub differs from the single one")
-        self.assertEqual(video_packets(assembled), video_packets(self.film))
+        for name, chunks in (("assembled.mkv", self.chunk_files),
+                             ("assembled-programme.mkv", self.programme_chunks)):
+            assembled = os.path.join(self.dir, name)
+            # Chunks in any order: they are sorted by their start.
+            r = self.run_dub("-o", assembled, "--assemble", "--json",
+                             inputs=[self.film, self.subs] + chunks[::-1])
+            self.assertEqual(r.returncode, 0, r.stderr)
+            done = [json.loads(x) for x in r.stdout.splitlines() if '"done"' in x]
+            self.assertEqual(len(done), 1)
+            b = decode_dub(assembled)
+            self.assertEqual(a.shape, b.shape, name)
+            self.assertTrue(np.array_equal(a, b), "%s: differs from the single dub" % name)
+            self.assertEqual(video_packets(assembled), video_packets(self.film))
+        self.assertNoLeftovers()
+
+    def test_programme_files(self):
+        """--programme: the plan of --plan, one file per chunk in the
+        chunk format, holding the film's decoded audio end to end."""
+        plan = self.programme_plan
+        names = [c.pop("programme") for c in plan["chunks"]]
+        self.assertEqual(plan, self.plan)
+        self.assertEqual(names, ["programme-%d.wav" % c["index"] for c in self.plan["chunks"]])
+        self.assertEqual(sorted(os.listdir(self.programme_dir)), sorted(names))
+        parts = []
+        for name, c in zip(names, self.plan["chunks"]):
+            self.assertEqual(c["start"] % 960, 0, "cut off the 20 ms grid")
+            x, s, e, last = read_chunk(os.path.join(self.programme_dir, name))
+            self.assertEqual((s, last), (c["start"], c["last"]))
+            if not last:
+                self.assertEqual(e, c["end"])
+            self.assertEqual(len(x), e - s)
+            parts.append(x)
+        joined = np.concatenate(parts)
+        # The programme as it enters the mix is here the decoded Vorbis
+        # track (already F32 at 48 kHz), sample for sample, as long as the
+        # whole mix (--chunk 0:end).
+        decoded = pull("filesrc location=%s ! matroskademux name=d d.audio_0 ! queue ! "
+                       "decodebin ! audio/x-raw,format=F32LE,rate=48000,channels=2 ! "
+                       "appsink name=s sync=false" % self.film)
+        decoded = np.frombuffer(b"".join(c for _, c in decoded), dtype=np.float32).reshape(-1, 2)
+        self.assertEqual(joined.shape, decoded.shape)
+        self.assertTrue(np.array_equal(joined, decoded), "the programme files differ "
+                        "from the decoded audio")
+        print("\n--programme %.1f s; chunks from it (s): %s; from the film: %s"
+              % (self.programme_seconds,
+                 ", ".join("%.1f" % t for t in self.programme_chunk_seconds),
+                 ", ".join("%.1f" % t for t in self.chunk_seconds)), file=sys.stderr)
+
+    def test_chunks_from_programme_are_the_film_chunks(self):
+        """A chunk from its programme file is bit for bit the chunk from
+        the film."""
+        for a, b in zip(self.programme_chunks, self.chunk_files):
+            self.assertEqual(sha256(a), sha256(b), "%s differs from %s" % (a, b))
+        self.assertGreater(np.abs(read_chunk(self.programme_chunks[1])[0]).max(), 0.06,
+                           "no speech in the chunk")
+
+    def test_programme_range_mismatch(self):
+        """A programme file rendered as another chunk is an error: no file."""
+        out = os.path.join(self.dir, "mismatch.wav")
+        chunks = self.programme_plan["chunks"]
+        p = [os.path.join(self.programme_dir, "programme-%d.wav" % c["index"]) for c in chunks]
+        last = chunks[-1]
+        cases = [
+            (p[1], chunks[2]["range"]),
+            (p[1], "%d:%d" % (chunks[1]["start"], chunks[1]["end"] + 960)),
+            (p[1], "%d:end" % chunks[1]["start"]),
+            (p[-1], "%d:%d" % (last["start"], last["start"] + RATE)),
+            (p[0], last["range"]),
+        ]
+        for path, rng in cases:
+            r = self.run_dub("--chunk", rng, "-o", out, inputs=[path, self.subs])
+            self.assertEqual(r.returncode, 1, (path, rng, r.stderr))
+            self.assertIn("holds the programme of frames", r.stderr)
+            self.assertIn("not --chunk %s" % rng, r.stderr)
+            self.assertFalse(os.path.exists(out))
+        # A programme file whose header was damaged.
+        broken = os.path.join(self.dir, "broken.wav")
+        with open(p[1], "rb") as f:
+            data = bytearray(f.read())
+        at = data.index(b"gvck") + 8
+        data[at:at + 64] = b"start=x".ljust(64)
+        with open(broken, "wb") as f:
+            f.write(data)
+        r = self.run_dub("--chunk", chunks[1]["range"], "-o", out, inputs=[broken, self.subs])
+        self.assertEqual(r.returncode, 1, r.stderr)
+        self.assertIn("gvck chunk is unreadable", r.stderr)
+        self.assertFalse(os.path.exists(out))
+        self.assertNoLeftovers()
+
+    def test_programme_bad_input(self):
+        """--programme on input it cannot use fails cleanly, no file."""
+        corrupt = os.path.join(self.dir, "corrupt.mkv")
+        with open(corrupt, "wb") as f:
+            f.write(os.urandom(20000))
+        d = os.path.join(self.dir, "bad-programme")
+        for inputs in ([corrupt, self.subs], [os.path.join(self.dir, "nope.mkv"), self.subs],
+                       [self.film, os.path.join(self.dir, "nope.srt")]):
+            r = self.run_dub("--programme", d, inputs=inputs)
+            self.assertEqual(r.returncode, 1, (inputs, r.stderr))
+            self.assertIn(os.path.basename(inputs[0] if "nope.srt" not in inputs[1]
+                                           else inputs[1]), r.stderr)
+            self.assertEqual(r.stdout, "")
+            self.assertFalse(os.path.exists(d) and os.listdir(d))
+        # The directory is a file.
+        r = self.run_dub("--programme", self.subs)
+        self.assertEqual(r.returncode, 1, r.stderr)
+        self.assertIn("--programme", r.stderr)
+        for args in (["--programme", d, "-o", os.path.join(self.dir, "x.wav")],
+                     ["--programme", d, "--json"], ["--programme", d, "--plan"]):
+            r = self.run_dub(*args)
+            self.assertEqual(r.returncode, 2, args)
+        self.assertFalse(os.path.exists(d) and os.listdir(d))
         self.assertNoLeftovers()
 
     def test_retried_chunk_is_identical(self):

@@ -60,6 +60,8 @@ check_plan (const std::vector<Chunk> &plan, const std::vector<ChunkCue> &cues,
     if (k == 0)
       continue;
     const int64_t cut = c.start;
+    fail_unless (cut % opt.grid == 0, "%s: cut %lld off the %lld-frame grid",
+        name, (long long) cut, (long long) opt.grid);
     for (const ChunkCue &q : cues) {
       int64_t s = frame_of (q.start_ns, RATE);
       if (s >= cut)
@@ -152,6 +154,34 @@ GST_START_TEST (test_plan_table)
 }
 GST_END_TEST;
 
+/* Cuts go on the grid: as late as the gap allows, rounded down to it. */
+GST_START_TEST (test_plan_grid)
+{
+  std::vector<ChunkCue> cues = { { sec (1), sec (3) },
+    { sec (100.5103), sec (102) }, { sec (140), sec (141) } };
+  ChunkPlanOptions opt;
+  opt.grid = 1;
+  std::vector<Chunk> plan = plan_chunks (cues, frames (200), opt);
+  fail_unless_equals_int (plan.size (), 2);
+  const int64_t exact = frame_of (sec (100.5103), RATE) - frames (0.5);
+  fail_unless_equals_int64 (plan[1].start, exact);
+  opt.grid = 960;
+  plan = plan_chunks (cues, frames (200), opt);
+  fail_unless_equals_int (plan.size (), 2);
+  fail_unless_equals_int64 (plan[1].start, exact / 960 * 960);
+  fail_unless (exact % 960 != 0);
+  check_plan (plan, cues, frames (200), opt, "grid");
+  /* A gap narrower than the grid step holds no cut. */
+  opt.grid = frames (30);
+  plan = plan_chunks (
+      { { sec (1), sec (3) }, { sec (75), sec (77) } }, frames (150), opt);
+  check_plan (plan, { { sec (1), sec (3) }, { sec (75), sec (77) } },
+      frames (150), opt, "coarse grid");
+  for (size_t k = 1; k < plan.size (); k++)
+    fail_unless (plan[k].start % frames (30) == 0);
+}
+GST_END_TEST;
+
 /* Random cues, many targets: the invariants always hold. */
 GST_START_TEST (test_plan_random)
 {
@@ -159,6 +189,7 @@ GST_START_TEST (test_plan_random)
   for (int round = 0; round < 200; round++) {
     ChunkPlanOptions opt;
     opt.target_s = 10.0 + rng () % 100;
+    opt.grid = round % 4 == 0 ? 1 : round % 4 == 1 ? 4801 : 960;
     double total_s = 30.0 + rng () % 600;
     std::vector<ChunkCue> cues;
     double t = (rng () % 3000) / 1000.0;
@@ -310,6 +341,7 @@ chunkplan_suite (void)
   TCase *tc = tcase_create ("general");
   suite_add_tcase (s, tc);
   tcase_add_test (tc, test_plan_table);
+  tcase_add_test (tc, test_plan_grid);
   tcase_add_test (tc, test_plan_random);
   tcase_add_test (tc, test_ducker_rest);
   tcase_add_test (tc, test_mastering_split);

@@ -35,11 +35,15 @@ struct TempFiles {
 
 struct ChunkRender; /* chunks.cpp: --chunk */
 struct Assembly; /* chunks.cpp: --assemble */
+struct ProgrammeRender; /* chunks.cpp: --programme */
+struct ProgrammeInput; /* chunks.cpp: --chunk from a programme file */
 
 struct App {
   Options opt;
   std::shared_ptr<ChunkRender> chunk;
   std::shared_ptr<Assembly> assembly;
+  std::shared_ptr<ProgrammeRender> programme;
+  std::shared_ptr<ProgrammeInput> programme_input;
   TempFiles temp_profiles;
   Container container = Container::Matroska;
   GMainLoop *loop = nullptr;
@@ -54,6 +58,7 @@ struct App {
   GstPad *video_sink = nullptr; /* where parsebin's video goes */
   GstPad *audio_sink = nullptr; /* where parsebin's audio goes */
   std::string temp;
+  std::vector<std::string> temps; /* more of them (--programme's files) */
   int exit_code = 0;
   bool finished = false;
   GstClockTime duration = GST_CLOCK_TIME_NONE;

@@ -81,19 +81,38 @@ constexpr gint64 kBlock = kMixRate / 10;
 
 /* ---- --plan --------------------------------------------------------- */
 
-bool
-print_plan (App *app, const std::vector<ganvoice::Cue> &cues)
+namespace {
+
+/* The film's chunks: the plan that --plan prints and --programme writes. */
+std::vector<ganvoice::Chunk>
+make_plan (App *app, const std::vector<ganvoice::Cue> &cues,
+    ganvoice::ChunkPlanOptions *options, gint64 *frames)
 {
   std::vector<ganvoice::ChunkCue> times;
   for (const auto &c : cues)
     times.push_back ({ c.start_ns, c.end_ns });
-  ganvoice::ChunkPlanOptions options;
-  options.rate = kMixRate;
-  options.target_s = app->opt.chunk_target;
-  const gint64 frames = (gint64) gst_util_uint64_scale_round (
+  options->rate = kMixRate;
+  options->target_s = app->opt.chunk_target;
+  options->grid = kChunkGrid;
+  *frames = (gint64) gst_util_uint64_scale_round (
       app->duration, kMixRate, GST_SECOND);
-  std::vector<ganvoice::Chunk> plan =
-      ganvoice::plan_chunks (times, frames, options);
+  return ganvoice::plan_chunks (times, *frames, *options);
+}
+
+/* DIR/programme-K.wav's name in DIR. */
+std::string
+programme_name (size_t k)
+{
+  return "programme-" + std::to_string (k) + ".wav";
+}
+
+/* The plan as JSON; with @programme, each chunk names its programme
+ * file. */
+std::string
+plan_json (App *app, const std::vector<ganvoice::Chunk> &plan,
+    const ganvoice::ChunkPlanOptions &options, gint64 frames, size_t cues,
+    bool programme)
+{
   std::string out = "{\"input\": " + json_string (app->opt.input.c_str ()) +
       ", \"subtitles\": " + json_string (app->opt.subtitles.c_str ()) +
       ", \"rate\": " + std::to_string (kMixRate) +
@@ -102,7 +121,8 @@ print_plan (App *app, const std::vector<ganvoice::Cue> &cues)
       ", \"target\": " + json_number (options.target_s) +
       ", \"lead\": " + json_number (options.lead_s) +
       ", \"clearance\": " + json_number (options.clearance_s) +
-      ", \"cues\": " + std::to_string (cues.size ()) + ", \"chunks\": [";
+      ", \"grid\": " + std::to_string (options.grid) +
+      ", \"cues\": " + std::to_string (cues) + ", \"chunks\": [";
   for (size_t k = 0; k < plan.size (); k++) {
     const ganvoice::Chunk &c = plan[k];
     bool last = k + 1 == plan.size ();
@@ -115,9 +135,24 @@ print_plan (App *app, const std::vector<ganvoice::Cue> &cues)
         ", \"range\": " + json_string (range.c_str ()) +
         ", \"start_time\": " + json_number (c.start / (double) kMixRate) +
         ", \"end_time\": " + json_number (c.end / (double) kMixRate) +
-        ", \"cues\": " + std::to_string (c.cues.size ()) + "}";
+        ", \"cues\": " + std::to_string (c.cues.size ());
+    if (programme)
+      out += ", \"programme\": " + json_string (programme_name (k).c_str ());
+    out += "}";
   }
   out += "]}\n";
+  return out;
+}
+
+} // namespace
+
+bool
+print_plan (App *app, const std::vector<ganvoice::Cue> &cues)
+{
+  ganvoice::ChunkPlanOptions options;
+  gint64 frames = 0;
+  std::vector<ganvoice::Chunk> plan = make_plan (app, cues, &options, &frames);
+  std::string out = plan_json (app, plan, options, frames, cues.size (), false);
   fputs (out.c_str (), stdout);
   fflush (stdout);
   return true;
@@ -710,6 +745,496 @@ make_assembled_source (App *app)
   callbacks.need_data = on_need_data;
   gst_app_src_set_callbacks (GST_APP_SRC (src), &callbacks, app, NULL);
   return src;
+}
+
+/* ---- --programme ---------------------------------------------------- */
+
+struct ProgrammeRender {
+  struct File {
+    std::string path, temp;
+    FILE *file = nullptr;
+    gint64 start = 0, end = 0; /* end: the plan's; the last runs on */
+    bool last = false;
+  };
+  std::vector<File> files;
+  std::string json; /* the plan, printed when all is written */
+  std::atomic<int> channels{ 0 };
+  /* The streaming thread's: the next frame, the file it goes to. */
+  gint64 next = 0;
+  size_t current = 0;
+  std::atomic<bool> failed{ false };
+  ~ProgrammeRender ()
+  {
+    for (File &f : files)
+      if (f.file)
+        fclose (f.file);
+  }
+};
+
+namespace {
+
+/* Stops the run with @message as its error (from a streaming thread). */
+void
+post_error (App *app, const std::string &message)
+{
+  GError *err = g_error_new_literal (
+      GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_WRITE, message.c_str ());
+  gst_element_post_message (app->pipeline,
+      gst_message_new_error (GST_OBJECT (app->pipeline), err, NULL));
+  g_error_free (err);
+}
+
+/* The programme (duckmix bypassed: as it is staged for the mix, at the
+ * mix's positions) into the file of each chunk. */
+GstPadProbeReturn
+on_programme_output (GstPad *pad, GstPadProbeInfo *info, gpointer user_data)
+{
+  App *app = (App *) user_data;
+  ProgrammeRender *p = app->programme.get ();
+  if (p->failed)
+    return GST_PAD_PROBE_DROP;
+  GstBuffer *buf = GST_PAD_PROBE_INFO_BUFFER (info);
+  if (p->channels == 0) {
+    GstCaps *caps = gst_pad_get_current_caps (pad);
+    GstAudioInfo ainfo;
+    if (caps && gst_audio_info_from_caps (&ainfo, caps))
+      p->channels = GST_AUDIO_INFO_CHANNELS (&ainfo);
+    if (caps)
+      gst_caps_unref (caps);
+  }
+  const int channels = p->channels;
+  if (channels <= 0)
+    return GST_PAD_PROBE_DROP;
+  const gsize bpf = sizeof (float) * channels;
+  gint64 at = GST_BUFFER_OFFSET_IS_VALID (buf)
+      ? (gint64) GST_BUFFER_OFFSET (buf)
+      : (gint64) gst_util_uint64_scale_round (
+            GST_BUFFER_PTS (buf), kMixRate, GST_SECOND);
+  gint64 frames = (gint64) (gst_buffer_get_size (buf) / bpf);
+  if (at != p->next) {
+    p->failed = true;
+    post_error (app,
+        "the programme jumps from frame " + std::to_string (p->next) + " to " +
+            std::to_string (at) + " at the mix");
+    return GST_PAD_PROBE_DROP;
+  }
+  GstMapInfo map;
+  if (!gst_buffer_map (buf, &map, GST_MAP_READ))
+    return GST_PAD_PROBE_DROP;
+  std::vector<guint8> zeros;
+  const guint8 *data = map.data;
+  if (GST_BUFFER_FLAG_IS_SET (buf, GST_BUFFER_FLAG_GAP)) {
+    zeros.assign (frames * bpf, 0);
+    data = zeros.data ();
+  }
+  gint64 done = 0;
+  std::string error;
+  while (done < frames && p->current < p->files.size ()) {
+    ProgrammeRender::File &f = p->files[p->current];
+    gint64 n =
+        f.last ? frames - done : std::min (frames - done, f.end - p->next);
+    if ((guint64) (p->next + n - f.start) * bpf > kMaxData) {
+      error = f.path +
+          ": the chunk is too long for one WAV file (4 GiB): "
+          "use a shorter --chunk-target";
+      break;
+    }
+    if (fwrite (data + done * bpf, bpf, n, f.file) != (size_t) n) {
+      error = f.path + ": cannot write: " + g_strerror (errno);
+      break;
+    }
+    done += n;
+    p->next += n;
+    if (!f.last && p->next >= f.end)
+      p->current++;
+  }
+  gst_buffer_unmap (buf, &map);
+  if (!error.empty ()) {
+    p->failed = true;
+    post_error (app, error);
+  }
+  return GST_PAD_PROBE_DROP;
+}
+
+} // namespace
+
+bool
+start_programme (App *app, const std::vector<ganvoice::Cue> &cues)
+{
+  auto p = std::make_shared<ProgrammeRender> ();
+  ganvoice::ChunkPlanOptions options;
+  gint64 frames = 0;
+  std::vector<ganvoice::Chunk> plan = make_plan (app, cues, &options, &frames);
+  if (plan.empty ()) {
+    fail (app, "%s: no programme to cut (0 frames)", app->opt.input.c_str ());
+    return false;
+  }
+  p->json = plan_json (app, plan, options, frames, cues.size (), true);
+  const std::string &dir = app->opt.programme_dir;
+  if (g_mkdir_with_parents (dir.c_str (), 0777) != 0) {
+    fail (app, "--programme %s: cannot make the directory: %s", dir.c_str (),
+        g_strerror (errno));
+    return false;
+  }
+  /* Every file's temporary first: an unwritable directory fails here. */
+  for (size_t k = 0; k < plan.size (); k++) {
+    ProgrammeRender::File f;
+    gchar *path =
+        g_build_filename (dir.c_str (), programme_name (k).c_str (), NULL);
+    f.path = path;
+    g_free (path);
+    f.start = plan[k].start;
+    f.end = plan[k].end;
+    f.last = k + 1 == plan.size ();
+    if (!f.last &&
+        (guint64) (f.end - f.start) * 8 * sizeof (float) > kMaxData) {
+      fail (app,
+          "--programme: chunk %zu is too long for one WAV file; use a "
+          "shorter --chunk-target",
+          k);
+      return false;
+    }
+    std::string templ = f.path + ".partXXXXXX";
+    std::vector<char> buf (templ.begin (), templ.end ());
+    buf.push_back ('\0');
+    int fd = g_mkstemp (buf.data ());
+    if (fd >= 0) {
+      f.temp = buf.data ();
+      app->temps.push_back (f.temp);
+      mode_t mask = umask (0);
+      umask (mask);
+      fchmod (fd, 0666 & ~mask);
+      f.file = fdopen (fd, "wb");
+      if (!f.file)
+        close (fd);
+    }
+    bool ok = f.file &&
+        fwrite (std::vector<guint8> (kHeaderSize).data (), 1, kHeaderSize,
+            f.file) == kHeaderSize;
+    p->files.push_back (f);
+    if (!ok) {
+      fail (app, "%s: cannot write: %s", f.path.c_str (), g_strerror (errno));
+      return false;
+    }
+  }
+  app->programme = p;
+  /* duckmix passes the programme through as it stages it for the mix. */
+  GstElement *mix = gst_bin_get_by_name (GST_BIN (app->dub), "duckmix");
+  if (!mix) {
+    fail (app, "dubbin has no duckmix");
+    return false;
+  }
+  g_object_set (mix, "bypass", TRUE, "mastering", FALSE, NULL);
+  gst_object_unref (mix);
+  GstPad *src = gst_element_get_static_pad (app->dub, "src");
+  gst_pad_add_probe (
+      src, GST_PAD_PROBE_TYPE_BUFFER, on_programme_output, app, NULL);
+  gst_object_unref (src);
+  return true;
+}
+
+void
+finish_programme (App *app)
+{
+  stop_pipeline (app);
+  ProgrammeRender *p = app->programme.get ();
+  if (!p)
+    return;
+  const int channels = p->channels;
+  const gint64 dub_end = p->next;
+  const ProgrammeRender::File &last = p->files.back ();
+  std::string error;
+  if (p->failed)
+    error = "the programme could not be written";
+  else if (channels <= 0 || dub_end <= last.start)
+    error = "the programme ends at frame " + std::to_string (dub_end) + " (" +
+        seconds (dub_end) + "), before the last chunk's start " +
+        std::to_string (last.start);
+  else if ((guint64) (dub_end - last.start) * channels * sizeof (float) >
+      kMaxData)
+    error = last.path +
+        ": the chunk is too long for one WAV file (4 GiB): use a "
+        "shorter --chunk-target";
+  for (ProgrammeRender::File &f : p->files) {
+    if (!error.empty ())
+      break;
+    const gint64 end = f.last ? dub_end : f.end;
+    std::vector<guint8> h = chunk_header (channels, f.start, end, f.last);
+    if (fseek (f.file, 0, SEEK_SET) != 0 ||
+        fwrite (h.data (), 1, h.size (), f.file) != h.size () ||
+        fflush (f.file) != 0 || fsync (fileno (f.file)) != 0)
+      error = f.path + ": cannot write: " + g_strerror (errno);
+  }
+  for (ProgrammeRender::File &f : p->files) {
+    if (f.file && fclose (f.file) != 0 && error.empty ())
+      error = f.path + ": cannot write: " + g_strerror (errno);
+    f.file = nullptr;
+  }
+  for (const ProgrammeRender::File &f : p->files) {
+    if (!error.empty ())
+      break;
+    if (g_rename (f.temp.c_str (), f.path.c_str ()) != 0)
+      error = f.path + ": cannot rename " + f.temp +
+          " to it: " + g_strerror (errno);
+  }
+  if (!error.empty ()) {
+    fail (app, "%s; the programme files were not written", error.c_str ());
+    /* Those renamed already go too: all or none. */
+    for (const ProgrammeRender::File &f : p->files)
+      if (!g_file_test (f.temp.c_str (), G_FILE_TEST_EXISTS))
+        g_unlink (f.path.c_str ());
+    remove_temp (app);
+    return;
+  }
+  app->temps.clear ();
+  clear_progress (app);
+  fputs (p->json.c_str (), stdout);
+  fflush (stdout);
+  if (!app->opt.quiet)
+    fprintf (stderr,
+        "ganvoice-dub: wrote %zu programme files to %s (frames 0 to %lld, "
+        "%.1f s)\n",
+        p->files.size (), app->opt.programme_dir.c_str (), (long long) dub_end,
+        (g_get_monotonic_time () - app->started_us) / 1e6);
+}
+
+/* ---- --chunk from a programme file ---------------------------------- */
+
+struct ProgrammeInput {
+  ChunkFile file;
+  FILE *in = nullptr;
+  gint64 position = 0; /* the next frame to push */
+  ~ProgrammeInput ()
+  {
+    if (in)
+      fclose (in);
+  }
+};
+
+int
+open_programme_input (App *app)
+{
+  const std::string &path = app->opt.input;
+  {
+    /* A RIFF WAVE file with a gvck chunk; anything else is a film. */
+    FILE *f = fopen (path.c_str (), "rb");
+    if (!f)
+      return 0; /* the probe says what is wrong */
+    std::vector<guint8> head (4096);
+    size_t n = fread (head.data (), 1, head.size (), f);
+    fclose (f);
+    bool riff = n >= 12 && memcmp (head.data (), "RIFF", 4) == 0 &&
+        memcmp (head.data () + 8, "WAVE", 4) == 0;
+    bool gvck = false;
+    for (size_t at = 12; riff && !gvck && at + 8 <= n;) {
+      gvck = memcmp (head.data () + at, "gvck", 4) == 0;
+      at += 8 + get32 (head.data () + at + 4);
+      at += at & 1;
+    }
+    if (!gvck)
+      return 0;
+  }
+  auto in = std::make_shared<ProgrammeInput> ();
+  in->file.path = path;
+  std::string error = read_chunk_header (path, &in->file);
+  if (!error.empty ()) {
+    fail (app, "%s: %s", path.c_str (), error.c_str ());
+    return -1;
+  }
+  const ChunkFile &c = in->file;
+  const gint64 start = app->opt.chunk_start, end = app->opt.chunk_end;
+  std::string range = std::to_string (start) + ":" +
+      (end < 0 ? std::string ("end") : std::to_string (end));
+  std::string held = std::to_string (c.start) + ":" +
+      (c.last ? std::string ("end") : std::to_string (c.end));
+  if (c.start != start || (end < 0 ? !c.last : c.end != end)) {
+    fail (app,
+        "%s: holds the programme of frames %lld to %lld%s, the chunk "
+        "--chunk %s, not --chunk %s: give each chunk its own programme file "
+        "(--programme)",
+        path.c_str (), (long long) c.start, (long long) c.end,
+        c.last ? " (to the end)" : "", held.c_str (), range.c_str ());
+    return -1;
+  }
+  if (c.start % kChunkGrid != 0) {
+    fail (app,
+        "%s: starts at frame %lld, which is not a multiple of %d (20 ms): "
+        "a chunk from a programme file starts on that grid (--programme "
+        "cuts there)",
+        path.c_str (), (long long) c.start, kChunkGrid);
+    return -1;
+  }
+  in->in = fopen (path.c_str (), "rb");
+  if (!in->in || fseek (in->in, c.data_at, SEEK_SET) != 0) {
+    fail (app, "%s: cannot be read: %s", path.c_str (), g_strerror (errno));
+    return -1;
+  }
+  in->position = c.start;
+  app->programme_input = in;
+  /* The film as far as this file goes: the end of its range. */
+  app->duration = gst_util_uint64_scale_int (c.end, GST_SECOND, kMixRate);
+  return 1;
+}
+
+bool
+programme_input_is_last (App *app)
+{
+  return app->programme_input && app->programme_input->file.last;
+}
+
+namespace {
+
+void
+on_programme_need_data (GstAppSrc *src, guint, gpointer user_data)
+{
+  App *app = (App *) user_data;
+  ProgrammeInput *in = app->programme_input.get ();
+  const ChunkFile &c = in->file;
+  if (in->position >= c.end) {
+    gst_app_src_end_of_stream (src);
+    return;
+  }
+  const gint64 at = in->position;
+  const gint64 n = std::min (kBlock, c.end - at);
+  GstBuffer *buf =
+      gst_buffer_new_allocate (NULL, n * c.channels * sizeof (float), NULL);
+  GstMapInfo map;
+  gst_buffer_map (buf, &map, GST_MAP_WRITE);
+  bool ok =
+      fread (map.data, sizeof (float) * c.channels, n, in->in) == (size_t) n;
+  gst_buffer_unmap (buf, &map);
+  if (!ok) {
+    gst_buffer_unref (buf);
+    GST_ELEMENT_ERROR (src, RESOURCE, READ,
+        ("%s: cannot be read (truncated?)", c.path.c_str ()), (NULL));
+    return;
+  }
+  GstClockTime pts = gst_util_uint64_scale_int (at, GST_SECOND, kMixRate);
+  GstClockTime end = gst_util_uint64_scale_int (at + n, GST_SECOND, kMixRate);
+  GST_BUFFER_PTS (buf) = pts;
+  GST_BUFFER_DURATION (buf) = end - pts;
+  GST_BUFFER_OFFSET (buf) = at;
+  GST_BUFFER_OFFSET_END (buf) = at + n;
+  if (at == c.start)
+    GST_BUFFER_FLAG_SET (buf, GST_BUFFER_FLAG_DISCONT);
+  in->position = at + n;
+  gst_app_src_push_buffer (src, buf);
+}
+
+/* The voice from START on: subcues' segment starts there, with running
+ * time = buffer time as from the film's start, so ganvoice's output (and
+ * the resampler after it) starts at START instead of the film's start. */
+GstPadProbeReturn
+on_voice_segment (GstPad *, GstPadProbeInfo *info, gpointer user_data)
+{
+  App *app = (App *) user_data;
+  GstEvent *event = GST_PAD_PROBE_INFO_EVENT (info);
+  if (GST_EVENT_TYPE (event) != GST_EVENT_SEGMENT)
+    return GST_PAD_PROBE_OK;
+  const GstSegment *segment;
+  gst_event_parse_segment (event, &segment);
+  if (segment->format != GST_FORMAT_TIME)
+    return GST_PAD_PROBE_OK;
+  const GstClockTime start = gst_util_uint64_scale_int (
+      app->programme_input->file.start, GST_SECOND, kMixRate);
+  GstSegment moved = *segment;
+  moved.start = start;
+  moved.time = start;
+  moved.position = start;
+  moved.base = start;
+  GstEvent *replaced = gst_event_new_segment (&moved);
+  gst_event_set_seqnum (replaced, gst_event_get_seqnum (event));
+  gst_event_unref (event);
+  GST_PAD_PROBE_INFO_DATA (info) = replaced;
+  return GST_PAD_PROBE_OK;
+}
+
+/* START must fall on a whole sample of the voice's rate (the model's):
+ * otherwise its resampler would not start in phase with a render from the
+ * film's start. 960 frames are whole at 8, 16, 22.05, 24, 44.1 kHz... */
+GstPadProbeReturn
+on_voice_caps (GstPad *, GstPadProbeInfo *info, gpointer user_data)
+{
+  App *app = (App *) user_data;
+  GstEvent *event = GST_PAD_PROBE_INFO_EVENT (info);
+  if (GST_EVENT_TYPE (event) != GST_EVENT_CAPS)
+    return GST_PAD_PROBE_OK;
+  GstCaps *caps;
+  gst_event_parse_caps (event, &caps);
+  gint rate = 0;
+  const gint64 start = app->programme_input->file.start;
+  if (gst_structure_get_int (gst_caps_get_structure (caps, 0), "rate", &rate) &&
+      rate > 0 && (start * rate) % kMixRate != 0)
+    post_error (app,
+        "the voice runs at " + std::to_string (rate) + " Hz, where frame " +
+            std::to_string (start) +
+            " (the chunk's start) falls between two samples: a chunk from "
+            "a programme file cannot match the film's render there; render "
+            "it from the film");
+  return GST_PAD_PROBE_OK;
+}
+
+} // namespace
+
+GstElement *
+make_programme_source (App *app)
+{
+  ProgrammeInput *in = app->programme_input.get ();
+  GstElement *src = gst_element_factory_make ("appsrc", "programme-file");
+  if (!src) {
+    fail (app, "the GStreamer element 'appsrc' is missing");
+    return NULL;
+  }
+  gst_bin_add (GST_BIN (app->pipeline), src);
+  GstAudioChannelPosition positions[8];
+  gst_audio_channel_positions_from_mask (in->file.channels,
+      gst_audio_channel_get_fallback_mask (in->file.channels), positions);
+  GstAudioInfo info;
+  gst_audio_info_set_format (
+      &info, GST_AUDIO_FORMAT_F32LE, kMixRate, in->file.channels, positions);
+  GstCaps *caps = gst_audio_info_to_caps (&info);
+  g_object_set (src, "caps", caps, "format", GST_FORMAT_TIME, "max-bytes",
+      (guint64) kBlock * in->file.channels * sizeof (float) * 4, NULL);
+  gst_caps_unref (caps);
+  GstAppSrcCallbacks callbacks = {};
+  callbacks.need_data = on_programme_need_data;
+  gst_app_src_set_callbacks (GST_APP_SRC (src), &callbacks, app, NULL);
+  return src;
+}
+
+bool
+start_programme_chunk (App *app)
+{
+  const GstClockTime start = gst_util_uint64_scale_int (
+      app->programme_input->file.start, GST_SECOND, kMixRate);
+  /* The mix starts at START: its first offset is START's frame. */
+  GstElement *mix = gst_bin_get_by_name (GST_BIN (app->dub), "duckmix");
+  if (!mix) {
+    fail (app, "dubbin has no duckmix");
+    return false;
+  }
+  gst_util_set_object_arg (G_OBJECT (mix), "start-time-selection", "set");
+  g_object_set (mix, "start-time", (guint64) start, NULL);
+  gst_object_unref (mix);
+  GstElement *cues = gst_bin_get_by_name (GST_BIN (app->dub), "subcues");
+  if (!cues) {
+    fail (app, "dubbin has no subcues");
+    return false;
+  }
+  GstPad *pad = gst_element_get_static_pad (cues, "src");
+  gst_pad_add_probe (
+      pad, GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM, on_voice_segment, app, NULL);
+  gst_object_unref (pad);
+  gst_object_unref (cues);
+  GstElement *voice = gst_bin_get_by_name (GST_BIN (app->dub), "ganvoice");
+  if (voice) {
+    pad = gst_element_get_static_pad (voice, "src");
+    gst_pad_add_probe (
+        pad, GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM, on_voice_caps, app, NULL);
+    gst_object_unref (pad);
+    gst_object_unref (voice);
+  }
+  return true;
 }
 
 } // namespace dub

@@ -65,21 +65,28 @@ main (int argc, char **argv)
   const Task task = app.opt.task;
   if ((task == Task::Dub || task == Task::Assemble) && !choose_container (&app))
     return app.exit_code;
-  GstDiscovererInfo *info = probe_input (&app);
-  if (!info)
+  /* --chunk from a programme file (--programme) reads that file alone;
+   * anything else is probed. */
+  const int programme_input =
+      task == Task::Chunk ? open_programme_input (&app) : 0;
+  if (programme_input < 0)
+    return app.exit_code;
+  GstDiscovererInfo *info = programme_input ? NULL : probe_input (&app);
+  if (!info && !programme_input)
     return app.exit_code;
   if (app.opt.language.empty ())
     app.opt.language = language_from_name (app.opt.subtitles);
   if (app.opt.provenance.empty ())
     app.opt.provenance = provenance_note (app.opt);
-  /* --plan needs the cues alone; --assemble no voices (the chunks were
-   * spoken), but the chunk files. */
+  /* --plan and --programme need the cues alone; --assemble no voices
+   * (the chunks were spoken), but the chunk files. */
   if (!read_subtitles (&app, &raw, &spoken) ||
       (task == Task::Plan && !print_plan (&app, spoken)) ||
       ((task == Task::Dub || task == Task::Chunk) &&
           !resolve_voices (&app, &voice, &speaker_map)) ||
       (task == Task::Assemble && !open_chunks (&app))) {
-    gst_discoverer_info_unref (info);
+    if (info)
+      gst_discoverer_info_unref (info);
     return app.exit_code;
   }
   if (task == Task::Plan) {
@@ -93,8 +100,11 @@ main (int argc, char **argv)
     app.opt.title = app.opt.language.empty ()
         ? "Dub (ganvoice)"
         : "Dub (" + app.opt.language + ", ganvoice)";
-  check_cue_times (&app, spoken);
-  {
+  /* A programme file that is not the last ends where the next chunk's
+   * cues begin. */
+  if (!programme_input || programme_input_is_last (&app))
+    check_cue_times (&app, spoken);
+  if (info) {
     GList *audios = gst_discoverer_info_get_audio_streams (info);
     if (!audios)
       warn (&app, "%s: has no audio track; the dub is the only sound",
@@ -104,17 +114,24 @@ main (int argc, char **argv)
     gst_discoverer_stream_info_list_free (audios);
   }
 
-  if (!make_temp (&app)) {
-    gst_discoverer_info_unref (info);
+  if (task != Task::Programme && !make_temp (&app)) {
+    if (info)
+      gst_discoverer_info_unref (info);
     return app.exit_code;
   }
   app_for_signals = &app;
   guint sigint = g_unix_signal_add (SIGINT, on_signal, &app);
   guint sigterm = g_unix_signal_add (SIGTERM, on_sigterm, &app);
 
-  bool built = build_pipeline (&app, info, raw, voice, speaker_map) &&
-      (task != Task::Chunk || start_chunk (&app));
-  gst_discoverer_info_unref (info);
+  bool built =
+      (programme_input
+              ? build_programme_chunk_pipeline (&app, voice, speaker_map)
+              : build_pipeline (&app, info, raw, voice, speaker_map)) &&
+      (task != Task::Chunk || start_chunk (&app)) &&
+      (!programme_input || start_programme_chunk (&app)) &&
+      (task != Task::Programme || start_programme (&app, spoken));
+  if (info)
+    gst_discoverer_info_unref (info);
   if (built) {
     app.loop = g_main_loop_new (NULL, FALSE);
     GstBus *bus = gst_element_get_bus (app.pipeline);

@@ -46,7 +46,7 @@ parse_args (Options *opt, int argc, char **argv)
   gchar *acoustic = NULL, *vocoder = NULL, *device = NULL, *title = NULL,
         *encoder = NULL, *provenance = NULL;
   gchar **voices = NULL;
-  gchar *chunk = NULL;
+  gchar *chunk = NULL, *programme = NULL;
   gboolean json = FALSE, embed = FALSE, quiet = FALSE, plan = FALSE,
            assemble = FALSE;
   /* Text that may not be ASCII (a title, a note, a voice or speaker's name)
@@ -108,11 +108,19 @@ parse_args (Options *opt, int argc, char **argv)
     { "plan", 0, 0, G_OPTION_ARG_NONE, &plan,
         "Print where to cut the film into chunks, as JSON (no -o)", NULL },
     { "chunk-target", 0, 0, G_OPTION_ARG_DOUBLE, &o.chunk_target,
-        "--plan: the chunks' target length (default 90: 60 to 120 s)",
+        "--plan and --programme: the chunks' target length (default 90: 60 "
+        "to 120 s)",
         "SECONDS" },
+    { "programme", 0, 0, G_OPTION_ARG_FILENAME, &programme,
+        "Decode the film's audio once into DIR/programme-K.wav, one file per "
+        "chunk of the plan (the programme as it enters the mix; no voice, no "
+        "video decode), and print the plan as JSON (no -o)",
+        "DIR" },
     { "chunk", 0, 0, G_OPTION_ARG_STRING, &chunk,
         "Render only frames START to END (48 kHz; END may be 'end') of the "
-        "mix, neither normalised nor encoded, into -o CHUNK.wav",
+        "mix, neither normalised nor encoded, into -o CHUNK.wav; INPUT may "
+        "be the chunk's programme-K.wav from --programme (then nothing "
+        "before START is decoded or mixed)",
         "START:END" },
     { "assemble", 0, 0, G_OPTION_ARG_NONE, &assemble,
         "Join the chunk files given after SUBTITLES, normalise, encode and "
@@ -122,9 +130,8 @@ parse_args (Options *opt, int argc, char **argv)
   };
   GOptionContext *ctx = g_option_context_new (
       "INPUT SUBTITLES -o OUTPUT | INPUT SUBTITLES --plan | INPUT SUBTITLES "
-      "--chunk START:END -o CHUNK.wav | --assemble INPUT SUBTITLES "
-      "CHUNK.wav... "
-      "-o OUTPUT");
+      "--programme DIR | INPUT|PROGRAMME-K.wav SUBTITLES --chunk START:END "
+      "-o CHUNK.wav | --assemble INPUT SUBTITLES CHUNK.wav... -o OUTPUT");
   g_option_context_set_summary (ctx,
       "Dubs a video from its subtitles: the "
       "video is copied, the subtitles are spoken and mixed into the "
@@ -135,12 +142,20 @@ parse_args (Options *opt, int argc, char **argv)
   if (!ok) {
     fprintf (stderr, "ganvoice-dub: %s\n", err->message);
     g_clear_error (&err);
-  } else if ((plan ? 1 : 0) + (chunk ? 1 : 0) + (assemble ? 1 : 0) > 1) {
+  } else if ((plan ? 1 : 0) + (chunk ? 1 : 0) + (assemble ? 1 : 0) +
+          (programme ? 1 : 0) >
+      1) {
     fprintf (stderr,
-        "ganvoice-dub: --plan, --chunk and --assemble are "
+        "ganvoice-dub: --plan, --programme, --chunk and --assemble are "
         "separate runs: give one\n");
     ok = false;
-  } else if ((assemble ? argc < 4 : argc != 3) || (!output && !plan)) {
+  } else if (programme && (output || json)) {
+    fprintf (stderr,
+        "ganvoice-dub: --programme writes DIR/programme-K.wav and prints "
+        "the plan as JSON on stdout: no -o, no --json\n");
+    ok = false;
+  } else if ((assemble ? argc < 4 : argc != 3) ||
+      (!output && !plan && !programme)) {
     gchar *help = g_option_context_get_help (ctx, TRUE, NULL);
     fprintf (stderr, "%s", help);
     g_free (help);
@@ -168,7 +183,14 @@ parse_args (Options *opt, int argc, char **argv)
       o.chunks.push_back (argv[i]);
     if (plan)
       o.task = Task::Plan;
-    else if (assemble)
+    else if (programme) {
+      o.task = Task::Programme;
+      o.programme_dir = programme;
+      if (o.programme_dir.empty ()) {
+        fprintf (stderr, "ganvoice-dub: --programme needs a directory\n");
+        ok = false;
+      }
+    } else if (assemble)
       o.task = Task::Assemble;
     else if (chunk) {
       o.task = Task::Chunk;
@@ -237,6 +259,7 @@ parse_args (Options *opt, int argc, char **argv)
   g_free (provenance);
   g_strfreev (voices);
   g_free (chunk);
+  g_free (programme);
   return ok;
 }
 

@@ -23,7 +23,8 @@ enum class Task
   Dub, /* the whole dub, in one process */
   Plan, /* --plan: where to cut, as JSON */
   Chunk, /* --chunk START:END: a range of the plain mix into a WAV file */
-  Assemble /* --assemble CHUNK...: the chunks mastered, encoded and muxed */
+  Assemble, /* --assemble CHUNK...: the chunks mastered, encoded and muxed */
+  Programme /* --programme DIR: each chunk's programme into DIR, no voice */
 };
 
 struct Options {
@@ -33,6 +34,7 @@ struct Options {
   gint64 chunk_end = -1;
   double chunk_target = 90.0; /* --plan: seconds */
   std::vector<std::string> chunks; /* --assemble's chunk files */
+  std::string programme_dir; /* --programme */
   std::string input, subtitles, output;
   std::vector<std::string> voices;
   std::string language, overflow, acoustic_model, vocoder_model, device;

@@ -25,6 +25,9 @@ remove_temp (App *app)
     g_unlink (app->temp.c_str ());
     app->temp.clear ();
   }
+  for (const std::string &path : app->temps)
+    g_unlink (path.c_str ());
+  app->temps.clear ();
 }
 
 /* OUTPUT.partXXXXXX beside OUTPUT. */

@@ -418,9 +418,11 @@ make_dubbin (App *app, const std::string &voice, const std::string &speaker_map)
   app->dub = make (app, "dubbin", "dub");
   if (!app->dub)
     return false;
-  g_object_set (app->dub, "subtitle-location", opt.subtitles.c_str (),
-      "duck-level", opt.duck_level, "loudness-target", opt.loudness_target,
-      NULL);
+  g_object_set (app->dub, "duck-level", opt.duck_level, "loudness-target",
+      opt.loudness_target, NULL);
+  /* --programme: no subtitles, so no voice (no models are loaded). */
+  if (opt.task != Task::Programme)
+    g_object_set (app->dub, "subtitle-location", opt.subtitles.c_str (), NULL);
   gst_util_set_object_arg (G_OBJECT (app->dub), "mode",
       opt.mode == Mode::Replace ? "replace" : "duck");
   if (!voice.empty ())
@@ -542,9 +544,10 @@ build_pipeline (App *app, GstDiscovererInfo *info,
         opt.input.c_str (), g_list_length (audios));
   gst_discoverer_stream_info_list_free (videos);
   gst_discoverer_stream_info_list_free (audios);
-  /* --chunk: the mix alone, into a fakesink whose probe writes the range;
-   * --assemble: the dub track from the chunk files instead of dubbin. */
-  const bool chunk = opt.task == Task::Chunk;
+  /* --chunk: the mix alone, into a fakesink whose probe writes the range
+   * (--programme: the programme, likewise); --assemble: the dub track from
+   * the chunk files instead of dubbin. */
+  const bool chunk = opt.task == Task::Chunk || opt.task == Task::Programme;
   const bool assemble = opt.task == Task::Assemble;
   bool ok = false;
 
@@ -618,6 +621,24 @@ out:
   if (audio_caps)
     gst_caps_unref (audio_caps);
   return ok;
+}
+
+bool
+build_programme_chunk_pipeline (
+    App *app, const std::string &voice, const std::string &speaker_map)
+{
+  app->pipeline = gst_pipeline_new ("ganvoice-dub");
+  GstElement *src = make_programme_source (app);
+  if (!src || !make_dubbin (app, voice, speaker_map))
+    return false;
+  GstElement *fake = make (app, "fakesink", "chunk-sink");
+  if (!link_many (app, { src, app->dub, fake }))
+    return false;
+  g_object_set (fake, "sync", FALSE, "async", FALSE, NULL);
+  GstPad *pad = gst_element_get_static_pad (app->dub, "src");
+  gst_pad_add_probe (pad, GST_PAD_PROBE_TYPE_BUFFER, on_dub_buffer, app, NULL);
+  gst_object_unref (pad);
+  return true;
 }
 
 } // namespace dub

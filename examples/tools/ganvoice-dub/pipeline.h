@@ -23,4 +23,9 @@ bool build_pipeline (App *app, GstDiscovererInfo *info,
     const std::vector<ganvoice::RawCue> &raw_cues, const std::string &voice,
     const std::string &speaker_map);
 
+/* --chunk from a programme file: the file (from START) into dubbin into
+ * a fakesink (start_chunk hangs the probes). */
+bool build_programme_chunk_pipeline (
+    App *app, const std::string &voice, const std::string &speaker_map);
+
 } // namespace dub

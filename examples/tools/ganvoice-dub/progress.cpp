@@ -30,6 +30,19 @@ finish (App *app)
     g_main_loop_quit (app->loop);
 }
 
+namespace {
+
+/* What an interrupted or stopped run leaves out. */
+std::string
+not_written (App *app)
+{
+  if (app->opt.task == Task::Programme)
+    return "no programme file was written to " + app->opt.programme_dir;
+  return app->opt.output + " was not written";
+}
+
+} // namespace
+
 /* The signal sources stay until main () removes them. */
 gboolean
 on_signal (gpointer user_data)
@@ -41,8 +54,8 @@ on_signal (gpointer user_data)
   stop_pipeline (app);
   remove_temp (app);
   clear_progress (app);
-  fprintf (stderr, "ganvoice-dub: interrupted; %s was not written\n",
-      app->opt.output.c_str ());
+  fprintf (
+      stderr, "ganvoice-dub: interrupted; %s\n", not_written (app).c_str ());
   if (app->opt.json)
     json_line ("\"type\": \"error\", \"message\": \"interrupted\"");
   app->exit_code = 130;
@@ -90,10 +103,8 @@ on_progress (gpointer user_data)
     /* Never a silent wait: stop with where it stalled, keep nothing. */
     std::string where = app->watchdog->describe ();
     stop_pipeline (app);
-    fail (app,
-        "the dub made no progress for %.0f s and was stopped (%s); "
-        "%s was not written",
-        app->opt.stall_timeout, where.c_str (), app->opt.output.c_str ());
+    fail (app, "the dub made no progress for %.0f s and was stopped (%s); %s",
+        app->opt.stall_timeout, where.c_str (), not_written (app).c_str ());
     remove_temp (app);
     finish (app);
     return G_SOURCE_CONTINUE;
@@ -246,6 +257,10 @@ on_bus (GstBus *bus, GstMessage *msg, gpointer user_data)
       break;
     }
     case GST_MESSAGE_WARNING: {
+      /* --programme runs dubbin without subtitles on purpose. */
+      if (app->opt.task == Task::Programme &&
+          GST_MESSAGE_SRC (msg) == GST_OBJECT (app->dub))
+        break;
       GError *err = NULL;
       gst_message_parse_warning (msg, &err, NULL);
       warn (app, "%s%s", blame (app, msg).c_str (), err->message);
@@ -269,6 +284,19 @@ on_bus (GstBus *bus, GstMessage *msg, gpointer user_data)
       }
       break;
     case GST_MESSAGE_EOS: {
+      if (app->opt.task == Task::Programme) {
+        if (GST_CLOCK_TIME_IS_VALID (app->programme_padded_from.load ()))
+          warn (app,
+              "%s: its audio track ends early: the programme goes on as "
+              "silence from %s to the end (%s)",
+              app->opt.input.c_str (),
+              cue_time (app->programme_padded_from.load ()).c_str (),
+              cue_time (app->duration).c_str ());
+        if (!app->finished)
+          finish_programme (app);
+        finish (app);
+        break;
+      }
       if (app->opt.task == Task::Chunk) {
         if (!app->finished)
           finish_chunk (app);
