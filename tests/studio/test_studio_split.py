@@ -178,7 +178,7 @@ class SplitTest(unittest.TestCase):
             time.sleep(0.05)
         self.assertEqual(j["state"], "done", j)
         results = os.path.join(self.s_data(), "projects", pid, "results")
-        out = [f for f in os.listdir(results) if f.startswith(jid) and f.endswith(".mkv")]
+        out = [f for f in os.listdir(results) if f.startswith(jid) and not f.endswith(".log")]
         self.assertEqual(len(out), 1, os.listdir(results))
         self.assertFalse(os.path.exists(os.path.join(results, ".chunks-" + jid)))
         return jid, os.path.join(results, out[0])
