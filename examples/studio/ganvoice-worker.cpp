@@ -158,7 +158,14 @@ public:
     g_unix_signal_add (SIGTERM, on_stop, this);
     g_unix_signal_add (SIGINT, on_stop, this);
     beat_ = std::thread ([this] () { heartbeats (); });
-    g_idle_add (on_poll, this);
+    /* A first look at once (on_poll repeats: not as an idle source, which
+     * would spin). */
+    g_idle_add (
+        [] (gpointer data) -> gboolean {
+          on_poll (data);
+          return G_SOURCE_REMOVE;
+        },
+        this);
     return true;
   }
 

@@ -398,6 +398,28 @@ class PgQueueTest(unittest.TestCase):
         self.assertEqual(self.pg.sql("SELECT count(*) FROM pg_stat_activity "
                                      "WHERE application_name LIKE '%listen%'"), [["0"]])
 
+    def test_j_idle_workers_sleep(self):
+        # With nothing to do, a worker waits on LISTEN and its poll timer
+        # (0.3 s here): it neither spins nor keeps the database busy.
+        def cpu(pid):
+            with open("/proc/%d/stat" % pid) as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+            return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+        def commits():
+            return int(self.pg.sql("SELECT xact_commit FROM pg_stat_database "
+                                   "WHERE datname = current_database()")[0][0])
+        procs = [w.proc.pid for w in self.workers.values() if w.proc.poll() is None]
+        before, transactions = [cpu(p) for p in procs], commits()
+        time.sleep(3.0)
+        used = [cpu(p) - b for p, b in zip(procs, before)]
+        transactions = commits() - transactions
+        print("idle workers over 3 s: CPU %s s, %d transactions" % (used, transactions), file=sys.stderr)
+        self.assertLess(max(used), 0.1, used)
+        # Each poll is two statements per worker, plus the studio's: about
+        # 3 * 2 * 10 + 40 in 3 s; a worker polling without pause makes thousands.
+        self.assertLess(transactions, 400)
+
     def test_i_queue_option(self):
         data = os.path.join(self.tmp, "data-sqlite")
         db = os.path.join(self.tmp, "elsewhere.db")
