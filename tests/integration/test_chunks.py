@@ -39,7 +39,8 @@ gi.require_version("Gst", "1.0")
 from gi.repository import Gst  # noqa: E402
 import numpy as np  # noqa: E402
 
-from dubtest import dub_path, tiny_model_args  # noqa: E402
+from dubtest import decode_dub, dub_path, grouped_cues, pull, tiny_model_args  # noqa: E402
+from dubtest import srt_text as srt  # noqa: E402
 
 DUB = dub_path()
 VOICE_ARGS = tiny_model_args()
@@ -49,28 +50,7 @@ TARGET = 30.0
 
 
 def make_cues():
-    """Groups of 3 to 5 cues (1.5 s long, 1 s apart) with 7 s gaps
-    between the groups."""
-    cues, t, n = [], 1.0, 0
-    words = ["Hello there.", "Where are you going?", "Not far from here.",
-             "Come back soon.", "It is late already."]
-    while t < DURATION - 4.0:
-        for _ in range(3 + n % 3):
-            if t + 1.5 > DURATION - 1.0:
-                break
-            cues.append((t, t + 1.5, words[n % len(words)]))
-            n += 1
-            t += 2.5
-        t += 7.0
-    return cues
-
-
-def srt(cues):
-    def ts(t):
-        ms = int(round(t * 1000))
-        return "%02d:%02d:%02d,%03d" % (ms // 3600000, ms // 60000 % 60, ms // 1000 % 60, ms % 1000)
-    return "".join("%d\n%s --> %s\n%s\n\n" % (i + 1, ts(a), ts(b), text)
-                   for i, (a, b, text) in enumerate(cues))
+    return grouped_cues(DURATION)
 
 
 def read_chunk(path):
@@ -92,35 +72,6 @@ def read_chunk(path):
             samples = np.frombuffer(body, dtype="<f4").reshape(-1, channels)
         at += 8 + size + (size & 1)
     return samples, int(info["start"]), int(info["end"]), info["last"] == "1"
-
-
-def pull(description):
-    pipeline = Gst.parse_launch(description)
-    sink = pipeline.get_by_name("s")
-    pipeline.set_state(Gst.State.PLAYING)
-    out = []
-    while True:
-        sample = sink.emit("pull-sample")
-        if sample is None:
-            break
-        buf = sample.get_buffer()
-        ok, info = buf.map(Gst.MapFlags.READ)
-        out.append((buf.pts, bytes(info.data)))
-        buf.unmap(info)
-    msg = pipeline.get_bus().pop_filtered(Gst.MessageType.ERROR)
-    pipeline.set_state(Gst.State.NULL)
-    if msg:
-        raise AssertionError("pipeline error: %s" % msg.parse_error()[0].message)
-    return out
-
-
-def decode_dub(path):
-    """The dub track, decoded to F32 stereo 48 kHz."""
-    chunks = pull("filesrc location=%s ! matroskademux name=d d.audio_0 ! queue ! "
-                  "decodebin ! audioconvert ! "
-                  "audio/x-raw,format=F32LE,rate=48000,channels=2,layout=interleaved ! "
-                  "appsink name=s sync=false" % path)
-    return np.frombuffer(b"".join(c for _, c in chunks), dtype=np.float32).reshape(-1, 2)
 
 
 def video_packets(path):

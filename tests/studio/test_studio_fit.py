@@ -19,7 +19,8 @@ import unittest
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from test_studio_api import SOURCE, VIDEO, Studio, upload  # noqa: E402
 
-TINY = os.path.join(SOURCE, "tests", "models")
+sys.path.insert(0, os.path.join(SOURCE, "tests", "integration"))
+from dubtest import tiny_model_dir  # noqa: E402
 # The tiny model speaks fast: this takes it about half a second.
 LONG = ("The lighthouse keeper climbed the stairs every morning, and from the top he could see "
         "the harbour, the boats, the market and the long grey line of the sea beyond them all. ") * 2
@@ -30,13 +31,7 @@ class FitTest(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
         cls.tmp = tempfile.mkdtemp(prefix="studio-fit-")
-        models = os.path.join(cls.tmp, "models")
-        for kind, name in (("acoustic", "tiny-acoustic"), ("vocoder", "tiny-vocoder")):
-            os.makedirs(os.path.join(models, kind))
-            for ext in ("ts", "json"):
-                os.symlink(os.path.join(TINY, "%s.%s" % (name, ext)),
-                           os.path.join(models, kind, "%s.%s" % (kind, ext)))
-        os.symlink(os.path.join(TINY, "voices"), os.path.join(models, "acoustic", "voices"))
+        models = tiny_model_dir(cls.tmp)
         cls.env = {"GANVOICE_MODEL_DIR": models}
         # Renders with the real ganvoice-dub when meson test gives its path.
         cls.real_dub = os.environ.get("GANVOICE_DUB_PATH")

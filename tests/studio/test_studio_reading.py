@@ -28,7 +28,8 @@ import wave
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from test_studio_api import SOURCE, SRT, VIDEO, Studio, consent, upload  # noqa: E402
 
-TINY = os.path.join(SOURCE, "tests", "models")
+sys.path.insert(0, os.path.join(SOURCE, "tests", "integration"))
+from dubtest import tiny_model_dir  # noqa: E402
 RATE = 16000
 # Training limits small enough for a test: a few training seconds.
 LIMITS = {"time_limit": 2, "max_steps": 100000}
@@ -108,14 +109,7 @@ class ReadingTest(unittest.TestCase):
         cls.tmp = tempfile.mkdtemp(prefix="studio-reading-")
         # The tiny models stand in for the shipped ones: the worker's takes,
         # trainings and previews all use them.
-        models = os.path.join(cls.tmp, "models")
-        for kind, name in (("acoustic", "tiny-acoustic"), ("vocoder", "tiny-vocoder")):
-            os.makedirs(os.path.join(models, kind))
-            for ext in ("ts", "json"):
-                os.symlink(os.path.join(TINY, "%s.%s" % (name, ext)),
-                           os.path.join(models, kind, "%s.%s" % (kind, ext)))
-        # The card's library voice (eve) names its profile beside the card.
-        os.symlink(os.path.join(TINY, "voices"), os.path.join(models, "acoustic", "voices"))
+        models = tiny_model_dir(cls.tmp)
         cls.env = {"GANVOICE_MODEL_DIR": models}
         # Renders with the real ganvoice-dub (meson test sets its path), so
         # that the file and the cues' fitting are the real ones.

@@ -35,70 +35,19 @@ import numpy as np  # noqa: E402
 from pg_harness import Postgres, StudioProcess, pg_bin  # noqa: E402
 
 STUDIO, WORKER, DUB, SOURCE = sys.argv[1:5]
-TINY = os.path.join(SOURCE, "tests", "models")
+sys.path.insert(0, os.path.join(SOURCE, "tests", "integration"))
+from dubtest import decode_dub, grouped_cues, srt_text, tiny_model_dir  # noqa: E402
+
 TOKEN = "worker-token-for-the-split-test-0123"
 DURATION = 75.0
 LEASE = 2.0
-
-
-def make_cues():
-    """Groups of 3 to 5 cues (1.5 s, 1 s apart) with 7 s gaps between them."""
-    cues, t, n = [], 1.0, 0
-    words = ["Hello there.", "Where are you going?", "Not far from here.", "Come back soon.",
-             "It is late already."]
-    while t < DURATION - 4.0:
-        for _ in range(3 + n % 3):
-            if t + 1.5 > DURATION - 1.0:
-                break
-            cues.append((t, t + 1.5, words[n % len(words)]))
-            n += 1
-            t += 2.5
-        t += 7.0
-    return cues
-
-
-def srt(cues):
-    def ts(t):
-        ms = int(round(t * 1000))
-        return "%02d:%02d:%02d,%03d" % (ms // 3600000, ms // 60000 % 60, ms // 1000 % 60, ms % 1000)
-    return "".join("%d\n%s --> %s\n%s\n\n" % (i + 1, ts(a), ts(b), text) for i, (a, b, text) in enumerate(cues))
-
-
-def decode_dub(path):
-    """The dub track, decoded to F32 stereo 48 kHz."""
-    pipeline = Gst.parse_launch(
-        "filesrc location=%s ! matroskademux name=d d.audio_0 ! queue ! decodebin ! audioconvert ! "
-        "audio/x-raw,format=F32LE,rate=48000,channels=2,layout=interleaved ! appsink name=s sync=false" % path)
-    sink = pipeline.get_by_name("s")
-    pipeline.set_state(Gst.State.PLAYING)
-    out = []
-    while True:
-        sample = sink.emit("pull-sample")
-        if sample is None:
-            break
-        buf = sample.get_buffer()
-        ok, info = buf.map(Gst.MapFlags.READ)
-        out.append(bytes(info.data))
-        buf.unmap(info)
-    msg = pipeline.get_bus().pop_filtered(Gst.MessageType.ERROR)
-    pipeline.set_state(Gst.State.NULL)
-    if msg:
-        raise AssertionError("pipeline error: %s" % msg.parse_error()[0].message)
-    return np.frombuffer(b"".join(out), dtype=np.float32).reshape(-1, 2)
 
 
 class SplitTest(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
         cls.tmp = tempfile.mkdtemp(prefix="studio-split-")
-        models = os.path.join(cls.tmp, "models")
-        for kind, name in (("acoustic", "tiny-acoustic"), ("vocoder", "tiny-vocoder")):
-            os.makedirs(os.path.join(models, kind))
-            for ext in ("ts", "json"):
-                os.symlink(os.path.join(TINY, "%s.%s" % (name, ext)),
-                           os.path.join(models, kind, "%s.%s" % (kind, ext)))
-        os.symlink(os.path.join(TINY, "voices"), os.path.join(models, "acoustic", "voices"))
-        os.environ["GANVOICE_MODEL_DIR"] = models
+        os.environ["GANVOICE_MODEL_DIR"] = tiny_model_dir(cls.tmp)
         cls.film = os.path.join(cls.tmp, "film.mkv")
         subprocess.run(
             ["gst-launch-1.0", "-q", "-e",
@@ -111,7 +60,7 @@ class SplitTest(unittest.TestCase):
              "matroskamux", "name=mux", "!", "filesink", "location=" + cls.film], check=True)
         cls.subs = os.path.join(cls.tmp, "film.en.srt")
         with open(cls.subs, "w") as f:
-            f.write(srt(make_cues()))
+            f.write(srt_text(grouped_cues(DURATION)))
         # The single-process render, as the studio asks for one.
         cls.single = os.path.join(cls.tmp, "single.mkv")
         subprocess.run([DUB, cls.film, cls.subs, "-o", cls.single, "--voice", "ben", "--lang", "en",

@@ -232,6 +232,32 @@ on_chunk_voice (GstPad *, GstPadProbeInfo *info, gpointer user_data)
   return GST_PAD_PROBE_OK;
 }
 
+/* Where a buffer of duckmix's output lies: its first frame (duckmix's
+ * offsets count the dub's frames from its start) and its length; *channels
+ * is read from the pad's caps the first time. False when they say none. */
+bool
+mix_frames (GstPad *pad, GstBuffer *buf, std::atomic<int> *channels, gint64 *at,
+    gint64 *frames)
+{
+  if (*channels == 0) {
+    GstCaps *caps = gst_pad_get_current_caps (pad);
+    GstAudioInfo ainfo;
+    if (caps && gst_audio_info_from_caps (&ainfo, caps))
+      *channels = GST_AUDIO_INFO_CHANNELS (&ainfo);
+    if (caps)
+      gst_caps_unref (caps);
+  }
+  const int n = *channels;
+  if (n <= 0)
+    return false;
+  *at = GST_BUFFER_OFFSET_IS_VALID (buf)
+      ? (gint64) GST_BUFFER_OFFSET (buf)
+      : (gint64) gst_util_uint64_scale_round (
+            GST_BUFFER_PTS (buf), kMixRate, GST_SECOND);
+  *frames = (gint64) (gst_buffer_get_size (buf) / (sizeof (float) * n));
+  return true;
+}
+
 /* The dub's frames in the range into the file; the range complete, the
  * bus hears of it and the rest is dropped. */
 GstPadProbeReturn
@@ -242,24 +268,11 @@ on_chunk_output (GstPad *pad, GstPadProbeInfo *info, gpointer user_data)
   if (c->done)
     return GST_PAD_PROBE_DROP;
   GstBuffer *buf = GST_PAD_PROBE_INFO_BUFFER (info);
-  if (c->channels == 0) {
-    GstCaps *caps = gst_pad_get_current_caps (pad);
-    GstAudioInfo ainfo;
-    if (caps && gst_audio_info_from_caps (&ainfo, caps))
-      c->channels = GST_AUDIO_INFO_CHANNELS (&ainfo);
-    if (caps)
-      gst_caps_unref (caps);
-  }
-  const int channels = c->channels;
-  if (channels <= 0)
+  gint64 at, frames;
+  if (!mix_frames (pad, buf, &c->channels, &at, &frames))
     return GST_PAD_PROBE_DROP;
+  const int channels = c->channels;
   const gsize bpf = sizeof (float) * channels;
-  /* duckmix's offsets count the dub's frames from its start. */
-  gint64 at = GST_BUFFER_OFFSET_IS_VALID (buf)
-      ? (gint64) GST_BUFFER_OFFSET (buf)
-      : (gint64) gst_util_uint64_scale_round (
-            GST_BUFFER_PTS (buf), kMixRate, GST_SECOND);
-  gint64 frames = (gint64) (gst_buffer_get_size (buf) / bpf);
   gint64 from = std::max (at, c->start);
   gint64 to = c->end < 0 ? at + frames : std::min (at + frames, c->end);
   if (to > from) {
@@ -794,23 +807,11 @@ on_programme_output (GstPad *pad, GstPadProbeInfo *info, gpointer user_data)
   if (p->failed)
     return GST_PAD_PROBE_DROP;
   GstBuffer *buf = GST_PAD_PROBE_INFO_BUFFER (info);
-  if (p->channels == 0) {
-    GstCaps *caps = gst_pad_get_current_caps (pad);
-    GstAudioInfo ainfo;
-    if (caps && gst_audio_info_from_caps (&ainfo, caps))
-      p->channels = GST_AUDIO_INFO_CHANNELS (&ainfo);
-    if (caps)
-      gst_caps_unref (caps);
-  }
-  const int channels = p->channels;
-  if (channels <= 0)
+  gint64 at, frames;
+  if (!mix_frames (pad, buf, &p->channels, &at, &frames))
     return GST_PAD_PROBE_DROP;
+  const int channels = p->channels;
   const gsize bpf = sizeof (float) * channels;
-  gint64 at = GST_BUFFER_OFFSET_IS_VALID (buf)
-      ? (gint64) GST_BUFFER_OFFSET (buf)
-      : (gint64) gst_util_uint64_scale_round (
-            GST_BUFFER_PTS (buf), kMixRate, GST_SECOND);
-  gint64 frames = (gint64) (gst_buffer_get_size (buf) / bpf);
   if (at != p->next) {
     p->failed = true;
     post_error (app,
