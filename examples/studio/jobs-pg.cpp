@@ -252,7 +252,9 @@ public:
     if (r["state"] == "done")
       return Attempt::delivered; /* kept a day after it ended */
     if (r["state"] == "running")
-      return jobs_.count (id) ? Attempt::current : Attempt::unknown;
+      return jobs_.count (id) ? Attempt::current
+          : recovering (id)   ? Attempt::error
+                              : Attempt::unknown;
     return Attempt::stale;
   }
 
@@ -278,6 +280,10 @@ public:
       const std::string &sha256, std::string *why) override
   {
     auto it = jobs_.find (id);
+    if (it == jobs_.end () && recovering (id)) {
+      *why = "The studio is taking this job up again; try again.";
+      return Attempt::error;
+    }
     if (it == jobs_.end ()) {
       /* Ended: a second delivery of the result it has is no error. */
       bool ok = false;
@@ -519,6 +525,18 @@ private:
             write_file_atomic (copy, text)))
       g_warning ("%s: cannot copy the subtitles", copy.c_str ());
     return copy;
+  }
+
+  /* A part of a split render whose plan is still being checked after a
+   * restart: its worker is asked to try again (503) rather than told the
+   * job is gone. */
+  bool recovering (const std::string &id) const
+  {
+    size_t dash = id.find ("-c");
+    if (dash == std::string::npos)
+      return false;
+    auto it = splits_.find (id.substr (0, dash));
+    return it != splits_.end () && it->second.chunks.empty ();
   }
 
   /* Beside the result: .chunks-ID/ in the results directory. */
