@@ -40,6 +40,10 @@ GST_DEBUG_CATEGORY_EXTERN (gst_ganvoice_debug);
 #define SILENCE_CHUNK_MS 100
 /* Cues queued for synthesis before the streaming thread waits. */
 #define MAX_QUEUED_CUES 8
+/* Synthesis threads, at most (and no more than the CPUs; on the CPU with
+ * one intra-op thread each): cues that nobody waits for (a file upstream)
+ * are rendered side by side, so that speech can use a second core. */
+#define MAX_SYNTH_WORKERS 2
 
 namespace ganvoice_element {
 
@@ -111,6 +115,8 @@ struct Item {
   bool failed = false;
   GstClockTime speech_start = 0;
   std::deque<std::vector<float> > chunks;
+  /* Its place in the order of the ganvoice-cue messages (worker). */
+  guint64 seq = 0;
 
   ~Item ()
   {
@@ -161,11 +167,10 @@ struct OutputSegment {
   bool out_discont = true;
 };
 
-/* What the worker keeps between cues. */
+/* What the workers keep between cues (GanvoicePrivate::prep_lock). */
 struct WorkerState {
   std::map<std::string, ganvoice::VoiceProfile> voice_cache;
   std::set<std::string> warned_languages;
-  GstClockTime previous_end = GST_CLOCK_TIME_NONE;
 };
 
 struct GanvoicePrivate {
@@ -189,6 +194,13 @@ struct GanvoicePrivate {
   GstFlowReturn src_result = GST_FLOW_OK;
   GstSegment last_segment; /* the input segment, for the text property */
   bool have_segment = false;
+  /* The workers: renders running outside prep_lock, the end of the last
+   * speech (for the shift policy), and the next cue message's turn. */
+  guint renders = 0;
+  GstClockTime previous_end = GST_CLOCK_TIME_NONE;
+  guint64 previous_end_seq = 0; /* the cue it is from */
+  guint64 next_seq = 0; /* given to cues as the workers take them */
+  guint64 posted_seq = 0; /* the cue whose message goes out next */
   /* The reference pad: cues wait until it has given a profile or ended. */
   GstPad *reference = nullptr;
   bool reference_done = true;
@@ -196,7 +208,12 @@ struct GanvoicePrivate {
   guint reference_serial = 0; /* bumped by each profile it gives */
 
   /* Started and joined by change_state (the state lock). */
-  std::thread worker;
+  std::vector<std::thread> workers;
+  /* Held by a worker from taking a cue to its plan (and through its
+   * render when that must be alone): the text frontend, the voice
+   * preparation and `work` are one thread's at a time. Taken before
+   * `lock`, never while holding it. */
+  std::mutex prep_lock;
 
   /* The sink pad's stream lock guards this block. */
   SinkStream sink; /* reset by flushes and starts */
@@ -212,8 +229,8 @@ struct GanvoicePrivate {
   int out_rate = 0;
   OutputSegment out; /* reset by flushes and starts */
 
-  /* The worker owns this block. */
-  WorkerState work; /* reset when the worker starts */
+  /* The workers own this block (under prep_lock). */
+  WorkerState work; /* reset when the workers start */
 
   GanvoicePrivate ()
   {

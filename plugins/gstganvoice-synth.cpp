@@ -134,8 +134,8 @@ load_models (
   return true;
 }
 
-static void
-post_cue_message (GstGanvoice *self, const Job &job, const std::string &voice,
+static GstMessage *
+cue_message (GstGanvoice *self, const Job &job, const std::string &voice,
     const ganvoice::Utterance &u, const ganvoice::FitPlan &plan,
     GstClockTime speech_end)
 {
@@ -155,8 +155,7 @@ post_cue_message (GstGanvoice *self, const Job &job, const std::string &voice,
       "speech-start", G_TYPE_UINT64, (guint64) plan.start, "speech-end",
       G_TYPE_UINT64, (guint64) speech_end, "phonemes", G_TYPE_UINT,
       (guint) u.phonemes, "skipped", G_TYPE_STRING, skipped.c_str (), NULL);
-  gst_element_post_message (
-      GST_ELEMENT (self), gst_message_new_element (GST_OBJECT (self), s));
+  return gst_message_new_element (GST_OBJECT (self), s);
 }
 
 static const ganvoice::VoiceProfile &
@@ -180,11 +179,17 @@ still_wanted (GanvoicePrivate *priv, const Item &item)
       item.job.generation == priv->generation;
 }
 
-static void
-synthesize (GstGanvoice *self, ganvoice::Synthesizer &synth, Item &item)
+/* One cue, from text to audio. Called with @prep (prep_lock) held: it is
+ * let go before the render when nothing needs the cues one at a time (a
+ * file upstream, no shift policy), so that another worker prepares and
+ * renders the next cue meanwhile. Returns the cue's message, or null. */
+static GstMessage *
+synthesize (GstGanvoice *self, ganvoice::Synthesizer &synth, Item &item,
+    std::unique_lock<std::mutex> &prep)
 {
   GanvoicePrivate *priv = self->priv;
   const Job &job = item.job;
+  const bool shift = job.policy == ganvoice::FitPolicy::Shift;
 
   std::shared_ptr<const ganvoice::VoiceProfile> profile = job.profile;
   if (job.use_reference) {
@@ -192,7 +197,7 @@ synthesize (GstGanvoice *self, ganvoice::Synthesizer &synth, Item &item)
     priv->cond.wait (guard,
         [&] { return priv->reference_done || !still_wanted (priv, item); });
     if (!still_wanted (priv, item))
-      return;
+      return nullptr;
     if (priv->reference_profile)
       profile = priv->reference_profile;
   }
@@ -227,16 +232,44 @@ synthesize (GstGanvoice *self, ganvoice::Synthesizer &synth, Item &item)
       : ganvoice::kFitNoTime;
   request.max_rate = job.max_rate;
   request.policy = job.policy;
-  if (job.policy == ganvoice::FitPolicy::Shift &&
-      GST_CLOCK_TIME_IS_VALID (priv->work.previous_end))
-    request.previous_end = (int64_t) priv->work.previous_end;
+  if (shift) {
+    /* Shifting needs where the cue before ends: the renders before it
+     * are waited for. */
+    std::unique_lock<std::mutex> guard (priv->lock);
+    priv->cond.wait (guard,
+        [&] { return priv->renders == 0 || !still_wanted (priv, item); });
+    if (!still_wanted (priv, item))
+      return nullptr;
+    if (GST_CLOCK_TIME_IS_VALID (priv->previous_end))
+      request.previous_end = (int64_t) priv->previous_end;
+  }
   ganvoice::FitPlan plan = synth.plan (u, request);
 
+  const bool alone = job.low_latency || shift;
   {
     std::lock_guard<std::mutex> guard (priv->lock);
     if (!still_wanted (priv, item))
-      return;
+      return nullptr;
+    if (!alone)
+      priv->renders++;
   }
+  /* The voice stays valid: the cache only grows, and a received profile
+   * is held by the job. */
+  const std::string voice_name = voice.name;
+  if (!alone)
+    prep.unlock ();
+  struct RenderEnd {
+    GanvoicePrivate *priv;
+    bool counted;
+    ~RenderEnd ()
+    {
+      if (!counted)
+        return;
+      std::lock_guard<std::mutex> guard (priv->lock);
+      priv->renders--;
+      priv->cond.notify_all ();
+    }
+  } render_end{ priv, !alone };
 
   /* Chunks go to the src task as the vocoder makes them. */
   bool first = true;
@@ -269,15 +302,17 @@ synthesize (GstGanvoice *self, ganvoice::Synthesizer &synth, Item &item)
       gst_util_uint64_scale_round (
           result.n_samples, GST_SECOND, synth.sample_rate ());
   if (result.cancelled)
-    return;
-  post_cue_message (self, job, voice.name, u, plan, speech_end);
-  if (result.n_samples > 0)
-    priv->work.previous_end = speech_end;
-
+    return nullptr;
   std::lock_guard<std::mutex> guard (priv->lock);
+  /* The latest cue's end, whichever render ends first. */
+  if (result.n_samples > 0 && item.seq >= priv->previous_end_seq) {
+    priv->previous_end = speech_end;
+    priv->previous_end_seq = item.seq;
+  }
   item.planned = true;
   item.speech_start = speech_start;
   priv->cond.notify_all ();
+  return cue_message (self, job, voice_name, u, plan, speech_end);
 }
 
 /* The synthesizer's CPU time per stage since the worker started, for
@@ -296,27 +331,68 @@ log_times (GstGanvoice *self, const ganvoice::Synthesizer &synth)
       t.shaping, t.total (), t.audio > 0.0 ? t.total () / t.audio : 0.0);
 }
 
+/* Waits for @item's turn to post its cue message (the messages go out in
+ * the cues' order), posts @msg (if any, and if still wanted) and gives the
+ * turn on. */
 static void
-worker_main (GstGanvoice *self, ModelConfig config, Settings settings)
+post_in_turn (GstGanvoice *self, Item &item, GstMessage *msg)
+{
+  GanvoicePrivate *priv = self->priv;
+  std::unique_lock<std::mutex> guard (priv->lock);
+  priv->cond.wait (guard, [&] {
+    return priv->posted_seq == item.seq || !still_wanted (priv, item);
+  });
+  if (!still_wanted (priv, item)) {
+    /* A flush gave the turn past it already. */
+    if (msg)
+      gst_message_unref (msg);
+    return;
+  }
+  guard.unlock ();
+  if (msg)
+    gst_element_post_message (GST_ELEMENT (self), msg);
+  guard.lock ();
+  if (priv->posted_seq == item.seq)
+    priv->posted_seq++;
+  priv->cond.notify_all ();
+}
+
+static void
+worker_main (
+    GstGanvoice *self, ModelConfig config, Settings settings, unsigned index)
 {
   GanvoicePrivate *priv = self->priv;
 #ifdef __linux__
-  pthread_setname_np (pthread_self (), "ganvoice-synth");
+  gchar *name = index == 0 ? g_strdup ("ganvoice-synth")
+                           : g_strdup_printf ("ganvoice-synth%u", index);
+  pthread_setname_np (pthread_self (), name);
+  g_free (name);
 #endif
-  gint64 load_start = g_get_monotonic_time ();
-  bool ready = load_models (self, config, settings);
-  GST_INFO_OBJECT (self, "models ready after %.3f s (%s)",
-      (g_get_monotonic_time () - load_start) / 1e6,
-      ready ? "loaded or kept" : "failed");
+  bool ready;
+  if (index == 0) {
+    gint64 load_start = g_get_monotonic_time ();
+    ready = load_models (self, config, settings);
+    GST_INFO_OBJECT (self, "models ready after %.3f s (%s)",
+        (g_get_monotonic_time () - load_start) / 1e6,
+        ready ? "loaded or kept" : "failed");
+  } else {
+    /* The first worker loads the models. */
+    std::unique_lock<std::mutex> guard (priv->lock);
+    priv->cond.wait (guard,
+        [&] { return priv->quit || priv->load_state != LoadState::Loading; });
+    ready = priv->load_state == LoadState::Ready;
+  }
   std::shared_ptr<ganvoice::Synthesizer> synth;
   {
     std::lock_guard<std::mutex> guard (priv->lock);
     synth = priv->synth;
   }
-  if (synth)
+  if (synth && index == 0)
     synth->reset_times ();
 
   for (;;) {
+    /* One worker at a time takes a cue and prepares it. */
+    std::unique_lock<std::mutex> prep (priv->prep_lock);
     ItemPtr item;
     {
       std::unique_lock<std::mutex> guard (priv->lock);
@@ -332,27 +408,37 @@ worker_main (GstGanvoice *self, ModelConfig config, Settings settings)
         priv->cond.notify_all ();
         continue;
       }
+      item->seq = priv->next_seq++;
     }
 
     bool failed = false;
     std::string error;
+    GstMessage *msg = nullptr;
     try {
-      synthesize (self, *synth, *item);
+      msg = synthesize (self, *synth, *item, prep);
     } catch (const std::exception &e) {
       failed = true;
       error = e.what ();
     }
+    if (prep.owns_lock ())
+      prep.unlock ();
     if (failed)
       GST_ELEMENT_ERROR (self, STREAM, FAILED,
           ("Could not speak cue %u: %s", item->job.index, error.c_str ()),
           ("text: %.200s", item->job.text.c_str ()));
+    post_in_turn (self, *item, msg);
     std::lock_guard<std::mutex> guard (priv->lock);
     item->failed = failed;
     item->done = true;
     priv->cond.notify_all ();
   }
-  if (synth)
+  if (synth && index == 0) {
+    /* The times of all workers: wait for the others' last renders. */
+    std::unique_lock<std::mutex> guard (priv->lock);
+    priv->cond.wait (guard, [&] { return priv->renders == 0; });
+    guard.unlock ();
     log_times (self, *synth);
+  }
 }
 
 void
@@ -371,9 +457,28 @@ start_worker (GstGanvoice *self)
       priv->synth.reset ();
       priv->load_state = LoadState::Loading;
     }
+    priv->renders = 0;
+    priv->previous_end = GST_CLOCK_TIME_NONE;
+    priv->previous_end_seq = 0;
+    priv->posted_seq = priv->next_seq;
   }
   priv->work = {};
-  priv->worker = std::thread (worker_main, self, config, settings);
+  /* Two workers on a CPU with two or more cores when the models run on
+   * one intra-op thread each: cues that nobody waits for (a file upstream)
+   * render side by side, so speech uses a second core (the 150-cue dub of
+   * docs/benchmarks.md: 10.3 s -> 9.5 s, the same samples).
+   * GANVOICE_SYNTH_WORKERS=1 (or 2) chooses. */
+  unsigned n = 1;
+  if (settings.device == GST_GANVOICE_DEVICE_CPU && settings.threads == 1) {
+    guint64 want = MAX_SYNTH_WORKERS;
+    const char *env = g_getenv ("GANVOICE_SYNTH_WORKERS");
+    if (env && *env)
+      want = g_ascii_strtoull (env, NULL, 10);
+    n = (unsigned) CLAMP (
+        want, 1, (guint64) MIN (g_get_num_processors (), MAX_SYNTH_WORKERS));
+  }
+  for (unsigned i = 0; i < n; i++)
+    priv->workers.emplace_back (worker_main, self, config, settings, i);
 }
 
 void
@@ -385,8 +490,10 @@ stop_worker (GstGanvoice *self)
     priv->quit = true;
     priv->cond.notify_all ();
   }
-  if (priv->worker.joinable ())
-    priv->worker.join ();
+  for (std::thread &t : priv->workers)
+    if (t.joinable ())
+      t.join ();
+  priv->workers.clear ();
 }
 
 /* ---- The queue -------------------------------------------------------- */
@@ -399,6 +506,8 @@ clear_queue_locked (GanvoicePrivate *priv)
   priv->jobs.clear ();
   priv->queued_cues = 0;
   priv->generation++;
+  /* The cues taken before are not wanted: their messages' turns pass. */
+  priv->posted_seq = priv->next_seq;
   priv->cond.notify_all ();
 }
 

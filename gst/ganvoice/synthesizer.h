@@ -153,8 +153,10 @@ struct SynthesisTimes {
  * one cue at a time: text -> phonemes -> ids and durations (prepare), the
  * slot plan (plan), then decode at the plan's rate and pitch, vocode, and
  * the plan's stretch, clip and fade (render).
- * One caller at a time (not thread-safe); errors are ModelError (or
- * FrontendError, VoiceProfileError), never crashes. */
+ * One caller at a time (not thread-safe), except that render() may run on
+ * several threads at once, beside one other call (the models are only
+ * read, and each render keeps its own times until it ends); errors are
+ * ModelError (or FrontendError, VoiceProfileError), never crashes. */
 class Synthesizer {
 public:
   /* Loads and checks both models and that their mel front-ends match. */

@@ -71,6 +71,22 @@ private:
   double start_;
 };
 
+/* A call's own stage times, added to the synthesizer's when it ends. */
+template <typename Impl> class LocalTimes {
+public:
+  explicit LocalTimes (Impl &impl) : impl_ (impl)
+  {
+  }
+  ~LocalTimes ()
+  {
+    impl_.add_times (t);
+  }
+  SynthesisTimes t;
+
+private:
+  Impl &impl_;
+};
+
 int64_t
 sum_frames (const std::vector<int64_t> &frames)
 {
@@ -223,7 +239,22 @@ struct Synthesizer::Impl {
   std::map<std::string, MelStatistics> measured_mel;
   int sample_rate = 0;
   int hop = 0;
+  /* Summed from each call's own figures under times_lock: render() may
+   * run on several threads at once. */
+  std::mutex times_lock;
   SynthesisTimes times;
+
+  void add_times (const SynthesisTimes &t)
+  {
+    std::lock_guard<std::mutex> guard (times_lock);
+    times.frontend += t.frontend;
+    times.durations += t.durations;
+    times.decode += t.decode;
+    times.vocoder += t.vocoder;
+    times.shaping += t.shaping;
+    times.audio += t.audio;
+    times.utterances += t.utterances;
+  }
 
   int64_t frames_to_ns (int64_t frames) const
   {
@@ -388,7 +419,8 @@ Synthesizer::prepare_with (const std::shared_ptr<AcousticModel> &model,
   if (blank)
     return u;
 
-  StageTimer frontend_timer (impl_->times.frontend);
+  LocalTimes<Impl> times (*impl_);
+  StageTimer frontend_timer (times.t.frontend);
   Phonemes ph = impl_->frontend.phonemize (text, wanted);
   frontend_timer.stop ();
   u.language = ph.language;
@@ -416,7 +448,7 @@ Synthesizer::prepare_with (const std::shared_ptr<AcousticModel> &model,
         u.skipped.push_back (m);
     if (piece.ids.empty ())
       continue;
-    StageTimer durations_timer (impl_->times.durations);
+    StageTimer durations_timer (times.t.durations);
     piece.frames =
         round_durations (acoustic.durations (piece.ids, u.embedding));
     durations_timer.stop ();
@@ -751,7 +783,8 @@ Synthesizer::render (const Utterance &u, const FitPlan &plan, double pitch,
   const VoiceConversion *conversion = u.conversion.get ();
   if (conversion)
     pitch += conversion->pitch;
-  SynthesisTimes &times = impl_->times;
+  LocalTimes<Impl> local (*impl_);
+  SynthesisTimes &times = local.t;
   Shaper shaper (
       cut, fade, cut < total, impl_->sample_rate, on_chunk, result.samples);
   /* The shaper runs inside the vocoder's chunk loop: its time is taken
@@ -808,6 +841,7 @@ Synthesizer::times () const
 void
 Synthesizer::reset_times ()
 {
+  std::lock_guard<std::mutex> guard (impl_->times_lock);
   impl_->times = SynthesisTimes ();
 }
 
