@@ -595,6 +595,11 @@ build_pipeline (App *app, GstDiscovererInfo *info,
       goto out;
     g_object_set (q, "max-size-buffers", 0, "max-size-bytes", 0,
         "max-size-time", (guint64) 2 * GST_SECOND, NULL);
+    /* No dither into the encoder (opusenc takes S16): the lossy codec's
+     * own noise is far above 16-bit rounding, dither would only turn
+     * digital silence into noise to encode, and it cost 0.15 s of CPU per
+     * 10 minutes of stereo (docs/benchmarks.md, issue 18). */
+    gst_util_set_object_arg (G_OBJECT (conv), "dithering", "none");
   }
   {
     GstPad *pad = gst_element_get_static_pad (app->dub, "src");
