@@ -82,9 +82,9 @@ def srt_text(cues):
                    for i, (a, b, text) in enumerate(cues))
 
 
-def pull(description):
-    """(pts, bytes) of every buffer that reaches the appsink "s" of a
-    gst-launch description; AssertionError on a pipeline error."""
+def pull_samples(description):
+    """Every Gst.Sample that reaches the appsink "s" of a gst-launch
+    description; AssertionError on a pipeline error."""
     import gi
     gi.require_version("Gst", "1.0")
     from gi.repository import Gst
@@ -92,19 +92,28 @@ def pull(description):
     pipeline = Gst.parse_launch(description)
     sink = pipeline.get_by_name("s")
     pipeline.set_state(Gst.State.PLAYING)
-    out = []
+    samples = []
     while True:
         sample = sink.emit("pull-sample")
         if sample is None:
             break
-        buf = sample.get_buffer()
-        ok, info = buf.map(Gst.MapFlags.READ)
-        out.append((buf.pts, bytes(info.data)))
-        buf.unmap(info)
+        samples.append(sample)
     msg = pipeline.get_bus().pop_filtered(Gst.MessageType.ERROR)
     pipeline.set_state(Gst.State.NULL)
     if msg:
         raise AssertionError("pipeline error: %s" % msg.parse_error()[0].message)
+    return samples
+
+
+def pull(description):
+    """(pts, bytes) of every buffer that pull_samples() gets."""
+    from gi.repository import Gst
+    out = []
+    for sample in pull_samples(description):
+        buf = sample.get_buffer()
+        ok, info = buf.map(Gst.MapFlags.READ)
+        out.append((buf.pts, bytes(info.data)))
+        buf.unmap(info)
     return out
 
 

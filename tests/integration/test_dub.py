@@ -29,7 +29,7 @@ gi.require_version("GstPbutils", "1.0")
 from gi.repository import Gst, GstPbutils  # noqa: E402
 import numpy as np  # noqa: E402
 
-from dubtest import MODELS, dub_path, tiny_model_args, write_wav  # noqa: E402
+from dubtest import MODELS, dub_path, pull_samples, tiny_model_args, write_wav  # noqa: E402
 
 DUB = dub_path()
 VOICE_ARGS = tiny_model_args()
@@ -89,30 +89,11 @@ def stream_tags(stream):
     return out
 
 
-def pull(description):
-    """Runs a pipeline with an appsink named s; returns its samples."""
-    pipeline = Gst.parse_launch(description)
-    sink = pipeline.get_by_name("s")
-    pipeline.set_state(Gst.State.PLAYING)
-    samples = []
-    while True:
-        sample = sink.emit("pull-sample")
-        if sample is None:
-            break
-        samples.append(sample)
-    bus = pipeline.get_bus()
-    msg = bus.pop_filtered(Gst.MessageType.ERROR)
-    pipeline.set_state(Gst.State.NULL)
-    if msg:
-        raise AssertionError("pipeline error: %s" % msg.parse_error()[0].message)
-    return samples
-
-
 def video_packets(path):
     """(PTS, sha256) of every demuxed video packet: nothing decoded."""
     out = []
-    for sample in pull("filesrc location=%s ! matroskademux ! video/x-vp8 ! "
-                       "appsink name=s sync=false" % path):
+    for sample in pull_samples("filesrc location=%s ! matroskademux ! video/x-vp8 ! "
+                               "appsink name=s sync=false" % path):
         buf = sample.get_buffer()
         ok, info = buf.map(Gst.MapFlags.READ)
         out.append((buf.pts, hashlib.sha256(bytes(info.data)).hexdigest()))
@@ -124,10 +105,10 @@ def decode_audio(path, index=0):
     """The index-th audio track as float32 [frames, 2] at 48 kHz, and its first PTS."""
     demux = "qtdemux" if path.endswith(".mp4") else "matroskademux"
     chunks, first = [], None
-    for sample in pull("filesrc location=%s ! %s name=d d.audio_%d ! queue ! decodebin ! "
-                       "audioconvert ! audioresample ! "
-                       "audio/x-raw,format=F32LE,rate=48000,channels=2,layout=interleaved ! "
-                       "appsink name=s sync=false" % (path, demux, index)):
+    for sample in pull_samples("filesrc location=%s ! %s name=d d.audio_%d ! queue ! decodebin ! "
+                               "audioconvert ! audioresample ! "
+                               "audio/x-raw,format=F32LE,rate=48000,channels=2,layout=interleaved ! "
+                               "appsink name=s sync=false" % (path, demux, index)):
         buf = sample.get_buffer()
         if first is None:
             first = buf.pts
