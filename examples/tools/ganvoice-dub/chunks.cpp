@@ -658,6 +658,47 @@ open_chunks (App *app)
 
 namespace {
 
+/* Frames [at, at + n) of the mix: times and offsets as duckmix counts. */
+void
+stamp_block (GstBuffer *buf, gint64 at, gint64 n)
+{
+  GstClockTime pts = gst_util_uint64_scale_int (at, GST_SECOND, kMixRate);
+  GstClockTime end = gst_util_uint64_scale_int (at + n, GST_SECOND, kMixRate);
+  GST_BUFFER_PTS (buf) = pts;
+  GST_BUFFER_DURATION (buf) = end - pts;
+  GST_BUFFER_OFFSET (buf) = at;
+  GST_BUFFER_OFFSET_END (buf) = at + n;
+}
+
+/* An appsrc in the pipeline giving the mix's format (F32, 48 kHz,
+ * @channels in the usual layout for the count: chunk files keep no
+ * channel mask) in blocks that @need_data pushes. */
+GstElement *
+make_mix_appsrc (App *app, const char *name, int channels,
+    void (*need_data) (GstAppSrc *, guint, gpointer))
+{
+  GstElement *src = gst_element_factory_make ("appsrc", name);
+  if (!src) {
+    fail (app, "the GStreamer element 'appsrc' is missing");
+    return NULL;
+  }
+  gst_bin_add (GST_BIN (app->pipeline), src);
+  GstAudioChannelPosition positions[8];
+  gst_audio_channel_positions_from_mask (
+      channels, gst_audio_channel_get_fallback_mask (channels), positions);
+  GstAudioInfo info;
+  gst_audio_info_set_format (
+      &info, GST_AUDIO_FORMAT_F32LE, kMixRate, channels, positions);
+  GstCaps *caps = gst_audio_info_to_caps (&info);
+  g_object_set (src, "caps", caps, "format", GST_FORMAT_TIME, "max-bytes",
+      (guint64) kBlock * channels * sizeof (float) * 4, NULL);
+  gst_caps_unref (caps);
+  GstAppSrcCallbacks callbacks = {};
+  callbacks.need_data = need_data;
+  gst_app_src_set_callbacks (GST_APP_SRC (src), &callbacks, app, NULL);
+  return src;
+}
+
 /* Fills @out with up to @frames frames from the chunks in order. */
 gint64
 read_frames (Assembly *a, float *out, gint64 frames)
@@ -719,12 +760,7 @@ on_need_data (GstAppSrc *src, guint, gpointer user_data)
     GST_ELEMENT_ERROR (src, RESOURCE, READ, ("%s", a->error.c_str ()), (NULL));
     return;
   }
-  GstClockTime pts = gst_util_uint64_scale_int (at, GST_SECOND, kMixRate);
-  GstClockTime end = gst_util_uint64_scale_int (at + n, GST_SECOND, kMixRate);
-  GST_BUFFER_PTS (buf) = pts;
-  GST_BUFFER_DURATION (buf) = end - pts;
-  GST_BUFFER_OFFSET (buf) = at;
-  GST_BUFFER_OFFSET_END (buf) = at + n;
+  stamp_block (buf, at, n);
   if (silent)
     GST_BUFFER_FLAG_SET (buf, GST_BUFFER_FLAG_GAP);
   gst_app_src_push_buffer (src, buf);
@@ -735,29 +771,8 @@ on_need_data (GstAppSrc *src, guint, gpointer user_data)
 GstElement *
 make_assembled_source (App *app)
 {
-  Assembly *a = app->assembly.get ();
-  GstElement *src = gst_element_factory_make ("appsrc", "assembled");
-  if (!src) {
-    fail (app, "the GStreamer element 'appsrc' is missing");
-    return NULL;
-  }
-  gst_bin_add (GST_BIN (app->pipeline), src);
-  /* The usual layout for the channel count (the chunk files keep no
-   * channel mask). */
-  GstAudioChannelPosition positions[8];
-  gst_audio_channel_positions_from_mask (a->channels,
-      gst_audio_channel_get_fallback_mask (a->channels), positions);
-  GstAudioInfo info;
-  gst_audio_info_set_format (
-      &info, GST_AUDIO_FORMAT_F32LE, kMixRate, a->channels, positions);
-  GstCaps *caps = gst_audio_info_to_caps (&info);
-  g_object_set (src, "caps", caps, "format", GST_FORMAT_TIME, "max-bytes",
-      (guint64) kBlock * a->channels * sizeof (float) * 4, NULL);
-  gst_caps_unref (caps);
-  GstAppSrcCallbacks callbacks = {};
-  callbacks.need_data = on_need_data;
-  gst_app_src_set_callbacks (GST_APP_SRC (src), &callbacks, app, NULL);
-  return src;
+  return make_mix_appsrc (
+      app, "assembled", app->assembly->channels, on_need_data);
 }
 
 /* ---- --programme ---------------------------------------------------- */
@@ -1110,12 +1125,7 @@ on_programme_need_data (GstAppSrc *src, guint, gpointer user_data)
         ("%s: cannot be read (truncated?)", c.path.c_str ()), (NULL));
     return;
   }
-  GstClockTime pts = gst_util_uint64_scale_int (at, GST_SECOND, kMixRate);
-  GstClockTime end = gst_util_uint64_scale_int (at + n, GST_SECOND, kMixRate);
-  GST_BUFFER_PTS (buf) = pts;
-  GST_BUFFER_DURATION (buf) = end - pts;
-  GST_BUFFER_OFFSET (buf) = at;
-  GST_BUFFER_OFFSET_END (buf) = at + n;
+  stamp_block (buf, at, n);
   if (at == c.start)
     GST_BUFFER_FLAG_SET (buf, GST_BUFFER_FLAG_DISCONT);
   in->position = at + n;
@@ -1180,27 +1190,8 @@ on_voice_caps (GstPad *, GstPadProbeInfo *info, gpointer user_data)
 GstElement *
 make_programme_source (App *app)
 {
-  ProgrammeInput *in = app->programme_input.get ();
-  GstElement *src = gst_element_factory_make ("appsrc", "programme-file");
-  if (!src) {
-    fail (app, "the GStreamer element 'appsrc' is missing");
-    return NULL;
-  }
-  gst_bin_add (GST_BIN (app->pipeline), src);
-  GstAudioChannelPosition positions[8];
-  gst_audio_channel_positions_from_mask (in->file.channels,
-      gst_audio_channel_get_fallback_mask (in->file.channels), positions);
-  GstAudioInfo info;
-  gst_audio_info_set_format (
-      &info, GST_AUDIO_FORMAT_F32LE, kMixRate, in->file.channels, positions);
-  GstCaps *caps = gst_audio_info_to_caps (&info);
-  g_object_set (src, "caps", caps, "format", GST_FORMAT_TIME, "max-bytes",
-      (guint64) kBlock * in->file.channels * sizeof (float) * 4, NULL);
-  gst_caps_unref (caps);
-  GstAppSrcCallbacks callbacks = {};
-  callbacks.need_data = on_programme_need_data;
-  gst_app_src_set_callbacks (GST_APP_SRC (src), &callbacks, app, NULL);
-  return src;
+  return make_mix_appsrc (app, "programme-file",
+      app->programme_input->file.channels, on_programme_need_data);
 }
 
 bool
