@@ -114,7 +114,10 @@ class Worker : public JobListener {
 public:
   explicit Worker (Options o)
       : o_ (std::move (o)), pg_ (o_.queue, "ganvoice-worker " + o_.name),
-        listen_ (o_.queue, "ganvoice-worker-listen " + o_.name),
+        listen_ (
+            o_.queue, "ganvoice-worker-listen " + o_.name, "ganvoice_jobs",
+            o_.listen_retry_s, o_.poll_s, [this] () { try_claim (); },
+            [] (const std::string &why) { say ("%s", why.c_str ()); }),
         beat_pg_ (o_.queue, "ganvoice-worker-heartbeat " + o_.name)
   {
   }
@@ -153,7 +156,7 @@ public:
     http_ = soup_session_new_with_options ("timeout", 60, "user-agent",
         "ganvoice-worker/" GANVOICE_VERSION, nullptr);
     loop_ = g_main_loop_new (nullptr, FALSE);
-    listen ();
+    listen_.start ();
     g_timeout_add ((guint) std::max (50.0, o_.poll_s * 1000), on_poll, this);
     g_unix_signal_add (SIGTERM, on_stop, this);
     g_unix_signal_add (SIGINT, on_stop, this);
@@ -225,46 +228,11 @@ public:
 private:
   /* ---- the queue ---- */
 
-  void listen ()
-  {
-    std::string error;
-    if (!listen_.connect (&error) ||
-        !listen_.exec ("LISTEN ganvoice_jobs", {}, nullptr, &error, false)) {
-      say ("%s; polling every %g s", error.c_str (), o_.poll_s);
-      listen_.close ();
-      listen_again_ = g_get_monotonic_time () +
-          (gint64) (o_.listen_retry_s * G_USEC_PER_SEC);
-      return;
-    }
-    listen_watch_ = g_unix_fd_add (listen_.socket (),
-        (GIOCondition) (G_IO_IN | G_IO_HUP | G_IO_ERR), on_listen, this);
-  }
-
-  static gboolean on_listen (gint, GIOCondition, gpointer data)
-  {
-    Worker *w = (Worker *) data;
-    std::vector<std::string> channels;
-    if (!w->listen_.take_notifications (&channels)) {
-      say ("the LISTEN connection was lost; polling every %g s, listening "
-           "again in %g s",
-          w->o_.poll_s, w->o_.listen_retry_s);
-      w->listen_watch_ = 0;
-      w->listen_.close ();
-      w->listen_again_ = g_get_monotonic_time () +
-          (gint64) (w->o_.listen_retry_s * G_USEC_PER_SEC);
-      return G_SOURCE_REMOVE;
-    }
-    if (!channels.empty ())
-      w->try_claim ();
-    return G_SOURCE_CONTINUE;
-  }
-
   static gboolean on_poll (gpointer data)
   {
     Worker *w = (Worker *) data;
-    if (!w->listen_watch_ && !w->stopping_ &&
-        g_get_monotonic_time () >= w->listen_again_)
-      w->listen ();
+    if (!w->stopping_)
+      w->listen_.again ();
     w->try_claim ();
     return G_SOURCE_CONTINUE;
   }
@@ -794,12 +762,13 @@ private:
   using JsonNodePtr = std::unique_ptr<JsonNode, JsonNodeUnref>;
 
   Options o_;
-  PgConn pg_, listen_, beat_pg_;
+  PgConn pg_;
+  PgListener listen_; /* wakes try_claim() */
+  PgConn beat_pg_;
   SoupSession *http_ = nullptr;
   GMainLoop *loop_ = nullptr;
   std::unique_ptr<JobQueue> local_;
-  guint listen_watch_ = 0;
-  gint64 listen_again_ = 0, last_progress_ = 0;
+  gint64 last_progress_ = 0;
   std::string last_error_;
   /* The job in hand (main thread). */
   bool busy_ = false, stopping_ = false;

@@ -21,7 +21,6 @@
 #include "jobqueue.h"
 #include "pg.h"
 
-#include <glib-unix.h>
 #include <glib/gstdio.h>
 
 #include <algorithm>
@@ -92,7 +91,12 @@ class PgJobQueue : public RemoteJobQueue {
 public:
   explicit PgJobQueue (const PgQueueOptions &o)
       : opt_ (o), pg_ (o.url, "ganvoice-studio"),
-        listen_ (o.url, "ganvoice-studio-listen")
+        listen_ (
+            o.url, "ganvoice-studio-listen", "ganvoice_events",
+            o.listen_retry_s, o.poll_s, [this] () { drain (); },
+            [] (const std::string &why) {
+              g_warning ("ganvoice-studio: the job queue: %s", why.c_str ());
+            })
   {
   }
   ~PgJobQueue () override
@@ -108,7 +112,7 @@ public:
         opt_.dub_command, opt_.env, 2, opt_.job_timeout_s);
     assembly_.q = this;
     assembler_->set_listener (&assembly_);
-    listen ();
+    listen_.start ();
     poll_timer_ = g_timeout_add (
         (guint) std::max (50.0, opt_.poll_s * 1000), on_poll, this);
     return true;
@@ -226,13 +230,10 @@ public:
     if (poll_timer_)
       g_source_remove (poll_timer_);
     poll_timer_ = 0;
-    if (listen_watch_)
-      g_source_remove (listen_watch_);
-    listen_watch_ = 0;
     for (guint id : later_)
       g_source_remove (id);
     later_.clear ();
-    listen_.close ();
+    listen_.stop ();
     pg_.close ();
   }
 
@@ -1035,16 +1036,8 @@ private:
         if (read_fit (o, &f) && listener_)
           listener_->job_fit (id, f);
       } else if (type == "retry" && o) {
-        double delay = Json::optional_number (o, "delay", origin, 0);
-        char when[32];
-        g_snprintf (when, sizeof when, "%.0f", std::ceil (delay));
         if (listener_)
-          listener_->job_warning (id,
-              "Attempt " + e.at ("attempt") + " of " +
-                  std::to_string (
-                      Json::optional_integer (o, "max_attempts", origin, 0)) +
-                  " failed: " + Json::optional_string (o, "error", origin) +
-                  " Trying again in " + when + " s.");
+          listener_->job_warning (id, retry_message (attempt, o));
       } else if (type == "finished" && o) {
         bool ok = o && json_object_has_member (o, "ok") &&
             json_object_get_boolean_member (o, "ok");
@@ -1055,6 +1048,20 @@ private:
     }
     if (n)
       json_node_unref (n);
+  }
+
+  /* The page's warning for a "retry" event (kFail's data). Throws
+   * JsonError on a field of the wrong type. */
+  static std::string retry_message (long attempt, JsonObject *o)
+  {
+    const char *origin = "A worker's event";
+    char when[32];
+    g_snprintf (when, sizeof when, "%.0f",
+        std::ceil (Json::optional_number (o, "delay", origin, 0)));
+    return "Attempt " + std::to_string (attempt) + " of " +
+        std::to_string (Json::optional_integer (o, "max_attempts", origin, 0)) +
+        " failed: " + Json::optional_string (o, "error", origin) +
+        " Trying again in " + when + " s.";
   }
 
   /* A chunk's event, told as its render's. */
@@ -1093,16 +1100,7 @@ private:
         if (read_fit (o, &f) && listener_)
           listener_->job_fit (parent, f);
       } else if (type == "retry" && o) {
-        double delay = Json::optional_number (o, "delay", origin, 0);
-        char when[32];
-        g_snprintf (when, sizeof when, "%.0f", std::ceil (delay));
-        split_warning (parent,
-            chunk_error (sp, k,
-                "Attempt " + std::to_string (attempt) + " of " +
-                    std::to_string (
-                        Json::optional_integer (o, "max_attempts", origin, 0)) +
-                    " failed: " + Json::optional_string (o, "error", origin) +
-                    " Trying again in " + when + " s."));
+        split_warning (parent, chunk_error (sp, k, retry_message (attempt, o)));
       } else if (type == "finished" && o) {
         bool ok = json_object_get_boolean_member_with_default (o, "ok", FALSE);
         if (!ok) {
@@ -1159,40 +1157,6 @@ private:
 
   /* ---- LISTEN, and polling when it is lost ---- */
 
-  void listen ()
-  {
-    std::string error;
-    if (!listen_.connect (&error) ||
-        !listen_.exec ("LISTEN ganvoice_events", {}, nullptr, &error, false)) {
-      g_warning ("%s; polling every %g s", error.c_str (), opt_.poll_s);
-      listen_.close ();
-      listen_again_ = g_get_monotonic_time () +
-          (gint64) (opt_.listen_retry_s * G_USEC_PER_SEC);
-      return;
-    }
-    listen_watch_ = g_unix_fd_add (listen_.socket (),
-        (GIOCondition) (G_IO_IN | G_IO_HUP | G_IO_ERR), on_listen, this);
-  }
-
-  static gboolean on_listen (gint, GIOCondition, gpointer data)
-  {
-    PgJobQueue *q = (PgJobQueue *) data;
-    std::vector<std::string> channels;
-    if (!q->listen_.take_notifications (&channels)) {
-      g_warning ("ganvoice-studio: the job queue's LISTEN connection was "
-                 "lost; polling every %g s, listening again in %g s",
-          q->opt_.poll_s, q->opt_.listen_retry_s);
-      q->listen_watch_ = 0;
-      q->listen_.close ();
-      q->listen_again_ = g_get_monotonic_time () +
-          (gint64) (q->opt_.listen_retry_s * G_USEC_PER_SEC);
-      return G_SOURCE_REMOVE;
-    }
-    if (!channels.empty ())
-      q->drain ();
-    return G_SOURCE_CONTINUE;
-  }
-
   static gboolean on_poll (gpointer data)
   {
     PgJobQueue *q = (PgJobQueue *) data;
@@ -1223,13 +1187,13 @@ private:
                    "'1 day'",
           {}, nullptr, &error);
     }
-    if (!q->listen_watch_ && now >= q->listen_again_)
-      q->listen ();
+    q->listen_.again ();
     return G_SOURCE_CONTINUE;
   }
 
   PgQueueOptions opt_;
-  PgConn pg_, listen_;
+  PgConn pg_;
+  PgListener listen_; /* wakes drain() */
   JobListener *listener_ = nullptr;
   std::map<std::string, Tracked> jobs_; /* renders queued whole; chunks */
   std::map<std::string, Split> splits_;
@@ -1239,8 +1203,8 @@ private:
   std::atomic<bool> *alive_ = new std::atomic<bool> (true);
   std::map<std::string, std::string> checksums_;
   std::set<guint> later_;
-  guint poll_timer_ = 0, listen_watch_ = 0;
-  gint64 listen_again_ = 0, cleaned_ = 0;
+  guint poll_timer_ = 0;
+  gint64 cleaned_ = 0;
   size_t running_ = 0, queued_ = 0;
   bool draining_ = false;
 };

@@ -2,7 +2,7 @@
  * SPDX-License-Identifier: LGPL-2.1-or-later */
 #include "pg.h"
 
-#include <glib.h>
+#include <glib-unix.h>
 
 namespace studio {
 
@@ -121,6 +121,79 @@ PgConn::take_notifications (std::vector<std::string> *channels)
     PQfreemem (n);
   }
   return true;
+}
+
+PgListener::PgListener (std::string url, std::string application_name,
+    std::string channel, double retry_s, double poll_s,
+    std::function<void ()> notified,
+    std::function<void (const std::string &)> say)
+    : conn_ (std::move (url), std::move (application_name)),
+      channel_ (std::move (channel)), retry_s_ (retry_s), poll_s_ (poll_s),
+      notified_ (std::move (notified)), say_ (std::move (say))
+{
+}
+
+PgListener::~PgListener ()
+{
+  stop ();
+}
+
+void
+PgListener::start ()
+{
+  std::string error;
+  if (!conn_.connect (&error) ||
+      !conn_.exec ("LISTEN " + channel_, {}, nullptr, &error, false)) {
+    char poll[G_ASCII_DTOSTR_BUF_SIZE];
+    lost (error + "; polling every " +
+        g_ascii_formatd (poll, sizeof poll, "%g", poll_s_) + " s");
+    return;
+  }
+  watch_ = g_unix_fd_add (conn_.socket (),
+      (GIOCondition) (G_IO_IN | G_IO_HUP | G_IO_ERR), on_socket, this);
+}
+
+void
+PgListener::again ()
+{
+  if (!watch_ && g_get_monotonic_time () >= again_at_)
+    start ();
+}
+
+void
+PgListener::stop ()
+{
+  if (watch_)
+    g_source_remove (watch_);
+  watch_ = 0;
+  conn_.close ();
+}
+
+void
+PgListener::lost (const std::string &why)
+{
+  say_ (why);
+  conn_.close ();
+  again_at_ = g_get_monotonic_time () + (gint64) (retry_s_ * G_USEC_PER_SEC);
+}
+
+gboolean
+PgListener::on_socket (gint, GIOCondition, gpointer data)
+{
+  PgListener *l = (PgListener *) data;
+  std::vector<std::string> channels;
+  if (!l->conn_.take_notifications (&channels)) {
+    char poll[G_ASCII_DTOSTR_BUF_SIZE], retry[G_ASCII_DTOSTR_BUF_SIZE];
+    l->watch_ = 0;
+    l->lost (std::string ("the LISTEN connection was lost; polling every ") +
+        g_ascii_formatd (poll, sizeof poll, "%g", l->poll_s_) +
+        " s, listening again in " +
+        g_ascii_formatd (retry, sizeof retry, "%g", l->retry_s_) + " s");
+    return G_SOURCE_REMOVE;
+  }
+  if (!channels.empty ())
+    l->notified_ ();
+  return G_SOURCE_CONTINUE;
 }
 
 /* SQL in raw strings, left as written. */

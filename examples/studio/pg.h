@@ -13,8 +13,10 @@
  * notifications. */
 #pragma once
 
+#include <glib.h>
 #include <libpq-fe.h>
 
+#include <functional>
 #include <map>
 #include <string>
 #include <vector>
@@ -59,6 +61,39 @@ public:
 private:
   std::string url_, app_;
   PGconn *conn_ = nullptr;
+};
+
+/* LISTEN on one channel of its own connection, watched from the GLib main
+ * loop: @notified runs when notifications arrive. When the connection
+ * cannot be made or is lost, @say hears why and again() listens anew once
+ * @retry_s has passed (call it from a poll timer: notifications are not
+ * durable, so the caller polls anyway). */
+class PgListener {
+public:
+  PgListener (std::string url, std::string application_name,
+      std::string channel, double retry_s, double poll_s,
+      std::function<void ()> notified,
+      std::function<void (const std::string &)> say);
+  ~PgListener ();
+  PgListener (const PgListener &) = delete;
+  PgListener &operator= (const PgListener &) = delete;
+
+  /* Listens now; on failure, says so and waits retry_s. */
+  void start ();
+  /* Listens again when not listening and retry_s has passed. */
+  void again ();
+  void stop ();
+
+private:
+  static gboolean on_socket (gint fd, GIOCondition condition, gpointer data);
+  void lost (const std::string &why);
+  PgConn conn_;
+  std::string channel_;
+  double retry_s_, poll_s_;
+  std::function<void ()> notified_;
+  std::function<void (const std::string &)> say_;
+  guint watch_ = 0;
+  gint64 again_at_ = 0; /* monotonic µs */
 };
 
 /* Creates the tables, indexes and triggers when missing (under an advisory
